@@ -1,0 +1,73 @@
+//! Where evidence bytes come from: a location turned into a listing of blobs and readers over them.
+//!
+//! Owns listing, classification of each blob by its path and pruning by the path's time. Does
+//! not parse bodies (that is `parsers`). A local directory is laid out like a storage account:
+//! one folder per container, blobs below with their real names.
+
+pub mod layout;
+pub mod local;
+
+use std::io::Read;
+use std::path::PathBuf;
+
+pub use layout::{ExportKind, PathTime};
+
+/// Errors from reaching the evidence.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    /// The location does not exist or cannot be listed.
+    #[error("cannot list evidence at {location}: {source}")]
+    List {
+        /// The location as given by the user.
+        location: String,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// A blob cannot be opened.
+    #[error("cannot open blob {blob}: {source}")]
+    Open {
+        /// Blob path relative to the source root.
+        blob: String,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The location holds no export container.
+    #[error("{0} holds no export containers (expected folders named am-<table> or insights-logs-<category>)")]
+    NoContainers(String),
+}
+
+/// One blob found in a source.
+#[derive(Debug, Clone)]
+pub struct BlobRef {
+    /// Path relative to the source root, `/`-separated, starting with the container.
+    pub path: String,
+    /// The container (first path segment).
+    pub container: String,
+    /// Size in bytes at listing time.
+    pub size: u64,
+    /// Export it belongs to.
+    pub kind: ExportKind,
+    /// Time bucket from the path, when the path has one.
+    pub path_time: Option<PathTime>,
+    /// Where to read it.
+    pub location: PathBuf,
+}
+
+/// A place evidence is read from.
+pub trait EvidenceSource: Send + Sync {
+    /// A description of the location, safe to print and record (never carries secrets).
+    fn describe(&self) -> String;
+    /// Every export blob under the location, sorted by path; plus paths that were not recognised.
+    fn list(&self) -> Result<Listing, SourceError>;
+    /// Opens a blob for streaming reads.
+    fn open(&self, blob: &BlobRef) -> Result<Box<dyn Read + Send>, SourceError>;
+}
+
+/// The result of listing a source.
+#[derive(Debug, Default)]
+pub struct Listing {
+    /// Export blobs, sorted by path.
+    pub blobs: Vec<BlobRef>,
+    /// Files that are not export blobs (wrong container or file type), with the reason.
+    pub ignored: Vec<(String, String)>,
+}

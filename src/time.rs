@@ -1,0 +1,153 @@
+//! Timestamps as they appear in Azure exports, and the `--since/--until` grammar.
+//!
+//! Evidence times come in many spellings: ISO 8601 with 0–7 fractional digits and `Z` or an
+//! offset, the same without a zone (taken as UTC), and Unix epochs in seconds or milliseconds
+//! (flow tuples). Everything is normalised to nanoseconds since the epoch, UTC.
+
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, TimeZone, Utc};
+
+/// Parses an evidence timestamp string into UTC. Returns `None` when it is not a time.
+pub fn parse_timestamp(text: &str) -> Option<DateTime<Utc>> {
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    if text.bytes().all(|b| b.is_ascii_digit()) {
+        return text.parse::<i64>().ok().and_then(epoch_to_utc);
+    }
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Some(t.with_timezone(&Utc));
+    }
+    // A space instead of `T`, or a zone-less time: both read as UTC.
+    let normalised = text.replacen(' ', "T", 1);
+    if let Ok(t) = DateTime::parse_from_rfc3339(&normalised) {
+        return Some(t.with_timezone(&Utc));
+    }
+    let zoneless = normalised.trim_end_matches('Z');
+    for format in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M"] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(zoneless, format) {
+            return Some(Utc.from_utc_datetime(&t));
+        }
+    }
+    None
+}
+
+/// Converts a Unix epoch in seconds or milliseconds (told apart by magnitude) to UTC.
+pub fn epoch_to_utc(value: i64) -> Option<DateTime<Utc>> {
+    // 10^11 seconds is the year 5138; anything larger is milliseconds.
+    if value.abs() >= 100_000_000_000 {
+        DateTime::from_timestamp_millis(value)
+    } else {
+        DateTime::from_timestamp(value, 0)
+    }
+}
+
+/// Nanoseconds since the epoch, or `None` outside the range Arrow nanosecond timestamps hold.
+pub fn to_nanos(t: DateTime<Utc>) -> Option<i64> {
+    t.timestamp_nanos_opt()
+}
+
+/// Back from nanoseconds to a UTC time.
+pub fn from_nanos(nanos: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_nanos(nanos)
+}
+
+/// RFC 3339 with the precision the evidence has (up to 7 digits, trailing zeros dropped), `Z`.
+pub fn format_utc(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+}
+
+/// A `--since`/`--until` value: an absolute time, or a span back from the end of the evidence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeSpec {
+    /// An RFC 3339 time or a date (UTC midnight).
+    At(DateTime<Utc>),
+    /// A span such as `72h` or `30d`, counted back from the end of the evidence.
+    Ago(Duration),
+}
+
+impl TimeSpec {
+    /// Resolves the spec against the end of the evidence.
+    pub fn resolve(self, evidence_end: DateTime<Utc>) -> DateTime<Utc> {
+        match self {
+            TimeSpec::At(t) => t,
+            TimeSpec::Ago(span) => evidence_end - span,
+        }
+    }
+}
+
+/// Parses RFC 3339, `YYYY-MM-DD` (UTC midnight) or a span `<n>{s,m,h,d,w}`.
+pub fn parse_time_spec(text: &str) -> Result<TimeSpec, String> {
+    let text = text.trim();
+    if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        let midnight = date.and_hms_opt(0, 0, 0).map(|t| Utc.from_utc_datetime(&t));
+        return midnight.map(TimeSpec::At).ok_or_else(|| format!("invalid date '{text}'"));
+    }
+    if let Some(unit) = text.chars().last().filter(|c| c.is_ascii_alphabetic()) {
+        let number = &text[..text.len() - 1];
+        if !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()) {
+            let n: i64 = number.parse().map_err(|_| format!("span too large: '{text}'"))?;
+            let span = match unit {
+                's' => Duration::try_seconds(n),
+                'm' => Duration::try_minutes(n),
+                'h' => Duration::try_hours(n),
+                'd' => Duration::try_days(n),
+                'w' => Duration::try_weeks(n),
+                _ => None,
+            };
+            return span
+                .map(TimeSpec::Ago)
+                .ok_or_else(|| format!("invalid span '{text}': use a number and s, m, h, d or w"));
+        }
+    }
+    if text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!(
+            "'{text}' is ambiguous: write a date (2026-10-01), an RFC 3339 time or a span (72h, 30d)"
+        ));
+    }
+    parse_timestamp(text).map(TimeSpec::At).ok_or_else(|| {
+        format!("cannot read '{text}' as a time: use RFC 3339 (2026-10-01T00:00:00Z), a date (2026-10-01) or a span (72h, 30d)")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc(text: &str) -> DateTime<Utc> {
+        parse_timestamp(text).expect("valid time")
+    }
+
+    #[test]
+    fn reads_every_evidence_spelling() {
+        let base = utc("2026-10-01T12:00:00Z");
+        assert_eq!(utc("2026-10-01T12:00:00.0000000Z"), base);
+        assert_eq!(utc("2026-10-01T14:00:00+02:00"), base);
+        assert_eq!(utc("2026-10-01T12:00:00"), base);
+        assert_eq!(utc("2026-10-01 12:00:00"), base);
+        assert_eq!(utc("1790856000"), base);
+        assert_eq!(utc("1790856000000"), base);
+        let fine = utc("2019-03-12T16:02:15.5522137Z");
+        assert_eq!(fine.timestamp_subsec_nanos(), 552_213_700);
+        assert_eq!(format_utc(fine), "2019-03-12T16:02:15.552213700Z");
+        assert!(parse_timestamp("yesterday").is_none());
+        assert!(parse_timestamp("").is_none());
+        assert!(parse_timestamp("2026-13-01T00:00:00Z").is_none());
+    }
+
+    #[test]
+    fn since_grammar() {
+        let end = utc("2026-10-31T00:00:00Z");
+        assert_eq!(parse_time_spec("2026-10-01").map(|s| s.resolve(end)), Ok(utc("2026-10-01T00:00:00Z")));
+        assert_eq!(parse_time_spec("72h").map(|s| s.resolve(end)), Ok(utc("2026-10-28T00:00:00Z")));
+        assert_eq!(parse_time_spec("30d").map(|s| s.resolve(end)), Ok(utc("2026-10-01T00:00:00Z")));
+        assert_eq!(
+            parse_time_spec("2026-10-01T06:30:00+01:00").map(|s| s.resolve(end)),
+            Ok(utc("2026-10-01T05:30:00Z"))
+        );
+        assert!(parse_time_spec("30x").is_err());
+        assert!(parse_time_spec("20261001").is_err());
+        assert!(parse_time_spec("soon").is_err());
+        assert!(parse_time_spec("99999999999999999999d").is_err());
+    }
+}
