@@ -1,10 +1,25 @@
+#![recursion_limit = "256"]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::panic))]
 //! mcpforensics: breach scoping for MCP servers on Azure.
 //!
 //! Exported telemetry (Log Analytics data export, API Management logs, NSG and VNet flow logs)
 //! flows one way: [`sources`] list and read blobs, [`parsers`] decode them into Arrow batches
 //! with declared schemas, [`case`] stores them as hashed, de-duplicated Parquet with a manifest,
-//! [`query`] runs DataFusion SQL over the case, and [`report`] prints results.
+//! [`query`] runs DataFusion SQL over the case, and [`report`] prints results. [`ingest`] drives
+//! sources → parsers → case; [`commands`] is one function per subcommand of [`cli`].
 
+pub mod bundled;
+pub mod case;
+pub mod cli;
+pub mod commands;
+pub mod error;
+pub mod ingest;
 pub mod parsers;
+pub mod query;
+pub mod report;
+pub mod sample;
+pub mod schema_doc;
 pub mod sources;
 pub mod time;
+
+pub use error::{Error, Result};

@@ -1,1 +1,30 @@
-fn main() {}
+//! The `mcpforensics` binary: parse the command line, run it, report an error once, map to an exit code.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = mcpforensics::cli::Cli::parse();
+    match mcpforensics::commands::run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(error) => {
+            let mut shown = error.to_string();
+            eprintln!("error: {}", mcpforensics::report::terminal_safe(&shown));
+            let mut source = std::error::Error::source(&error);
+            while let Some(cause) = source {
+                // Some errors repeat their cause in their own message: print each text once.
+                let text = cause.to_string();
+                if !shown.contains(&text) {
+                    eprintln!(
+                        "  caused by: {}",
+                        mcpforensics::report::terminal_safe(&text)
+                    );
+                    shown.push_str(&text);
+                }
+                source = cause.source();
+            }
+            ExitCode::from(error.exit_code())
+        }
+    }
+}

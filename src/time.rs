@@ -81,12 +81,16 @@ pub fn parse_time_spec(text: &str) -> Result<TimeSpec, String> {
     let text = text.trim();
     if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
         let midnight = date.and_hms_opt(0, 0, 0).map(|t| Utc.from_utc_datetime(&t));
-        return midnight.map(TimeSpec::At).ok_or_else(|| format!("invalid date '{text}'"));
+        return midnight
+            .map(TimeSpec::At)
+            .ok_or_else(|| format!("invalid date '{text}'"));
     }
     if let Some(unit) = text.chars().last().filter(|c| c.is_ascii_alphabetic()) {
         let number = &text[..text.len() - 1];
         if !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()) {
-            let n: i64 = number.parse().map_err(|_| format!("span too large: '{text}'"))?;
+            let n: i64 = number
+                .parse()
+                .map_err(|_| format!("span too large: '{text}'"))?;
             let span = match unit {
                 's' => Duration::try_seconds(n),
                 'm' => Duration::try_minutes(n),
@@ -138,9 +142,18 @@ mod tests {
     #[test]
     fn since_grammar() {
         let end = utc("2026-10-31T00:00:00Z");
-        assert_eq!(parse_time_spec("2026-10-01").map(|s| s.resolve(end)), Ok(utc("2026-10-01T00:00:00Z")));
-        assert_eq!(parse_time_spec("72h").map(|s| s.resolve(end)), Ok(utc("2026-10-28T00:00:00Z")));
-        assert_eq!(parse_time_spec("30d").map(|s| s.resolve(end)), Ok(utc("2026-10-01T00:00:00Z")));
+        assert_eq!(
+            parse_time_spec("2026-10-01").map(|s| s.resolve(end)),
+            Ok(utc("2026-10-01T00:00:00Z"))
+        );
+        assert_eq!(
+            parse_time_spec("72h").map(|s| s.resolve(end)),
+            Ok(utc("2026-10-28T00:00:00Z"))
+        );
+        assert_eq!(
+            parse_time_spec("30d").map(|s| s.resolve(end)),
+            Ok(utc("2026-10-01T00:00:00Z"))
+        );
         assert_eq!(
             parse_time_spec("2026-10-01T06:30:00+01:00").map(|s| s.resolve(end)),
             Ok(utc("2026-10-01T05:30:00Z"))

@@ -76,7 +76,11 @@ pub struct ColumnSpec {
 
 /// Shorthand for a column kept as exported.
 pub const fn la(name: &'static str, kind: Kind) -> ColumnSpec {
-    ColumnSpec { name, kind, doc: "" }
+    ColumnSpec {
+        name,
+        kind,
+        doc: "",
+    }
 }
 
 /// Shorthand for a column computed by mcpforensics.
@@ -86,10 +90,26 @@ pub const fn derived(name: &'static str, kind: Kind, doc: &'static str) -> Colum
 
 /// Provenance and bookkeeping columns every case table ends with.
 pub const TRAILING_COLUMNS: [ColumnSpec; 4] = [
-    derived("_extra", Kind::Dyn, "every exported column without a typed column here, as a JSON object; nothing is dropped"),
-    derived("_blob", Kind::Str, "the source blob (path relative to the storage account) the row came from"),
-    derived("_line", Kind::Int, "1-based line in the blob where the record starts"),
-    derived("_row_hash", Kind::Str, "128-bit xxh3 of the record's bytes (16 bytes), used to drop export-retry duplicates"),
+    derived(
+        "_extra",
+        Kind::Dyn,
+        "every exported column without a typed column here, as a JSON object; nothing is dropped",
+    ),
+    derived(
+        "_blob",
+        Kind::Str,
+        "the source blob (path relative to the storage account) the row came from",
+    ),
+    derived(
+        "_line",
+        Kind::Int,
+        "1-based line in the blob where the record starts",
+    ),
+    derived(
+        "_row_hash",
+        Kind::Str,
+        "128-bit xxh3 of the record's bytes (16 bytes), used to drop export-retry duplicates",
+    ),
 ];
 
 /// A checked value on its way into a column.
@@ -122,9 +142,16 @@ pub fn convert(value: &Value, kind: Kind) -> Result<Cell, String> {
     Ok(match (kind, value) {
         (_, Value::Null) => Cell::Null,
         (Kind::Str, Value::String(s)) => Cell::Str(s.clone()),
-        (Kind::Str | Kind::Dyn, Value::Number(_) | Value::Bool(_) | Value::Object(_) | Value::Array(_)) => Cell::Str(value.to_string()),
+        (
+            Kind::Str | Kind::Dyn,
+            Value::Number(_) | Value::Bool(_) | Value::Object(_) | Value::Array(_),
+        ) => Cell::Str(value.to_string()),
         (Kind::Dyn, Value::String(s)) => Cell::Str(s.clone()),
-        (Kind::Int, Value::Number(n)) => match n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15).map(|f| f as i64)) {
+        (Kind::Int, Value::Number(n)) => match n.as_i64().or_else(|| {
+            n.as_f64()
+                .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+                .map(|f| f as i64)
+        }) {
             Some(i) => Cell::Int(i),
             None => return wrong("an integer"),
         },
@@ -156,7 +183,11 @@ pub fn convert(value: &Value, kind: Kind) -> Result<Cell, String> {
             Some(n) => Cell::Time(n),
             None => return wrong("a timestamp"),
         },
-        (Kind::Time, Value::Number(n)) => match n.as_i64().and_then(time::epoch_to_utc).and_then(time::to_nanos) {
+        (Kind::Time, Value::Number(n)) => match n
+            .as_i64()
+            .and_then(time::epoch_to_utc)
+            .and_then(time::to_nanos)
+        {
             Some(t) => Cell::Time(t),
             None => return wrong("a timestamp"),
         },
@@ -190,7 +221,11 @@ pub fn schema_for(columns: &[ColumnSpec], derived: &[ColumnSpec]) -> SchemaRef {
     fields.push(Field::new("_extra", DataType::Utf8, true));
     fields.push(Field::new("_blob", DataType::Utf8, false));
     fields.push(Field::new("_line", DataType::UInt64, false));
-    fields.push(Field::new("_row_hash", DataType::FixedSizeBinary(16), false));
+    fields.push(Field::new(
+        "_row_hash",
+        DataType::FixedSizeBinary(16),
+        false,
+    ));
     Arc::new(Schema::new(fields))
 }
 
@@ -209,7 +244,9 @@ impl ColumnBuilder {
             Kind::Int => ColumnBuilder::Int(Int64Builder::new()),
             Kind::Real => ColumnBuilder::Real(Float64Builder::new()),
             Kind::Bool => ColumnBuilder::Bool(BooleanBuilder::new()),
-            Kind::Time => ColumnBuilder::Time(TimestampNanosecondBuilder::new().with_timezone("UTC")),
+            Kind::Time => {
+                ColumnBuilder::Time(TimestampNanosecondBuilder::new().with_timezone("UTC"))
+            }
         }
     }
 
@@ -267,7 +304,11 @@ impl BatchBuilder {
     pub fn new(columns: &[ColumnSpec], derived: &[ColumnSpec]) -> Self {
         Self {
             schema: schema_for(columns, derived),
-            columns: columns.iter().chain(derived).map(|c| ColumnBuilder::new(c.kind)).collect(),
+            columns: columns
+                .iter()
+                .chain(derived)
+                .map(|c| ColumnBuilder::new(c.kind))
+                .collect(),
             extra: StringBuilder::new(),
             blob: StringBuilder::new(),
             line: UInt64Builder::new(),
@@ -307,13 +348,15 @@ impl BatchBuilder {
 
     /// Takes the rows gathered so far as a record batch.
     pub fn finish(&mut self) -> RecordBatch {
-        let mut arrays: Vec<ArrayRef> = self.columns.iter_mut().map(ColumnBuilder::finish).collect();
+        let mut arrays: Vec<ArrayRef> =
+            self.columns.iter_mut().map(ColumnBuilder::finish).collect();
         arrays.push(Arc::new(self.extra.finish()));
         arrays.push(Arc::new(self.blob.finish()));
         arrays.push(Arc::new(self.line.finish()));
         arrays.push(Arc::new(self.hash.finish()));
         self.rows = 0;
-        RecordBatch::try_new(self.schema.clone(), arrays).unwrap_or_else(|_| RecordBatch::new_empty(self.schema.clone()))
+        RecordBatch::try_new(self.schema.clone(), arrays)
+            .unwrap_or_else(|_| RecordBatch::new_empty(self.schema.clone()))
     }
 }
 
@@ -327,15 +370,31 @@ mod tests {
         assert_eq!(convert(&json!("78"), Kind::Int), Ok(Cell::Int(78)));
         assert_eq!(convert(&json!(3.0), Kind::Int), Ok(Cell::Int(3)));
         assert!(convert(&json!(3.5), Kind::Int).is_err());
-        assert!(convert(&json!("abc"), Kind::Int).unwrap_err().contains("string \"abc\""));
+        assert!(
+            convert(&json!("abc"), Kind::Int)
+                .unwrap_err()
+                .contains("string \"abc\"")
+        );
         assert_eq!(convert(&json!("True"), Kind::Bool), Ok(Cell::Bool(true)));
         assert!(convert(&json!({"a":1}), Kind::Bool).is_err());
-        assert_eq!(convert(&json!(50126), Kind::Str), Ok(Cell::Str("50126".into())));
-        assert_eq!(convert(&json!({"a":1}), Kind::Dyn), Ok(Cell::Str("{\"a\":1}".into())));
-        assert_eq!(convert(&json!("{\"a\":1}"), Kind::Dyn), Ok(Cell::Str("{\"a\":1}".into())));
+        assert_eq!(
+            convert(&json!(50126), Kind::Str),
+            Ok(Cell::Str("50126".into()))
+        );
+        assert_eq!(
+            convert(&json!({"a":1}), Kind::Dyn),
+            Ok(Cell::Str("{\"a\":1}".into()))
+        );
+        assert_eq!(
+            convert(&json!("{\"a\":1}"), Kind::Dyn),
+            Ok(Cell::Str("{\"a\":1}".into()))
+        );
         assert_eq!(convert(&json!(null), Kind::Time), Ok(Cell::Null));
         assert!(convert(&json!("not a time"), Kind::Time).is_err());
-        assert_eq!(convert(&json!(1_527_644_123), Kind::Time), Ok(Cell::Time(1_527_644_123_000_000_000)));
+        assert_eq!(
+            convert(&json!(1_527_644_123), Kind::Time),
+            Ok(Cell::Time(1_527_644_123_000_000_000))
+        );
         assert_eq!(convert(&json!("NaN"), Kind::Real).ok(), None);
     }
 
@@ -343,9 +402,21 @@ mod tests {
     fn builds_a_batch_with_provenance() {
         let columns = [la("TimeGenerated", Kind::Time), la("Name", Kind::Str)];
         let mut builder = BatchBuilder::new(&columns, &[]);
-        let origin = RowOrigin { blob: "am-x/PT05M.json", line: 7, hash: 1 };
-        builder.push(vec![Cell::Time(0), Cell::Str("a".into())], Some("{}".into()), origin);
-        builder.push(vec![Cell::Null, Cell::Null], None, RowOrigin { line: 8, ..origin });
+        let origin = RowOrigin {
+            blob: "am-x/PT05M.json",
+            line: 7,
+            hash: 1,
+        };
+        builder.push(
+            vec![Cell::Time(0), Cell::Str("a".into())],
+            Some("{}".into()),
+            origin,
+        );
+        builder.push(
+            vec![Cell::Null, Cell::Null],
+            None,
+            RowOrigin { line: 8, ..origin },
+        );
         let batch = builder.finish();
         assert_eq!(batch.num_rows(), 2);
         assert_eq!(batch.num_columns(), 6);

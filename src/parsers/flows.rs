@@ -13,12 +13,32 @@ use Kind::{Int, Str, Time};
 
 /// Columns of the `flows` table.
 pub const FLOW_COLUMNS: &[ColumnSpec] = &[
-    derived("time", Time, "tuple time (epoch seconds, or milliseconds in VNet flow logs)"),
+    derived(
+        "time",
+        Time,
+        "tuple time (epoch seconds, or milliseconds in VNet flow logs)",
+    ),
     derived("record_time", Time, "the enclosing record's `time`"),
-    derived("log_type", Str, "nsg (NSG flow log) or vnet (VNet flow log)"),
-    derived("log_version", Int, "properties.Version (NSG) or flowLogVersion (VNet)"),
-    derived("resource_id", Str, "the NSG (resourceId) or the flow log (flowLogResourceID)"),
-    derived("target_resource_id", Str, "VNet flow logs: the VNet, subnet or NIC logged"),
+    derived(
+        "log_type",
+        Str,
+        "nsg (NSG flow log) or vnet (VNet flow log)",
+    ),
+    derived(
+        "log_version",
+        Int,
+        "properties.Version (NSG) or flowLogVersion (VNet)",
+    ),
+    derived(
+        "resource_id",
+        Str,
+        "the NSG (resourceId) or the flow log (flowLogResourceID)",
+    ),
+    derived(
+        "target_resource_id",
+        Str,
+        "VNet flow logs: the VNet, subnet or NIC logged",
+    ),
     derived("acl_id", Str, "VNet flow logs: aclID"),
     derived("rule", Str, "the rule that matched"),
     derived("mac", Str, "the NIC's MAC address"),
@@ -26,15 +46,51 @@ pub const FLOW_COLUMNS: &[ColumnSpec] = &[
     derived("dst_ip", Str, "destination address"),
     derived("src_port", Int, "source port"),
     derived("dst_port", Int, "destination port"),
-    derived("protocol", Str, "TCP or UDP (T/U in NSG, 6/17 in VNet tuples; other numbers kept as written)"),
-    derived("direction", Str, "I inbound, O outbound (as seen by the NIC)"),
-    derived("decision", Str, "A allowed, D denied (VNet: D when the flow state is D)"),
-    derived("state", Str, "v2/VNet flow state: B begin, C continuing, E end, D denied; null in v1"),
-    derived("encryption", Str, "VNet flow logs: X encrypted, NX… not encrypted"),
-    derived("packets_src_to_dst", Int, "packets source→destination since the last update (null when not counted)"),
-    derived("bytes_src_to_dst", Int, "bytes source→destination since the last update"),
-    derived("packets_dst_to_src", Int, "packets destination→source since the last update"),
-    derived("bytes_dst_to_src", Int, "bytes destination→source since the last update; for an inbound flow, what the server sent to the client"),
+    derived(
+        "protocol",
+        Str,
+        "TCP or UDP (T/U in NSG, 6/17 in VNet tuples; other numbers kept as written)",
+    ),
+    derived(
+        "direction",
+        Str,
+        "I inbound, O outbound (as seen by the NIC)",
+    ),
+    derived(
+        "decision",
+        Str,
+        "A allowed, D denied (VNet: D when the flow state is D)",
+    ),
+    derived(
+        "state",
+        Str,
+        "v2/VNet flow state: B begin, C continuing, E end, D denied; null in v1",
+    ),
+    derived(
+        "encryption",
+        Str,
+        "VNet flow logs: X encrypted, NX… not encrypted",
+    ),
+    derived(
+        "packets_src_to_dst",
+        Int,
+        "packets source→destination since the last update (null when not counted)",
+    ),
+    derived(
+        "bytes_src_to_dst",
+        Int,
+        "bytes source→destination since the last update",
+    ),
+    derived(
+        "packets_dst_to_src",
+        Int,
+        "packets destination→source since the last update",
+    ),
+    derived(
+        "bytes_dst_to_src",
+        Int,
+        "bytes destination→source since the last update; for an inbound flow, what the server sent to the client",
+    ),
 ];
 
 /// One decoded tuple, or why a tuple or record was rejected.
@@ -58,12 +114,22 @@ pub enum FlowItem {
 /// Decodes one flow-log record into tuple rows and rejects.
 pub fn decode_record(record: &Map<String, Value>) -> Vec<FlowItem> {
     let mut out = Vec::new();
-    let record_time = record.get("time").and_then(Value::as_str).and_then(crate::time::parse_timestamp).and_then(crate::time::to_nanos);
+    let record_time = record
+        .get("time")
+        .and_then(Value::as_str)
+        .and_then(crate::time::parse_timestamp)
+        .and_then(crate::time::to_nanos);
     let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_string);
     if let Some(flow_records) = record.get("flowRecords") {
         let version = record.get("flowLogVersion").and_then(Value::as_i64);
         if !matches!(version, Some(1..=4)) {
-            out.push(reject_record(format!("unsupported VNet flow log version {}", show(record.get("flowLogVersion"))), record));
+            out.push(reject_record(
+                format!(
+                    "unsupported VNet flow log version {}",
+                    show(record.get("flowLogVersion"))
+                ),
+                record,
+            ));
             return out;
         }
         let context = TupleContext {
@@ -79,19 +145,33 @@ pub fn decode_record(record: &Map<String, Value>) -> Vec<FlowItem> {
             for group in array(flow.get("flowGroups")) {
                 let rule = text(group.get("rule"));
                 for tuple in array(group.get("flowTuples")) {
-                    out.push(context.tuple(tuple, acl.as_deref(), rule.as_deref(), context.mac.as_deref()));
+                    out.push(context.tuple(
+                        tuple,
+                        acl.as_deref(),
+                        rule.as_deref(),
+                        context.mac.as_deref(),
+                    ));
                 }
             }
         }
         return out;
     }
     let Some(properties) = record.get("properties").and_then(Value::as_object) else {
-        out.push(reject_record("neither properties.flows (NSG) nor flowRecords (VNet): not a flow-log record".into(), record));
+        out.push(reject_record(
+            "neither properties.flows (NSG) nor flowRecords (VNet): not a flow-log record".into(),
+            record,
+        ));
         return out;
     };
     let version = properties.get("Version").and_then(Value::as_i64);
     if !matches!(version, Some(1 | 2)) {
-        out.push(reject_record(format!("unsupported NSG flow log version {}", show(properties.get("Version"))), record));
+        out.push(reject_record(
+            format!(
+                "unsupported NSG flow log version {}",
+                show(properties.get("Version"))
+            ),
+            record,
+        ));
         return out;
     }
     let context = TupleContext {
@@ -123,7 +203,10 @@ fn array(value: Option<&Value>) -> &[Value] {
 }
 
 fn reject_record(reason: String, record: &Map<String, Value>) -> FlowItem {
-    FlowItem::Reject { reason, raw: Value::Object(record.clone()).to_string() }
+    FlowItem::Reject {
+        reason,
+        raw: Value::Object(record.clone()).to_string(),
+    }
 }
 
 struct TupleContext {
@@ -136,37 +219,80 @@ struct TupleContext {
 }
 
 impl TupleContext {
-    fn tuple(&self, tuple: &Value, acl: Option<&str>, rule: Option<&str>, mac: Option<&str>) -> FlowItem {
+    fn tuple(
+        &self,
+        tuple: &Value,
+        acl: Option<&str>,
+        rule: Option<&str>,
+        mac: Option<&str>,
+    ) -> FlowItem {
         let Some(text) = tuple.as_str() else {
-            return FlowItem::Reject { reason: "flow tuple is not a string".into(), raw: tuple.to_string() };
+            return FlowItem::Reject {
+                reason: "flow tuple is not a string".into(),
+                raw: tuple.to_string(),
+            };
         };
         match self.parse(text, acl, rule, mac) {
             Ok(cells) => FlowItem::Row {
                 cells,
-                identity: format!("{}|{}|{}|{}", self.resource_id.as_deref().unwrap_or(""), mac.unwrap_or(""), rule.unwrap_or(""), text),
+                identity: format!(
+                    "{}|{}|{}|{}",
+                    self.resource_id.as_deref().unwrap_or(""),
+                    mac.unwrap_or(""),
+                    rule.unwrap_or(""),
+                    text
+                ),
             },
-            Err(reason) => FlowItem::Reject { reason: format!("flow tuple: {reason}"), raw: text.to_string() },
+            Err(reason) => FlowItem::Reject {
+                reason: format!("flow tuple: {reason}"),
+                raw: text.to_string(),
+            },
         }
     }
 
-    fn parse(&self, text: &str, acl: Option<&str>, rule: Option<&str>, mac: Option<&str>) -> Result<Vec<Cell>, String> {
+    fn parse(
+        &self,
+        text: &str,
+        acl: Option<&str>,
+        rule: Option<&str>,
+        mac: Option<&str>,
+    ) -> Result<Vec<Cell>, String> {
         let fields: Vec<&str> = text.split(',').map(str::trim).collect();
-        let expected = if self.log_type == "nsg" && self.version == 1 { 8 } else { 13 };
+        let expected = if self.log_type == "nsg" && self.version == 1 {
+            8
+        } else {
+            13
+        };
         if fields.len() != expected {
-            return Err(format!("{} fields, expected {expected} for {} v{}", fields.len(), self.log_type, self.version));
+            return Err(format!(
+                "{} fields, expected {expected} for {} v{}",
+                fields.len(),
+                self.log_type,
+                self.version
+            ));
         }
-        let epoch: i64 = fields[0].parse().map_err(|_| format!("time {:?} is not an epoch", fields[0]))?;
-        let time = crate::time::epoch_to_utc(epoch).and_then(crate::time::to_nanos).ok_or_else(|| format!("time {epoch} out of range"))?;
+        let epoch: i64 = fields[0]
+            .parse()
+            .map_err(|_| format!("time {:?} is not an epoch", fields[0]))?;
+        let time = crate::time::epoch_to_utc(epoch)
+            .and_then(crate::time::to_nanos)
+            .ok_or_else(|| format!("time {epoch} out of range"))?;
         for ip in [fields[1], fields[2]] {
             if ip.parse::<std::net::IpAddr>().is_err() {
                 return Err(format!("{ip:?} is not an IP address"));
             }
         }
-        let port = |s: &str| s.parse::<u16>().map(|p| Cell::Int(i64::from(p))).map_err(|_| format!("port {s:?} is not a port number"));
+        let port = |s: &str| {
+            s.parse::<u16>()
+                .map(|p| Cell::Int(i64::from(p)))
+                .map_err(|_| format!("port {s:?} is not a port number"))
+        };
         let protocol = match fields[5] {
             "T" | "6" => "TCP".to_string(),
             "U" | "17" => "UDP".to_string(),
-            other if !other.is_empty() && other.bytes().all(|b| b.is_ascii_alphanumeric()) => other.to_string(),
+            other if !other.is_empty() && other.bytes().all(|b| b.is_ascii_alphanumeric()) => {
+                other.to_string()
+            }
             other => return Err(format!("protocol {other:?}")),
         };
         if !matches!(fields[6], "I" | "O") {
@@ -178,7 +304,12 @@ impl TupleContext {
             (fields[7], Some(fields[8]), None, &fields[9..13])
         } else {
             let state = fields[7];
-            (if state == "D" { "D" } else { "A" }, Some(state), Some(fields[8]), &fields[9..13])
+            (
+                if state == "D" { "D" } else { "A" },
+                Some(state),
+                Some(fields[8]),
+                &fields[9..13],
+            )
         };
         if !matches!(decision, "A" | "D") {
             return Err(format!("decision {decision:?} is not A or D"));
@@ -188,7 +319,14 @@ impl TupleContext {
         }
         let mut counts = Vec::with_capacity(4);
         for c in counters {
-            counts.push(if c.is_empty() { Cell::Null } else { Cell::Int(c.parse::<i64>().map_err(|_| format!("counter {c:?} is not a number"))?) });
+            counts.push(if c.is_empty() {
+                Cell::Null
+            } else {
+                Cell::Int(
+                    c.parse::<i64>()
+                        .map_err(|_| format!("counter {c:?} is not a number"))?,
+                )
+            });
         }
         counts.resize(4, Cell::Null);
         let mut cells = vec![
@@ -222,7 +360,9 @@ mod tests {
     use serde_json::json;
 
     fn decode(record: Value) -> (Vec<Vec<Cell>>, Vec<String>) {
-        let Value::Object(map) = record else { return (vec![], vec![]) };
+        let Value::Object(map) = record else {
+            return (vec![], vec![]);
+        };
         let mut rows = Vec::new();
         let mut rejects = Vec::new();
         for item in decode_record(&map) {
@@ -236,12 +376,14 @@ mod tests {
 
     #[test]
     fn nsg_v2_tuples_with_empty_and_full_counters() {
-        let (rows, rejects) = decode(json!({"time": "2018-11-13T12:00:35.3899262Z", "resourceId": "/NSG", "properties": {"Version": 2, "flows": [
+        let (rows, rejects) = decode(
+            json!({"time": "2018-11-13T12:00:35.3899262Z", "resourceId": "/NSG", "properties": {"Version": 2, "flows": [
             {"rule": "R", "flows": [{"mac": "000D3AF87856", "flowTuples": [
                 "1542110402,192.0.2.190,10.5.16.4,28746,443,U,I,D,B,,,,",
                 "1542110377,10.5.16.4,203.0.113.10,35370,23,T,O,A,E,1,66,1,66",
                 "1542110377,10.5.16.4,203.0.113.10,35370,23,T,O,A,E,1,66,1,x",
-                "bad"]}]}]}}));
+                "bad"]}]}]}}),
+        );
         assert_eq!(rows.len(), 2);
         assert_eq!(rejects.len(), 2);
         assert_eq!(rows[0][13], Cell::Str("UDP".into()));
@@ -251,15 +393,21 @@ mod tests {
 
     #[test]
     fn vnet_tuples_in_milliseconds_and_unknown_versions() {
-        let (rows, rejects) = decode(json!({"time": "2022-09-14T09:00:52Z", "flowLogVersion": 4, "macAddress": "00224871C205",
+        let (rows, rejects) = decode(
+            json!({"time": "2022-09-14T09:00:52Z", "flowLogVersion": 4, "macAddress": "00224871C205",
             "flowRecords": {"flows": [{"aclID": "a", "flowGroups": [{"rule": "R", "flowTuples": [
-                "1663146003606,10.0.0.6,52.239.184.180,23956,443,6,O,E,NX,3,767,2,1580"]}]}]}}));
+                "1663146003606,10.0.0.6,52.239.184.180,23956,443,6,O,E,NX,3,767,2,1580"]}]}]}}),
+        );
         assert!(rejects.is_empty());
         assert_eq!(rows[0][0], Cell::Time(1_663_146_003_606_000_000));
         assert_eq!(rows[0][15], Cell::Str("A".into()));
         assert_eq!(rows[0][8], Cell::Str("00224871C205".into()));
-        let (rows, rejects) = decode(json!({"time": "x", "properties": {"Version": 3, "flows": []}}));
+        let (rows, rejects) =
+            decode(json!({"time": "x", "properties": {"Version": 3, "flows": []}}));
         assert!(rows.is_empty());
-        assert_eq!(rejects, vec!["unsupported NSG flow log version 3".to_string()]);
+        assert_eq!(
+            rejects,
+            vec!["unsupported NSG flow log version 3".to_string()]
+        );
     }
 }

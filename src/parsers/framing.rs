@@ -58,7 +58,9 @@ impl Framer<io::BufReader<io::Chain<Cursor<Vec<u8>>, Box<dyn Read + Send>>>> {
     /// Sniffs the body's shape from its first bytes and returns a framer over the whole body.
     pub fn sniff(mut reader: Box<dyn Read + Send>) -> io::Result<Self> {
         let mut prefix = Vec::with_capacity(SNIFF_BYTES);
-        (&mut reader).take(SNIFF_BYTES as u64).read_to_end(&mut prefix)?;
+        (&mut reader)
+            .take(SNIFF_BYTES as u64)
+            .read_to_end(&mut prefix)?;
         let (shape, skip, in_records_array) = sniff_shape(&prefix);
         let line = 1 + prefix[..skip].iter().filter(|&&b| b == b'\n').count() as u64;
         let rest = prefix.split_off(skip);
@@ -93,8 +95,14 @@ fn sniff_shape(prefix: &[u8]) -> (BodyShape, usize, bool) {
                 }
             }
             // A lone `{` on the first line is a pretty-printed object, not JSON Lines.
-            let first_line_end = body[i..].iter().position(|&b| b == b'\n').map_or(body.len(), |p| i + p);
-            if body[i..first_line_end].iter().all(|b| b.is_ascii_whitespace() || *b == b'{') {
+            let first_line_end = body[i..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(body.len(), |p| i + p);
+            if body[i..first_line_end]
+                .iter()
+                .all(|b| b.is_ascii_whitespace() || *b == b'{')
+            {
                 (BodyShape::Objects, 0, false)
             } else {
                 (BodyShape::JsonLines, 0, false)
@@ -162,7 +170,9 @@ impl<R: BufRead> Framer<R> {
                 bytes.truncate(MAX_REJECT_RAW_BYTES);
                 return Ok(Some(Framed::Bad {
                     line,
-                    reason: format!("line is {length} bytes, over the {MAX_RECORD_BYTES}-byte record limit"),
+                    reason: format!(
+                        "line is {length} bytes, over the {MAX_RECORD_BYTES}-byte record limit"
+                    ),
                     raw: bytes,
                 }));
             }
@@ -183,7 +193,9 @@ impl<R: BufRead> Framer<R> {
         // Skip separators between records.
         loop {
             let buf = self.reader.fill_buf()?;
-            let Some(&byte) = buf.first() else { return Ok(None) };
+            let Some(&byte) = buf.first() else {
+                return Ok(None);
+            };
             match byte {
                 b'\n' => {
                     self.line += 1;
@@ -254,7 +266,9 @@ impl<R: BufRead> Framer<R> {
                     bytes.truncate(MAX_REJECT_RAW_BYTES);
                     return Ok(Some(Framed::Bad {
                         line,
-                        reason: format!("record is {length} bytes, over the {MAX_RECORD_BYTES}-byte limit"),
+                        reason: format!(
+                            "record is {length} bytes, over the {MAX_RECORD_BYTES}-byte limit"
+                        ),
                         raw: bytes,
                     }));
                 }
@@ -282,7 +296,11 @@ impl<R: BufRead> Framer<R> {
                 break;
             }
         }
-        Ok(Framed::Bad { line, reason: "bytes between records that are not JSON".into(), raw })
+        Ok(Framed::Bad {
+            line,
+            reason: "bytes between records that are not JSON".into(),
+            raw,
+        })
     }
 }
 
@@ -300,14 +318,24 @@ mod tests {
     }
 
     fn record(line: u64, text: &str) -> Framed {
-        Framed::Record { line, bytes: text.as_bytes().to_vec() }
+        Framed::Record {
+            line,
+            bytes: text.as_bytes().to_vec(),
+        }
     }
 
     #[test]
     fn json_lines_with_blank_lines_bom_and_crlf() {
         let (shape, items) = frame(b"\xEF\xBB\xBF{\"a\":1}\r\n\n{\"b\":2}\n   \n{\"c\":3}");
         assert_eq!(shape, BodyShape::JsonLines);
-        assert_eq!(items, vec![record(1, "{\"a\":1}"), record(3, "{\"b\":2}"), record(5, "{\"c\":3}")]);
+        assert_eq!(
+            items,
+            vec![
+                record(1, "{\"a\":1}"),
+                record(3, "{\"b\":2}"),
+                record(5, "{\"c\":3}")
+            ]
+        );
     }
 
     #[test]
@@ -315,7 +343,13 @@ mod tests {
         let doc = b"{\"records\":[{\"a\":\"x}\"},\n{\"b\":[1,{\"c\":2}]}]}";
         let (shape, items) = frame(doc);
         assert_eq!(shape, BodyShape::Objects);
-        assert_eq!(items, vec![record(1, "{\"a\":\"x}\"}"), record(2, "{\"b\":[1,{\"c\":2}]}")]);
+        assert_eq!(
+            items,
+            vec![
+                record(1, "{\"a\":\"x}\"}"),
+                record(2, "{\"b\":[1,{\"c\":2}]}")
+            ]
+        );
         // Read mid-hour: the closing `]}` has not been written yet.
         let (_, items) = frame(b"{ \"records\" : [ {\"a\":1}\n,{\"b\":2}");
         assert_eq!(items, vec![record(1, "{\"a\":1}"), record(2, "{\"b\":2}")]);
@@ -329,10 +363,16 @@ mod tests {
     fn appended_block_and_pretty_object() {
         let (shape, items) = frame(b"\xEF\xBB\xBF,{\"time\":1},{\"time\":2}");
         assert_eq!(shape, BodyShape::Objects);
-        assert_eq!(items, vec![record(1, "{\"time\":1}"), record(1, "{\"time\":2}")]);
+        assert_eq!(
+            items,
+            vec![record(1, "{\"time\":1}"), record(1, "{\"time\":2}")]
+        );
         let (shape, items) = frame(b"{\n  \"a\": {\n    \"b\": 1\n  }\n}\n");
         assert_eq!(shape, BodyShape::Objects);
-        assert_eq!(items, vec![record(1, "{\n  \"a\": {\n    \"b\": 1\n  }\n}")]);
+        assert_eq!(
+            items,
+            vec![record(1, "{\n  \"a\": {\n    \"b\": 1\n  }\n}")]
+        );
     }
 
     #[test]

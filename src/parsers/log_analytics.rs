@@ -28,33 +28,87 @@ pub struct TableSpec {
 use Kind::{Bool, Dyn, Int, Real, Str, Time};
 
 const SIGNIN_COLUMNS: &[ColumnSpec] = &[
-    la("TimeGenerated", Time), la("CreatedDateTime", Time), la("Id", Str), la("CorrelationId", Str),
-    la("OriginalRequestId", Str), la("UniqueTokenIdentifier", Str), la("SessionId", Str),
-    la("UserPrincipalName", Str), la("UserId", Str), la("UserDisplayName", Str), la("UserType", Str),
-    la("AlternateSignInName", Str), la("AppDisplayName", Str), la("AppId", Str),
-    la("ResourceDisplayName", Str), la("ResourceIdentity", Str), la("ServicePrincipalId", Str),
-    la("IPAddress", Str), la("AutonomousSystemNumber", Int), la("Location", Str), la("LocationDetails", Dyn),
-    la("UserAgent", Str), la("ClientAppUsed", Str), la("DeviceDetail", Dyn), la("IsInteractive", Bool),
-    la("ResultType", Str), la("ResultDescription", Str), la("ResultSignature", Str), la("Status", Dyn),
-    la("ConditionalAccessStatus", Str), la("AuthenticationRequirement", Str),
-    la("RiskLevelDuringSignIn", Str), la("RiskLevelAggregated", Str), la("RiskState", Str), la("RiskDetail", Str),
-    la("TokenIssuerType", Str), la("HomeTenantId", Str), la("ResourceTenantId", Str), la("TenantId", Str),
-    la("Category", Str), la("Type", Str),
+    la("TimeGenerated", Time),
+    la("CreatedDateTime", Time),
+    la("Id", Str),
+    la("CorrelationId", Str),
+    la("OriginalRequestId", Str),
+    la("UniqueTokenIdentifier", Str),
+    la("SessionId", Str),
+    la("UserPrincipalName", Str),
+    la("UserId", Str),
+    la("UserDisplayName", Str),
+    la("UserType", Str),
+    la("AlternateSignInName", Str),
+    la("AppDisplayName", Str),
+    la("AppId", Str),
+    la("ResourceDisplayName", Str),
+    la("ResourceIdentity", Str),
+    la("ServicePrincipalId", Str),
+    la("IPAddress", Str),
+    la("AutonomousSystemNumber", Int),
+    la("Location", Str),
+    la("LocationDetails", Dyn),
+    la("UserAgent", Str),
+    la("ClientAppUsed", Str),
+    la("DeviceDetail", Dyn),
+    la("IsInteractive", Bool),
+    la("ResultType", Str),
+    la("ResultDescription", Str),
+    la("ResultSignature", Str),
+    la("Status", Dyn),
+    la("ConditionalAccessStatus", Str),
+    la("AuthenticationRequirement", Str),
+    la("RiskLevelDuringSignIn", Str),
+    la("RiskLevelAggregated", Str),
+    la("RiskState", Str),
+    la("RiskDetail", Str),
+    la("TokenIssuerType", Str),
+    la("HomeTenantId", Str),
+    la("ResourceTenantId", Str),
+    la("TenantId", Str),
+    la("Category", Str),
+    la("Type", Str),
 ];
 
 const AUDIT_COLUMNS: &[ColumnSpec] = &[
-    la("TimeGenerated", Time), la("ActivityDateTime", Time), la("Id", Str), la("CorrelationId", Str),
-    la("OperationName", Str), la("ActivityDisplayName", Str), la("Category", Str), la("AADOperationType", Str),
-    la("Result", Str), la("ResultReason", Str), la("ResultDescription", Str), la("LoggedByService", Str),
-    la("InitiatedBy", Dyn), la("TargetResources", Dyn), la("AdditionalDetails", Dyn), la("Identity", Str),
-    la("TenantId", Str), la("Type", Str),
+    la("TimeGenerated", Time),
+    la("ActivityDateTime", Time),
+    la("Id", Str),
+    la("CorrelationId", Str),
+    la("OperationName", Str),
+    la("ActivityDisplayName", Str),
+    la("Category", Str),
+    la("AADOperationType", Str),
+    la("Result", Str),
+    la("ResultReason", Str),
+    la("ResultDescription", Str),
+    la("LoggedByService", Str),
+    la("InitiatedBy", Dyn),
+    la("TargetResources", Dyn),
+    la("AdditionalDetails", Dyn),
+    la("Identity", Str),
+    la("TenantId", Str),
+    la("Type", Str),
 ];
 
 const AUDIT_DERIVED: &[ColumnSpec] = &[
-    derived("initiated_by_upn", Str, "InitiatedBy.user.userPrincipalName"),
-    derived("initiated_by_user_id", Str, "InitiatedBy.user.id (Entra object id)"),
+    derived(
+        "initiated_by_upn",
+        Str,
+        "InitiatedBy.user.userPrincipalName",
+    ),
+    derived(
+        "initiated_by_user_id",
+        Str,
+        "InitiatedBy.user.id (Entra object id)",
+    ),
     derived("initiated_by_ip", Str, "InitiatedBy.user.ipAddress"),
-    derived("initiated_by_app", Str, "InitiatedBy.app.displayName, else appId"),
+    derived(
+        "initiated_by_app",
+        Str,
+        "InitiatedBy.app.displayName, else appId",
+    ),
 ];
 
 macro_rules! app_columns {
@@ -72,57 +126,172 @@ macro_rules! app_columns {
 }
 
 const APP_REQUEST_COLUMNS: &[ColumnSpec] = app_columns!(
-    la("Name", Str), la("Url", Str), la("Source", Str), la("ResultCode", Str), la("Success", Bool), la("DurationMs", Real),
+    la("Name", Str),
+    la("Url", Str),
+    la("Source", Str),
+    la("ResultCode", Str),
+    la("Success", Bool),
+    la("DurationMs", Real),
 );
 const APP_DEPENDENCY_COLUMNS: &[ColumnSpec] = app_columns!(
-    la("Name", Str), la("Target", Str), la("Data", Str), la("DependencyType", Str), la("ResultCode", Str),
-    la("Success", Bool), la("DurationMs", Real),
+    la("Name", Str),
+    la("Target", Str),
+    la("Data", Str),
+    la("DependencyType", Str),
+    la("ResultCode", Str),
+    la("Success", Bool),
+    la("DurationMs", Real),
 );
 const APP_TRACE_COLUMNS: &[ColumnSpec] = app_columns!(la("Message", Str), la("SeverityLevel", Int));
 const APP_EVENT_COLUMNS: &[ColumnSpec] = app_columns!(la("Name", Str));
 const APP_EXCEPTION_COLUMNS: &[ColumnSpec] = app_columns!(
-    la("ExceptionType", Str), la("Message", Str), la("OuterMessage", Str), la("InnermostMessage", Str),
-    la("SeverityLevel", Int), la("ProblemId", Str), la("HandledAt", Str), la("Method", Str), la("Details", Dyn),
+    la("ExceptionType", Str),
+    la("Message", Str),
+    la("OuterMessage", Str),
+    la("InnermostMessage", Str),
+    la("SeverityLevel", Int),
+    la("ProblemId", Str),
+    la("HandledAt", Str),
+    la("Method", Str),
+    la("Details", Dyn),
 );
 
 /// MCP attributes lifted out of `Properties` (App Insights tables).
 pub const MCP_DERIVED: &[ColumnSpec] = &[
-    derived("mcp_method", Str, "MCP method: Properties mcp.method.name, else gen_ai.operation.name when it is a method (APIM), else from the span name `tools/call <tool>`"),
-    derived("tool_name", Str, "gen_ai.tool.name, mcp.tool.name (draft), ToolName (Azure MCP Server), else from the span name"),
-    derived("session_id", Str, "mcp.session.id, gen_ai.conversation.id (APIM), session.id; absent on servers of the 2026-07 protocol revision"),
-    derived("jsonrpc_request_id", Str, "jsonrpc.request.id, mcp.request.id (draft)"),
+    derived(
+        "mcp_method",
+        Str,
+        "MCP method: Properties mcp.method.name, else gen_ai.operation.name when it is a method (APIM), else from the span name `tools/call <tool>`",
+    ),
+    derived(
+        "tool_name",
+        Str,
+        "gen_ai.tool.name, mcp.tool.name (draft), ToolName (Azure MCP Server), else from the span name",
+    ),
+    derived(
+        "session_id",
+        Str,
+        "mcp.session.id, gen_ai.conversation.id (APIM), session.id; absent on servers of the 2026-07 protocol revision",
+    ),
+    derived(
+        "jsonrpc_request_id",
+        Str,
+        "jsonrpc.request.id, mcp.request.id (draft)",
+    ),
     derived("resource_uri", Str, "mcp.resource.uri"),
-    derived("client_address", Str, "the real caller address: Properties client.address, else ClientIP unless masked to 0.0.0.0"),
-    derived("tool_arguments", Str, "gen_ai.tool.call.arguments as JSON text; else the mcp.request.argument.<key> attributes gathered into an object; else ToolParameters"),
+    derived(
+        "client_address",
+        Str,
+        "the real caller address: Properties client.address, else ClientIP unless masked to 0.0.0.0",
+    ),
+    derived(
+        "tool_arguments",
+        Str,
+        "gen_ai.tool.call.arguments as JSON text; else the mcp.request.argument.<key> attributes gathered into an object; else ToolParameters",
+    ),
     derived("tool_result", Str, "gen_ai.tool.call.result as JSON text"),
-    derived("enduser_id", Str, "the authenticated caller as the server saw it: Properties enduser.id, else UserAuthenticatedId (a UPN or an Entra object id)"),
+    derived(
+        "enduser_id",
+        Str,
+        "the authenticated caller as the server saw it: Properties enduser.id, else UserAuthenticatedId (a UPN or an Entra object id)",
+    ),
+    derived(
+        "response_bytes",
+        Int,
+        "size of the response sent to the caller: Properties response.bytes, else http.response.body.size",
+    ),
+    derived(
+        "peer_address",
+        Str,
+        "the remote address of an outgoing call: Properties network.peer.address, else server.address",
+    ),
 ];
 
 const APIM_GATEWAY_COLUMNS: &[ColumnSpec] = &[
-    la("TimeGenerated", Time), la("CorrelationId", Str), la("OperationName", Str), la("Region", Str),
-    la("IsRequestSuccess", Bool), la("Method", Str), la("Url", Str), la("CallerIpAddress", Str),
-    la("ResponseCode", Int), la("ResponseSize", Int), la("RequestSize", Int), la("BackendResponseCode", Int),
-    la("BackendUrl", Str), la("TotalTime", Int), la("BackendTime", Int), la("ApiId", Str), la("OperationId", Str),
-    la("ProductId", Str), la("UserId", Str), la("ApimSubscriptionId", Str), la("ClientProtocol", Str),
-    la("ClientTlsVersion", Str), la("LastErrorReason", Str), la("LastErrorMessage", Str),
-    la("RequestHeaders", Dyn), la("ResponseHeaders", Dyn), la("RequestBody", Str), la("ResponseBody", Str),
-    la("TenantId", Str), la("_ResourceId", Str), la("Type", Str),
+    la("TimeGenerated", Time),
+    la("CorrelationId", Str),
+    la("OperationName", Str),
+    la("Region", Str),
+    la("IsRequestSuccess", Bool),
+    la("Method", Str),
+    la("Url", Str),
+    la("CallerIpAddress", Str),
+    la("ResponseCode", Int),
+    la("ResponseSize", Int),
+    la("RequestSize", Int),
+    la("BackendResponseCode", Int),
+    la("BackendUrl", Str),
+    la("TotalTime", Int),
+    la("BackendTime", Int),
+    la("ApiId", Str),
+    la("OperationId", Str),
+    la("ProductId", Str),
+    la("UserId", Str),
+    la("ApimSubscriptionId", Str),
+    la("ClientProtocol", Str),
+    la("ClientTlsVersion", Str),
+    la("LastErrorReason", Str),
+    la("LastErrorMessage", Str),
+    la("RequestHeaders", Dyn),
+    la("ResponseHeaders", Dyn),
+    la("RequestBody", Str),
+    la("ResponseBody", Str),
+    la("TenantId", Str),
+    la("_ResourceId", Str),
+    la("Type", Str),
 ];
 
 const APIM_GATEWAY_DERIVED: &[ColumnSpec] = &[
-    derived("mcp_method", Str, "JSON-RPC method of a logged MCP request body"),
-    derived("tool_name", Str, "params.name of a logged tools/call request body"),
-    derived("jsonrpc_request_id", Str, "JSON-RPC id of a logged request body"),
-    derived("tool_arguments", Str, "params.arguments of a logged tools/call request body, as JSON text"),
-    derived("tool_result", Str, "result of a logged JSON-RPC response body, as JSON text"),
+    derived(
+        "mcp_method",
+        Str,
+        "JSON-RPC method of a logged MCP request body",
+    ),
+    derived(
+        "tool_name",
+        Str,
+        "params.name of a logged tools/call request body",
+    ),
+    derived(
+        "jsonrpc_request_id",
+        Str,
+        "JSON-RPC id of a logged request body",
+    ),
+    derived(
+        "tool_arguments",
+        Str,
+        "params.arguments of a logged tools/call request body, as JSON text",
+    ),
+    derived(
+        "tool_result",
+        Str,
+        "result of a logged JSON-RPC response body, as JSON text",
+    ),
 ];
 
 const APIM_MCP_COLUMNS: &[ColumnSpec] = &[
-    la("TimeGenerated", Time), la("CorrelationId", Str), la("SessionId", Str), la("Method", Str), la("ToolName", Str),
-    la("ToolCount", Int), la("ClientName", Str), la("ClientVersion", Str), la("AuthenticationMethod", Str),
-    la("ApiType", Str), la("McpServerEndpoint", Str), la("ServerName", Str), la("ServerVersion", Str),
-    la("ProtocolVersion", Str), la("TransportType", Str), la("Error", Str), la("ErrorType", Str),
-    la("OperationName", Str), la("Region", Str), la("TenantId", Str), la("_ResourceId", Str), la("Type", Str),
+    la("TimeGenerated", Time),
+    la("CorrelationId", Str),
+    la("SessionId", Str),
+    la("Method", Str),
+    la("ToolName", Str),
+    la("ToolCount", Int),
+    la("ClientName", Str),
+    la("ClientVersion", Str),
+    la("AuthenticationMethod", Str),
+    la("ApiType", Str),
+    la("McpServerEndpoint", Str),
+    la("ServerName", Str),
+    la("ServerVersion", Str),
+    la("ProtocolVersion", Str),
+    la("TransportType", Str),
+    la("Error", Str),
+    la("ErrorType", Str),
+    la("OperationName", Str),
+    la("Region", Str),
+    la("TenantId", Str),
+    la("_ResourceId", Str),
+    la("Type", Str),
 ];
 
 const GENERIC_COLUMNS: &[ColumnSpec] = &[la("TimeGenerated", Time), la("Type", Str)];
@@ -133,7 +302,13 @@ fn no_derived(_: &Map<String, Value>) -> Vec<Cell> {
 
 /// Every table with declared columns.
 pub static TABLES: &[TableSpec] = &[
-    TableSpec { name: "SigninLogs", doc: "Entra ID interactive sign-ins", columns: SIGNIN_COLUMNS, derived: &[], derive: no_derived },
+    TableSpec {
+        name: "SigninLogs",
+        doc: "Entra ID interactive sign-ins",
+        columns: SIGNIN_COLUMNS,
+        derived: &[],
+        derive: no_derived,
+    },
     TableSpec {
         name: "AADNonInteractiveUserSignInLogs",
         doc: "Entra ID non-interactive sign-ins (token refresh and replay); dynamic columns arrive as JSON strings",
@@ -141,14 +316,62 @@ pub static TABLES: &[TableSpec] = &[
         derived: &[],
         derive: no_derived,
     },
-    TableSpec { name: "AuditLogs", doc: "Entra ID directory changes; the actor is lifted out of InitiatedBy", columns: AUDIT_COLUMNS, derived: AUDIT_DERIVED, derive: derive_audit },
-    TableSpec { name: "AppRequests", doc: "Application Insights requests: server spans, one per MCP call handled", columns: APP_REQUEST_COLUMNS, derived: MCP_DERIVED, derive: derive_mcp },
-    TableSpec { name: "AppDependencies", doc: "Application Insights dependencies: outgoing calls (databases, HTTP, storage) and client spans", columns: APP_DEPENDENCY_COLUMNS, derived: MCP_DERIVED, derive: derive_mcp },
-    TableSpec { name: "AppTraces", doc: "Application Insights traces (log messages)", columns: APP_TRACE_COLUMNS, derived: MCP_DERIVED, derive: derive_mcp },
-    TableSpec { name: "AppEvents", doc: "Application Insights custom events", columns: APP_EVENT_COLUMNS, derived: MCP_DERIVED, derive: derive_mcp },
-    TableSpec { name: "AppExceptions", doc: "Application Insights exceptions", columns: APP_EXCEPTION_COLUMNS, derived: MCP_DERIVED, derive: derive_mcp },
-    TableSpec { name: "ApiManagementGatewayLogs", doc: "API Management gateway requests (caller IP, response codes and sizes, logged bodies)", columns: APIM_GATEWAY_COLUMNS, derived: APIM_GATEWAY_DERIVED, derive: derive_apim_gateway },
-    TableSpec { name: "ApiManagementGatewayMCPLog", doc: "API Management MCP gateway log: one row per MCP request through APIM; joins ApiManagementGatewayLogs on CorrelationId", columns: APIM_MCP_COLUMNS, derived: &[], derive: no_derived },
+    TableSpec {
+        name: "AuditLogs",
+        doc: "Entra ID directory changes; the actor is lifted out of InitiatedBy",
+        columns: AUDIT_COLUMNS,
+        derived: AUDIT_DERIVED,
+        derive: derive_audit,
+    },
+    TableSpec {
+        name: "AppRequests",
+        doc: "Application Insights requests: server spans, one per MCP call handled",
+        columns: APP_REQUEST_COLUMNS,
+        derived: MCP_DERIVED,
+        derive: derive_mcp,
+    },
+    TableSpec {
+        name: "AppDependencies",
+        doc: "Application Insights dependencies: outgoing calls (databases, HTTP, storage) and client spans",
+        columns: APP_DEPENDENCY_COLUMNS,
+        derived: MCP_DERIVED,
+        derive: derive_mcp,
+    },
+    TableSpec {
+        name: "AppTraces",
+        doc: "Application Insights traces (log messages)",
+        columns: APP_TRACE_COLUMNS,
+        derived: MCP_DERIVED,
+        derive: derive_mcp,
+    },
+    TableSpec {
+        name: "AppEvents",
+        doc: "Application Insights custom events",
+        columns: APP_EVENT_COLUMNS,
+        derived: MCP_DERIVED,
+        derive: derive_mcp,
+    },
+    TableSpec {
+        name: "AppExceptions",
+        doc: "Application Insights exceptions",
+        columns: APP_EXCEPTION_COLUMNS,
+        derived: MCP_DERIVED,
+        derive: derive_mcp,
+    },
+    TableSpec {
+        name: "ApiManagementGatewayLogs",
+        doc: "API Management gateway requests (caller IP, response codes and sizes, logged bodies)",
+        columns: APIM_GATEWAY_COLUMNS,
+        derived: APIM_GATEWAY_DERIVED,
+        derive: derive_apim_gateway,
+    },
+    TableSpec {
+        name: "ApiManagementGatewayMCPLog",
+        doc: "API Management MCP gateway log: one row per MCP request through APIM; joins ApiManagementGatewayLogs on CorrelationId",
+        columns: APIM_MCP_COLUMNS,
+        derived: &[],
+        derive: no_derived,
+    },
 ];
 
 /// The spec for tables without a declaration: time, `Type`, and everything else in `_extra`.
@@ -165,13 +388,22 @@ pub fn find_table(name: &str) -> Option<&'static TableSpec> {
     TABLES.iter().find(|t| t.name.eq_ignore_ascii_case(name))
 }
 
+/// A checked row: its cells, the `_extra` JSON of untyped keys, and its time (ns).
+pub type RowCells = (Vec<Cell>, Option<String>, Option<i64>);
+
 /// Converts one parsed row into cells for `spec`, plus the `_extra` JSON of untyped keys.
-pub fn row_cells(spec: &TableSpec, mut row: Map<String, Value>) -> Result<(Vec<Cell>, Option<String>, Option<i64>), String> {
+pub fn row_cells(spec: &TableSpec, mut row: Map<String, Value>) -> Result<RowCells, String> {
     let mut cells = Vec::with_capacity(spec.columns.len() + spec.derived.len());
     for column in spec.columns {
-        let value = row.get(column.name).or_else(|| (column.name == "TimeGenerated").then(|| row.get("time")).flatten());
+        let value = row.get(column.name).or_else(|| {
+            (column.name == "TimeGenerated")
+                .then(|| row.get("time"))
+                .flatten()
+        });
         let cell = match value {
-            Some(v) => convert(v, column.kind).map_err(|e| format!("column {}: {e}", column.name))?,
+            Some(v) => {
+                convert(v, column.kind).map_err(|e| format!("column {}: {e}", column.name))?
+            }
             None => Cell::Null,
         };
         cells.push(cell);
@@ -221,39 +453,73 @@ fn derive_mcp(row: &Map<String, Value>) -> Vec<Cell> {
     let props = object(row.get("Properties")).unwrap_or_default();
     let span_name = text(row.get("Name")).or_else(|| text(row.get("OperationName")));
     let (name_method, name_target) = match span_name.as_deref().and_then(|n| n.split_once(' ')) {
-        Some((method, target)) if method.contains('/') => (Some(method.to_string()), Some(target.trim().to_string())),
+        Some((method, target)) if method.contains('/') => {
+            (Some(method.to_string()), Some(target.trim().to_string()))
+        }
         _ => (None, None),
     };
     let method = first_of(&props, &["mcp.method.name"])
         .or_else(|| first_of(&props, &["gen_ai.operation.name"]).filter(|m| m.contains('/')))
         .or_else(|| name_method.clone())
-        .or_else(|| span_name.clone().filter(|n| MCP_METHODS.contains(&n.as_str())));
+        .or_else(|| {
+            span_name
+                .clone()
+                .filter(|n| MCP_METHODS.contains(&n.as_str()))
+        });
     let tool = first_of(&props, &["gen_ai.tool.name", "mcp.tool.name", "ToolName"])
         .or_else(|| name_target.filter(|_| name_method.as_deref() == Some("tools/call")));
     let mut arguments = first_of(&props, &["gen_ai.tool.call.arguments"]);
     if arguments.is_none() {
         let gathered: Map<String, Value> = props
             .iter()
-            .filter_map(|(k, v)| k.strip_prefix("mcp.request.argument.").map(|arg| (arg.to_string(), v.clone())))
+            .filter_map(|(k, v)| {
+                k.strip_prefix("mcp.request.argument.")
+                    .map(|arg| (arg.to_string(), v.clone()))
+            })
             .collect();
-        arguments = if gathered.is_empty() { first_of(&props, &["ToolParameters"]) } else { Some(Value::Object(gathered).to_string()) };
+        arguments = if gathered.is_empty() {
+            first_of(&props, &["ToolParameters"])
+        } else {
+            Some(Value::Object(gathered).to_string())
+        };
     }
     let client_ip = text(row.get("ClientIP")).filter(|ip| ip != "0.0.0.0");
     vec![
         Cell::text(method),
         Cell::text(tool),
-        Cell::text(first_of(&props, &["mcp.session.id", "gen_ai.conversation.id", "session.id"])),
+        Cell::text(first_of(
+            &props,
+            &["mcp.session.id", "gen_ai.conversation.id", "session.id"],
+        )),
         Cell::text(first_of(&props, &["jsonrpc.request.id", "mcp.request.id"])),
         Cell::text(first_of(&props, &["mcp.resource.uri"])),
         Cell::text(first_of(&props, &["client.address"]).or(client_ip)),
         Cell::text(arguments),
         Cell::text(first_of(&props, &["gen_ai.tool.call.result"])),
-        Cell::text(first_of(&props, &["enduser.id"]).or_else(|| text(row.get("UserAuthenticatedId")))),
+        Cell::text(
+            first_of(&props, &["enduser.id"]).or_else(|| text(row.get("UserAuthenticatedId"))),
+        ),
+        first_of(&props, &["response.bytes", "http.response.body.size"])
+            .and_then(|b| b.trim().parse::<i64>().ok())
+            .map_or(Cell::Null, Cell::Int),
+        Cell::text(first_of(
+            &props,
+            &["network.peer.address", "server.address"],
+        )),
     ]
 }
 
 /// MCP methods recognised as a bare span name.
-const MCP_METHODS: &[&str] = &["initialize", "tools/list", "tools/call", "resources/read", "resources/list", "prompts/get", "prompts/list", "ping"];
+const MCP_METHODS: &[&str] = &[
+    "initialize",
+    "tools/list",
+    "tools/call",
+    "resources/read",
+    "resources/list",
+    "prompts/get",
+    "prompts/list",
+    "ping",
+];
 
 fn derive_apim_gateway(row: &Map<String, Value>) -> Vec<Cell> {
     let request = object(row.get("RequestBody")).unwrap_or_default();
@@ -263,7 +529,11 @@ fn derive_apim_gateway(row: &Map<String, Value>) -> Vec<Cell> {
         Cell::text(text(request.get("method"))),
         Cell::text(params.and_then(|p| text(p.get("name")))),
         Cell::text(text(request.get("id"))),
-        Cell::text(params.and_then(|p| p.get("arguments")).map(Value::to_string)),
+        Cell::text(
+            params
+                .and_then(|p| p.get("arguments"))
+                .map(Value::to_string),
+        ),
         Cell::text(response.get("result").map(Value::to_string)),
     ]
 }
@@ -293,7 +563,12 @@ mod tests {
     }
 
     fn derived_named(spec: &TableSpec, cells: &[Cell], name: &str) -> Cell {
-        let index = spec.columns.len() + spec.derived.iter().position(|c| c.name == name).expect("derived column");
+        let index = spec.columns.len()
+            + spec
+                .derived
+                .iter()
+                .position(|c| c.name == name)
+                .expect("derived column");
         cells[index].clone()
     }
 
@@ -309,10 +584,22 @@ mod tests {
         let (cells, extra, time) = row_cells(spec, r).expect("valid row");
         assert_eq!(time, Some(1_790_820_000_123_456_700));
         assert_eq!(extra.as_deref(), Some("{\"NewColumn\":\"kept\"}"));
-        assert_eq!(derived_named(spec, &cells, "tool_name"), Cell::Str("get_customer".into()));
-        assert_eq!(derived_named(spec, &cells, "client_address"), Cell::Str("45.86.1.2".into()));
-        assert_eq!(derived_named(spec, &cells, "enduser_id"), Cell::Str("bob@contoso.com".into()));
-        assert_eq!(derived_named(spec, &cells, "tool_arguments"), Cell::Str("{\"customer_id\":\"C-1\"}".into()));
+        assert_eq!(
+            derived_named(spec, &cells, "tool_name"),
+            Cell::Str("get_customer".into())
+        );
+        assert_eq!(
+            derived_named(spec, &cells, "client_address"),
+            Cell::Str("45.86.1.2".into())
+        );
+        assert_eq!(
+            derived_named(spec, &cells, "enduser_id"),
+            Cell::Str("bob@contoso.com".into())
+        );
+        assert_eq!(
+            derived_named(spec, &cells, "tool_arguments"),
+            Cell::Str("{\"customer_id\":\"C-1\"}".into())
+        );
     }
 
     #[test]
@@ -320,32 +607,66 @@ mod tests {
         let spec = find_table("AppRequests").expect("declared");
         let props = json!({"gen_ai.operation.name": "tools/call", "mcp.tool.name": "export", "gen_ai.conversation.id": "c9",
             "mcp.request.id": "3", "mcp.request.argument.customerId": "C-9", "enduser.id": "0f1e"}).to_string();
-        let r = row(json!({"TimeGenerated": "2026-10-01T02:00:00Z", "ClientIP": "10.0.0.9", "Properties": props}));
+        let r = row(
+            json!({"TimeGenerated": "2026-10-01T02:00:00Z", "ClientIP": "10.0.0.9", "Properties": props}),
+        );
         let (cells, _, _) = row_cells(spec, r).expect("valid row");
-        assert_eq!(derived_named(spec, &cells, "mcp_method"), Cell::Str("tools/call".into()));
-        assert_eq!(derived_named(spec, &cells, "tool_name"), Cell::Str("export".into()));
-        assert_eq!(derived_named(spec, &cells, "session_id"), Cell::Str("c9".into()));
-        assert_eq!(derived_named(spec, &cells, "jsonrpc_request_id"), Cell::Str("3".into()));
-        assert_eq!(derived_named(spec, &cells, "tool_arguments"), Cell::Str("{\"customerId\":\"C-9\"}".into()));
-        assert_eq!(derived_named(spec, &cells, "client_address"), Cell::Str("10.0.0.9".into()));
-        assert_eq!(derived_named(spec, &cells, "enduser_id"), Cell::Str("0f1e".into()));
+        assert_eq!(
+            derived_named(spec, &cells, "mcp_method"),
+            Cell::Str("tools/call".into())
+        );
+        assert_eq!(
+            derived_named(spec, &cells, "tool_name"),
+            Cell::Str("export".into())
+        );
+        assert_eq!(
+            derived_named(spec, &cells, "session_id"),
+            Cell::Str("c9".into())
+        );
+        assert_eq!(
+            derived_named(spec, &cells, "jsonrpc_request_id"),
+            Cell::Str("3".into())
+        );
+        assert_eq!(
+            derived_named(spec, &cells, "tool_arguments"),
+            Cell::Str("{\"customerId\":\"C-9\"}".into())
+        );
+        assert_eq!(
+            derived_named(spec, &cells, "client_address"),
+            Cell::Str("10.0.0.9".into())
+        );
+        assert_eq!(
+            derived_named(spec, &cells, "enduser_id"),
+            Cell::Str("0f1e".into())
+        );
     }
 
     #[test]
     fn otel_execute_tool_is_not_a_method_but_the_span_name_is() {
         let spec = find_table("AppRequests").expect("declared");
-        let r = row(json!({"TimeGenerated": "2026-10-01T02:00:00Z", "Name": "tools/call list_orders",
-            "Properties": {"gen_ai.operation.name": "execute_tool"}}));
+        let r = row(
+            json!({"TimeGenerated": "2026-10-01T02:00:00Z", "Name": "tools/call list_orders",
+            "Properties": {"gen_ai.operation.name": "execute_tool"}}),
+        );
         let (cells, _, _) = row_cells(spec, r).expect("valid row");
-        assert_eq!(derived_named(spec, &cells, "mcp_method"), Cell::Str("tools/call".into()));
-        assert_eq!(derived_named(spec, &cells, "tool_name"), Cell::Str("list_orders".into()));
+        assert_eq!(
+            derived_named(spec, &cells, "mcp_method"),
+            Cell::Str("tools/call".into())
+        );
+        assert_eq!(
+            derived_named(spec, &cells, "tool_name"),
+            Cell::Str("list_orders".into())
+        );
     }
 
     #[test]
     fn wrong_types_and_missing_time_are_rejected() {
         let spec = find_table("AppRequests").expect("declared");
         let bad = row(json!({"TimeGenerated": "2026-10-01T02:00:00Z", "ItemCount": "many"}));
-        assert_eq!(row_cells(spec, bad).err().as_deref(), Some("column ItemCount: expected an integer, found string \"many\""));
+        assert_eq!(
+            row_cells(spec, bad).err().as_deref(),
+            Some("column ItemCount: expected an integer, found string \"many\"")
+        );
         let timeless = row(json!({"Name": "x"}));
         assert!(row_cells(spec, timeless).is_err());
     }
@@ -354,15 +675,28 @@ mod tests {
     fn apim_body_and_audit_actor() {
         let spec = find_table("ApiManagementGatewayLogs").expect("declared");
         let body = json!({"jsonrpc": "2.0", "id": 4, "method": "tools/call", "params": {"name": "get_ticket", "arguments": {"customer_id": "C-4"}}});
-        let r = row(json!({"TimeGenerated": "2026-10-01T02:00:00Z", "RequestBody": body.to_string()}));
+        let r =
+            row(json!({"TimeGenerated": "2026-10-01T02:00:00Z", "RequestBody": body.to_string()}));
         let (cells, _, _) = row_cells(spec, r).expect("valid row");
-        assert_eq!(derived_named(spec, &cells, "tool_name"), Cell::Str("get_ticket".into()));
-        assert_eq!(derived_named(spec, &cells, "jsonrpc_request_id"), Cell::Str("4".into()));
-        assert_eq!(derived_named(spec, &cells, "tool_arguments"), Cell::Str("{\"customer_id\":\"C-4\"}".into()));
+        assert_eq!(
+            derived_named(spec, &cells, "tool_name"),
+            Cell::Str("get_ticket".into())
+        );
+        assert_eq!(
+            derived_named(spec, &cells, "jsonrpc_request_id"),
+            Cell::Str("4".into())
+        );
+        assert_eq!(
+            derived_named(spec, &cells, "tool_arguments"),
+            Cell::Str("{\"customer_id\":\"C-4\"}".into())
+        );
         let audit = find_table("AuditLogs").expect("declared");
         let r = row(json!({"TimeGenerated": "2026-10-01T02:00:00Z",
             "InitiatedBy": {"user": {"id": "u1", "userPrincipalName": "eve@contoso.com", "ipAddress": "1.2.3.4"}}}));
         let (cells, _, _) = row_cells(audit, r).expect("valid row");
-        assert_eq!(derived_named(audit, &cells, "initiated_by_upn"), Cell::Str("eve@contoso.com".into()));
+        assert_eq!(
+            derived_named(audit, &cells, "initiated_by_upn"),
+            Cell::Str("eve@contoso.com".into())
+        );
     }
 }

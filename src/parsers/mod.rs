@@ -49,7 +49,9 @@ impl Decoder {
     /// A short format label for the manifest.
     pub fn format_label(self) -> &'static str {
         match self {
-            Decoder::Table(spec) if std::ptr::eq(spec, &log_analytics::GENERIC) => "json-lines (undeclared table)",
+            Decoder::Table(spec) if std::ptr::eq(spec, &log_analytics::GENERIC) => {
+                "json-lines (undeclared table)"
+            }
             Decoder::Table(_) => "log-analytics-export",
             Decoder::Flows => "flow-log",
         }
@@ -69,10 +71,19 @@ pub struct BlobPlan {
 pub fn plan_for(kind: &ExportKind) -> BlobPlan {
     match kind {
         ExportKind::LogAnalytics(table) => match log_analytics::find_table(table) {
-            Some(spec) => BlobPlan { table: spec.name.to_string(), decoder: Decoder::Table(spec) },
-            None => BlobPlan { table: sanitize_table_name(table), decoder: Decoder::Table(&log_analytics::GENERIC) },
+            Some(spec) => BlobPlan {
+                table: spec.name.to_string(),
+                decoder: Decoder::Table(spec),
+            },
+            None => BlobPlan {
+                table: sanitize_table_name(table),
+                decoder: Decoder::Table(&log_analytics::GENERIC),
+            },
         },
-        ExportKind::NsgFlow | ExportKind::VnetFlow => BlobPlan { table: FLOWS_TABLE.into(), decoder: Decoder::Flows },
+        ExportKind::NsgFlow | ExportKind::VnetFlow => BlobPlan {
+            table: FLOWS_TABLE.into(),
+            decoder: Decoder::Flows,
+        },
         ExportKind::ResourceLog(category) => BlobPlan {
             table: format!("insights_logs_{}", sanitize_table_name(category)),
             decoder: Decoder::Table(&log_analytics::GENERIC),
@@ -83,7 +94,15 @@ pub fn plan_for(kind: &ExportKind) -> BlobPlan {
 /// Keeps `[A-Za-z0-9_]`, replacing anything else by `_`, so a table name is a plain SQL identifier
 /// and a safe directory name.
 pub fn sanitize_table_name(name: &str) -> String {
-    name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' }).collect()
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
 /// A record that could not be ingested.
@@ -143,7 +162,11 @@ pub fn decode_blob(
         Decoder::Table(spec) => BatchBuilder::new(spec.columns, spec.derived),
         Decoder::Flows => BatchBuilder::new(flows::FLOW_COLUMNS, &[]),
     };
-    let reject = |stats: &mut DecodeStats, line: u64, reason: String, raw: Vec<u8>, emit: &mut dyn FnMut(DecodeEvent)| {
+    let reject = |stats: &mut DecodeStats,
+                  line: u64,
+                  reason: String,
+                  raw: Vec<u8>,
+                  emit: &mut dyn FnMut(DecodeEvent)| {
         stats.rejected += 1;
         emit(DecodeEvent::Reject(Reject { line, reason, raw }));
     };
@@ -158,7 +181,13 @@ pub fn decode_blob(
         let record: Map<String, Value> = match serde_json::from_slice::<Value>(&bytes) {
             Ok(Value::Object(map)) => map,
             Ok(other) => {
-                reject(&mut stats, line, format!("record is {}, not a JSON object", columns::describe(&other)), bytes, emit);
+                reject(
+                    &mut stats,
+                    line,
+                    format!("record is {}, not a JSON object", columns::describe(&other)),
+                    bytes,
+                    emit,
+                );
                 continue;
             }
             Err(e) => {
@@ -189,7 +218,9 @@ pub fn decode_blob(
                             stats.rows += 1;
                             stats.saw_time(time);
                         }
-                        flows::FlowItem::Reject { reason, raw } => reject(&mut stats, line, reason, raw.into_bytes(), emit),
+                        flows::FlowItem::Reject { reason, raw } => {
+                            reject(&mut stats, line, reason, raw.into_bytes(), emit)
+                        }
                     }
                 }
             }
@@ -212,10 +243,15 @@ mod tests {
         let plan = plan_for(kind);
         let mut rows = 0u64;
         let mut rejects = Vec::new();
-        let stats = decode_blob(Box::new(std::io::Cursor::new(body.to_vec())), "b", plan.decoder, &mut |e| match e {
-            DecodeEvent::Batch(b) => rows += b.num_rows() as u64,
-            DecodeEvent::Reject(r) => rejects.push(r),
-        })
+        let stats = decode_blob(
+            Box::new(std::io::Cursor::new(body.to_vec())),
+            "b",
+            plan.decoder,
+            &mut |e| match e {
+                DecodeEvent::Batch(b) => rows += b.num_rows() as u64,
+                DecodeEvent::Reject(r) => rejects.push(r),
+            },
+        )
         .expect("in-memory read");
         (rows, rejects, stats)
     }
@@ -236,12 +272,21 @@ mod tests {
 
     #[test]
     fn undeclared_tables_and_registry() {
-        assert_eq!(plan_for(&ExportKind::LogAnalytics("signinlogs".into())).table, "SigninLogs");
+        assert_eq!(
+            plan_for(&ExportKind::LogAnalytics("signinlogs".into())).table,
+            "SigninLogs"
+        );
         let other = plan_for(&ExportKind::LogAnalytics("securityevent".into()));
         assert_eq!(other.table, "securityevent");
-        let (rows, rejects, _) = decode(&ExportKind::LogAnalytics("securityevent".into()), b"{\"TimeGenerated\":\"2026-10-01T00:00:00Z\",\"EventID\":4624}\n");
+        let (rows, rejects, _) = decode(
+            &ExportKind::LogAnalytics("securityevent".into()),
+            b"{\"TimeGenerated\":\"2026-10-01T00:00:00Z\",\"EventID\":4624}\n",
+        );
         assert_eq!((rows, rejects.len()), (1, 0));
-        assert_eq!(plan_for(&ExportKind::ResourceLog("auditevent".into())).table, "insights_logs_auditevent");
+        assert_eq!(
+            plan_for(&ExportKind::ResourceLog("auditevent".into())).table,
+            "insights_logs_auditevent"
+        );
         assert_eq!(sanitize_table_name("../x-y"), "___x_y");
     }
 }

@@ -29,7 +29,9 @@ impl ExportKind {
         match lower.strip_prefix("insights-logs-") {
             Some("networksecuritygroupflowevent") => Some(ExportKind::NsgFlow),
             Some("flowlogflowevent") => Some(ExportKind::VnetFlow),
-            Some(category) if !category.is_empty() => Some(ExportKind::ResourceLog(category.to_string())),
+            Some(category) if !category.is_empty() => {
+                Some(ExportKind::ResourceLog(category.to_string()))
+            }
             _ => None,
         }
     }
@@ -58,7 +60,9 @@ pub fn path_time(path: &str) -> Option<PathTime> {
     let mut fields: [Option<u32>; 5] = [None; 5];
     let mut next = 0;
     for segment in path.split('/') {
-        let Some((key, value)) = segment.split_once('=') else { continue };
+        let Some((key, value)) = segment.split_once('=') else {
+            continue;
+        };
         let slot = match (key, next) {
             ("y", _) => 0,
             ("m", 1) => 1,
@@ -67,17 +71,34 @@ pub fn path_time(path: &str) -> Option<PathTime> {
             ("m", 4) => 4,
             _ => continue,
         };
-        let Ok(number) = value.parse::<u32>() else { return None };
+        let Ok(number) = value.parse::<u32>() else {
+            return None;
+        };
         fields[slot] = Some(number);
         next = slot + 1;
     }
     let (year, month, day) = (fields[0]?, fields[1]?, fields[2]?);
     let start = Utc
-        .with_ymd_and_hms(i32::try_from(year).ok()?, month, day, fields[3].unwrap_or(0), fields[4].unwrap_or(0), 0)
+        .with_ymd_and_hms(
+            i32::try_from(year).ok()?,
+            month,
+            day,
+            fields[3].unwrap_or(0),
+            fields[4].unwrap_or(0),
+            0,
+        )
         .single()?;
-    let file = path.rsplit('/').next().unwrap_or_default().to_ascii_uppercase();
+    let file = path
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_uppercase();
     let five_minutes = file.starts_with("PT05M") || file.starts_with("PT5M");
-    let span = if five_minutes { Duration::minutes(5) } else { Duration::hours(1) };
+    let span = if five_minutes {
+        Duration::minutes(5)
+    } else {
+        Duration::hours(1)
+    };
     Some(PathTime { start, span })
 }
 
@@ -94,12 +115,20 @@ mod tests {
     fn months_and_minutes_are_told_apart() {
         let path = "am-apprequests/WorkspaceResourceId=/subscriptions/s/resourcegroups/rg/providers/microsoft.operationalinsights/workspaces/ws/y=2026/m=10/d=07/h=13/m=25/PT05M_1.json";
         let t = path_time(path).expect("time in path");
-        assert_eq!(t.start, Utc.with_ymd_and_hms(2026, 10, 7, 13, 25, 0).single().expect("valid"));
+        assert_eq!(
+            t.start,
+            Utc.with_ymd_and_hms(2026, 10, 7, 13, 25, 0)
+                .single()
+                .expect("valid")
+        );
         assert_eq!(t.span, Duration::minutes(5));
         let hourly = path_time("x/y=2021/m=09/d=30/h=23/m=00/PT1H.json").expect("time");
         assert_eq!(hourly.span, Duration::hours(1));
         let nsg = "insights-logs-networksecuritygroupflowevent/resourceId=/SUBSCRIPTIONS/S/y=2026/m=10/d=01/h=02/m=00/macAddress=000D3AF87856/PT1H.json";
-        assert_eq!(path_time(nsg).map(|t| t.start), Utc.with_ymd_and_hms(2026, 10, 1, 2, 0, 0).single());
+        assert_eq!(
+            path_time(nsg).map(|t| t.start),
+            Utc.with_ymd_and_hms(2026, 10, 1, 2, 0, 0).single()
+        );
         assert!(path_time("am-x/no/time/here.json").is_none());
         assert!(path_time("am-x/y=2026/m=13/d=01/h=00/m=00/PT05M.json").is_none());
     }
@@ -116,10 +145,22 @@ mod tests {
 
     #[test]
     fn containers() {
-        assert_eq!(ExportKind::from_container("am-SigninLogs"), Some(ExportKind::LogAnalytics("signinlogs".into())));
-        assert_eq!(ExportKind::from_container("insights-logs-flowlogflowevent"), Some(ExportKind::VnetFlow));
-        assert_eq!(ExportKind::from_container("insights-logs-networksecuritygroupflowevent"), Some(ExportKind::NsgFlow));
-        assert_eq!(ExportKind::from_container("insights-logs-auditevent"), Some(ExportKind::ResourceLog("auditevent".into())));
+        assert_eq!(
+            ExportKind::from_container("am-SigninLogs"),
+            Some(ExportKind::LogAnalytics("signinlogs".into()))
+        );
+        assert_eq!(
+            ExportKind::from_container("insights-logs-flowlogflowevent"),
+            Some(ExportKind::VnetFlow)
+        );
+        assert_eq!(
+            ExportKind::from_container("insights-logs-networksecuritygroupflowevent"),
+            Some(ExportKind::NsgFlow)
+        );
+        assert_eq!(
+            ExportKind::from_container("insights-logs-auditevent"),
+            Some(ExportKind::ResourceLog("auditevent".into()))
+        );
         assert_eq!(ExportKind::from_container("$logs"), None);
         assert_eq!(ExportKind::from_container("am-"), None);
     }

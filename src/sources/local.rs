@@ -33,11 +33,20 @@ impl EvidenceSource for LocalSource {
     }
 
     fn list(&self) -> Result<Listing, SourceError> {
-        let list_error = |source| SourceError::List { location: self.describe(), source };
+        let list_error = |source| SourceError::List {
+            location: self.describe(),
+            source,
+        };
         let mut listing = Listing::default();
         // The root itself may be one container.
-        let root_name = self.root.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
-        let containers: Vec<(String, PathBuf)> = if ExportKind::from_container(&root_name).is_some() {
+        let root_name = self
+            .root
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_string();
+        let containers: Vec<(String, PathBuf)> = if ExportKind::from_container(&root_name).is_some()
+        {
             vec![(root_name, self.root.clone())]
         } else {
             let mut entries = Vec::new();
@@ -47,25 +56,36 @@ impl EvidenceSource for LocalSource {
                 if entry.file_type().map_err(list_error)?.is_dir() {
                     entries.push((name, entry.path()));
                 } else {
-                    listing.ignored.push((name, "file at the account level, outside any container".into()));
+                    listing.ignored.push((
+                        name,
+                        "file at the account level, outside any container".into(),
+                    ));
                 }
             }
             entries
         };
         for (container, dir) in containers {
             let Some(kind) = ExportKind::from_container(&container) else {
-                listing.ignored.push((container, "not an export container (am-*, insights-logs-*)".into()));
+                listing.ignored.push((
+                    container,
+                    "not an export container (am-*, insights-logs-*)".into(),
+                ));
                 continue;
             };
             let mut files = Vec::new();
             walk(&dir, &mut files).map_err(list_error)?;
             for file in files {
                 let relative = file.strip_prefix(&dir).unwrap_or(&file);
-                let rel: Vec<String> = relative.iter().map(|c| c.to_string_lossy().into_owned()).collect();
+                let rel: Vec<String> = relative
+                    .iter()
+                    .map(|c| c.to_string_lossy().into_owned())
+                    .collect();
                 let path = format!("{container}/{}", rel.join("/"));
                 let name = rel.last().cloned().unwrap_or_default();
                 if !layout::is_export_blob(&name) {
-                    listing.ignored.push((path, "not a .json export blob".into()));
+                    listing
+                        .ignored
+                        .push((path, "not a .json export blob".into()));
                     continue;
                 }
                 let size = fs::metadata(&file).map_err(list_error)?.len();
@@ -85,7 +105,10 @@ impl EvidenceSource for LocalSource {
     }
 
     fn open(&self, blob: &BlobRef) -> Result<Box<dyn Read + Send>, SourceError> {
-        let file = fs::File::open(&blob.location).map_err(|source| SourceError::Open { blob: blob.path.clone(), source })?;
+        let file = fs::File::open(&blob.location).map_err(|source| SourceError::Open {
+            blob: blob.path.clone(),
+            source,
+        })?;
         Ok(Box::new(file))
     }
 }

@@ -32,7 +32,9 @@ pub enum SourceError {
         source: std::io::Error,
     },
     /// The location holds no export container.
-    #[error("{0} holds no export containers (expected folders named am-<table> or insights-logs-<category>)")]
+    #[error(
+        "{0} holds no export containers (expected folders named am-<table> or insights-logs-<category>)"
+    )]
     NoContainers(String),
 }
 

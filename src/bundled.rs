@@ -1,0 +1,75 @@
+//! The bundled sample incident: where it is, and its cache case (ingested on first use).
+
+use std::path::PathBuf;
+
+use crate::error::{Error, Result};
+use crate::ingest::{IngestOptions, ingest};
+use crate::sources::{EvidenceSource, local::LocalSource};
+
+/// The bundled sample storage account: `$MCPFORENSICS_SAMPLE_DIR`, else `sample-data/account` in the source tree.
+pub fn sample_source_dir() -> PathBuf {
+    std::env::var_os("MCPFORENSICS_SAMPLE_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("sample-data")
+                .join("account")
+        })
+}
+
+/// Where cache cases live: `$MCPFORENSICS_CACHE_DIR`, `$XDG_CACHE_HOME/mcpforensics`, `~/.cache/mcpforensics`.
+pub fn cache_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("MCPFORENSICS_CACHE_DIR") {
+        return PathBuf::from(dir);
+    }
+    if let Some(dir) = std::env::var_os("XDG_CACHE_HOME") {
+        return PathBuf::from(dir).join("mcpforensics");
+    }
+    match std::env::var_os("HOME") {
+        Some(home) => PathBuf::from(home).join(".cache").join("mcpforensics"),
+        None => std::env::temp_dir().join("mcpforensics-cache"),
+    }
+}
+
+/// The cache case for the bundled sample, ingesting it first when it is missing or the sample changed.
+pub fn sample_case(progress: bool) -> Result<PathBuf> {
+    let source = LocalSource::new(sample_source_dir());
+    let listing = source.list().map_err(|e| {
+        Error::Usage(format!("no --case given and the bundled sample is not available ({e}); pass --case DIR or set MCPFORENSICS_SAMPLE_DIR"))
+    })?;
+    let mut key = String::from(env!("CARGO_PKG_VERSION"));
+    for blob in &listing.blobs {
+        key.push_str(&format!("\n{}:{}", blob.path, blob.size));
+    }
+    let fingerprint = format!("{:016x}", xxhash_rust::xxh3::xxh3_64(key.as_bytes()));
+    let case_dir = cache_dir().join(format!("sample-case-{fingerprint}"));
+    if case_dir.join(crate::case::MANIFEST_FILE).exists() {
+        return Ok(case_dir);
+    }
+    eprintln!(
+        "Ingesting the bundled sample into the cache case {} (first use only)…",
+        case_dir.display()
+    );
+    // Build beside the final place and rename, so a concurrent or interrupted run never leaves half a case.
+    let building = cache_dir().join(format!(".building-{fingerprint}-{}", std::process::id()));
+    let options = IngestOptions {
+        progress,
+        warn_limit: 0,
+        command: vec!["(bundled sample)".into()],
+        ..IngestOptions::default()
+    };
+    ingest(&source, &building, &options)?;
+    match std::fs::rename(&building, &case_dir) {
+        Ok(()) => {}
+        Err(_) if case_dir.join(crate::case::MANIFEST_FILE).exists() => {
+            let _ = std::fs::remove_dir_all(&building);
+        }
+        Err(source) => {
+            return Err(Error::Io {
+                context: format!("moving the sample case into {}", case_dir.display()),
+                source,
+            });
+        }
+    }
+    Ok(case_dir)
+}

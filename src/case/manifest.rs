@@ -1,0 +1,204 @@
+//! `manifest.json`: the chain of custody of a case.
+//!
+//! Lists every source blob read (path, size, SHA-256, format, counts, time range), every ingest
+//! run (tool version, command with secrets removed, window, totals) and every file the case
+//! holds with its own SHA-256. Written atomically after each ingest.
+
+use serde::{Deserialize, Serialize};
+
+/// Version of the manifest layout.
+pub const MANIFEST_VERSION: u32 = 1;
+
+/// The whole manifest.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Manifest {
+    /// Layout version ([`MANIFEST_VERSION`]).
+    pub manifest_version: u32,
+    /// Always `mcpforensics`.
+    pub tool: String,
+    /// When the case was created (RFC 3339, UTC).
+    pub created: String,
+    /// Every ingest run, oldest first.
+    pub ingests: Vec<IngestRecord>,
+    /// Every source blob read, in the order ingested.
+    pub blobs: Vec<BlobRecord>,
+}
+
+impl Manifest {
+    /// An empty manifest for a new case.
+    pub fn new(created: String) -> Self {
+        Self {
+            manifest_version: MANIFEST_VERSION,
+            tool: "mcpforensics".into(),
+            created,
+            ingests: Vec::new(),
+            blobs: Vec::new(),
+        }
+    }
+
+    /// Whether a blob with this path and content was already ingested completely.
+    pub fn has_blob(&self, path: &str, sha256: &str) -> bool {
+        self.blobs
+            .iter()
+            .any(|b| b.path == path && b.sha256 == sha256 && b.read_error.is_none())
+    }
+
+    /// Whether a blob with this path and size was already ingested completely (a cheap pre-check before hashing).
+    pub fn may_have_blob(&self, path: &str, size: u64) -> bool {
+        self.blobs
+            .iter()
+            .any(|b| b.path == path && b.size == size && b.read_error.is_none())
+    }
+}
+
+/// One ingest run.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct IngestRecord {
+    /// Run id, also part of the names of the files it wrote.
+    pub id: String,
+    /// mcpforensics version that ran it.
+    pub tool_version: String,
+    /// The command line, with secrets replaced by `[REDACTED]`.
+    pub command: Vec<String>,
+    /// The evidence location (never carries secrets).
+    pub source: String,
+    /// Window start, when given.
+    pub since: Option<String>,
+    /// Window end, when given.
+    pub until: Option<String>,
+    /// Start of the run.
+    pub started: String,
+    /// End of the run.
+    pub finished: String,
+    /// Blobs listed at the source.
+    pub blobs_listed: u64,
+    /// Blobs not opened because their path time is outside the window.
+    pub blobs_outside_window: u64,
+    /// Blobs skipped because the same path and content were ingested before.
+    pub blobs_already_ingested: u64,
+    /// Blobs read and decoded.
+    pub blobs_read: u64,
+    /// Blobs whose read failed part-way.
+    pub blobs_failed: u64,
+    /// Rows written to the case.
+    pub rows_written: u64,
+    /// Records rejected.
+    pub rejected: u64,
+    /// Rows dropped as exact duplicates.
+    pub duplicates: u64,
+    /// Files this run added to the case.
+    pub files: Vec<CaseFile>,
+}
+
+/// A file the case holds.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CaseFile {
+    /// Path relative to the case directory.
+    pub path: String,
+    /// Table it belongs to (`rejects` for reject files).
+    pub table: String,
+    /// Rows in it.
+    pub rows: u64,
+    /// Its size in bytes.
+    pub size: u64,
+    /// Its SHA-256, hex.
+    pub sha256: String,
+}
+
+/// One source blob read.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct BlobRecord {
+    /// Path relative to the storage account (`<container>/<blob name>`).
+    pub path: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// SHA-256 of the bytes read, hex.
+    pub sha256: String,
+    /// Format recognised.
+    pub format: String,
+    /// Table it fed.
+    pub table: String,
+    /// Rows written to the case from it.
+    pub accepted: u64,
+    /// Records (or flow tuples) rejected.
+    pub rejected: u64,
+    /// Rows dropped as exact duplicates of rows already in the case.
+    pub duplicates: u64,
+    /// Earliest row time.
+    pub first_time: Option<String>,
+    /// Latest row time.
+    pub last_time: Option<String>,
+    /// The run that read it.
+    pub ingest_id: String,
+    /// Set when reading failed part-way; rows before the failure are kept.
+    pub read_error: Option<String>,
+}
+
+/// Replaces arguments that carry secrets (SAS signatures, account keys, connection strings).
+pub fn redact_command(args: impl IntoIterator<Item = String>) -> Vec<String> {
+    const MARKERS: [&str; 5] = [
+        "sig=",
+        "accountkey=",
+        "sharedaccesssignature=",
+        "client_secret",
+        "bearer ",
+    ];
+    let mut out = Vec::new();
+    let mut redact_next = false;
+    for arg in args {
+        let lower = arg.to_ascii_lowercase();
+        if redact_next {
+            out.push("[REDACTED]".into());
+            redact_next = false;
+        } else if MARKERS.iter().any(|m| lower.contains(m)) {
+            out.push(match arg.split_once('?') {
+                Some((base, _)) if base.contains("://") => format!("{base}?[REDACTED]"),
+                _ => "[REDACTED]".into(),
+            });
+        } else {
+            redact_next = [
+                "--sas",
+                "--sas-token",
+                "--account-key",
+                "--connection-string",
+                "--client-secret",
+            ]
+            .contains(&lower.as_str());
+            out.push(arg);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_never_reach_the_command_line_record() {
+        let args = [
+            "mcpforensics",
+            "ingest",
+            "https://a.blob.core.windows.net/c?sv=2024&sig=SECRET",
+            "--account-key",
+            "KEY==",
+            "--case",
+            "x",
+        ];
+        let out = redact_command(args.iter().map(|s| s.to_string()));
+        assert_eq!(
+            out,
+            vec![
+                "mcpforensics",
+                "ingest",
+                "https://a.blob.core.windows.net/c?[REDACTED]",
+                "--account-key",
+                "[REDACTED]",
+                "--case",
+                "x"
+            ]
+        );
+        let joined = out.join(" ");
+        assert!(!joined.contains("SECRET") && !joined.contains("KEY=="));
+    }
+}

@@ -1,0 +1,196 @@
+//! The on-disk case: Parquet per table partitioned by day, `manifest.json`, and rejects.
+//!
+//! Layout:
+//! ```text
+//! <case>/manifest.json
+//! <case>/tables/<Table>/date=YYYY-MM-DD/part-<ingest>-<n>.parquet
+//! <case>/rejects/rejects-<ingest>.parquet
+//! ```
+//! Files are written under a temporary name and renamed when complete, so a reader never sees
+//! half a file; the manifest is replaced atomically last. Owns no SQL (that is `query`).
+
+pub mod manifest;
+pub mod writer;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+pub use manifest::Manifest;
+
+/// Errors from reading or writing a case.
+#[derive(Debug, thiserror::Error)]
+pub enum CaseError {
+    /// A file or directory of the case could not be read or written.
+    #[error("{action} {path}: {source}")]
+    Io {
+        /// What was being done.
+        action: &'static str,
+        /// The path involved.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The manifest is not valid JSON of the expected shape.
+    #[error("manifest {path} is damaged: {source}")]
+    Manifest {
+        /// The manifest path.
+        path: PathBuf,
+        /// The parse error.
+        source: serde_json::Error,
+    },
+    /// The directory is not a case.
+    #[error(
+        "{0} is not an mcpforensics case (no manifest.json); create one with `mcpforensics ingest <SOURCE> --case {0}`"
+    )]
+    NotACase(String),
+    /// Parquet writing failed.
+    #[error("writing {path}: {source}")]
+    Parquet {
+        /// File being written.
+        path: PathBuf,
+        /// The underlying error.
+        source: parquet::errors::ParquetError,
+    },
+    /// A batch could not be split or filtered.
+    #[error("arrow: {0}")]
+    Arrow(#[from] arrow::error::ArrowError),
+}
+
+impl CaseError {
+    pub(crate) fn io<'a>(
+        action: &'static str,
+        path: &'a Path,
+    ) -> impl FnOnce(std::io::Error) -> CaseError + 'a {
+        move |source| CaseError::Io {
+            action,
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+/// An open case directory.
+#[derive(Debug)]
+pub struct Case {
+    root: PathBuf,
+    manifest: Manifest,
+}
+
+/// Name of the manifest file.
+pub const MANIFEST_FILE: &str = "manifest.json";
+
+impl Case {
+    /// Opens an existing case.
+    pub fn open(root: &Path) -> Result<Self, CaseError> {
+        let path = root.join(MANIFEST_FILE);
+        if !path.exists() {
+            return Err(CaseError::NotACase(root.display().to_string()));
+        }
+        let text = fs::read(&path).map_err(CaseError::io("reading", &path))?;
+        let manifest = serde_json::from_slice(&text).map_err(|source| CaseError::Manifest {
+            path: path.clone(),
+            source,
+        })?;
+        Ok(Self {
+            root: root.to_path_buf(),
+            manifest,
+        })
+    }
+
+    /// Opens a case, creating an empty one when the directory has none.
+    pub fn open_or_create(root: &Path) -> Result<Self, CaseError> {
+        if root.join(MANIFEST_FILE).exists() {
+            return Self::open(root);
+        }
+        fs::create_dir_all(root).map_err(CaseError::io("creating case directory", root))?;
+        let case = Self {
+            root: root.to_path_buf(),
+            manifest: Manifest::new(crate::time::format_utc(chrono::Utc::now())),
+        };
+        case.save_manifest()?;
+        Ok(case)
+    }
+
+    /// The case directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The manifest as loaded or last changed.
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    /// The manifest, for changing before [`Case::save_manifest`].
+    pub fn manifest_mut(&mut self) -> &mut Manifest {
+        &mut self.manifest
+    }
+
+    /// Directory of one table.
+    pub fn table_dir(&self, table: &str) -> PathBuf {
+        self.root.join("tables").join(table)
+    }
+
+    /// Directory of the reject files.
+    pub fn rejects_dir(&self) -> PathBuf {
+        self.root.join("rejects")
+    }
+
+    /// Tables present in the case (directories under `tables/`), sorted.
+    pub fn table_names(&self) -> Result<Vec<String>, CaseError> {
+        let dir = self.root.join("tables");
+        if !dir.exists() {
+            return Ok(Vec::new());
+        }
+        let mut names = Vec::new();
+        for entry in fs::read_dir(&dir).map_err(CaseError::io("listing", &dir))? {
+            let entry = entry.map_err(CaseError::io("listing", &dir))?;
+            if entry.path().is_dir() {
+                names.push(entry.file_name().to_string_lossy().into_owned());
+            }
+        }
+        names.sort();
+        Ok(names)
+    }
+
+    /// Every finished Parquet file under a directory of the case, sorted.
+    pub fn parquet_files(dir: &Path) -> Result<Vec<PathBuf>, CaseError> {
+        let mut files = Vec::new();
+        if dir.exists() {
+            collect_parquet(dir, &mut files).map_err(CaseError::io("listing", dir))?;
+        }
+        files.sort();
+        Ok(files)
+    }
+
+    /// Writes the manifest atomically (temporary file, then rename).
+    pub fn save_manifest(&self) -> Result<(), CaseError> {
+        let path = self.root.join(MANIFEST_FILE);
+        let mut text =
+            serde_json::to_vec_pretty(&self.manifest).map_err(|source| CaseError::Manifest {
+                path: path.clone(),
+                source,
+            })?;
+        text.push(b'\n');
+        write_atomic(&path, &text)
+    }
+}
+
+fn collect_parquet(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            collect_parquet(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == "parquet") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same directory and a rename.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), CaseError> {
+    let tmp = path.with_extension("json.tmp");
+    fs::write(&tmp, bytes).map_err(CaseError::io("writing", &tmp))?;
+    fs::rename(&tmp, path).map_err(CaseError::io("renaming into place", path))
+}

@@ -1,0 +1,433 @@
+//! Appending decoded batches to a case: day partitions, exact-duplicate removal, rejects.
+//!
+//! One writer serves a whole ingest run. Rows are de-duplicated on `_row_hash` against
+//! everything already in the table (loaded lazily on the table's first batch) and against the
+//! run so far. Parquet files are kept open per (table, day) while rows keep coming and closed
+//! least-recently-used first, so memory stays bounded however many days a source spans. Every
+//! file is written under a `.tmp` name; [`CaseWriter::finish`] renames them into place and
+//! returns them with their hashes for the manifest.
+
+use std::collections::{HashMap, HashSet};
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow::array::{
+    Array, ArrayRef, BooleanArray, FixedSizeBinaryArray, StringBuilder, TimestampNanosecondArray,
+    UInt32Array, UInt64Builder,
+};
+use arrow::compute::{filter_record_batch, take_record_batch};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use arrow::record_batch::RecordBatch;
+use parquet::arrow::ArrowWriter;
+use parquet::arrow::ProjectionMask;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::WriterProperties;
+use sha2::{Digest, Sha256};
+
+use super::manifest::CaseFile;
+use super::{Case, CaseError};
+use crate::parsers::Reject;
+
+const MAX_OPEN_FILES: usize = 48;
+const ROW_GROUP_ROWS: usize = 64 * 1024;
+const NANOS_PER_DAY: i64 = 86_400 * 1_000_000_000;
+
+struct OpenFile {
+    tmp: PathBuf,
+    path: PathBuf,
+    table: String,
+    writer: ArrowWriter<File>,
+    rows: u64,
+    last_used: u64,
+}
+
+/// Writes one ingest run's rows and rejects into a case.
+pub struct CaseWriter {
+    case_root: PathBuf,
+    ingest_id: String,
+    open: HashMap<(String, i64), OpenFile>,
+    closed: Vec<(PathBuf, PathBuf, String, u64)>,
+    seen: HashMap<String, HashSet<u128>>,
+    sequence: u64,
+    clock: u64,
+    rejects: Option<RejectWriter>,
+}
+
+impl CaseWriter {
+    /// A writer for a run with this id.
+    pub fn new(case: &Case, ingest_id: &str) -> Self {
+        Self {
+            case_root: case.root().to_path_buf(),
+            ingest_id: ingest_id.to_string(),
+            open: HashMap::new(),
+            closed: Vec::new(),
+            seen: HashMap::new(),
+            sequence: 0,
+            clock: 0,
+            rejects: None,
+        }
+    }
+
+    /// Appends a batch to `table`; returns (rows written, exact duplicates dropped).
+    ///
+    /// The batch's first column is the row time and its last column `_row_hash`.
+    pub fn write(&mut self, table: &str, batch: &RecordBatch) -> Result<(u64, u64), CaseError> {
+        if !self.seen.contains_key(table) {
+            let hashes = load_hashes(&self.case_root.join("tables").join(table))?;
+            self.seen.insert(table.to_string(), hashes);
+        }
+        let seen = self.seen.get_mut(table).ok_or_else(|| {
+            CaseError::Arrow(arrow::error::ArrowError::InvalidArgumentError(
+                "hash set".into(),
+            ))
+        })?;
+        let hashes = batch
+            .column(batch.num_columns() - 1)
+            .as_any()
+            .downcast_ref::<FixedSizeBinaryArray>()
+            .ok_or_else(|| {
+                arrow::error::ArrowError::SchemaError("last column is not _row_hash".into())
+            })?;
+        let keep: BooleanArray = (0..hashes.len())
+            .map(|i| {
+                Some(seen.insert(u128::from_be_bytes(
+                    hashes.value(i).try_into().unwrap_or([0; 16]),
+                )))
+            })
+            .collect();
+        let kept = filter_record_batch(batch, &keep)?;
+        let duplicates = (batch.num_rows() - kept.num_rows()) as u64;
+        let times = kept
+            .column(0)
+            .as_any()
+            .downcast_ref::<TimestampNanosecondArray>()
+            .ok_or_else(|| {
+                arrow::error::ArrowError::SchemaError("first column is not the row time".into())
+            })?;
+        let mut by_day: HashMap<i64, Vec<u32>> = HashMap::new();
+        for i in 0..times.len() {
+            let day = if times.is_null(i) {
+                0
+            } else {
+                times.value(i).div_euclid(NANOS_PER_DAY)
+            };
+            by_day.entry(day).or_default().push(i as u32);
+        }
+        let mut days: Vec<_> = by_day.into_iter().collect();
+        days.sort_by_key(|(day, _)| *day);
+        for (day, rows) in days {
+            let part = if rows.len() == kept.num_rows() {
+                kept.clone()
+            } else {
+                take_record_batch(&kept, &UInt32Array::from(rows))?
+            };
+            self.append(table, day, &part)?;
+        }
+        Ok((kept.num_rows() as u64, duplicates))
+    }
+
+    fn append(&mut self, table: &str, day: i64, batch: &RecordBatch) -> Result<(), CaseError> {
+        self.clock += 1;
+        let key = (table.to_string(), day);
+        if !self.open.contains_key(&key) {
+            if self.open.len() >= MAX_OPEN_FILES {
+                self.close_least_recent()?;
+            }
+            let date = crate::time::from_nanos(day * NANOS_PER_DAY)
+                .format("%Y-%m-%d")
+                .to_string();
+            let dir = self
+                .case_root
+                .join("tables")
+                .join(table)
+                .join(format!("date={date}"));
+            fs::create_dir_all(&dir).map_err(CaseError::io("creating", &dir))?;
+            self.sequence += 1;
+            let name = format!("part-{}-{:05}.parquet", self.ingest_id, self.sequence);
+            let path = dir.join(&name);
+            let tmp = dir.join(format!(".{name}.tmp"));
+            let file = File::create(&tmp).map_err(CaseError::io("creating", &tmp))?;
+            let writer = ArrowWriter::try_new(file, batch.schema(), Some(writer_properties()))
+                .map_err(|source| CaseError::Parquet {
+                    path: tmp.clone(),
+                    source,
+                })?;
+            self.open.insert(
+                key.clone(),
+                OpenFile {
+                    tmp,
+                    path,
+                    table: table.to_string(),
+                    writer,
+                    rows: 0,
+                    last_used: 0,
+                },
+            );
+        }
+        let clock = self.clock;
+        if let Some(open) = self.open.get_mut(&key) {
+            open.writer
+                .write(batch)
+                .map_err(|source| CaseError::Parquet {
+                    path: open.tmp.clone(),
+                    source,
+                })?;
+            open.rows += batch.num_rows() as u64;
+            open.last_used = clock;
+        }
+        Ok(())
+    }
+
+    fn close_least_recent(&mut self) -> Result<(), CaseError> {
+        let oldest = self
+            .open
+            .iter()
+            .min_by_key(|(_, f)| f.last_used)
+            .map(|(k, _)| k.clone());
+        if let Some(file) = oldest.and_then(|k| self.open.remove(&k)) {
+            self.close(file)?;
+        }
+        Ok(())
+    }
+
+    fn close(&mut self, file: OpenFile) -> Result<(), CaseError> {
+        file.writer.close().map_err(|source| CaseError::Parquet {
+            path: file.tmp.clone(),
+            source,
+        })?;
+        self.closed
+            .push((file.tmp, file.path, file.table, file.rows));
+        Ok(())
+    }
+
+    /// Keeps a rejected record in the case's rejects.
+    pub fn reject(&mut self, blob: &str, reject: &Reject) -> Result<(), CaseError> {
+        if self.rejects.is_none() {
+            let dir = self.case_root.join("rejects");
+            fs::create_dir_all(&dir).map_err(CaseError::io("creating", &dir))?;
+            self.rejects = Some(RejectWriter::new(&dir, &self.ingest_id)?);
+        }
+        match self.rejects.as_mut() {
+            Some(writer) => writer.push(&self.ingest_id, blob, reject),
+            None => Ok(()),
+        }
+    }
+
+    /// Closes every file and renames it into place; returns the files with their hashes.
+    pub fn finish(mut self) -> Result<Vec<CaseFile>, CaseError> {
+        let open: Vec<OpenFile> = self.open.drain().map(|(_, f)| f).collect();
+        for file in open {
+            self.close(file)?;
+        }
+        if let Some(rejects) = self.rejects.take() {
+            self.closed.push(rejects.close()?);
+        }
+        let mut files = Vec::new();
+        for (tmp, path, table, rows) in std::mem::take(&mut self.closed) {
+            fs::rename(&tmp, &path).map_err(CaseError::io("renaming into place", &path))?;
+            let (size, sha256) = hash_file(&path)?;
+            let relative = path.strip_prefix(&self.case_root).unwrap_or(&path);
+            let relative = relative
+                .iter()
+                .map(|c| c.to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/");
+            files.push(CaseFile {
+                path: relative,
+                table,
+                rows,
+                size,
+                sha256,
+            });
+        }
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(files)
+    }
+}
+
+/// Removes temporary files a killed run left behind (never renamed, so never part of the case).
+pub fn remove_stale_temporaries(case: &Case) -> Result<usize, CaseError> {
+    fn walk(dir: &Path, removed: &mut usize) -> std::io::Result<()> {
+        for entry in fs::read_dir(dir)? {
+            let path = entry?.path();
+            if path.is_dir() {
+                walk(&path, removed)?;
+            } else if path
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().ends_with(".tmp"))
+            {
+                fs::remove_file(&path)?;
+                *removed += 1;
+            }
+        }
+        Ok(())
+    }
+    let mut removed = 0;
+    for dir in [case.root().join("tables"), case.rejects_dir()] {
+        if dir.exists() {
+            walk(&dir, &mut removed).map_err(CaseError::io("cleaning", &dir))?;
+        }
+    }
+    Ok(removed)
+}
+
+fn writer_properties() -> WriterProperties {
+    WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).unwrap_or_default()))
+        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+        .set_created_by(format!("mcpforensics {}", env!("CARGO_PKG_VERSION")))
+        .build()
+}
+
+/// Size and SHA-256 of a file.
+pub fn hash_file(path: &Path) -> Result<(u64, String), CaseError> {
+    let mut file = File::open(path).map_err(CaseError::io("hashing", path))?;
+    let mut hasher = Sha256::new();
+    let size = std::io::copy(&mut file, &mut hasher).map_err(CaseError::io("hashing", path))?;
+    Ok((size, hex::encode(hasher.finalize())))
+}
+
+/// Every `_row_hash` already stored for a table.
+fn load_hashes(table_dir: &Path) -> Result<HashSet<u128>, CaseError> {
+    let mut seen = HashSet::new();
+    for path in Case::parquet_files(table_dir)? {
+        let parquet_error = |source| CaseError::Parquet {
+            path: path.clone(),
+            source,
+        };
+        let file = File::open(&path).map_err(CaseError::io("reading", &path))?;
+        let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(parquet_error)?;
+        let Some(index) = builder
+            .schema()
+            .fields()
+            .iter()
+            .position(|f| f.name() == "_row_hash")
+        else {
+            continue;
+        };
+        let mask = ProjectionMask::roots(builder.parquet_schema(), [index]);
+        for batch in builder
+            .with_projection(mask)
+            .build()
+            .map_err(parquet_error)?
+        {
+            let batch = batch?;
+            if let Some(hashes) = batch
+                .column(0)
+                .as_any()
+                .downcast_ref::<FixedSizeBinaryArray>()
+            {
+                for i in 0..hashes.len() {
+                    seen.insert(u128::from_be_bytes(
+                        hashes.value(i).try_into().unwrap_or([0; 16]),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(seen)
+}
+
+/// Schema of the `rejects` table.
+pub fn rejects_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("ingest_id", DataType::Utf8, false),
+        Field::new("blob", DataType::Utf8, false),
+        Field::new("line", DataType::UInt64, false),
+        Field::new("reason", DataType::Utf8, false),
+        Field::new("raw", DataType::Utf8, false),
+        Field::new("raw_is_utf8", DataType::Boolean, false),
+    ]))
+}
+
+struct RejectWriter {
+    tmp: PathBuf,
+    path: PathBuf,
+    writer: ArrowWriter<File>,
+    ingest: StringBuilder,
+    blob: StringBuilder,
+    line: UInt64Builder,
+    reason: StringBuilder,
+    raw: StringBuilder,
+    utf8: Vec<bool>,
+    rows: u64,
+}
+
+impl RejectWriter {
+    fn new(dir: &Path, ingest_id: &str) -> Result<Self, CaseError> {
+        let path = dir.join(format!("rejects-{ingest_id}.parquet"));
+        let tmp = dir.join(format!(".rejects-{ingest_id}.parquet.tmp"));
+        let file = File::create(&tmp).map_err(CaseError::io("creating", &tmp))?;
+        let writer = ArrowWriter::try_new(file, rejects_schema(), Some(writer_properties()))
+            .map_err(|source| CaseError::Parquet {
+                path: tmp.clone(),
+                source,
+            })?;
+        Ok(Self {
+            tmp,
+            path,
+            writer,
+            ingest: StringBuilder::new(),
+            blob: StringBuilder::new(),
+            line: UInt64Builder::new(),
+            reason: StringBuilder::new(),
+            raw: StringBuilder::new(),
+            utf8: Vec::new(),
+            rows: 0,
+        })
+    }
+
+    fn push(&mut self, ingest_id: &str, blob: &str, reject: &Reject) -> Result<(), CaseError> {
+        self.ingest.append_value(ingest_id);
+        self.blob.append_value(blob);
+        self.line.append_value(reject.line);
+        self.reason.append_value(&reject.reason);
+        match std::str::from_utf8(&reject.raw) {
+            Ok(text) => {
+                self.raw.append_value(text);
+                self.utf8.push(true);
+            }
+            Err(_) => {
+                self.raw.append_value(String::from_utf8_lossy(&reject.raw));
+                self.utf8.push(false);
+            }
+        }
+        self.rows += 1;
+        if self.utf8.len() >= 1024 {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), CaseError> {
+        if self.utf8.is_empty() {
+            return Ok(());
+        }
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(self.ingest.finish()),
+            Arc::new(self.blob.finish()),
+            Arc::new(self.line.finish()),
+            Arc::new(self.reason.finish()),
+            Arc::new(self.raw.finish()),
+            Arc::new(BooleanArray::from(std::mem::take(&mut self.utf8))),
+        ];
+        let batch = RecordBatch::try_new(rejects_schema(), columns)?;
+        self.writer
+            .write(&batch)
+            .map_err(|source| CaseError::Parquet {
+                path: self.tmp.clone(),
+                source,
+            })
+    }
+
+    fn close(mut self) -> Result<(PathBuf, PathBuf, String, u64), CaseError> {
+        self.flush()?;
+        self.writer.close().map_err(|source| CaseError::Parquet {
+            path: self.tmp.clone(),
+            source,
+        })?;
+        Ok((self.tmp, self.path, "rejects".into(), self.rows))
+    }
+}

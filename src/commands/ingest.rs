@@ -1,0 +1,113 @@
+//! `mcpforensics ingest`.
+
+use std::io::IsTerminal;
+
+use crate::cli::{IngestArgs, SummaryFormat};
+use crate::error::{Error, Result, exit};
+use crate::ingest::{IngestOptions, IngestSummary, ingest};
+use crate::report::terminal_safe;
+use crate::sources::local::LocalSource;
+
+pub(super) fn run(args: &IngestArgs) -> Result<u8> {
+    let source_dir = args
+        .source
+        .clone()
+        .unwrap_or_else(crate::bundled::sample_source_dir);
+    if !source_dir.is_dir() {
+        return Err(Error::Usage(format!(
+            "source {} is not a directory",
+            source_dir.display()
+        )));
+    }
+    let case_dir = match &args.case.case {
+        Some(case) => case.clone(),
+        None => {
+            return Err(Error::Usage(
+                "ingest needs --case DIR (the case directory to create or add to)".into(),
+            ));
+        }
+    };
+    if let (Some(since), Some(until)) = (args.time.since, args.time.until) {
+        let now = chrono::Utc::now();
+        if since.resolve(now) >= until.resolve(now) {
+            return Err(Error::Usage("--since must be before --until".into()));
+        }
+    }
+    let options = IngestOptions {
+        since: args.time.since,
+        until: args.time.until,
+        threads: args
+            .threads
+            .unwrap_or_else(|| IngestOptions::default().threads)
+            .max(1),
+        command: std::env::args().collect(),
+        progress: args.format == SummaryFormat::Text && std::io::stderr().is_terminal(),
+        warn_limit: 20,
+    };
+    let summary = ingest(&LocalSource::new(&source_dir), &case_dir, &options)?;
+    match args.format {
+        SummaryFormat::Json => {
+            let text = serde_json::to_string_pretty(&summary).map_err(|e| Error::Io {
+                context: "writing JSON".into(),
+                source: e.into(),
+            })?;
+            println!("{text}");
+        }
+        SummaryFormat::Text => print_summary(&summary),
+    }
+    Ok(if summary.has_losses() {
+        exit::PARTIAL
+    } else {
+        exit::OK
+    })
+}
+
+fn print_summary(s: &IngestSummary) {
+    let safe = |t: &str| terminal_safe(t);
+    println!(
+        "Ingested {} blobs ({} bytes) from {} into case {}",
+        s.files,
+        s.bytes_read,
+        safe(&s.source),
+        safe(&s.case)
+    );
+    println!(
+        "  blobs: {} listed, {} outside the window (not opened), {} already in the case, {} failed",
+        s.blobs_listed, s.blobs_outside_window, s.blobs_already_ingested, s.blobs_failed
+    );
+    if s.since.is_some() || s.until.is_some() {
+        println!(
+            "  window: {} … {}",
+            s.since.as_deref().unwrap_or("(start)"),
+            s.until.as_deref().unwrap_or("(end)")
+        );
+    }
+    if !s.tables.is_empty() {
+        println!("  rows per table:");
+        let width = s.tables.keys().map(String::len).max().unwrap_or(0);
+        for (table, rows) in &s.tables {
+            println!("    {:width$}  {rows:>10}", safe(table));
+        }
+    }
+    println!(
+        "  rows written: {} · rejected: {} · duplicates dropped: {}",
+        s.records, s.rejected, s.duplicates
+    );
+    if let (Some(first), Some(last)) = (&s.first_time, &s.last_time) {
+        println!("  time range: {first} … {last}");
+    }
+    if !s.ignored.is_empty() {
+        println!(
+            "  ignored {} files that are not export blobs, e.g. {} ({})",
+            s.ignored.len(),
+            safe(&s.ignored[0].path),
+            s.ignored[0].reason
+        );
+    }
+    if s.rejected > 0 {
+        println!(
+            "  rejected records are kept in the case: mcpforensics sql --case {} \"SELECT blob, line, reason FROM rejects\"",
+            safe(&s.case)
+        );
+    }
+}

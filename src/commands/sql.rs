@@ -1,0 +1,95 @@
+//! `mcpforensics sql` and `mcpforensics tables`.
+
+use std::io::Write;
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, StringArray, UInt64Array};
+use arrow::datatypes::{DataType, Field, Schema};
+use arrow::record_batch::RecordBatch;
+
+use super::{resolve_case, runtime};
+use crate::case::Case;
+use crate::cli::{SqlArgs, TablesArgs};
+use crate::error::{Error, Result, exit};
+use crate::query::QueryEngine;
+use crate::report::table;
+
+pub(super) fn run_sql(args: &SqlArgs) -> Result<u8> {
+    let case_dir = resolve_case(&args.case)?;
+    let case = Case::open(&case_dir)?;
+    runtime()?.block_on(async {
+        let engine = QueryEngine::open(&case).await?;
+        let (schema, batches) = engine.sql(&args.query).await?;
+        emit(args.format, &schema, &batches)
+    })?;
+    Ok(exit::OK)
+}
+
+pub(super) fn run_tables(args: &TablesArgs) -> Result<u8> {
+    let case_dir = resolve_case(&args.case)?;
+    let case = Case::open(&case_dir)?;
+    runtime()?.block_on(async {
+        let engine = QueryEngine::open(&case).await?;
+        let (mut names, mut kinds, mut rows, mut columns) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for info in engine.tables() {
+            let count = engine.count(&info.name).await?;
+            let described: Vec<String> = info
+                .schema
+                .fields()
+                .iter()
+                .map(|f| {
+                    if args.columns {
+                        format!("{} {}", f.name(), f.data_type())
+                    } else {
+                        f.name().clone()
+                    }
+                })
+                .collect();
+            names.push(info.name.clone());
+            kinds.push(info.kind);
+            rows.push(count);
+            columns.push(if args.columns {
+                described.join(", ")
+            } else {
+                format!("{} columns", described.len())
+            });
+        }
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("name", DataType::Utf8, false),
+            Field::new("kind", DataType::Utf8, false),
+            Field::new("rows", DataType::UInt64, false),
+            Field::new("columns", DataType::Utf8, false),
+        ]));
+        let arrays: Vec<ArrayRef> = vec![
+            Arc::new(StringArray::from(names)),
+            Arc::new(StringArray::from(kinds)),
+            Arc::new(UInt64Array::from(rows)),
+            Arc::new(StringArray::from(columns)),
+        ];
+        let batch = RecordBatch::try_new(schema.clone(), arrays).map_err(|e| Error::Io {
+            context: "building the table list".into(),
+            source: std::io::Error::other(e),
+        })?;
+        emit(args.format, &schema, &[batch])
+    })?;
+    Ok(exit::OK)
+}
+
+fn emit(
+    format: table::TableFormat,
+    schema: &arrow::datatypes::SchemaRef,
+    batches: &[RecordBatch],
+) -> Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let written = table::write(format, schema, batches, &mut out).and_then(|()| out.flush());
+    match written {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(source) => Err(Error::Io {
+            context: "writing results".into(),
+            source,
+        }),
+    }
+}

@@ -1,0 +1,59 @@
+//! The crate's top-level error, wrapping each boundary's error, and the exit-code contract.
+
+use crate::case::CaseError;
+use crate::ingest::IngestError;
+use crate::query::QueryError;
+use crate::sources::SourceError;
+
+/// Any error that ends a command.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Evidence could not be reached.
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    /// The case could not be read or written.
+    #[error(transparent)]
+    Case(#[from] CaseError),
+    /// Ingest stopped.
+    #[error(transparent)]
+    Ingest(#[from] IngestError),
+    /// A query failed.
+    #[error("query failed: {0}")]
+    Query(#[from] QueryError),
+    /// The command line makes no sense (exit code 2).
+    #[error("{0}")]
+    Usage(String),
+    /// Writing output or a file failed.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done.
+        context: String,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+}
+
+/// Convenience alias.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Exit codes: 0 success, 1 error, 2 usage, 3 completed with rejected records or blobs.
+pub mod exit {
+    /// Success.
+    pub const OK: u8 = 0;
+    /// A fatal error.
+    pub const ERROR: u8 = 1;
+    /// A usage error (also clap's).
+    pub const USAGE: u8 = 2;
+    /// Completed, but some records or blobs were rejected; the output says which.
+    pub const PARTIAL: u8 = 3;
+}
+
+impl Error {
+    /// The exit code for this error.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Usage(_) => exit::USAGE,
+            _ => exit::ERROR,
+        }
+    }
+}

@@ -1,0 +1,540 @@
+//! Ingest: a source's blobs, decoded in parallel, into a case, in a deterministic order.
+//!
+//! Blobs are listed and pruned by their path time before any is opened. Worker threads hash and
+//! decode blobs concurrently; their output is re-ordered into listing order before it reaches
+//! the single [`CaseWriter`], so the case (which duplicate copy is kept, file contents, counts
+//! per blob) does not depend on thread timing. Workers may run at most a fixed window of blobs
+//! ahead of the writer, so memory is bounded by the window, not by the source.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::io::Read;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::sync::{Condvar, Mutex};
+
+use chrono::{DateTime, Utc};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::case::manifest::{BlobRecord, IngestRecord};
+use crate::case::writer::{CaseWriter, remove_stale_temporaries};
+use crate::case::{Case, CaseError};
+use crate::parsers::{self, DecodeEvent, DecodeStats, Reject};
+use crate::sources::{BlobRef, EvidenceSource, SourceError};
+use crate::time::{TimeSpec, format_utc, from_nanos};
+
+/// Errors that stop an ingest (bad records never do).
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    /// The source could not be listed.
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    /// The case could not be written.
+    #[error(transparent)]
+    Case(#[from] CaseError),
+}
+
+/// What to ingest and how.
+#[derive(Debug, Clone)]
+pub struct IngestOptions {
+    /// Window start; blobs whose path time ends before it are not opened.
+    pub since: Option<TimeSpec>,
+    /// Window end; blobs whose path time starts at or after it are not opened.
+    pub until: Option<TimeSpec>,
+    /// Decoding threads.
+    pub threads: usize,
+    /// The command line (secrets are redacted before it is recorded).
+    pub command: Vec<String>,
+    /// Show a progress bar (only drawn when stderr is a terminal).
+    pub progress: bool,
+    /// How many reject warnings to print before summarising the rest.
+    pub warn_limit: usize,
+}
+
+impl Default for IngestOptions {
+    fn default() -> Self {
+        Self {
+            since: None,
+            until: None,
+            threads: std::thread::available_parallelism().map_or(2, usize::from),
+            command: Vec::new(),
+            progress: false,
+            warn_limit: 20,
+        }
+    }
+}
+
+/// Totals of one ingest run, as printed and as JSON.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct IngestSummary {
+    /// The run id.
+    pub ingest_id: String,
+    /// The case directory.
+    pub case: String,
+    /// The evidence location.
+    pub source: String,
+    /// Resolved window start.
+    pub since: Option<String>,
+    /// Resolved window end.
+    pub until: Option<String>,
+    /// Blobs listed at the source.
+    pub blobs_listed: u64,
+    /// Blobs not opened: path time outside the window.
+    pub blobs_outside_window: u64,
+    /// Blobs skipped: same path and SHA-256 already in the case.
+    pub blobs_already_ingested: u64,
+    /// Blobs read and decoded (the `files` of this run).
+    pub files: u64,
+    /// Blobs whose read failed part-way.
+    pub blobs_failed: u64,
+    /// Files at the source that are not export blobs, with the reason.
+    pub ignored: Vec<IgnoredFile>,
+    /// Rows written, per table.
+    pub tables: BTreeMap<String, u64>,
+    /// Rows written in all.
+    pub records: u64,
+    /// Records rejected (kept in the case's rejects).
+    pub rejected: u64,
+    /// Exact duplicate rows dropped.
+    pub duplicates: u64,
+    /// Earliest row time written.
+    pub first_time: Option<String>,
+    /// Latest row time written.
+    pub last_time: Option<String>,
+    /// Bytes read from the source.
+    pub bytes_read: u64,
+}
+
+/// A file at the source that was not ingested.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct IgnoredFile {
+    /// Path relative to the source.
+    pub path: String,
+    /// Why.
+    pub reason: String,
+}
+
+impl IngestSummary {
+    /// Whether anything was rejected, failed or ignored (exit code 3).
+    pub fn has_losses(&self) -> bool {
+        self.rejected > 0 || self.blobs_failed > 0
+    }
+}
+
+/// Blobs a worker may decode ahead of the writer.
+const WINDOW_PER_THREAD: usize = 4;
+
+enum Message {
+    Event(DecodeEvent),
+    Done(Result<BlobResult, String>),
+}
+
+struct BlobResult {
+    sha256: String,
+    size: u64,
+    stats: DecodeStats,
+    already_ingested: bool,
+}
+
+/// Ingests every export blob of `source` into the case at `case_root`.
+pub fn ingest(
+    source: &dyn EvidenceSource,
+    case_root: &std::path::Path,
+    options: &IngestOptions,
+) -> Result<IngestSummary, IngestError> {
+    let started = Utc::now();
+    let mut case = Case::open_or_create(case_root)?;
+    remove_stale_temporaries(&case)?;
+    let listing = source.list()?;
+    let evidence_end = listing
+        .blobs
+        .iter()
+        .filter_map(|b| b.path_time.map(|t| t.start + t.span))
+        .max()
+        .unwrap_or(started);
+    let since = options.since.map(|s| s.resolve(evidence_end));
+    let until = options.until.map(|u| u.resolve(evidence_end));
+    let (selected, outside): (Vec<BlobRef>, Vec<BlobRef>) = listing
+        .blobs
+        .into_iter()
+        .partition(|b| b.path_time.is_none_or(|t| t.overlaps(since, until)));
+    let ingest_id = format!(
+        "{}-{:04x}",
+        started.format("%Y%m%dT%H%M%SZ"),
+        std::process::id() & 0xffff
+    );
+
+    let progress = progress_bar(options.progress, selected.iter().map(|b| b.size).sum());
+    let mut summary = IngestSummary {
+        ingest_id: ingest_id.clone(),
+        case: case_root.display().to_string(),
+        source: source.describe(),
+        since: since.map(format_utc),
+        until: until.map(format_utc),
+        blobs_listed: (selected.len() + outside.len()) as u64,
+        blobs_outside_window: outside.len() as u64,
+        blobs_already_ingested: 0,
+        files: 0,
+        blobs_failed: 0,
+        ignored: listing
+            .ignored
+            .into_iter()
+            .map(|(path, reason)| IgnoredFile { path, reason })
+            .collect(),
+        tables: BTreeMap::new(),
+        records: 0,
+        rejected: 0,
+        duplicates: 0,
+        first_time: None,
+        last_time: None,
+        bytes_read: 0,
+    };
+    let plans: Vec<_> = selected
+        .iter()
+        .map(|b| parsers::plan_for(&b.kind))
+        .collect();
+    let mut writer = CaseWriter::new(&case, &ingest_id);
+    let mut new_blobs = Vec::new();
+    let mut warnings_printed = 0usize;
+    let (mut first, mut last): (Option<i64>, Option<i64>) = (None, None);
+
+    let next_to_write = Mutex::new(0usize);
+    let advanced = Condvar::new();
+    let next_job = AtomicUsize::new(0);
+    let window = options.threads.max(1) * WINDOW_PER_THREAD;
+    let manifest_snapshot = case.manifest().clone();
+    let (sender, receiver) = mpsc::channel::<(usize, Message)>();
+
+    let write_result: Result<(), CaseError> = std::thread::scope(|scope| {
+        for _ in 0..options.threads.max(1) {
+            let sender = sender.clone();
+            let (selected, plans, next_job, next_to_write, advanced, manifest) = (
+                &selected,
+                &plans,
+                &next_job,
+                &next_to_write,
+                &advanced,
+                &manifest_snapshot,
+            );
+            scope.spawn(move || {
+                loop {
+                    let index = next_job.fetch_add(1, Ordering::SeqCst);
+                    let Some(blob) = selected.get(index) else {
+                        break;
+                    };
+                    {
+                        let mut next = next_to_write
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner);
+                        while index >= *next + window {
+                            next = advanced
+                                .wait(next)
+                                .unwrap_or_else(std::sync::PoisonError::into_inner);
+                        }
+                    }
+                    let result =
+                        process_blob(source, blob, plans[index].decoder, manifest, &mut |event| {
+                            let _ = sender.send((index, Message::Event(event)));
+                        });
+                    if sender.send((index, Message::Done(result))).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(sender);
+
+        let mut pending: BTreeMap<usize, VecDeque<Message>> = BTreeMap::new();
+        let mut handle = |index: usize, message: Message| -> Result<bool, CaseError> {
+            let blob = &selected[index];
+            let plan = &plans[index];
+            match message {
+                Message::Event(DecodeEvent::Batch(batch)) => {
+                    let (written, duplicates) = writer.write(&plan.table, &batch)?;
+                    let entry = new_blob_entry(&mut new_blobs, index);
+                    entry.1 += written;
+                    entry.2 += duplicates;
+                    *summary.tables.entry(plan.table.clone()).or_default() += written;
+                    Ok(false)
+                }
+                Message::Event(DecodeEvent::Reject(reject)) => {
+                    writer.reject(&blob.path, &reject)?;
+                    if warnings_printed < options.warn_limit {
+                        warn_reject(&progress, &blob.path, &reject);
+                        warnings_printed += 1;
+                    }
+                    Ok(false)
+                }
+                Message::Done(result) => {
+                    progress.inc(blob.size);
+                    let (written, duplicates) = {
+                        let entry = new_blob_entry(&mut new_blobs, index);
+                        (entry.1, entry.2)
+                    };
+                    match result {
+                        Ok(done) if done.already_ingested => summary.blobs_already_ingested += 1,
+                        Ok(done) => {
+                            summary.files += 1;
+                            summary.bytes_read += done.size;
+                            summary.records += written;
+                            summary.rejected += done.stats.rejected;
+                            summary.duplicates += duplicates;
+                            if written > 0 {
+                                first = min_opt(first, done.stats.first_time);
+                                last = max_opt(last, done.stats.last_time);
+                            }
+                            let entry = new_blob_entry(&mut new_blobs, index);
+                            entry.3 = Some(record_for(
+                                blob, plan, &done, written, duplicates, &ingest_id, None,
+                            ));
+                        }
+                        Err(error) => {
+                            summary.blobs_failed += 1;
+                            progress.suspend(|| {
+                                eprintln!(
+                                    "error: {}: {}",
+                                    crate::report::terminal_safe(&blob.path),
+                                    crate::report::terminal_safe(&error)
+                                )
+                            });
+                            let failed = BlobResult {
+                                sha256: String::new(),
+                                size: blob.size,
+                                stats: DecodeStats::default(),
+                                already_ingested: false,
+                            };
+                            let entry = new_blob_entry(&mut new_blobs, index);
+                            entry.3 = Some(record_for(
+                                blob,
+                                plan,
+                                &failed,
+                                written,
+                                duplicates,
+                                &ingest_id,
+                                Some(error),
+                            ));
+                        }
+                    }
+                    Ok(true)
+                }
+            }
+        };
+        let mut next = 0usize;
+        for (index, message) in receiver {
+            if index != next {
+                pending.entry(index).or_default().push_back(message);
+                continue;
+            }
+            let mut finished = handle(index, message)?;
+            while finished {
+                next += 1;
+                *next_to_write
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = next;
+                advanced.notify_all();
+                finished = false;
+                if let Some(queue) = pending.remove(&next) {
+                    for message in queue {
+                        finished = handle(next, message)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    });
+    write_result?;
+    progress.finish_and_clear();
+    if warnings_printed < summary.rejected as usize {
+        eprintln!(
+            "warning: {} more rejected records not shown; all are in the case's rejects (mcpforensics sql \"SELECT * FROM rejects\")",
+            summary.rejected as usize - warnings_printed
+        );
+    }
+
+    let files = writer.finish()?;
+    summary.first_time = first.map(|t| format_utc(from_nanos(t)));
+    summary.last_time = last.map(|t| format_utc(from_nanos(t)));
+    let manifest = case.manifest_mut();
+    new_blobs.sort_by_key(|(index, ..)| *index);
+    manifest
+        .blobs
+        .extend(new_blobs.into_iter().filter_map(|(.., record)| record));
+    manifest.ingests.push(IngestRecord {
+        id: ingest_id,
+        tool_version: env!("CARGO_PKG_VERSION").into(),
+        command: crate::case::manifest::redact_command(options.command.iter().cloned()),
+        source: summary.source.clone(),
+        since: summary.since.clone(),
+        until: summary.until.clone(),
+        started: format_utc(started),
+        finished: format_utc(Utc::now()),
+        blobs_listed: summary.blobs_listed,
+        blobs_outside_window: summary.blobs_outside_window,
+        blobs_already_ingested: summary.blobs_already_ingested,
+        blobs_read: summary.files,
+        blobs_failed: summary.blobs_failed,
+        rows_written: summary.records,
+        rejected: summary.rejected,
+        duplicates: summary.duplicates,
+        files,
+    });
+    case.save_manifest()?;
+    Ok(summary)
+}
+
+type NewBlob = (usize, u64, u64, Option<BlobRecord>);
+
+fn new_blob_entry(entries: &mut Vec<NewBlob>, index: usize) -> &mut NewBlob {
+    if entries.last().is_none_or(|e| e.0 != index) {
+        entries.push((index, 0, 0, None));
+    }
+    let last = entries.len() - 1;
+    &mut entries[last]
+}
+
+fn min_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, y) => x.or(y),
+    }
+}
+
+fn max_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.max(y)),
+        (x, y) => x.or(y),
+    }
+}
+
+fn record_for(
+    blob: &BlobRef,
+    plan: &parsers::BlobPlan,
+    done: &BlobResult,
+    accepted: u64,
+    duplicates: u64,
+    ingest_id: &str,
+    read_error: Option<String>,
+) -> BlobRecord {
+    BlobRecord {
+        path: blob.path.clone(),
+        size: done.size,
+        sha256: done.sha256.clone(),
+        format: plan.decoder.format_label().into(),
+        table: plan.table.clone(),
+        accepted,
+        rejected: done.stats.rejected,
+        duplicates,
+        first_time: done.stats.first_time.map(|t| format_utc(from_nanos(t))),
+        last_time: done.stats.last_time.map(|t| format_utc(from_nanos(t))),
+        ingest_id: ingest_id.into(),
+        read_error,
+    }
+}
+
+/// Hashes and decodes one blob; a blob already in the manifest with the same hash is not decoded.
+fn process_blob(
+    source: &dyn EvidenceSource,
+    blob: &BlobRef,
+    decoder: parsers::Decoder,
+    manifest: &crate::case::Manifest,
+    emit: &mut dyn FnMut(DecodeEvent),
+) -> Result<BlobResult, String> {
+    if manifest.may_have_blob(&blob.path, blob.size) {
+        let mut reader = source.open(blob).map_err(|e| e.to_string())?;
+        let mut hasher = Sha256::new();
+        let size =
+            std::io::copy(&mut reader, &mut hasher).map_err(|e| format!("read failed: {e}"))?;
+        let sha256 = hex::encode(hasher.finalize());
+        if manifest.has_blob(&blob.path, &sha256) {
+            return Ok(BlobResult {
+                sha256,
+                size,
+                stats: DecodeStats::default(),
+                already_ingested: true,
+            });
+        }
+    }
+    let reader = source.open(blob).map_err(|e| e.to_string())?;
+    let hashing = HashingReader {
+        inner: reader,
+        hasher: Sha256::new(),
+        bytes: 0,
+    };
+    let shared = std::sync::Arc::new(Mutex::new(hashing));
+    let stats = parsers::decode_blob(
+        Box::new(SharedReader(shared.clone())),
+        &blob.path,
+        decoder,
+        emit,
+    )
+    .map_err(|e| format!("read failed after some records: {e}"))?;
+    let mut hashing = shared
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    // The decoder may stop before the end (after a closing `]}`): hash the rest too.
+    std::io::copy(&mut *hashing, &mut std::io::sink()).map_err(|e| format!("read failed: {e}"))?;
+    let sha256 = hex::encode(hashing.hasher.clone().finalize());
+    Ok(BlobResult {
+        sha256,
+        size: hashing.bytes,
+        stats,
+        already_ingested: false,
+    })
+}
+
+struct HashingReader {
+    inner: Box<dyn Read + Send>,
+    hasher: Sha256,
+    bytes: u64,
+}
+
+impl Read for HashingReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+}
+
+struct SharedReader(std::sync::Arc<Mutex<HashingReader>>);
+
+impl Read for SharedReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .read(buf)
+    }
+}
+
+fn progress_bar(enabled: bool, total_bytes: u64) -> ProgressBar {
+    if !enabled {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(total_bytes), ProgressDrawTarget::stderr());
+    if let Ok(style) = ProgressStyle::with_template(
+        "{spinner} ingest [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}",
+    ) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
+}
+
+fn warn_reject(progress: &ProgressBar, blob: &str, reject: &Reject) {
+    let safe = crate::report::terminal_safe;
+    progress.suspend(|| {
+        eprintln!(
+            "warning: {} line {}: {}",
+            safe(blob),
+            reject.line,
+            safe(&reject.reason)
+        )
+    });
+}
+
+/// Resolves a time against the end of evidence, for callers that already know it.
+pub fn resolve(spec: Option<TimeSpec>, evidence_end: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    spec.map(|s| s.resolve(evidence_end))
+}

