@@ -33,7 +33,16 @@ pub fn cache_dir() -> PathBuf {
 
 /// The cache case for the bundled sample, ingesting it first when it is missing or the sample changed.
 pub fn sample_case(progress: bool) -> Result<PathBuf> {
-    let source = LocalSource::new(sample_source_dir());
+    sample_case_at(&sample_source_dir(), &cache_dir(), progress)
+}
+
+/// The cache case under `cache` for the sample account at `sample_dir`, ingested when missing.
+pub fn sample_case_at(
+    sample_dir: &std::path::Path,
+    cache: &std::path::Path,
+    progress: bool,
+) -> Result<PathBuf> {
+    let source = LocalSource::new(sample_dir);
     let listing = source.list().map_err(|e| {
         Error::Usage(format!("no --case given and the bundled sample is not available ({e}); pass --case DIR or set MCPFORENSICS_SAMPLE_DIR"))
     })?;
@@ -42,7 +51,7 @@ pub fn sample_case(progress: bool) -> Result<PathBuf> {
         key.push_str(&format!("\n{}:{}", blob.path, blob.size));
     }
     let fingerprint = format!("{:016x}", xxhash_rust::xxh3::xxh3_64(key.as_bytes()));
-    let case_dir = cache_dir().join(format!("sample-case-{fingerprint}"));
+    let case_dir = cache.join(format!("sample-case-{fingerprint}"));
     if case_dir.join(crate::case::MANIFEST_FILE).exists() {
         return Ok(case_dir);
     }
@@ -51,7 +60,7 @@ pub fn sample_case(progress: bool) -> Result<PathBuf> {
         case_dir.display()
     );
     // Build beside the final place and rename, so a concurrent or interrupted run never leaves half a case.
-    let building = cache_dir().join(format!(".building-{fingerprint}-{}", std::process::id()));
+    let building = cache.join(format!(".building-{fingerprint}-{}", std::process::id()));
     let options = IngestOptions {
         progress,
         warn_limit: 0,

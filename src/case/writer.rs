@@ -148,7 +148,7 @@ impl CaseWriter {
             let name = format!("part-{}-{:05}.parquet", self.ingest_id, self.sequence);
             let path = dir.join(&name);
             let tmp = dir.join(format!(".{name}.tmp"));
-            let file = File::create(&tmp).map_err(CaseError::io("creating", &tmp))?;
+            let file = File::create_new(&tmp).map_err(CaseError::io("creating", &tmp))?;
             let writer = ArrowWriter::try_new(file, batch.schema(), Some(writer_properties()))
                 .map_err(|source| CaseError::Parquet {
                     path: tmp.clone(),
@@ -226,6 +226,14 @@ impl CaseWriter {
         }
         let mut files = Vec::new();
         for (tmp, path, table, rows) in std::mem::take(&mut self.closed) {
+            // A case file is never replaced: evidence already recorded stays as it was hashed.
+            if path.exists() {
+                return Err(CaseError::Io {
+                    action: "refusing to overwrite",
+                    path,
+                    source: std::io::Error::from(std::io::ErrorKind::AlreadyExists),
+                });
+            }
             fs::rename(&tmp, &path).map_err(CaseError::io("renaming into place", &path))?;
             let (size, sha256) = hash_file(&path)?;
             let relative = path.strip_prefix(&self.case_root).unwrap_or(&path);
@@ -359,7 +367,7 @@ impl RejectWriter {
     fn new(dir: &Path, ingest_id: &str) -> Result<Self, CaseError> {
         let path = dir.join(format!("rejects-{ingest_id}.parquet"));
         let tmp = dir.join(format!(".rejects-{ingest_id}.parquet.tmp"));
-        let file = File::create(&tmp).map_err(CaseError::io("creating", &tmp))?;
+        let file = File::create_new(&tmp).map_err(CaseError::io("creating", &tmp))?;
         let writer = ArrowWriter::try_new(file, rejects_schema(), Some(writer_properties()))
             .map_err(|source| CaseError::Parquet {
                 path: tmp.clone(),

@@ -159,11 +159,18 @@ pub fn ingest(
         .blobs
         .into_iter()
         .partition(|b| b.path_time.is_none_or(|t| t.overlaps(since, until)));
-    let ingest_id = format!(
+    // Unique within the case: the files a run writes are named after it.
+    let base_id = format!(
         "{}-{:04x}",
-        started.format("%Y%m%dT%H%M%SZ"),
+        started.format("%Y%m%dT%H%M%S%3fZ"),
         std::process::id() & 0xffff
     );
+    let mut ingest_id = base_id.clone();
+    let mut attempt = 1;
+    while case.manifest().ingests.iter().any(|i| i.id == ingest_id) {
+        attempt += 1;
+        ingest_id = format!("{base_id}-{attempt}");
+    }
 
     let progress = progress_bar(options.progress, selected.iter().map(|b| b.size).sum());
     let mut summary = IngestSummary {

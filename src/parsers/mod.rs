@@ -191,7 +191,7 @@ pub fn decode_blob(
                 continue;
             }
             Err(e) => {
-                reject(&mut stats, line, format!("invalid JSON: {e}"), bytes, emit);
+                reject(&mut stats, line, json_error(&e, line), bytes, emit);
                 continue;
             }
         };
@@ -233,6 +233,22 @@ pub fn decode_blob(
         emit(DecodeEvent::Batch(builder.finish()));
     }
     Ok(stats)
+}
+
+/// A JSON syntax error with its position given in lines of the blob, not of the record.
+fn json_error(error: &serde_json::Error, record_line: u64) -> String {
+    let text = error.to_string();
+    let message = text
+        .rsplit_once(" at line ")
+        .map_or(text.as_str(), |(m, _)| m);
+    if error.line() == 0 {
+        return format!("invalid JSON: {message}");
+    }
+    format!(
+        "invalid JSON: {message} (line {}, column {})",
+        record_line + error.line() as u64 - 1,
+        error.column()
+    )
 }
 
 #[cfg(test)]

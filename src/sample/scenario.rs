@@ -500,7 +500,7 @@ impl Scenario {
         if day == self.attack_day {
             ctx.spray(midnight + Duration::minutes(185));
         }
-        if day > self.attack_day || (day == self.attack_day && ctx.rng.chance(1.0)) {
+        if day >= self.attack_day {
             let night_index = day - self.attack_day;
             if night_index == 0 || ctx.rng.chance(0.75) {
                 ctx.attacker_night(midnight, night_index);

@@ -1,1 +1,10 @@
-//! Integration tests.
+//! Integration tests, one binary (each test binary links all of DataFusion).
+
+#![allow(clippy::panic, clippy::unwrap_used)]
+
+mod bad_input;
+mod cli;
+mod common;
+mod ingest;
+mod real_samples;
+mod sample;

@@ -1,0 +1,189 @@
+//! The binary as a user runs it: exit codes, summaries, SQL output formats, the bundled default.
+
+use crate::common::*;
+
+#[test]
+fn ingest_then_sql_end_to_end() {
+    let account = Account::new();
+    let good = r#"{"TimeGenerated":"2026-10-01T02:05:00Z","Name":"tools/call get_customer","Id":"s1","Properties":{"mcp.method.name":"tools/call","gen_ai.tool.name":"get_customer","client.address":"45.86.202.14","gen_ai.tool.call.arguments":"{\"customer_id\":\"=HYPERLINK(\\\"http://x\\\")\"}","enduser.id":"eve@contoso.com"},"UserAuthenticatedId":"eve@contoso.com"}"#;
+    account.put(
+        &la_blob("AppRequests", "PT05M.json"),
+        format!("{good}\n").as_bytes(),
+    );
+    let case = tempfile::tempdir().expect("case");
+    let case_arg = case.path().to_str().expect("utf8 path");
+    let (code, stdout, stderr) = run(bin().args([
+        "ingest",
+        account.path().to_str().expect("path"),
+        "--case",
+        case_arg,
+        "--format",
+        "json",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let summary: serde_json::Value = serde_json::from_str(&stdout).expect("json summary");
+    for key in ["files", "records", "rejected", "duplicates"] {
+        assert!(summary.get(key).is_some(), "summary has {key}");
+    }
+    assert_eq!(
+        (
+            summary["files"].as_u64(),
+            summary["records"].as_u64(),
+            summary["rejected"].as_u64()
+        ),
+        (Some(1), Some(1), Some(0))
+    );
+
+    let (code, stdout, _) = run(bin().args([
+        "sql",
+        "--case",
+        case_arg,
+        "--format",
+        "csv",
+        "SELECT \"user\", tool, client_address, arguments FROM tool_calls",
+    ]));
+    assert_eq!(code, 0);
+    let mut lines = stdout.lines();
+    assert_eq!(lines.next(), Some("user,tool,client_address,arguments"));
+    // The argument is JSON text starting with `{`, so it is quoted but needs no neutralising…
+    assert_eq!(
+        lines.next(),
+        Some(
+            "eve@contoso.com,get_customer,45.86.202.14,\"{\"\"customer_id\"\":\"\"=HYPERLINK(\\\"\"http://x\\\"\")\"\"}\""
+        )
+    );
+    // …while a cell that starts with a formula character is.
+    let (_, stdout, _) = run(bin().args([
+        "sql",
+        "--case",
+        case_arg,
+        "--format",
+        "csv",
+        "SELECT '=1+1' AS f, '@cmd' AS g, '-2' AS h",
+    ]));
+    assert_eq!(stdout.lines().nth(1), Some("'=1+1,'@cmd,'-2"));
+    let (_, stdout, _) = run(bin().args([
+        "sql",
+        "--case",
+        case_arg,
+        "--format",
+        "json",
+        "SELECT tool, response_bytes FROM tool_calls",
+    ]));
+    let rows: serde_json::Value = serde_json::from_str(&stdout).expect("json rows");
+    assert_eq!(
+        rows,
+        serde_json::json!([{"tool": "get_customer", "response_bytes": null}])
+    );
+    let (_, stdout, _) = run(bin().args([
+        "sql",
+        "--case",
+        case_arg,
+        "SELECT concat('a', chr(27), '[2Jb') AS hostile",
+    ]));
+    assert!(
+        stdout.contains("a\\u{1b}[2Jb") && !stdout.contains('\u{1b}'),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn exit_codes_mean_something() {
+    let account = Account::new();
+    account.put(
+        &la_blob("AppTraces", "PT05M.json"),
+        b"{\"TimeGenerated\":\"2026-10-01T02:05:00Z\"}\nnot json\n",
+    );
+    let case = tempfile::tempdir().expect("case");
+    let case_arg = case.path().to_str().expect("path");
+    let (code, stdout, stderr) = run(bin().args([
+        "ingest",
+        account.path().to_str().expect("path"),
+        "--case",
+        case_arg,
+    ]));
+    assert_eq!(code, 3, "rejected records give exit code 3");
+    assert!(stderr.contains("line 2: invalid JSON"), "{stderr}");
+    assert!(stdout.contains("rejected: 1"), "{stdout}");
+    let (code, _, stderr) =
+        run(bin().args(["sql", "--case", case_arg, "CREATE TABLE x AS SELECT 1"]));
+    assert_eq!(code, 1);
+    assert!(
+        stderr.to_lowercase().contains("ddl") || stderr.contains("not supported"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = run(bin().args(["sql", "--case", case_arg, "SELECT * FROM nowhere"]));
+    assert_eq!((code, stderr.contains("nowhere")), (1, true));
+    let (code, _, _) = run(bin().args(["ingest", "/definitely/not/here", "--case", case_arg]));
+    assert_eq!(code, 2);
+    let (code, _, stderr) = run(bin().args([
+        "ingest",
+        account.path().to_str().expect("path"),
+        "--case",
+        case_arg,
+        "--since",
+        "tomorrow",
+    ]));
+    assert_eq!(code, 2, "{stderr}");
+    let (code, _, stderr) = run(bin().args([
+        "sql",
+        "--case",
+        account.path().to_str().expect("path"),
+        "SELECT 1",
+    ]));
+    assert_eq!(code, 1);
+    assert!(stderr.contains("is not an mcpforensics case"), "{stderr}");
+}
+
+#[test]
+fn bundled_sample_is_the_default_case() {
+    let _ = sample_case();
+    let (code, stdout, stderr) =
+        run(bin().args(["sql", "SELECT count(*) AS calls FROM tool_calls"]));
+    assert_eq!(code, 0, "{stderr}");
+    let calls: i64 = stdout
+        .lines()
+        .nth(2)
+        .expect("a row")
+        .trim()
+        .parse()
+        .expect("number");
+    assert!(calls > 1000, "{stdout}");
+    let (code, stdout, _) = run(bin().args(["tables", "--format", "csv"]));
+    assert_eq!(code, 0);
+    assert!(stdout.lines().any(|l| l.starts_with("tool_calls,view,")));
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("AppExceptions,empty,0,"))
+    );
+    // Identifiers keep their Log Analytics case.
+    let (code, stdout, stderr) = run(bin().args([
+        "sql",
+        "SELECT UserPrincipalName FROM SigninLogs WHERE ResultType = '50126' LIMIT 1",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("@contoso.com"));
+}
+
+#[test]
+fn schema_doc_is_current() {
+    let (code, stdout, _) = run(bin().arg("schema-doc"));
+    assert_eq!(code, 0);
+    let committed = std::fs::read_to_string(root().join("docs/schema.md")).expect("docs/schema.md");
+    assert!(
+        committed == stdout,
+        "docs/schema.md is stale: run `cargo run -- schema-doc > docs/schema.md`"
+    );
+}
+
+#[test]
+fn help_explains() {
+    let (code, stdout, _) = run(bin().arg("--help"));
+    assert_eq!(code, 0);
+    for word in ["ingest", "sql", "tables", "Exit codes"] {
+        assert!(stdout.contains(word), "help mentions {word}");
+    }
+    let (_, stdout, _) = run(bin().args(["ingest", "--help"]));
+    assert!(stdout.contains("--since") && stdout.contains("not opened"));
+}

@@ -1,0 +1,172 @@
+//! Shared helpers: staged storage accounts, library-level ingest and SQL, the sample case.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use mcpforensics::case::Case;
+use mcpforensics::ingest::{IngestOptions, IngestSummary, ingest};
+use mcpforensics::query::QueryEngine;
+use mcpforensics::report::table::cells;
+use mcpforensics::sources::local::LocalSource;
+
+/// The project root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A real public sample from tests/fixtures/real.
+pub fn real(name: &str) -> Vec<u8> {
+    std::fs::read(root().join("tests/fixtures/real").join(name)).expect("fixture exists")
+}
+
+/// The committed sample storage account.
+pub fn sample_account() -> PathBuf {
+    root().join("sample-data/account")
+}
+
+/// Cache directory shared by tests (sample case built once, atomically).
+pub fn test_cache() -> PathBuf {
+    root().join("target/test-cache")
+}
+
+/// The case built from the committed sample (built once, shared by all tests).
+pub fn sample_case() -> PathBuf {
+    mcpforensics::bundled::sample_case_at(&sample_account(), &test_cache(), false)
+        .expect("sample case builds")
+}
+
+/// A temporary storage account layout.
+pub struct Account {
+    pub dir: tempfile::TempDir,
+}
+
+impl Account {
+    pub fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    /// Writes a blob at `path` (container/…).
+    pub fn put(&self, path: &str, body: &[u8]) -> &Self {
+        let full = self.dir.path().join(path);
+        std::fs::create_dir_all(full.parent().expect("parent")).expect("mkdir");
+        std::fs::write(full, body).expect("write blob");
+        self
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+/// A typical Log Analytics export folder for `table` at 2026-10-01 02:05.
+pub fn la_blob(table: &str, file: &str) -> String {
+    format!(
+        "am-{}/WorkspaceResourceId=/subscriptions/s/resourcegroups/rg/providers/microsoft.operationalinsights/workspaces/ws/y=2026/m=10/d=01/h=02/m=05/{file}",
+        table.to_ascii_lowercase()
+    )
+}
+
+/// An NSG flow-log blob path for hour `h` of 2026-10-01.
+pub fn nsg_blob(h: u32) -> String {
+    format!(
+        "insights-logs-networksecuritygroupflowevent/resourceId=/SUBSCRIPTIONS/S/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/NSG/y=2026/m=10/d=01/h={h:02}/m=00/macAddress=000D3A000001/PT1H.json"
+    )
+}
+
+/// A VNet flow-log blob path.
+pub fn vnet_blob() -> String {
+    "insights-logs-flowlogflowevent/flowLogResourceID=/SUB_NETWORKWATCHERRG/NETWORKWATCHER_WESTEUROPE_FL/y=2022/m=09/d=14/h=09/m=00/macAddress=00224871C205/PT1H.json".into()
+}
+
+/// Ingests with the library, two threads, no output.
+pub fn ingest_dir(source: &Path, case: &Path) -> IngestSummary {
+    ingest_with(
+        source,
+        case,
+        IngestOptions {
+            threads: 2,
+            warn_limit: 0,
+            ..IngestOptions::default()
+        },
+    )
+}
+
+pub fn ingest_with(source: &Path, case: &Path, options: IngestOptions) -> IngestSummary {
+    ingest(&LocalSource::new(source), case, &options).expect("ingest runs")
+}
+
+/// Runs SQL on a case and returns every cell as text.
+pub fn query(case: &Path, sql: &str) -> Vec<Vec<String>> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let case = Case::open(case).expect("case opens");
+        let engine = QueryEngine::open(&case).await.expect("engine");
+        let (_, batches) = engine
+            .sql(sql)
+            .await
+            .unwrap_or_else(|e| panic!("query {sql} failed: {e}"));
+        cells(&batches).expect("cells")
+    })
+}
+
+/// A single number from a query.
+pub fn scalar(case: &Path, sql: &str) -> i64 {
+    query(case, sql)[0][0]
+        .parse()
+        .unwrap_or_else(|_| panic!("{sql} is not a number"))
+}
+
+/// The binary, with the cache pointed at the test cache.
+pub fn bin() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_mcpforensics"));
+    command
+        .env("MCPFORENSICS_CACHE_DIR", test_cache())
+        .env("MCPFORENSICS_SAMPLE_DIR", sample_account())
+        .env_remove("MCPFORENSICS_CASE");
+    command
+}
+
+pub fn run(command: &mut Command) -> (i32, String, String) {
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = command.output().expect("binary runs");
+    (
+        status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&stdout).into_owned(),
+        String::from_utf8_lossy(&stderr).into_owned(),
+    )
+}
+
+/// SHA-256 of every file under a directory, by relative path.
+pub fn hash_tree(dir: &Path) -> Vec<(String, String)> {
+    use sha2::Digest;
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).expect("read dir") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let bytes = std::fs::read(&path).expect("read");
+                let rel = path
+                    .strip_prefix(dir)
+                    .expect("prefix")
+                    .to_string_lossy()
+                    .into_owned();
+                out.push((rel, hex::encode(sha2::Sha256::digest(&bytes))));
+            }
+        }
+    }
+    out.sort();
+    out
+}

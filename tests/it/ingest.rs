@@ -1,0 +1,324 @@
+//! Ingest end to end on the generated sample and small staged accounts: integrity, idempotence, pruning.
+
+use std::collections::{HashMap, HashSet};
+
+use mcpforensics::case::Case;
+use mcpforensics::ingest::IngestOptions;
+use mcpforensics::time::parse_time_spec;
+
+use crate::common::*;
+
+/// Independent count of what the sample holds: lines that parse, exact duplicate lines, bad lines.
+fn oracle(account: &std::path::Path) -> (u64, u64, u64) {
+    let (mut rows, mut duplicates, mut bad) = (0, 0, 0);
+    let mut seen: HashMap<String, HashSet<Vec<u8>>> = HashMap::new();
+    for (path, _) in hash_tree(account) {
+        if !path.starts_with("am-") {
+            continue;
+        }
+        let container = path.split('/').next().unwrap_or_default().to_string();
+        let body = std::fs::read(account.join(&path)).expect("read");
+        for line in body.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+            match serde_json::from_slice::<serde_json::Value>(line) {
+                Ok(value)
+                    if value
+                        .get("SeverityLevel")
+                        .is_some_and(serde_json::Value::is_string) =>
+                {
+                    bad += 1
+                }
+                Ok(_) => {
+                    if seen
+                        .entry(container.clone())
+                        .or_default()
+                        .insert(line.to_vec())
+                    {
+                        rows += 1;
+                    } else {
+                        duplicates += 1;
+                    }
+                }
+                Err(_) => bad += 1,
+            }
+        }
+    }
+    (rows, duplicates, bad)
+}
+
+#[test]
+fn sample_case_matches_an_independent_count() {
+    let case = sample_case();
+    let manifest = Case::open(&case).expect("case").manifest().clone();
+    let (rows, duplicates, bad) = oracle(&sample_account());
+    let flow_rows = scalar(&case, "SELECT count(*) FROM flows") as u64;
+    let ingest = &manifest.ingests[0];
+    assert_eq!(ingest.rows_written - flow_rows, rows, "Log Analytics rows");
+    assert_eq!(ingest.duplicates, duplicates);
+    // Bad Log Analytics lines, plus the one flow-log blob read mid-record.
+    assert_eq!(ingest.rejected, bad + 1);
+    assert!(
+        bad >= 3 && duplicates >= 10,
+        "the sample exercises rejects ({bad}) and duplicates ({duplicates})"
+    );
+    assert_eq!(
+        scalar(&case, "SELECT count(*) FROM rejects") as u64,
+        ingest.rejected
+    );
+    // Every blob is in the manifest with its real hash and size.
+    let on_disk: HashMap<String, String> = hash_tree(&sample_account()).into_iter().collect();
+    assert_eq!(manifest.blobs.len(), on_disk.len());
+    for blob in &manifest.blobs {
+        assert_eq!(on_disk.get(&blob.path), Some(&blob.sha256), "{}", blob.path);
+    }
+    // Every case file the manifest lists exists with its hash.
+    for file in &ingest.files {
+        let bytes = std::fs::read(case.join(&file.path)).expect("case file exists");
+        assert_eq!(
+            hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes)),
+            file.sha256
+        );
+    }
+}
+
+#[test]
+fn sample_tables_are_typed_and_partitioned_by_day() {
+    let case = sample_case();
+    for table in [
+        "SigninLogs",
+        "AADNonInteractiveUserSignInLogs",
+        "AuditLogs",
+        "AppRequests",
+        "AppDependencies",
+        "AppTraces",
+        "AppEvents",
+        "ApiManagementGatewayLogs",
+        "ApiManagementGatewayMCPLog",
+        "flows",
+    ] {
+        assert!(
+            scalar(&case, &format!("SELECT count(*) FROM \"{table}\"")) > 0,
+            "{table} has rows"
+        );
+    }
+    // Partition directories are days, and the date column agrees with the row time.
+    assert_eq!(
+        scalar(
+            &case,
+            "SELECT count(*) FROM \"AppRequests\" WHERE date <> to_char(\"TimeGenerated\", '%Y-%m-%d')"
+        ),
+        0
+    );
+    assert_eq!(
+        scalar(&case, "SELECT count(DISTINCT date) FROM \"SigninLogs\""),
+        30
+    );
+    // MCP attributes are lifted; ClientIP is masked but the real client address survives.
+    assert_eq!(
+        scalar(
+            &case,
+            "SELECT count(*) FROM \"AppRequests\" WHERE mcp_method = 'tools/call' AND (tool_name IS NULL OR client_address IS NULL OR \"ClientIP\" <> '0.0.0.0')"
+        ),
+        0
+    );
+    // The non-interactive table's JSON-string dynamic columns read the same as the interactive objects.
+    let countries = query(
+        &case,
+        "SELECT DISTINCT \"Location\" FROM \"AADNonInteractiveUserSignInLogs\" WHERE \"LocationDetails\" LIKE '%countryOrRegion%' ORDER BY 1",
+    );
+    assert!(countries.len() >= 3);
+}
+
+#[test]
+fn tool_calls_resolve_identity_by_object_id_and_keep_apim_calls() {
+    let case = sample_case();
+    let truth: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(root().join("sample-data/truth.json")).expect("truth"),
+    )
+    .expect("json");
+    assert_eq!(truth["enduser_form"], "object_id");
+    let victim = &truth["compromised_users"][0];
+    let (upn, object_id) = (
+        victim["upn"].as_str().expect("upn"),
+        victim["object_id"].as_str().expect("id"),
+    );
+    let rows = query(
+        &case,
+        &format!(
+            "SELECT DISTINCT enduser_id, user_id, user_principal_name, \"user\" FROM tool_calls WHERE enduser_id = '{object_id}'"
+        ),
+    );
+    assert_eq!(rows, vec![vec![object_id, object_id, upn, upn]]);
+    assert_eq!(
+        scalar(
+            &case,
+            "SELECT count(*) FROM tool_calls WHERE \"user\" = '(anonymous)' AND origin <> 'APIM'"
+        ),
+        0
+    );
+    assert_eq!(
+        scalar(
+            &case,
+            "SELECT count(*) FROM tool_calls WHERE origin = 'APIM' AND (arguments IS NULL OR client_address IS NULL)"
+        ),
+        0
+    );
+    // The attacker's calls arrive from the attacker's addresses, as the generator says.
+    let ips: Vec<String> = truth["attacker_ips"]
+        .as_array()
+        .expect("ips")
+        .iter()
+        .map(|v| format!("'{}'", v.as_str().expect("ip")))
+        .collect();
+    let attacker_calls = scalar(
+        &case,
+        &format!(
+            "SELECT count(*) FROM tool_calls WHERE client_address IN ({})",
+            ips.join(",")
+        ),
+    );
+    let expected = truth["attacker_tool_calls"].as_i64().expect("count");
+    assert!(
+        attacker_calls <= expected && attacker_calls >= expected - 3,
+        "{attacker_calls} of {expected} (a few lines are deliberately truncated)"
+    );
+}
+
+#[test]
+fn reingest_adds_nothing_and_source_is_untouched() {
+    let account = Account::new();
+    mcpforensics::sample::Scenario::new(
+        3,
+        0.3,
+        chrono::NaiveDate::from_ymd_opt(2026, 3, 1).expect("date"),
+        10,
+    )
+    .write(account.path())
+    .expect("generate");
+    let before = hash_tree(account.path());
+    let case = tempfile::tempdir().expect("case");
+    let first = ingest_dir(account.path(), case.path());
+    assert!(first.files > 100 && first.records > 500);
+    let counts = query(
+        case.path(),
+        "SELECT count(*), count(DISTINCT _row_hash) FROM tool_calls JOIN \"AppRequests\" USING (_blob, _line)",
+    );
+    let second = ingest_dir(account.path(), case.path());
+    assert_eq!(
+        (
+            second.files,
+            second.records,
+            second.duplicates,
+            second.blobs_already_ingested
+        ),
+        (0, 0, 0, first.files)
+    );
+    assert_eq!(
+        query(
+            case.path(),
+            "SELECT count(*), count(DISTINCT _row_hash) FROM tool_calls JOIN \"AppRequests\" USING (_blob, _line)"
+        ),
+        counts
+    );
+    assert_eq!(
+        hash_tree(account.path()),
+        before,
+        "source files are never modified"
+    );
+    let manifest = Case::open(case.path()).expect("case").manifest().clone();
+    assert_eq!(manifest.ingests.len(), 2);
+    assert_eq!(manifest.blobs.len() as u64, first.files);
+}
+
+#[test]
+fn since_and_until_prune_blobs_before_opening_them() {
+    let account = Account::new();
+    mcpforensics::sample::Scenario::new(
+        5,
+        0.3,
+        chrono::NaiveDate::from_ymd_opt(2026, 3, 1).expect("date"),
+        10,
+    )
+    .write(account.path())
+    .expect("generate");
+    let all: Vec<String> = hash_tree(account.path())
+        .into_iter()
+        .map(|(p, _)| p)
+        .collect();
+    let in_window: Vec<&String> = all
+        .iter()
+        .filter(|p| p.contains("/d=07/") || p.contains("/d=08/"))
+        .collect();
+    let case = tempfile::tempdir().expect("case");
+    let options = IngestOptions {
+        since: Some(parse_time_spec("2026-03-07").expect("since")),
+        until: Some(parse_time_spec("2026-03-09T00:00:00Z").expect("until")),
+        threads: 2,
+        warn_limit: 0,
+        ..IngestOptions::default()
+    };
+    let summary = ingest_with(account.path(), case.path(), options);
+    assert_eq!(summary.blobs_listed as usize, all.len());
+    assert_eq!(summary.files as usize, in_window.len());
+    assert_eq!(
+        summary.blobs_outside_window as usize,
+        all.len() - in_window.len()
+    );
+    let manifest = Case::open(case.path()).expect("case").manifest().clone();
+    assert!(
+        manifest
+            .blobs
+            .iter()
+            .all(|b| b.path.contains("/d=07/") || b.path.contains("/d=08/"))
+    );
+    let days = query(
+        case.path(),
+        "SELECT DISTINCT date FROM \"AppRequests\" ORDER BY 1",
+    );
+    assert_eq!(days, vec![vec!["2026-03-07"], vec!["2026-03-08"]]);
+    // A relative span counts back from the end of the evidence (the last path hour).
+    let case = tempfile::tempdir().expect("case");
+    let options = IngestOptions {
+        since: Some(parse_time_spec("1d").expect("span")),
+        threads: 2,
+        warn_limit: 0,
+        ..IngestOptions::default()
+    };
+    let summary = ingest_with(account.path(), case.path(), options);
+    assert_eq!(summary.since.as_deref(), Some("2026-03-10T00:00:00Z"));
+    assert_eq!(
+        summary.files as usize,
+        all.iter().filter(|p| p.contains("/d=10/")).count()
+    );
+}
+
+#[test]
+fn a_flow_blob_read_again_after_it_grew_adds_only_the_new_tuples() {
+    let full = String::from_utf8(real("nsg-flowlog-v1_real_3records.json")).expect("utf8");
+    // Mid-hour: only the first record had been appended.
+    let second_record = full
+        .match_indices("\"time\"")
+        .nth(1)
+        .map(|(i, _)| i)
+        .expect("two records");
+    let open_brace = full[..second_record].rfind('{').expect("brace");
+    let partial = full[..open_brace].trim_end().trim_end_matches(',');
+    let account = Account::new();
+    account.put(&nsg_blob(1), partial.as_bytes());
+    let case = tempfile::tempdir().expect("case");
+    let first = ingest_dir(account.path(), case.path());
+    assert_eq!((first.records, first.rejected), (14, 0));
+    account.put(&nsg_blob(1), full.as_bytes());
+    let second = ingest_dir(account.path(), case.path());
+    assert_eq!(
+        (second.files, second.records, second.duplicates),
+        (1, 24, 14)
+    );
+    assert_eq!(scalar(case.path(), "SELECT count(*) FROM flows"), 38);
+    let manifest = Case::open(case.path()).expect("case").manifest().clone();
+    assert_eq!(
+        manifest.blobs.len(),
+        2,
+        "both versions of the blob are on record"
+    );
+    assert_ne!(manifest.blobs[0].sha256, manifest.blobs[1].sha256);
+}

@@ -1,0 +1,110 @@
+//! The sample generator: deterministic, in the real layouts, and the committed sample is current.
+
+use crate::common::*;
+
+fn generate(seed: u64) -> Vec<(String, String)> {
+    let dir = tempfile::tempdir().expect("dir");
+    mcpforensics::sample::Scenario::new(
+        seed,
+        0.3,
+        chrono::NaiveDate::from_ymd_opt(2026, 5, 1).expect("date"),
+        12,
+    )
+    .write(dir.path())
+    .expect("generate");
+    hash_tree(dir.path())
+}
+
+#[test]
+fn same_seed_same_bytes_other_seed_other_incident() {
+    let a = generate(11);
+    assert_eq!(a, generate(11));
+    assert_ne!(a, generate(12));
+    let paths: Vec<&str> = a.iter().map(|(p, _)| p.as_str()).collect();
+    assert!(paths.iter().any(|p| p.ends_with("/PT05M.json")
+        && p.starts_with("am-apprequests/WorkspaceResourceId=/subscriptions/")));
+    assert!(
+        paths.iter().any(|p| p.ends_with("/PT5M.json")),
+        "the PT5M spelling"
+    );
+    assert!(
+        paths
+            .iter()
+            .any(|p| p.starts_with("am-auditlogs/") && p.contains("/m=00/PT1H.json")),
+        "the hourly generation"
+    );
+    assert!(
+        paths.iter().any(|p| p
+            .starts_with("insights-logs-networksecuritygroupflowevent/resourceId=/SUBSCRIPTIONS/")
+            && p.contains("/macAddress="))
+    );
+    assert!(
+        paths
+            .iter()
+            .any(|p| p.starts_with("insights-logs-flowlogflowevent/flowLogResourceID=/"))
+    );
+}
+
+#[test]
+fn committed_sample_is_what_the_generator_writes() {
+    let dir = tempfile::tempdir().expect("dir");
+    let (code, _, stderr) = run(bin()
+        .args(["sample-data", "generate", "--out"])
+        .arg(dir.path().join("account"))
+        .arg("--truth")
+        .arg(dir.path().join("truth.json")));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        hash_tree(&dir.path().join("account")) == hash_tree(&sample_account()),
+        "sample-data/account is stale: regenerate it (see sample-data/README.md)"
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join("truth.json")).expect("truth"),
+        std::fs::read(root().join("sample-data/truth.json")).expect("committed truth")
+    );
+}
+
+#[test]
+fn the_story_is_in_the_sample() {
+    let case = sample_case();
+    // The spray: one IP, failures on many accounts, then a success.
+    let spray = query(
+        &case,
+        "SELECT \"IPAddress\", count(DISTINCT \"UserId\"), sum(CASE WHEN \"ResultType\" = '0' THEN 1 ELSE 0 END) FROM \"SigninLogs\" WHERE \"ResultType\" IN ('50126', '50053', '0') GROUP BY 1 HAVING sum(CASE WHEN \"ResultType\" <> '0' THEN 1 ELSE 0 END) > 10",
+    );
+    assert_eq!(spray.len(), 1);
+    assert_eq!(spray[0][2], "1", "exactly one account fell");
+    // The nightly backup goes to the same destination every day, baseline included.
+    assert_eq!(
+        scalar(
+            &case,
+            "SELECT count(DISTINCT date) FROM flows WHERE dst_ip = '20.60.40.4' AND direction = 'O'"
+        ),
+        30
+    );
+    // The export outage: a gap of hours in App Insights on one day.
+    let truth: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(root().join("sample-data/truth.json")).expect("truth"),
+    )
+    .expect("json");
+    let (from, to) = (
+        truth["outage"][0].as_str().expect("from"),
+        truth["outage"][1].as_str().expect("to"),
+    );
+    assert_eq!(
+        scalar(
+            &case,
+            &format!(
+                "SELECT count(*) FROM \"AppDependencies\" WHERE \"TimeGenerated\" >= '{from}' AND \"TimeGenerated\" < '{to}'"
+            )
+        ),
+        0
+    );
+    assert!(
+        scalar(
+            &case,
+            &format!("SELECT count(*) FROM flows WHERE time >= '{from}' AND time < '{to}'")
+        ) > 0,
+        "flows continue through the outage"
+    );
+}
