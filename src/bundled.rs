@@ -67,7 +67,11 @@ pub fn sample_case_at(
         command: vec!["(bundled sample)".into()],
         ..IngestOptions::default()
     };
-    ingest(&source, &building, &options)?;
+    let summary = ingest(&source, &building, &options)?;
+    eprintln!(
+        "… {} rows from {} blobs; the sample deliberately holds {} malformed records (see the rejects table) and {} export-retry duplicates.",
+        summary.records, summary.files, summary.rejected, summary.duplicates
+    );
     match std::fs::rename(&building, &case_dir) {
         Ok(()) => {}
         Err(_) if case_dir.join(crate::case::MANIFEST_FILE).exists() => {

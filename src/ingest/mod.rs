@@ -352,7 +352,7 @@ pub fn ingest(
     });
     write_result?;
     progress.finish_and_clear();
-    if warnings_printed < summary.rejected as usize {
+    if options.warn_limit > 0 && warnings_printed < summary.rejected as usize {
         eprintln!(
             "warning: {} more rejected records not shown; all are in the case's rejects (mcpforensics sql \"SELECT * FROM rejects\")",
             summary.rejected as usize - warnings_printed
