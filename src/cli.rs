@@ -34,6 +34,9 @@ pub enum Command {
     Sql(SqlArgs),
     /// List the case's tables and views with their columns and row counts.
     Tables(TablesArgs),
+    /// The query pack (queries/*.sql): list the questions, or run one with its parameters bound.
+    #[command(subcommand)]
+    Queries(QueriesCommand),
     /// The bundled sample incident and its generator.
     #[command(subcommand)]
     SampleData(SampleDataCommand),
@@ -126,6 +129,45 @@ pub struct TablesArgs {
     /// Also list every column with its type.
     #[arg(long)]
     pub columns: bool,
+}
+
+/// `queries` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum QueriesCommand {
+    /// List the queries with what they answer, their parameters and output.
+    List,
+    /// Run one query (and the queries it depends on) over a case.
+    Run(QueriesRunArgs),
+}
+
+/// The scoping window and baseline, shared by `scope`, `export customers` and `queries run`.
+#[derive(Debug, Args, Clone)]
+pub struct WindowArgs {
+    /// Start of the suspected activity: RFC 3339, a date (UTC midnight) or a span back from the end of the evidence (72h, 30d).
+    #[arg(long, value_name = "TIME", value_parser = parse_time_spec)]
+    pub since: TimeSpec,
+    /// End of the window (exclusive). Default: the end of the evidence.
+    #[arg(long, value_name = "TIME", value_parser = parse_time_spec)]
+    pub until: Option<TimeSpec>,
+    /// Days before --since that form the baseline of normal behaviour.
+    #[arg(long, value_name = "N", default_value_t = 14)]
+    pub baseline_days: u32,
+}
+
+/// Arguments of `queries run`.
+#[derive(Debug, Args)]
+pub struct QueriesRunArgs {
+    /// The query's name (see `queries list`).
+    pub name: String,
+    /// The case.
+    #[command(flatten)]
+    pub case: CaseArgs,
+    /// The window.
+    #[command(flatten)]
+    pub window: WindowArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = TableFormat::Table)]
+    pub format: TableFormat,
 }
 
 /// `sample-data` subcommands.

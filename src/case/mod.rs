@@ -30,8 +30,8 @@ pub enum CaseError {
         /// The underlying error.
         source: std::io::Error,
     },
-    /// The manifest is not valid JSON of the expected shape.
-    #[error("manifest {path} is damaged: {source}")]
+    /// The manifest or config is not valid JSON of the expected shape.
+    #[error("{path} is damaged: {source}")]
     Manifest {
         /// The manifest path.
         path: PathBuf,
@@ -74,6 +74,20 @@ impl CaseError {
 pub struct Case {
     root: PathBuf,
     manifest: Manifest,
+}
+
+/// Settings of a case, from `<case>/config.json` (all optional).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct CaseConfig {
+    /// JSON keys that name a customer (data subject) in tool arguments and results.
+    pub customer_keys: Vec<String>,
+}
+
+impl Default for CaseConfig {
+    fn default() -> Self {
+        Self { customer_keys: crate::query::udf::DEFAULT_CUSTOMER_KEYS.iter().map(|k| (*k).to_string()).collect() }
+    }
 }
 
 /// Name of the manifest file.
@@ -124,6 +138,16 @@ impl Case {
     /// The manifest, for changing before [`Case::save_manifest`].
     pub fn manifest_mut(&mut self) -> &mut Manifest {
         &mut self.manifest
+    }
+
+    /// The case's settings (`config.json`), or the defaults when the case has none.
+    pub fn config(&self) -> Result<CaseConfig, CaseError> {
+        let path = self.root.join("config.json");
+        if !path.exists() {
+            return Ok(CaseConfig::default());
+        }
+        let text = fs::read(&path).map_err(CaseError::io("reading", &path))?;
+        serde_json::from_slice(&text).map_err(|source| CaseError::Manifest { path, source })
     }
 
     /// Directory of one table.

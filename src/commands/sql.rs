@@ -76,6 +76,25 @@ pub(super) fn run_tables(args: &TablesArgs) -> Result<u8> {
     Ok(exit::OK)
 }
 
+pub(super) fn run_queries_list() -> Result<u8> {
+    for query in crate::query::pack::queries() {
+        println!("{}\n  {}\n  params: {}\n  depends: {}\n  output: {}\n", query.name, query.description, query.params.join(", "), if query.depends.is_empty() { "none".into() } else { query.depends.join(", ") }, query.output);
+    }
+    Ok(exit::OK)
+}
+
+pub(super) fn run_queries_run(args: &crate::cli::QueriesRunArgs) -> Result<u8> {
+    let case_dir = resolve_case(&args.case)?;
+    let case = Case::open(&case_dir)?;
+    let params = super::resolve_window(&case, &args.window)?;
+    runtime()?.block_on(async {
+        let engine = QueryEngine::open(&case).await?;
+        let (schema, batches) = engine.run_pack(&args.name, &params).await?;
+        emit(args.format, &schema, &batches)
+    })?;
+    Ok(exit::OK)
+}
+
 fn emit(
     format: table::TableFormat,
     schema: &arrow::datatypes::SchemaRef,

@@ -18,6 +18,9 @@ use datafusion::error::DataFusionError;
 use datafusion::execution::context::SQLOptions;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
+pub mod pack;
+pub mod udf;
+
 use crate::case::{Case, CaseError};
 use crate::parsers::{Decoder, FLOWS_TABLE, log_analytics};
 
@@ -30,6 +33,9 @@ pub enum QueryError {
     /// The case could not be read.
     #[error(transparent)]
     Case(#[from] CaseError),
+    /// A query of the pack is missing or malformed.
+    #[error("{0}")]
+    Pack(String),
 }
 
 /// Views created over every case, in order.
@@ -53,8 +59,13 @@ pub struct QueryEngine {
 }
 
 impl QueryEngine {
-    /// Builds the session over a case.
+    /// Builds the session over a case, with no indicators of compromise.
     pub async fn open(case: &Case) -> Result<Self, QueryError> {
+        Self::open_with_iocs(case, &[]).await
+    }
+
+    /// Builds the session over a case; `iocs` (kind `ip` or `user`, value) become the `iocs` table.
+    pub async fn open_with_iocs(case: &Case, iocs: &[(String, String)]) -> Result<Self, QueryError> {
         let mut config = SessionConfig::new()
             .with_information_schema(true)
             .with_target_partitions(std::thread::available_parallelism().map_or(2, usize::from));
@@ -63,7 +74,22 @@ impl QueryEngine {
         options.execution.listing_table_factory_infer_partitions = false;
         options.execution.parquet.pushdown_filters = true;
         let ctx = SessionContext::new_with_config(config);
+        ctx.register_udf(udf::customer_ids_udf(case.config()?.customer_keys));
         let mut tables = Vec::new();
+        let ioc_schema = Arc::new(arrow::datatypes::Schema::new(vec![
+            arrow::datatypes::Field::new("kind", DataType::Utf8, false),
+            arrow::datatypes::Field::new("value", DataType::Utf8, false),
+        ]));
+        let ioc_batch = RecordBatch::try_new(
+            ioc_schema.clone(),
+            vec![
+                Arc::new(arrow::array::StringArray::from_iter_values(iocs.iter().map(|(k, _)| k.as_str()))),
+                Arc::new(arrow::array::StringArray::from_iter_values(iocs.iter().map(|(_, v)| v.as_str()))),
+            ],
+        )
+        .map_err(DataFusionError::from)?;
+        ctx.register_table("iocs", Arc::new(MemTable::try_new(ioc_schema.clone(), vec![vec![ioc_batch]])?))?;
+        tables.push(TableInfo { name: "iocs".into(), kind: "table", schema: ioc_schema });
 
         let present = case.table_names()?;
         let mut declared: Vec<(String, SchemaRef)> = log_analytics::TABLES

@@ -33,7 +33,7 @@ WITH calls AS (
            r."Success" AS success,
            r."ResultCode" AS result_code,
            r."DurationMs" AS duration_ms,
-           CAST(NULL AS BIGINT) AS response_bytes,
+           r.response_bytes,
            coalesce(r."ItemCount", 1) AS item_count,
            r."OperationId" AS operation_id,
            r."Id" AS span_id,

@@ -604,6 +604,8 @@ impl DayContext<'_> {
             } else {
                 ("RO", "Bucharest", 48693)
             }
+        } else if ip == OFFICE_IP {
+            ("DE", "Berlin", 3320)
         } else {
             (user.country, user.city, user.asn)
         };

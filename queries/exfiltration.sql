@@ -1,0 +1,92 @@
+-- name: exfiltration
+-- description: Where the data went, per destination and path: (1) responses to attacker client addresses (server-to-client bytes of inbound flows, else the response sizes the server or APIM logged); (2) outbound flows from the MCP hosts to destinations never seen in the baseline, when an attacker call's HTTP dependency names them or they start within ten minutes after an attacker call; (3) attacker-call HTTP dependencies to new hosts with no flow record. Destinations seen in the baseline (backups, Key Vault) never appear.
+-- params: since, until, baseline_start
+-- depends: attacker_calls
+-- output: destination_ip, destination_host, bytes, first, last, path, records
+WITH attacker_ips AS (SELECT DISTINCT client_address AS ip FROM attacker_calls),
+response_flows AS (
+    SELECT f.src_ip AS ip, sum(coalesce(f.bytes_dst_to_src, 0)) AS bytes, min(f.time) AS first, max(f.time) AS last, count(*) AS records
+    FROM flows f
+    JOIN attacker_ips a ON f.src_ip = a.ip
+    WHERE f.direction = 'I' AND f.decision = 'A' AND f.time >= $since AND f.time < $until
+    GROUP BY f.src_ip
+),
+response_logged AS (
+    SELECT client_address AS ip, sum(response_bytes) AS bytes, min(time) AS first, max(time) AS last, count(*) AS records
+    FROM attacker_calls
+    WHERE response_bytes IS NOT NULL
+    GROUP BY client_address
+),
+responses AS (
+    SELECT a.ip AS destination_ip, CAST(NULL AS VARCHAR) AS destination_host,
+           CASE WHEN f.bytes > 0 THEN f.bytes ELSE coalesce(l.bytes, 0) END AS bytes,
+           CASE WHEN f.bytes > 0 THEN f.first ELSE l.first END AS first,
+           CASE WHEN f.bytes > 0 THEN f.last ELSE l.last END AS last,
+           CASE WHEN f.bytes > 0 THEN 'responses to the attacker client (inbound flows, server-to-client bytes)'
+                ELSE 'responses to the attacker client (response sizes logged by the server or API Management)' END AS path,
+           CASE WHEN f.bytes > 0 THEN f.records ELSE coalesce(l.records, 0) END AS records
+    FROM attacker_ips a
+    LEFT JOIN response_flows f ON a.ip = f.ip
+    LEFT JOIN response_logged l ON a.ip = l.ip
+    WHERE coalesce(f.bytes, 0) > 0 OR coalesce(l.bytes, 0) > 0
+),
+mcp_hosts AS (
+    SELECT DISTINCT f.dst_ip AS ip
+    FROM flows f
+    JOIN (SELECT DISTINCT client_address FROM tool_calls WHERE time >= $baseline_start AND time < $until) c ON f.src_ip = c.client_address
+    WHERE f.direction = 'I'
+),
+baseline_destinations AS (
+    SELECT DISTINCT dst_ip FROM flows WHERE direction = 'O' AND time >= $baseline_start AND time < $since
+),
+new_outbound AS (
+    SELECT f.dst_ip, f.time, coalesce(f.bytes_src_to_dst, 0) AS bytes
+    FROM flows f
+    JOIN mcp_hosts h ON f.src_ip = h.ip
+    LEFT JOIN baseline_destinations b ON f.dst_ip = b.dst_ip
+    WHERE f.direction = 'O' AND f.decision = 'A' AND f.time >= $since AND f.time < $until AND b.dst_ip IS NULL
+),
+baseline_targets AS (
+    SELECT DISTINCT "Target" AS target FROM "AppDependencies"
+    WHERE "TimeGenerated" >= $baseline_start AND "TimeGenerated" < $since AND "Target" IS NOT NULL
+),
+attacker_dependencies AS (
+    SELECT d."Target" AS host, d.peer_address, d."TimeGenerated" AS time
+    FROM "AppDependencies" d
+    JOIN (SELECT DISTINCT operation_id FROM attacker_calls) a ON d."OperationId" = a.operation_id
+    LEFT JOIN baseline_targets t ON d."Target" = t.target
+    WHERE d."TimeGenerated" >= $since AND d."TimeGenerated" < $until AND t.target IS NULL
+      AND coalesce(d."DependencyType", '') NOT IN ('SQL', 'InProc')
+),
+dependency_hosts AS (
+    SELECT peer_address, max(host) AS host FROM attacker_dependencies WHERE peer_address IS NOT NULL GROUP BY peer_address
+),
+near_attacker AS (
+    SELECT DISTINCT o.dst_ip
+    FROM new_outbound o
+    JOIN attacker_calls a ON o.time >= a.time AND o.time <= a.time + INTERVAL '10 minutes'
+),
+outbound AS (
+    SELECT o.dst_ip AS destination_ip, max(h.host) AS destination_host, sum(o.bytes) AS bytes, min(o.time) AS first, max(o.time) AS last,
+           CASE WHEN max(h.host) IS NOT NULL
+                THEN 'upload by the server on attacker request (HTTP dependency of an attacker call to a new host, outbound flows)'
+                ELSE 'outbound flows from an MCP host to a destination new in the window, during attacker activity' END AS path,
+           count(*) AS records
+    FROM new_outbound o
+    LEFT JOIN dependency_hosts h ON o.dst_ip = h.peer_address
+    LEFT JOIN near_attacker n ON o.dst_ip = n.dst_ip
+    GROUP BY o.dst_ip
+    HAVING max(h.host) IS NOT NULL OR max(n.dst_ip) IS NOT NULL
+),
+dependency_only AS (
+    SELECT coalesce(d.peer_address, '') AS destination_ip, d.host AS destination_host, CAST(0 AS BIGINT) AS bytes, min(d.time) AS first, max(d.time) AS last,
+           'HTTP dependency of an attacker call to a new host (no flow record)' AS path, count(*) AS records
+    FROM attacker_dependencies d
+    LEFT JOIN (SELECT DISTINCT dst_ip FROM new_outbound) o ON d.peer_address = o.dst_ip
+    WHERE o.dst_ip IS NULL
+    GROUP BY 1, 2
+)
+SELECT * FROM responses
+UNION ALL SELECT * FROM outbound
+UNION ALL SELECT * FROM dependency_only
+ORDER BY bytes DESC, destination_ip

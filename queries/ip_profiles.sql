@@ -1,0 +1,75 @@
+-- name: ip_profiles
+-- description: Every (identity, client address) that made tool calls in the window, measured against the baseline before it: is the address new for the identity and for the whole organisation, how many calls fall outside the hours the identity (or, for a new identity, the organisation) is active, how many tools are new to it, is the sign-in country new, is the address a spray source. `attacker` marks pairs where an address new to everyone comes with another sign of someone else at the keyboard.
+-- params: since, until, baseline_start
+-- depends: spray_sources
+-- output: user, user_id, client_address, calls, weighted_calls, first_call, last_call, sessions, offhours_calls, new_tools, new_for_user, new_for_org, country, new_country, spray_source, attacker
+WITH calls AS (
+    SELECT "user", user_id, client_address, time, tool, session_id, item_count, CAST(date_part('hour', time) AS BIGINT) AS hour
+    FROM tool_calls
+    WHERE time >= $baseline_start AND time < $until AND client_address IS NOT NULL
+),
+base AS (SELECT * FROM calls WHERE time < $since),
+win AS (SELECT * FROM calls WHERE time >= $since),
+signins AS (
+    SELECT s.time, s.ip, s.country, s.result, coalesce(i.user_principal_name, s.upn, s.user_id) AS "user"
+    FROM (
+        SELECT "TimeGenerated" AS time, "IPAddress" AS ip, "Location" AS country, "ResultType" AS result, "UserPrincipalName" AS upn, "UserId" AS user_id FROM "SigninLogs"
+        UNION ALL
+        SELECT "TimeGenerated", "IPAddress", "Location", "ResultType", "UserPrincipalName", "UserId" FROM "AADNonInteractiveUserSignInLogs"
+    ) s
+    LEFT JOIN identities i ON s.user_id = i.user_id
+    WHERE s.time >= $baseline_start AND s.time < $until
+),
+known_user_ips AS (
+    SELECT "user", client_address AS ip FROM base
+    UNION
+    SELECT "user", ip FROM signins WHERE time < $since AND result = '0'
+),
+known_org_ips AS (SELECT DISTINCT ip FROM known_user_ips),
+shifts AS (SELECT -1 AS shift UNION ALL SELECT 0 UNION ALL SELECT 1),
+user_hours AS (SELECT DISTINCT b."user", (b.hour + s.shift + 24) % 24 AS hour FROM base b CROSS JOIN shifts s),
+org_hours AS (SELECT hour FROM base GROUP BY hour HAVING count(DISTINCT "user") >= 3),
+has_baseline AS (SELECT DISTINCT "user" FROM base),
+user_tools AS (SELECT DISTINCT "user", tool FROM base),
+user_countries AS (SELECT DISTINCT "user", country FROM signins WHERE time < $since AND result = '0' AND country IS NOT NULL),
+ip_countries AS (SELECT ip, max(country) AS country FROM signins WHERE time >= $since GROUP BY ip),
+sprays AS (SELECT DISTINCT ip FROM spray_sources),
+marked AS (
+    SELECT w.*,
+           CASE WHEN hb."user" IS NULL THEN oh.hour IS NULL ELSE uh.hour IS NULL END AS offhours,
+           hb."user" IS NOT NULL AND ut.tool IS NULL AS new_tool
+    FROM win w
+    LEFT JOIN has_baseline hb ON w."user" = hb."user"
+    LEFT JOIN user_hours uh ON w."user" = uh."user" AND w.hour = uh.hour
+    LEFT JOIN org_hours oh ON w.hour = oh.hour
+    LEFT JOIN user_tools ut ON w."user" = ut."user" AND w.tool = ut.tool
+),
+profiles AS (
+    SELECT "user", max(user_id) AS user_id, client_address,
+           count(*) AS calls, sum(item_count) AS weighted_calls, min(time) AS first_call, max(time) AS last_call,
+           count(DISTINCT session_id) AS sessions,
+           sum(CASE WHEN offhours THEN 1 ELSE 0 END) AS offhours_calls,
+           count(DISTINCT CASE WHEN new_tool THEN tool END) AS new_tools
+    FROM marked
+    GROUP BY "user", client_address
+),
+judged AS (
+    SELECT p.*,
+           ku.ip IS NULL AS new_for_user,
+           ko.ip IS NULL AS new_for_org,
+           ic.country,
+           ic.country IS NOT NULL AND hb."user" IS NOT NULL AND uc.country IS NULL AS new_country,
+           sp.ip IS NOT NULL AS spray_source
+    FROM profiles p
+    LEFT JOIN known_user_ips ku ON p."user" = ku."user" AND p.client_address = ku.ip
+    LEFT JOIN known_org_ips ko ON p.client_address = ko.ip
+    LEFT JOIN ip_countries ic ON p.client_address = ic.ip
+    LEFT JOIN user_countries uc ON p."user" = uc."user" AND ic.country = uc.country
+    LEFT JOIN has_baseline hb ON p."user" = hb."user"
+    LEFT JOIN sprays sp ON p.client_address = sp.ip
+)
+SELECT *,
+       new_for_user AND new_for_org
+       AND (offhours_calls * 2 > calls OR spray_source OR new_country OR "user" = '(anonymous)' OR new_tools > 0) AS attacker
+FROM judged
+ORDER BY "user", first_call

@@ -1,0 +1,20 @@
+-- name: sessions
+-- description: Every session in the window of each suspect identity, marked attacker or own work, so the attacker's activity is scoped apart from the real user's (sessions without an MCP session id are grouped by address and day).
+-- params: since, until
+-- depends: attacker_calls
+-- output: user, session, attacker, calls, first_call, last_call, ips, tools
+WITH suspect_users AS (SELECT DISTINCT "user" FROM attacker_calls),
+attacker_keys AS (SELECT DISTINCT _blob, _line FROM attacker_calls),
+calls AS (
+    SELECT c."user", coalesce(c.session_id, c.client_address || ' ' || to_char(c.time, '%Y-%m-%d')) AS session,
+           c.time, c.client_address, c.tool, k._blob IS NOT NULL AS attacker
+    FROM tool_calls c
+    JOIN suspect_users u ON c."user" = u."user"
+    LEFT JOIN attacker_keys k ON c._blob = k._blob AND c._line = k._line
+    WHERE c.time >= $since AND c.time < $until
+)
+SELECT "user", session, bool_or(attacker) AS attacker, count(*) AS calls, min(time) AS first_call, max(time) AS last_call,
+       array_agg(DISTINCT client_address) AS ips, array_agg(DISTINCT tool) AS tools
+FROM calls
+GROUP BY "user", session
+ORDER BY "user", first_call
