@@ -34,6 +34,11 @@ pub enum Command {
     Sql(SqlArgs),
     /// List the case's tables and views with their columns and row counts.
     Tables(TablesArgs),
+    /// Scope a breach: suspect identities, attacker calls, affected customers, exfiltration, coverage.
+    Scope(ScopeArgs),
+    /// Export results for others: the affected-customer CSV.
+    #[command(subcommand)]
+    Export(ExportCommand),
     /// The query pack (queries/*.sql): list the questions, or run one with its parameters bound.
     #[command(subcommand)]
     Queries(QueriesCommand),
@@ -129,6 +134,79 @@ pub struct TablesArgs {
     /// Also list every column with its type.
     #[arg(long)]
     pub columns: bool,
+}
+
+/// Where the evidence is: a case, or a source directory to ingest first.
+#[derive(Debug, Args, Clone)]
+pub struct EvidenceArgs {
+    /// Case directory. Default: the bundled sample (or, with --source, a cache case for that source).
+    #[arg(long, value_name = "DIR", env = "MCPFORENSICS_CASE")]
+    pub case: Option<PathBuf>,
+    /// Ingest this source directory (storage-account layout) into the case first.
+    #[arg(long, value_name = "DIR")]
+    pub source: Option<PathBuf>,
+}
+
+/// Known-bad indicators, scoped exactly on top of what detection finds.
+#[derive(Debug, Args, Clone, Default)]
+pub struct IocArgs {
+    /// A known-bad client IP address (repeatable).
+    #[arg(long = "ioc-ip", value_name = "IP")]
+    pub ioc_ip: Vec<std::net::IpAddr>,
+    /// A known-bad identity: UPN or Entra object id (repeatable).
+    #[arg(long = "ioc-user", value_name = "UPN|ID")]
+    pub ioc_user: Vec<String>,
+}
+
+/// Arguments of `scope`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "The window is --since to --until (default: the end of the evidence); the baseline of normal \
+behaviour is the --baseline-days before --since. Detection needs no indicators: suspects come from password-spray \
+successes and from tool calls made from addresses new to everyone with another sign of someone else (off-hours for \
+that identity, new country, new tools, anonymous). Every figure comes from the query pack (mcpforensics queries list).\n\n\
+Example: mcpforensics scope --since 2026-09-30 --format html --out scope.html"
+)]
+pub struct ScopeArgs {
+    /// The evidence.
+    #[command(flatten)]
+    pub evidence: EvidenceArgs,
+    /// The window.
+    #[command(flatten)]
+    pub window: WindowArgs,
+    /// Indicators of compromise.
+    #[command(flatten)]
+    pub iocs: IocArgs,
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = crate::scope::render::ReportFormat::Text)]
+    pub format: crate::scope::render::ReportFormat,
+    /// Write the report to this file (atomically) instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+/// `export` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// One CSV row per affected customer (customer_id, first_access, last_access, users, tools, calls, exfiltration_confirmed, evidence).
+    Customers(ExportCustomersArgs),
+}
+
+/// Arguments of `export customers`.
+#[derive(Debug, Args)]
+pub struct ExportCustomersArgs {
+    /// The evidence.
+    #[command(flatten)]
+    pub evidence: EvidenceArgs,
+    /// The window.
+    #[command(flatten)]
+    pub window: WindowArgs,
+    /// Indicators of compromise.
+    #[command(flatten)]
+    pub iocs: IocArgs,
+    /// The CSV file to write (UTF-8, RFC 4180, cells that a spreadsheet would run are neutralised). `-` for standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
 }
 
 /// `queries` subcommands.

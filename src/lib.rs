@@ -19,6 +19,7 @@ pub mod query;
 pub mod report;
 pub mod sample;
 pub mod schema_doc;
+pub mod scope;
 pub mod sources;
 pub mod time;
 

@@ -86,7 +86,12 @@ pub struct CaseConfig {
 
 impl Default for CaseConfig {
     fn default() -> Self {
-        Self { customer_keys: crate::query::udf::DEFAULT_CUSTOMER_KEYS.iter().map(|k| (*k).to_string()).collect() }
+        Self {
+            customer_keys: crate::query::udf::DEFAULT_CUSTOMER_KEYS
+                .iter()
+                .map(|k| (*k).to_string())
+                .collect(),
+        }
     }
 }
 

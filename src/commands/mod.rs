@@ -1,6 +1,7 @@
 //! One function per subcommand: the sequence of steps, no format, storage or SQL detail.
 
 mod ingest;
+mod scope;
 mod sql;
 
 use std::io::IsTerminal;
@@ -15,6 +16,10 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Ingest(args) => ingest::run(&args),
         Command::Sql(args) => sql::run_sql(&args),
         Command::Tables(args) => sql::run_tables(&args),
+        Command::Scope(args) => scope::run_scope(&args),
+        Command::Export(crate::cli::ExportCommand::Customers(args)) => {
+            scope::run_export_customers(&args)
+        }
         Command::Queries(QueriesCommand::List) => sql::run_queries_list(),
         Command::Queries(QueriesCommand::Run(args)) => sql::run_queries_run(&args),
         Command::SampleData(SampleDataCommand::Generate(args)) => {
@@ -44,16 +49,25 @@ fn resolve_case(args: &CaseArgs) -> Result<PathBuf> {
 }
 
 /// Resolves `--since/--until/--baseline-days` against the case's evidence (the manifest's latest row time).
-fn resolve_window(case: &crate::case::Case, window: &crate::cli::WindowArgs) -> Result<crate::query::pack::PackParams> {
+fn resolve_window(
+    case: &crate::case::Case,
+    window: &crate::cli::WindowArgs,
+) -> Result<crate::query::pack::PackParams> {
     let evidence_end = case
         .manifest()
         .blobs
         .iter()
-        .filter_map(|b| b.last_time.as_deref().and_then(crate::time::parse_timestamp))
+        .filter_map(|b| {
+            b.last_time
+                .as_deref()
+                .and_then(crate::time::parse_timestamp)
+        })
         .max()
         .unwrap_or_else(chrono::Utc::now);
-    // `until` is exclusive: the end of the evidence is the last row time plus a tick.
-    let end = evidence_end + chrono::Duration::nanoseconds(1);
+    // `until` is exclusive: the end of the evidence is the second after the last row time.
+    let end = evidence_end
+        - chrono::Duration::nanoseconds(i64::from(evidence_end.timestamp_subsec_nanos()))
+        + chrono::Duration::seconds(1);
     let since = window.since.resolve(end);
     let until = window.until.map_or(end, |u| u.resolve(end));
     if since >= until {
@@ -64,7 +78,11 @@ fn resolve_window(case: &crate::case::Case, window: &crate::cli::WindowArgs) -> 
         )));
     }
     let baseline_start = since - chrono::Duration::days(i64::from(window.baseline_days));
-    Ok(crate::query::pack::PackParams { since, until, baseline_start })
+    Ok(crate::query::pack::PackParams {
+        since,
+        until,
+        baseline_start,
+    })
 }
 
 /// A runtime for the async query engine.

@@ -78,7 +78,18 @@ pub(super) fn run_tables(args: &TablesArgs) -> Result<u8> {
 
 pub(super) fn run_queries_list() -> Result<u8> {
     for query in crate::query::pack::queries() {
-        println!("{}\n  {}\n  params: {}\n  depends: {}\n  output: {}\n", query.name, query.description, query.params.join(", "), if query.depends.is_empty() { "none".into() } else { query.depends.join(", ") }, query.output);
+        println!(
+            "{}\n  {}\n  params: {}\n  depends: {}\n  output: {}\n",
+            query.name,
+            query.description,
+            query.params.join(", "),
+            if query.depends.is_empty() {
+                "none".into()
+            } else {
+                query.depends.join(", ")
+            },
+            query.output
+        );
     }
     Ok(exit::OK)
 }

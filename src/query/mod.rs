@@ -56,6 +56,8 @@ pub struct TableInfo {
 pub struct QueryEngine {
     ctx: SessionContext,
     tables: Vec<TableInfo>,
+    /// Pack queries already run in this session, with the parameters they ran with.
+    pack_results: std::sync::Mutex<Vec<(String, pack::PackParams)>>,
 }
 
 impl QueryEngine {
@@ -65,7 +67,10 @@ impl QueryEngine {
     }
 
     /// Builds the session over a case; `iocs` (kind `ip` or `user`, value) become the `iocs` table.
-    pub async fn open_with_iocs(case: &Case, iocs: &[(String, String)]) -> Result<Self, QueryError> {
+    pub async fn open_with_iocs(
+        case: &Case,
+        iocs: &[(String, String)],
+    ) -> Result<Self, QueryError> {
         let mut config = SessionConfig::new()
             .with_information_schema(true)
             .with_target_partitions(std::thread::available_parallelism().map_or(2, usize::from));
@@ -83,13 +88,27 @@ impl QueryEngine {
         let ioc_batch = RecordBatch::try_new(
             ioc_schema.clone(),
             vec![
-                Arc::new(arrow::array::StringArray::from_iter_values(iocs.iter().map(|(k, _)| k.as_str()))),
-                Arc::new(arrow::array::StringArray::from_iter_values(iocs.iter().map(|(_, v)| v.as_str()))),
+                Arc::new(arrow::array::StringArray::from_iter_values(
+                    iocs.iter().map(|(k, _)| k.as_str()),
+                )),
+                Arc::new(arrow::array::StringArray::from_iter_values(
+                    iocs.iter().map(|(_, v)| v.as_str()),
+                )),
             ],
         )
         .map_err(DataFusionError::from)?;
-        ctx.register_table("iocs", Arc::new(MemTable::try_new(ioc_schema.clone(), vec![vec![ioc_batch]])?))?;
-        tables.push(TableInfo { name: "iocs".into(), kind: "table", schema: ioc_schema });
+        ctx.register_table(
+            "iocs",
+            Arc::new(MemTable::try_new(
+                ioc_schema.clone(),
+                vec![vec![ioc_batch]],
+            )?),
+        )?;
+        tables.push(TableInfo {
+            name: "iocs".into(),
+            kind: "table",
+            schema: ioc_schema,
+        });
 
         let present = case.table_names()?;
         let mut declared: Vec<(String, SchemaRef)> = log_analytics::TABLES
@@ -179,7 +198,11 @@ impl QueryEngine {
             });
         }
         tables.sort_by_key(|t| t.name.to_ascii_lowercase());
-        Ok(Self { ctx, tables })
+        Ok(Self {
+            ctx,
+            tables,
+            pack_results: std::sync::Mutex::new(Vec::new()),
+        })
     }
 
     /// Tables and views, sorted by name.

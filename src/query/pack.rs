@@ -26,15 +26,36 @@ use super::{QueryEngine, QueryError};
 
 /// The files of `queries/`, embedded at build time (a test checks the list is complete).
 pub const EMBEDDED: &[(&str, &str)] = &[
-    ("spray_sources.sql", include_str!("../../queries/spray_sources.sql")),
-    ("ip_profiles.sql", include_str!("../../queries/ip_profiles.sql")),
-    ("attacker_calls.sql", include_str!("../../queries/attacker_calls.sql")),
+    (
+        "spray_sources.sql",
+        include_str!("../../queries/spray_sources.sql"),
+    ),
+    (
+        "ip_profiles.sql",
+        include_str!("../../queries/ip_profiles.sql"),
+    ),
+    (
+        "attacker_calls.sql",
+        include_str!("../../queries/attacker_calls.sql"),
+    ),
     ("suspects.sql", include_str!("../../queries/suspects.sql")),
     ("sessions.sql", include_str!("../../queries/sessions.sql")),
-    ("exfiltration.sql", include_str!("../../queries/exfiltration.sql")),
-    ("affected_customers.sql", include_str!("../../queries/affected_customers.sql")),
-    ("resources_touched.sql", include_str!("../../queries/resources_touched.sql")),
-    ("hourly_volume.sql", include_str!("../../queries/hourly_volume.sql")),
+    (
+        "exfiltration.sql",
+        include_str!("../../queries/exfiltration.sql"),
+    ),
+    (
+        "affected_customers.sql",
+        include_str!("../../queries/affected_customers.sql"),
+    ),
+    (
+        "resources_touched.sql",
+        include_str!("../../queries/resources_touched.sql"),
+    ),
+    (
+        "hourly_volume.sql",
+        include_str!("../../queries/hourly_volume.sql"),
+    ),
     ("sampling.sql", include_str!("../../queries/sampling.sql")),
 ];
 
@@ -60,10 +81,22 @@ pub fn parse(file: &str, text: &str) -> Result<PackQuery, String> {
     let header = |key: &str| {
         text.lines()
             .take_while(|l| l.starts_with("--"))
-            .find_map(|l| l.strip_prefix("--").map(str::trim).and_then(|l| l.strip_prefix(key)).map(|v| v.trim().to_string()))
+            .find_map(|l| {
+                l.strip_prefix("--")
+                    .map(str::trim)
+                    .and_then(|l| l.strip_prefix(key))
+                    .map(|v| v.trim().to_string())
+            })
     };
     let list = |value: Option<String>| -> Vec<String> {
-        value.map(|v| v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty() && s != "none").collect()).unwrap_or_default()
+        value
+            .map(|v| {
+                v.split(',')
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty() && s != "none")
+                    .collect()
+            })
+            .unwrap_or_default()
     };
     let name = header("name:").ok_or_else(|| format!("{file}: no `-- name:` header"))?;
     if format!("{name}.sql") != file {
@@ -71,7 +104,8 @@ pub fn parse(file: &str, text: &str) -> Result<PackQuery, String> {
     }
     Ok(PackQuery {
         name,
-        description: header("description:").ok_or_else(|| format!("{file}: no `-- description:` header"))?,
+        description: header("description:")
+            .ok_or_else(|| format!("{file}: no `-- description:` header"))?,
         params: list(header("params:")),
         depends: list(header("depends:")),
         output: header("output:").ok_or_else(|| format!("{file}: no `-- output:` header"))?,
@@ -81,11 +115,14 @@ pub fn parse(file: &str, text: &str) -> Result<PackQuery, String> {
 
 /// Every query of the pack, in file order.
 pub fn queries() -> Vec<PackQuery> {
-    EMBEDDED.iter().filter_map(|(file, text)| parse(file, text).ok()).collect()
+    EMBEDDED
+        .iter()
+        .filter_map(|(file, text)| parse(file, text).ok())
+        .collect()
 }
 
 /// The parameters every pack query may bind.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PackParams {
     /// Window start.
     pub since: DateTime<Utc>,
@@ -97,43 +134,84 @@ pub struct PackParams {
 
 impl PackParams {
     fn values(&self) -> ParamValues {
-        let ts = |t: DateTime<Utc>| ScalarValue::TimestampNanosecond(t.timestamp_nanos_opt(), Some("UTC".into()));
-        ParamValues::from(vec![("since", ts(self.since)), ("until", ts(self.until)), ("baseline_start", ts(self.baseline_start))])
+        let ts = |t: DateTime<Utc>| {
+            ScalarValue::TimestampNanosecond(t.timestamp_nanos_opt(), Some("UTC".into()))
+        };
+        ParamValues::from(vec![
+            ("since", ts(self.since)),
+            ("until", ts(self.until)),
+            ("baseline_start", ts(self.baseline_start)),
+        ])
     }
 }
 
 impl QueryEngine {
     /// Runs a pack query (after the queries it depends on) and returns its result. Every query run
     /// is registered under its name, so later ad-hoc SQL in this session can read it.
-    pub async fn run_pack(&self, name: &str, params: &PackParams) -> Result<(SchemaRef, Vec<RecordBatch>), QueryError> {
+    pub async fn run_pack(
+        &self,
+        name: &str,
+        params: &PackParams,
+    ) -> Result<(SchemaRef, Vec<RecordBatch>), QueryError> {
         let all = queries();
         let mut order = Vec::new();
         let mut visiting = BTreeSet::new();
         resolve(name, &all, &mut order, &mut visiting)?;
         let mut last = None;
         for query in order {
-            let options = SQLOptions::new().with_allow_ddl(false).with_allow_dml(false).with_allow_statements(false);
-            let frame = self.ctx.sql_with_options(&query.sql, options).await?.with_param_values(params.values())?;
+            // A dependency already run with the same parameters is reused, not run again.
+            let already = self
+                .pack_results
+                .lock()
+                .map(|done| done.contains(&(query.name.clone(), *params)))
+                .unwrap_or(false);
+            if already && query.name != name {
+                continue;
+            }
+            let options = SQLOptions::new()
+                .with_allow_ddl(false)
+                .with_allow_dml(false)
+                .with_allow_statements(false);
+            let frame = self
+                .ctx
+                .sql_with_options(&query.sql, options)
+                .await?
+                .with_param_values(params.values())?;
             let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
             let batches = frame.collect().await?;
             let table = MemTable::try_new(schema.clone(), vec![batches.clone()])?;
-            self.ctx.deregister_table(TableReference::bare(query.name.clone()))?;
-            self.ctx.register_table(TableReference::bare(query.name.clone()), Arc::new(table))?;
+            self.ctx
+                .deregister_table(TableReference::bare(query.name.clone()))?;
+            self.ctx
+                .register_table(TableReference::bare(query.name.clone()), Arc::new(table))?;
+            if let Ok(mut done) = self.pack_results.lock() {
+                done.retain(|(n, _)| n != &query.name);
+                done.push((query.name.clone(), *params));
+            }
             last = Some((schema, batches));
         }
         last.ok_or_else(|| QueryError::Pack(format!("no query named {name}")))
     }
 }
 
-fn resolve(name: &str, all: &[PackQuery], order: &mut Vec<PackQuery>, visiting: &mut BTreeSet<String>) -> Result<(), QueryError> {
+fn resolve(
+    name: &str,
+    all: &[PackQuery],
+    order: &mut Vec<PackQuery>,
+    visiting: &mut BTreeSet<String>,
+) -> Result<(), QueryError> {
     if order.iter().any(|q| q.name == name) {
         return Ok(());
     }
     let query = all.iter().find(|q| q.name == name).ok_or_else(|| {
-        QueryError::Pack(format!("no query named {name}; `mcpforensics queries list` shows them"))
+        QueryError::Pack(format!(
+            "no query named {name}; `mcpforensics queries list` shows them"
+        ))
     })?;
     if !visiting.insert(name.to_string()) {
-        return Err(QueryError::Pack(format!("queries depend on each other in a cycle through {name}")));
+        return Err(QueryError::Pack(format!(
+            "queries depend on each other in a cycle through {name}"
+        )));
     }
     for dependency in &query.depends {
         resolve(dependency, all, order, visiting)?;
@@ -161,11 +239,22 @@ mod tests {
         for (file, text) in EMBEDDED {
             let query = parse(file, text).expect("valid header");
             for dependency in &query.depends {
-                assert!(EMBEDDED.iter().any(|(f, _)| *f == format!("{dependency}.sql")), "{file} depends on unknown {dependency}");
+                assert!(
+                    EMBEDDED
+                        .iter()
+                        .any(|(f, _)| *f == format!("{dependency}.sql")),
+                    "{file} depends on unknown {dependency}"
+                );
             }
             for param in &query.params {
-                assert!(["since", "until", "baseline_start"].contains(&param.as_str()), "{file}: unknown parameter {param}");
-                assert!(text.contains(&format!("${param}")), "{file} declares {param} but does not use it");
+                assert!(
+                    ["since", "until", "baseline_start"].contains(&param.as_str()),
+                    "{file}: unknown parameter {param}"
+                );
+                assert!(
+                    text.contains(&format!("${param}")),
+                    "{file} declares {param} but does not use it"
+                );
             }
         }
     }

@@ -12,7 +12,15 @@ use datafusion::logical_expr::{ColumnarValue, ScalarUDF, Volatility, create_udf}
 use serde_json::Value;
 
 /// Keys that name a customer in tool arguments and results, unless the case config says otherwise.
-pub const DEFAULT_CUSTOMER_KEYS: [&str; 7] = ["customer_id", "customerId", "customer_ids", "customerIds", "customer", "account_id", "accountId"];
+pub const DEFAULT_CUSTOMER_KEYS: [&str; 7] = [
+    "customer_id",
+    "customerId",
+    "customer_ids",
+    "customerIds",
+    "customer",
+    "account_id",
+    "accountId",
+];
 
 /// The `customer_ids` function for these keys.
 pub fn customer_ids_udf(keys: Vec<String>) -> ScalarUDF {
@@ -22,7 +30,9 @@ pub fn customer_ids_udf(keys: Vec<String>) -> ScalarUDF {
         let input = arrays
             .first()
             .and_then(|a| a.as_any().downcast_ref::<StringArray>())
-            .ok_or_else(|| DataFusionError::Plan("customer_ids expects one text argument".into()))?;
+            .ok_or_else(|| {
+                DataFusionError::Plan("customer_ids expects one text argument".into())
+            })?;
         let mut builder = ListBuilder::new(StringBuilder::new());
         for row in 0..input.len() {
             if input.is_null(row) {
@@ -48,7 +58,9 @@ pub fn customer_ids_udf(keys: Vec<String>) -> ScalarUDF {
 
 /// The identifiers under `keys` anywhere in a JSON text, in order of appearance, without repeats.
 pub fn customer_ids(text: &str, keys: &[String]) -> Vec<String> {
-    let Ok(value) = serde_json::from_str::<Value>(text) else { return Vec::new() };
+    let Ok(value) = serde_json::from_str::<Value>(text) else {
+        return Vec::new();
+    };
     let mut found = Vec::new();
     walk(&value, keys, &mut found);
     found
@@ -80,7 +92,10 @@ fn collect(value: &Value, found: &mut Vec<String>) {
         Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
         Value::Number(n) => Some(n.to_string()),
         Value::Array(items) => {
-            items.iter().filter(|v| !v.is_array() && !v.is_object()).for_each(|v| collect(v, found));
+            items
+                .iter()
+                .filter(|v| !v.is_array() && !v.is_object())
+                .for_each(|v| collect(v, found));
             None
         }
         _ => None,
@@ -95,17 +110,44 @@ mod tests {
     use super::*;
 
     fn keys() -> Vec<String> {
-        DEFAULT_CUSTOMER_KEYS.iter().map(|k| (*k).to_string()).collect()
+        DEFAULT_CUSTOMER_KEYS
+            .iter()
+            .map(|k| (*k).to_string())
+            .collect()
     }
 
     #[test]
     fn finds_ids_under_every_alias_and_depth() {
-        assert_eq!(customer_ids(r#"{"customer_id":"C-1","since":"2026"}"#, &keys()), vec!["C-1"]);
-        assert_eq!(customer_ids(r#"{"customer_ids":["C-1","C-2","C-1"],"deliver_to":"x"}"#, &keys()), vec!["C-1", "C-2"]);
-        assert_eq!(customer_ids(r#"{"matches":[{"customerId":"C-3"},{"accountId":42}]}"#, &keys()), vec!["C-3", "42"]);
-        assert_eq!(customer_ids(r#"{"content":[{"type":"text","text":"{\"customer\":\"C-9\"}"}]}"#, &keys()), vec!["C-9"]);
+        assert_eq!(
+            customer_ids(r#"{"customer_id":"C-1","since":"2026"}"#, &keys()),
+            vec!["C-1"]
+        );
+        assert_eq!(
+            customer_ids(
+                r#"{"customer_ids":["C-1","C-2","C-1"],"deliver_to":"x"}"#,
+                &keys()
+            ),
+            vec!["C-1", "C-2"]
+        );
+        assert_eq!(
+            customer_ids(
+                r#"{"matches":[{"customerId":"C-3"},{"accountId":42}]}"#,
+                &keys()
+            ),
+            vec!["C-3", "42"]
+        );
+        assert_eq!(
+            customer_ids(
+                r#"{"content":[{"type":"text","text":"{\"customer\":\"C-9\"}"}]}"#,
+                &keys()
+            ),
+            vec!["C-9"]
+        );
         assert!(customer_ids(r#"{"query":"acme ltd"}"#, &keys()).is_empty());
         assert!(customer_ids("not json", &keys()).is_empty());
-        assert_eq!(customer_ids(r#"{"client":"C-1"}"#, &["client".to_string()]), vec!["C-1"]);
+        assert_eq!(
+            customer_ids(r#"{"client":"C-1"}"#, &["client".to_string()]),
+            vec!["C-1"]
+        );
     }
 }

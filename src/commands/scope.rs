@@ -1,0 +1,137 @@
+//! `mcpforensics scope` and `mcpforensics export customers`.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use super::{resolve_window, runtime};
+use crate::case::Case;
+use crate::cli::{EvidenceArgs, ExportCustomersArgs, IocArgs, ScopeArgs, WindowArgs};
+use crate::error::{Error, Result, exit};
+use crate::ingest::{IngestOptions, ingest};
+use crate::scope::render::{customers_csv, render};
+use crate::scope::{Ioc, ScopeReport, ScopeRequest, scope};
+use crate::sources::local::LocalSource;
+
+pub(super) fn run_scope(args: &ScopeArgs) -> Result<u8> {
+    let (report, code) = build_report(&args.evidence, &args.window, &args.iocs)?;
+    let text = render(&report, args.format);
+    write_output(args.out.as_deref(), &text)?;
+    Ok(code)
+}
+
+pub(super) fn run_export_customers(args: &ExportCustomersArgs) -> Result<u8> {
+    let (report, code) = build_report(&args.evidence, &args.window, &args.iocs)?;
+    let csv = customers_csv(&report);
+    let out = (args.out.as_os_str() != "-").then_some(args.out.as_path());
+    write_output(out, &csv)?;
+    if out.is_some() {
+        eprintln!(
+            "wrote {} affected customers to {}",
+            report.affected_customers.len(),
+            args.out.display()
+        );
+    }
+    Ok(code)
+}
+
+fn build_report(
+    evidence: &EvidenceArgs,
+    window: &WindowArgs,
+    iocs: &IocArgs,
+) -> Result<(ScopeReport, u8)> {
+    let (case_dir, code) = evidence_case(evidence)?;
+    let case = Case::open(&case_dir)?;
+    let params = resolve_window(&case, window)?;
+    let mut indicators: Vec<Ioc> = iocs
+        .ioc_ip
+        .iter()
+        .map(|ip| Ioc {
+            kind: "ip".into(),
+            value: ip.to_string(),
+        })
+        .collect();
+    indicators.extend(iocs.ioc_user.iter().map(|u| Ioc {
+        kind: "user".into(),
+        value: u.clone(),
+    }));
+    let request = ScopeRequest {
+        params,
+        iocs: indicators,
+    };
+    let report = runtime()?.block_on(scope(&case, &request))?;
+    Ok((report, code))
+}
+
+/// The case to scope: --case, or --source ingested first (into --case or a cache case), or the bundled sample.
+fn evidence_case(args: &EvidenceArgs) -> Result<(PathBuf, u8)> {
+    let Some(source) = &args.source else {
+        return Ok((
+            super::resolve_case(&crate::cli::CaseArgs {
+                case: args.case.clone(),
+            })?,
+            exit::OK,
+        ));
+    };
+    if !source.is_dir() {
+        return Err(Error::Usage(format!(
+            "--source {} is not a directory",
+            source.display()
+        )));
+    }
+    let case_dir = match &args.case {
+        Some(case) => case.clone(),
+        None => {
+            let absolute = std::path::absolute(source).unwrap_or_else(|_| source.clone());
+            let key = xxhash_rust::xxh3::xxh3_64(absolute.to_string_lossy().as_bytes());
+            crate::bundled::cache_dir().join(format!("source-case-{key:016x}"))
+        }
+    };
+    let options = IngestOptions {
+        command: std::env::args().collect(),
+        progress: std::io::stderr().is_terminal(),
+        ..IngestOptions::default()
+    };
+    let summary = ingest(&LocalSource::new(source), &case_dir, &options)?;
+    eprintln!(
+        "ingested {} blobs ({} rows, {} rejected, {} duplicates) into {}",
+        summary.files,
+        summary.records,
+        summary.rejected,
+        summary.duplicates,
+        case_dir.display()
+    );
+    Ok((
+        case_dir,
+        if summary.has_losses() {
+            exit::PARTIAL
+        } else {
+            exit::OK
+        },
+    ))
+}
+
+/// Writes to a file atomically (temporary file, then rename), or to standard output.
+fn write_output(path: Option<&Path>, text: &str) -> Result<()> {
+    match path {
+        Some(path) => {
+            let tmp = path.with_extension("tmp-mcpforensics");
+            let io = |source| Error::Io {
+                context: format!("writing {}", path.display()),
+                source,
+            };
+            std::fs::write(&tmp, text).map_err(io)?;
+            std::fs::rename(&tmp, path).map_err(io)
+        }
+        None => {
+            let stdout = std::io::stdout();
+            let mut out = stdout.lock();
+            match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Io {
+                    context: "writing the report".into(),
+                    source: e,
+                }),
+                _ => Ok(()),
+            }
+        }
+    }
+}

@@ -1,0 +1,729 @@
+//! Breach scoping: runs the query pack over a case and assembles the typed scope report.
+//!
+//! The analysis is SQL (`queries/*.sql`); this module binds the window, reads the results,
+//! words each suspect's reasons from the evidence rows, and finds coverage gaps in the hourly
+//! volumes against the baseline. Rendering is in [`render`]; nothing here prints.
+
+pub mod render;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use arrow::record_batch::RecordBatch;
+use chrono::{DateTime, Datelike, Duration, Timelike, Utc, Weekday};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::case::Case;
+use crate::query::pack::{EMBEDDED, PackParams};
+use crate::query::{QueryEngine, QueryError};
+use crate::time::format_utc;
+
+/// Version of the report layout (docs/scope-report.md).
+pub const REPORT_VERSION: u32 = 1;
+
+/// The scope report.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ScopeReport {
+    /// Layout version.
+    pub report_version: u32,
+    /// Window start.
+    pub since: String,
+    /// Window end (exclusive).
+    pub until: String,
+    /// Baseline start (the baseline ends at `since`).
+    pub baseline_start: String,
+    /// The evidence the report came from.
+    pub evidence: Evidence,
+    /// Indicators of compromise given by the user.
+    pub iocs: Vec<Ioc>,
+    /// Identities with evidence of abuse.
+    pub suspects: Vec<Suspect>,
+    /// Sessions of the suspects in the window, attacker's or the user's own.
+    pub sessions: Vec<Session>,
+    /// Every attacker tool call, in time order.
+    pub attacker_calls: Vec<AttackerCall>,
+    /// Customers named in attacker calls.
+    pub affected_customers: Vec<AffectedCustomer>,
+    /// What the attacker's calls reached inside.
+    pub resources: Vec<Resource>,
+    /// Where data went.
+    pub exfiltration: Vec<Exfiltration>,
+    /// Password-spray sources seen.
+    pub spray_sources: Vec<SpraySource>,
+    /// What the evidence covers and cannot show.
+    pub coverage: Coverage,
+}
+
+/// Provenance of a report.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Evidence {
+    /// The case directory.
+    pub case: String,
+    /// SHA-256 of the case's manifest.json when the report was made.
+    pub manifest_sha256: String,
+    /// Source blobs recorded in the manifest.
+    pub blobs: usize,
+    /// mcpforensics version.
+    pub tool_version: String,
+    /// SHA-256 of each query of the pack.
+    pub queries: BTreeMap<String, String>,
+}
+
+/// A known-bad indicator.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Ioc {
+    /// `ip` or `user`.
+    pub kind: String,
+    /// The value.
+    pub value: String,
+}
+
+/// A suspect identity.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Suspect {
+    /// UPN when known, else object id, else `(anonymous)`.
+    pub user: String,
+    /// Entra object id when known.
+    pub user_id: Option<String>,
+    /// Why, each with its evidence (times, addresses, records).
+    pub reasons: Vec<String>,
+    /// Addresses the attacker used with this identity.
+    pub ips: Vec<String>,
+    /// First attacker activity (sign-in or call).
+    pub first_seen: Option<String>,
+    /// Last attacker activity.
+    pub last_seen: Option<String>,
+    /// Attacker tool calls.
+    pub tool_calls: u64,
+    /// Attacker sessions.
+    pub attacker_sessions: u64,
+    /// The identity's own sessions in the window (the real user's work).
+    pub own_sessions: u64,
+}
+
+/// A session of a suspect identity.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Session {
+    /// Identity.
+    pub user: String,
+    /// MCP session id (or address and day when the server sets none).
+    pub session: String,
+    /// Whether it is the attacker's.
+    pub attacker: bool,
+    /// Calls in it.
+    pub calls: u64,
+    /// First call.
+    pub first_call: String,
+    /// Last call.
+    pub last_call: String,
+    /// Client addresses.
+    pub ips: Vec<String>,
+    /// Tools called.
+    pub tools: Vec<String>,
+}
+
+/// One attacker tool call.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AttackerCall {
+    /// When.
+    pub time: String,
+    /// Identity used.
+    pub user: String,
+    /// Client address.
+    pub client_address: Option<String>,
+    /// `AppRequests` or `APIM`.
+    pub origin: String,
+    /// Tool.
+    pub tool: Option<String>,
+    /// Arguments (JSON text).
+    pub arguments: Option<String>,
+    /// MCP session.
+    pub session_id: Option<String>,
+    /// Trace id or APIM correlation id.
+    pub operation_id: Option<String>,
+    /// `detected` or `ioc`.
+    pub basis: String,
+    /// Source blob.
+    #[serde(rename = "_blob")]
+    pub blob: String,
+    /// Line in the blob.
+    #[serde(rename = "_line")]
+    pub line: u64,
+}
+
+/// A customer whose data the attacker touched.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AffectedCustomer {
+    /// Customer (data subject) id.
+    pub customer_id: String,
+    /// First attacker access.
+    pub first_access: String,
+    /// Last attacker access.
+    pub last_access: String,
+    /// Identities used.
+    pub users: Vec<String>,
+    /// Tools used.
+    pub tools: Vec<String>,
+    /// Attacker calls naming the customer.
+    pub calls: u64,
+    /// Whether any of those calls is tied to an exfiltration path (response bytes to the attacker, an upload).
+    pub exfiltration_confirmed: bool,
+    /// The calls: origin, span or correlation id, blob and line.
+    pub evidence: Vec<String>,
+}
+
+/// A resource reached by attacker calls.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Resource {
+    /// Dependency type, or `mcp resource`.
+    pub kind: String,
+    /// Target (host, database, server).
+    pub target: Option<String>,
+    /// Statement, URL or resource URI.
+    pub detail: Option<String>,
+    /// Calls.
+    pub calls: u64,
+    /// First.
+    pub first: String,
+    /// Last.
+    pub last: String,
+}
+
+/// A destination data went to.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Exfiltration {
+    /// Address.
+    pub destination_ip: String,
+    /// Host name, when a dependency names it.
+    pub destination_host: Option<String>,
+    /// Bytes.
+    pub bytes: u64,
+    /// First transfer.
+    pub first: Option<String>,
+    /// Last transfer.
+    pub last: Option<String>,
+    /// The path that carried it.
+    pub path: String,
+    /// Flow or log records behind the figure.
+    pub records: u64,
+}
+
+/// A password-spray source.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SpraySource {
+    /// Source address.
+    pub ip: String,
+    /// Accounts it failed against.
+    pub accounts_targeted: u64,
+    /// Failed sign-ins.
+    pub failures: u64,
+    /// First failure.
+    pub first_failure: String,
+    /// Last failure.
+    pub last_failure: String,
+    /// Accounts that then signed in from it.
+    pub compromised: Vec<String>,
+}
+
+/// Coverage of the evidence.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct Coverage {
+    /// Per source table: records in the baseline and the window.
+    pub tables: Vec<TableCoverage>,
+    /// Hours in the window with no records where the baseline always had some.
+    pub gaps: Vec<Gap>,
+    /// Sampled tables (ItemCount above 1).
+    pub sampling: Vec<Sampling>,
+    /// What the gaps mean.
+    pub statements: Vec<String>,
+}
+
+/// Coverage of one table.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TableCoverage {
+    /// Table.
+    pub table: String,
+    /// Records in the baseline.
+    pub baseline_records: u64,
+    /// Records in the window.
+    pub window_records: u64,
+    /// `present`, `missing in window`, `absent` (never exported).
+    pub status: String,
+}
+
+/// A gap.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Gap {
+    /// Table.
+    pub table: String,
+    /// Gap start.
+    pub from: String,
+    /// Gap end (exclusive).
+    pub to: String,
+}
+
+/// Sampling of one table.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Sampling {
+    /// Table.
+    pub table_name: String,
+    /// Rows.
+    pub rows: u64,
+    /// Events the rows stand for.
+    pub events: u64,
+    /// Largest ItemCount.
+    pub max_item_count: u64,
+}
+
+/// What to scope.
+#[derive(Debug, Clone)]
+pub struct ScopeRequest {
+    /// Window and baseline.
+    pub params: PackParams,
+    /// Known-bad indicators.
+    pub iocs: Vec<Ioc>,
+}
+
+/// Runs the scope over a case.
+pub async fn scope(case: &Case, request: &ScopeRequest) -> Result<ScopeReport, QueryError> {
+    let ioc_pairs: Vec<(String, String)> = request
+        .iocs
+        .iter()
+        .map(|i| (i.kind.clone(), i.value.clone()))
+        .collect();
+    let engine = QueryEngine::open_with_iocs(case, &ioc_pairs).await?;
+    let params = &request.params;
+    let run = |name: &'static str| {
+        let engine = &engine;
+        async move {
+            engine
+                .run_pack(name, params)
+                .await
+                .map(|(_, batches)| batches)
+        }
+    };
+    let sprays: Vec<SprayRow> = rows(&run("spray_sources").await?)?;
+    let profiles: Vec<ProfileRow> = rows(&run("ip_profiles").await?)?;
+    let calls: Vec<AttackerCall> = rows(&run("attacker_calls").await?)?;
+    let suspect_rows: Vec<SuspectRow> = rows(&run("suspects").await?)?;
+    let sessions: Vec<Session> = rows(&run("sessions").await?)?;
+    let exfiltration: Vec<Exfiltration> = rows(&run("exfiltration").await?)?;
+    let affected_customers: Vec<AffectedCustomer> = rows(&run("affected_customers").await?)?;
+    let resources: Vec<Resource> = rows(&run("resources_touched").await?)?;
+    let hourly: Vec<HourRow> = rows(&run("hourly_volume").await?)?;
+    let sampling: Vec<Sampling> = rows(&run("sampling").await?)?;
+
+    let suspects = suspect_rows
+        .iter()
+        .map(|s| suspect(s, &profiles, &sprays, &calls, &sessions))
+        .collect();
+    let spray_sources = spray_summary(&sprays);
+    let coverage = coverage(&hourly, sampling, params);
+    Ok(ScopeReport {
+        report_version: REPORT_VERSION,
+        since: format_utc(params.since),
+        until: format_utc(params.until),
+        baseline_start: format_utc(params.baseline_start),
+        evidence: evidence(case)?,
+        iocs: request.iocs.clone(),
+        suspects,
+        sessions,
+        attacker_calls: calls,
+        affected_customers,
+        resources,
+        exfiltration,
+        spray_sources,
+        coverage,
+    })
+}
+
+/// Query results as typed rows (through Arrow's JSON writer, so every Arrow type maps the same way).
+fn rows<T: DeserializeOwned>(batches: &[RecordBatch]) -> Result<Vec<T>, QueryError> {
+    let batches: Vec<&RecordBatch> = batches.iter().filter(|b| b.num_rows() > 0).collect();
+    if batches.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut writer = arrow::json::WriterBuilder::new()
+        .with_explicit_nulls(true)
+        .build::<_, arrow::json::writer::JsonArray>(Vec::new());
+    let to_error = |e: arrow::error::ArrowError| QueryError::Pack(format!("reading results: {e}"));
+    writer.write_batches(&batches).map_err(to_error)?;
+    writer.finish().map_err(to_error)?;
+    serde_json::from_slice(&writer.into_inner())
+        .map_err(|e| QueryError::Pack(format!("reading results: {e}")))
+}
+
+fn evidence(case: &Case) -> Result<Evidence, QueryError> {
+    let manifest_path = case.root().join(crate::case::MANIFEST_FILE);
+    let (_, manifest_sha256) = crate::case::writer::hash_file(&manifest_path)?;
+    let queries = EMBEDDED
+        .iter()
+        .map(|(file, text)| {
+            (
+                file.trim_end_matches(".sql").to_string(),
+                hex::encode(Sha256::digest(text.as_bytes())),
+            )
+        })
+        .collect();
+    Ok(Evidence {
+        case: case.root().display().to_string(),
+        manifest_sha256,
+        blobs: case.manifest().blobs.len(),
+        tool_version: env!("CARGO_PKG_VERSION").into(),
+        queries,
+    })
+}
+
+#[derive(Debug, Deserialize)]
+struct SprayRow {
+    ip: String,
+    accounts_targeted: u64,
+    failures: u64,
+    first_failure: String,
+    last_failure: String,
+    user_id: Option<String>,
+    user_principal_name: Option<String>,
+    success_time: Option<String>,
+    success_result: Option<String>,
+    success_id: Option<String>,
+    success_blob: Option<String>,
+    success_line: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ProfileRow {
+    user: String,
+    client_address: String,
+    calls: u64,
+    first_call: String,
+    last_call: String,
+    offhours_calls: u64,
+    new_tools: u64,
+    new_for_user: bool,
+    new_for_org: bool,
+    country: Option<String>,
+    new_country: bool,
+    spray_source: bool,
+    attacker: bool,
+}
+
+#[derive(Debug, Deserialize)]
+struct SuspectRow {
+    user: String,
+    user_id: Option<String>,
+    tool_calls: u64,
+    first_seen: Option<String>,
+    last_seen: Option<String>,
+    call_ips: Option<Vec<Option<String>>>,
+    spray_ips: Option<Vec<Option<String>>>,
+    attacker_days: u64,
+    baseline_calls_per_day: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+struct HourRow {
+    table_name: String,
+    hour: String,
+    records: u64,
+}
+
+fn suspect(
+    row: &SuspectRow,
+    profiles: &[ProfileRow],
+    sprays: &[SprayRow],
+    calls: &[AttackerCall],
+    sessions: &[Session],
+) -> Suspect {
+    let mut reasons = Vec::new();
+    for spray in sprays.iter().filter(|s| {
+        s.success_time.is_some()
+            && (s.user_id == row.user_id && row.user_id.is_some()
+                || s.user_principal_name.as_deref() == Some(row.user.as_str()))
+    }) {
+        let outcome = match spray.success_result.as_deref() {
+            Some("0") => "signed in successfully".to_string(),
+            Some(code) => format!("passed the password check (result {code}, then stopped)"),
+            None => String::new(),
+        };
+        reasons.push(format!(
+            "{} from {} at {}, after a password spray from that address ({} failures against {} accounts, {} to {}); sign-in record {} ({}:{})",
+            outcome,
+            spray.ip,
+            spray.success_time.as_deref().unwrap_or_default(),
+            spray.failures,
+            spray.accounts_targeted,
+            spray.first_failure,
+            spray.last_failure,
+            spray.success_id.as_deref().unwrap_or_default(),
+            spray.success_blob.as_deref().unwrap_or_default(),
+            spray.success_line.unwrap_or_default(),
+        ));
+    }
+    for profile in profiles.iter().filter(|p| p.user == row.user && p.attacker) {
+        let mut signs = Vec::new();
+        if profile.new_for_user && profile.new_for_org {
+            signs.push(
+                "an address never seen in the baseline for this identity or anyone else"
+                    .to_string(),
+            );
+        }
+        if profile.offhours_calls > 0 {
+            signs.push(format!(
+                "{} of {} calls outside the hours this identity is active in the baseline",
+                profile.offhours_calls, profile.calls
+            ));
+        }
+        if profile.new_country {
+            signs.push(format!(
+                "sign-in country {} new for this identity",
+                profile.country.as_deref().unwrap_or("?")
+            ));
+        }
+        if profile.new_tools > 0 {
+            signs.push(format!(
+                "{} tool(s) this identity never used in the baseline",
+                profile.new_tools
+            ));
+        }
+        if profile.spray_source {
+            signs.push("the address is a password-spray source".into());
+        }
+        if profile.user == "(anonymous)" {
+            signs.push("calls without an authenticated identity".into());
+        }
+        let first_record = calls
+            .iter()
+            .find(|c| {
+                c.user == profile.user
+                    && c.client_address.as_deref() == Some(profile.client_address.as_str())
+            })
+            .map(|c| format!("; first call {}:{}", c.blob, c.line))
+            .unwrap_or_default();
+        reasons.push(format!(
+            "{} tool calls from {} ({} to {}): {}{}",
+            profile.calls,
+            profile.client_address,
+            profile.first_call,
+            profile.last_call,
+            signs.join("; "),
+            first_record
+        ));
+    }
+    if let Some(baseline) = row.baseline_calls_per_day.filter(|b| *b > 0.0) {
+        let per_day = row.tool_calls as f64 / row.attacker_days.max(1) as f64;
+        if per_day > 3.0 * baseline {
+            reasons.push(format!("attacker volume {per_day:.1} calls a day against a baseline of {baseline:.1} for this identity"));
+        }
+    }
+    if calls.iter().any(|c| c.user == row.user && c.basis == "ioc") {
+        reasons.push("matches an indicator of compromise given with --ioc-ip / --ioc-user".into());
+    }
+    let mut ips: BTreeSet<String> = row.call_ips.iter().flatten().flatten().cloned().collect();
+    ips.extend(row.spray_ips.iter().flatten().flatten().cloned());
+    let mine = sessions.iter().filter(|s| s.user == row.user);
+    Suspect {
+        user: row.user.clone(),
+        user_id: row.user_id.clone(),
+        reasons,
+        ips: ips.into_iter().collect(),
+        first_seen: row.first_seen.clone(),
+        last_seen: row.last_seen.clone(),
+        tool_calls: row.tool_calls,
+        attacker_sessions: mine.clone().filter(|s| s.attacker).count() as u64,
+        own_sessions: mine.filter(|s| !s.attacker).count() as u64,
+    }
+}
+
+fn spray_summary(rows: &[SprayRow]) -> Vec<SpraySource> {
+    let mut by_ip: BTreeMap<&str, SpraySource> = BTreeMap::new();
+    for row in rows {
+        let entry = by_ip.entry(&row.ip).or_insert_with(|| SpraySource {
+            ip: row.ip.clone(),
+            accounts_targeted: row.accounts_targeted,
+            failures: row.failures,
+            first_failure: row.first_failure.clone(),
+            last_failure: row.last_failure.clone(),
+            compromised: Vec::new(),
+        });
+        if let Some(user) = row
+            .user_principal_name
+            .clone()
+            .or_else(|| row.user_id.clone())
+            && !entry.compromised.contains(&user)
+        {
+            entry.compromised.push(user);
+        }
+    }
+    by_ip.into_values().collect()
+}
+
+/// Finds hours in the window with no records where every baseline day of the same kind (weekday
+/// or weekend) had records at that hour.
+fn coverage(hourly: &[HourRow], sampling: Vec<Sampling>, params: &PackParams) -> Coverage {
+    let mut per_table: BTreeMap<&str, BTreeMap<DateTime<Utc>, u64>> = BTreeMap::new();
+    for row in hourly {
+        if let Some(hour) = crate::time::parse_timestamp(&row.hour) {
+            per_table
+                .entry(row.table_name.as_str())
+                .or_default()
+                .insert(hour, row.records);
+        }
+    }
+    let weekend = |t: DateTime<Utc>| matches!(t.weekday(), Weekday::Sat | Weekday::Sun);
+    let baseline_days: Vec<DateTime<Utc>> = day_starts(params.baseline_start, params.since);
+    let days_of_kind = |kind: bool| {
+        baseline_days
+            .iter()
+            .filter(|d| weekend(**d) == kind)
+            .count()
+    };
+    let mut tables = Vec::new();
+    let mut gaps = Vec::new();
+    for table in SOURCE_TABLES {
+        let hours = per_table.get(table).cloned().unwrap_or_default();
+        let baseline_records: u64 = hours
+            .range(params.baseline_start..params.since)
+            .map(|(_, n)| n)
+            .sum();
+        let window_records: u64 = hours
+            .range(params.since..params.until)
+            .map(|(_, n)| n)
+            .sum();
+        let status = match (baseline_records, window_records) {
+            (0, 0) => "absent",
+            (_, 0) => "missing in window",
+            _ => "present",
+        };
+        tables.push(TableCoverage {
+            table: (*table).to_string(),
+            baseline_records,
+            window_records,
+            status: status.into(),
+        });
+        if baseline_records == 0 {
+            continue;
+        }
+        // Hours of day (per weekday/weekend) present on every baseline day of that kind.
+        // Per (weekday or weekend, hour of day): the count on each baseline day that had records.
+        let mut seen: BTreeMap<(bool, u32), Vec<u64>> = BTreeMap::new();
+        for (hour, records) in hours.range(params.baseline_start..params.since) {
+            seen.entry((weekend(*hour), hour.hour()))
+                .or_default()
+                .push(*records);
+        }
+        // Expected: present on every baseline day of that kind, and either busy (an empty hour by
+        // chance is then unlikely) or perfectly regular (a heartbeat).
+        let expected = |t: DateTime<Utc>| {
+            let kind = weekend(t);
+            let needed = days_of_kind(kind);
+            seen.get(&(kind, t.hour())).is_some_and(|counts| {
+                let mean = counts.iter().sum::<u64>() as f64 / counts.len().max(1) as f64;
+                let regular = counts.iter().min() == counts.iter().max();
+                needed >= 2 && counts.len() >= needed && (mean >= 4.0 || regular)
+            })
+        };
+        let mut gap_start: Option<DateTime<Utc>> = None;
+        let mut t = hour_floor(params.since)
+            + if params.since == hour_floor(params.since) {
+                Duration::zero()
+            } else {
+                Duration::hours(1)
+            };
+        while t + Duration::hours(1) <= params.until {
+            let missing = expected(t) && hours.get(&t).copied().unwrap_or(0) == 0;
+            match (missing, gap_start) {
+                (true, None) => gap_start = Some(t),
+                (false, Some(start)) => {
+                    gaps.push(Gap {
+                        table: (*table).to_string(),
+                        from: format_utc(start),
+                        to: format_utc(t),
+                    });
+                    gap_start = None;
+                }
+                _ => {}
+            }
+            t += Duration::hours(1);
+        }
+        if let Some(start) = gap_start {
+            gaps.push(Gap {
+                table: (*table).to_string(),
+                from: format_utc(start),
+                to: format_utc(t),
+            });
+        }
+    }
+    let mut statements = Vec::new();
+    let mut spans: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    for gap in &gaps {
+        spans
+            .entry((gap.from.clone(), gap.to.clone()))
+            .or_default()
+            .push(gap.table.clone());
+    }
+    for ((from, to), tables) in &spans {
+        statements.push(format!(
+            "No {} records from {from} to {to}, although every comparable baseline day has them: activity in that period cannot be excluded.",
+            tables.join(", ")
+        ));
+    }
+    for table in tables.iter().filter(|t| t.status == "missing in window") {
+        statements.push(format!("{} has records in the baseline but none in the window: its activity in the window cannot be seen.", table.table));
+    }
+    let sampling: Vec<Sampling> = sampling.into_iter().filter(|s| s.rows > 0).collect();
+    for sampled in sampling.iter().filter(|s| s.max_item_count > 1) {
+        statements.push(format!(
+            "{} is sampled (ItemCount up to {}): {} rows stand for {} events, so individual calls may be missing.",
+            sampled.table_name, sampled.max_item_count, sampled.rows, sampled.events
+        ));
+    }
+    if statements.is_empty() {
+        statements.push("No gaps: every source present in the baseline has records in every hour the baseline says it should.".into());
+    }
+    Coverage {
+        tables,
+        gaps,
+        sampling,
+        statements,
+    }
+}
+
+/// Source tables coverage looks at.
+const SOURCE_TABLES: &[&str] = &[
+    "SigninLogs",
+    "AADNonInteractiveUserSignInLogs",
+    "AuditLogs",
+    "AppRequests",
+    "AppDependencies",
+    "AppTraces",
+    "AppEvents",
+    "AppExceptions",
+    "ApiManagementGatewayLogs",
+    "ApiManagementGatewayMCPLog",
+    "flows",
+];
+
+fn hour_floor(t: DateTime<Utc>) -> DateTime<Utc> {
+    t.date_naive()
+        .and_hms_opt(t.hour(), 0, 0)
+        .map(|d| d.and_utc())
+        .unwrap_or(t)
+}
+
+fn day_starts(from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<DateTime<Utc>> {
+    let mut days = Vec::new();
+    let mut day = from
+        .date_naive()
+        .and_hms_opt(0, 0, 0)
+        .map(|d| d.and_utc())
+        .unwrap_or(from);
+    if day < from {
+        day += Duration::days(1);
+    }
+    while day + Duration::days(1) <= to {
+        days.push(day);
+        day += Duration::days(1);
+    }
+    days
+}

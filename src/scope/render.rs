@@ -1,0 +1,510 @@
+//! The scope report for people and programs: text, JSON, Markdown, one self-contained HTML file,
+//! and the affected-customer CSV. Attacker-controlled text is escaped for each medium.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use super::ScopeReport;
+use crate::report::{csv_field, terminal_safe};
+
+/// Report formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    /// A readable terminal summary.
+    Text,
+    /// The full report as JSON (docs/scope-report.md).
+    Json,
+    /// Markdown.
+    Md,
+    /// One self-contained HTML file with a timeline chart.
+    Html,
+}
+
+/// Renders the report.
+pub fn render(report: &ScopeReport, format: ReportFormat) -> String {
+    match format {
+        ReportFormat::Json => serde_json::to_string_pretty(report)
+            .map(|s| s + "\n")
+            .unwrap_or_default(),
+        ReportFormat::Text => text(report),
+        ReportFormat::Md => markdown(report),
+        ReportFormat::Html => html(report),
+    }
+}
+
+fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit < UNITS.len() - 1 {
+        value /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+fn text(r: &ScopeReport) -> String {
+    let s = |t: &str| terminal_safe(t);
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Breach scope {} … {} (baseline from {})",
+        r.since, r.until, r.baseline_start
+    );
+    let _ = writeln!(
+        out,
+        "Evidence: case {} · {} blobs · manifest sha256 {}",
+        s(&r.evidence.case),
+        r.evidence.blobs,
+        r.evidence.manifest_sha256
+    );
+    let _ = writeln!(out, "\nSUSPECT IDENTITIES ({})", r.suspects.len());
+    if r.suspects.is_empty() {
+        let _ = writeln!(out, "  none found");
+    }
+    for suspect in &r.suspects {
+        let _ = writeln!(
+            out,
+            "  {}{} — {} attacker calls in {} sessions ({} own sessions kept apart), {} … {}",
+            s(&suspect.user),
+            suspect
+                .user_id
+                .as_deref()
+                .map(|id| format!(" ({id})"))
+                .unwrap_or_default(),
+            suspect.tool_calls,
+            suspect.attacker_sessions,
+            suspect.own_sessions,
+            suspect.first_seen.as_deref().unwrap_or("?"),
+            suspect.last_seen.as_deref().unwrap_or("?")
+        );
+        let _ = writeln!(out, "    addresses: {}", s(&suspect.ips.join(", ")));
+        for reason in &suspect.reasons {
+            let _ = writeln!(out, "    - {}", s(reason));
+        }
+    }
+    let _ = writeln!(
+        out,
+        "\nAFFECTED CUSTOMERS ({}, {} with exfiltration confirmed)",
+        r.affected_customers.len(),
+        r.affected_customers
+            .iter()
+            .filter(|c| c.exfiltration_confirmed)
+            .count()
+    );
+    for customer in r.affected_customers.iter().take(15) {
+        let _ = writeln!(
+            out,
+            "  {:<14} {} … {}  {} calls  {}{}",
+            s(&customer.customer_id),
+            customer.first_access,
+            customer.last_access,
+            customer.calls,
+            s(&customer.tools.join(",")),
+            if customer.exfiltration_confirmed {
+                "  [exfiltrated]"
+            } else {
+                ""
+            }
+        );
+    }
+    if r.affected_customers.len() > 15 {
+        let _ = writeln!(
+            out,
+            "  … {} more (export them: mcpforensics export customers --since {} --out affected.csv)",
+            r.affected_customers.len() - 15,
+            r.since
+        );
+    }
+    let _ = writeln!(out, "\nEXFILTRATION ({})", r.exfiltration.len());
+    for e in &r.exfiltration {
+        let _ = writeln!(
+            out,
+            "  {:<15} {:<28} {:>10}  {} … {}\n    via {}",
+            s(&e.destination_ip),
+            s(e.destination_host.as_deref().unwrap_or("")),
+            human_bytes(e.bytes),
+            e.first.as_deref().unwrap_or("?"),
+            e.last.as_deref().unwrap_or("?"),
+            s(&e.path)
+        );
+    }
+    if !r.resources.is_empty() {
+        let _ = writeln!(out, "\nRESOURCES REACHED ({})", r.resources.len());
+        for resource in r.resources.iter().take(10) {
+            let detail: String = resource
+                .detail
+                .as_deref()
+                .unwrap_or("")
+                .chars()
+                .take(90)
+                .collect();
+            let _ = writeln!(
+                out,
+                "  {} {} {} ({} calls)",
+                s(&resource.kind),
+                s(resource.target.as_deref().unwrap_or("")),
+                s(&detail),
+                resource.calls
+            );
+        }
+    }
+    let _ = writeln!(out, "\nCOVERAGE");
+    for statement in &r.coverage.statements {
+        let _ = writeln!(out, "  - {statement}");
+    }
+    out
+}
+
+fn md_cell(text: &str) -> String {
+    let escaped: String = text
+        .chars()
+        .map(|c| match c {
+            '|' => "\\|".to_string(),
+            '<' => "&lt;".to_string(),
+            '>' => "&gt;".to_string(),
+            '&' => "&amp;".to_string(),
+            '`' | '*' | '_' | '[' | ']' | '\\' => format!("\\{c}"),
+            c if c.is_control() => " ".to_string(),
+            c => c.to_string(),
+        })
+        .collect();
+    escaped
+}
+
+fn markdown(r: &ScopeReport) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "# Breach scope {} to {}\n", r.since, r.until);
+    let _ = writeln!(
+        out,
+        "Baseline from {}. Evidence: case `{}`, {} source blobs, manifest SHA-256 `{}`, mcpforensics {}.\n",
+        r.baseline_start,
+        md_cell(&r.evidence.case),
+        r.evidence.blobs,
+        r.evidence.manifest_sha256,
+        r.evidence.tool_version
+    );
+    let _ = writeln!(
+        out,
+        "## Suspect identities\n\n| identity | object id | attacker calls | sessions (attacker / own) | addresses | first seen | last seen |\n|---|---|---|---|---|---|---|"
+    );
+    for s in &r.suspects {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} / {} | {} | {} | {} |",
+            md_cell(&s.user),
+            md_cell(s.user_id.as_deref().unwrap_or("")),
+            s.tool_calls,
+            s.attacker_sessions,
+            s.own_sessions,
+            md_cell(&s.ips.join(", ")),
+            s.first_seen.as_deref().unwrap_or(""),
+            s.last_seen.as_deref().unwrap_or("")
+        );
+    }
+    for s in &r.suspects {
+        let _ = writeln!(out, "\n**{}**\n", md_cell(&s.user));
+        for reason in &s.reasons {
+            let _ = writeln!(out, "- {}", md_cell(reason));
+        }
+    }
+    let _ = writeln!(
+        out,
+        "\n## Affected customers ({})\n\n| customer | first access | last access | identities | tools | calls | exfiltration confirmed |\n|---|---|---|---|---|---|---|",
+        r.affected_customers.len()
+    );
+    for c in &r.affected_customers {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            md_cell(&c.customer_id),
+            c.first_access,
+            c.last_access,
+            md_cell(&c.users.join(", ")),
+            md_cell(&c.tools.join(", ")),
+            c.calls,
+            if c.exfiltration_confirmed {
+                "yes"
+            } else {
+                "no"
+            }
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\n## Exfiltration\n\n| destination | host | bytes | first | last | path |\n|---|---|---|---|---|---|"
+    );
+    for e in &r.exfiltration {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} |",
+            md_cell(&e.destination_ip),
+            md_cell(e.destination_host.as_deref().unwrap_or("")),
+            e.bytes,
+            e.first.as_deref().unwrap_or(""),
+            e.last.as_deref().unwrap_or(""),
+            md_cell(&e.path)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\n## Resources reached\n\n| kind | target | detail | calls |\n|---|---|---|---|"
+    );
+    for x in &r.resources {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} |",
+            md_cell(&x.kind),
+            md_cell(x.target.as_deref().unwrap_or("")),
+            md_cell(x.detail.as_deref().unwrap_or("")),
+            x.calls
+        );
+    }
+    let _ = writeln!(out, "\n## Coverage\n");
+    for statement in &r.coverage.statements {
+        let _ = writeln!(out, "- {}", md_cell(statement));
+    }
+    let _ = writeln!(
+        out,
+        "\n| table | baseline records | window records | status |\n|---|---|---|---|"
+    );
+    for t in &r.coverage.tables {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} |",
+            t.table, t.baseline_records, t.window_records, t.status
+        );
+    }
+    out
+}
+
+/// Escapes text for HTML element content and attribute values.
+pub fn html_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c if c.is_control() && c != '\n' => out.push_str(&format!("&#x{:x};", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn html(r: &ScopeReport) -> String {
+    let e = html_escape;
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\"><title>Breach scope {} to {}</title>",
+        e(&r.since),
+        e(&r.until)
+    );
+    out.push_str("<style>body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top}th{background:#f3f3f3}.bad{color:#b00020;font-weight:600}code{font-size:12px}svg text{font-size:10px}</style></head><body>");
+    let _ = write!(
+        out,
+        "<h1>Breach scope {} to {}</h1><p>Baseline from {}. Evidence: case <code>{}</code>, {} source blobs, manifest SHA-256 <code>{}</code>, mcpforensics {}.</p>",
+        e(&r.since),
+        e(&r.until),
+        e(&r.baseline_start),
+        e(&r.evidence.case),
+        r.evidence.blobs,
+        e(&r.evidence.manifest_sha256),
+        e(&r.evidence.tool_version)
+    );
+    out.push_str(&timeline_svg(r));
+    let _ = write!(
+        out,
+        "<h2 id=\"suspects\">Suspect identities ({})</h2><table><tr><th>identity</th><th>object id</th><th>attacker calls</th><th>sessions (attacker / own)</th><th>addresses</th><th>first seen</th><th>last seen</th><th>reasons</th></tr>",
+        r.suspects.len()
+    );
+    for s in &r.suspects {
+        let reasons: String = s
+            .reasons
+            .iter()
+            .map(|x| format!("<li>{}</li>", e(x)))
+            .collect();
+        let _ = write!(
+            out,
+            "<tr><td class=\"bad\">{}</td><td>{}</td><td>{}</td><td>{} / {}</td><td>{}</td><td>{}</td><td>{}</td><td><ul>{}</ul></td></tr>",
+            e(&s.user),
+            e(s.user_id.as_deref().unwrap_or("")),
+            s.tool_calls,
+            s.attacker_sessions,
+            s.own_sessions,
+            e(&s.ips.join(", ")),
+            e(s.first_seen.as_deref().unwrap_or("")),
+            e(s.last_seen.as_deref().unwrap_or("")),
+            reasons
+        );
+    }
+    out.push_str("</table>");
+    let _ = write!(
+        out,
+        "<h2 id=\"customers\">Affected customers ({})</h2><table><tr><th>customer</th><th>first access</th><th>last access</th><th>identities</th><th>tools</th><th>calls</th><th>exfiltration confirmed</th></tr>",
+        r.affected_customers.len()
+    );
+    for c in &r.affected_customers {
+        let _ = write!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            e(&c.customer_id),
+            e(&c.first_access),
+            e(&c.last_access),
+            e(&c.users.join(", ")),
+            e(&c.tools.join(", ")),
+            c.calls,
+            if c.exfiltration_confirmed {
+                "yes"
+            } else {
+                "no"
+            }
+        );
+    }
+    out.push_str("</table><h2 id=\"exfiltration\">Exfiltration</h2><table><tr><th>destination</th><th>host</th><th>bytes</th><th>first</th><th>last</th><th>path</th></tr>");
+    for x in &r.exfiltration {
+        let _ = write!(
+            out,
+            "<tr><td class=\"bad\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            e(&x.destination_ip),
+            e(x.destination_host.as_deref().unwrap_or("")),
+            x.bytes,
+            e(x.first.as_deref().unwrap_or("")),
+            e(x.last.as_deref().unwrap_or("")),
+            e(&x.path)
+        );
+    }
+    out.push_str("</table><h2 id=\"resources\">Resources reached</h2><table><tr><th>kind</th><th>target</th><th>detail</th><th>calls</th></tr>");
+    for x in &r.resources {
+        let _ = write!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td></tr>",
+            e(&x.kind),
+            e(x.target.as_deref().unwrap_or("")),
+            e(x.detail.as_deref().unwrap_or("")),
+            x.calls
+        );
+    }
+    out.push_str("</table><h2 id=\"coverage\">Coverage</h2><ul>");
+    for statement in &r.coverage.statements {
+        let _ = write!(out, "<li>{}</li>", e(statement));
+    }
+    out.push_str("</ul><table><tr><th>table</th><th>baseline records</th><th>window records</th><th>status</th></tr>");
+    for t in &r.coverage.tables {
+        let _ = write!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            e(&t.table),
+            t.baseline_records,
+            t.window_records,
+            e(&t.status)
+        );
+    }
+    out.push_str("</table></body></html>\n");
+    out
+}
+
+/// Attacker calls per day as bars, with coverage gaps shaded: inline SVG, no script.
+fn timeline_svg(r: &ScopeReport) -> String {
+    let mut per_day: BTreeMap<String, u64> = BTreeMap::new();
+    let (Some(since), Some(until)) = (
+        crate::time::parse_timestamp(&r.since),
+        crate::time::parse_timestamp(&r.until),
+    ) else {
+        return String::new();
+    };
+    let mut day = since.date_naive();
+    while day <= until.date_naive() {
+        per_day.insert(day.to_string(), 0);
+        day = day.succ_opt().unwrap_or(day);
+        if per_day.len() > 400 {
+            break;
+        }
+    }
+    for call in &r.attacker_calls {
+        if let Some(entry) = per_day.get_mut(call.time.get(..10).unwrap_or_default()) {
+            *entry += 1;
+        }
+    }
+    let max = per_day.values().copied().max().unwrap_or(0).max(1);
+    let (width, height, left, bottom) = (900.0, 180.0, 40.0, 30.0);
+    let bar = (width - left) / per_day.len().max(1) as f64;
+    let mut svg = format!(
+        "<h2 id=\"timeline\">Attacker tool calls per day</h2><svg width=\"{width}\" height=\"{height}\" role=\"img\" aria-label=\"attacker tool calls per day\">"
+    );
+    let scale = (height - bottom - 10.0) / max as f64;
+    for gap in &r.coverage.gaps {
+        if let Some(index) = per_day
+            .keys()
+            .position(|d| gap.from.starts_with(d.as_str()))
+        {
+            let _ = write!(
+                svg,
+                "<rect x=\"{:.1}\" y=\"0\" width=\"{:.1}\" height=\"{:.1}\" fill=\"#ddd\"><title>gap in {}: {} to {}</title></rect>",
+                left + index as f64 * bar,
+                bar,
+                height - bottom,
+                html_escape(&gap.table),
+                html_escape(&gap.from),
+                html_escape(&gap.to)
+            );
+        }
+    }
+    for (i, (day, count)) in per_day.iter().enumerate() {
+        let h = *count as f64 * scale;
+        let x = left + i as f64 * bar;
+        let _ = write!(
+            svg,
+            "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"#b00020\"><title>{day}: {count} calls</title></rect>",
+            x + 1.0,
+            height - bottom - h,
+            (bar - 2.0).max(1.0),
+            h
+        );
+        if i % 7 == 0 {
+            let _ = write!(
+                svg,
+                "<text x=\"{x:.1}\" y=\"{:.1}\">{}</text>",
+                height - 12.0,
+                html_escape(day.get(5..).unwrap_or(day))
+            );
+        }
+    }
+    let _ = write!(
+        svg,
+        "<text x=\"0\" y=\"12\">{max}</text><line x1=\"{left}\" y1=\"{:.1}\" x2=\"{width}\" y2=\"{:.1}\" stroke=\"#888\"/></svg><p>Grey: hours with a coverage gap.</p>",
+        height - bottom,
+        height - bottom
+    );
+    svg
+}
+
+/// The affected-customer CSV: one row per customer, RFC 4180, UTF-8, Excel-safe.
+pub fn customers_csv(report: &ScopeReport) -> String {
+    let mut out = String::from(
+        "customer_id,first_access,last_access,users,tools,calls,exfiltration_confirmed,evidence\r\n",
+    );
+    for c in &report.affected_customers {
+        let fields = [
+            csv_field(&c.customer_id),
+            csv_field(&c.first_access),
+            csv_field(&c.last_access),
+            csv_field(&c.users.join("; ")),
+            csv_field(&c.tools.join("; ")),
+            c.calls.to_string(),
+            c.exfiltration_confirmed.to_string(),
+            csv_field(&c.evidence.join("; ")),
+        ];
+        out.push_str(&fields.join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
