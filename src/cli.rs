@@ -275,6 +275,9 @@ pub struct GenerateArgs {
     /// First day of evidence (UTC).
     #[arg(long, default_value = "2026-09-15")]
     pub start: String,
+    /// Accounts the password spray gets into (1 or 2).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=2))]
+    pub compromised: u8,
     /// Also write the scenario's ground truth (compromised users, affected customers, exfiltration) as JSON here.
     #[arg(long, value_name = "FILE")]
     pub truth: Option<PathBuf>,

@@ -47,7 +47,8 @@ pub fn run_generate(args: &GenerateArgs) -> Result<()> {
             args.out.display()
         )));
     }
-    let scenario = Scenario::new(args.seed, args.scale, start, args.days);
+    let scenario = Scenario::new(args.seed, args.scale, start, args.days)
+        .with_compromised(usize::from(args.compromised));
     let summary = scenario.write(&args.out)?;
     if let Some(path) = &args.truth {
         write_truth(path, &scenario.truth())?;

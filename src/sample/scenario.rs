@@ -223,7 +223,7 @@ pub struct Scenario {
     start: NaiveDate,
     days: u32,
     users: Vec<User>,
-    victim: usize,
+    victims: Vec<usize>,
     attack_day: u32,
     outage_day: u32,
     enduser_form: EnduserForm,
@@ -307,14 +307,13 @@ impl Scenario {
         let new_hire = user_count - 1;
         users[new_hire].pattern = Pattern::StartsOn(attack_day + 3);
         users[new_hire].ip = OFFICE_IP.into();
-        let victim = 1;
         Scenario {
             seed,
             scale,
             start,
             days,
             users,
-            victim,
+            victims: vec![1],
             attack_day,
             outage_day: (attack_day + 5).min(days - 2),
             enduser_form: if seed % 2 == 1 {
@@ -329,12 +328,19 @@ impl Scenario {
         }
     }
 
+    /// Has the spray get into `count` accounts (1 or 2); the attacker then alternates between them by night.
+    #[must_use]
+    pub fn with_compromised(mut self, count: usize) -> Self {
+        self.victims = if count >= 2 { vec![1, 4] } else { vec![1] };
+        self
+    }
+
     /// The customers the attacker goes after: the books of every third colleague.
     fn targets(&self) -> Vec<String> {
         self.users
             .iter()
             .enumerate()
-            .filter(|(i, _)| i % 3 == 0 && *i != self.victim)
+            .filter(|(i, _)| i % 3 == 0 && !self.victims.contains(i))
             .flat_map(|(_, u)| u.customers.clone())
             .collect()
     }
@@ -359,7 +365,7 @@ impl Scenario {
             attacker_calls += ctx.attacker_calls;
             anonymous_calls += ctx.anonymous_calls;
         }
-        let victim = &self.users[self.victim];
+
         let truth_user = |u: &User, note: &str| TruthUser {
             upn: u.upn.clone(),
             object_id: u.object_id.clone(),
@@ -373,10 +379,16 @@ impl Scenario {
             attack_start: crate::time::format_utc(
                 self.day_start(self.attack_day) + Duration::minutes(185),
             ),
-            compromised_users: vec![truth_user(
-                victim,
-                "password spray success, then night-time pulls from new IPs",
-            )],
+            compromised_users: self
+                .victims
+                .iter()
+                .map(|v| {
+                    truth_user(
+                        &self.users[*v],
+                        "password spray success, then night-time pulls from new IPs",
+                    )
+                })
+                .collect(),
             innocent_users: vec![
                 truth_user(
                     &self.users[2],
@@ -1149,11 +1161,14 @@ impl DayContext<'_> {
                 self.sign_in(user, t, SPRAY_IP, "50053", true);
             }
         }
-        let victim = users[self.scenario.victim].clone();
-        t += Duration::seconds(self.rng.range(60, 240));
-        self.sign_in(&victim, t, SPRAY_IP, "50126", true);
-        t += Duration::seconds(self.rng.range(20, 90));
-        self.sign_in(&victim, t, SPRAY_IP, "0", true);
+        for victim in &self.scenario.victims {
+            let victim = users[*victim].clone();
+            t += Duration::seconds(self.rng.range(60, 240));
+            self.sign_in(&victim, t, SPRAY_IP, "50126", true);
+            t += Duration::seconds(self.rng.range(20, 90));
+            self.sign_in(&victim, t, SPRAY_IP, "0", true);
+        }
+        let victim = users[self.scenario.victims[0]].clone();
         t += Duration::minutes(4);
         self.audit(
             t,
@@ -1166,7 +1181,8 @@ impl DayContext<'_> {
 
     /// A night of quiet pulls from a new IP through the victim's identity, plus anonymous APIM calls.
     fn attacker_night(&mut self, midnight: DateTime<Utc>, night: u32) {
-        let victim = self.scenario.users[self.scenario.victim].clone();
+        let victims = &self.scenario.victims;
+        let victim = self.scenario.users[victims[night as usize % victims.len()]].clone();
         let ip = NIGHT_IPS[(night as usize) % 2];
         let start = midnight
             + Duration::hours(if night == 0 { 4 } else { 1 })

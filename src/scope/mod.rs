@@ -612,15 +612,17 @@ fn coverage(hourly: &[HourRow], sampling: Vec<Sampling>, params: &PackParams) ->
                 .or_default()
                 .push(*records);
         }
-        // Expected: present on every baseline day of that kind, and either busy (an empty hour by
-        // chance is then unlikely) or perfectly regular (a heartbeat).
+        // Expected: present on every baseline day of that kind, and either busy on every one of
+        // them (at least 3 records, so an empty hour by chance is unlikely) or perfectly regular (a heartbeat).
         let expected = |t: DateTime<Utc>| {
             let kind = weekend(t);
             let needed = days_of_kind(kind);
             seen.get(&(kind, t.hour())).is_some_and(|counts| {
-                let mean = counts.iter().sum::<u64>() as f64 / counts.len().max(1) as f64;
-                let regular = counts.iter().min() == counts.iter().max();
-                needed >= 2 && counts.len() >= needed && (mean >= 4.0 || regular)
+                let (min, max) = (
+                    counts.iter().min().copied().unwrap_or(0),
+                    counts.iter().max().copied().unwrap_or(0),
+                );
+                needed >= 2 && counts.len() >= needed && (min >= 3 || min == max)
             })
         };
         let mut gap_start: Option<DateTime<Utc>> = None;
