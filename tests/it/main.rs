@@ -8,3 +8,4 @@ mod common;
 mod ingest;
 mod real_samples;
 mod sample;
+mod scope;

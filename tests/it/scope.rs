@@ -1,0 +1,557 @@
+//! Breach scoping judged against the generator's ground truth: the sample, unseen variants,
+//! every pack query's expected result, indicators, and the reports as users read them.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use mcpforensics::case::Case;
+use mcpforensics::query::QueryEngine;
+use mcpforensics::query::pack::PackParams;
+use mcpforensics::scope::{Ioc, ScopeReport, ScopeRequest, scope};
+use serde_json::Value;
+
+use crate::common::*;
+
+fn truth_of(path: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(path).expect("truth")).expect("json")
+}
+
+fn params(since: &str, until: &str) -> PackParams {
+    let since = mcpforensics::time::parse_timestamp(since).expect("since");
+    let until = mcpforensics::time::parse_timestamp(until).expect("until");
+    PackParams {
+        since,
+        until,
+        baseline_start: since - chrono::Duration::days(14),
+    }
+}
+
+fn run_scope(case: &Path, params: PackParams, iocs: Vec<Ioc>) -> ScopeReport {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let case = Case::open(case).expect("case");
+    runtime
+        .block_on(scope(&case, &ScopeRequest { params, iocs }))
+        .expect("scope runs")
+}
+
+/// Checks a report against the truth the way the project is judged: every affected customer with
+/// at least 95% precision, every compromised identity and no innocent one, the exfiltration
+/// destination and not the backup, the outage reported.
+fn judge(report: &ScopeReport, truth: &Value) {
+    let found: BTreeSet<&str> = report
+        .affected_customers
+        .iter()
+        .map(|c| c.customer_id.as_str())
+        .collect();
+    let expected: BTreeSet<&str> = truth["affected_customers"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    let hits = found.intersection(&expected).count();
+    assert!(
+        hits as f64 >= 0.97 * expected.len() as f64,
+        "recall {hits}/{}",
+        expected.len()
+    );
+    assert!(
+        hits as f64 >= 0.95 * found.len() as f64,
+        "precision {hits}/{}",
+        found.len()
+    );
+    let suspects: BTreeSet<&str> = report.suspects.iter().map(|s| s.user.as_str()).collect();
+    for user in truth["compromised_users"].as_array().expect("list") {
+        let upn = user["upn"].as_str().expect("upn");
+        assert!(suspects.contains(upn), "{upn} is found");
+        let suspect = report
+            .suspects
+            .iter()
+            .find(|s| s.user == upn)
+            .expect("suspect");
+        assert_eq!(
+            suspect.user_id.as_deref(),
+            user["object_id"].as_str(),
+            "object id resolved"
+        );
+        assert!(!suspect.reasons.is_empty() && suspect.attacker_sessions > 0);
+    }
+    for user in truth["innocent_users"].as_array().expect("list") {
+        assert!(
+            !suspects.contains(user["upn"].as_str().expect("upn")),
+            "innocent {} is not named",
+            user["upn"]
+        );
+    }
+    let named_ok = |s: &&str| {
+        *s == "(anonymous)"
+            || truth["compromised_users"]
+                .as_array()
+                .expect("list")
+                .iter()
+                .any(|u| u["upn"] == *s)
+    };
+    assert!(
+        suspects.iter().all(named_ok),
+        "only compromised identities and the anonymous attacker: {suspects:?}"
+    );
+    let destinations: BTreeSet<&str> = report
+        .exfiltration
+        .iter()
+        .map(|e| e.destination_ip.as_str())
+        .collect();
+    for destination in truth["exfiltration"].as_array().expect("list") {
+        assert!(
+            destinations.contains(destination["ip"].as_str().expect("ip")),
+            "{} found",
+            destination["ip"]
+        );
+    }
+    for benign in truth["benign_destinations"].as_array().expect("list") {
+        assert!(
+            !destinations.contains(benign["ip"].as_str().expect("ip")),
+            "{} is not exfiltration",
+            benign["ip"]
+        );
+    }
+    let (from, to) = (
+        truth["outage"][0].as_str().expect("from"),
+        truth["outage"][1].as_str().expect("to"),
+    );
+    assert!(
+        report
+            .coverage
+            .gaps
+            .iter()
+            .any(|g| g.from.as_str() < to && g.to.as_str() > from),
+        "outage {from}..{to} reported: {:?}",
+        report.coverage.gaps
+    );
+}
+
+#[test]
+fn scope_on_the_sample_finds_what_happened() {
+    let case = sample_case();
+    let truth = truth_of(&root().join("sample-data/truth.json"));
+    let report = run_scope(
+        &case,
+        params("2026-09-30T00:00:00Z", "2026-10-15T00:00:00Z"),
+        vec![],
+    );
+    judge(&report, &truth);
+    let bob = report
+        .suspects
+        .iter()
+        .find(|s| s.user == "bob.keller@contoso.com")
+        .expect("bob");
+    assert_eq!(
+        bob.ips,
+        vec!["185.220.101.47", "45.86.202.14", "45.86.202.77"]
+    );
+    assert!(bob.reasons[0].contains("after a password spray from that address"));
+    assert!(bob.own_sessions > 0, "bob's own daytime work is kept apart");
+    assert!(
+        report
+            .attacker_calls
+            .iter()
+            .all(|c| c.client_address.as_deref() != Some("203.0.113.10")),
+        "no office call is the attacker's"
+    );
+    let upload = report
+        .exfiltration
+        .iter()
+        .find(|e| e.destination_ip == "91.215.85.30")
+        .expect("upload");
+    assert_eq!(
+        upload.destination_host.as_deref(),
+        Some("files-drop.example.net")
+    );
+    assert!(upload.bytes > 10_000_000 && upload.path.contains("HTTP dependency"));
+    assert_eq!(
+        report
+            .coverage
+            .sampling
+            .iter()
+            .map(|s| s.max_item_count)
+            .max(),
+        Some(1)
+    );
+    assert!(
+        report
+            .coverage
+            .statements
+            .iter()
+            .any(|s| s.contains("cannot be excluded"))
+    );
+    assert_eq!(report.evidence.blobs, 6700);
+    assert_eq!(
+        report.evidence.queries.len(),
+        mcpforensics::query::pack::EMBEDDED.len()
+    );
+}
+
+fn variant(seed: u64, scale: f64, days: u32, start: (i32, u32, u32), compromised: usize) {
+    let account = Account::new();
+    let scenario = mcpforensics::sample::Scenario::new(
+        seed,
+        scale,
+        chrono::NaiveDate::from_ymd_opt(start.0, start.1, start.2).expect("date"),
+        days,
+    )
+    .with_compromised(compromised);
+    scenario.write(account.path()).expect("generate");
+    let truth = serde_json::to_value(scenario.truth()).expect("truth");
+    let case = tempfile::tempdir().expect("case");
+    ingest_dir(account.path(), case.path());
+    let since = format!(
+        "{}T00:00:00Z",
+        &truth["attack_start"].as_str().expect("start")[..10]
+    );
+    let end = mcpforensics::time::format_utc(
+        chrono::NaiveDate::from_ymd_opt(start.0, start.1, start.2)
+            .expect("date")
+            .and_hms_opt(0, 0, 0)
+            .expect("midnight")
+            .and_utc()
+            + chrono::Duration::days(i64::from(days)),
+    );
+    judge(
+        &run_scope(case.path(), params(&since, &end), vec![]),
+        &truth,
+    );
+}
+
+#[test]
+fn unseen_variant_upn_identities_other_tenant_and_dates() {
+    variant(8, 0.7, 28, (2027, 1, 11), 1);
+}
+
+#[test]
+fn unseen_variant_two_compromised_accounts() {
+    variant(33, 0.6, 26, (2026, 6, 1), 2);
+}
+
+#[test]
+fn every_pack_query_gives_its_expected_result_on_the_sample() {
+    let case_dir = sample_case();
+    let truth = truth_of(&root().join("sample-data/truth.json"));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let case = Case::open(&case_dir).expect("case");
+    let p = params("2026-09-30T00:00:00Z", "2026-10-15T00:00:00Z");
+    runtime.block_on(async {
+        let engine = QueryEngine::open(&case).await.expect("engine");
+        let run = |name: &'static str| {
+            let engine = &engine;
+            async move {
+                mcpforensics::report::table::cells(&engine.run_pack(name, &p).await.expect(name).1)
+                    .expect("cells")
+            }
+        };
+        let sprays = run("spray_sources").await;
+        assert_eq!(sprays.len(), 1);
+        assert_eq!(
+            (
+                &sprays[0][0][..],
+                &sprays[0][1][..],
+                &sprays[0][6][..],
+                &sprays[0][8][..]
+            ),
+            ("185.220.101.47", "19", "bob.keller@contoso.com", "0")
+        );
+        let attacker_pairs: BTreeSet<(String, String)> = run("ip_profiles")
+            .await
+            .into_iter()
+            .filter(|r| r[15] == "true")
+            .map(|r| (r[0].clone(), r[2].clone()))
+            .collect();
+        let expected: BTreeSet<(String, String)> = [
+            ("(anonymous)", "45.86.202.14"),
+            ("(anonymous)", "45.86.202.77"),
+            ("bob.keller@contoso.com", "45.86.202.14"),
+            ("bob.keller@contoso.com", "45.86.202.77"),
+        ]
+        .iter()
+        .map(|(u, i)| ((*u).to_string(), (*i).to_string()))
+        .collect();
+        assert_eq!(attacker_pairs, expected);
+        let calls = run("attacker_calls").await;
+        let truth_calls = truth["attacker_tool_calls"].as_u64().expect("count") as usize;
+        assert!(
+            calls.len() <= truth_calls && calls.len() + 2 >= truth_calls,
+            "{} of {truth_calls} (truncated lines are lost)",
+            calls.len()
+        );
+        let suspects = run("suspects").await;
+        assert_eq!(
+            suspects.iter().map(|r| r[0].as_str()).collect::<Vec<_>>(),
+            vec!["bob.keller@contoso.com", "(anonymous)"]
+        );
+        let sessions = run("sessions").await;
+        assert!(
+            sessions
+                .iter()
+                .any(|r| r[0] == "bob.keller@contoso.com" && r[2] == "true")
+        );
+        assert!(
+            sessions
+                .iter()
+                .any(|r| r[0] == "bob.keller@contoso.com" && r[2] == "false")
+        );
+        let exfiltration = run("exfiltration").await;
+        let destinations: Vec<&str> = exfiltration.iter().map(|r| r[0].as_str()).collect();
+        assert_eq!(
+            destinations,
+            vec!["91.215.85.30", "45.86.202.14", "45.86.202.77"]
+        );
+        let customers = run("affected_customers").await;
+        assert_eq!(
+            customers.len(),
+            truth["affected_customers"].as_array().expect("list").len()
+        );
+        assert!(
+            customers.iter().all(|r| r[6] == "true"),
+            "every affected customer here has an exfiltration path"
+        );
+        let resources = run("resources_touched").await;
+        assert!(
+            resources
+                .iter()
+                .any(|r| r[0] == "SQL" && r[2].contains("crm.customers"))
+        );
+        assert!(
+            resources
+                .iter()
+                .any(|r| r[0] == "HTTP" && r[1] == "files-drop.example.net")
+        );
+        let hourly = run("hourly_volume").await;
+        assert!(
+            !hourly.iter().any(|r| r[0] == "AppDependencies"
+                && r[1].starts_with("2026-10-05T0")
+                && r[1] >= "2026-10-05T06".to_string()
+                && r[1] < "2026-10-05T13".to_string()),
+            "the outage hours are empty"
+        );
+        assert!(
+            hourly
+                .iter()
+                .any(|r| r[0] == "flows" && r[1].starts_with("2026-10-05T08")),
+            "flows go on through the outage"
+        );
+        let sampling = run("sampling").await;
+        assert!(
+            sampling.iter().all(|r| r[1] == r[2]),
+            "no sampling in the sample: rows equal events"
+        );
+    });
+}
+
+#[test]
+fn indicators_are_scoped_exactly_on_top_of_detection() {
+    let case = sample_case();
+    let ioc = Ioc {
+        kind: "ip".into(),
+        value: "198.51.100.77".into(),
+    };
+    let report = run_scope(
+        &case,
+        params("2026-09-30T00:00:00Z", "2026-10-15T00:00:00Z"),
+        vec![ioc.clone()],
+    );
+    let carla = report
+        .suspects
+        .iter()
+        .find(|s| s.user == "carla.diaz@contoso.com")
+        .expect("the IoC names the night worker's address");
+    assert!(
+        carla
+            .reasons
+            .iter()
+            .any(|r| r.contains("indicator of compromise"))
+    );
+    assert!(
+        report
+            .attacker_calls
+            .iter()
+            .filter(|c| c.basis == "ioc")
+            .all(|c| c.client_address.as_deref() == Some("198.51.100.77"))
+    );
+    assert!(
+        report
+            .suspects
+            .iter()
+            .any(|s| s.user == "bob.keller@contoso.com"),
+        "detection still runs"
+    );
+    assert_eq!(report.iocs, vec![ioc]);
+}
+
+#[test]
+fn reports_as_users_read_them() {
+    let _ = sample_case();
+    let (code, json, stderr) =
+        run(bin().args(["scope", "--since", "2026-09-30", "--format", "json"]));
+    assert_eq!(code, 0, "{stderr}");
+    let report: Value = serde_json::from_str(&json).expect("json report");
+    for key in [
+        "since",
+        "until",
+        "suspects",
+        "affected_customers",
+        "exfiltration",
+        "coverage",
+    ] {
+        assert!(report.get(key).is_some(), "{key}");
+    }
+    for key in [
+        "user",
+        "user_id",
+        "reasons",
+        "ips",
+        "first_seen",
+        "last_seen",
+        "tool_calls",
+    ] {
+        assert!(report["suspects"][0].get(key).is_some(), "suspects[].{key}");
+    }
+    for key in [
+        "customer_id",
+        "first_access",
+        "last_access",
+        "users",
+        "tools",
+        "calls",
+    ] {
+        assert!(
+            report["affected_customers"][0].get(key).is_some(),
+            "affected_customers[].{key}"
+        );
+    }
+    for key in [
+        "destination_ip",
+        "destination_host",
+        "bytes",
+        "first",
+        "last",
+        "path",
+    ] {
+        assert!(
+            report["exfiltration"][0].get(key).is_some(),
+            "exfiltration[].{key}"
+        );
+    }
+    assert!(
+        report["coverage"]["tables"].is_array()
+            && report["coverage"]["gaps"][0].get("table").is_some()
+    );
+    let (_, again, _) = run(bin().args(["scope", "--since", "2026-09-30", "--format", "json"]));
+    assert!(json == again, "two runs give byte-identical JSON");
+    let (_, text, _) = run(bin().args(["scope", "--since", "2026-09-30"]));
+    assert!(
+        text.contains("SUSPECT IDENTITIES (2)")
+            && text.contains("bob.keller@contoso.com")
+            && text.contains("91.215.85.30")
+    );
+    let dir = tempfile::tempdir().expect("dir");
+    let html = dir.path().join("scope.html");
+    let (code, _, _) = run(bin()
+        .args([
+            "scope",
+            "--since",
+            "2026-09-30",
+            "--format",
+            "html",
+            "--out",
+        ])
+        .arg(&html));
+    assert_eq!(code, 0);
+    let page = std::fs::read_to_string(&html).expect("html");
+    assert!(
+        page.starts_with("<!DOCTYPE html>")
+            && page.contains("<svg")
+            && page.contains("files-drop.example.net")
+    );
+    assert!(
+        !page.contains("<script") && !page.contains("src=\"http") && !page.contains("href=\"http"),
+        "self-contained, no script"
+    );
+    let (_, md, _) = run(bin().args(["scope", "--since", "2026-09-30", "--format", "md"]));
+    assert!(md.starts_with("# Breach scope") && md.contains("| bob.keller@contoso.com |"));
+    let csv_path = dir.path().join("affected.csv");
+    let (code, _, _) = run(bin()
+        .args(["export", "customers", "--since", "2026-09-30", "--out"])
+        .arg(&csv_path));
+    assert_eq!(code, 0);
+    let csv = std::fs::read_to_string(&csv_path).expect("csv");
+    let mut lines = csv.split("\r\n").filter(|l| !l.is_empty());
+    assert_eq!(
+        lines.next(),
+        Some(
+            "customer_id,first_access,last_access,users,tools,calls,exfiltration_confirmed,evidence"
+        )
+    );
+    assert_eq!(
+        lines.count(),
+        report["affected_customers"].as_array().expect("list").len()
+    );
+}
+
+#[test]
+fn hostile_strings_stay_data_in_every_report() {
+    let account = Account::new();
+    let call = |time: &str, ip: &str, customer: &str| {
+        serde_json::json!({"TimeGenerated": time, "Name": "tools/call get_customer", "Id": format!("id{time}"), "OperationId": format!("op{time}"), "ClientIP": "0.0.0.0",
+            "Properties": {"mcp.method.name": "tools/call", "gen_ai.tool.name": "get_customer\u{1b}[2J", "client.address": ip, "enduser.id": "mallory@contoso.com",
+                "gen_ai.tool.call.arguments": serde_json::json!({"customer_id": customer}).to_string()}})
+        .to_string()
+    };
+    let body = [
+        call("2026-10-01T02:05:00Z", "45.86.202.14", "=cmd|' /C calc'!A0"),
+        call(
+            "2026-10-01T02:06:00Z",
+            "45.86.202.14",
+            "<script>alert(1)</script>",
+        ),
+    ]
+    .join("\n");
+    account.put(&la_blob("AppRequests", "PT05M.json"), body.as_bytes());
+    let case = tempfile::tempdir().expect("case");
+    ingest_dir(account.path(), case.path());
+    let case_arg = case.path().to_str().expect("path");
+    let window = [
+        "--since",
+        "2026-10-01",
+        "--until",
+        "2026-10-02",
+        "--ioc-ip",
+        "45.86.202.14",
+    ];
+    let (_, csv, stderr) = run(bin()
+        .args(["export", "customers", "--case", case_arg, "--out", "-"])
+        .args(window));
+    assert!(
+        csv.contains("\"'=cmd|' /C calc'!A0\"") || csv.contains("'=cmd|' /C calc'!A0"),
+        "{csv}{stderr}"
+    );
+    assert!(!csv.lines().any(|l| l.starts_with('=')));
+    let (_, html, _) = run(bin()
+        .args(["scope", "--case", case_arg, "--format", "html"])
+        .args(window));
+    assert!(
+        html.contains("&lt;script&gt;alert(1)&lt;/script&gt;") && !html.contains("<script>alert")
+    );
+    let (_, text, _) = run(bin().args(["scope", "--case", case_arg]).args(window));
+    assert!(
+        !text.contains('\u{1b}'),
+        "no escape sequence reaches the terminal"
+    );
+    let (_, md, _) = run(bin()
+        .args(["scope", "--case", case_arg, "--format", "md"])
+        .args(window));
+    assert!(!md.contains("<script>"));
+}
