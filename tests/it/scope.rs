@@ -333,8 +333,8 @@ fn every_pack_query_gives_its_expected_result_on_the_sample() {
         assert!(
             !hourly.iter().any(|r| r[0] == "AppDependencies"
                 && r[1].starts_with("2026-10-05T0")
-                && r[1] >= "2026-10-05T06".to_string()
-                && r[1] < "2026-10-05T13".to_string()),
+                && r[1].as_str() >= "2026-10-05T06"
+                && r[1].as_str() < "2026-10-05T13"),
             "the outage hours are empty"
         );
         assert!(
