@@ -187,3 +187,65 @@ fn help_explains() {
     let (_, stdout, _) = run(bin().args(["ingest", "--help"]));
     assert!(stdout.contains("--since") && stdout.contains("not opened"));
 }
+
+#[test]
+fn query_pack_is_listed_and_runs_by_name() {
+    let _ = sample_case();
+    let (code, stdout, _) = run(bin().args(["queries", "list"]));
+    assert_eq!(code, 0);
+    for query in mcpforensics::query::pack::queries() {
+        assert!(
+            stdout.contains(&format!("{}\n  {}", query.name, query.description)),
+            "{} listed",
+            query.name
+        );
+    }
+    let (code, stdout, stderr) = run(bin().args([
+        "queries",
+        "run",
+        "spray_sources",
+        "--since",
+        "2026-09-30",
+        "--format",
+        "csv",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout
+            .lines()
+            .nth(1)
+            .is_some_and(|l| l.starts_with("185.220.101.47,19,")),
+        "{stdout}"
+    );
+    let (code, _, stderr) =
+        run(bin().args(["queries", "run", "no_such_query", "--since", "2026-09-30"]));
+    assert_eq!(code, 1);
+    assert!(stderr.contains("no query named no_such_query"));
+    let (code, _, stderr) = run(bin().args(["scope", "--since", "2030-01-01"]));
+    assert_eq!(
+        code, 2,
+        "a window after the evidence is a usage error: {stderr}"
+    );
+}
+
+#[test]
+fn scope_with_source_ingests_first() {
+    let account = Account::new();
+    account.put(&nsg_blob(1), &real("nsg-flowlog-v1_real_3records.json"));
+    account.put(
+        &la_blob("AppTraces", "PT05M.json"),
+        b"{\"TimeGenerated\":\"2026-10-01T02:05:00Z\"}\nnot json\n",
+    );
+    let case = tempfile::tempdir().expect("case");
+    let (code, stdout, stderr) = run(bin()
+        .args(["scope", "--source"])
+        .arg(account.path())
+        .arg("--case")
+        .arg(case.path())
+        .args(["--since", "2026-10-01", "--format", "json"]));
+    assert_eq!(code, 3, "the ingest rejected a record: {stderr}");
+    assert!(stderr.contains("1 rejected"), "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    assert_eq!(report["suspects"].as_array().map(Vec::len), Some(0));
+    assert!(case.path().join("manifest.json").exists());
+}
