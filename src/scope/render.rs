@@ -308,7 +308,7 @@ fn html(r: &ScopeReport) -> String {
         e(&r.since),
         e(&r.until)
     );
-    out.push_str("<style>body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top}th{background:#f3f3f3}.bad{color:#b00020;font-weight:600}code{font-size:12px}svg text{font-size:10px}</style></head><body>");
+    out.push_str("<style>body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top}td.reasons{overflow-wrap:anywhere;background:#fafafa}th{background:#f3f3f3}.bad{color:#b00020;font-weight:600}code{font-size:12px}svg text{font-size:10px}</style></head><body>");
     let _ = write!(
         out,
         "<h1>Breach scope {} to {}</h1><p>Baseline from {}. Evidence: case <code>{}</code>, {} source blobs, manifest SHA-256 <code>{}</code>, mcpforensics {}.</p>",
@@ -323,7 +323,7 @@ fn html(r: &ScopeReport) -> String {
     out.push_str(&timeline_svg(r));
     let _ = write!(
         out,
-        "<h2 id=\"suspects\">Suspect identities ({})</h2><table><tr><th>identity</th><th>object id</th><th>attacker calls</th><th>sessions (attacker / own)</th><th>addresses</th><th>first seen</th><th>last seen</th><th>reasons</th></tr>",
+        "<h2 id=\"suspects\">Suspect identities ({})</h2><table><tr><th>identity</th><th>object id</th><th>attacker calls</th><th>sessions (attacker / own)</th><th>addresses</th><th>first seen</th><th>last seen</th></tr>",
         r.suspects.len()
     );
     for s in &r.suspects {
@@ -334,7 +334,7 @@ fn html(r: &ScopeReport) -> String {
             .collect();
         let _ = write!(
             out,
-            "<tr><td class=\"bad\">{}</td><td>{}</td><td>{}</td><td>{} / {}</td><td>{}</td><td>{}</td><td>{}</td><td><ul>{}</ul></td></tr>",
+            "<tr><td class=\"bad\">{}</td><td>{}</td><td>{}</td><td>{} / {}</td><td>{}</td><td>{}</td><td>{}</td></tr><tr><td class=\"reasons\" colspan=\"7\">Reasons:<ul>{}</ul></td></tr>",
             e(&s.user),
             e(s.user_id.as_deref().unwrap_or("")),
             s.tool_calls,
