@@ -1,5 +1,5 @@
 -- name: ip_profiles
--- description: Every (identity, client address) that made tool calls in the window, measured against the baseline before it: is the address new for the identity and for the whole organisation, how many calls fall outside the hours the identity (or, for a new identity, the organisation) is active, how many tools are new to it, is the sign-in country new, is the address a spray source. `attacker` marks pairs where an address new to everyone comes with another sign of someone else at the keyboard.
+-- description: Every (identity, client address) that made tool calls in the window, measured against the baseline before it: is the address new for the identity and for the whole organisation, how many calls fall outside the hours the identity (or, for a new identity, the organisation) is active, how many tools are new to it, is the sign-in country new, is the address a spray source. `attacker` marks pairs where an address new to everyone comes with another sign of someone else at the keyboard; with an empty baseline no pair is marked.
 -- params: since, until, baseline_start
 -- depends: spray_sources
 -- output: user, user_id, client_address, calls, weighted_calls, first_call, last_call, sessions, offhours_calls, new_tools, new_for_user, new_for_org, country, new_country, spray_source, attacker
@@ -70,6 +70,8 @@ judged AS (
 )
 SELECT *,
        new_for_user AND new_for_org
-       AND (offhours_calls * 2 > calls OR spray_source OR new_country OR "user" = '(anonymous)' OR new_tools > 0) AS attacker
+       AND (offhours_calls * 2 > calls OR spray_source OR new_country OR "user" = '(anonymous)' OR new_tools > 0)
+       -- Without a baseline nothing is "new": only spray sources and indicators can name anyone then.
+       AND (SELECT count(*) FROM base) > 0 AS attacker
 FROM judged
 ORDER BY "user", first_call

@@ -656,7 +656,24 @@ fn coverage(hourly: &[HourRow], sampling: Vec<Sampling>, params: &PackParams) ->
             });
         }
     }
+    gaps = merge_gaps(
+        gaps.into_iter()
+            .chain(silent_export_gaps(&per_table, params))
+            .collect(),
+    );
     let mut statements = Vec::new();
+    if per_table.values().all(|hours| {
+        hours
+            .range(params.baseline_start..params.since)
+            .next()
+            .is_none()
+    }) {
+        statements.push(format!(
+            "There is no evidence in the baseline ({} to {}): nothing can be judged new, so only password sprays and indicators name suspects. Choose a later --since or more --baseline-days.",
+            format_utc(params.baseline_start),
+            format_utc(params.since)
+        ));
+    }
     let mut spans: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
     for gap in &gaps {
         spans
@@ -666,7 +683,7 @@ fn coverage(hourly: &[HourRow], sampling: Vec<Sampling>, params: &PackParams) ->
     }
     for ((from, to), tables) in &spans {
         statements.push(format!(
-            "No {} records from {from} to {to}, although every comparable baseline day has them: activity in that period cannot be excluded.",
+            "No {} records from {from} to {to}, although the baseline says they should be there: activity in that period cannot be excluded.",
             tables.join(", ")
         ));
     }
@@ -689,6 +706,124 @@ fn coverage(hourly: &[HourRow], sampling: Vec<Sampling>, params: &PackParams) ->
         sampling,
         statements,
     }
+}
+
+/// Application Insights tables, exported together (an export outage silences all of them).
+const APP_TABLES: &[&str] = &[
+    "AppRequests",
+    "AppDependencies",
+    "AppTraces",
+    "AppEvents",
+    "AppExceptions",
+];
+
+/// Runs of at least two hours in which every Application Insights table is silent while other
+/// sources go on, at hours where most comparable baseline days had App Insights records: an
+/// export outage even when no single table is busy enough to show it alone. Hours already
+/// reported as a table's gap are merged with it.
+fn silent_export_gaps(
+    per_table: &BTreeMap<&str, BTreeMap<DateTime<Utc>, u64>>,
+    params: &PackParams,
+) -> Vec<Gap> {
+    let weekend = |t: DateTime<Utc>| matches!(t.weekday(), Weekday::Sat | Weekday::Sun);
+    let count_at = |tables: &[&str], t: DateTime<Utc>| -> u64 {
+        tables
+            .iter()
+            .filter_map(|n| per_table.get(n).and_then(|h| h.get(&t)))
+            .sum()
+    };
+    let others: Vec<&str> = SOURCE_TABLES
+        .iter()
+        .copied()
+        .filter(|t| !APP_TABLES.contains(t))
+        .collect();
+    let baseline_days = day_starts(params.baseline_start, params.since);
+    let mut expected: BTreeMap<(bool, u32), (usize, usize)> = BTreeMap::new();
+    for day in &baseline_days {
+        for hour in 0..24 {
+            let t = *day + Duration::hours(hour);
+            let slot = expected.entry((weekend(t), t.hour())).or_default();
+            slot.1 += 1;
+            if count_at(APP_TABLES, t) > 0 {
+                slot.0 += 1;
+            }
+        }
+    }
+    let is_expected = |t: DateTime<Utc>| {
+        expected
+            .get(&(weekend(t), t.hour()))
+            .is_some_and(|(present, days)| *days >= 2 && *present * 4 >= *days * 3)
+    };
+    let mut runs: Vec<(DateTime<Utc>, DateTime<Utc>)> = Vec::new();
+    let mut t = hour_floor(params.since);
+    while t + Duration::hours(1) <= params.until {
+        let silent = is_expected(t) && count_at(APP_TABLES, t) == 0 && count_at(&others, t) > 0;
+        if silent {
+            match runs.last_mut() {
+                Some((_, end)) if *end == t => *end = t + Duration::hours(1),
+                _ => runs.push((t, t + Duration::hours(1))),
+            }
+        }
+        t += Duration::hours(1);
+    }
+    let mut out = Vec::new();
+    for (from, to) in runs
+        .into_iter()
+        .filter(|(from, to)| *to - *from >= Duration::hours(2))
+    {
+        for table in APP_TABLES
+            .iter()
+            .filter(|n| per_table.get(*n).is_some_and(|h| !h.is_empty()))
+        {
+            out.push(Gap {
+                table: (*table).to_string(),
+                from: format_utc(from),
+                to: format_utc(to),
+            });
+        }
+    }
+    out
+}
+
+/// Unions overlapping or touching gaps of the same table.
+fn merge_gaps(gaps: Vec<Gap>) -> Vec<Gap> {
+    let mut by_table: BTreeMap<String, Vec<(DateTime<Utc>, DateTime<Utc>)>> = BTreeMap::new();
+    for gap in gaps {
+        if let (Some(from), Some(to)) = (
+            crate::time::parse_timestamp(&gap.from),
+            crate::time::parse_timestamp(&gap.to),
+        ) {
+            by_table.entry(gap.table).or_default().push((from, to));
+        }
+    }
+    let mut merged = Vec::new();
+    for (table, mut spans) in by_table {
+        spans.sort();
+        let mut current: Option<(DateTime<Utc>, DateTime<Utc>)> = None;
+        for (from, to) in spans {
+            current = match current {
+                Some((start, end)) if from <= end => Some((start, end.max(to))),
+                Some((start, end)) => {
+                    merged.push(Gap {
+                        table: table.clone(),
+                        from: format_utc(start),
+                        to: format_utc(end),
+                    });
+                    Some((from, to))
+                }
+                None => Some((from, to)),
+            };
+        }
+        if let Some((start, end)) = current {
+            merged.push(Gap {
+                table: table.clone(),
+                from: format_utc(start),
+                to: format_utc(end),
+            });
+        }
+    }
+    merged.sort_by(|a, b| (&a.from, &a.table).cmp(&(&b.from, &b.table)));
+    merged
 }
 
 /// Source tables coverage looks at.

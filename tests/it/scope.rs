@@ -555,3 +555,20 @@ fn hostile_strings_stay_data_in_every_report() {
         .args(window));
     assert!(!md.contains("<script>"));
 }
+
+#[test]
+fn an_empty_baseline_names_only_what_needs_no_baseline() {
+    let case = sample_case();
+    let report = run_scope(
+        &case,
+        params("2026-09-15T00:00:00Z", "2026-10-15T00:00:00Z"),
+        vec![],
+    );
+    let suspects: Vec<&str> = report.suspects.iter().map(|s| s.user.as_str()).collect();
+    assert_eq!(
+        suspects,
+        vec!["bob.keller@contoso.com"],
+        "the spray success still names the victim; nobody else is judged new"
+    );
+    assert!(report.coverage.statements[0].starts_with("There is no evidence in the baseline"));
+}
