@@ -754,7 +754,7 @@ fn silent_export_gaps(
             .get(&(weekend(t), t.hour()))
             .is_some_and(|(present, days)| *days >= 2 && *present * 4 >= *days * 3)
     };
-    let mut runs: Vec<(DateTime<Utc>, DateTime<Utc>)> = Vec::new();
+    let mut runs: Vec<Span> = Vec::new();
     let mut t = hour_floor(params.since);
     while t + Duration::hours(1) <= params.until {
         let silent = is_expected(t) && count_at(APP_TABLES, t) == 0 && count_at(&others, t) > 0;
@@ -785,9 +785,12 @@ fn silent_export_gaps(
     out
 }
 
+/// A time span, start inclusive, end exclusive.
+type Span = (DateTime<Utc>, DateTime<Utc>);
+
 /// Unions overlapping or touching gaps of the same table.
 fn merge_gaps(gaps: Vec<Gap>) -> Vec<Gap> {
-    let mut by_table: BTreeMap<String, Vec<(DateTime<Utc>, DateTime<Utc>)>> = BTreeMap::new();
+    let mut by_table: BTreeMap<String, Vec<Span>> = BTreeMap::new();
     for gap in gaps {
         if let (Some(from), Some(to)) = (
             crate::time::parse_timestamp(&gap.from),
@@ -799,7 +802,7 @@ fn merge_gaps(gaps: Vec<Gap>) -> Vec<Gap> {
     let mut merged = Vec::new();
     for (table, mut spans) in by_table {
         spans.sort();
-        let mut current: Option<(DateTime<Utc>, DateTime<Utc>)> = None;
+        let mut current: Option<Span> = None;
         for (from, to) in spans {
             current = match current {
                 Some((start, end)) if from <= end => Some((start, end.max(to))),
