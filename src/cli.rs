@@ -58,6 +58,31 @@ pub struct CaseArgs {
     pub case: Option<PathBuf>,
 }
 
+/// Blob Storage credentials; the environment is read when these are absent (see docs/azure.md for the order).
+#[derive(Debug, Args, Clone, Default)]
+pub struct AzureArgs {
+    /// A storage connection string (else AZURE_STORAGE_CONNECTION_STRING).
+    #[arg(long, value_name = "STRING", hide_env_values = true)]
+    pub connection_string: Option<String>,
+    /// A storage account key (else AZURE_STORAGE_KEY).
+    #[arg(long, value_name = "KEY")]
+    pub account_key: Option<String>,
+    /// A SAS token (else the SAS in the URL, else AZURE_STORAGE_SAS_TOKEN).
+    #[arg(long, value_name = "SAS")]
+    pub sas_token: Option<String>,
+}
+
+impl AzureArgs {
+    /// The credentials for the sources module.
+    pub fn credentials(&self) -> crate::sources::azure::AzureCredentials {
+        crate::sources::azure::AzureCredentials {
+            connection_string: self.connection_string.clone(),
+            account_key: self.account_key.clone(),
+            sas_token: self.sas_token.clone(),
+        }
+    }
+}
+
 /// `--since/--until`.
 #[derive(Debug, Args, Clone, Default)]
 pub struct TimeRangeArgs {
@@ -87,18 +112,21 @@ as duplicates, so re-running an ingest adds nothing twice. Rejected records are 
 kept in the case (table `rejects`); the exit code is then 3."
 )]
 pub struct IngestArgs {
-    /// Directory laid out like the storage account (one folder per container: am-*, insights-logs-*), or one container folder. Default: the bundled sample.
+    /// Where the evidence is: a directory laid out like the storage account (one folder per container: am-*, insights-logs-*) or one container folder; or Blob Storage: az://<account>/<container>[/<prefix>], az://<account>/ (every export container), https://<account>.blob.core.windows.net/<container>[?SAS], http://127.0.0.1:10000/<account>/<container> (emulator). Default: the bundled sample.
     #[arg(value_name = "SOURCE")]
-    pub source: Option<PathBuf>,
+    pub source: Option<String>,
+    /// Blob Storage credentials.
+    #[command(flatten)]
+    pub azure: AzureArgs,
     /// The case.
     #[command(flatten)]
     pub case: CaseArgs,
     /// The window.
     #[command(flatten)]
     pub time: TimeRangeArgs,
-    /// Decoding threads (default: one per core).
-    #[arg(long, value_name = "N")]
-    pub threads: Option<usize>,
+    /// Blobs downloaded and decoded at once (default: two per core, at least 8 for Blob Storage).
+    #[arg(long, alias = "threads", value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: Option<u16>,
     /// Summary format.
     #[arg(long, value_enum, default_value_t = SummaryFormat::Text)]
     pub format: SummaryFormat,
@@ -142,9 +170,12 @@ pub struct EvidenceArgs {
     /// Case directory. Default: the bundled sample (or, with --source, a cache case for that source).
     #[arg(long, value_name = "DIR", env = "MCPFORENSICS_CASE")]
     pub case: Option<PathBuf>,
-    /// Ingest this source directory (storage-account layout) into the case first.
-    #[arg(long, value_name = "DIR")]
-    pub source: Option<PathBuf>,
+    /// Ingest this source (a directory in storage-account layout, or a Blob Storage URL) into the case first.
+    #[arg(long, value_name = "DIR|URL")]
+    pub source: Option<String>,
+    /// Blob Storage credentials for --source.
+    #[command(flatten)]
+    pub azure: AzureArgs,
 }
 
 /// Known-bad indicators, scoped exactly on top of what detection finds.

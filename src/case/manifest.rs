@@ -43,6 +43,13 @@ impl Manifest {
             .any(|b| b.path == path && b.sha256 == sha256 && b.read_error.is_none())
     }
 
+    /// The recorded SHA-256 of a blob already ingested completely with this path and ETag.
+    pub fn blob_by_etag(&self, path: &str, etag: &str) -> Option<&BlobRecord> {
+        self.blobs
+            .iter()
+            .find(|b| b.path == path && b.etag.as_deref() == Some(etag) && b.read_error.is_none())
+    }
+
     /// Whether a blob with this path and size was already ingested completely (a cheap pre-check before hashing).
     pub fn may_have_blob(&self, path: &str, size: u64) -> bool {
         self.blobs
@@ -132,6 +139,12 @@ pub struct BlobRecord {
     pub ingest_id: String,
     /// Set when reading failed part-way; rows before the failure are kept.
     pub read_error: Option<String>,
+    /// ETag of the blob when read (Blob Storage only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etag: Option<String>,
+    /// Last-modified time of the blob when read (Blob Storage only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_modified: Option<String>,
 }
 
 /// Replaces arguments that carry secrets (SAS signatures, account keys, connection strings).

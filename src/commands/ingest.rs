@@ -6,19 +6,12 @@ use crate::cli::{IngestArgs, SummaryFormat};
 use crate::error::{Error, Result, exit};
 use crate::ingest::{IngestOptions, IngestSummary, ingest};
 use crate::report::terminal_safe;
-use crate::sources::local::LocalSource;
 
 pub(super) fn run(args: &IngestArgs) -> Result<u8> {
-    let source_dir = args
+    let location = args
         .source
         .clone()
-        .unwrap_or_else(crate::bundled::sample_source_dir);
-    if !source_dir.is_dir() {
-        return Err(Error::Usage(format!(
-            "source {} is not a directory",
-            source_dir.display()
-        )));
-    }
+        .unwrap_or_else(|| crate::bundled::sample_source_dir().display().to_string());
     let case_dir = match &args.case.case {
         Some(case) => case.clone(),
         None => {
@@ -27,24 +20,45 @@ pub(super) fn run(args: &IngestArgs) -> Result<u8> {
             ));
         }
     };
-    if let (Some(since), Some(until)) = (args.time.since, args.time.until) {
-        let now = chrono::Utc::now();
-        if since.resolve(now) >= until.resolve(now) {
-            return Err(Error::Usage("--since must be before --until".into()));
-        }
+    let now = chrono::Utc::now();
+    if let (Some(since), Some(until)) = (args.time.since, args.time.until)
+        && since.resolve(now) >= until.resolve(now)
+    {
+        return Err(Error::Usage("--since must be before --until".into()));
     }
+    // Listing is pruned by day for absolute times; spans are relative to the end of the evidence,
+    // which is only known after listing, so they prune by path time instead.
+    let absolute = |spec: Option<crate::time::TimeSpec>| match spec {
+        Some(crate::time::TimeSpec::At(t)) => Some(t),
+        _ => None,
+    };
+    let source = crate::sources::open_location(
+        &location,
+        &args.azure.credentials(),
+        (absolute(args.time.since), absolute(args.time.until)),
+    )
+    .map_err(|e| match e {
+        crate::sources::SourceError::Location(text) => Error::Usage(text),
+        other => Error::Source(other),
+    })?;
+    let default_concurrency = IngestOptions::default().threads
+        * if crate::sources::azure::is_blob_url(&location) {
+            4
+        } else {
+            1
+        };
     let options = IngestOptions {
         since: args.time.since,
         until: args.time.until,
         threads: args
-            .threads
-            .unwrap_or_else(|| IngestOptions::default().threads)
+            .concurrency
+            .map_or(default_concurrency, usize::from)
             .max(1),
         command: std::env::args().collect(),
         progress: args.format == SummaryFormat::Text && std::io::stderr().is_terminal(),
         warn_limit: 20,
     };
-    let summary = ingest(&LocalSource::new(&source_dir), &case_dir, &options)?;
+    let summary = ingest(source.as_ref(), &case_dir, &options)?;
     match args.format {
         SummaryFormat::Json => {
             let text = serde_json::to_string_pretty(&summary).map_err(|e| Error::Io {

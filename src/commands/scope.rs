@@ -10,7 +10,6 @@ use crate::error::{Error, Result, exit};
 use crate::ingest::{IngestOptions, ingest};
 use crate::scope::render::{customers_csv, render};
 use crate::scope::{Ioc, ScopeReport, ScopeRequest, scope};
-use crate::sources::local::LocalSource;
 
 pub(super) fn run_scope(args: &ScopeArgs) -> Result<u8> {
     let (report, code) = build_report(&args.evidence, &args.window, &args.iocs)?;
@@ -72,17 +71,15 @@ fn evidence_case(args: &EvidenceArgs) -> Result<(PathBuf, u8)> {
             exit::OK,
         ));
     };
-    if !source.is_dir() {
-        return Err(Error::Usage(format!(
-            "--source {} is not a directory",
-            source.display()
-        )));
-    }
+    let evidence = crate::sources::open_location(source, &args.azure.credentials(), (None, None))
+        .map_err(|e| match e {
+        crate::sources::SourceError::Location(text) => Error::Usage(text),
+        other => Error::Source(other),
+    })?;
     let case_dir = match &args.case {
         Some(case) => case.clone(),
         None => {
-            let absolute = std::path::absolute(source).unwrap_or_else(|_| source.clone());
-            let key = xxhash_rust::xxh3::xxh3_64(absolute.to_string_lossy().as_bytes());
+            let key = xxhash_rust::xxh3::xxh3_64(evidence.describe().as_bytes());
             crate::bundled::cache_dir().join(format!("source-case-{key:016x}"))
         }
     };
@@ -91,7 +88,7 @@ fn evidence_case(args: &EvidenceArgs) -> Result<(PathBuf, u8)> {
         progress: std::io::stderr().is_terminal(),
         ..IngestOptions::default()
     };
-    let summary = ingest(&LocalSource::new(source), &case_dir, &options)?;
+    let summary = ingest(evidence.as_ref(), &case_dir, &options)?;
     eprintln!(
         "ingested {} blobs ({} rows, {} rejected, {} duplicates) into {}",
         summary.files,

@@ -436,6 +436,8 @@ fn record_for(
         last_time: done.stats.last_time.map(|t| format_utc(from_nanos(t))),
         ingest_id: ingest_id.into(),
         read_error,
+        etag: blob.etag.clone(),
+        last_modified: blob.last_modified.clone(),
     }
 }
 
@@ -447,7 +449,20 @@ fn process_blob(
     manifest: &crate::case::Manifest,
     emit: &mut dyn FnMut(DecodeEvent),
 ) -> Result<BlobResult, String> {
-    if manifest.may_have_blob(&blob.path, blob.size) {
+    // Blob Storage: the same ETag means the same content; nothing is downloaded again.
+    if let Some(known) = blob
+        .etag
+        .as_deref()
+        .and_then(|etag| manifest.blob_by_etag(&blob.path, etag))
+    {
+        return Ok(BlobResult {
+            sha256: known.sha256.clone(),
+            size: known.size,
+            stats: DecodeStats::default(),
+            already_ingested: true,
+        });
+    }
+    if blob.etag.is_none() && manifest.may_have_blob(&blob.path, blob.size) {
         let mut reader = source.open(blob).map_err(|e| e.to_string())?;
         let mut hasher = Sha256::new();
         let size =

@@ -96,6 +96,8 @@ impl EvidenceSource for LocalSource {
                     size,
                     kind: kind.clone(),
                     location: file,
+                    etag: None,
+                    last_modified: None,
                 });
             }
         }

@@ -4,6 +4,7 @@
 //! not parse bodies (that is `parsers`). A local directory is laid out like a storage account:
 //! one folder per container, blobs below with their real names.
 
+pub mod azure;
 pub mod layout;
 pub mod local;
 
@@ -31,6 +32,9 @@ pub enum SourceError {
         /// The underlying error.
         source: std::io::Error,
     },
+    /// The location cannot be read as a place holding evidence.
+    #[error("{0}")]
+    Location(String),
     /// The location holds no export container.
     #[error(
         "{0} holds no export containers (expected folders named am-<table> or insights-logs-<category>)"
@@ -51,8 +55,12 @@ pub struct BlobRef {
     pub kind: ExportKind,
     /// Time bucket from the path, when the path has one.
     pub path_time: Option<PathTime>,
-    /// Where to read it.
+    /// Where to read it: a file path, or the blob's name inside its container.
     pub location: PathBuf,
+    /// ETag at listing time (Blob Storage only).
+    pub etag: Option<String>,
+    /// Last-modified time at listing time (Blob Storage only).
+    pub last_modified: Option<String>,
 }
 
 /// A place evidence is read from.
@@ -63,6 +71,29 @@ pub trait EvidenceSource: Send + Sync {
     fn list(&self) -> Result<Listing, SourceError>;
     /// Opens a blob for streaming reads.
     fn open(&self, blob: &BlobRef) -> Result<Box<dyn Read + Send>, SourceError>;
+}
+
+/// Opens a location: a Blob Storage URL (see [`azure`]) or a local directory.
+pub fn open_location(
+    location: &str,
+    credentials: &azure::AzureCredentials,
+    window: (
+        Option<chrono::DateTime<chrono::Utc>>,
+        Option<chrono::DateTime<chrono::Utc>>,
+    ),
+) -> Result<Box<dyn EvidenceSource>, SourceError> {
+    if azure::is_blob_url(location) {
+        return Ok(Box::new(
+            azure::AzureSource::open(location, credentials)?.with_window(window.0, window.1),
+        ));
+    }
+    let path = PathBuf::from(location);
+    if !path.is_dir() {
+        return Err(SourceError::Location(format!(
+            "{location} is neither a directory nor a Blob Storage URL (az://, https://)"
+        )));
+    }
+    Ok(Box::new(local::LocalSource::new(path)))
 }
 
 /// The result of listing a source.

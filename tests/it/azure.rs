@@ -1,0 +1,454 @@
+//! Blob Storage end to end against a real Azurite on loopback (installed by `.ci/run` with
+//! `npm ci --prefix tests/azurite`): the case read from Blob equals the case read from the local
+//! copy, listing is pruned by day, an interrupted ingest resumes without doubling, and no secret
+//! reaches any file or output.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use object_store::azure::MicrosoftAzureBuilder;
+use object_store::path::Path as StorePath;
+use object_store::{ObjectStoreExt, PutPayload};
+use sha2::Sha256;
+
+use crate::common::*;
+
+const ACCOUNT: &str = "devstoreaccount1";
+const KEY: &str =
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+/// An Azurite blob service on a free loopback port, stopped on drop.
+struct Azurite {
+    child: Child,
+    port: u16,
+    data: PathBuf,
+}
+
+impl Azurite {
+    fn start(data: &Path) -> Self {
+        let binary = root().join("tests/azurite/node_modules/.bin/azurite-blob");
+        assert!(
+            binary.exists(),
+            "Azurite is not installed: run `npm ci --prefix tests/azurite` (as .ci/run does)"
+        );
+        let port = TcpListener::bind("127.0.0.1:0")
+            .expect("free port")
+            .local_addr()
+            .expect("addr")
+            .port();
+        Self::start_on(data, port)
+    }
+
+    fn start_on(data: &Path, port: u16) -> Self {
+        let binary = root().join("tests/azurite/node_modules/.bin/azurite-blob");
+        let child = Command::new(binary)
+            .args([
+                "--blobHost",
+                "127.0.0.1",
+                "--blobPort",
+                &port.to_string(),
+                "--disableTelemetry",
+                "--skipApiVersionCheck",
+                "--silent",
+                "--location",
+            ])
+            .arg(data)
+            .arg("--debug")
+            .arg(data.join("debug.log"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("azurite starts");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "azurite did not start on port {port}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Self {
+            child,
+            port,
+            data: data.to_path_buf(),
+        }
+    }
+
+    fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}/{ACCOUNT}", self.port)
+    }
+
+    fn connection_string(&self) -> String {
+        format!(
+            "DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={KEY};BlobEndpoint={};",
+            self.endpoint()
+        )
+    }
+
+    /// Stops the service the way an operator would (SIGTERM), so it keeps its data for a restart.
+    fn stop(mut self) -> PathBuf {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while self.child.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.data.clone()
+    }
+
+    /// GET requests for blobs Azurite logged (its debug log names every request).
+    fn blob_gets(&self) -> Vec<String> {
+        let log = std::fs::read_to_string(self.data.join("debug.log")).unwrap_or_default();
+        log.lines()
+            .filter(|l| l.contains("GET") && l.contains("PT") && l.contains(".json"))
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// Creates a container with one Shared Key signed request (object_store cannot create containers).
+    fn create_container(&self, container: &str) {
+        let date = chrono::Utc::now()
+            .format("%a, %d %b %Y %H:%M:%S GMT")
+            .to_string();
+        let version = "2021-08-06";
+        let to_sign = format!(
+            "PUT\n\n\n\n\n\n\n\n\n\n\n\nx-ms-date:{date}\nx-ms-version:{version}\n/{ACCOUNT}/{ACCOUNT}/{container}\nrestype:container"
+        );
+        let request = format!(
+            "PUT /{ACCOUNT}/{container}?restype=container HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nx-ms-date: {date}\r\nx-ms-version: {version}\r\nAuthorization: SharedKey {ACCOUNT}:{}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            self.port,
+            sign(&to_sign)
+        );
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
+        stream.write_all(request.as_bytes()).expect("send");
+        let mut response = String::new();
+        let _ = stream.read_to_string(&mut response);
+        assert!(
+            response.starts_with("HTTP/1.1 201") || response.contains("ContainerAlreadyExists"),
+            "create {container}: {response}"
+        );
+    }
+
+    /// Uploads every file of a local storage-account copy, keeping its path.
+    fn upload(&self, account_dir: &Path) {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let mut by_container: std::collections::BTreeMap<String, Vec<String>> =
+            std::collections::BTreeMap::new();
+        for (path, _) in hash_tree(account_dir) {
+            let (container, rest) = path.split_once('/').expect("container/path");
+            by_container
+                .entry(container.to_string())
+                .or_default()
+                .push(rest.to_string());
+        }
+        for (container, paths) in by_container {
+            self.create_container(&container);
+            let store = MicrosoftAzureBuilder::new()
+                .with_account(ACCOUNT)
+                .with_access_key(KEY)
+                .with_container_name(&container)
+                .with_endpoint(self.endpoint())
+                .with_allow_http(true)
+                .build()
+                .expect("store");
+            runtime.block_on(async {
+                for path in paths {
+                    let body =
+                        std::fs::read(account_dir.join(&container).join(&path)).expect("read");
+                    store
+                        .put(&StorePath::from(path.as_str()), PutPayload::from(body))
+                        .await
+                        .expect("upload");
+                }
+            });
+        }
+    }
+
+    /// An account SAS allowing read and list (service b, all resource types).
+    fn sas(&self) -> String {
+        let expiry = (chrono::Utc::now() + chrono::Duration::hours(2))
+            .format("%Y-%m-%dT%H:%M:%SZ")
+            .to_string();
+        let version = "2021-08-06";
+        let to_sign = format!("{ACCOUNT}\nrl\nb\nsco\n\n{expiry}\n\nhttps,http\n{version}\n\n");
+        let sig = sign(&to_sign);
+        let encoded: String = url::form_urlencoded::byte_serialize(sig.as_bytes()).collect();
+        format!("sv={version}&ss=b&srt=sco&sp=rl&se={expiry}&spr=https,http&sig={encoded}")
+    }
+}
+
+impl Drop for Azurite {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn sign(text: &str) -> String {
+    let key = base64::engine::general_purpose::STANDARD
+        .decode(KEY)
+        .expect("key");
+    let mut mac = Hmac::<Sha256>::new_from_slice(&key).expect("hmac");
+    mac.update(text.as_bytes());
+    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+}
+
+fn small_sample(dir: &Path) {
+    mcpforensics::sample::Scenario::new(
+        4,
+        0.25,
+        chrono::NaiveDate::from_ymd_opt(2026, 4, 1).expect("date"),
+        10,
+    )
+    .write(dir)
+    .expect("generate");
+}
+
+fn manifest_blobs(case: &Path) -> Vec<(String, String, u64)> {
+    let manifest = mcpforensics::case::Case::open(case)
+        .expect("case")
+        .manifest()
+        .clone();
+    let mut blobs: Vec<(String, String, u64)> = manifest
+        .blobs
+        .iter()
+        .map(|b| (b.path.clone(), b.sha256.clone(), b.accepted + b.duplicates))
+        .collect();
+    blobs.sort();
+    blobs
+}
+
+fn table_counts(case: &Path) -> Vec<Vec<String>> {
+    query(
+        case,
+        "SELECT 'flows', count(*) FROM flows UNION ALL SELECT 'AppRequests', count(*) FROM \"AppRequests\" UNION ALL SELECT 'SigninLogs', count(*) FROM \"SigninLogs\" UNION ALL SELECT 'rejects', count(*) FROM rejects ORDER BY 1",
+    )
+}
+
+fn scan_for_secrets(dir: &Path, secrets: &[&str]) {
+    for (path, _) in hash_tree(dir) {
+        let bytes = std::fs::read(dir.join(&path)).expect("read");
+        let text = String::from_utf8_lossy(&bytes);
+        for secret in secrets {
+            assert!(!text.contains(secret), "{path} contains a secret");
+        }
+    }
+}
+
+#[test]
+fn blob_storage_ingest_equals_local_and_keeps_no_secret() {
+    let account = Account::new();
+    small_sample(account.path());
+    let data = tempfile::tempdir().expect("azurite data");
+    let azurite = Azurite::start(data.path());
+    azurite.upload(account.path());
+
+    let local = tempfile::tempdir().expect("local case");
+    ingest_dir(account.path(), local.path());
+
+    // az:// with the standard Azurite connection string in the environment, whole account.
+    let remote = tempfile::tempdir().expect("remote case");
+    let (code, stdout, stderr) = run(bin()
+        .args(["ingest", "az://devstoreaccount1/", "--case"])
+        .arg(remote.path())
+        .arg("--format")
+        .arg("json")
+        .env(
+            "AZURE_STORAGE_CONNECTION_STRING",
+            azurite.connection_string(),
+        ));
+    assert!(code == 0 || code == 3, "{stderr}");
+    assert_eq!(
+        manifest_blobs(remote.path()),
+        manifest_blobs(local.path()),
+        "same blobs, hashes and rows"
+    );
+    assert_eq!(table_counts(remote.path()), table_counts(local.path()));
+    let manifest = mcpforensics::case::Case::open(remote.path())
+        .expect("case")
+        .manifest()
+        .clone();
+    assert!(
+        manifest
+            .blobs
+            .iter()
+            .all(|b| b.etag.is_some() && b.last_modified.is_some()),
+        "ETag and last-modified recorded"
+    );
+    let key_fragment = &KEY[..20];
+    assert!(!stdout.contains(key_fragment) && !stderr.contains(key_fragment));
+
+    // Path-style URL with a SAS, one container: the same rows for that table.
+    let sas = azurite.sas();
+    let sig = sas.split("sig=").nth(1).expect("sig").to_string();
+    let one = tempfile::tempdir().expect("case");
+    let url = format!("{}/am-apprequests?{sas}", azurite.endpoint());
+    let (code, stdout, stderr) = run(bin()
+        .args(["ingest", &url, "--case"])
+        .arg(one.path())
+        .env_remove("AZURE_STORAGE_CONNECTION_STRING"));
+    assert!(code == 0 || code == 3, "{stderr}");
+    assert_eq!(
+        query(one.path(), "SELECT count(*) FROM \"AppRequests\""),
+        query(local.path(), "SELECT count(*) FROM \"AppRequests\"")
+    );
+    for output in [&stdout, &stderr] {
+        assert!(
+            !output.contains(&sig) && !output.contains(key_fragment),
+            "no secret in the output"
+        );
+    }
+    scan_for_secrets(remote.path(), &[key_fragment, &sig]);
+    scan_for_secrets(one.path(), &[key_fragment, &sig, "sig="]);
+
+    // Re-running against the same ETags downloads nothing.
+    let (_, stdout, _) = run(bin()
+        .args(["ingest", "az://devstoreaccount1/", "--case"])
+        .arg(remote.path())
+        .args(["--format", "json"])
+        .env(
+            "AZURE_STORAGE_CONNECTION_STRING",
+            azurite.connection_string(),
+        ));
+    let again: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    assert_eq!(
+        (again["files"].as_u64(), again["records"].as_u64()),
+        (Some(0), Some(0))
+    );
+}
+
+#[test]
+fn since_prunes_the_listing_by_day() {
+    let account = Account::new();
+    small_sample(account.path());
+    let data = tempfile::tempdir().expect("azurite data");
+    let azurite = Azurite::start(data.path());
+    azurite.upload(account.path());
+    let day: Vec<String> = hash_tree(account.path())
+        .into_iter()
+        .map(|(p, _)| p)
+        .filter(|p| p.contains("/y=2026/m=04/d=08/"))
+        .collect();
+    let gets_before = azurite.blob_gets().len();
+    let case = tempfile::tempdir().expect("case");
+    let (code, stdout, stderr) = run(bin()
+        .args([
+            "ingest",
+            "az://devstoreaccount1/",
+            "--since",
+            "2026-04-08",
+            "--until",
+            "2026-04-09",
+            "--format",
+            "json",
+            "--case",
+        ])
+        .arg(case.path())
+        .env(
+            "AZURE_STORAGE_CONNECTION_STRING",
+            azurite.connection_string(),
+        ));
+    assert!(code == 0 || code == 3, "{stderr}");
+    let summary: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    assert_eq!(
+        summary["blobs_listed"].as_u64(),
+        Some(day.len() as u64),
+        "only that day's blobs are even listed"
+    );
+    assert_eq!(summary["files"].as_u64(), Some(day.len() as u64));
+    let gets = azurite.blob_gets();
+    let requested = &gets[gets_before..];
+    assert!(
+        !requested.is_empty() && requested.iter().all(|l| l.contains("d=08")),
+        "every blob downloaded is of the window's day"
+    );
+}
+
+#[test]
+fn an_interrupted_ingest_resumes_without_doubling() {
+    let account = Account::new();
+    small_sample(account.path());
+    let data = tempfile::tempdir().expect("azurite data");
+    let azurite = Azurite::start(data.path());
+    azurite.upload(account.path());
+    let port = azurite.port;
+    let connection = azurite.connection_string();
+    let case = tempfile::tempdir().expect("case");
+    let mut ingest = bin()
+        .args([
+            "ingest",
+            "az://devstoreaccount1/",
+            "--concurrency",
+            "2",
+            "--case",
+        ])
+        .arg(case.path())
+        .env("AZURE_STORAGE_CONNECTION_STRING", &connection)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("ingest starts");
+    // Once rows are being written, take the service away, kill the ingest, then bring the service back.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !hash_tree(case.path())
+        .iter()
+        .any(|(p, _)| p.ends_with(".tmp") && p.contains("tables"))
+    {
+        assert!(
+            Instant::now() < deadline && ingest.try_wait().ok().flatten().is_none(),
+            "the ingest should still be running"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let data_dir = azurite.stop();
+    let _ = ingest.kill();
+    let _ = ingest.wait();
+    let interrupted = mcpforensics::case::Case::open(case.path())
+        .expect("case")
+        .manifest()
+        .clone();
+    assert!(
+        interrupted.ingests.is_empty(),
+        "the killed run recorded nothing as done"
+    );
+    let azurite = Azurite::start_on(&data_dir, port);
+    let (code, _, stderr) = run(bin()
+        .args(["ingest", "az://devstoreaccount1/", "--case"])
+        .arg(case.path())
+        .env(
+            "AZURE_STORAGE_CONNECTION_STRING",
+            azurite.connection_string(),
+        ));
+    assert!(code == 0 || code == 3, "{stderr}");
+    let local = tempfile::tempdir().expect("local");
+    ingest_dir(account.path(), local.path());
+    assert_eq!(
+        table_counts(case.path()),
+        table_counts(local.path()),
+        "complete and nothing doubled"
+    );
+    let complete: std::collections::BTreeSet<String> = mcpforensics::case::Case::open(case.path())
+        .expect("case")
+        .manifest()
+        .blobs
+        .iter()
+        .filter(|b| b.read_error.is_none())
+        .map(|b| b.path.clone())
+        .collect();
+    assert_eq!(
+        complete.len(),
+        hash_tree(account.path()).len(),
+        "every blob ingested completely once"
+    );
+}
