@@ -130,6 +130,9 @@ pub struct IngestArgs {
     /// Summary format.
     #[arg(long, value_enum, default_value_t = SummaryFormat::Text)]
     pub format: SummaryFormat,
+    /// Keep a copy of every blob read under <CASE>/raw/, verified against its SHA-256 (chain of custody).
+    #[arg(long)]
+    pub keep_raw: bool,
 }
 
 /// Arguments of `sql`.

@@ -145,6 +145,9 @@ pub struct BlobRecord {
     /// Last-modified time of the blob when read (Blob Storage only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_modified: Option<String>,
+    /// The verified custody copy inside the case (`--keep-raw`), relative to the case.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw_copy: Option<String>,
 }
 
 /// Replaces arguments that carry secrets (SAS signatures, account keys, connection strings).

@@ -273,7 +273,11 @@ pub fn remove_stale_temporaries(case: &Case) -> Result<usize, CaseError> {
         Ok(())
     }
     let mut removed = 0;
-    for dir in [case.root().join("tables"), case.rejects_dir()] {
+    for dir in [
+        case.root().join("tables"),
+        case.rejects_dir(),
+        case.root().join("raw"),
+    ] {
         if dir.exists() {
             walk(&dir, &mut removed).map_err(CaseError::io("cleaning", &dir))?;
         }

@@ -57,6 +57,7 @@ pub(super) fn run(args: &IngestArgs) -> Result<u8> {
         command: std::env::args().collect(),
         progress: args.format == SummaryFormat::Text && std::io::stderr().is_terminal(),
         warn_limit: 20,
+        keep_raw: args.keep_raw,
     };
     let summary = ingest(source.as_ref(), &case_dir, &options)?;
     match args.format {

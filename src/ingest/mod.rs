@@ -50,6 +50,8 @@ pub struct IngestOptions {
     pub progress: bool,
     /// How many reject warnings to print before summarising the rest.
     pub warn_limit: usize,
+    /// Keep a verified copy of every blob read under `<case>/raw/`.
+    pub keep_raw: bool,
 }
 
 impl Default for IngestOptions {
@@ -61,6 +63,7 @@ impl Default for IngestOptions {
             command: Vec::new(),
             progress: false,
             warn_limit: 20,
+            keep_raw: false,
         }
     }
 }
@@ -135,6 +138,7 @@ struct BlobResult {
     size: u64,
     stats: DecodeStats,
     already_ingested: bool,
+    raw_copy: Option<String>,
 }
 
 /// Ingests every export blob of `source` into the case at `case_root`.
@@ -206,6 +210,7 @@ pub fn ingest(
     let mut warnings_printed = 0usize;
     let (mut first, mut last): (Option<i64>, Option<i64>) = (None, None);
 
+    let raw_dir = options.keep_raw.then(|| case_root.join("raw"));
     let next_to_write = Mutex::new(0usize);
     let advanced = Condvar::new();
     let next_job = AtomicUsize::new(0);
@@ -224,6 +229,7 @@ pub fn ingest(
                 &advanced,
                 &manifest_snapshot,
             );
+            let raw_dir = raw_dir.as_deref();
             scope.spawn(move || {
                 loop {
                     let index = next_job.fetch_add(1, Ordering::SeqCst);
@@ -240,10 +246,16 @@ pub fn ingest(
                                 .unwrap_or_else(std::sync::PoisonError::into_inner);
                         }
                     }
-                    let result =
-                        process_blob(source, blob, plans[index].decoder, manifest, &mut |event| {
+                    let result = process_blob(
+                        source,
+                        blob,
+                        plans[index].decoder,
+                        manifest,
+                        raw_dir,
+                        &mut |event| {
                             let _ = sender.send((index, Message::Event(event)));
-                        });
+                        },
+                    );
                     if sender.send((index, Message::Done(result))).is_err() {
                         break;
                     }
@@ -310,6 +322,7 @@ pub fn ingest(
                                 size: blob.size,
                                 stats: DecodeStats::default(),
                                 already_ingested: false,
+                                raw_copy: None,
                             };
                             let entry = new_blob_entry(&mut new_blobs, index);
                             entry.3 = Some(record_for(
@@ -438,6 +451,7 @@ fn record_for(
         read_error,
         etag: blob.etag.clone(),
         last_modified: blob.last_modified.clone(),
+        raw_copy: done.raw_copy.clone(),
     }
 }
 
@@ -447,6 +461,7 @@ fn process_blob(
     blob: &BlobRef,
     decoder: parsers::Decoder,
     manifest: &crate::case::Manifest,
+    raw_dir: Option<&std::path::Path>,
     emit: &mut dyn FnMut(DecodeEvent),
 ) -> Result<BlobResult, String> {
     // Blob Storage: the same ETag means the same content; nothing is downloaded again.
@@ -460,6 +475,7 @@ fn process_blob(
             size: known.size,
             stats: DecodeStats::default(),
             already_ingested: true,
+            raw_copy: None,
         });
     }
     if blob.etag.is_none() && manifest.may_have_blob(&blob.path, blob.size) {
@@ -474,14 +490,20 @@ fn process_blob(
                 size,
                 stats: DecodeStats::default(),
                 already_ingested: true,
+                raw_copy: None,
             });
         }
     }
     let reader = source.open(blob).map_err(|e| e.to_string())?;
+    let raw = match raw_dir {
+        Some(dir) => Some(RawCopy::create(dir, &blob.path)?),
+        None => None,
+    };
     let hashing = HashingReader {
         inner: reader,
         hasher: Sha256::new(),
         bytes: 0,
+        raw,
     };
     let shared = std::sync::Arc::new(Mutex::new(hashing));
     let stats = parsers::decode_blob(
@@ -497,18 +519,77 @@ fn process_blob(
     // The decoder may stop before the end (after a closing `]}`): hash the rest too.
     std::io::copy(&mut *hashing, &mut std::io::sink()).map_err(|e| format!("read failed: {e}"))?;
     let sha256 = hex::encode(hashing.hasher.clone().finalize());
+    let raw_copy = match hashing.raw.take() {
+        Some(raw) => Some(raw.finish(&sha256)?),
+        None => None,
+    };
     Ok(BlobResult {
         sha256,
         size: hashing.bytes,
         stats,
         already_ingested: false,
+        raw_copy,
     })
+}
+
+/// The custody copy of a blob being read: written beside the stream, verified, then renamed.
+struct RawCopy {
+    file: std::io::BufWriter<std::fs::File>,
+    tmp: std::path::PathBuf,
+    path: std::path::PathBuf,
+    relative: String,
+}
+
+impl RawCopy {
+    fn create(dir: &std::path::Path, blob: &str) -> Result<Self, String> {
+        // A blob name is attacker-controllable data: it may not leave the raw directory.
+        let segments: Vec<&str> = blob.split('/').collect();
+        if segments.iter().any(|s| {
+            s.is_empty() || *s == "." || *s == ".." || s.contains('\\') || s.contains('\0')
+        }) {
+            return Err(format!(
+                "blob name {blob:?} cannot be kept as a file inside the case"
+            ));
+        }
+        let path = segments.iter().fold(dir.to_path_buf(), |p, s| p.join(s));
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| format!("keeping a raw copy: {e}"))?;
+        }
+        let tmp = path.with_extension("raw-tmp");
+        let file = std::fs::File::create(&tmp).map_err(|e| format!("keeping a raw copy: {e}"))?;
+        Ok(Self {
+            file: std::io::BufWriter::new(file),
+            tmp,
+            path,
+            relative: format!("raw/{blob}"),
+        })
+    }
+
+    /// Flushes, re-reads the copy and checks its SHA-256 against the stream's before keeping it.
+    fn finish(mut self, sha256: &str) -> Result<String, String> {
+        use std::io::Write as _;
+        self.file
+            .flush()
+            .map_err(|e| format!("keeping a raw copy: {e}"))?;
+        drop(self.file);
+        let (_, written) = crate::case::writer::hash_file(&self.tmp).map_err(|e| e.to_string())?;
+        if written != sha256 {
+            let _ = std::fs::remove_file(&self.tmp);
+            return Err(format!(
+                "raw copy of {} does not match the stream (sha256 {written} vs {sha256})",
+                self.relative
+            ));
+        }
+        std::fs::rename(&self.tmp, &self.path).map_err(|e| format!("keeping a raw copy: {e}"))?;
+        Ok(self.relative)
+    }
 }
 
 struct HashingReader {
     inner: Box<dyn Read + Send>,
     hasher: Sha256,
     bytes: u64,
+    raw: Option<RawCopy>,
 }
 
 impl Read for HashingReader {
@@ -516,6 +597,9 @@ impl Read for HashingReader {
         let n = self.inner.read(buf)?;
         self.hasher.update(&buf[..n]);
         self.bytes += n as u64;
+        if let Some(raw) = self.raw.as_mut() {
+            std::io::Write::write_all(&mut raw.file, &buf[..n])?;
+        }
         Ok(n)
     }
 }

@@ -322,3 +322,36 @@ fn a_flow_blob_read_again_after_it_grew_adds_only_the_new_tuples() {
     );
     assert_ne!(manifest.blobs[0].sha256, manifest.blobs[1].sha256);
 }
+
+#[test]
+fn keep_raw_keeps_a_verified_custody_copy_of_every_blob() {
+    let account = Account::new();
+    account.put(&nsg_blob(1), &real("nsg-flowlog-v1_real_3records.json"));
+    account.put(
+        &la_blob("AppTraces", "PT05M.json"),
+        b"{\"TimeGenerated\":\"2026-10-01T02:05:00Z\"}\n",
+    );
+    let case = tempfile::tempdir().expect("case");
+    let options = IngestOptions {
+        keep_raw: true,
+        threads: 2,
+        warn_limit: 0,
+        ..IngestOptions::default()
+    };
+    let summary = ingest_with(account.path(), case.path(), options);
+    assert_eq!(summary.files, 2);
+    let manifest = Case::open(case.path()).expect("case").manifest().clone();
+    for blob in &manifest.blobs {
+        let copy = blob.raw_copy.as_deref().expect("a raw copy");
+        assert_eq!(copy, format!("raw/{}", blob.path));
+        let bytes = std::fs::read(case.path().join(copy)).expect("copy exists");
+        assert_eq!(
+            hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes)),
+            blob.sha256
+        );
+        assert_eq!(
+            bytes,
+            std::fs::read(account.path().join(&blob.path)).expect("source")
+        );
+    }
+}
