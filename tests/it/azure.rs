@@ -295,10 +295,25 @@ fn blob_storage_ingest_equals_local_and_keeps_no_secret() {
     let one = tempfile::tempdir().expect("case");
     let url = format!("{}/am-apprequests?{sas}", azurite.endpoint());
     let (code, stdout, stderr) = run(bin()
-        .args(["ingest", &url, "--case"])
+        .args(["ingest", &url, "--keep-raw", "--case"])
         .arg(one.path())
         .env_remove("AZURE_STORAGE_CONNECTION_STRING"));
     assert!(code == 0 || code == 3, "{stderr}");
+    let kept = mcpforensics::case::Case::open(one.path())
+        .expect("case")
+        .manifest()
+        .clone();
+    assert!(!kept.blobs.is_empty());
+    for blob in &kept.blobs {
+        let copy = std::fs::read(one.path().join(blob.raw_copy.as_deref().expect("raw copy")))
+            .expect("copy");
+        assert_eq!(
+            copy,
+            std::fs::read(account.path().join(&blob.path)).expect("original"),
+            "custody copy of {}",
+            blob.path
+        );
+    }
     assert_eq!(
         query(one.path(), "SELECT count(*) FROM \"AppRequests\""),
         query(local.path(), "SELECT count(*) FROM \"AppRequests\"")
