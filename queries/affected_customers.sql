@@ -32,11 +32,11 @@ calls AS (
 SELECT n.customer_id,
        min(c.time) AS first_access,
        max(c.time) AS last_access,
-       array_agg(DISTINCT c."user") AS users,
-       array_agg(DISTINCT c.tool) AS tools,
+       array_sort(array_agg(DISTINCT c."user")) AS users,
+       array_sort(array_agg(DISTINCT c.tool)) AS tools,
        count(*) AS calls,
        bool_or(c.exfiltrated) AS exfiltration_confirmed,
-       array_agg(c.origin || ' ' || coalesce(c.span_id, c.operation_id, '') || ' ' || c._blob || ':' || CAST(c._line AS VARCHAR) ORDER BY c.time) AS evidence
+       array_agg(c.origin || ' ' || coalesce(c.span_id, c.operation_id, '') || ' ' || c._blob || ':' || CAST(c._line AS VARCHAR) ORDER BY c.time, c._blob, c._line) AS evidence
 FROM named n
 JOIN calls c ON n._blob = c._blob AND n._line = c._line
 GROUP BY n.customer_id

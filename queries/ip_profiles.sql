@@ -74,4 +74,4 @@ SELECT *,
        -- Without a baseline nothing is "new": only spray sources and indicators can name anyone then.
        AND (SELECT count(*) FROM base) > 0 AS attacker
 FROM judged
-ORDER BY "user", first_call
+ORDER BY "user", first_call, client_address

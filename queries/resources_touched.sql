@@ -20,4 +20,4 @@ resources AS (
 SELECT kind, target, detail, count(*) AS calls, min(time) AS first, max(time) AS last
 FROM (SELECT * FROM deps UNION ALL SELECT * FROM resources)
 GROUP BY kind, target, detail
-ORDER BY kind, target, first
+ORDER BY kind, target, first, detail

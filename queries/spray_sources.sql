@@ -23,4 +23,4 @@ SELECT b.ip, b.accounts_targeted, b.failures, b.first_failure, b.last_failure,
 FROM bursts b
 LEFT JOIN signins s
        ON s.ip = b.ip AND s.result IN ('0', '50074', '50076', '50079', '53003') AND s.time >= b.first_failure AND s.time < $until
-ORDER BY b.ip, s.time
+ORDER BY b.ip, s.time, s.user_id

@@ -5,14 +5,14 @@
 -- output: user, user_id, tool_calls, first_seen, last_seen, call_ips, spray_ips, sessions, attacker_days, baseline_calls_per_day
 WITH from_calls AS (
     SELECT "user", max(user_id) AS user_id, count(*) AS tool_calls, min(time) AS first_seen, max(time) AS last_seen,
-           array_agg(DISTINCT client_address) AS call_ips, count(DISTINCT session_id) AS sessions,
+           array_sort(array_agg(DISTINCT client_address)) AS call_ips, count(DISTINCT session_id) AS sessions,
            count(DISTINCT date_trunc('day', time)) AS attacker_days
     FROM attacker_calls
     GROUP BY "user"
 ),
 from_spray AS (
     SELECT coalesce(i.user_principal_name, s.user_principal_name, s.user_id) AS "user", max(s.user_id) AS user_id,
-           min(s.success_time) AS first_seen, max(s.success_time) AS last_seen, array_agg(DISTINCT s.ip) AS spray_ips
+           min(s.success_time) AS first_seen, max(s.success_time) AS last_seen, array_sort(array_agg(DISTINCT s.ip)) AS spray_ips
     FROM spray_sources s
     LEFT JOIN identities i ON s.user_id = i.user_id
     WHERE s.user_id IS NOT NULL
@@ -36,4 +36,4 @@ SELECT coalesce(c."user", s."user") AS "user",
 FROM from_calls c
 FULL OUTER JOIN from_spray s ON c."user" = s."user"
 LEFT JOIN baseline b ON coalesce(c."user", s."user") = b."user"
-ORDER BY first_seen
+ORDER BY first_seen, "user"

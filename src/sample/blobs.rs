@@ -83,13 +83,7 @@ impl BlobSet {
         t: DateTime<Utc>,
         record: String,
     ) {
-        let path = format!(
-            "{container}/{resource_prefix}/y={:04}/m={:02}/d={:02}/h={:02}/m=00/macAddress={mac}/PT1H.json",
-            t.year(),
-            t.month(),
-            t.day(),
-            t.hour()
-        );
+        let path = flow_blob_path(container, resource_prefix, mac, t);
         self.flow_records
             .entry(path)
             .or_default()
@@ -106,13 +100,7 @@ impl BlobSet {
         t: DateTime<Utc>,
         cut: usize,
     ) {
-        let path = format!(
-            "{container}/{resource_prefix}/y={:04}/m={:02}/d={:02}/h={:02}/m=00/macAddress={mac}/PT1H.json",
-            t.year(),
-            t.month(),
-            t.day(),
-            t.hour()
-        );
+        let path = flow_blob_path(container, resource_prefix, mac, t);
         self.truncate.insert(path, cut);
     }
 
@@ -156,6 +144,17 @@ impl BlobSet {
         }
         Ok(written)
     }
+}
+
+/// The hourly flow-log blob of a NIC: `<container>/<resource>/y=/m=/d=/h=/m=00/macAddress=<MAC>/PT1H.json`.
+fn flow_blob_path(container: &str, resource_prefix: &str, mac: &str, t: DateTime<Utc>) -> String {
+    format!(
+        "{container}/{resource_prefix}/y={:04}/m={:02}/d={:02}/h={:02}/m=00/macAddress={mac}/PT1H.json",
+        t.year(),
+        t.month(),
+        t.day(),
+        t.hour()
+    )
 }
 
 fn nanos(t: DateTime<Utc>) -> i64 {

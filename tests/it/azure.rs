@@ -204,17 +204,6 @@ fn sign(text: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
 }
 
-fn small_sample(dir: &Path) {
-    mcpforensics::sample::Scenario::new(
-        4,
-        0.25,
-        chrono::NaiveDate::from_ymd_opt(2026, 4, 1).expect("date"),
-        10,
-    )
-    .write(dir)
-    .expect("generate");
-}
-
 fn manifest_blobs(case: &Path) -> Vec<(String, String, u64)> {
     let manifest = mcpforensics::case::Case::open(case)
         .expect("case")
@@ -248,8 +237,7 @@ fn scan_for_secrets(dir: &Path, secrets: &[&str]) {
 
 #[test]
 fn blob_storage_ingest_equals_local_and_keeps_no_secret() {
-    let account = Account::new();
-    small_sample(account.path());
+    let account = generated_account(4, (2026, 4, 1), 10);
     let data = tempfile::tempdir().expect("azurite data");
     let azurite = Azurite::start(data.path());
     azurite.upload(account.path());
@@ -345,8 +333,7 @@ fn blob_storage_ingest_equals_local_and_keeps_no_secret() {
 
 #[test]
 fn since_prunes_the_listing_by_day() {
-    let account = Account::new();
-    small_sample(account.path());
+    let account = generated_account(4, (2026, 4, 1), 10);
     let data = tempfile::tempdir().expect("azurite data");
     let azurite = Azurite::start(data.path());
     azurite.upload(account.path());
@@ -392,8 +379,7 @@ fn since_prunes_the_listing_by_day() {
 
 #[test]
 fn an_interrupted_ingest_resumes_without_doubling() {
-    let account = Account::new();
-    small_sample(account.path());
+    let account = generated_account(4, (2026, 4, 1), 10);
     let data = tempfile::tempdir().expect("azurite data");
     let azurite = Azurite::start(data.path());
     azurite.upload(account.path());

@@ -62,6 +62,16 @@ impl Account {
     }
 }
 
+/// A storage account holding a small generated incident (scale 0.3, `days` days from `start`).
+pub fn generated_account(seed: u64, start: (i32, u32, u32), days: u32) -> Account {
+    let account = Account::new();
+    let start = chrono::NaiveDate::from_ymd_opt(start.0, start.1, start.2).expect("date");
+    mcpforensics::sample::Scenario::new(seed, 0.3, start, days)
+        .write(account.path())
+        .expect("generate");
+    account
+}
+
 /// A typical Log Analytics export folder for `table` at 2026-10-01 02:05.
 pub fn la_blob(table: &str, file: &str) -> String {
     format!(

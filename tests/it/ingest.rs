@@ -185,15 +185,7 @@ fn tool_calls_resolve_identity_by_object_id_and_keep_apim_calls() {
 
 #[test]
 fn reingest_adds_nothing_and_source_is_untouched() {
-    let account = Account::new();
-    mcpforensics::sample::Scenario::new(
-        3,
-        0.3,
-        chrono::NaiveDate::from_ymd_opt(2026, 3, 1).expect("date"),
-        10,
-    )
-    .write(account.path())
-    .expect("generate");
+    let account = generated_account(3, (2026, 3, 1), 10);
     let before = hash_tree(account.path());
     let case = tempfile::tempdir().expect("case");
     let first = ingest_dir(account.path(), case.path());
@@ -231,15 +223,7 @@ fn reingest_adds_nothing_and_source_is_untouched() {
 
 #[test]
 fn since_and_until_prune_blobs_before_opening_them() {
-    let account = Account::new();
-    mcpforensics::sample::Scenario::new(
-        5,
-        0.3,
-        chrono::NaiveDate::from_ymd_opt(2026, 3, 1).expect("date"),
-        10,
-    )
-    .write(account.path())
-    .expect("generate");
+    let account = generated_account(5, (2026, 3, 1), 10);
     let all: Vec<String> = hash_tree(account.path())
         .into_iter()
         .map(|(p, _)| p)

@@ -488,6 +488,14 @@ fn reports_as_users_read_them() {
         .arg(&csv_path));
     assert_eq!(code, 0);
     let csv = std::fs::read_to_string(&csv_path).expect("csv");
+    let (_, first, _) =
+        run(bin().args(["export", "customers", "--since", "2026-09-30", "--out", "-"]));
+    let (_, second, _) =
+        run(bin().args(["export", "customers", "--since", "2026-09-30", "--out", "-"]));
+    assert!(
+        first == csv && second == csv,
+        "the CSV is byte-identical run after run"
+    );
     let mut lines = csv.split("\r\n").filter(|l| !l.is_empty());
     assert_eq!(
         lines.next(),
