@@ -319,7 +319,19 @@ pub async fn scope(case: &Case, request: &ScopeRequest) -> Result<ScopeReport, Q
         .map(|s| suspect(s, &profiles, &sprays, &calls, &sessions))
         .collect();
     let spray_sources = spray_summary(&sprays);
-    let coverage = coverage(&hourly, sampling, params);
+    let mut coverage = coverage(&hourly, sampling, params);
+    let rejected: u64 = case.manifest().blobs.iter().map(|b| b.rejected).sum();
+    let failed = case
+        .manifest()
+        .blobs
+        .iter()
+        .filter(|b| b.read_error.is_some())
+        .count();
+    if rejected > 0 || failed > 0 {
+        coverage.statements.push(format!(
+            "{rejected} records were rejected at ingest and {failed} blobs could not be read completely: they are not in this analysis (the records are in the case's rejects table)."
+        ));
+    }
     Ok(ScopeReport {
         report_version: REPORT_VERSION,
         since: format_utc(params.since),

@@ -186,6 +186,14 @@ fn scope_on_the_sample_finds_what_happened() {
             .iter()
             .any(|s| s.contains("cannot be excluded"))
     );
+    assert!(
+        report
+            .coverage
+            .statements
+            .iter()
+            .any(|s| s.starts_with("12 records were rejected at ingest")),
+        "the report says what was left out"
+    );
     assert_eq!(report.evidence.blobs, 6700);
     assert_eq!(
         report.evidence.queries.len(),
