@@ -39,6 +39,8 @@ pub enum Command {
     /// Export results for others: the affected-customer CSV.
     #[command(subcommand)]
     Export(ExportCommand),
+    /// Re-hash the case's files, and the source blobs when reachable, against the manifest.
+    Verify(VerifyArgs),
     /// The query pack (queries/*.sql): list the questions, or run one with its parameters bound.
     #[command(subcommand)]
     Queries(QueriesCommand),
@@ -241,6 +243,26 @@ pub struct ExportCustomersArgs {
     /// The CSV file to write (UTF-8, RFC 4180, cells that a spreadsheet would run are neutralised). `-` for standard output.
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
+}
+
+/// Arguments of `verify`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Exit code 0 when everything matches the manifest, 1 when anything differs (every difference is listed)."
+)]
+pub struct VerifyArgs {
+    /// The case.
+    #[command(flatten)]
+    pub case: CaseArgs,
+    /// Also re-hash the source blobs (a directory or a Blob Storage URL) against the manifest.
+    #[arg(long, value_name = "DIR|URL")]
+    pub source: Option<String>,
+    /// Blob Storage credentials for --source.
+    #[command(flatten)]
+    pub azure: AzureArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = SummaryFormat::Text)]
+    pub format: SummaryFormat,
 }
 
 /// `queries` subcommands.

@@ -10,6 +10,7 @@
 //! half a file; the manifest is replaced atomically last. Owns no SQL (that is `query`).
 
 pub mod manifest;
+pub mod verify;
 pub mod writer;
 
 use std::fs;

@@ -17,6 +17,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Sql(args) => sql::run_sql(&args),
         Command::Tables(args) => sql::run_tables(&args),
         Command::Scope(args) => scope::run_scope(&args),
+        Command::Verify(args) => run_verify(&args),
         Command::Export(crate::cli::ExportCommand::Customers(args)) => {
             scope::run_export_customers(&args)
         }
@@ -82,6 +83,71 @@ fn resolve_window(
         since,
         until,
         baseline_start,
+    })
+}
+
+fn run_verify(args: &crate::cli::VerifyArgs) -> Result<u8> {
+    let case_dir = resolve_case(&args.case)?;
+    let case = crate::case::Case::open(&case_dir)?;
+    let source = match &args.source {
+        Some(location) => Some(
+            crate::sources::open_location(location, &args.azure.credentials(), (None, None))
+                .map_err(|e| match e {
+                    crate::sources::SourceError::Location(text) => Error::Usage(text),
+                    other => Error::Source(other),
+                })?,
+        ),
+        None => None,
+    };
+    let report = crate::case::verify::verify(&case, source.as_deref())?;
+    if args.format == crate::cli::SummaryFormat::Json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).map_err(|e| Error::Io {
+                context: "writing JSON".into(),
+                source: e.into()
+            })?
+        );
+    } else {
+        let safe = crate::report::terminal_safe;
+        println!("manifest.json sha256 {}", report.manifest_sha256);
+        println!("case files: {} match the manifest", report.case_files_ok);
+        for (label, list) in [
+            ("CHANGED", &report.case_files_changed),
+            ("MISSING", &report.case_files_missing),
+            ("NOT IN MANIFEST", &report.case_files_unexpected),
+        ] {
+            for path in list {
+                println!("  {label}: {}", safe(path));
+            }
+        }
+        if args.source.is_some() {
+            println!(
+                "source blobs: {} match the manifest",
+                report.source_blobs_ok
+            );
+            for (label, list) in [
+                ("CHANGED", &report.source_blobs_changed),
+                ("MISSING", &report.source_blobs_missing),
+            ] {
+                for path in list {
+                    println!("  {label}: {}", safe(path));
+                }
+            }
+        }
+        println!(
+            "{}",
+            if report.has_differences() {
+                "DIFFERENCES FOUND"
+            } else {
+                "verified: no differences"
+            }
+        );
+    }
+    Ok(if report.has_differences() {
+        exit::ERROR
+    } else {
+        exit::OK
     })
 }
 

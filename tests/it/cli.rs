@@ -249,3 +249,60 @@ fn scope_with_source_ingests_first() {
     assert_eq!(report["suspects"].as_array().map(Vec::len), Some(0));
     assert!(case.path().join("manifest.json").exists());
 }
+
+#[test]
+fn verify_finds_every_difference_and_nothing_else() {
+    let account = Account::new();
+    account.put(&nsg_blob(1), &real("nsg-flowlog-v1_real_3records.json"));
+    account.put(
+        &la_blob("AppTraces", "PT05M.json"),
+        b"{\"TimeGenerated\":\"2026-10-01T02:05:00Z\"}\n",
+    );
+    let case = tempfile::tempdir().expect("case");
+    ingest_dir(account.path(), case.path());
+    let verify = |extra: &[&str]| {
+        run(bin()
+            .arg("verify")
+            .arg("--case")
+            .arg(case.path())
+            .args(["--source", account.path().to_str().expect("path")])
+            .args(extra))
+    };
+    let (code, stdout, _) = verify(&[]);
+    assert_eq!(code, 0, "{stdout}");
+    assert!(
+        stdout.contains("verified: no differences") && stdout.contains("source blobs: 2 match")
+    );
+    // Tamper with the source, a case file, and plant a file.
+    account.put(
+        &la_blob("AppTraces", "PT05M.json"),
+        b"{\"TimeGenerated\":\"2026-10-01T02:06:00Z\"}\n",
+    );
+    let manifest = mcpforensics::case::Case::open(case.path())
+        .expect("case")
+        .manifest()
+        .clone();
+    let first = &manifest.ingests[0].files[0].path;
+    let mut bytes = std::fs::read(case.path().join(first)).expect("file");
+    bytes[10] ^= 1;
+    std::fs::write(case.path().join(first), bytes).expect("tamper");
+    std::fs::write(
+        case.path()
+            .join("tables/AppTraces/date=2026-10-01/planted.parquet"),
+        b"x",
+    )
+    .expect("plant");
+    let (code, stdout, _) = verify(&["--format", "json"]);
+    assert_eq!(code, 1);
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    assert_eq!(report["case_files_changed"], serde_json::json!([first]));
+    assert_eq!(
+        report["case_files_unexpected"],
+        serde_json::json!(["tables/AppTraces/date=2026-10-01/planted.parquet"])
+    );
+    assert_eq!(
+        report["source_blobs_changed"].as_array().map(Vec::len),
+        Some(1)
+    );
+    assert_eq!(report["source_blobs_ok"], 1);
+}

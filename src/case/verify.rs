@@ -1,0 +1,125 @@
+//! Re-hashing a case, and optionally its source, against the manifest.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Read;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::{Case, CaseError, writer::hash_file};
+use crate::sources::EvidenceSource;
+
+/// What verification found.
+#[derive(Debug, Default, Clone, Serialize, PartialEq)]
+pub struct VerifyReport {
+    /// SHA-256 of manifest.json (compare with a report's `evidence.manifest_sha256`).
+    pub manifest_sha256: String,
+    /// Case files whose hash matches the manifest.
+    pub case_files_ok: u64,
+    /// Case files whose content changed.
+    pub case_files_changed: Vec<String>,
+    /// Case files the manifest lists but the case lacks.
+    pub case_files_missing: Vec<String>,
+    /// Parquet files in the case the manifest does not list.
+    pub case_files_unexpected: Vec<String>,
+    /// Source blobs re-hashed with a matching SHA-256 (with a source).
+    pub source_blobs_ok: u64,
+    /// Source blobs whose content differs from what was ingested.
+    pub source_blobs_changed: Vec<String>,
+    /// Source blobs that are gone.
+    pub source_blobs_missing: Vec<String>,
+}
+
+impl VerifyReport {
+    /// Whether anything differs.
+    pub fn has_differences(&self) -> bool {
+        !(self.case_files_changed.is_empty()
+            && self.case_files_missing.is_empty()
+            && self.case_files_unexpected.is_empty()
+            && self.source_blobs_changed.is_empty()
+            && self.source_blobs_missing.is_empty())
+    }
+}
+
+/// Re-hashes every case file (and, given a source, every source blob) against the manifest.
+pub fn verify(case: &Case, source: Option<&dyn EvidenceSource>) -> Result<VerifyReport, CaseError> {
+    let mut report = VerifyReport {
+        manifest_sha256: hash_file(&case.root().join(super::MANIFEST_FILE))?.1,
+        ..VerifyReport::default()
+    };
+    let mut listed = BTreeSet::new();
+    for file in case.manifest().ingests.iter().flat_map(|i| &i.files) {
+        listed.insert(file.path.clone());
+        let path = case.root().join(&file.path);
+        if !path.exists() {
+            report.case_files_missing.push(file.path.clone());
+            continue;
+        }
+        if hash_file(&path)?.1 == file.sha256 {
+            report.case_files_ok += 1;
+        } else {
+            report.case_files_changed.push(file.path.clone());
+        }
+    }
+    for dir in [case.root().join("tables"), case.rejects_dir()] {
+        for path in Case::parquet_files(&dir)? {
+            let relative = path
+                .strip_prefix(case.root())
+                .unwrap_or(&path)
+                .iter()
+                .map(|c| c.to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/");
+            if !listed.contains(&relative) {
+                report.case_files_unexpected.push(relative);
+            }
+        }
+    }
+    if let Some(source) = source {
+        // The newest complete record of each blob is what the case holds.
+        let mut expected: BTreeMap<&str, &str> = BTreeMap::new();
+        for blob in case
+            .manifest()
+            .blobs
+            .iter()
+            .filter(|b| b.read_error.is_none())
+        {
+            expected.insert(&blob.path, &blob.sha256);
+        }
+        let listing = source.list().map_err(|e| CaseError::Io {
+            action: "listing the source of",
+            path: case.root().to_path_buf(),
+            source: std::io::Error::other(e.to_string()),
+        })?;
+        let present: BTreeMap<&str, &crate::sources::BlobRef> =
+            listing.blobs.iter().map(|b| (b.path.as_str(), b)).collect();
+        for (path, sha256) in expected {
+            let Some(blob) = present.get(path) else {
+                report.source_blobs_missing.push(path.to_string());
+                continue;
+            };
+            let mut reader = source.open(blob).map_err(|e| CaseError::Io {
+                action: "reading",
+                path: path.into(),
+                source: std::io::Error::other(e.to_string()),
+            })?;
+            let mut hasher = Sha256::new();
+            let mut buffer = vec![0u8; 256 * 1024];
+            loop {
+                let n = reader
+                    .read(&mut buffer)
+                    .map_err(CaseError::io("reading", std::path::Path::new(path)))?;
+                if n == 0 {
+                    break;
+                }
+                hasher.update(&buffer[..n]);
+            }
+            if hex::encode(hasher.finalize()) == sha256 {
+                report.source_blobs_ok += 1;
+            } else {
+                report.source_blobs_changed.push(path.to_string());
+            }
+        }
+    }
+    Ok(report)
+}
