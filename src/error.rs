@@ -10,7 +10,7 @@ use crate::sources::SourceError;
 pub enum Error {
     /// Evidence could not be reached.
     #[error(transparent)]
-    Source(#[from] SourceError),
+    Source(SourceError),
     /// The case could not be read or written.
     #[error(transparent)]
     Case(#[from] CaseError),
@@ -31,6 +31,16 @@ pub enum Error {
         /// The underlying error.
         source: std::io::Error,
     },
+}
+
+impl From<SourceError> for Error {
+    /// A location that cannot name evidence at all is the user's to fix (exit code 2).
+    fn from(error: SourceError) -> Self {
+        match error {
+            SourceError::Location(text) => Error::Usage(text),
+            other => Error::Source(other),
+        }
+    }
 }
 
 /// Convenience alias.

@@ -36,11 +36,7 @@ pub(super) fn run(args: &IngestArgs) -> Result<u8> {
         &location,
         &args.azure.credentials(),
         (absolute(args.time.since), absolute(args.time.until)),
-    )
-    .map_err(|e| match e {
-        crate::sources::SourceError::Location(text) => Error::Usage(text),
-        other => Error::Source(other),
-    })?;
+    )?;
     let default_concurrency = IngestOptions::default().threads
         * if crate::sources::azure::is_blob_url(&location) {
             4

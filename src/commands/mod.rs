@@ -90,13 +90,11 @@ fn run_verify(args: &crate::cli::VerifyArgs) -> Result<u8> {
     let case_dir = resolve_case(&args.case)?;
     let case = crate::case::Case::open(&case_dir)?;
     let source = match &args.source {
-        Some(location) => Some(
-            crate::sources::open_location(location, &args.azure.credentials(), (None, None))
-                .map_err(|e| match e {
-                    crate::sources::SourceError::Location(text) => Error::Usage(text),
-                    other => Error::Source(other),
-                })?,
-        ),
+        Some(location) => Some(crate::sources::open_location(
+            location,
+            &args.azure.credentials(),
+            (None, None),
+        )?),
         None => None,
     };
     let report = crate::case::verify::verify(&case, source.as_deref())?;

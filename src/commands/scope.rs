@@ -71,11 +71,7 @@ fn evidence_case(args: &EvidenceArgs) -> Result<(PathBuf, u8)> {
             exit::OK,
         ));
     };
-    let evidence = crate::sources::open_location(source, &args.azure.credentials(), (None, None))
-        .map_err(|e| match e {
-        crate::sources::SourceError::Location(text) => Error::Usage(text),
-        other => Error::Source(other),
-    })?;
+    let evidence = crate::sources::open_location(source, &args.azure.credentials(), (None, None))?;
     let case_dir = match &args.case {
         Some(case) => case.clone(),
         None => {
