@@ -1,5 +1,5 @@
 -- name: exfiltration
--- description: Where the data went, per destination and path: (1) responses to attacker client addresses (server-to-client bytes of inbound flows, else the response sizes the server or APIM logged); (2) outbound flows from the MCP hosts to destinations never seen in the baseline, when an attacker call's HTTP dependency names them or they start within ten minutes after an attacker call; (3) attacker-call HTTP dependencies to new hosts with no flow record. Destinations seen in the baseline (backups, Key Vault) never appear.
+-- description: Where the data went, per destination and path: (1) responses to attacker client addresses (server-to-client bytes of inbound flows, else the response sizes the server logged; separately, the response sizes API Management logged for calls through it); (2) outbound flows from the MCP hosts to destinations never seen in the baseline, when an attacker call's HTTP dependency names them or they start within ten minutes after an attacker call; (3) attacker-call HTTP dependencies to new hosts with no flow record. Destinations seen in the baseline (backups, Key Vault) never appear.
 -- params: since, until, baseline_start
 -- depends: attacker_calls
 -- output: destination_ip, destination_host, bytes, first, last, path, records
@@ -14,7 +14,15 @@ response_flows AS (
 response_logged AS (
     SELECT client_address AS ip, sum(response_bytes) AS bytes, min(time) AS first, max(time) AS last, count(*) AS records
     FROM attacker_calls
-    WHERE response_bytes IS NOT NULL
+    WHERE response_bytes IS NOT NULL AND origin <> 'APIM'
+    GROUP BY client_address
+),
+apim_responses AS (
+    SELECT client_address AS destination_ip, CAST(NULL AS VARCHAR) AS destination_host, sum(response_bytes) AS bytes,
+           min(time) AS first, max(time) AS last,
+           'responses to the attacker client through API Management (ResponseSize of the gateway log)' AS path, count(*) AS records
+    FROM attacker_calls
+    WHERE origin = 'APIM' AND coalesce(response_bytes, 0) > 0
     GROUP BY client_address
 ),
 responses AS (
@@ -87,6 +95,7 @@ dependency_only AS (
     GROUP BY 1, 2
 )
 SELECT * FROM responses
+UNION ALL SELECT * FROM apim_responses
 UNION ALL SELECT * FROM outbound
 UNION ALL SELECT * FROM dependency_only
-ORDER BY bytes DESC, destination_ip
+ORDER BY bytes DESC, destination_ip, path

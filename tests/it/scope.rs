@@ -312,10 +312,20 @@ fn every_pack_query_gives_its_expected_result_on_the_sample() {
                 .any(|r| r[0] == "bob.keller@contoso.com" && r[2] == "false")
         );
         let exfiltration = run("exfiltration").await;
-        let destinations: Vec<&str> = exfiltration.iter().map(|r| r[0].as_str()).collect();
+        let destinations: BTreeSet<&str> = exfiltration.iter().map(|r| r[0].as_str()).collect();
         assert_eq!(
             destinations,
-            vec!["91.215.85.30", "45.86.202.14", "45.86.202.77"]
+            BTreeSet::from(["91.215.85.30", "45.86.202.14", "45.86.202.77"])
+        );
+        assert_eq!(
+            exfiltration[0][0], "91.215.85.30",
+            "the upload is the largest"
+        );
+        assert!(
+            exfiltration
+                .iter()
+                .any(|r| r[5].contains("through API Management")),
+            "the stolen-key calls' responses are their own path"
         );
         let customers = run("affected_customers").await;
         assert_eq!(
