@@ -193,13 +193,14 @@ pub fn parse_connection_string(text: &str) -> ConnectionString {
     parsed
 }
 
+#[derive(Clone)]
 enum Credential {
     Sas(String),
     Key(String),
     Ambient,
 }
 
-/// Containers probed when a whole account is given (object_store cannot list containers).
+/// Containers probed when a whole account is given and its containers cannot be listed.
 pub fn export_containers() -> Vec<String> {
     let mut names: Vec<String> = crate::parsers::log_analytics::TABLES
         .iter()
@@ -262,9 +263,25 @@ impl AzureSource {
         } else {
             Credential::Ambient
         };
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(|source| SourceError::List {
+                location: parsed.display(),
+                source,
+            })?;
         let containers = match &parsed.container {
             Some(container) => vec![container.clone()],
-            None => export_containers(),
+            // A whole account: every export container it has; if the credential may not list
+            // containers, the declared export containers are probed instead.
+            None => match runtime.block_on(list_account_containers(&parsed, &credential)) {
+                Ok(names) => names
+                    .into_iter()
+                    .filter(|n| ExportKind::from_container(n).is_some())
+                    .collect(),
+                Err(_) => export_containers(),
+            },
         };
         let mut stores = Vec::new();
         for container in containers {
@@ -288,14 +305,6 @@ impl AzureSource {
             })?;
             stores.push((container, Arc::new(store) as Arc<dyn ObjectStore>));
         }
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .map_err(|source| SourceError::List {
-                location: parsed.display(),
-                source,
-            })?;
         Ok(Self {
             location: parsed,
             containers: stores,
@@ -404,6 +413,117 @@ impl AzureSource {
         }
         Ok(())
     }
+}
+
+/// Names of every container of the account (List Containers, paged), authorised like the blob reads.
+async fn list_account_containers(
+    location: &BlobLocation,
+    credential: &Credential,
+) -> Result<Vec<String>, String> {
+    let client = reqwest::Client::new();
+    let version = "2021-08-06";
+    let mut names = Vec::new();
+    let mut marker = String::new();
+    loop {
+        let mut url =
+            url::Url::parse(&format!("{}/", location.endpoint)).map_err(|e| e.to_string())?;
+        url.query_pairs_mut()
+            .append_pair("comp", "list")
+            .append_pair("maxresults", "5000");
+        if !marker.is_empty() {
+            url.query_pairs_mut().append_pair("marker", &marker);
+        }
+        let mut request = client.get(url.clone()).header("x-ms-version", version);
+        match credential {
+            Credential::Sas(sas) => {
+                let mut with_sas = url.clone();
+                for (key, value) in sas_pairs(sas) {
+                    with_sas.query_pairs_mut().append_pair(&key, &value);
+                }
+                request = client.get(with_sas).header("x-ms-version", version);
+            }
+            Credential::Key(key) => {
+                let date = Utc::now().format("%a, %d %b %Y %H:%M:%S GMT").to_string();
+                let mut query: Vec<(String, String)> = url
+                    .query_pairs()
+                    .map(|(k, v)| (k.to_ascii_lowercase(), v.into_owned()))
+                    .collect();
+                query.sort();
+                let canonical_query: String =
+                    query.iter().map(|(k, v)| format!("\n{k}:{v}")).collect();
+                let to_sign = format!(
+                    "GET\n\n\n\n\n\n\n\n\n\n\n\nx-ms-date:{date}\nx-ms-version:{version}\n/{}{}{canonical_query}",
+                    location.account,
+                    url.path()
+                );
+                let signature = shared_key_signature(key, &to_sign)?;
+                request = request.header("x-ms-date", date).header(
+                    "Authorization",
+                    format!("SharedKey {}:{signature}", location.account),
+                );
+            }
+            Credential::Ambient => {
+                let probe = ambient(
+                    MicrosoftAzureBuilder::new()
+                        .with_account(location.account.clone())
+                        .with_container_name("$root")
+                        .with_endpoint(location.endpoint.clone()),
+                )
+                .build()
+                .map_err(|e| scrub(&e.to_string()))?;
+                let credential = probe
+                    .credentials()
+                    .get_credential()
+                    .await
+                    .map_err(|e| scrub(&e.to_string()))?;
+                match credential.as_ref() {
+                    object_store::azure::AzureCredential::BearerToken(token) => {
+                        request = request.bearer_auth(token)
+                    }
+                    _ => return Err("no token for listing containers".into()),
+                }
+            }
+        }
+        let response = request.send().await.map_err(|e| scrub(&e.to_string()))?;
+        if !response.status().is_success() {
+            return Err(format!("listing containers: HTTP {}", response.status()));
+        }
+        let body = response.text().await.map_err(|e| scrub(&e.to_string()))?;
+        names.extend(xml_values(&body, "Name"));
+        marker = xml_values(&body, "NextMarker")
+            .into_iter()
+            .next()
+            .unwrap_or_default();
+        if marker.is_empty() {
+            return Ok(names);
+        }
+    }
+}
+
+fn shared_key_signature(key: &str, text: &str) -> Result<String, String> {
+    use base64::Engine as _;
+    use hmac::Mac as _;
+    let key = base64::engine::general_purpose::STANDARD
+        .decode(key.trim())
+        .map_err(|_| "the account key is not base64".to_string())?;
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&key)
+        .map_err(|_| "unusable account key".to_string())?;
+    mac.update(text.as_bytes());
+    Ok(base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes()))
+}
+
+/// The text of every `<tag>…</tag>` element (container names and markers hold no markup).
+fn xml_values(body: &str, tag: &str) -> Vec<String> {
+    let (open, close) = (format!("<{tag}>"), format!("</{tag}>"));
+    let mut values = Vec::new();
+    let mut rest = body;
+    while let Some(start) = rest.find(&open) {
+        let after = &rest[start + open.len()..];
+        let Some(end) = after.find(&close) else { break };
+        values.push(after[..end].to_string());
+        rest = &after[end + close.len()..];
+    }
+    values
 }
 
 /// The days (UTC) touched by `[since, until)`; an open start is not allowed to enumerate from 1970
@@ -590,6 +710,14 @@ mod tests {
             ("devstoreaccount1", Some("am-signinlogs"), "a/b")
         );
         assert!(parse_location("az://").is_err());
+    }
+
+    #[test]
+    fn container_listing_xml() {
+        let listing = "<EnumerationResults><Containers><Container><Name>am-signinlogs</Name></Container><Container><Name>$logs</Name></Container></Containers><NextMarker>m2</NextMarker></EnumerationResults>";
+        assert_eq!(xml_values(listing, "Name"), vec!["am-signinlogs", "$logs"]);
+        assert_eq!(xml_values(listing, "NextMarker"), vec!["m2"]);
+        assert!(xml_values("<NextMarker />", "NextMarker").is_empty());
     }
 
     #[test]

@@ -238,6 +238,11 @@ fn scan_for_secrets(dir: &Path, secrets: &[&str]) {
 #[test]
 fn blob_storage_ingest_equals_local_and_keeps_no_secret() {
     let account = generated_account(4, (2026, 4, 1), 10);
+    // A table without a declaration: a whole-account ingest must find its container by listing.
+    account.put(
+        &la_blob("SecurityEvent", "PT05M.json"),
+        b"{\"TimeGenerated\":\"2026-04-05T02:05:00Z\",\"EventID\":4624}\n",
+    );
     let data = tempfile::tempdir().expect("azurite data");
     let azurite = Azurite::start(data.path());
     azurite.upload(account.path());
@@ -263,6 +268,11 @@ fn blob_storage_ingest_equals_local_and_keeps_no_secret() {
         "same blobs, hashes and rows"
     );
     assert_eq!(table_counts(remote.path()), table_counts(local.path()));
+    assert_eq!(
+        scalar(remote.path(), "SELECT count(*) FROM securityevent"),
+        1,
+        "the undeclared container was listed"
+    );
     let manifest = mcpforensics::case::Case::open(remote.path())
         .expect("case")
         .manifest()
