@@ -1,0 +1,112 @@
+#!/usr/bin/env python3
+"""Ingest benchmark: mcpforensics vs DuckDB on the same generated export blobs, in one run.
+
+Generates the sample scenario at the given scale into a work directory (kept between runs), then
+measures, N times each, with /usr/bin/time -v (wall time and peak RSS):
+  - mcpforensics ingest <account> --case <tmp>
+  - DuckDB (the Python package) reading the same JSON with read_json and writing Parquet: every
+    am-* container as JSON Lines, and the NSG flow logs unnested down to their tuple strings
+  - mcpforensics scope on the case
+and prints the medians, MB/s, rows/s and the ratio ours/DuckDB as a Markdown table.
+
+  pip install duckdb
+  cargo build --release
+  python3 benches/bench.py --scale 4 --days 60 --runs 3
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+
+DUCKDB_SCRIPT = r"""
+import duckdb, os, sys
+account, out = sys.argv[1], sys.argv[2]
+con = duckdb.connect()
+con.execute("SET preserve_insertion_order = false")
+rows = 0
+for container in sorted(os.listdir(account)):
+    path = os.path.join(account, container, "**", "*.json")
+    target = os.path.join(out, container + ".parquet")
+    if container.startswith("am-"):
+        query = f"SELECT * FROM read_json('{path}', format='newline_delimited', union_by_name=true, ignore_errors=true, maximum_object_size=67108864)"
+    elif container == "insights-logs-networksecuritygroupflowevent":
+        # DuckDB cannot skip a malformed document, so blobs read mid-append (no closing `]}`) are left out.
+        files = [os.path.join(d, f) for d, _, names in os.walk(os.path.join(account, container)) for f in names]
+        complete = [f for f in files if open(f, "rb").read().rstrip().endswith(b"]}")]
+        listed = "[" + ", ".join("'" + f + "'" for f in complete) + "]"
+        query = f'''
+          WITH r AS (SELECT unnest(records) AS rec FROM read_json({listed}, maximum_object_size=1073741824)),
+               f AS (SELECT rec.time AS t, rec.resourceId AS rid, unnest(rec.properties.flows) AS fl FROM r),
+               m AS (SELECT t, rid, fl.rule AS rule, unnest(fl.flows) AS mf FROM f)
+          SELECT t, rid, rule, mf.mac AS mac, unnest(mf.flowTuples) AS tuple FROM m'''
+    else:
+        continue
+    con.execute(f"COPY ({query}) TO '{target}' (FORMAT parquet, COMPRESSION zstd)")
+    rows += con.execute(f"SELECT count(*) FROM '{target}'").fetchone()[0]
+print(rows)
+"""
+
+
+def timed(command):
+    """Runs a command under /usr/bin/time -v; returns (seconds, peak RSS MiB, stdout)."""
+    result = subprocess.run(["/usr/bin/time", "-v", *command], capture_output=True, text=True)
+    if result.returncode not in (0, 3):
+        sys.exit(f"{command[0]} failed ({result.returncode}): {result.stderr[-2000:]}")
+    wall = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (\S+)", result.stderr).group(1)
+    seconds = sum(float(part) * 60 ** i for i, part in enumerate(reversed(wall.split(":"))))
+    rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", result.stderr).group(1)) / 1024
+    return seconds, rss, result.stdout
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--binary", default="target/release/mcpforensics")
+    parser.add_argument("--scale", type=float, default=4)
+    parser.add_argument("--days", type=int, default=60)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--workdir", default=os.path.join(tempfile.gettempdir(), "mcpforensics-bench"))
+    args = parser.parse_args()
+
+    account = os.path.join(args.workdir, f"account-s{args.scale}-d{args.days}")
+    if not os.path.isdir(account):
+        subprocess.run([args.binary, "sample-data", "generate", "--seed", "9", "--scale", str(args.scale), "--days", str(args.days), "--start", "2026-06-01", "--out", account], check=True)
+    sizes = [os.path.getsize(os.path.join(d, f)) for d, _, files in os.walk(account) for f in files]
+    megabytes, blobs = sum(sizes) / 1e6, len(sizes)
+
+    ours, duck, scope = [], [], []
+    rows_ours = rows_duck = 0
+    for _ in range(args.runs):
+        case = os.path.join(args.workdir, "case")
+        shutil.rmtree(case, ignore_errors=True)
+        seconds, rss, out = timed([args.binary, "ingest", account, "--case", case, "--format", "json"])
+        rows_ours = json.loads(out)["records"]
+        ours.append((seconds, rss))
+        seconds, rss, _ = timed([args.binary, "scope", "--case", case, "--since", "2026-07-01", "--format", "json"])
+        scope.append((seconds, rss))
+        out_dir = os.path.join(args.workdir, "duckdb")
+        shutil.rmtree(out_dir, ignore_errors=True)
+        os.makedirs(out_dir)
+        seconds, rss, out = timed([sys.executable, "-c", DUCKDB_SCRIPT, account, out_dir])
+        rows_duck = int(out.strip())
+        duck.append((seconds, rss))
+
+    def median(samples, i):
+        return statistics.median(s[i] for s in samples)
+
+    print(f"{blobs} blobs, {megabytes:.1f} MB, scale {args.scale}, {args.days} days, median of {args.runs} runs\n")
+    print("| step | seconds | MB/s | rows/s | peak RSS (MiB) |")
+    print("|---|---|---|---|---|")
+    for name, samples, rows in [("mcpforensics ingest", ours, rows_ours), ("DuckDB read_json → Parquet", duck, rows_duck)]:
+        s = median(samples, 0)
+        print(f"| {name} | {s:.2f} | {megabytes / s:.1f} | {rows / s:,.0f} ({rows:,} rows) | {median(samples, 1):.0f} |")
+    print(f"| mcpforensics scope | {median(scope, 0):.2f} | | | {median(scope, 1):.0f} |")
+    print(f"\ningest time ratio ours/DuckDB: {median(ours, 0) / median(duck, 0):.2f}")
+
+
+if __name__ == "__main__":
+    main()
