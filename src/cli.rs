@@ -194,6 +194,20 @@ pub struct IocArgs {
     pub ioc_user: Vec<String>,
 }
 
+/// What `scope` and `export customers` both need: the evidence, the window and the indicators.
+#[derive(Debug, Args, Clone)]
+pub struct ScopeInputs {
+    /// The evidence.
+    #[command(flatten)]
+    pub evidence: EvidenceArgs,
+    /// The window.
+    #[command(flatten)]
+    pub window: WindowArgs,
+    /// Indicators of compromise.
+    #[command(flatten)]
+    pub iocs: IocArgs,
+}
+
 /// Arguments of `scope`.
 #[derive(Debug, Args)]
 #[command(
@@ -204,15 +218,9 @@ that identity, new country, new tools, anonymous). Every figure comes from the q
 Example: mcpforensics scope --since 2026-09-30 --format html --out scope.html"
 )]
 pub struct ScopeArgs {
-    /// The evidence.
+    /// Evidence, window and indicators.
     #[command(flatten)]
-    pub evidence: EvidenceArgs,
-    /// The window.
-    #[command(flatten)]
-    pub window: WindowArgs,
-    /// Indicators of compromise.
-    #[command(flatten)]
-    pub iocs: IocArgs,
+    pub inputs: ScopeInputs,
     /// Report format.
     #[arg(long, value_enum, default_value_t = crate::scope::render::ReportFormat::Text)]
     pub format: crate::scope::render::ReportFormat,
@@ -231,15 +239,9 @@ pub enum ExportCommand {
 /// Arguments of `export customers`.
 #[derive(Debug, Args)]
 pub struct ExportCustomersArgs {
-    /// The evidence.
+    /// Evidence, window and indicators.
     #[command(flatten)]
-    pub evidence: EvidenceArgs,
-    /// The window.
-    #[command(flatten)]
-    pub window: WindowArgs,
-    /// Indicators of compromise.
-    #[command(flatten)]
-    pub iocs: IocArgs,
+    pub inputs: ScopeInputs,
     /// The CSV file to write (UTF-8, RFC 4180, cells that a spreadsheet would run are neutralised). `-` for standard output.
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,

@@ -220,7 +220,12 @@ fn collect_parquet(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 
 /// Writes `bytes` to `path` through a temporary file in the same directory and a rename.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), CaseError> {
-    let tmp = path.with_extension("json.tmp");
+    let mut name = path
+        .file_name()
+        .map(std::ffi::OsStr::to_os_string)
+        .unwrap_or_default();
+    name.push(".tmp");
+    let tmp = path.with_file_name(name);
     fs::write(&tmp, bytes).map_err(CaseError::io("writing", &tmp))?;
     fs::rename(&tmp, path).map_err(CaseError::io("renaming into place", path))
 }

@@ -5,21 +5,21 @@ use std::path::{Path, PathBuf};
 
 use super::{resolve_window, runtime};
 use crate::case::Case;
-use crate::cli::{EvidenceArgs, ExportCustomersArgs, IocArgs, ScopeArgs, WindowArgs};
+use crate::cli::{EvidenceArgs, ExportCustomersArgs, ScopeArgs, ScopeInputs};
 use crate::error::{Error, Result, exit};
 use crate::ingest::{IngestOptions, ingest};
 use crate::scope::render::{customers_csv, render};
 use crate::scope::{Ioc, ScopeReport, ScopeRequest, scope};
 
 pub(super) fn run_scope(args: &ScopeArgs) -> Result<u8> {
-    let (report, code) = build_report(&args.evidence, &args.window, &args.iocs)?;
+    let (report, code) = build_report(&args.inputs)?;
     let text = render(&report, args.format);
     write_output(args.out.as_deref(), &text)?;
     Ok(code)
 }
 
 pub(super) fn run_export_customers(args: &ExportCustomersArgs) -> Result<u8> {
-    let (report, code) = build_report(&args.evidence, &args.window, &args.iocs)?;
+    let (report, code) = build_report(&args.inputs)?;
     let csv = customers_csv(&report);
     let out = (args.out.as_os_str() != "-").then_some(args.out.as_path());
     write_output(out, &csv)?;
@@ -33,11 +33,8 @@ pub(super) fn run_export_customers(args: &ExportCustomersArgs) -> Result<u8> {
     Ok(code)
 }
 
-fn build_report(
-    evidence: &EvidenceArgs,
-    window: &WindowArgs,
-    iocs: &IocArgs,
-) -> Result<(ScopeReport, u8)> {
+fn build_report(inputs: &ScopeInputs) -> Result<(ScopeReport, u8)> {
+    let (evidence, window, iocs) = (&inputs.evidence, &inputs.window, &inputs.iocs);
     let (case_dir, code) = evidence_case(evidence)?;
     let case = Case::open(&case_dir)?;
     let params = resolve_window(&case, window)?;
@@ -106,15 +103,7 @@ fn evidence_case(args: &EvidenceArgs) -> Result<(PathBuf, u8)> {
 /// Writes to a file atomically (temporary file, then rename), or to standard output.
 fn write_output(path: Option<&Path>, text: &str) -> Result<()> {
     match path {
-        Some(path) => {
-            let tmp = path.with_extension("tmp-mcpforensics");
-            let io = |source| Error::Io {
-                context: format!("writing {}", path.display()),
-                source,
-            };
-            std::fs::write(&tmp, text).map_err(io)?;
-            std::fs::rename(&tmp, path).map_err(io)
-        }
+        Some(path) => Ok(crate::case::write_atomic(path, text.as_bytes())?),
         None => {
             let stdout = std::io::stdout();
             let mut out = stdout.lock();

@@ -230,12 +230,8 @@ fn query_pack_is_listed_and_runs_by_name() {
 
 #[test]
 fn scope_with_source_ingests_first() {
-    let account = Account::new();
-    account.put(&nsg_blob(1), &real("nsg-flowlog-v1_real_3records.json"));
-    account.put(
-        &la_blob("AppTraces", "PT05M.json"),
-        b"{\"TimeGenerated\":\"2026-10-01T02:05:00Z\"}\nnot json\n",
-    );
+    let account =
+        nsg_and_traces_account(b"{\"TimeGenerated\":\"2026-10-01T02:05:00Z\"}\nnot json\n");
     let case = tempfile::tempdir().expect("case");
     let (code, stdout, stderr) = run(bin()
         .args(["scope", "--source"])
@@ -252,12 +248,7 @@ fn scope_with_source_ingests_first() {
 
 #[test]
 fn verify_finds_every_difference_and_nothing_else() {
-    let account = Account::new();
-    account.put(&nsg_blob(1), &real("nsg-flowlog-v1_real_3records.json"));
-    account.put(
-        &la_blob("AppTraces", "PT05M.json"),
-        b"{\"TimeGenerated\":\"2026-10-01T02:05:00Z\"}\n",
-    );
+    let account = nsg_and_traces_account(b"{\"TimeGenerated\":\"2026-10-01T02:05:00Z\"}\n");
     let case = tempfile::tempdir().expect("case");
     ingest_dir(account.path(), case.path());
     let verify = |extra: &[&str]| {

@@ -72,6 +72,14 @@ pub fn generated_account(seed: u64, start: (i32, u32, u32), days: u32) -> Accoun
     account
 }
 
+/// An account with a real NSG v1 blob (38 tuples) and an AppTraces blob with this body.
+pub fn nsg_and_traces_account(traces: &[u8]) -> Account {
+    let account = Account::new();
+    account.put(&nsg_blob(1), &real("nsg-flowlog-v1_real_3records.json"));
+    account.put(&la_blob("AppTraces", "PT05M.json"), traces);
+    account
+}
+
 /// A typical Log Analytics export folder for `table` at 2026-10-01 02:05.
 pub fn la_blob(table: &str, file: &str) -> String {
     format!(

@@ -309,12 +309,7 @@ fn a_flow_blob_read_again_after_it_grew_adds_only_the_new_tuples() {
 
 #[test]
 fn keep_raw_keeps_a_verified_custody_copy_of_every_blob() {
-    let account = Account::new();
-    account.put(&nsg_blob(1), &real("nsg-flowlog-v1_real_3records.json"));
-    account.put(
-        &la_blob("AppTraces", "PT05M.json"),
-        b"{\"TimeGenerated\":\"2026-10-01T02:05:00Z\"}\n",
-    );
+    let account = nsg_and_traces_account(b"{\"TimeGenerated\":\"2026-10-01T02:05:00Z\"}\n");
     let case = tempfile::tempdir().expect("case");
     let options = IngestOptions {
         keep_raw: true,
