@@ -36,7 +36,9 @@ pub enum Command {
     Tables(TablesArgs),
     /// Scope a breach: suspect identities, attacker calls, affected customers, exfiltration, coverage.
     Scope(ScopeArgs),
-    /// Export results for others: the affected-customer CSV.
+    /// Open the interactive timeline of a case: identities, every event, filters, pivots, bookmarks.
+    Timeline(TimelineArgs),
+    /// Export results for others: the affected-customer CSV, the timeline's bookmarks.
     #[command(subcommand)]
     Export(ExportCommand),
     /// Re-hash the case's files, and the source blobs when reachable, against the manifest.
@@ -234,6 +236,72 @@ pub struct ScopeArgs {
 pub enum ExportCommand {
     /// One CSV row per affected customer (customer_id, first_access, last_access, users, tools, calls, exfiltration_confirmed, evidence).
     Customers(ExportCustomersArgs),
+    /// The evidence bookmarked in the timeline, with notes and provenance, as CSV or JSON Lines.
+    Bookmarks(ExportBookmarksArgs),
+}
+
+/// Arguments of `export bookmarks`.
+#[derive(Debug, Args)]
+pub struct ExportBookmarksArgs {
+    /// The case.
+    #[command(flatten)]
+    pub case: CaseArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = BookmarkFormat::Csv)]
+    pub format: BookmarkFormat,
+    /// Output file (written atomically); `-` for standard output.
+    #[arg(long, value_name = "FILE", default_value = "-")]
+    pub out: PathBuf,
+}
+
+/// Formats of `export bookmarks`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BookmarkFormat {
+    /// RFC 4180 CSV, safe to open in a spreadsheet.
+    Csv,
+    /// One JSON object per line.
+    Jsonl,
+}
+
+/// Arguments of `timeline`.
+#[derive(Debug, Args)]
+#[command(
+    long_about = "Opens a full-screen timeline of every event in the case (sign-ins, audit entries, MCP tool calls and \
+requests, dependencies, traces, exceptions, flow tuples), merged in time order. Left: identities with event counts, \
+suspects (from scope) first and marked '!'. Top: an activity histogram with the visible range highlighted. Bottom: the \
+selected event with its full record and provenance (blob, line, blob SHA-256). Press ? for every key.\n\n\
+Suspect marks come from scope over --scope-since (default: --since); without either, only failures are marked. \
+Bookmarks (b) are kept in the case (bookmarks.json) and exported with `mcpforensics export bookmarks`. Needs a terminal.",
+    after_help = "Examples:\n  mcpforensics timeline --since 2026-09-30\n  mcpforensics timeline --case ./case --since 2026-10-01 --until 2026-10-03 --user bob.keller@contoso.example --tz +02:00"
+)]
+pub struct TimelineArgs {
+    /// The case.
+    #[command(flatten)]
+    pub case: CaseArgs,
+    /// Start of the events shown (and of the scope window unless --scope-since): RFC 3339, a date or a span back from the end (72h). Default: the start of the evidence.
+    #[arg(long, value_name = "TIME", value_parser = parse_time_spec)]
+    pub since: Option<TimeSpec>,
+    /// End of the events shown (exclusive). Default: the end of the evidence.
+    #[arg(long, value_name = "TIME", value_parser = parse_time_spec)]
+    pub until: Option<TimeSpec>,
+    /// Start with the timeline narrowed to this identity (UPN, object id or (anonymous)).
+    #[arg(long, value_name = "UPN")]
+    pub user: Option<String>,
+    /// Start of the suspected activity for scope's suspect marks. Default: --since.
+    #[arg(long, value_name = "TIME", value_parser = parse_time_spec)]
+    pub scope_since: Option<TimeSpec>,
+    /// Days before the scope start that form the baseline.
+    #[arg(long, value_name = "N", default_value_t = 14)]
+    pub baseline_days: u32,
+    /// Indicators of compromise for the suspect marks.
+    #[command(flatten)]
+    pub iocs: IocArgs,
+    /// The zone `z` switches times to: `local` or an offset such as +02:00.
+    #[arg(long, value_name = "ZONE", default_value = "local")]
+    pub tz: String,
+    /// Measure first paint, loading and scrolling off-screen and print the figures as JSON (benchmarks).
+    #[arg(long, hide = true)]
+    pub bench: bool,
 }
 
 /// Arguments of `export customers`.

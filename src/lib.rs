@@ -22,5 +22,6 @@ pub mod schema_doc;
 pub mod scope;
 pub mod sources;
 pub mod time;
+pub mod timeline;
 
 pub use error::{Error, Result};

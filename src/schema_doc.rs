@@ -35,7 +35,7 @@ and numbers or booleans written as strings are accepted as numbers or booleans.\
 - `identities`: one row per Entra object id seen in `SigninLogs` or `AADNonInteractiveUserSignInLogs`: `user_id`, `user_principal_name` (latest), `display_name`, `first_sign_in`, `last_sign_in`, `sign_ins`.\n\
 - `tool_calls`: one row per MCP `tools/call`, from `AppRequests` (origin `AppRequests`) or from `ApiManagementGatewayMCPLog` joined to `ApiManagementGatewayLogs` on `CorrelationId` (origin `APIM`): \
 `time`, `origin`, `tool`, `method`, `session_id`, `jsonrpc_request_id`, `arguments`, `result`, `enduser_id` (as the server recorded it), `client_address` (the real caller: `client.address`, else `ClientIP` unless masked; APIM: `CallerIpAddress`), \
-`success`, `result_code`, `duration_ms`, `response_bytes` (APIM `ResponseSize`), `item_count` (sampling weight), `operation_id` (trace id or APIM correlation id), `span_id`, `server`, `apim_subscription_id`, `_blob`, `_line`, \
+`success`, `result_code`, `duration_ms`, `response_bytes` (APIM `ResponseSize`), `item_count` (sampling weight), `operation_id` (trace id or APIM correlation id), `span_id`, `server`, `apim_subscription_id`, `_blob`, `_line`, `date` (the partition day), \
 and the resolved identity: `user_id` (Entra object id, when sign-ins know it), `user_principal_name`, `user` (UPN, else object id, else `(anonymous)`).\n\
 - `rejects`: every rejected record: `ingest_id`, `blob`, `line`, `reason`, `raw` (the record's text, at most 1 MiB), `raw_is_utf8`.\n");
     out

@@ -3,6 +3,7 @@
 mod ingest;
 mod scope;
 mod sql;
+mod timeline;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -17,6 +18,10 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Sql(args) => sql::run_sql(&args),
         Command::Tables(args) => sql::run_tables(&args),
         Command::Scope(args) => scope::run_scope(&args),
+        Command::Timeline(args) => timeline::run_timeline(&args),
+        Command::Export(crate::cli::ExportCommand::Bookmarks(args)) => {
+            timeline::run_export_bookmarks(&args)
+        }
         Command::Verify(args) => run_verify(&args),
         Command::Export(crate::cli::ExportCommand::Customers(args)) => {
             scope::run_export_customers(&args)

@@ -141,9 +141,17 @@ impl QueryEngine {
                 .await?;
                 "table"
             } else {
+                // The same columns as a listing table, partition column included.
+                let mut fields: Vec<_> = schema.fields().iter().cloned().collect();
+                fields.push(Arc::new(arrow::datatypes::Field::new(
+                    "date",
+                    DataType::Utf8,
+                    true,
+                )));
+                let with_date = Arc::new(arrow::datatypes::Schema::new(fields));
                 ctx.register_table(
                     TableReference::bare(name.clone()),
-                    Arc::new(MemTable::try_new(schema.clone(), vec![vec![]])?),
+                    Arc::new(MemTable::try_new(with_date, vec![vec![]])?),
                 )?;
                 "empty"
             };

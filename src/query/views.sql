@@ -40,7 +40,8 @@ WITH calls AS (
            r."AppRoleName" AS server,
            CAST(NULL AS VARCHAR) AS apim_subscription_id,
            r._blob,
-           r._line
+           r._line,
+           r.date
     FROM "AppRequests" r
     WHERE r.mcp_method = 'tools/call'
     UNION ALL
@@ -64,7 +65,8 @@ WITH calls AS (
            m."ServerName",
            g."ApimSubscriptionId",
            m._blob,
-           m._line
+           m._line,
+           m.date
     FROM "ApiManagementGatewayMCPLog" m
     LEFT JOIN "ApiManagementGatewayLogs" g ON m."CorrelationId" = g."CorrelationId"
     WHERE m."Method" = 'tools/call'

@@ -1,0 +1,143 @@
+//! `mcpforensics timeline` and `mcpforensics export bookmarks`.
+
+use std::io::IsTerminal;
+
+use chrono::{DateTime, Duration, FixedOffset, Local, Offset, Utc};
+
+use super::resolve_case;
+use crate::case::Case;
+use crate::cli::{BookmarkFormat, ExportBookmarksArgs, TimelineArgs};
+use crate::error::{Error, Result, exit};
+use crate::query::pack::PackParams;
+use crate::scope::Ioc;
+use crate::timeline::{TimelineOptions, bookmarks};
+
+/// The evidence's first and last row times, from the manifest.
+fn evidence_span(case: &Case) -> (DateTime<Utc>, DateTime<Utc>) {
+    let times = |pick: fn(&crate::case::manifest::BlobRecord) -> Option<&String>| {
+        case.manifest()
+            .blobs
+            .iter()
+            .filter_map(move |b| pick(b).and_then(|t| crate::time::parse_timestamp(t)))
+    };
+    let start = times(|b| b.first_time.as_ref()).min();
+    let end = times(|b| b.last_time.as_ref()).max();
+    let now = Utc::now();
+    let end = end.unwrap_or(now);
+    // Exclusive: the second after the last row.
+    let end =
+        end - Duration::nanoseconds(i64::from(end.timestamp_subsec_nanos())) + Duration::seconds(1);
+    (start.unwrap_or(end - Duration::days(1)), end)
+}
+
+fn parse_zone(text: &str) -> Result<(FixedOffset, String)> {
+    if text.eq_ignore_ascii_case("local") {
+        let offset = Local::now().offset().fix();
+        return Ok((offset, format!("local ({offset})")));
+    }
+    if text.eq_ignore_ascii_case("utc") || text == "Z" {
+        return Ok((Utc.fix(), "UTC".into()));
+    }
+    let parsed =
+        DateTime::parse_from_rfc3339(&format!("2000-01-01T00:00:00{text}")).map_err(|_| {
+            Error::Usage(format!(
+                "--tz {text:?}: use local, UTC or an offset such as +02:00"
+            ))
+        })?;
+    Ok((*parsed.offset(), text.to_string()))
+}
+
+pub(super) fn run_timeline(args: &TimelineArgs) -> Result<u8> {
+    let interactive = std::io::stdout().is_terminal() && std::io::stdin().is_terminal();
+    if !args.bench && !interactive {
+        return Err(Error::Usage(
+            "timeline is interactive and needs a terminal; for output to a file or a pipe use \
+             `mcpforensics sql` (e.g. SELECT * FROM tool_calls ORDER BY time) or `mcpforensics scope --format json`"
+                .into(),
+        ));
+    }
+    let case_dir = resolve_case(&args.case)?;
+    let case = Case::open(&case_dir)?;
+    let (start, end) = evidence_span(&case);
+    let from = args.since.map_or(start, |s| s.resolve(end));
+    let to = args.until.map_or(end, |u| u.resolve(end));
+    if from >= to {
+        return Err(Error::Usage(format!(
+            "--since {} is not before the end of the window {}",
+            crate::time::format_utc(from),
+            crate::time::format_utc(to)
+        )));
+    }
+    let scope = args.scope_since.or(args.since).map(|spec| {
+        let since = spec.resolve(end);
+        PackParams {
+            since,
+            until: end,
+            baseline_start: since - Duration::days(i64::from(args.baseline_days)),
+        }
+    });
+    let mut iocs: Vec<Ioc> = args
+        .iocs
+        .ioc_ip
+        .iter()
+        .map(|ip| Ioc {
+            kind: "ip".into(),
+            value: ip.to_string(),
+        })
+        .collect();
+    iocs.extend(args.iocs.ioc_user.iter().map(|u| Ioc {
+        kind: "user".into(),
+        value: u.clone(),
+    }));
+    let (zone, zone_label) = parse_zone(&args.tz)?;
+    let options = TimelineOptions {
+        case: case_dir,
+        from,
+        to,
+        scope,
+        iocs,
+        user: args.user.clone(),
+        zone,
+        zone_label,
+    };
+    if args.bench {
+        let figures = crate::timeline::bench(&options, 200, 50).map_err(|e| Error::Io {
+            context: "timeline benchmark".into(),
+            source: std::io::Error::other(e.to_string()),
+        })?;
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&figures).unwrap_or_default()
+        );
+        return Ok(exit::OK);
+    }
+    crate::timeline::run(&options).map_err(|e| Error::Io {
+        context: "timeline".into(),
+        source: std::io::Error::other(e.to_string()),
+    })?;
+    Ok(exit::OK)
+}
+
+pub(super) fn run_export_bookmarks(args: &ExportBookmarksArgs) -> Result<u8> {
+    let case_dir = resolve_case(&args.case)?;
+    let case = Case::open(&case_dir)?;
+    let marks = bookmarks::Bookmarks::load(&case_dir)?;
+    let (_, manifest_sha256) =
+        crate::case::writer::hash_file(&case_dir.join(crate::case::MANIFEST_FILE))?;
+    let text = match args.format {
+        BookmarkFormat::Csv => bookmarks::to_csv(marks.items(), &manifest_sha256),
+        BookmarkFormat::Jsonl => bookmarks::to_jsonl(marks.items(), &manifest_sha256),
+    };
+    drop(case);
+    if args.out.as_os_str() == "-" {
+        print!("{text}");
+    } else {
+        crate::case::write_atomic(&args.out, text.as_bytes())?;
+        eprintln!(
+            "wrote {} bookmarks to {}",
+            marks.items().len(),
+            args.out.display()
+        );
+    }
+    Ok(exit::OK)
+}

@@ -1,0 +1,367 @@
+//! Queries off the UI thread: the timeline in time-ordered chunks, the scope marks, and single
+//! records for the detail pane, each on its own worker with its own DataFusion session, delivered
+//! to the UI as [`Update`]s.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::mpsc::{Receiver, Sender};
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+
+use super::store::Chunk;
+use crate::case::Case;
+use crate::query::QueryEngine;
+use crate::query::pack::PackParams;
+use crate::scope::{Ioc, ScopeRequest};
+
+/// The merged-timeline query, with `{from_day}`, `{to_day}`, `{from}`, `{to}` to fill.
+const TIMELINE_SQL: &str = include_str!("timeline.sql");
+
+/// Events a chunk after the first should hold, by the manifest's counts.
+const CHUNK_TARGET_EVENTS: u64 = 150_000;
+
+/// What the scope run marks as suspicious.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Marks {
+    /// Suspect identities.
+    pub suspects: HashSet<String>,
+    /// Attacker calls: the lines of each blob.
+    pub attacker_rows: HashMap<String, HashSet<u64>>,
+    /// Addresses the attacker used: call addresses and spray sources.
+    pub attacker_ips: HashSet<String>,
+    /// Exfiltration destinations.
+    pub exfil_destinations: HashSet<String>,
+    /// One line describing the scope run the marks came from.
+    pub basis: String,
+}
+
+/// A message from a worker to the UI.
+#[derive(Debug)]
+pub enum Update {
+    /// The next chunk of events, in time order; `done` of `total` chunks are loaded.
+    Chunk {
+        /// Events.
+        chunk: Box<Chunk>,
+        /// Chunks loaded so far.
+        done: usize,
+        /// Chunks in all.
+        total: usize,
+    },
+    /// Every chunk is loaded.
+    Loaded,
+    /// The scope run finished.
+    Marks(Marks),
+    /// The full record of an event.
+    Detail {
+        /// Global event index it was asked for.
+        index: usize,
+        /// Pretty-printed record, or why it could not be read.
+        record: Result<String, String>,
+    },
+    /// A worker failed.
+    Failed(String),
+}
+
+/// A record the detail pane wants.
+#[derive(Debug, Clone)]
+pub struct DetailRequest {
+    /// Global event index (echoed back).
+    pub index: usize,
+    /// Case table.
+    pub table: String,
+    /// Source blob.
+    pub blob: String,
+    /// Line.
+    pub line: u64,
+    /// Event time (for partition pruning).
+    pub time: i64,
+}
+
+/// What to load.
+#[derive(Debug, Clone)]
+pub struct LoadPlan {
+    /// Case directory.
+    pub case: PathBuf,
+    /// Window start (inclusive).
+    pub from: DateTime<Utc>,
+    /// Window end (exclusive).
+    pub to: DateTime<Utc>,
+    /// The scope window for suspect marks, when asked for.
+    pub scope: Option<PackParams>,
+    /// Indicators for scope.
+    pub iocs: Vec<Ioc>,
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("starting a query runtime: {e}"))
+}
+
+fn sql_time(t: DateTime<Utc>) -> String {
+    format!("TIMESTAMP '{}'", t.format("%Y-%m-%dT%H:%M:%S%.9f"))
+}
+
+/// Groups the window's days into chunks: the first day alone (so the first screen comes fast),
+/// then runs of days holding about [`CHUNK_TARGET_EVENTS`] by the manifest's per-blob counts.
+pub fn plan_chunks(
+    case: &Case,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
+    let mut per_day: BTreeMap<NaiveDate, u64> = BTreeMap::new();
+    for blob in &case.manifest().blobs {
+        if let Some(t) = blob
+            .first_time
+            .as_deref()
+            .and_then(crate::time::parse_timestamp)
+        {
+            *per_day.entry(t.date_naive()).or_default() += blob.accepted;
+        }
+    }
+    let mut chunks = Vec::new();
+    let mut start = from;
+    let mut estimate = 0u64;
+    let mut day_start = from;
+    while day_start < to {
+        let next_midnight = (day_start.date_naive() + Duration::days(1))
+            .and_hms_opt(0, 0, 0)
+            .map(|t| t.and_utc())
+            .unwrap_or(to);
+        let day_end = next_midnight.min(to);
+        estimate += per_day.get(&day_start.date_naive()).copied().unwrap_or(0);
+        if chunks.is_empty() || estimate >= CHUNK_TARGET_EVENTS || day_end == to {
+            chunks.push((start, day_end));
+            start = day_end;
+            estimate = 0;
+        }
+        day_start = day_end;
+    }
+    chunks
+}
+
+/// Starts the timeline and scope workers; updates arrive on the returned receiver.
+pub fn start(plan: LoadPlan, updates: Sender<Update>) {
+    let timeline_updates = updates.clone();
+    let timeline_plan = plan.clone();
+    std::thread::spawn(move || {
+        if let Err(message) = load_timeline(&timeline_plan, &timeline_updates) {
+            let _ = timeline_updates.send(Update::Failed(message));
+        }
+    });
+    if plan.scope.is_some() {
+        std::thread::spawn(move || match load_marks(&plan) {
+            Ok(marks) => {
+                let _ = updates.send(Update::Marks(marks));
+            }
+            Err(message) => {
+                let _ = updates.send(Update::Failed(format!(
+                    "scope for suspect marks: {message}"
+                )));
+            }
+        });
+    }
+}
+
+fn load_timeline(plan: &LoadPlan, updates: &Sender<Update>) -> Result<(), String> {
+    let case = Case::open(&plan.case).map_err(|e| e.to_string())?;
+    let chunks = plan_chunks(&case, plan.from, plan.to);
+    let runtime = runtime()?;
+    let engine = runtime
+        .block_on(QueryEngine::open(&case))
+        .map_err(|e| e.to_string())?;
+    let total = chunks.len();
+    for (done, (from, to)) in chunks.into_iter().enumerate() {
+        let last_instant = to - Duration::nanoseconds(1);
+        let sql = TIMELINE_SQL
+            .replace("{from_day}", &from.format("%Y-%m-%d").to_string())
+            .replace("{to_day}", &last_instant.format("%Y-%m-%d").to_string())
+            .replace("{from}", &sql_time(from))
+            .replace("{to}", &sql_time(to));
+        let (_, batches) = runtime
+            .block_on(engine.sql(&sql))
+            .map_err(|e| format!("timeline query: {e}"))?;
+        let chunk = Chunk::from_batches(&batches).map_err(|e| e.to_string())?;
+        if updates
+            .send(Update::Chunk {
+                chunk: Box::new(chunk),
+                done: done + 1,
+                total,
+            })
+            .is_err()
+        {
+            return Ok(());
+        }
+    }
+    let _ = updates.send(Update::Loaded);
+    Ok(())
+}
+
+fn load_marks(plan: &LoadPlan) -> Result<Marks, String> {
+    let Some(params) = plan.scope else {
+        return Ok(Marks::default());
+    };
+    let case = Case::open(&plan.case).map_err(|e| e.to_string())?;
+    let request = ScopeRequest {
+        params,
+        iocs: plan.iocs.clone(),
+    };
+    let report = runtime()?
+        .block_on(crate::scope::scope(&case, &request))
+        .map_err(|e| e.to_string())?;
+    let mut marks = Marks {
+        basis: format!(
+            "scope since {} (baseline from {}): {} suspects, {} attacker calls",
+            report.since,
+            report.baseline_start,
+            report.suspects.len(),
+            report.attacker_calls.len()
+        ),
+        ..Marks::default()
+    };
+    for suspect in &report.suspects {
+        marks.suspects.insert(suspect.user.clone());
+        marks.attacker_ips.extend(suspect.ips.iter().cloned());
+    }
+    for call in &report.attacker_calls {
+        marks
+            .attacker_rows
+            .entry(call.blob.clone())
+            .or_default()
+            .insert(call.line);
+        if let Some(ip) = &call.client_address {
+            marks.attacker_ips.insert(ip.clone());
+        }
+    }
+    for spray in &report.spray_sources {
+        marks.attacker_ips.insert(spray.ip.clone());
+    }
+    for path in &report.exfiltration {
+        marks.exfil_destinations.insert(path.destination_ip.clone());
+    }
+    Ok(marks)
+}
+
+/// Starts the detail worker: it answers each request with the record, pretty-printed.
+pub fn start_detail_worker(
+    case: PathBuf,
+    requests: Receiver<DetailRequest>,
+    updates: Sender<Update>,
+) {
+    std::thread::spawn(move || {
+        let setup = || -> Result<(tokio::runtime::Runtime, QueryEngine), String> {
+            let case = Case::open(&case).map_err(|e| e.to_string())?;
+            let runtime = runtime()?;
+            let engine = runtime
+                .block_on(QueryEngine::open(&case))
+                .map_err(|e| e.to_string())?;
+            Ok((runtime, engine))
+        };
+        let (runtime, engine) = match setup() {
+            Ok(pair) => pair,
+            Err(message) => {
+                let _ = updates.send(Update::Failed(format!("detail worker: {message}")));
+                return;
+            }
+        };
+        while let Ok(mut request) = requests.recv() {
+            // Only the newest request matters when the user scrolls fast.
+            while let Ok(newer) = requests.try_recv() {
+                request = newer;
+            }
+            let record = runtime.block_on(fetch_record(&engine, &request));
+            if updates
+                .send(Update::Detail {
+                    index: request.index,
+                    record,
+                })
+                .is_err()
+            {
+                return;
+            }
+        }
+    });
+}
+
+/// The tables a detail can come from (names are spliced into SQL, so only these).
+const DETAIL_TABLES: [&str; 11] = [
+    "SigninLogs",
+    "AADNonInteractiveUserSignInLogs",
+    "AuditLogs",
+    "AppRequests",
+    "AppDependencies",
+    "AppTraces",
+    "AppExceptions",
+    "AppEvents",
+    "ApiManagementGatewayMCPLog",
+    "ApiManagementGatewayLogs",
+    "flows",
+];
+
+async fn fetch_record(engine: &QueryEngine, request: &DetailRequest) -> Result<String, String> {
+    if !DETAIL_TABLES.contains(&request.table.as_str()) {
+        return Err(format!("no detail for table {}", request.table));
+    }
+    let day = crate::time::from_nanos(request.time).format("%Y-%m-%d");
+    let sql = format!(
+        "SELECT * FROM \"{}\" WHERE date = '{day}' AND _blob = '{}' AND _line = {}",
+        request.table,
+        request.blob.replace('\'', "''"),
+        request.line
+    );
+    let (_, batches) = engine.sql(&sql).await.map_err(|e| e.to_string())?;
+    let batches: Vec<_> = batches.into_iter().filter(|b| b.num_rows() > 0).collect();
+    if batches.is_empty() {
+        return Err("the record is not in the case".into());
+    }
+    records_to_json(&batches)
+}
+
+/// Rows as pretty JSON objects: every column but the row hash, with `_extra`'s fields inlined.
+pub fn records_to_json(batches: &[arrow::array::RecordBatch]) -> Result<String, String> {
+    let mut writer = arrow::json::ArrayWriter::new(Vec::new());
+    for batch in batches {
+        let keep: Vec<usize> = batch
+            .schema()
+            .fields()
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.name() != "_row_hash")
+            .map(|(i, _)| i)
+            .collect();
+        let projected = batch.project(&keep).map_err(|e| e.to_string())?;
+        writer.write(&projected).map_err(|e| e.to_string())?;
+    }
+    writer.finish().map_err(|e| e.to_string())?;
+    let mut rows: Vec<serde_json::Map<String, serde_json::Value>> =
+        serde_json::from_slice(&writer.into_inner()).map_err(|e| e.to_string())?;
+    for row in &mut rows {
+        if let Some(serde_json::Value::String(extra)) = row.remove("_extra")
+            && let Ok(serde_json::Value::Object(fields)) = serde_json::from_str(&extra)
+        {
+            for (key, value) in fields {
+                row.entry(key).or_insert(value);
+            }
+        }
+        // Dynamic columns kept as JSON text read better as JSON.
+        for value in row.values_mut() {
+            if let serde_json::Value::String(text) = value
+                && (text.starts_with('{') || text.starts_with('['))
+                && let Ok(parsed) = serde_json::from_str::<serde_json::Value>(text)
+            {
+                *value = parsed;
+            }
+        }
+    }
+    let value = if rows.len() == 1 {
+        rows.into_iter()
+            .next()
+            .map(serde_json::Value::Object)
+            .unwrap_or_default()
+    } else {
+        serde_json::Value::Array(rows.into_iter().map(serde_json::Value::Object).collect())
+    };
+    serde_json::to_string_pretty(&value).map_err(|e| e.to_string())
+}

@@ -1,0 +1,1132 @@
+//! The timeline's state and everything a key, a click or a worker update does to it. No
+//! terminal here: the view draws this state, and tests drive it with plain key events.
+
+use std::collections::HashMap;
+
+use chrono::FixedOffset;
+use ratatui::crossterm::event::{
+    KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+};
+use ratatui::layout::{Position, Rect};
+
+use super::bookmarks::{Bookmark, Bookmarks};
+use super::filter::{Field, Filter};
+use super::loader::{DetailRequest, Marks, Update};
+use super::store::{Event, EventKind, EventStore};
+
+/// Buckets of the activity histogram (drawn at any width by summing neighbours).
+pub const HISTOGRAM_BUCKETS: usize = 1024;
+
+/// The label of events without an identity in the identity list.
+pub const NO_IDENTITY: &str = "(no identity)";
+
+/// Which pane keys go to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    /// The event list.
+    Timeline,
+    /// The identity list.
+    Identities,
+}
+
+/// What a prompt line is asking for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PromptKind {
+    /// A filter to keep matching events.
+    Filter,
+    /// A filter to drop matching events.
+    FilterOut,
+    /// A time to jump to.
+    Jump,
+    /// A note for a new bookmark.
+    Note,
+}
+
+impl PromptKind {
+    /// The prompt's label.
+    pub fn label(self) -> &'static str {
+        match self {
+            PromptKind::Filter => "filter",
+            PromptKind::FilterOut => "filter out",
+            PromptKind::Jump => "jump to (RFC 3339, date, +2h/-30m from here, 72h before the end)",
+            PromptKind::Note => "bookmark note (Enter to save)",
+        }
+    }
+}
+
+/// Input mode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    /// Moving around.
+    Normal,
+    /// Typing into the prompt line.
+    Prompt {
+        /// What for.
+        kind: PromptKind,
+        /// Text so far.
+        input: String,
+    },
+    /// The key help.
+    Help,
+}
+
+/// The cells a pivot can start from, in pivot order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PivotColumn {
+    /// Identity.
+    User,
+    /// Session.
+    Session,
+    /// Tool.
+    Tool,
+    /// First customer.
+    Customer,
+    /// Caller or source address.
+    Ip,
+}
+
+impl PivotColumn {
+    const ORDER: [PivotColumn; 5] = [
+        PivotColumn::User,
+        PivotColumn::Session,
+        PivotColumn::Tool,
+        PivotColumn::Customer,
+        PivotColumn::Ip,
+    ];
+
+    fn field(self) -> Field {
+        match self {
+            PivotColumn::User => Field::User,
+            PivotColumn::Session => Field::Session,
+            PivotColumn::Tool => Field::Tool,
+            PivotColumn::Customer => Field::Customer,
+            PivotColumn::Ip => Field::Ip,
+        }
+    }
+
+    /// The cell's value in an event.
+    pub fn value<'a>(self, event: &Event<'a>) -> Option<&'a str> {
+        match self {
+            PivotColumn::User => event.user,
+            PivotColumn::Session => event.session,
+            PivotColumn::Tool => event.tool,
+            PivotColumn::Customer => event.customers.and_then(|c| c.split(',').next()),
+            PivotColumn::Ip => event.ip,
+        }
+    }
+}
+
+/// One step of the breadcrumb: a filter kept or dropped.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Crumb {
+    /// The filter.
+    pub filter: Filter,
+    /// Drop matching events instead of keeping them.
+    pub exclude: bool,
+}
+
+/// An identity in the left pane.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentityRow {
+    /// UPN, object id, `(anonymous)` or [`NO_IDENTITY`].
+    pub name: String,
+    /// Events loaded for it.
+    pub events: usize,
+    /// Named by scope as a suspect.
+    pub suspect: bool,
+}
+
+/// What the main loop must do after an input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Leave the timeline.
+    Quit,
+}
+
+/// Screen areas of the last frame, for the mouse.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Areas {
+    /// Rows of the event list (without its header).
+    pub timeline_rows: Rect,
+    /// Rows of the identity list.
+    pub identity_rows: Rect,
+}
+
+/// Fixed facts about what is shown.
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// Case directory, as shown.
+    pub case_label: String,
+    /// Window start, ns.
+    pub from: i64,
+    /// Window end (exclusive), ns.
+    pub to: i64,
+    /// The other zone `z` switches to.
+    pub zone: FixedOffset,
+    /// Its name, as given.
+    pub zone_label: String,
+    /// SHA-256 of each blob, from the manifest.
+    pub blob_sha256: HashMap<String, String>,
+    /// Why there are no suspect marks, when there are none to wait for.
+    pub marks_note: Option<String>,
+}
+
+/// The whole timeline state.
+pub struct App {
+    /// Fixed facts.
+    pub context: Context,
+    /// Loaded events.
+    pub store: EventStore,
+    /// Global indices of the events that pass the identity and the filters, in time order.
+    visible: Vec<u32>,
+    identity_counts: HashMap<String, usize>,
+    /// Identity list as drawn.
+    pub identities: Vec<IdentityRow>,
+    /// Cursor in the identity list (0 is all identities).
+    pub identity_cursor: usize,
+    /// The identity the timeline is narrowed to.
+    pub identity: Option<String>,
+    /// Filters, in the order applied (the breadcrumb).
+    pub crumbs: Vec<Crumb>,
+    /// Position of the selection in the visible list.
+    pub selected: usize,
+    /// First visible row drawn.
+    pub offset: usize,
+    /// Rows the event list showed last frame.
+    pub page: usize,
+    /// Focused pane.
+    pub focus: Focus,
+    /// Input mode.
+    pub mode: Mode,
+    /// Cell a pivot starts from.
+    pub column: PivotColumn,
+    /// Times shown in the other zone instead of UTC.
+    pub show_zone: bool,
+    /// Detail pane enlarged.
+    pub detail_zoom: bool,
+    /// Records fetched for the detail pane, by global index.
+    pub details: HashMap<usize, Result<String, String>>,
+    requested_detail: Option<usize>,
+    /// Bookmarks of the case.
+    pub bookmarks: Bookmarks,
+    /// Scope's suspect marks, once computed.
+    pub marks: Option<Marks>,
+    /// Last message for the status line.
+    pub status: String,
+    /// Chunks loaded and in all.
+    pub progress: (usize, usize),
+    /// Every chunk is in.
+    pub loaded: bool,
+    /// Visible events per histogram bucket.
+    pub histogram: Vec<u32>,
+    /// Screen areas of the last frame.
+    pub areas: Areas,
+}
+
+fn ns_to_text(ns: i64, zone: Option<FixedOffset>) -> String {
+    let utc = crate::time::from_nanos(ns);
+    match zone {
+        Some(zone) => utc
+            .with_timezone(&zone)
+            .format("%Y-%m-%d %H:%M:%S%.3f %:z")
+            .to_string(),
+        None => utc.format("%Y-%m-%d %H:%M:%S%.3fZ").to_string(),
+    }
+}
+
+impl App {
+    /// A fresh state for a window, with no events yet.
+    pub fn new(context: Context, bookmarks: Bookmarks) -> Self {
+        Self {
+            context,
+            store: EventStore::default(),
+            visible: Vec::new(),
+            identity_counts: HashMap::new(),
+            identities: vec![IdentityRow {
+                name: "(all identities)".into(),
+                events: 0,
+                suspect: false,
+            }],
+            identity_cursor: 0,
+            identity: None,
+            crumbs: Vec::new(),
+            selected: 0,
+            offset: 0,
+            page: 20,
+            focus: Focus::Timeline,
+            mode: Mode::Normal,
+            column: PivotColumn::User,
+            show_zone: false,
+            detail_zoom: false,
+            details: HashMap::new(),
+            requested_detail: None,
+            bookmarks,
+            marks: None,
+            status: "loading…".into(),
+            progress: (0, 0),
+            loaded: false,
+            histogram: vec![0; HISTOGRAM_BUCKETS],
+            areas: Areas::default(),
+        }
+    }
+
+    /// Number of events that pass the identity and filters.
+    pub fn visible_len(&self) -> usize {
+        self.visible.len()
+    }
+
+    /// The global index of the n-th visible event.
+    pub fn visible_index(&self, position: usize) -> Option<usize> {
+        self.visible.get(position).map(|&i| i as usize)
+    }
+
+    /// The selected event's global index.
+    pub fn selected_index(&self) -> Option<usize> {
+        self.visible_index(self.selected)
+    }
+
+    /// The selected event.
+    pub fn selected_event(&self) -> Option<Event<'_>> {
+        self.selected_index().and_then(|i| self.store.get(i))
+    }
+
+    /// Time as shown: UTC, or the chosen zone after `z`.
+    pub fn format_time(&self, ns: i64) -> String {
+        ns_to_text(ns, self.show_zone.then_some(self.context.zone))
+    }
+
+    fn passes(&self, event: &Event<'_>) -> bool {
+        if let Some(identity) = &self.identity {
+            let name = event.user.unwrap_or(NO_IDENTITY);
+            if name != identity {
+                return false;
+            }
+        }
+        self.crumbs
+            .iter()
+            .all(|c| c.filter.matches(event) != c.exclude)
+    }
+
+    /// Whether scope marks the event as the attacker's, or it failed.
+    pub fn is_flagged(&self, event: &Event<'_>) -> bool {
+        if event.severity >= 2 {
+            return true;
+        }
+        let Some(marks) = &self.marks else {
+            return false;
+        };
+        if marks
+            .attacker_rows
+            .get(event.blob)
+            .is_some_and(|lines| lines.contains(&event.line))
+        {
+            return true;
+        }
+        match event.kind {
+            EventKind::SignIn => event.ip.is_some_and(|ip| marks.attacker_ips.contains(ip)),
+            EventKind::Flow | EventKind::Dependency => event
+                .peer
+                .is_some_and(|peer| marks.exfil_destinations.contains(peer)),
+            _ => false,
+        }
+    }
+
+    fn bucket(&self, ns: i64) -> usize {
+        let span = (self.context.to - self.context.from).max(1) as i128;
+        let offset = (i128::from(ns) - i128::from(self.context.from)).clamp(0, span - 1);
+        ((offset * HISTOGRAM_BUCKETS as i128) / span) as usize
+    }
+
+    fn rebuild_visible(&mut self) {
+        let keep = self.selected_index();
+        self.visible.clear();
+        self.histogram = vec![0; HISTOGRAM_BUCKETS];
+        for index in 0..self.store.len() {
+            if let Some(event) = self.store.get(index)
+                && self.passes(&event)
+            {
+                self.visible.push(index as u32);
+                let bucket = self.bucket(event.time);
+                self.histogram[bucket] += 1;
+            }
+        }
+        self.selected = match keep {
+            Some(index) => self.visible.partition_point(|&v| (v as usize) < index),
+            None => 0,
+        };
+        self.clamp_selection();
+    }
+
+    fn rebuild_identities(&mut self) {
+        let suspects = self.marks.as_ref().map(|m| &m.suspects);
+        let mut rows: Vec<IdentityRow> = self
+            .identity_counts
+            .iter()
+            .map(|(name, &events)| IdentityRow {
+                name: name.clone(),
+                events,
+                suspect: suspects.is_some_and(|s| s.contains(name)),
+            })
+            .collect();
+        rows.sort_by(|a, b| {
+            b.suspect
+                .cmp(&a.suspect)
+                .then(b.events.cmp(&a.events))
+                .then(a.name.cmp(&b.name))
+        });
+        let chosen = self
+            .identities
+            .get(self.identity_cursor)
+            .map(|r| r.name.clone());
+        let mut list = vec![IdentityRow {
+            name: "(all identities)".into(),
+            events: self.store.len(),
+            suspect: false,
+        }];
+        list.extend(rows);
+        self.identity_cursor = chosen
+            .and_then(|name| list.iter().position(|r| r.name == name))
+            .unwrap_or(0);
+        self.identities = list;
+    }
+
+    fn clamp_selection(&mut self) {
+        if self.visible.is_empty() {
+            self.selected = 0;
+            self.offset = 0;
+            return;
+        }
+        self.selected = self.selected.min(self.visible.len() - 1);
+        let page = self.page.max(1);
+        if self.selected < self.offset {
+            self.offset = self.selected;
+        } else if self.selected >= self.offset + page {
+            self.offset = self.selected + 1 - page;
+        }
+        self.offset = self.offset.min(self.visible.len().saturating_sub(page));
+    }
+
+    /// Applies a worker update.
+    pub fn on_update(&mut self, update: Update) {
+        match update {
+            Update::Chunk { chunk, done, total } => {
+                let range = self.store.push(*chunk);
+                for index in range {
+                    let Some(event) = self.store.get(index) else {
+                        continue;
+                    };
+                    let name = event.user.unwrap_or(NO_IDENTITY).to_string();
+                    let passes = self.passes(&event);
+                    let bucket = self.bucket(event.time);
+                    *self.identity_counts.entry(name).or_default() += 1;
+                    if passes {
+                        self.visible.push(index as u32);
+                        self.histogram[bucket] += 1;
+                    }
+                }
+                self.progress = (done, total);
+                self.rebuild_identities();
+                self.clamp_selection();
+                self.status = format!(
+                    "loading: {done} of {total} chunks, {} events",
+                    self.store.len()
+                );
+            }
+            Update::Loaded => {
+                self.loaded = true;
+                self.status = format!("loaded {} events; ? for keys", self.store.len());
+            }
+            Update::Marks(marks) => {
+                self.status = marks.basis.clone();
+                self.marks = Some(marks);
+                self.rebuild_identities();
+            }
+            Update::Detail { index, record } => {
+                self.details.insert(index, record);
+            }
+            Update::Failed(message) => {
+                self.status = format!("error: {message}");
+            }
+        }
+    }
+
+    /// The record the detail pane needs and has not asked for yet.
+    pub fn wanted_detail(&mut self) -> Option<DetailRequest> {
+        let index = self.selected_index()?;
+        if self.details.contains_key(&index) || self.requested_detail == Some(index) {
+            return None;
+        }
+        let event = self.store.get(index)?;
+        let request = DetailRequest {
+            index,
+            table: event.source_table.to_string(),
+            blob: event.blob.to_string(),
+            line: event.line,
+            time: event.time,
+        };
+        self.requested_detail = Some(index);
+        Some(request)
+    }
+
+    fn move_to(&mut self, position: usize) {
+        self.selected = position;
+        self.clamp_selection();
+    }
+
+    fn move_by(&mut self, delta: isize) {
+        let position = self.selected.saturating_add_signed(delta);
+        self.move_to(position);
+    }
+
+    fn find_flagged(&mut self, forward: bool) {
+        let total = self.visible.len();
+        let candidates: Box<dyn Iterator<Item = usize>> = if forward {
+            Box::new(self.selected + 1..total)
+        } else {
+            Box::new((0..self.selected.min(total)).rev())
+        };
+        for position in candidates {
+            let found = self
+                .visible_index(position)
+                .and_then(|i| self.store.get(i))
+                .is_some_and(|e| self.is_flagged(&e));
+            if found {
+                self.move_to(position);
+                self.status = String::new();
+                return;
+            }
+        }
+        self.status = format!(
+            "no {} suspicious event{}",
+            if forward { "later" } else { "earlier" },
+            if self.marks.is_none() {
+                " (failures only: no scope marks)"
+            } else {
+                ""
+            }
+        );
+    }
+
+    fn jump(&mut self, text: &str) -> Result<(), String> {
+        let text = text.trim();
+        let target = if let Some(rest) = text.strip_prefix('+').or_else(|| text.strip_prefix('-')) {
+            let Ok(crate::time::TimeSpec::Ago(span)) = crate::time::parse_time_spec(rest) else {
+                return Err(format!(
+                    "{text:?}: after + or - give a span such as 2h or 30m"
+                ));
+            };
+            let here = self.selected_event().map_or(self.context.from, |e| e.time);
+            let nanos = span.num_nanoseconds().unwrap_or(i64::MAX);
+            if text.starts_with('+') {
+                here.saturating_add(nanos)
+            } else {
+                here.saturating_sub(nanos)
+            }
+        } else {
+            let end = crate::time::from_nanos(self.context.to);
+            let spec = crate::time::parse_time_spec(text)?;
+            crate::time::to_nanos(spec.resolve(end)).ok_or("time out of range")?
+        };
+        let position = self
+            .visible
+            .partition_point(|&i| self.store.time(i as usize).is_some_and(|t| t < target));
+        self.move_to(position);
+        self.status = format!("at {}", self.format_time(target));
+        Ok(())
+    }
+
+    fn push_crumb(&mut self, filter: Filter, exclude: bool) {
+        self.crumbs.push(Crumb { filter, exclude });
+        self.rebuild_visible();
+    }
+
+    /// The breadcrumb as text.
+    pub fn breadcrumb(&self) -> String {
+        let mut parts = vec![self.identity.clone().unwrap_or_else(|| "all".into())];
+        for crumb in &self.crumbs {
+            parts.push(format!(
+                "{}{}",
+                if crumb.exclude { "not " } else { "" },
+                crumb.filter.text()
+            ));
+        }
+        parts.join(" › ")
+    }
+
+    fn pivot(&mut self) {
+        let Some(event) = self.selected_event() else {
+            return;
+        };
+        let column = self.column;
+        let Some(value) = column.value(&event).map(str::to_string) else {
+            self.status = format!("the selected event has no {}", column.field().name());
+            return;
+        };
+        let filter = Filter::equals(column.field(), &value);
+        self.push_crumb(filter, false);
+        // The next pivot starts from the next cell along user → session → tool → customer → IP.
+        let at = PivotColumn::ORDER
+            .iter()
+            .position(|c| *c == column)
+            .unwrap_or(0);
+        self.column = PivotColumn::ORDER[(at + 1) % PivotColumn::ORDER.len()];
+        self.status = format!("pivot: {}", self.breadcrumb());
+    }
+
+    fn select_identity(&mut self, cursor: usize) {
+        self.identity_cursor = cursor.min(self.identities.len().saturating_sub(1));
+        self.identity = match self.identity_cursor {
+            0 => None,
+            n => self.identities.get(n).map(|r| r.name.clone()),
+        };
+        self.rebuild_visible();
+        self.status = format!("{} events for {}", self.visible.len(), self.breadcrumb());
+    }
+
+    fn toggle_bookmark(&mut self) {
+        let Some(event) = self.selected_event() else {
+            return;
+        };
+        if let Some(at) = self
+            .bookmarks
+            .find(event.source_table, event.blob, event.line)
+        {
+            self.status = match self.bookmarks.remove(at) {
+                Ok(_) => "bookmark removed".into(),
+                Err(e) => format!("error: {e}"),
+            };
+        } else {
+            self.mode = Mode::Prompt {
+                kind: PromptKind::Note,
+                input: String::new(),
+            };
+        }
+    }
+
+    fn save_bookmark(&mut self, note: &str) {
+        let Some(event) = self.selected_event() else {
+            return;
+        };
+        let bookmark = Bookmark {
+            time: ns_to_text(event.time, None).replace(' ', "T"),
+            kind: event.kind.label().into(),
+            user: event.user.map(str::to_string),
+            ip: event.ip.map(str::to_string),
+            summary: event.summary.to_string(),
+            table: event.source_table.to_string(),
+            blob: event.blob.to_string(),
+            line: event.line,
+            blob_sha256: self.context.blob_sha256.get(event.blob).cloned(),
+            note: note.trim().to_string(),
+            created: crate::time::format_utc(chrono::Utc::now()),
+        };
+        self.status = match self.bookmarks.add(bookmark) {
+            Ok(()) => format!("bookmarked ({} in the case)", self.bookmarks.items().len()),
+            Err(e) => format!("error: {e}"),
+        };
+    }
+
+    /// Whether an event is bookmarked.
+    pub fn is_bookmarked(&self, event: &Event<'_>) -> bool {
+        self.bookmarks
+            .find(event.source_table, event.blob, event.line)
+            .is_some()
+    }
+
+    fn submit(&mut self, kind: PromptKind, input: &str) {
+        let outcome = match kind {
+            PromptKind::Filter | PromptKind::FilterOut => Filter::parse(input).map(|filter| {
+                self.push_crumb(filter, kind == PromptKind::FilterOut);
+                self.status = format!("{} events: {}", self.visible.len(), self.breadcrumb());
+            }),
+            PromptKind::Jump => self.jump(input),
+            PromptKind::Note => {
+                self.save_bookmark(input);
+                Ok(())
+            }
+        };
+        if let Err(message) = outcome {
+            self.status = format!("error: {message}");
+        }
+    }
+
+    /// Handles a key; returns what the main loop must do.
+    pub fn on_key(&mut self, key: KeyEvent) -> Option<Effect> {
+        if key.kind == KeyEventKind::Release {
+            return None;
+        }
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        if ctrl && matches!(key.code, KeyCode::Char('c')) {
+            return Some(Effect::Quit);
+        }
+        match std::mem::replace(&mut self.mode, Mode::Normal) {
+            Mode::Help => {
+                // Any key closes the help; q still quits.
+                if key.code == KeyCode::Char('q') {
+                    return Some(Effect::Quit);
+                }
+                None
+            }
+            Mode::Prompt { kind, mut input } => {
+                match key.code {
+                    KeyCode::Enter => self.submit(kind, &input),
+                    KeyCode::Esc => self.status = "cancelled".into(),
+                    KeyCode::Backspace => {
+                        input.pop();
+                        self.mode = Mode::Prompt { kind, input };
+                    }
+                    KeyCode::Char(c) if !ctrl => {
+                        input.push(c);
+                        self.mode = Mode::Prompt { kind, input };
+                    }
+                    _ => self.mode = Mode::Prompt { kind, input },
+                }
+                None
+            }
+            Mode::Normal => self.on_normal_key(key, ctrl),
+        }
+    }
+
+    fn prompt(&mut self, kind: PromptKind) {
+        self.mode = Mode::Prompt {
+            kind,
+            input: String::new(),
+        };
+    }
+
+    fn on_normal_key(&mut self, key: KeyEvent, ctrl: bool) -> Option<Effect> {
+        let page = self.page.max(1) as isize;
+        match key.code {
+            KeyCode::Char('q') => return Some(Effect::Quit),
+            KeyCode::Esc if self.detail_zoom => self.detail_zoom = false,
+            KeyCode::Esc if !self.crumbs.is_empty() => {
+                self.crumbs.pop();
+                self.rebuild_visible();
+            }
+            KeyCode::Char('?') => self.mode = Mode::Help,
+            KeyCode::Tab | KeyCode::BackTab => {
+                self.focus = match self.focus {
+                    Focus::Timeline => Focus::Identities,
+                    Focus::Identities => Focus::Timeline,
+                }
+            }
+            KeyCode::Char('/') => self.prompt(PromptKind::Filter),
+            KeyCode::Char('\\') => self.prompt(PromptKind::FilterOut),
+            KeyCode::Char('t') => self.prompt(PromptKind::Jump),
+            KeyCode::Char('z') => {
+                self.show_zone = !self.show_zone;
+                self.status = if self.show_zone {
+                    format!("times in {}", self.context.zone_label)
+                } else {
+                    "times in UTC".into()
+                };
+            }
+            KeyCode::Char('x') => {
+                self.crumbs.clear();
+                self.rebuild_visible();
+                self.status = "filters cleared".into();
+            }
+            KeyCode::Backspace if !self.crumbs.is_empty() => {
+                self.crumbs.pop();
+                self.rebuild_visible();
+                self.status = format!("back to {}", self.breadcrumb());
+            }
+            _ if self.focus == Focus::Identities => self.on_identity_key(key),
+            KeyCode::Down | KeyCode::Char('j') => self.move_by(1),
+            KeyCode::Up | KeyCode::Char('k') => self.move_by(-1),
+            KeyCode::PageDown | KeyCode::Char(' ') => self.move_by(page),
+            KeyCode::Char('f') if ctrl => self.move_by(page),
+            KeyCode::PageUp => self.move_by(-page),
+            KeyCode::Char('b') if ctrl => self.move_by(-page),
+            KeyCode::Home | KeyCode::Char('g') => self.move_to(0),
+            KeyCode::End | KeyCode::Char('G') => self.move_to(usize::MAX),
+            KeyCode::Char('n') => self.find_flagged(true),
+            KeyCode::Char('N') => self.find_flagged(false),
+            KeyCode::Left | KeyCode::Char('h') => {
+                let at = PivotColumn::ORDER
+                    .iter()
+                    .position(|c| *c == self.column)
+                    .unwrap_or(0);
+                self.column = PivotColumn::ORDER
+                    [(at + PivotColumn::ORDER.len() - 1) % PivotColumn::ORDER.len()];
+            }
+            KeyCode::Right | KeyCode::Char('l') => {
+                let at = PivotColumn::ORDER
+                    .iter()
+                    .position(|c| *c == self.column)
+                    .unwrap_or(0);
+                self.column = PivotColumn::ORDER[(at + 1) % PivotColumn::ORDER.len()];
+            }
+            KeyCode::Char('p') => self.pivot(),
+            KeyCode::Enter => self.detail_zoom = !self.detail_zoom,
+            KeyCode::Char('b') => self.toggle_bookmark(),
+            _ => {}
+        }
+        None
+    }
+
+    fn on_identity_key(&mut self, key: KeyEvent) {
+        match key.code {
+            KeyCode::Down | KeyCode::Char('j') => {
+                self.identity_cursor =
+                    (self.identity_cursor + 1).min(self.identities.len().saturating_sub(1));
+            }
+            KeyCode::Up | KeyCode::Char('k') => {
+                self.identity_cursor = self.identity_cursor.saturating_sub(1);
+            }
+            KeyCode::Home | KeyCode::Char('g') => self.identity_cursor = 0,
+            KeyCode::End | KeyCode::Char('G') => {
+                self.identity_cursor = self.identities.len().saturating_sub(1);
+            }
+            KeyCode::Enter | KeyCode::Char(' ') => {
+                self.select_identity(self.identity_cursor);
+                self.focus = Focus::Timeline;
+            }
+            _ => {}
+        }
+    }
+
+    /// Handles the mouse: the wheel scrolls, a click selects an event or an identity.
+    pub fn on_mouse(&mut self, mouse: MouseEvent) {
+        let at = Position::new(mouse.column, mouse.row);
+        match mouse.kind {
+            MouseEventKind::ScrollDown => self.move_by(3),
+            MouseEventKind::ScrollUp => self.move_by(-3),
+            MouseEventKind::Down(MouseButton::Left) => {
+                if self.areas.timeline_rows.contains(at) {
+                    self.focus = Focus::Timeline;
+                    let row = usize::from(mouse.row - self.areas.timeline_rows.y);
+                    if self.offset + row < self.visible.len() {
+                        self.move_to(self.offset + row);
+                    }
+                } else if self.areas.identity_rows.contains(at) {
+                    let row = usize::from(mouse.row - self.areas.identity_rows.y);
+                    let first = self.identity_cursor.saturating_sub(
+                        usize::from(self.areas.identity_rows.height).saturating_sub(1),
+                    );
+                    if first + row < self.identities.len() {
+                        self.select_identity(first + row);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Selects an identity by name before the first frame (`--user`).
+    pub fn preselect_identity(&mut self, name: &str) {
+        self.identity = Some(name.to_string());
+        self.rebuild_visible();
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::timeline::store::tests::chunk;
+
+    pub(crate) fn context() -> Context {
+        Context {
+            case_label: "case".into(),
+            from: 1_790_000_000_000_000_000,
+            to: 1_790_200_000_000_000_000,
+            zone: FixedOffset::east_opt(2 * 3600).unwrap(),
+            zone_label: "+02:00".into(),
+            blob_sha256: HashMap::from([("am-x/497222.json".into(), "ab".repeat(32))]),
+            marks_note: None,
+        }
+    }
+
+    /// A state with six events in two chunks, like the loader delivers them.
+    pub(crate) fn app() -> App {
+        let mut app = App::new(context(), Bookmarks::in_memory());
+        app.on_update(Update::Chunk {
+            chunk: Box::new(chunk(&[
+                (
+                    1_790_000_100,
+                    "signin",
+                    Some("bob@contoso.example"),
+                    "10.0.0.5",
+                    "sign-in to MCP succeeded",
+                ),
+                (
+                    1_790_000_200,
+                    "signin",
+                    Some("bob@contoso.example"),
+                    "185.220.101.47",
+                    "sign-in to MCP succeeded",
+                ),
+                (
+                    1_790_000_300,
+                    "tool",
+                    Some("bob@contoso.example"),
+                    "45.86.202.14",
+                    "get_customer {\"customer_id\":\"C-1001\"}",
+                ),
+            ])),
+            done: 1,
+            total: 2,
+        });
+        app.on_update(Update::Chunk {
+            chunk: Box::new(chunk(&[
+                (
+                    1_790_090_000,
+                    "tool",
+                    Some("carla@contoso.example"),
+                    "10.0.0.9",
+                    "list_orders FAILED",
+                ),
+                (
+                    1_790_100_000,
+                    "tool",
+                    Some("bob@contoso.example"),
+                    "10.0.0.5",
+                    "list_orders {}",
+                ),
+                (
+                    1_790_150_000,
+                    "flow",
+                    None,
+                    "10.1.0.4",
+                    "10.1.0.4:443 → 91.215.85.30:443",
+                ),
+            ])),
+            done: 2,
+            total: 2,
+        });
+        app.on_update(Update::Loaded);
+        app
+    }
+
+    fn key(code: KeyCode) -> KeyEvent {
+        KeyEvent::new(code, KeyModifiers::NONE)
+    }
+
+    fn press(app: &mut App, keys: &str) {
+        for c in keys.chars() {
+            let code = match c {
+                '\n' => KeyCode::Enter,
+                '\u{8}' => KeyCode::Backspace,
+                '\u{1b}' => KeyCode::Esc,
+                '\t' => KeyCode::Tab,
+                c => KeyCode::Char(c),
+            };
+            app.on_key(key(code));
+        }
+    }
+
+    fn selected_time(app: &App) -> i64 {
+        app.selected_event().unwrap().time / 1_000_000_000
+    }
+
+    #[test]
+    fn chunks_fill_the_list_identities_and_histogram() {
+        let app = app();
+        assert_eq!(app.visible_len(), 6);
+        assert_eq!(app.progress, (2, 2));
+        let names: Vec<(&str, usize)> = app
+            .identities
+            .iter()
+            .map(|r| (r.name.as_str(), r.events))
+            .collect();
+        assert_eq!(
+            names,
+            vec![
+                ("(all identities)", 6),
+                ("bob@contoso.example", 4),
+                ("(no identity)", 1),
+                ("carla@contoso.example", 1)
+            ]
+        );
+        assert_eq!(app.histogram.iter().sum::<u32>(), 6);
+        assert_eq!(
+            app.histogram[..2].iter().sum::<u32>(),
+            3,
+            "the first three events fall in the first buckets"
+        );
+    }
+
+    #[test]
+    fn moving_around() {
+        let mut app = app();
+        app.page = 2;
+        press(&mut app, "jj");
+        assert_eq!(app.selected, 2);
+        assert_eq!(app.offset, 1);
+        press(&mut app, "G");
+        assert_eq!(app.selected, 5);
+        press(&mut app, "k");
+        assert_eq!(app.selected, 4);
+        press(&mut app, "g");
+        assert_eq!((app.selected, app.offset), (0, 0));
+        app.on_key(key(KeyCode::PageDown));
+        assert_eq!(app.selected, 2);
+        app.on_key(key(KeyCode::PageUp));
+        assert_eq!(app.selected, 0);
+        press(&mut app, "k");
+        assert_eq!(app.selected, 0);
+        assert_eq!(app.on_key(key(KeyCode::Char('q'))), Some(Effect::Quit));
+        assert_eq!(
+            app.on_key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)),
+            Some(Effect::Quit)
+        );
+    }
+
+    #[test]
+    fn filters_pivots_and_the_breadcrumb() {
+        let mut app = app();
+        press(&mut app, "/kind=tool\n");
+        assert_eq!(app.visible_len(), 3);
+        press(&mut app, "\\severity>=1\n");
+        assert_eq!(app.visible_len(), 2);
+        assert_eq!(app.breadcrumb(), "all › kind=tool › not severity>=1");
+        press(&mut app, "\u{8}");
+        assert_eq!(app.visible_len(), 3);
+        press(&mut app, "x");
+        assert_eq!(app.visible_len(), 6);
+        // Pivot from the user cell of the third event, then from its session cell.
+        press(&mut app, "gjjp");
+        assert_eq!(app.breadcrumb(), "all › user=bob@contoso.example");
+        assert_eq!(app.visible_len(), 4);
+        assert_eq!(app.column, PivotColumn::Session);
+        press(&mut app, "p");
+        assert_eq!(app.visible_len(), 2);
+        assert_eq!(selected_time(&app), 1_790_000_300);
+        press(&mut app, "\u{1b}\u{1b}");
+        assert_eq!(app.visible_len(), 6);
+        assert_eq!(
+            selected_time(&app),
+            1_790_000_300,
+            "the selection survives filters"
+        );
+        press(&mut app, "/colour=red\n");
+        assert!(app.status.contains("unknown field"));
+        assert_eq!(app.visible_len(), 6);
+    }
+
+    #[test]
+    fn identities_narrow_the_timeline() {
+        let mut app = app();
+        press(&mut app, "\tjj\n");
+        assert_eq!(app.identity.as_deref(), Some("(no identity)"));
+        assert_eq!(app.visible_len(), 1);
+        assert_eq!(app.focus, Focus::Timeline);
+        press(&mut app, "\tg\n");
+        assert_eq!(app.identity, None);
+        assert_eq!(app.visible_len(), 6);
+    }
+
+    #[test]
+    fn jumps_and_suspicious_events() {
+        let mut app = app();
+        press(&mut app, "t2026-09-22\n");
+        assert_eq!(selected_time(&app), 1_790_090_000);
+        press(&mut app, "t-25h\n");
+        assert_eq!(selected_time(&app), 1_790_000_100);
+        press(&mut app, "t+25h\n");
+        assert_eq!(selected_time(&app), 1_790_100_000);
+        press(&mut app, "tsoon\n");
+        assert!(app.status.starts_with("error:"));
+        press(&mut app, "g");
+        // Without scope only failures are suspicious.
+        press(&mut app, "n");
+        assert_eq!(selected_time(&app), 1_790_090_000);
+        press(&mut app, "n");
+        assert!(app.status.contains("no later suspicious event"));
+        let mut marks = Marks::default();
+        marks.attacker_ips.insert("185.220.101.47".into());
+        marks.suspects.insert("bob@contoso.example".into());
+        marks
+            .attacker_rows
+            .insert("am-x/497222.json".into(), [3].into_iter().collect());
+        app.on_update(Update::Marks(marks));
+        press(&mut app, "N");
+        assert_eq!(
+            selected_time(&app),
+            1_790_000_300,
+            "the attacker call is flagged"
+        );
+        press(&mut app, "N");
+        assert_eq!(
+            selected_time(&app),
+            1_790_000_200,
+            "the spray-address sign-in is flagged"
+        );
+        assert!(app.identities[1].suspect);
+    }
+
+    #[test]
+    fn bookmarks_take_a_note_and_toggle() {
+        let mut app = app();
+        press(&mut app, "bfirst export\n");
+        assert_eq!(app.bookmarks.items().len(), 1);
+        let mark = &app.bookmarks.items()[0];
+        assert_eq!(mark.note, "first export");
+        assert_eq!(mark.time, "2026-09-21T14:15:00.000Z");
+        assert_eq!(mark.blob_sha256.as_deref(), Some("ab".repeat(32).as_str()));
+        assert!(app.is_bookmarked(&app.selected_event().unwrap()));
+        press(&mut app, "b");
+        assert!(app.bookmarks.items().is_empty());
+        press(&mut app, "b\u{1b}");
+        assert!(app.bookmarks.items().is_empty(), "Esc cancels the note");
+    }
+
+    #[test]
+    fn details_are_asked_for_once() {
+        let mut app = app();
+        let request = app.wanted_detail().unwrap();
+        assert_eq!(
+            (request.index, request.table.as_str(), request.line),
+            (0, "SigninLogs", 1)
+        );
+        assert!(app.wanted_detail().is_none());
+        app.on_update(Update::Detail {
+            index: 0,
+            record: Ok("{}".into()),
+        });
+        press(&mut app, "jk");
+        assert!(app.wanted_detail().is_none(), "cached");
+        press(&mut app, "j");
+        assert_eq!(app.wanted_detail().unwrap().index, 1);
+    }
+
+    #[test]
+    fn zone_toggle_and_help() {
+        let mut app = app();
+        let t = app.selected_event().unwrap().time;
+        assert_eq!(app.format_time(t), "2026-09-21 14:15:00.000Z");
+        press(&mut app, "z");
+        assert_eq!(app.format_time(t), "2026-09-21 16:15:00.000 +02:00");
+        press(&mut app, "?");
+        assert_eq!(app.mode, Mode::Help);
+        press(&mut app, "j");
+        assert_eq!(app.mode, Mode::Normal);
+        assert_eq!(
+            app.selected, 0,
+            "the key that closes help does nothing else"
+        );
+    }
+
+    #[test]
+    fn mouse_scrolls_and_clicks() {
+        let mut app = app();
+        app.areas = Areas {
+            timeline_rows: Rect::new(30, 5, 100, 10),
+            identity_rows: Rect::new(0, 5, 28, 10),
+        };
+        let mouse = |kind, column, row| MouseEvent {
+            kind,
+            column,
+            row,
+            modifiers: KeyModifiers::NONE,
+        };
+        app.on_mouse(mouse(MouseEventKind::ScrollDown, 40, 6));
+        assert_eq!(app.selected, 3);
+        app.on_mouse(mouse(MouseEventKind::Down(MouseButton::Left), 40, 6));
+        assert_eq!(app.selected, 1);
+        app.on_mouse(mouse(MouseEventKind::Down(MouseButton::Left), 3, 8));
+        assert_eq!(app.identity.as_deref(), Some("carla@contoso.example"));
+        assert_eq!(app.visible_len(), 1);
+    }
+}

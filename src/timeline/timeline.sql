@@ -1,0 +1,88 @@
+-- The merged timeline: one row per event of every source, for the days {from_day}..{to_day}
+-- (partition pruning) and the times [{from}, {to}). Columns: time, kind, user, ip (the caller or
+-- source address), peer (the destination), session, tool, summary, customers, severity
+-- (0 info, 1 warning, 2 error), source_table, blob, line.
+SELECT time, kind, "user", ip, peer, session, tool, summary, customers, severity, source_table, blob, line
+FROM (
+    SELECT "TimeGenerated" AS time, 'signin' AS kind,
+           coalesce(nullif("UserPrincipalName", ''), "UserId") AS "user",
+           "IPAddress" AS ip, CAST(NULL AS VARCHAR) AS peer, "SessionId" AS session, CAST(NULL AS VARCHAR) AS tool,
+           concat('sign-in to ', coalesce("AppDisplayName", '?'),
+                  CASE WHEN "ResultType" = '0' THEN ' succeeded' ELSE concat(' FAILED ', coalesce("ResultType", '?'), ' ', coalesce("ResultDescription", '')) END,
+                  ' from ', coalesce("IPAddress", '?'), ' ', coalesce("Location", ''), ' ', coalesce("UserAgent", '')) AS summary,
+           CAST(NULL AS VARCHAR) AS customers,
+           CASE WHEN "ResultType" = '0' THEN 0 ELSE 1 END AS severity,
+           'SigninLogs' AS source_table, _blob AS blob, _line AS line
+    FROM "SigninLogs" WHERE date >= '{from_day}' AND date <= '{to_day}'
+    UNION ALL
+    SELECT "TimeGenerated", 'signin',
+           coalesce(nullif("UserPrincipalName", ''), "UserId"),
+           "IPAddress", NULL, "SessionId", NULL,
+           concat('token for ', coalesce("AppDisplayName", '?'),
+                  CASE WHEN "ResultType" = '0' THEN ' (non-interactive)' ELSE concat(' FAILED ', coalesce("ResultType", '?'), ' (non-interactive)') END,
+                  ' from ', coalesce("IPAddress", '?'), ' ', coalesce("Location", '')),
+           NULL,
+           CASE WHEN "ResultType" = '0' THEN 0 ELSE 1 END,
+           'AADNonInteractiveUserSignInLogs', _blob, _line
+    FROM "AADNonInteractiveUserSignInLogs" WHERE date >= '{from_day}' AND date <= '{to_day}'
+    UNION ALL
+    SELECT "TimeGenerated", 'audit', coalesce(initiated_by_upn, initiated_by_app, initiated_by_user_id),
+           initiated_by_ip, NULL, NULL, NULL,
+           concat(coalesce("OperationName", '?'), ': ', coalesce("Result", '?'), ' ', coalesce("ResultReason", '')),
+           NULL,
+           CASE WHEN lower(coalesce("Result", '')) IN ('success', '') THEN 0 ELSE 1 END,
+           'AuditLogs', _blob, _line
+    FROM "AuditLogs" WHERE date >= '{from_day}' AND date <= '{to_day}'
+    UNION ALL
+    SELECT time, 'tool', "user", client_address, server, session_id, tool,
+           concat(coalesce(tool, '?'), ' ', coalesce(arguments, ''), CASE WHEN success = false THEN concat(' → FAILED ', coalesce(result_code, '')) ELSE '' END),
+           array_to_string(array_distinct(array_concat(customer_ids(coalesce(arguments, '{}')), customer_ids(coalesce(result, '{}')))), ','),
+           CASE WHEN success = false THEN 2 ELSE 0 END,
+           CASE WHEN origin = 'APIM' THEN 'ApiManagementGatewayMCPLog' ELSE 'AppRequests' END, _blob, _line
+    FROM tool_calls WHERE date >= '{from_day}' AND date <= '{to_day}'
+    UNION ALL
+    SELECT "TimeGenerated", 'request', enduser_id, coalesce(client_address, "ClientIP"), "AppRoleName", session_id, tool_name,
+           concat(coalesce(mcp_method, "Name", '?'), ' → ', coalesce("ResultCode", '?')),
+           NULL,
+           CASE WHEN "Success" = false THEN 2 ELSE 0 END,
+           'AppRequests', _blob, _line
+    FROM "AppRequests" WHERE (mcp_method IS NULL OR mcp_method <> 'tools/call') AND date >= '{from_day}' AND date <= '{to_day}'
+    UNION ALL
+    SELECT "TimeGenerated", 'dependency', enduser_id, "AppRoleName", coalesce(peer_address, "Target"), session_id, tool_name,
+           concat(coalesce("DependencyType", '?'), ' ', coalesce("Target", '?'), ' ', coalesce("Name", ''), ' → ', coalesce("ResultCode", '?'),
+                  CASE WHEN response_bytes IS NULL THEN '' ELSE concat(' (', CAST(response_bytes AS VARCHAR), ' B)') END),
+           NULL,
+           CASE WHEN "Success" = false THEN 2 ELSE 0 END,
+           'AppDependencies', _blob, _line
+    FROM "AppDependencies" WHERE date >= '{from_day}' AND date <= '{to_day}'
+    UNION ALL
+    SELECT "TimeGenerated", 'trace', enduser_id, client_address, NULL, session_id, tool_name,
+           coalesce("Message", ''),
+           NULL,
+           CASE WHEN "SeverityLevel" >= 3 THEN 2 WHEN "SeverityLevel" = 2 THEN 1 ELSE 0 END,
+           'AppTraces', _blob, _line
+    FROM "AppTraces" WHERE date >= '{from_day}' AND date <= '{to_day}'
+    UNION ALL
+    SELECT "TimeGenerated", 'exception', enduser_id, client_address, NULL, session_id, tool_name,
+           concat(coalesce("ExceptionType", '?'), ': ', coalesce("OuterMessage", "Message", '')),
+           NULL, 2,
+           'AppExceptions', _blob, _line
+    FROM "AppExceptions" WHERE date >= '{from_day}' AND date <= '{to_day}'
+    UNION ALL
+    SELECT "TimeGenerated", 'event', enduser_id, client_address, NULL, session_id, tool_name,
+           coalesce("Name", '?'),
+           NULL, 0,
+           'AppEvents', _blob, _line
+    FROM "AppEvents" WHERE date >= '{from_day}' AND date <= '{to_day}'
+    UNION ALL
+    SELECT time, 'flow', NULL, src_ip, dst_ip, NULL, NULL,
+           concat(coalesce(src_ip, '?'), ':', coalesce(CAST(src_port AS VARCHAR), '?'), ' → ', coalesce(dst_ip, '?'), ':', coalesce(CAST(dst_port AS VARCHAR), '?'),
+                  ' ', coalesce(protocol, ''), ' ', coalesce(direction, ''), ' ', coalesce(decision, ''),
+                  CASE WHEN bytes_src_to_dst IS NULL THEN '' ELSE concat(' ', CAST(bytes_src_to_dst AS VARCHAR), ' B out, ', CAST(coalesce(bytes_dst_to_src, 0) AS VARCHAR), ' B in') END),
+           NULL,
+           CASE WHEN decision = 'D' THEN 1 ELSE 0 END,
+           'flows', _blob, _line
+    FROM flows WHERE date >= '{from_day}' AND date <= '{to_day}'
+)
+WHERE time >= {from} AND time < {to}
+ORDER BY time, source_table, blob, line

@@ -1,0 +1,548 @@
+//! Drawing the timeline state with ratatui. Every string from the evidence goes through
+//! [`terminal_safe`] (control characters and escape sequences never reach the terminal) and is
+//! cut to its cell; only the rows on screen are built.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{
+    Block, Borders, Cell, Clear, List, ListItem, ListState, Paragraph, Row, Table, Wrap,
+};
+
+use super::state::{App, Focus, HISTOGRAM_BUCKETS, Mode, PivotColumn};
+use super::store::{Event, EventKind};
+use crate::report::terminal_safe;
+
+/// The keys, as `?` shows them.
+pub const HELP: &[(&str, &str)] = &[
+    ("j k ↓ ↑", "next / previous event"),
+    ("PgDn PgUp Space", "page down / up (also Ctrl-F / Ctrl-B)"),
+    ("g G Home End", "first / last event"),
+    (
+        "n N",
+        "next / previous suspicious event (scope marks, failures)",
+    ),
+    (
+        "t",
+        "jump to a time: RFC 3339, a date, +2h / -30m from here, 72h before the end",
+    ),
+    ("/", "filter: keep events matching an expression"),
+    ("\\", "filter out: drop events matching an expression"),
+    (
+        "h l ← →",
+        "choose the cell to pivot from: user, session, tool, customer, IP",
+    ),
+    ("p", "pivot: keep events with the chosen cell's value"),
+    ("Backspace Esc", "back one step of the breadcrumb"),
+    ("x", "clear every filter"),
+    (
+        "Tab",
+        "switch between identities and events (Enter picks an identity)",
+    ),
+    ("Enter", "enlarge / shrink the detail pane"),
+    ("b", "bookmark the event with a note (again to remove)"),
+    ("z", "times in UTC / in the chosen zone (--tz)"),
+    (
+        "mouse",
+        "wheel scrolls, click selects an event or an identity",
+    ),
+    ("q Ctrl-C", "quit"),
+    ("", ""),
+    (
+        "filters",
+        "field=value  field!=value  field~text  field!~text  -term  bare words",
+    ),
+    (
+        "",
+        "time>=2026-10-01  time<2026-10-01T06:00Z  time=2026-10-01  severity>=1",
+    ),
+    (
+        "fields",
+        "kind user ip peer session tool customer summary table blob severity time",
+    ),
+];
+
+fn safe(text: &str, max_chars: usize) -> String {
+    let cut: String = text.chars().take(max_chars).collect();
+    let mut out = terminal_safe(&cut);
+    if text.chars().nth(max_chars).is_some() {
+        out.push('…');
+    }
+    out
+}
+
+fn kind_style(kind: EventKind) -> Style {
+    let color = match kind {
+        EventKind::SignIn => Color::Cyan,
+        EventKind::Audit => Color::Magenta,
+        EventKind::Tool => Color::Green,
+        EventKind::Request => Color::Blue,
+        EventKind::Dependency => Color::LightBlue,
+        EventKind::Trace => Color::Gray,
+        EventKind::Exception => Color::Red,
+        EventKind::Event => Color::White,
+        EventKind::Flow => Color::Yellow,
+    };
+    Style::default().fg(color)
+}
+
+fn severity_style(severity: u8) -> Style {
+    match severity {
+        2 => Style::default().fg(Color::Red),
+        1 => Style::default().fg(Color::Yellow),
+        _ => Style::default(),
+    }
+}
+
+/// Draws the whole screen and records the areas the mouse needs.
+pub fn draw(frame: &mut Frame<'_>, app: &mut App) {
+    let area = frame.area();
+    let detail_height = if app.detail_zoom {
+        area.height.saturating_sub(6)
+    } else {
+        (area.height / 3).clamp(6, 14)
+    };
+    let [header, histogram, middle, detail, status] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(3),
+        Constraint::Min(3),
+        Constraint::Length(detail_height),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    let identity_width = (area.width / 5).clamp(16, 34);
+    let [identities, events] =
+        Layout::horizontal([Constraint::Length(identity_width), Constraint::Min(20)]).areas(middle);
+
+    draw_events(frame, app, events);
+    draw_header(frame, app, header);
+    draw_histogram(frame, app, histogram);
+    draw_identities(frame, app, identities);
+    draw_detail(frame, app, detail);
+    draw_status(frame, app, status);
+    if app.mode == Mode::Help {
+        draw_help(frame, area);
+    }
+}
+
+fn draw_header(frame: &mut Frame<'_>, app: &App, area: Rect) {
+    let loading = if app.loaded {
+        String::new()
+    } else {
+        format!(" · loading {}/{}", app.progress.0, app.progress.1)
+    };
+    let zone = if app.show_zone {
+        app.context.zone_label.as_str()
+    } else {
+        "UTC"
+    };
+    let line = Line::from(vec![
+        Span::styled(
+            " mcpforensics timeline ",
+            Style::default().add_modifier(Modifier::BOLD),
+        ),
+        Span::raw(format!(
+            "· {} · {} → {} · {} of {} events{loading} · {zone} · ",
+            safe(&app.context.case_label, 60),
+            app.format_time(app.context.from),
+            app.format_time(app.context.to),
+            app.visible_len(),
+            app.store.len(),
+        )),
+        Span::styled(
+            safe(&app.breadcrumb(), 200),
+            Style::default().fg(Color::Yellow),
+        ),
+    ]);
+    frame.render_widget(Paragraph::new(line), area);
+}
+
+fn draw_histogram(frame: &mut Frame<'_>, app: &App, area: Rect) {
+    let block = Block::default()
+        .borders(Borders::TOP)
+        .title(" activity (visible range highlighted) ");
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let width = usize::from(inner.width);
+    if width == 0 || inner.height == 0 {
+        return;
+    }
+    let columns: Vec<u32> = (0..width)
+        .map(|x| {
+            let start = x * HISTOGRAM_BUCKETS / width;
+            let end = ((x + 1) * HISTOGRAM_BUCKETS / width).max(start + 1);
+            app.histogram[start..end.min(HISTOGRAM_BUCKETS)]
+                .iter()
+                .sum()
+        })
+        .collect();
+    let peak = columns.iter().copied().max().unwrap_or(0).max(1);
+    // The columns covering the events on screen.
+    let span = (app.context.to - app.context.from).max(1) as i128;
+    let column_of = |ns: i64| -> usize {
+        let offset = (i128::from(ns) - i128::from(app.context.from)).clamp(0, span - 1);
+        ((offset * width as i128) / span) as usize
+    };
+    let first_time = app
+        .visible_index(app.offset)
+        .and_then(|i| app.store.time(i));
+    let last_row = (app.offset + app.page.max(1))
+        .min(app.visible_len())
+        .saturating_sub(1);
+    let last_time = app.visible_index(last_row).and_then(|i| app.store.time(i));
+    let marked = match (first_time, last_time) {
+        (Some(a), Some(b)) => column_of(a)..=column_of(b),
+        _ => usize::MAX..=usize::MAX,
+    };
+    const BARS: [char; 9] = [' ', '▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let levels = usize::from(inner.height) * 8;
+    let heights: Vec<usize> = columns
+        .iter()
+        .map(|&c| {
+            if c == 0 {
+                0
+            } else {
+                ((c as usize * levels).div_ceil(peak as usize)).max(1)
+            }
+        })
+        .collect();
+    let lines: Vec<Line<'_>> = (0..inner.height)
+        .map(|row| {
+            let floor = usize::from(inner.height - 1 - row) * 8;
+            let spans: Vec<Span<'_>> = heights
+                .iter()
+                .enumerate()
+                .map(|(x, &h)| {
+                    let fill = h.saturating_sub(floor).min(8);
+                    let style = if marked.contains(&x) {
+                        Style::default().fg(Color::Yellow).bg(Color::DarkGray)
+                    } else {
+                        Style::default().fg(Color::Cyan)
+                    };
+                    Span::styled(BARS[fill].to_string(), style)
+                })
+                .collect();
+            Line::from(spans)
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+fn draw_identities(frame: &mut Frame<'_>, app: &mut App, area: Rect) {
+    let focused = app.focus == Focus::Identities;
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(" identities ")
+        .border_style(if focused {
+            Style::default().fg(Color::Yellow)
+        } else {
+            Style::default()
+        });
+    let inner = block.inner(area);
+    app.areas.identity_rows = inner;
+    let name_width = usize::from(inner.width).saturating_sub(9);
+    let items: Vec<ListItem<'_>> = app
+        .identities
+        .iter()
+        .enumerate()
+        .map(|(i, row)| {
+            let chosen = match &app.identity {
+                Some(name) => *name == row.name,
+                None => i == 0,
+            };
+            let mark = if row.suspect {
+                "!"
+            } else if chosen {
+                "•"
+            } else {
+                " "
+            };
+            let style = if row.suspect {
+                Style::default().fg(Color::Red).add_modifier(Modifier::BOLD)
+            } else {
+                Style::default()
+            };
+            ListItem::new(Line::from(vec![
+                Span::styled(mark, style),
+                Span::styled(
+                    format!(
+                        "{:<name_width$}",
+                        safe(&row.name, name_width.saturating_sub(1))
+                    ),
+                    style,
+                ),
+                Span::raw(format!("{:>7}", row.events)),
+            ]))
+        })
+        .collect();
+    let mut state = ListState::default().with_selected(Some(app.identity_cursor));
+    let list = List::new(items).block(block).highlight_style(if focused {
+        Style::default().add_modifier(Modifier::REVERSED)
+    } else {
+        Style::default().add_modifier(Modifier::UNDERLINED)
+    });
+    frame.render_stateful_widget(list, area, &mut state);
+}
+
+fn pivot_cell_style(app: &App, column: PivotColumn, selected: bool) -> Style {
+    if selected && app.column == column {
+        Style::default()
+            .fg(Color::Black)
+            .bg(Color::Yellow)
+            .add_modifier(Modifier::BOLD)
+    } else {
+        Style::default()
+    }
+}
+
+fn draw_events(frame: &mut Frame<'_>, app: &mut App, area: Rect) {
+    let focused = app.focus == Focus::Timeline;
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(" events ")
+        .border_style(if focused {
+            Style::default().fg(Color::Yellow)
+        } else {
+            Style::default()
+        });
+    let inner = block.inner(area);
+    // One header row; the rest are events.
+    app.page = usize::from(inner.height.saturating_sub(1)).max(1);
+    app.areas.timeline_rows = Rect {
+        y: inner.y + 1,
+        height: inner.height.saturating_sub(1),
+        ..inner
+    };
+    // Keep the selection on screen at this height.
+    if app.selected >= app.offset + app.page {
+        app.offset = app.selected + 1 - app.page;
+    }
+    let time_width: u16 = if app.show_zone { 31 } else { 24 };
+    let widths = [
+        Constraint::Length(2),
+        Constraint::Length(time_width),
+        Constraint::Length(10),
+        Constraint::Length(24),
+        Constraint::Length(15),
+        Constraint::Length(10),
+        Constraint::Length(16),
+        Constraint::Length(10),
+        Constraint::Min(20),
+    ];
+    let header = Row::new([
+        "", "time", "kind", "user", "ip", "session", "tool", "customer", "summary",
+    ])
+    .style(Style::default().add_modifier(Modifier::BOLD | Modifier::UNDERLINED));
+    let end = (app.offset + app.page).min(app.visible_len());
+    let rows: Vec<Row<'_>> = (app.offset..end)
+        .filter_map(|position| {
+            let index = app.visible_index(position)?;
+            let event = app.store.get(index)?;
+            Some(event_row(app, &event, position == app.selected))
+        })
+        .collect();
+    let table = Table::new(rows, widths)
+        .header(header)
+        .block(block)
+        .column_spacing(1);
+    frame.render_widget(table, area);
+    if app.visible_len() == 0 {
+        let message = if app.store.is_empty() && !app.loaded {
+            "loading events…"
+        } else if app.store.is_empty() {
+            "the case has no events in this window"
+        } else {
+            "no event matches the identity and filters (Backspace goes back)"
+        };
+        let at = Rect {
+            y: inner.y + 2.min(inner.height.saturating_sub(1)),
+            height: 1,
+            ..inner
+        };
+        frame.render_widget(
+            Paragraph::new(message).style(Style::default().fg(Color::DarkGray)),
+            at,
+        );
+    }
+}
+
+fn event_row<'a>(app: &App, event: &Event<'_>, selected: bool) -> Row<'a> {
+    let flagged = app.is_flagged(event);
+    let marker = match (flagged, app.is_bookmarked(event)) {
+        (true, true) => "!*",
+        (true, false) => "! ",
+        (false, true) => " *",
+        (false, false) => "  ",
+    };
+    let cell = |column: PivotColumn, width: usize| {
+        Cell::from(safe(column.value(event).unwrap_or(""), width))
+            .style(pivot_cell_style(app, column, selected))
+    };
+    let mut style = severity_style(event.severity);
+    if flagged {
+        style = style.fg(Color::Red).add_modifier(Modifier::BOLD);
+    }
+    if selected {
+        style = style.add_modifier(Modifier::REVERSED);
+    }
+    Row::new(vec![
+        Cell::from(marker).style(Style::default().fg(Color::Red)),
+        Cell::from(app.format_time(event.time)),
+        Cell::from(event.kind.label()).style(kind_style(event.kind)),
+        cell(PivotColumn::User, 24),
+        cell(PivotColumn::Ip, 15),
+        cell(PivotColumn::Session, 10),
+        cell(PivotColumn::Tool, 16),
+        cell(PivotColumn::Customer, 10),
+        Cell::from(safe(event.summary, 400)),
+    ])
+    .style(style)
+}
+
+fn draw_detail(frame: &mut Frame<'_>, app: &App, area: Rect) {
+    let block = Block::default().borders(Borders::ALL).title(" detail ");
+    let Some(index) = app.selected_index() else {
+        frame.render_widget(Paragraph::new("no event selected").block(block), area);
+        return;
+    };
+    let Some(event) = app.store.get(index) else {
+        return;
+    };
+    let label = Style::default().fg(Color::DarkGray);
+    let field = |name: &'static str, value: Option<&str>| -> Vec<Span<'static>> {
+        vec![
+            Span::styled(format!("{name} "), label),
+            Span::raw(format!("{}  ", safe(value.unwrap_or("-"), 120))),
+        ]
+    };
+    let mut lines = Vec::new();
+    let mut first = vec![
+        Span::styled(
+            app.format_time(event.time),
+            Style::default().add_modifier(Modifier::BOLD),
+        ),
+        Span::raw("  "),
+        Span::styled(event.kind.label(), kind_style(event.kind)),
+        Span::raw(format!("  severity {}", event.severity)),
+    ];
+    if app.is_flagged(&event) {
+        first.push(Span::styled(
+            "  SUSPICIOUS",
+            Style::default().fg(Color::Red).add_modifier(Modifier::BOLD),
+        ));
+    }
+    if let Some(at) = app
+        .bookmarks
+        .find(event.source_table, event.blob, event.line)
+    {
+        let note = app
+            .bookmarks
+            .items()
+            .get(at)
+            .map_or("", |b| b.note.as_str());
+        first.push(Span::styled(
+            format!("  bookmarked: {}", safe(note, 80)),
+            Style::default().fg(Color::Yellow),
+        ));
+    }
+    lines.push(Line::from(first));
+    let mut who = field("user", event.user);
+    who.extend(field("ip", event.ip));
+    who.extend(field("peer", event.peer));
+    who.extend(field("session", event.session));
+    who.extend(field("tool", event.tool));
+    who.extend(field("customers", event.customers));
+    lines.push(Line::from(who));
+    lines.push(Line::from(vec![
+        Span::styled("summary ", label),
+        Span::raw(safe(event.summary, 2000)),
+    ]));
+    let sha = app
+        .context
+        .blob_sha256
+        .get(event.blob)
+        .map_or("(not in manifest)", String::as_str);
+    lines.push(Line::from(vec![
+        Span::styled("provenance ", label),
+        Span::raw(format!(
+            "{} line {} · table {} · blob sha256 {}",
+            safe(event.blob, 300),
+            event.line,
+            event.source_table,
+            sha
+        )),
+    ]));
+    match app.details.get(&index) {
+        None => lines.push(Line::styled("record: reading…", label)),
+        Some(Err(message)) => lines.push(Line::styled(
+            format!("record: {}", safe(message, 300)),
+            Style::default().fg(Color::Red),
+        )),
+        Some(Ok(record)) => {
+            lines.push(Line::styled("record (as stored in the case):", label));
+            lines.extend(record.lines().map(|l| Line::raw(safe(l, 4000))));
+        }
+    }
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        area,
+    );
+}
+
+fn draw_status(frame: &mut Frame<'_>, app: &App, area: Rect) {
+    let line = match &app.mode {
+        Mode::Prompt { kind, input } => Line::from(vec![
+            Span::styled(
+                format!("{}: ", kind.label()),
+                Style::default().fg(Color::Yellow),
+            ),
+            Span::raw(safe(input, 500)),
+            Span::styled("█", Style::default().fg(Color::Yellow)),
+        ]),
+        _ => {
+            let marks = match (&app.marks, &app.context.marks_note) {
+                (Some(_), _) => String::new(),
+                (None, Some(note)) => format!("{note} · "),
+                (None, None) => "scope running… · ".into(),
+            };
+            Line::from(vec![
+                Span::styled(format!(" {marks}"), Style::default().fg(Color::DarkGray)),
+                Span::raw(safe(&app.status, 300)),
+                Span::styled("   ? keys  q quit", Style::default().fg(Color::DarkGray)),
+            ])
+        }
+    };
+    frame.render_widget(Paragraph::new(line), area);
+}
+
+fn draw_help(frame: &mut Frame<'_>, area: Rect) {
+    let width = area.width.saturating_sub(4).min(100);
+    let height = (HELP.len() as u16 + 2).min(area.height);
+    let popup = Rect {
+        x: area.x + (area.width - width) / 2,
+        y: area.y + (area.height - height) / 2,
+        width,
+        height,
+    };
+    let lines: Vec<Line<'_>> = HELP
+        .iter()
+        .map(|(keys, what)| {
+            Line::from(vec![
+                Span::styled(format!("{keys:>16}  "), Style::default().fg(Color::Yellow)),
+                Span::raw(*what),
+            ])
+        })
+        .collect();
+    frame.render_widget(Clear, popup);
+    frame.render_widget(
+        Paragraph::new(lines).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(" keys (any key closes) "),
+        ),
+        popup,
+    );
+}
