@@ -63,12 +63,14 @@ pub const HELP: &[(&str, &str)] = &[
     ),
 ];
 
+/// Terminal-safe text of at most `max_chars` characters (longer text ends in `…`).
 fn safe(text: &str, max_chars: usize) -> String {
-    let cut: String = text.chars().take(max_chars).collect();
-    let mut out = terminal_safe(&cut);
-    if text.chars().nth(max_chars).is_some() {
-        out.push('…');
+    if text.chars().nth(max_chars).is_none() {
+        return terminal_safe(text);
     }
+    let cut: String = text.chars().take(max_chars.saturating_sub(1)).collect();
+    let mut out = terminal_safe(&cut);
+    out.push('…');
     out
 }
 
@@ -300,7 +302,10 @@ fn draw_events(frame: &mut Frame<'_>, app: &mut App, area: Rect) {
     let focused = app.focus == Focus::Timeline;
     let block = Block::default()
         .borders(Borders::ALL)
-        .title(" events ")
+        .title(format!(
+            " events · pivot from {} (h/l, p) ",
+            column_title(app.column)
+        ))
         .border_style(if focused {
             Style::default().fg(Color::Yellow)
         } else {
@@ -319,27 +324,27 @@ fn draw_events(frame: &mut Frame<'_>, app: &mut App, area: Rect) {
         app.offset = app.selected + 1 - app.page;
     }
     let time_width: u16 = if app.show_zone { 31 } else { 24 };
-    let widths = [
+    let columns = pivot_columns(inner.width, time_width);
+    let mut widths = vec![
         Constraint::Length(2),
         Constraint::Length(time_width),
         Constraint::Length(10),
-        Constraint::Length(24),
-        Constraint::Length(15),
-        Constraint::Length(10),
-        Constraint::Length(16),
-        Constraint::Length(10),
-        Constraint::Min(20),
     ];
-    let header = Row::new([
-        "", "time", "kind", "user", "ip", "session", "tool", "customer", "summary",
-    ])
-    .style(Style::default().add_modifier(Modifier::BOLD | Modifier::UNDERLINED));
+    let mut titles = vec!["", "time", "kind"];
+    for (column, width) in &columns {
+        widths.push(Constraint::Length(*width as u16));
+        titles.push(column_title(*column));
+    }
+    widths.push(Constraint::Min(20));
+    titles.push("summary");
+    let header = Row::new(titles)
+        .style(Style::default().add_modifier(Modifier::BOLD | Modifier::UNDERLINED));
     let end = (app.offset + app.page).min(app.visible_len());
     let rows: Vec<Row<'_>> = (app.offset..end)
         .filter_map(|position| {
             let index = app.visible_index(position)?;
             let event = app.store.get(index)?;
-            Some(event_row(app, &event, position == app.selected))
+            Some(event_row(app, &event, position == app.selected, &columns))
         })
         .collect();
     let table = Table::new(rows, widths)
@@ -367,7 +372,50 @@ fn draw_events(frame: &mut Frame<'_>, app: &mut App, area: Rect) {
     }
 }
 
-fn event_row<'a>(app: &App, event: &Event<'_>, selected: bool) -> Row<'a> {
+/// The pivot columns that fit beside time, kind and a summary of at least 20 cells, in the order
+/// they are dropped last to first.
+fn pivot_columns(width: u16, time_width: u16) -> Vec<(PivotColumn, usize)> {
+    let mut room = usize::from(width).saturating_sub(2 + usize::from(time_width) + 10 + 20 + 3);
+    let mut chosen = Vec::new();
+    for (column, size) in [
+        (PivotColumn::User, 24),
+        (PivotColumn::Ip, 15),
+        (PivotColumn::Tool, 16),
+        (PivotColumn::Session, 10),
+        (PivotColumn::Customer, 10),
+    ] {
+        if room > size {
+            room -= size + 1;
+            chosen.push((column, size));
+        }
+    }
+    // Display order: user, ip, session, tool, customer.
+    chosen.sort_by_key(|(column, _)| match column {
+        PivotColumn::User => 0,
+        PivotColumn::Ip => 1,
+        PivotColumn::Session => 2,
+        PivotColumn::Tool => 3,
+        PivotColumn::Customer => 4,
+    });
+    chosen
+}
+
+fn column_title(column: PivotColumn) -> &'static str {
+    match column {
+        PivotColumn::User => "user",
+        PivotColumn::Ip => "ip",
+        PivotColumn::Session => "session",
+        PivotColumn::Tool => "tool",
+        PivotColumn::Customer => "customer",
+    }
+}
+
+fn event_row<'a>(
+    app: &App,
+    event: &Event<'_>,
+    selected: bool,
+    columns: &[(PivotColumn, usize)],
+) -> Row<'a> {
     let flagged = app.is_flagged(event);
     let marker = match (flagged, app.is_bookmarked(event)) {
         (true, true) => "!*",
@@ -386,18 +434,14 @@ fn event_row<'a>(app: &App, event: &Event<'_>, selected: bool) -> Row<'a> {
     if selected {
         style = style.add_modifier(Modifier::REVERSED);
     }
-    Row::new(vec![
+    let mut cells = vec![
         Cell::from(marker).style(Style::default().fg(Color::Red)),
         Cell::from(app.format_time(event.time)),
         Cell::from(event.kind.label()).style(kind_style(event.kind)),
-        cell(PivotColumn::User, 24),
-        cell(PivotColumn::Ip, 15),
-        cell(PivotColumn::Session, 10),
-        cell(PivotColumn::Tool, 16),
-        cell(PivotColumn::Customer, 10),
-        Cell::from(safe(event.summary, 400)),
-    ])
-    .style(style)
+    ];
+    cells.extend(columns.iter().map(|(column, width)| cell(*column, *width)));
+    cells.push(Cell::from(safe(event.summary, 400)));
+    Row::new(cells).style(style)
 }
 
 fn draw_detail(frame: &mut Frame<'_>, app: &App, area: Rect) {
@@ -545,4 +589,118 @@ fn draw_help(frame: &mut Frame<'_>, area: Rect) {
         ),
         popup,
     );
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+    use super::*;
+    use crate::timeline::bookmarks::Bookmarks;
+    use crate::timeline::loader::{Marks, Update};
+    use crate::timeline::state::tests::{app, context};
+
+    fn screen(app: &mut App) -> String {
+        let mut terminal = Terminal::new(TestBackend::new(140, 34)).unwrap();
+        terminal.draw(|frame| draw(frame, app)).unwrap();
+        let buffer = terminal.backend().buffer().clone();
+        let mut out = String::new();
+        for y in 0..buffer.area.height {
+            let line: String = (0..buffer.area.width)
+                .map(|x| buffer[(x, y)].symbol().to_string())
+                .collect();
+            out.push_str(line.trim_end());
+            out.push('\n');
+        }
+        out
+    }
+
+    fn press(app: &mut App, keys: &str) {
+        for c in keys.chars() {
+            let code = match c {
+                '\n' => KeyCode::Enter,
+                c => KeyCode::Char(c),
+            };
+            app.on_key(KeyEvent::new(code, KeyModifiers::NONE));
+        }
+    }
+
+    #[test]
+    fn empty_case() {
+        let mut app = App::new(context(), Bookmarks::in_memory());
+        app.on_update(Update::Loaded);
+        insta::assert_snapshot!(screen(&mut app));
+    }
+
+    #[test]
+    fn populated_timeline_with_scope_marks() {
+        let mut app = app();
+        let mut marks = Marks::default();
+        marks.suspects.insert("bob@contoso.example".into());
+        marks.attacker_ips.insert("185.220.101.47".into());
+        marks.basis = "scope since 2026-09-21T00:00:00Z: 1 suspect".into();
+        app.on_update(Update::Marks(marks));
+        insta::assert_snapshot!(screen(&mut app));
+    }
+
+    #[test]
+    fn filtered() {
+        let mut app = app();
+        press(&mut app, "/kind=tool\n");
+        insta::assert_snapshot!(screen(&mut app));
+    }
+
+    #[test]
+    fn detail_open() {
+        let mut app = app();
+        press(&mut app, "jj");
+        let index = app.selected_index().unwrap();
+        app.on_update(Update::Detail {
+            index,
+            record: Ok("{\n  \"TimeGenerated\": \"2026-09-21T14:18:20Z\",\n  \"tool_name\": \"get_customer\"\n}".into()),
+        });
+        press(&mut app, "\n");
+        insta::assert_snapshot!(screen(&mut app));
+    }
+
+    #[test]
+    fn help() {
+        let mut app = app();
+        press(&mut app, "?");
+        insta::assert_snapshot!(screen(&mut app));
+    }
+
+    #[test]
+    fn pivot() {
+        let mut app = app();
+        press(&mut app, "jjlp");
+        insta::assert_snapshot!(screen(&mut app));
+    }
+
+    #[test]
+    fn hostile_strings_are_drawn_inert() {
+        use crate::timeline::store::tests::chunk;
+        let mut app = App::new(context(), Bookmarks::in_memory());
+        app.on_update(Update::Chunk {
+            chunk: Box::new(chunk(&[(
+                1_790_000_100,
+                "tool",
+                Some("evil\u{1b}]0;pwned\u{7}@x"),
+                "10.0.0.1",
+                "run \u{1b}[2J\u{1b}[31mred\r\u{202E}gnp.exe",
+            )])),
+            done: 1,
+            total: 1,
+        });
+        let text = screen(&mut app);
+        assert!(
+            !text
+                .chars()
+                .any(|c| c.is_control() && c != '\n' || c == '\u{202E}')
+        );
+        assert!(text.contains("\\u{1b}[2J"), "the escape is shown as text");
+    }
 }

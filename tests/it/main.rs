@@ -10,3 +10,4 @@ mod ingest;
 mod real_samples;
 mod sample;
 mod scope;
+mod timeline;

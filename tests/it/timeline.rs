@@ -1,0 +1,212 @@
+//! The interactive timeline, driven as a person would: the real binary in tmux (send-keys,
+//! capture-pane) on a copy of the sample case; and its refusal without a terminal.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use crate::common::{bin, run, sample_case, scalar};
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// A tmux server of the test's own.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn command(&self) -> Command {
+        let mut command = Command::new("tmux");
+        command.args(["-L", &self.socket]);
+        command
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let status = self
+            .command()
+            .args(["send-keys", "-t", "tl"])
+            .args(keys)
+            .status()
+            .expect("tmux is installed (.ci/run installs it)");
+        assert!(status.success());
+    }
+
+    fn literal(&self, text: &str) {
+        let status = self
+            .command()
+            .args(["send-keys", "-t", "tl", "-l", text])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    fn screen(&self) -> String {
+        let output = self
+            .command()
+            .args(["capture-pane", "-p", "-t", "tl"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    /// Waits until the screen shows `text`; panics with the screen after `seconds`.
+    fn wait_for(&self, text: &str, seconds: u64) -> String {
+        let deadline = Instant::now() + Duration::from_secs(seconds);
+        loop {
+            let screen = self.screen();
+            if screen.contains(text) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "waited for {text:?}; the screen:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.command().arg("kill-server").status();
+    }
+}
+
+/// "N of M events" from the header.
+fn shown_events(screen: &str) -> (i64, i64) {
+    let header = screen.lines().next().unwrap();
+    let at = header.find(" events").unwrap();
+    let words: Vec<&str> = header[..at].split_whitespace().collect();
+    let n = words.len();
+    (words[n - 3].parse().unwrap(), words[n - 1].parse().unwrap())
+}
+
+#[test]
+fn investigator_session_in_tmux() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = dir.path().join("case");
+    copy_dir(&sample_case(), &case);
+    let binary = env!("CARGO_BIN_EXE_mcpforensics");
+    let tmux = Tmux {
+        socket: format!("mcpf-test-{}", std::process::id()),
+    };
+    let script = format!(
+        "'{binary}' timeline --case '{}' --since 2026-09-30 --tz +02:00; echo EXITED $?; sleep 60",
+        case.display()
+    );
+    let status = tmux
+        .command()
+        .args([
+            "new-session",
+            "-d",
+            "-s",
+            "tl",
+            "-x",
+            "180",
+            "-y",
+            "48",
+            &script,
+        ])
+        .status()
+        .expect("tmux is installed (.ci/run installs it)");
+    assert!(status.success());
+
+    // Everything loads and scope marks the suspects, which the identity list puts first.
+    let screen = tmux.wait_for("attacker calls", 120);
+    let events_since = scalar(
+        &case,
+        "SELECT (SELECT count(*) FROM \"SigninLogs\" WHERE \"TimeGenerated\" >= '2026-09-30') \
+              + (SELECT count(*) FROM tool_calls WHERE time >= '2026-09-30') \
+              + (SELECT count(*) FROM flows WHERE time >= '2026-09-30')",
+    );
+    let (shown, total) = shown_events(&screen);
+    assert_eq!(shown, total);
+    assert!(
+        total > events_since,
+        "{total} events include traces and dependencies besides {events_since}"
+    );
+    let identities: Vec<&str> = screen
+        .lines()
+        .filter_map(|l| l.strip_prefix('│'))
+        .take(3)
+        .collect();
+    assert!(
+        identities[1].starts_with("!bob.keller@contoso.com"),
+        "{screen}"
+    );
+    assert!(identities[2].starts_with("!(anonymous)"), "{screen}");
+
+    // A filter: the attacker's calls from one address; the count matches SQL.
+    tmux.keys(&["/"]);
+    tmux.literal("kind=tool ip=45.86.202.14");
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("› kind=tool ip=45.86.202.14", 10);
+    let expected = scalar(
+        &case,
+        "SELECT count(*) FROM tool_calls WHERE client_address = '45.86.202.14' AND time >= '2026-09-30'",
+    );
+    assert_eq!(shown_events(&screen).0, expected);
+    assert!(
+        screen.contains("SUSPICIOUS"),
+        "attacker calls are marked:\n{screen}"
+    );
+
+    // Pivot from the tool cell (user → session → tool), then back.
+    tmux.keys(&["l", "l", "p"]);
+    let screen = tmux.wait_for("› tool=", 10);
+    let pivoted = shown_events(&screen).0;
+    assert!(pivoted > 0 && pivoted < expected);
+    tmux.keys(&["BSpace"]);
+    let screen = tmux.wait_for("back to all", 10);
+    assert_eq!(shown_events(&screen).0, expected);
+
+    // A bookmark with a note, then the help, then quit.
+    tmux.keys(&["b"]);
+    tmux.wait_for("bookmark note", 10);
+    tmux.literal("first export from attacker IP");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("bookmarked (1 in the case)", 10);
+    tmux.keys(&["?"]);
+    tmux.wait_for("keys (any key closes)", 10);
+    tmux.keys(&["Escape"]);
+    tmux.keys(&["q"]);
+    let screen = tmux.wait_for("EXITED", 10);
+    assert!(screen.contains("EXITED 0"), "{screen}");
+    assert!(
+        !screen.contains("mcpforensics timeline ·"),
+        "the terminal is restored:\n{screen}"
+    );
+
+    // The bookmark is in the case and exports with its provenance.
+    let (code, csv, stderr) = run(bin().args(["export", "bookmarks", "--case"]).arg(&case));
+    assert_eq!(code, 0, "{stderr}");
+    let rows: Vec<&str> = csv.split("\r\n").filter(|l| !l.is_empty()).collect();
+    assert_eq!(rows.len(), 2, "{csv}");
+    assert!(rows[1].contains("first export from attacker IP"));
+    assert!(rows[1].contains("45.86.202.14"));
+    let blob = rows[1].split(',').find(|f| f.starts_with("am-")).unwrap();
+    let manifest = std::fs::read_to_string(case.join("manifest.json")).unwrap();
+    assert!(
+        manifest.contains(blob),
+        "the bookmark names a blob of the manifest"
+    );
+}
+
+#[test]
+fn refuses_without_a_terminal() {
+    let (code, stdout, stderr) = run(bin().args(["timeline"]).arg("--case").arg(sample_case()));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stdout.is_empty());
+    assert!(stderr.contains("needs a terminal"), "{stderr}");
+}
