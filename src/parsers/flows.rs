@@ -140,11 +140,18 @@ pub fn decode_record(record: &Map<String, Value>) -> Vec<FlowItem> {
             target_resource_id: text(record.get("targetResourceID")),
             mac: text(record.get("macAddress")),
         };
-        for flow in array(flow_records.get("flows")) {
+        let mut bad = Vec::new();
+        if !flow_records.is_object() {
+            bad.push(format!(
+                "flowRecords is {}, not an object",
+                super::columns::describe(flow_records)
+            ));
+        }
+        for flow in objects(flow_records.get("flows"), "flowRecords.flows", &mut bad) {
             let acl = text(flow.get("aclID"));
-            for group in array(flow.get("flowGroups")) {
+            for group in objects(flow.get("flowGroups"), "flowGroups", &mut bad) {
                 let rule = text(group.get("rule"));
-                for tuple in array(group.get("flowTuples")) {
+                for tuple in array(group.get("flowTuples"), "flowTuples", &mut bad) {
                     out.push(context.tuple(
                         tuple,
                         acl.as_deref(),
@@ -154,6 +161,7 @@ pub fn decode_record(record: &Map<String, Value>) -> Vec<FlowItem> {
                 }
             }
         }
+        out.extend(bad.into_iter().map(|reason| reject_record(reason, record)));
         return out;
     }
     let Some(properties) = record.get("properties").and_then(Value::as_object) else {
@@ -182,15 +190,21 @@ pub fn decode_record(record: &Map<String, Value>) -> Vec<FlowItem> {
         target_resource_id: None,
         mac: text(record.get("macAddress")),
     };
-    for rule_flows in array(properties.get("flows")) {
+    let mut bad = Vec::new();
+    for rule_flows in objects(properties.get("flows"), "properties.flows", &mut bad) {
         let rule = text(rule_flows.get("rule"));
-        for mac_flows in array(rule_flows.get("flows")) {
+        for mac_flows in objects(
+            rule_flows.get("flows"),
+            "properties.flows[].flows",
+            &mut bad,
+        ) {
             let mac = text(mac_flows.get("mac")).or_else(|| context.mac.clone());
-            for tuple in array(mac_flows.get("flowTuples")) {
+            for tuple in array(mac_flows.get("flowTuples"), "flowTuples", &mut bad) {
                 out.push(context.tuple(tuple, None, rule.as_deref(), mac.as_deref()));
             }
         }
     }
+    out.extend(bad.into_iter().map(|reason| reject_record(reason, record)));
     out
 }
 
@@ -198,8 +212,39 @@ fn show(value: Option<&Value>) -> String {
     value.map_or_else(|| "(missing)".to_string(), Value::to_string)
 }
 
-fn array(value: Option<&Value>) -> &[Value] {
-    value.and_then(Value::as_array).map_or(&[], Vec::as_slice)
+/// The items of an array field; absent or null is empty. Any other type is noted in `bad` (the
+/// record is then rejected with that reason, so nothing is skipped silently).
+fn array<'a>(value: Option<&'a Value>, path: &str, bad: &mut Vec<String>) -> &'a [Value] {
+    match value {
+        None | Some(Value::Null) => &[],
+        Some(Value::Array(items)) => items,
+        Some(other) => {
+            bad.push(format!(
+                "{path} is {}, not an array",
+                super::columns::describe(other)
+            ));
+            &[]
+        }
+    }
+}
+
+/// The object items of an array field; other items are noted in `bad` like a wrong type.
+fn objects<'a>(
+    value: Option<&'a Value>,
+    path: &str,
+    bad: &mut Vec<String>,
+) -> Vec<&'a Map<String, Value>> {
+    let mut out = Vec::new();
+    for item in array(value, path, bad) {
+        match item.as_object() {
+            Some(object) => out.push(object),
+            None => bad.push(format!(
+                "an item of {path} is {}, not an object",
+                super::columns::describe(item)
+            )),
+        }
+    }
+    out
 }
 
 fn reject_record(reason: String, record: &Map<String, Value>) -> FlowItem {
