@@ -291,7 +291,7 @@ pub struct TimelineArgs {
     #[arg(long, value_name = "TIME", value_parser = parse_time_spec)]
     pub scope_since: Option<TimeSpec>,
     /// Days before the scope start that form the baseline.
-    #[arg(long, value_name = "N", default_value_t = 14)]
+    #[arg(long, value_name = "N", default_value_t = 14, value_parser = clap::value_parser!(u32).range(0..=3650))]
     pub baseline_days: u32,
     /// Indicators of compromise for the suspect marks.
     #[command(flatten)]
@@ -354,7 +354,7 @@ pub struct WindowArgs {
     #[arg(long, value_name = "TIME", value_parser = parse_time_spec)]
     pub until: Option<TimeSpec>,
     /// Days before --since that form the baseline of normal behaviour.
-    #[arg(long, value_name = "N", default_value_t = 14)]
+    #[arg(long, value_name = "N", default_value_t = 14, value_parser = clap::value_parser!(u32).range(0..=3650))]
     pub baseline_days: u32,
 }
 

@@ -14,6 +14,7 @@ pub mod cli;
 pub mod commands;
 pub mod error;
 pub mod ingest;
+pub mod interrupt;
 pub mod parsers;
 pub mod query;
 pub mod report;

@@ -6,6 +6,7 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = mcpforensics::cli::Cli::parse();
+    mcpforensics::interrupt::install();
     match mcpforensics::commands::run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(error) => {

@@ -71,10 +71,15 @@ impl TimeSpec {
     pub fn resolve(self, evidence_end: DateTime<Utc>) -> DateTime<Utc> {
         match self {
             TimeSpec::At(t) => t,
-            TimeSpec::Ago(span) => evidence_end - span,
+            TimeSpec::Ago(span) => evidence_end
+                .checked_sub_signed(span)
+                .unwrap_or(DateTime::<Utc>::MIN_UTC),
         }
     }
 }
+
+/// The longest span `--since 30d` accepts, in days (a century).
+pub const MAX_SPAN_DAYS: i64 = 36_525;
 
 /// Parses RFC 3339, `YYYY-MM-DD` (UTC midnight) or a span `<n>{s,m,h,d,w}`.
 pub fn parse_time_spec(text: &str) -> Result<TimeSpec, String> {
@@ -99,9 +104,16 @@ pub fn parse_time_spec(text: &str) -> Result<TimeSpec, String> {
                 'w' => Duration::try_weeks(n),
                 _ => None,
             };
-            return span
-                .map(TimeSpec::Ago)
-                .ok_or_else(|| format!("invalid span '{text}': use a number and s, m, h, d or w"));
+            // Evidence is not older than a century; a larger span is a typo.
+            return match span {
+                Some(span) if span <= Duration::days(MAX_SPAN_DAYS) => Ok(TimeSpec::Ago(span)),
+                Some(_) => Err(format!(
+                    "span too large: '{text}' (at most {MAX_SPAN_DAYS} days)"
+                )),
+                None => Err(format!(
+                    "invalid span '{text}': use a number and s, m, h, d or w"
+                )),
+            };
         }
     }
     if text.bytes().all(|b| b.is_ascii_digit()) {
@@ -142,6 +154,17 @@ mod tests {
     #[test]
     fn since_grammar() {
         let end = utc("2026-10-31T00:00:00Z");
+        // Found by the time_and_since fuzzer: a huge span used to overflow (panic) when resolved.
+        assert!(
+            parse_time_spec("20212323566h")
+                .unwrap_err()
+                .contains("span too large")
+        );
+        assert_eq!(
+            parse_time_spec("36525d").map(|s| s.resolve(end)),
+            Ok(end - Duration::days(36_525))
+        );
+        assert!(parse_time_spec("36526d").is_err());
         assert_eq!(
             parse_time_spec("2026-10-01").map(|s| s.resolve(end)),
             Ok(utc("2026-10-01T00:00:00Z"))

@@ -226,6 +226,14 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), CaseError> {
         .unwrap_or_default();
     name.push(".tmp");
     let tmp = path.with_file_name(name);
-    fs::write(&tmp, bytes).map_err(CaseError::io("writing", &tmp))?;
-    fs::rename(&tmp, path).map_err(CaseError::io("renaming into place", path))
+    crate::interrupt::track(&tmp);
+    let written = fs::write(&tmp, bytes)
+        .map_err(CaseError::io("writing", &tmp))
+        .and_then(|()| fs::rename(&tmp, path).map_err(CaseError::io("renaming into place", path)));
+    if written.is_err() {
+        // A full disk or a read-only directory: no partial file stays behind.
+        let _ = fs::remove_file(&tmp);
+    }
+    crate::interrupt::untrack(&tmp);
+    written
 }

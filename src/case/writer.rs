@@ -148,6 +148,7 @@ impl CaseWriter {
             let name = format!("part-{}-{:05}.parquet", self.ingest_id, self.sequence);
             let path = dir.join(&name);
             let tmp = dir.join(format!(".{name}.tmp"));
+            crate::interrupt::track(&tmp);
             let file = File::create_new(&tmp).map_err(CaseError::io("creating", &tmp))?;
             let writer = ArrowWriter::try_new(file, batch.schema(), Some(writer_properties()))
                 .map_err(|source| CaseError::Parquet {
@@ -193,12 +194,13 @@ impl CaseWriter {
     }
 
     fn close(&mut self, file: OpenFile) -> Result<(), CaseError> {
+        // Listed as closed first, so a failure still leaves it to `Drop` to remove.
+        self.closed
+            .push((file.tmp.clone(), file.path, file.table, file.rows));
         file.writer.close().map_err(|source| CaseError::Parquet {
-            path: file.tmp.clone(),
+            path: file.tmp,
             source,
         })?;
-        self.closed
-            .push((file.tmp, file.path, file.table, file.rows));
         Ok(())
     }
 
@@ -217,24 +219,50 @@ impl CaseWriter {
 
     /// Closes every file and renames it into place; returns the files with their hashes.
     pub fn finish(mut self) -> Result<Vec<CaseFile>, CaseError> {
-        let open: Vec<OpenFile> = self.open.drain().map(|(_, f)| f).collect();
-        for file in open {
-            self.close(file)?;
+        let mut open: Vec<OpenFile> = self.open.drain().map(|(_, f)| f).collect();
+        while let Some(file) = open.pop() {
+            if let Err(error) = self.close(file) {
+                self.closed
+                    .extend(open.into_iter().map(|f| (f.tmp, f.path, f.table, f.rows)));
+                return Err(error);
+            }
         }
         if let Some(rejects) = self.rejects.take() {
-            self.closed.push(rejects.close()?);
+            let tmp = rejects.tmp.clone();
+            match rejects.close() {
+                Ok(closed) => self.closed.push(closed),
+                Err(error) => {
+                    let _ = fs::remove_file(&tmp);
+                    crate::interrupt::untrack(&tmp);
+                    return Err(error);
+                }
+            }
         }
         let mut files = Vec::new();
-        for (tmp, path, table, rows) in std::mem::take(&mut self.closed) {
+        let mut placed: Vec<PathBuf> = Vec::new();
+        while !self.closed.is_empty() {
+            let (tmp, path, table, rows) = self.closed.remove(0);
             // A case file is never replaced: evidence already recorded stays as it was hashed.
-            if path.exists() {
-                return Err(CaseError::Io {
+            let renamed = if path.exists() {
+                Err(CaseError::Io {
                     action: "refusing to overwrite",
-                    path,
+                    path: path.clone(),
                     source: std::io::Error::from(std::io::ErrorKind::AlreadyExists),
-                });
+                })
+            } else {
+                fs::rename(&tmp, &path).map_err(CaseError::io("renaming into place", &path))
+            };
+            if let Err(error) = renamed {
+                // Undo this run's renames: the case stays as the manifest describes it.
+                let _ = fs::remove_file(&tmp);
+                crate::interrupt::untrack(&tmp);
+                for done in &placed {
+                    let _ = fs::remove_file(done);
+                }
+                return Err(error);
             }
-            fs::rename(&tmp, &path).map_err(CaseError::io("renaming into place", &path))?;
+            crate::interrupt::untrack(&tmp);
+            placed.push(path.clone());
             let (size, sha256) = hash_file(&path)?;
             let relative = path.strip_prefix(&self.case_root).unwrap_or(&path);
             let relative = relative
@@ -252,6 +280,19 @@ impl CaseWriter {
         }
         files.sort_by(|a, b| a.path.cmp(&b.path));
         Ok(files)
+    }
+}
+
+impl Drop for CaseWriter {
+    /// A run that ends in an error (a full disk, a read-only case) leaves no temporary behind.
+    fn drop(&mut self) {
+        let open = self.open.drain().map(|(_, f)| f.tmp);
+        let closed = self.closed.drain(..).map(|(tmp, ..)| tmp);
+        let rejects = self.rejects.take().map(|r| r.tmp);
+        for tmp in open.chain(closed).chain(rejects).collect::<Vec<_>>() {
+            let _ = fs::remove_file(&tmp);
+            crate::interrupt::untrack(&tmp);
+        }
     }
 }
 
@@ -371,6 +412,7 @@ impl RejectWriter {
     fn new(dir: &Path, ingest_id: &str) -> Result<Self, CaseError> {
         let path = dir.join(format!("rejects-{ingest_id}.parquet"));
         let tmp = dir.join(format!(".rejects-{ingest_id}.parquet.tmp"));
+        crate::interrupt::track(&tmp);
         let file = File::create_new(&tmp).map_err(CaseError::io("creating", &tmp))?;
         let writer = ArrowWriter::try_new(file, rejects_schema(), Some(writer_properties()))
             .map_err(|source| CaseError::Parquet {

@@ -214,6 +214,8 @@ pub fn ingest(
     let next_to_write = Mutex::new(0usize);
     let advanced = Condvar::new();
     let next_job = AtomicUsize::new(0);
+    // Set when the writer fails: workers stop instead of waiting for it forever.
+    let stopped = std::sync::atomic::AtomicBool::new(false);
     let window = options.threads.max(1) * WINDOW_PER_THREAD;
     let manifest_snapshot = case.manifest().clone();
     let (sender, receiver) = mpsc::channel::<(usize, Message)>();
@@ -230,6 +232,7 @@ pub fn ingest(
                 &manifest_snapshot,
             );
             let raw_dir = raw_dir.as_deref();
+            let stopped = &stopped;
             scope.spawn(move || {
                 loop {
                     let index = next_job.fetch_add(1, Ordering::SeqCst);
@@ -240,11 +243,14 @@ pub fn ingest(
                         let mut next = next_to_write
                             .lock()
                             .unwrap_or_else(std::sync::PoisonError::into_inner);
-                        while index >= *next + window {
+                        while index >= *next + window && !stopped.load(Ordering::SeqCst) {
                             next = advanced
                                 .wait(next)
                                 .unwrap_or_else(std::sync::PoisonError::into_inner);
                         }
+                    }
+                    if stopped.load(Ordering::SeqCst) {
+                        break;
                     }
                     let result = process_blob(
                         source,
@@ -341,27 +347,39 @@ pub fn ingest(
             }
         };
         let mut next = 0usize;
-        for (index, message) in receiver {
-            if index != next {
-                pending.entry(index).or_default().push_back(message);
-                continue;
-            }
-            let mut finished = handle(index, message)?;
-            while finished {
-                next += 1;
-                *next_to_write
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner) = next;
-                advanced.notify_all();
-                finished = false;
-                if let Some(queue) = pending.remove(&next) {
-                    for message in queue {
-                        finished = handle(next, message)?;
+        let outcome = (|| {
+            for (index, message) in receiver.iter() {
+                if index != next {
+                    pending.entry(index).or_default().push_back(message);
+                    continue;
+                }
+                let mut finished = handle(index, message)?;
+                while finished {
+                    next += 1;
+                    *next_to_write
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner) = next;
+                    advanced.notify_all();
+                    finished = false;
+                    if let Some(queue) = pending.remove(&next) {
+                        for message in queue {
+                            finished = handle(next, message)?;
+                        }
                     }
                 }
             }
+            Ok(())
+        })();
+        if outcome.is_err() {
+            // Wake every worker waiting for the writer; their sends fail once the receiver is gone.
+            stopped.store(true, Ordering::SeqCst);
+            let _guard = next_to_write
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            advanced.notify_all();
         }
-        Ok(())
+        drop(receiver);
+        outcome
     });
     write_result?;
     progress.finish_and_clear();
@@ -372,6 +390,9 @@ pub fn ingest(
         );
     }
 
+    // From here to the saved manifest an interruption waits: the run's files and its manifest
+    // entry land together.
+    let _commit = crate::interrupt::commit_guard();
     let files = writer.finish()?;
     summary.first_time = first.map(|t| format_utc(from_nanos(t)));
     summary.last_time = last.map(|t| format_utc(from_nanos(t)));
@@ -397,9 +418,15 @@ pub fn ingest(
         rows_written: summary.records,
         rejected: summary.rejected,
         duplicates: summary.duplicates,
-        files,
+        files: files.clone(),
     });
-    case.save_manifest()?;
+    if let Err(error) = case.save_manifest() {
+        // Without its manifest entry the run's files are not evidence: take them back out.
+        for file in &files {
+            let _ = std::fs::remove_file(case_root.join(&file.path));
+        }
+        return Err(error.into());
+    }
     Ok(summary)
 }
 
@@ -556,6 +583,7 @@ impl RawCopy {
             std::fs::create_dir_all(parent).map_err(|e| format!("keeping a raw copy: {e}"))?;
         }
         let tmp = path.with_extension("raw-tmp");
+        crate::interrupt::track(&tmp);
         let file = std::fs::File::create(&tmp).map_err(|e| format!("keeping a raw copy: {e}"))?;
         Ok(Self {
             file: std::io::BufWriter::new(file),
@@ -575,12 +603,14 @@ impl RawCopy {
         let (_, written) = crate::case::writer::hash_file(&self.tmp).map_err(|e| e.to_string())?;
         if written != sha256 {
             let _ = std::fs::remove_file(&self.tmp);
+            crate::interrupt::untrack(&self.tmp);
             return Err(format!(
                 "raw copy of {} does not match the stream (sha256 {written} vs {sha256})",
                 self.relative
             ));
         }
         std::fs::rename(&self.tmp, &self.path).map_err(|e| format!("keeping a raw copy: {e}"))?;
+        crate::interrupt::untrack(&self.tmp);
         Ok(self.relative)
     }
 }

@@ -66,6 +66,8 @@ pub struct Evidence {
     pub blobs: usize,
     /// mcpforensics version.
     pub tool_version: String,
+    /// The query pack's version: SHA-256 over the lines `<name> <sha256>` of its queries, sorted.
+    pub query_pack_sha256: String,
     /// SHA-256 of each query of the pack.
     pub queries: BTreeMap<String, String>,
 }
@@ -369,7 +371,7 @@ fn rows<T: DeserializeOwned>(batches: &[RecordBatch]) -> Result<Vec<T>, QueryErr
 fn evidence(case: &Case) -> Result<Evidence, QueryError> {
     let manifest_path = case.root().join(crate::case::MANIFEST_FILE);
     let (_, manifest_sha256) = crate::case::writer::hash_file(&manifest_path)?;
-    let queries = EMBEDDED
+    let queries: BTreeMap<String, String> = EMBEDDED
         .iter()
         .map(|(file, text)| {
             (
@@ -378,11 +380,16 @@ fn evidence(case: &Case) -> Result<Evidence, QueryError> {
             )
         })
         .collect();
+    let listing: String = queries
+        .iter()
+        .map(|(name, sha256)| format!("{name} {sha256}\n"))
+        .collect();
     Ok(Evidence {
         case: case.root().display().to_string(),
         manifest_sha256,
         blobs: case.manifest().blobs.len(),
         tool_version: env!("CARGO_PKG_VERSION").into(),
+        query_pack_sha256: hex::encode(Sha256::digest(listing.as_bytes())),
         queries,
     })
 }

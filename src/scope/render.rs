@@ -57,10 +57,12 @@ fn text(r: &ScopeReport) -> String {
     );
     let _ = writeln!(
         out,
-        "Evidence: case {} · {} blobs · manifest sha256 {}",
+        "Evidence: case {} · {} blobs · manifest sha256 {} · query pack sha256 {} (mcpforensics {})",
         s(&r.evidence.case),
         r.evidence.blobs,
-        r.evidence.manifest_sha256
+        r.evidence.manifest_sha256,
+        r.evidence.query_pack_sha256,
+        r.evidence.tool_version
     );
     let _ = writeln!(out, "\nSUSPECT IDENTITIES ({})", r.suspects.len());
     if r.suspects.is_empty() {
@@ -157,6 +159,14 @@ fn text(r: &ScopeReport) -> String {
     for statement in &r.coverage.statements {
         let _ = writeln!(out, "  - {statement}");
     }
+    let _ = writeln!(
+        out,
+        "\nQUERY PACK (sha256 {})",
+        r.evidence.query_pack_sha256
+    );
+    for (name, sha256) in &r.evidence.queries {
+        let _ = writeln!(out, "  {name:<20} {sha256}");
+    }
     out
 }
 
@@ -181,11 +191,12 @@ fn markdown(r: &ScopeReport) -> String {
     let _ = writeln!(out, "# Breach scope {} to {}\n", r.since, r.until);
     let _ = writeln!(
         out,
-        "Baseline from {}. Evidence: case `{}`, {} source blobs, manifest SHA-256 `{}`, mcpforensics {}.\n",
+        "Baseline from {}. Evidence: case `{}`, {} source blobs, manifest SHA-256 `{}`, query pack SHA-256 `{}`, mcpforensics {}.\n",
         r.baseline_start,
         md_cell(&r.evidence.case),
         r.evidence.blobs,
         r.evidence.manifest_sha256,
+        r.evidence.query_pack_sha256,
         r.evidence.tool_version
     );
     let _ = writeln!(
@@ -279,6 +290,14 @@ fn markdown(r: &ScopeReport) -> String {
             t.table, t.baseline_records, t.window_records, t.status
         );
     }
+    let _ = writeln!(
+        out,
+        "\n## Query pack\n\nSHA-256 `{}`.\n\n| query | SHA-256 of its SQL |\n|---|---|",
+        r.evidence.query_pack_sha256
+    );
+    for (name, sha256) in &r.evidence.queries {
+        let _ = writeln!(out, "| {name} | `{sha256}` |");
+    }
     out
 }
 
@@ -311,13 +330,14 @@ fn html(r: &ScopeReport) -> String {
     out.push_str("<style>body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top}td.reasons{overflow-wrap:anywhere;background:#fafafa}th{background:#f3f3f3}.bad{color:#b00020;font-weight:600}code{font-size:12px}svg text{font-size:10px}</style></head><body>");
     let _ = write!(
         out,
-        "<h1>Breach scope {} to {}</h1><p>Baseline from {}. Evidence: case <code>{}</code>, {} source blobs, manifest SHA-256 <code>{}</code>, mcpforensics {}.</p>",
+        "<h1>Breach scope {} to {}</h1><p>Baseline from {}. Evidence: case <code>{}</code>, {} source blobs, manifest SHA-256 <code>{}</code>, query pack SHA-256 <code>{}</code>, mcpforensics {}.</p>",
         e(&r.since),
         e(&r.until),
         e(&r.baseline_start),
         e(&r.evidence.case),
         r.evidence.blobs,
         e(&r.evidence.manifest_sha256),
+        e(&r.evidence.query_pack_sha256),
         e(&r.evidence.tool_version)
     );
     out.push_str(&timeline_svg(r));
@@ -408,6 +428,19 @@ fn html(r: &ScopeReport) -> String {
             e(&t.status)
         );
     }
+    let _ = write!(
+        out,
+        "</table><h2 id=\"query-pack\">Query pack</h2><p>SHA-256 <code>{}</code>.</p><table><tr><th>query</th><th>SHA-256 of its SQL</th></tr>",
+        e(&r.evidence.query_pack_sha256)
+    );
+    for (name, sha256) in &r.evidence.queries {
+        let _ = write!(
+            out,
+            "<tr><td>{}</td><td><code>{}</code></td></tr>",
+            e(name),
+            e(sha256)
+        );
+    }
     out.push_str("</table></body></html>\n");
     out
 }
@@ -490,7 +523,7 @@ fn timeline_svg(r: &ScopeReport) -> String {
 /// The affected-customer CSV: one row per customer, RFC 4180, UTF-8, Excel-safe.
 pub fn customers_csv(report: &ScopeReport) -> String {
     let mut out = String::from(
-        "customer_id,first_access,last_access,users,tools,calls,exfiltration_confirmed,evidence\r\n",
+        "customer_id,first_access,last_access,users,tools,calls,exfiltration_confirmed,evidence,manifest_sha256,query_pack_sha256\r\n",
     );
     for c in &report.affected_customers {
         let fields = [
@@ -502,6 +535,8 @@ pub fn customers_csv(report: &ScopeReport) -> String {
             c.calls.to_string(),
             c.exfiltration_confirmed.to_string(),
             csv_field(&c.evidence.join("; ")),
+            csv_field(&report.evidence.manifest_sha256),
+            csv_field(&report.evidence.query_pack_sha256),
         ];
         out.push_str(&fields.join(","));
         out.push_str("\r\n");

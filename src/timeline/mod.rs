@@ -122,10 +122,16 @@ pub fn run(options: &TimelineOptions) -> Result<(), TimelineError> {
     let workers = start_workers(options);
     let mut terminal = ratatui::init();
     let _ = execute!(std::io::stdout(), EnableMouseCapture);
+    // SIGTERM or SIGHUP (a closed SSH session) still gives the terminal back.
+    crate::interrupt::set_exit_hook(restore_terminal);
     let outcome = event_loop(&mut terminal, &mut app, &workers);
+    restore_terminal();
+    outcome
+}
+
+fn restore_terminal() {
     let _ = execute!(std::io::stdout(), DisableMouseCapture);
     ratatui::restore();
-    outcome
 }
 
 fn event_loop(

@@ -463,3 +463,108 @@ fn an_interrupted_ingest_resumes_without_doubling() {
         "every blob ingested completely once"
     );
 }
+
+/// Every place a secret could leak: the error messages of refused and unreachable requests, the
+/// reports, the CSV, verify's output, the case and the cache. The key, the SAS signature and the
+/// connection string are given as flags, environment and URL.
+#[test]
+fn secrets_never_reach_errors_reports_or_the_case() {
+    let account = generated_account(5, (2026, 4, 1), 3);
+    let data = tempfile::tempdir().expect("azurite data");
+    let azurite = Azurite::start(data.path());
+    azurite.upload(account.path());
+    let key_fragment = &KEY[10..40];
+    let sas = azurite.sas();
+    let sig = sas.split("sig=").nth(1).expect("sig").to_string();
+    let wrong_key = base64::engine::general_purpose::STANDARD.encode([7u8; 64]);
+    let wrong_sig = "c2VjcmV0LXNpZ25hdHVyZS10aGF0LWlzLXdyb25n";
+    let secrets = [key_fragment, sig.as_str(), &wrong_key[..30], wrong_sig];
+    let mut outputs = Vec::new();
+    let out = tempfile::tempdir().expect("outputs");
+
+    // Refused: a wrong key (403) through a connection string flag, a forged SAS in the URL.
+    let wrong_connection = azurite.connection_string().replace(KEY, &wrong_key);
+    let case = out.path().join("refused");
+    let (code, stdout, stderr) = run(bin()
+        .args([
+            "ingest",
+            "az://devstoreaccount1/am-apprequests",
+            "--connection-string",
+            &wrong_connection,
+            "--case",
+        ])
+        .arg(&case)
+        .env_remove("AZURE_STORAGE_CONNECTION_STRING"));
+    assert_ne!(code, 0, "a wrong key is refused: {stderr}");
+    outputs.push((stdout, stderr));
+    let forged = format!(
+        "{}/am-apprequests?sv=2021-08-06&ss=b&srt=sco&sp=rl&se=2099-01-01T00:00:00Z&sig={wrong_sig}",
+        azurite.endpoint()
+    );
+    let (code, stdout, stderr) = run(bin().args(["ingest", &forged, "--case"]).arg(&case));
+    assert_ne!(code, 0, "a forged SAS is refused: {stderr}");
+    outputs.push((stdout, stderr));
+    // Unreachable: the key in the environment, nothing listening.
+    let closed = {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("port");
+        listener.local_addr().expect("addr").port()
+    };
+    let unreachable = format!(
+        "DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={KEY};BlobEndpoint=http://127.0.0.1:{closed}/{ACCOUNT};"
+    );
+    let (code, stdout, stderr) = run(bin()
+        .args(["ingest", "az://devstoreaccount1/", "--case"])
+        .arg(&case)
+        .env("AZURE_STORAGE_CONNECTION_STRING", &unreachable));
+    assert_ne!(code, 0, "nothing listens: {stderr}");
+    outputs.push((stdout, stderr));
+
+    // Working: scope straight from a SAS URL into a case, every report format, the CSV, verify.
+    let case = out.path().join("case");
+    let url = format!("{}/?{sas}", azurite.endpoint());
+    for format in ["json", "md", "html", "text"] {
+        let report = out.path().join(format!("scope.{format}"));
+        let (code, stdout, stderr) = run(bin()
+            .args([
+                "scope",
+                "--source",
+                &url,
+                "--since",
+                "2026-04-02",
+                "--format",
+                format,
+                "--out",
+            ])
+            .arg(&report)
+            .arg("--case")
+            .arg(&case)
+            .env_remove("AZURE_STORAGE_CONNECTION_STRING"));
+        assert!(code == 0 || code == 3, "{stderr}");
+        assert!(report.exists());
+        outputs.push((stdout, stderr));
+    }
+    let (code, stdout, stderr) = run(bin()
+        .args(["export", "customers", "--since", "2026-04-02", "--out"])
+        .arg(out.path().join("customers.csv"))
+        .arg("--case")
+        .arg(&case));
+    assert!(code == 0 || code == 3, "{stderr}");
+    outputs.push((stdout, stderr));
+    let (code, stdout, stderr) = run(bin()
+        .args(["verify", "--source", &url, "--case"])
+        .arg(&case)
+        .env("AZURE_STORAGE_KEY", KEY));
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    outputs.push((stdout, stderr));
+
+    for (stdout, stderr) in &outputs {
+        for secret in secrets {
+            assert!(
+                !stdout.contains(secret) && !stderr.contains(secret),
+                "a secret in the output:\n{stdout}\n{stderr}"
+            );
+        }
+    }
+    scan_for_secrets(out.path(), &secrets);
+    scan_for_secrets(&test_cache(), &secrets);
+}

@@ -297,3 +297,22 @@ fn verify_finds_every_difference_and_nothing_else() {
     );
     assert_eq!(report["source_blobs_ok"], 1);
 }
+
+#[test]
+fn absurd_windows_are_usage_errors_not_panics() {
+    for args in [
+        vec!["scope", "--since", "20212323566h"],
+        vec![
+            "scope",
+            "--since",
+            "2026-09-30",
+            "--baseline-days",
+            "4000000000",
+        ],
+        vec!["timeline", "--since", "99999999999d"],
+    ] {
+        let (code, _, stderr) = run(bin().args(&args));
+        assert_eq!(code, 2, "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}

@@ -6,6 +6,8 @@ mod azure;
 mod bad_input;
 mod cli;
 mod common;
+mod faults;
+mod fuzz_regressions;
 mod ingest;
 mod real_samples;
 mod sample;
