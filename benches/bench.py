@@ -7,6 +7,8 @@ measures, N times each, with /usr/bin/time -v (wall time and peak RSS):
   - DuckDB (the Python package) reading the same JSON with read_json and writing Parquet: every
     am-* container as JSON Lines, and the NSG flow logs unnested down to their tuple strings
   - mcpforensics scope on the case
+  - mcpforensics timeline --bench on the case (off-screen 200x50: time to the first frame with
+    events, to every event loaded, per-frame time paging through the whole timeline, a filter)
 and prints the medians, MB/s, rows/s and the ratio ours/DuckDB as a Markdown table.
 
   pip install duckdb
@@ -14,6 +16,7 @@ and prints the medians, MB/s, rows/s and the ratio ours/DuckDB as a Markdown tab
   python3 benches/bench.py --scale 4 --days 60 --runs 3
 """
 import argparse
+import datetime
 import json
 import os
 import re
@@ -69,6 +72,8 @@ def main():
     parser.add_argument("--scale", type=float, default=4)
     parser.add_argument("--days", type=int, default=60)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--skip-timeline", action="store_true", help="leave out the timeline measurement")
+    parser.add_argument("--skip-duckdb", action="store_true", help="leave out DuckDB (no `pip install duckdb`)")
     parser.add_argument("--workdir", default=os.path.join(tempfile.gettempdir(), "mcpforensics-bench"))
     args = parser.parse_args()
 
@@ -78,7 +83,7 @@ def main():
     sizes = [os.path.getsize(os.path.join(d, f)) for d, _, files in os.walk(account) for f in files]
     megabytes, blobs = sum(sizes) / 1e6, len(sizes)
 
-    ours, duck, scope = [], [], []
+    ours, duck, scope, timeline = [], [], [], []
     rows_ours = rows_duck = 0
     for _ in range(args.runs):
         case = os.path.join(args.workdir, "case")
@@ -86,8 +91,15 @@ def main():
         seconds, rss, out = timed([args.binary, "ingest", account, "--case", case, "--format", "json"])
         rows_ours = json.loads(out)["records"]
         ours.append((seconds, rss))
-        seconds, rss, _ = timed([args.binary, "scope", "--case", case, "--since", "2026-07-01", "--format", "json"])
+        since = (datetime.date(2026, 6, 1) + datetime.timedelta(days=args.days // 2)).isoformat()
+        seconds, rss, _ = timed([args.binary, "scope", "--case", case, "--since", since, "--format", "json"])
         scope.append((seconds, rss))
+        if not args.skip_timeline:
+            seconds, rss, out = timed([args.binary, "timeline", "--case", case, "--bench"])
+            figures = json.loads(out)
+            timeline.append((figures, rss))
+        if args.skip_duckdb:
+            continue
         out_dir = os.path.join(args.workdir, "duckdb")
         shutil.rmtree(out_dir, ignore_errors=True)
         os.makedirs(out_dir)
@@ -102,10 +114,20 @@ def main():
     print("| step | seconds | MB/s | rows/s | peak RSS (MiB) |")
     print("|---|---|---|---|---|")
     for name, samples, rows in [("mcpforensics ingest", ours, rows_ours), ("DuckDB read_json → Parquet", duck, rows_duck)]:
+        if not samples:
+            continue
         s = median(samples, 0)
         print(f"| {name} | {s:.2f} | {megabytes / s:.1f} | {rows / s:,.0f} ({rows:,} rows) | {median(samples, 1):.0f} |")
-    print(f"| mcpforensics scope | {median(scope, 0):.2f} | | | {median(scope, 1):.0f} |")
-    print(f"\ningest time ratio ours/DuckDB: {median(ours, 0) / median(duck, 0):.2f}")
+    print(f"| mcpforensics scope (--since day {args.days // 2} of {args.days}) | {median(scope, 0):.2f} | | | {median(scope, 1):.0f} |")
+    if duck:
+        print(f"\ningest time ratio ours/DuckDB: {median(ours, 0) / median(duck, 0):.2f}")
+    if timeline:
+        def figure(key):
+            return statistics.median(f[key] for f, _ in timeline)
+        print(f"\ntimeline on {timeline[0][0]['events']:,} events in {timeline[0][0]['chunks']} chunks, 200x50 off-screen, median of {len(timeline)} runs\n")
+        print("| first paint (ms) | all loaded (ms) | frame while paging, median / max (ms) | frames | filter over all events (ms) | peak RSS (MiB) |")
+        print("|---|---|---|---|---|---|")
+        print(f"| {figure('first_paint_ms'):.0f} | {figure('fully_loaded_ms'):.0f} | {figure('scroll_frame_median_ms'):.2f} / {figure('scroll_frame_max_ms'):.1f} | {timeline[0][0]['scroll_frames']:,} | {figure('filter_ms'):.0f} | {statistics.median(r for _, r in timeline):.0f} |")
 
 
 if __name__ == "__main__":

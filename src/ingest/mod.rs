@@ -674,3 +674,33 @@ fn warn_reject(progress: &ProgressBar, blob: &str, reject: &Reject) {
 pub fn resolve(spec: Option<TimeSpec>, evidence_end: DateTime<Utc>) -> Option<DateTime<Utc>> {
     spec.map(|s| s.resolve(evidence_end))
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn raw_copies_cannot_leave_the_case() {
+        let dir = tempfile::tempdir().unwrap();
+        let raw = dir.path().join("case/raw");
+        for hostile in [
+            "../../etc/cron.d/x",
+            "am-x/../../../outside.json",
+            "am-x//double.json",
+            "am-x/./dot.json",
+            "am-x\\..\\win.json",
+            "am-x/nul\0.json",
+        ] {
+            let error = RawCopy::create(&raw, hostile).err().unwrap();
+            assert!(
+                error.contains("cannot be kept as a file inside the case"),
+                "{error}"
+            );
+        }
+        assert!(!dir.path().join("etc").exists() && !dir.path().join("outside.json").exists());
+        let ok = RawCopy::create(&raw, "am-x/y=2026/PT05M.json").unwrap();
+        assert!(ok.tmp.starts_with(&raw));
+        drop(ok);
+    }
+}

@@ -3,7 +3,7 @@
 //! to the UI as [`Update`]s.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender};
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -80,8 +80,8 @@ pub struct DetailRequest {
 /// What to load.
 #[derive(Debug, Clone)]
 pub struct LoadPlan {
-    /// Case directory.
-    pub case: PathBuf,
+    /// The case, opened once (its manifest can hold a hundred thousand blobs).
+    pub case: Arc<Case>,
     /// Window start (inclusive).
     pub from: DateTime<Utc>,
     /// Window end (exclusive).
@@ -142,37 +142,44 @@ pub fn plan_chunks(
     chunks
 }
 
-/// Starts the timeline and scope workers; updates arrive on the returned receiver.
+/// Starts the timeline worker; it starts the scope worker once the first chunk is out, so the
+/// first screen does not wait for scope. Updates arrive on `updates`.
 pub fn start(plan: LoadPlan, updates: Sender<Update>) {
-    let timeline_updates = updates.clone();
-    let timeline_plan = plan.clone();
     std::thread::spawn(move || {
-        if let Err(message) = load_timeline(&timeline_plan, &timeline_updates) {
-            let _ = timeline_updates.send(Update::Failed(message));
+        if let Err(message) = load_timeline(&plan, &updates) {
+            let _ = updates.send(Update::Failed(message));
         }
     });
-    if plan.scope.is_some() {
-        std::thread::spawn(move || match load_marks(&plan) {
-            Ok(marks) => {
-                let _ = updates.send(Update::Marks(marks));
-            }
-            Err(message) => {
-                let _ = updates.send(Update::Failed(format!(
-                    "scope for suspect marks: {message}"
-                )));
-            }
-        });
+}
+
+fn start_marks(plan: &LoadPlan, updates: &Sender<Update>) {
+    if plan.scope.is_none() {
+        return;
     }
+    let (plan, updates) = (plan.clone(), updates.clone());
+    std::thread::spawn(move || match load_marks(&plan) {
+        Ok(marks) => {
+            let _ = updates.send(Update::Marks(marks));
+        }
+        Err(message) => {
+            let _ = updates.send(Update::Failed(format!(
+                "scope for suspect marks: {message}"
+            )));
+        }
+    });
 }
 
 fn load_timeline(plan: &LoadPlan, updates: &Sender<Update>) -> Result<(), String> {
-    let case = Case::open(&plan.case).map_err(|e| e.to_string())?;
-    let chunks = plan_chunks(&case, plan.from, plan.to);
+    let case = &plan.case;
+    let chunks = plan_chunks(case, plan.from, plan.to);
     let runtime = runtime()?;
     let engine = runtime
-        .block_on(QueryEngine::open(&case))
+        .block_on(QueryEngine::open(case))
         .map_err(|e| e.to_string())?;
     let total = chunks.len();
+    if total == 0 {
+        start_marks(plan, updates);
+    }
     for (done, (from, to)) in chunks.into_iter().enumerate() {
         let last_instant = to - Duration::nanoseconds(1);
         let sql = TIMELINE_SQL
@@ -194,6 +201,9 @@ fn load_timeline(plan: &LoadPlan, updates: &Sender<Update>) -> Result<(), String
         {
             return Ok(());
         }
+        if done == 0 {
+            start_marks(plan, updates);
+        }
     }
     let _ = updates.send(Update::Loaded);
     Ok(())
@@ -203,13 +213,13 @@ fn load_marks(plan: &LoadPlan) -> Result<Marks, String> {
     let Some(params) = plan.scope else {
         return Ok(Marks::default());
     };
-    let case = Case::open(&plan.case).map_err(|e| e.to_string())?;
+    let case = &plan.case;
     let request = ScopeRequest {
         params,
         iocs: plan.iocs.clone(),
     };
     let report = runtime()?
-        .block_on(crate::scope::scope(&case, &request))
+        .block_on(crate::scope::scope(case, &request))
         .map_err(|e| e.to_string())?;
     let mut marks = Marks {
         basis: format!(
@@ -244,15 +254,18 @@ fn load_marks(plan: &LoadPlan) -> Result<Marks, String> {
     Ok(marks)
 }
 
-/// Starts the detail worker: it answers each request with the record, pretty-printed.
+/// Starts the detail worker: it answers each request with the record, pretty-printed. Its query
+/// session is built on the first request, so it does not compete with the first screen.
 pub fn start_detail_worker(
-    case: PathBuf,
+    case: Arc<Case>,
     requests: Receiver<DetailRequest>,
     updates: Sender<Update>,
 ) {
     std::thread::spawn(move || {
+        let Ok(mut request) = requests.recv() else {
+            return;
+        };
         let setup = || -> Result<(tokio::runtime::Runtime, QueryEngine), String> {
-            let case = Case::open(&case).map_err(|e| e.to_string())?;
             let runtime = runtime()?;
             let engine = runtime
                 .block_on(QueryEngine::open(&case))
@@ -266,7 +279,7 @@ pub fn start_detail_worker(
                 return;
             }
         };
-        while let Ok(mut request) = requests.recv() {
+        loop {
             // Only the newest request matters when the user scrolls fast.
             while let Ok(newer) = requests.try_recv() {
                 request = newer;
@@ -280,6 +293,10 @@ pub fn start_detail_worker(
                 .is_err()
             {
                 return;
+            }
+            match requests.recv() {
+                Ok(next) => request = next,
+                Err(_) => return,
             }
         }
     });

@@ -316,3 +316,30 @@ fn absurd_windows_are_usage_errors_not_panics() {
         assert!(!stderr.contains("panicked"), "{stderr}");
     }
 }
+
+#[test]
+fn sql_cannot_write_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("out.csv");
+    for statement in [
+        format!("COPY (SELECT 1 AS x) TO '{}'", target.display()),
+        format!(
+            "CREATE EXTERNAL TABLE t (x INT) STORED AS CSV LOCATION '{}'",
+            dir.path().display()
+        ),
+        "INSERT INTO tool_calls SELECT * FROM tool_calls".into(),
+        "SET datafusion.execution.target_partitions = 1".into(),
+    ] {
+        let (code, _, stderr) = run(bin()
+            .args(["sql", "--case"])
+            .arg(sample_case())
+            .arg(&statement));
+        assert_eq!(code, 1, "{statement}: {stderr}");
+        assert!(stderr.contains("error:"), "{stderr}");
+    }
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "nothing written"
+    );
+}
