@@ -266,13 +266,12 @@ pub enum BookmarkFormat {
 /// Arguments of `timeline`.
 #[derive(Debug, Args)]
 #[command(
-    long_about = "Opens a full-screen timeline of every event in the case (sign-ins, audit entries, MCP tool calls and \
+    after_help = "Opens a full-screen timeline of every event in the case (sign-ins, audit entries, MCP tool calls and \
 requests, dependencies, traces, exceptions, flow tuples), merged in time order. Left: identities with event counts, \
 suspects (from scope) first and marked '!'. Top: an activity histogram with the visible range highlighted. Bottom: the \
 selected event with its full record and provenance (blob, line, blob SHA-256). Press ? for every key.\n\n\
 Suspect marks come from scope over --scope-since (default: --since); without either, only failures are marked. \
-Bookmarks (b) are kept in the case (bookmarks.json) and exported with `mcpforensics export bookmarks`. Needs a terminal.",
-    after_help = "Examples:\n  mcpforensics timeline --since 2026-09-30\n  mcpforensics timeline --case ./case --since 2026-10-01 --until 2026-10-03 --user bob.keller@contoso.example --tz +02:00"
+Bookmarks (b) are kept in the case (bookmarks.json) and exported with `mcpforensics export bookmarks`. Needs a terminal.\n\nExamples:\n  mcpforensics timeline --since 2026-09-30\n  mcpforensics timeline --case ./case --since 2026-10-01 --until 2026-10-03 --user bob.keller@contoso.example --tz +02:00"
 )]
 pub struct TimelineArgs {
     /// The case.

@@ -343,3 +343,23 @@ fn sql_cannot_write_files() {
         "nothing written"
     );
 }
+
+#[test]
+fn timeline_and_bookmark_help_explain() {
+    let (code, stdout, _) = run(bin().args(["timeline", "--help"]));
+    assert_eq!(code, 0);
+    for text in [
+        "Press ? for every key",
+        "--scope-since",
+        "export bookmarks",
+        "Needs a terminal",
+    ] {
+        assert!(stdout.contains(text), "{text}: {stdout}");
+    }
+    let (code, stdout, _) = run(bin().args(["export", "bookmarks", "--help"]));
+    assert_eq!(code, 0);
+    assert!(
+        stdout.contains("csv") && stdout.contains("jsonl"),
+        "{stdout}"
+    );
+}
