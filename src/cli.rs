@@ -196,6 +196,20 @@ pub struct IocArgs {
     pub ioc_user: Vec<String>,
 }
 
+impl IocArgs {
+    /// The indicators as scope takes them: every IP, then every identity.
+    pub fn indicators(&self) -> Vec<crate::scope::Ioc> {
+        let ips = self.ioc_ip.iter().map(|ip| ("ip", ip.to_string()));
+        let users = self.ioc_user.iter().map(|u| ("user", u.clone()));
+        ips.chain(users)
+            .map(|(kind, value)| crate::scope::Ioc {
+                kind: kind.into(),
+                value,
+            })
+            .collect()
+    }
+}
+
 /// What `scope` and `export customers` both need: the evidence, the window and the indicators.
 #[derive(Debug, Args, Clone)]
 pub struct ScopeInputs {

@@ -54,12 +54,10 @@ fn resolve_case(args: &CaseArgs) -> Result<PathBuf> {
     }
 }
 
-/// Resolves `--since/--until/--baseline-days` against the case's evidence (the manifest's latest row time).
-fn resolve_window(
-    case: &crate::case::Case,
-    window: &crate::cli::WindowArgs,
-) -> Result<crate::query::pack::PackParams> {
-    let evidence_end = case
+/// The exclusive end of the evidence: the second after the manifest's latest row time (now, for
+/// an empty case).
+fn evidence_end(case: &crate::case::Case) -> chrono::DateTime<chrono::Utc> {
+    let last = case
         .manifest()
         .blobs
         .iter()
@@ -70,10 +68,16 @@ fn resolve_window(
         })
         .max()
         .unwrap_or_else(chrono::Utc::now);
-    // `until` is exclusive: the end of the evidence is the second after the last row time.
-    let end = evidence_end
-        - chrono::Duration::nanoseconds(i64::from(evidence_end.timestamp_subsec_nanos()))
-        + chrono::Duration::seconds(1);
+    last - chrono::Duration::nanoseconds(i64::from(last.timestamp_subsec_nanos()))
+        + chrono::Duration::seconds(1)
+}
+
+/// Resolves `--since/--until/--baseline-days` against the case's evidence (the manifest's latest row time).
+fn resolve_window(
+    case: &crate::case::Case,
+    window: &crate::cli::WindowArgs,
+) -> Result<crate::query::pack::PackParams> {
+    let end = evidence_end(case);
     let since = window.since.resolve(end);
     let until = window.until.map_or(end, |u| u.resolve(end));
     if since >= until {

@@ -9,7 +9,7 @@ use crate::cli::{EvidenceArgs, ExportCustomersArgs, ScopeArgs, ScopeInputs};
 use crate::error::{Error, Result, exit};
 use crate::ingest::{IngestOptions, ingest};
 use crate::scope::render::{customers_csv, render};
-use crate::scope::{Ioc, ScopeReport, ScopeRequest, scope};
+use crate::scope::{ScopeReport, ScopeRequest, scope};
 
 pub(super) fn run_scope(args: &ScopeArgs) -> Result<u8> {
     let (report, code) = build_report(&args.inputs)?;
@@ -38,18 +38,7 @@ fn build_report(inputs: &ScopeInputs) -> Result<(ScopeReport, u8)> {
     let (case_dir, code) = evidence_case(evidence)?;
     let case = Case::open(&case_dir)?;
     let params = resolve_window(&case, window)?;
-    let mut indicators: Vec<Ioc> = iocs
-        .ioc_ip
-        .iter()
-        .map(|ip| Ioc {
-            kind: "ip".into(),
-            value: ip.to_string(),
-        })
-        .collect();
-    indicators.extend(iocs.ioc_user.iter().map(|u| Ioc {
-        kind: "user".into(),
-        value: u.clone(),
-    }));
+    let indicators = iocs.indicators();
     let request = ScopeRequest {
         params,
         iocs: indicators,

@@ -9,7 +9,6 @@ use crate::case::Case;
 use crate::cli::{BookmarkFormat, ExportBookmarksArgs, TimelineArgs};
 use crate::error::{Error, Result, exit};
 use crate::query::pack::PackParams;
-use crate::scope::Ioc;
 use crate::timeline::{TimelineOptions, bookmarks};
 
 /// The evidence's first and last row times, from the manifest.
@@ -20,13 +19,8 @@ fn evidence_span(case: &Case) -> (DateTime<Utc>, DateTime<Utc>) {
             .iter()
             .filter_map(move |b| pick(b).and_then(|t| crate::time::parse_timestamp(t)))
     };
+    let end = super::evidence_end(case);
     let start = times(|b| b.first_time.as_ref()).min();
-    let end = times(|b| b.last_time.as_ref()).max();
-    let now = Utc::now();
-    let end = end.unwrap_or(now);
-    // Exclusive: the second after the last row.
-    let end =
-        end - Duration::nanoseconds(i64::from(end.timestamp_subsec_nanos())) + Duration::seconds(1);
     (start.unwrap_or(end - Duration::days(1)), end)
 }
 
@@ -76,19 +70,7 @@ pub(super) fn run_timeline(args: &TimelineArgs) -> Result<u8> {
             baseline_start: since - Duration::days(i64::from(args.baseline_days)),
         }
     });
-    let mut iocs: Vec<Ioc> = args
-        .iocs
-        .ioc_ip
-        .iter()
-        .map(|ip| Ioc {
-            kind: "ip".into(),
-            value: ip.to_string(),
-        })
-        .collect();
-    iocs.extend(args.iocs.ioc_user.iter().map(|u| Ioc {
-        kind: "user".into(),
-        value: u.clone(),
-    }));
+    let iocs = args.iocs.indicators();
     let (zone, zone_label) = parse_zone(&args.tz)?;
     let options = TimelineOptions {
         case: case_dir,

@@ -188,3 +188,17 @@ pub fn hash_tree(dir: &Path) -> Vec<(String, String)> {
     out.sort();
     out
 }
+
+/// Copies a directory tree (a case to change without touching the shared one).
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}

@@ -1,24 +1,10 @@
 //! The interactive timeline, driven as a person would: the real binary in tmux (send-keys,
 //! capture-pane) on a copy of the sample case; and its refusal without a terminal.
 
-use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::common::{bin, run, sample_case, scalar};
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
+use crate::common::{bin, copy_dir, run, sample_case, scalar};
 
 /// A tmux server of the test's own.
 struct Tmux {
