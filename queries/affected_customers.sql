@@ -21,6 +21,7 @@ uploads AS (
     FROM attacker_calls a
     JOIN "AppDependencies" d ON d."OperationId" = a.operation_id
     JOIN exfiltration e ON d.peer_address = e.destination_ip
+    WHERE d."TimeGenerated" >= $since AND d."TimeGenerated" < $until
     GROUP BY a._blob, a._line
 ),
 calls AS (

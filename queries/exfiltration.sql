@@ -42,7 +42,7 @@ mcp_hosts AS (
     SELECT DISTINCT f.dst_ip AS ip
     FROM flows f
     JOIN (SELECT DISTINCT client_address FROM tool_calls WHERE time >= $baseline_start AND time < $until) c ON f.src_ip = c.client_address
-    WHERE f.direction = 'I'
+    WHERE f.direction = 'I' AND f.time >= $baseline_start AND f.time < $until
 ),
 baseline_destinations AS (
     SELECT DISTINCT dst_ip FROM flows WHERE direction = 'O' AND time >= $baseline_start AND time < $since

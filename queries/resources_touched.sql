@@ -13,7 +13,8 @@ resources AS (
     SELECT 'mcp resource' AS kind, r.server AS target, r.resource_uri AS detail, r.time
     FROM (
         SELECT q."AppRoleName" AS server, q.resource_uri, q."TimeGenerated" AS time, q."OperationId" AS operation_id
-        FROM "AppRequests" q WHERE q.resource_uri IS NOT NULL
+        FROM "AppRequests" q
+        WHERE q.resource_uri IS NOT NULL AND q."TimeGenerated" >= $since AND q."TimeGenerated" < $until
     ) r
     JOIN (SELECT DISTINCT operation_id FROM attacker_calls) a ON r.operation_id = a.operation_id
 )

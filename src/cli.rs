@@ -23,6 +23,17 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+    /// Memory for query operators (sorts, joins, aggregations), in MiB; past it they spill to
+    /// temporary files (or the query fails naming the operator, if it cannot spill).
+    #[arg(
+        long,
+        global = true,
+        value_name = "MIB",
+        env = "MCPFORENSICS_MEMORY_MIB",
+        default_value_t = 512,
+        value_parser = clap::value_parser!(u64).range(16..=1_048_576)
+    )]
+    pub memory_mib: u64,
 }
 
 /// Subcommands.
@@ -222,6 +233,13 @@ pub struct ScopeInputs {
     /// Indicators of compromise.
     #[command(flatten)]
     pub iocs: IocArgs,
+    /// Read every day of the case. By default only the days of the baseline and the window are
+    /// opened (and the sign-ins of every day, to resolve identities); the results are the same.
+    #[arg(long)]
+    pub all_days: bool,
+    /// Print each query's time and row count, and the case files read, to standard error.
+    #[arg(long)]
+    pub timings: bool,
 }
 
 /// Arguments of `scope`.

@@ -13,6 +13,8 @@ use crate::error::{Error, Result, exit};
 
 /// Runs a parsed command line; returns the exit code on success (0, or 3 when records were rejected).
 pub fn run(cli: Cli) -> Result<u8> {
+    let mib = usize::try_from(cli.memory_mib).unwrap_or(usize::MAX);
+    crate::query::set_memory_limit(mib.saturating_mul(1024 * 1024));
     match cli.command {
         Command::Ingest(args) => ingest::run(&args),
         Command::Sql(args) => sql::run_sql(&args),

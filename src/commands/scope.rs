@@ -9,7 +9,7 @@ use crate::cli::{EvidenceArgs, ExportCustomersArgs, ScopeArgs, ScopeInputs};
 use crate::error::{Error, Result, exit};
 use crate::ingest::{IngestOptions, ingest};
 use crate::scope::render::{customers_csv, render};
-use crate::scope::{ScopeReport, ScopeRequest, scope};
+use crate::scope::{ScopeReport, ScopeRequest, scope_with_timings};
 
 pub(super) fn run_scope(args: &ScopeArgs) -> Result<u8> {
     let (report, code) = build_report(&args.inputs)?;
@@ -42,9 +42,35 @@ fn build_report(inputs: &ScopeInputs) -> Result<(ScopeReport, u8)> {
     let request = ScopeRequest {
         params,
         iocs: indicators,
+        all_days: inputs.all_days,
     };
-    let report = runtime()?.block_on(scope(&case, &request))?;
+    let (report, timings) = runtime()?.block_on(scope_with_timings(&case, &request))?;
+    if inputs.timings {
+        for (name, seconds, rows) in &timings {
+            eprintln!("{name:<20} {seconds:>8.3} s {rows:>9} rows");
+        }
+        let total: f64 = timings.iter().map(|(_, seconds, _)| seconds).sum();
+        eprintln!("{:<20} {total:>8.3} s", "queries");
+    }
+    if inputs.timings || std::io::stderr().is_terminal() {
+        eprintln!("{}", files_read(&report));
+    }
     Ok((report, code))
+}
+
+/// One line on how much of the case the report read.
+pub(crate) fn files_read(report: &ScopeReport) -> String {
+    let evidence = &report.evidence;
+    match &evidence.days_read {
+        Some([first, last]) => format!(
+            "read {} of {} case files: the days {first} to {last} (baseline and window), and the sign-ins of every day to resolve identities",
+            evidence.case_files_read, evidence.case_files
+        ),
+        None => format!(
+            "read {} of {} case files (every day)",
+            evidence.case_files_read, evidence.case_files
+        ),
+    }
 }
 
 /// The case to scope: --case, or --source ingested first (into --case or a cache case), or the bundled sample.

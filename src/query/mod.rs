@@ -10,16 +10,25 @@ use std::sync::Arc;
 
 use arrow::datatypes::{DataType, SchemaRef};
 use arrow::record_batch::RecordBatch;
+use datafusion::catalog::{MemorySchemaProvider, SchemaProvider};
 use datafusion::common::TableReference;
 use datafusion::datasource::MemTable;
+use datafusion::datasource::TableProvider;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
-use datafusion::datasource::listing::ListingOptions;
+use datafusion::datasource::listing::{
+    ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
+};
 use datafusion::error::DataFusionError;
 use datafusion::execution::context::SQLOptions;
+use datafusion::execution::memory_pool::{FairSpillPool, TrackConsumersPool};
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
 pub mod pack;
+pub mod reads;
 pub mod udf;
+
+pub use reads::DayWindow;
 
 use crate::case::{Case, CaseError};
 use crate::parsers::{Decoder, FLOWS_TABLE, log_analytics};
@@ -52,12 +61,50 @@ pub struct TableInfo {
     pub schema: SchemaRef,
 }
 
+/// Memory the query operators of one session may hold (sorts, joins, aggregations) before
+/// they spill to temporary files, unless [`set_memory_limit`] chose another.
+pub const DEFAULT_MEMORY_LIMIT: usize = 512 * 1024 * 1024;
+
+static MEMORY_LIMIT: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+
+/// Sets the memory limit of every later session of this process (the `--memory-mib` option).
+pub fn set_memory_limit(bytes: usize) {
+    let _ = MEMORY_LIMIT.set(bytes);
+}
+
+/// The memory limit sessions run under.
+pub fn memory_limit() -> usize {
+    MEMORY_LIMIT.get().copied().unwrap_or(DEFAULT_MEMORY_LIMIT)
+}
+
+/// Schema holding every day of the sign-in tables, for identity resolution in a windowed session.
+pub const ALL_DAYS_SCHEMA: &str = "all_days";
+
+/// Tables the `identities` view reads whole, whatever the session's day window.
+const IDENTITY_SOURCES: [&str; 2] = ["SigninLogs", "AADNonInteractiveUserSignInLogs"];
+
+/// How much of the case a session read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseReads {
+    /// Parquet files of the case's tables.
+    pub files_in_case: usize,
+    /// Files the session's scans opened (after partition pruning).
+    pub files_opened: Vec<String>,
+    /// The day window, if the session had one.
+    pub window: Option<DayWindow>,
+}
+
 /// SQL over one case.
 pub struct QueryEngine {
     ctx: SessionContext,
     tables: Vec<TableInfo>,
     /// Pack queries already run in this session, with the parameters they ran with.
     pack_results: std::sync::Mutex<Vec<(String, pack::PackParams)>>,
+    /// Each pack query run: name, seconds, rows.
+    timings: std::sync::Mutex<Vec<(String, f64, usize)>>,
+    opened: Arc<reads::OpenedFiles>,
+    files_in_case: usize,
+    window: Option<DayWindow>,
 }
 
 impl QueryEngine {
@@ -71,6 +118,18 @@ impl QueryEngine {
         case: &Case,
         iocs: &[(String, String)],
     ) -> Result<Self, QueryError> {
+        Self::open_windowed(case, iocs, None).await
+    }
+
+    /// Builds the session over the days of `window` only (every day when `None`): scans of the
+    /// case's tables open only those days' files. Identity resolution (the `identities` view)
+    /// still reads the sign-ins of every day, through the `all_days` schema, so names do not
+    /// depend on the window.
+    pub async fn open_windowed(
+        case: &Case,
+        iocs: &[(String, String)],
+        window: Option<DayWindow>,
+    ) -> Result<Self, QueryError> {
         let mut config = SessionConfig::new()
             .with_information_schema(true)
             .with_target_partitions(std::thread::available_parallelism().map_or(2, usize::from));
@@ -78,7 +137,19 @@ impl QueryEngine {
         options.sql_parser.enable_ident_normalization = false;
         options.execution.listing_table_factory_infer_partitions = false;
         options.execution.parquet.pushdown_filters = true;
-        let ctx = SessionContext::new_with_config(config);
+        let runtime = RuntimeEnvBuilder::new()
+            .with_memory_pool(Arc::new(TrackConsumersPool::new(
+                FairSpillPool::new(memory_limit()),
+                std::num::NonZeroUsize::MIN.saturating_add(4),
+            )))
+            .build_arc()?;
+        let ctx = SessionContext::new_with_config_rt(config, runtime);
+        let all_days = Arc::new(MemorySchemaProvider::new());
+        if let Some(catalog) = ctx.catalog("datafusion") {
+            catalog.register_schema(ALL_DAYS_SCHEMA, all_days.clone())?;
+        }
+        let opened = Arc::new(reads::OpenedFiles::default());
+        let mut files_in_case = 0;
         ctx.register_udf(udf::customer_ids_udf(case.config()?.customer_keys));
         let mut tables = Vec::new();
         let ioc_schema = Arc::new(arrow::datatypes::Schema::new(vec![
@@ -126,19 +197,30 @@ impl QueryEngine {
         }
         for (name, schema) in declared {
             let dir = case.table_dir(&name);
-            let has_files = !Case::parquet_files(&dir)?.is_empty();
+            let files = Case::parquet_files(&dir)?.len();
+            files_in_case += files;
             let partitioned = ListingOptions::new(Arc::new(ParquetFormat::default()))
                 .with_file_extension(".parquet")
                 .with_table_partition_cols(vec![("date".to_string(), DataType::Utf8)]);
-            let kind = if has_files {
-                ctx.register_listing_table(
+            let kind = if files > 0 {
+                let config = ListingTableConfig::new(ListingTableUrl::parse(dir_url(&dir))?)
+                    .with_listing_options(partitioned)
+                    .with_schema(schema.clone());
+                let listing: Arc<dyn TableProvider> = Arc::new(ListingTable::try_new(config)?);
+                ctx.register_table(
                     TableReference::bare(name.clone()),
-                    dir_url(&dir),
-                    partitioned,
-                    Some(schema.clone()),
-                    None,
-                )
-                .await?;
+                    Arc::new(reads::CaseTable::new(
+                        listing.clone(),
+                        window,
+                        opened.clone(),
+                    )),
+                )?;
+                if IDENTITY_SOURCES.contains(&name.as_str()) {
+                    all_days.register_table(
+                        name.clone(),
+                        Arc::new(reads::CaseTable::new(listing, None, opened.clone())),
+                    )?;
+                }
                 "table"
             } else {
                 // The same columns as a listing table, partition column included.
@@ -149,10 +231,11 @@ impl QueryEngine {
                     true,
                 )));
                 let with_date = Arc::new(arrow::datatypes::Schema::new(fields));
-                ctx.register_table(
-                    TableReference::bare(name.clone()),
-                    Arc::new(MemTable::try_new(with_date, vec![vec![]])?),
-                )?;
+                let empty = Arc::new(MemTable::try_new(with_date, vec![vec![]])?);
+                ctx.register_table(TableReference::bare(name.clone()), empty.clone())?;
+                if IDENTITY_SOURCES.contains(&name.as_str()) {
+                    all_days.register_table(name.clone(), empty)?;
+                }
                 "empty"
             };
             let registered = ctx
@@ -210,7 +293,25 @@ impl QueryEngine {
             ctx,
             tables,
             pack_results: std::sync::Mutex::new(Vec::new()),
+            timings: std::sync::Mutex::new(Vec::new()),
+            opened,
+            files_in_case,
+            window,
         })
+    }
+
+    /// How much of the case this session has read so far.
+    pub fn reads(&self) -> CaseReads {
+        CaseReads {
+            files_in_case: self.files_in_case,
+            files_opened: self.opened.snapshot(),
+            window: self.window,
+        }
+    }
+
+    /// Each pack query run in this session: name, seconds, rows.
+    pub fn timings(&self) -> Vec<(String, f64, usize)> {
+        self.timings.lock().map(|t| t.clone()).unwrap_or_default()
     }
 
     /// Tables and views, sorted by name.

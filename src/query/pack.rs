@@ -168,6 +168,7 @@ impl QueryEngine {
             if already && query.name != name {
                 continue;
             }
+            let started = std::time::Instant::now();
             let options = SQLOptions::new()
                 .with_allow_ddl(false)
                 .with_allow_dml(false)
@@ -179,6 +180,10 @@ impl QueryEngine {
                 .with_param_values(params.values())?;
             let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
             let batches = frame.collect().await?;
+            if let Ok(mut timings) = self.timings.lock() {
+                let rows = batches.iter().map(|b| b.num_rows()).sum();
+                timings.push((query.name.clone(), started.elapsed().as_secs_f64(), rows));
+            }
             let table = MemTable::try_new(schema.clone(), vec![batches.clone()])?;
             self.ctx
                 .deregister_table(TableReference::bare(query.name.clone()))?;

@@ -1,6 +1,7 @@
 -- Views every case has, over its tables. Each statement ends with a semicolon on its own line end.
 
--- identities: one row per Entra object id seen signing in, with its latest UPN.
+-- identities: one row per Entra object id seen signing in, with its latest UPN. It reads the sign-ins
+-- of every day (schema all_days) even when a session reads only a window of days.
 CREATE VIEW identities AS
 SELECT "UserId" AS user_id,
        last_value("UserPrincipalName" ORDER BY "TimeGenerated") AS user_principal_name,
@@ -9,9 +10,9 @@ SELECT "UserId" AS user_id,
        max("TimeGenerated") AS last_sign_in,
        count(*) AS sign_ins
 FROM (
-    SELECT "UserId", "UserPrincipalName", "UserDisplayName", "TimeGenerated" FROM "SigninLogs" WHERE "UserId" IS NOT NULL AND "UserId" <> ''
+    SELECT "UserId", "UserPrincipalName", "UserDisplayName", "TimeGenerated" FROM all_days."SigninLogs" WHERE "UserId" IS NOT NULL AND "UserId" <> ''
     UNION ALL
-    SELECT "UserId", "UserPrincipalName", "UserDisplayName", "TimeGenerated" FROM "AADNonInteractiveUserSignInLogs" WHERE "UserId" IS NOT NULL AND "UserId" <> ''
+    SELECT "UserId", "UserPrincipalName", "UserDisplayName", "TimeGenerated" FROM all_days."AADNonInteractiveUserSignInLogs" WHERE "UserId" IS NOT NULL AND "UserId" <> ''
 )
 GROUP BY "UserId";
 

@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 
 use crate::case::Case;
 use crate::query::pack::{EMBEDDED, PackParams};
-use crate::query::{QueryEngine, QueryError};
+use crate::query::{DayWindow, QueryEngine, QueryError};
 use crate::time::format_utc;
 
 /// Version of the report layout (docs/scope-report.md).
@@ -70,6 +70,13 @@ pub struct Evidence {
     pub query_pack_sha256: String,
     /// SHA-256 of each query of the pack.
     pub queries: BTreeMap<String, String>,
+    /// Parquet files in the case's tables.
+    pub case_files: usize,
+    /// Of those, the files the report's queries opened: the days of the baseline and the window,
+    /// and the sign-ins of every day (identity resolution).
+    pub case_files_read: usize,
+    /// First and last UTC day read, or null when every day was read (`--all-days`).
+    pub days_read: Option<[String; 2]>,
 }
 
 /// A known-bad indicator.
@@ -285,16 +292,43 @@ pub struct ScopeRequest {
     pub params: PackParams,
     /// Known-bad indicators.
     pub iocs: Vec<Ioc>,
+    /// Read every day of the case, not only the baseline's and the window's (the results are the
+    /// same; this is slower).
+    pub all_days: bool,
 }
+
+/// One query of a scope run: name, seconds, rows.
+pub type QueryTiming = (String, f64, usize);
 
 /// Runs the scope over a case.
 pub async fn scope(case: &Case, request: &ScopeRequest) -> Result<ScopeReport, QueryError> {
+    scope_with_timings(case, request)
+        .await
+        .map(|(report, _)| report)
+}
+
+/// Runs the scope over a case, and says how long each query took.
+pub async fn scope_with_timings(
+    case: &Case,
+    request: &ScopeRequest,
+) -> Result<(ScopeReport, Vec<QueryTiming>), QueryError> {
     let ioc_pairs: Vec<(String, String)> = request
         .iocs
         .iter()
         .map(|i| (i.kind.clone(), i.value.clone()))
         .collect();
-    let engine = QueryEngine::open_with_iocs(case, &ioc_pairs).await?;
+    // Every pack query bounds its reads by [baseline_start, until); a day more on either side
+    // keeps rows joined by id whose own time falls just past a midnight (a gateway log a few
+    // milliseconds after the MCP log it belongs to).
+    let window = (!request.all_days).then(|| {
+        let margin = chrono::Duration::days(1);
+        let (start, end) = (request.params.baseline_start, request.params.until);
+        DayWindow::covering(
+            start.checked_sub_signed(margin).unwrap_or(start),
+            end.checked_add_signed(margin).unwrap_or(end),
+        )
+    });
+    let engine = QueryEngine::open_windowed(case, &ioc_pairs, window).await?;
     let params = &request.params;
     let run = |name: &'static str| {
         let engine = &engine;
@@ -334,12 +368,22 @@ pub async fn scope(case: &Case, request: &ScopeRequest) -> Result<ScopeReport, Q
             "{rejected} records were rejected at ingest and {failed} blobs could not be read completely: they are not in this analysis (the records are in the case's rejects table)."
         ));
     }
-    Ok(ScopeReport {
+    let mut evidence = evidence(case)?;
+    let reads = engine.reads();
+    evidence.case_files = reads.files_in_case;
+    evidence.case_files_read = reads.files_opened.len();
+    evidence.days_read = reads.window.map(|w| {
+        [
+            w.first.format("%Y-%m-%d").to_string(),
+            w.last.format("%Y-%m-%d").to_string(),
+        ]
+    });
+    let report = ScopeReport {
         report_version: REPORT_VERSION,
         since: format_utc(params.since),
         until: format_utc(params.until),
         baseline_start: format_utc(params.baseline_start),
-        evidence: evidence(case)?,
+        evidence,
         iocs: request.iocs.clone(),
         suspects,
         sessions,
@@ -349,7 +393,8 @@ pub async fn scope(case: &Case, request: &ScopeRequest) -> Result<ScopeReport, Q
         exfiltration,
         spray_sources,
         coverage,
-    })
+    };
+    Ok((report, engine.timings()))
 }
 
 /// Query results as typed rows (through Arrow's JSON writer, so every Arrow type maps the same way).
@@ -391,6 +436,9 @@ fn evidence(case: &Case) -> Result<Evidence, QueryError> {
         tool_version: env!("CARGO_PKG_VERSION").into(),
         query_pack_sha256: hex::encode(Sha256::digest(listing.as_bytes())),
         queries,
+        case_files: 0,
+        case_files_read: 0,
+        days_read: None,
     })
 }
 

@@ -217,6 +217,7 @@ fn load_marks(plan: &LoadPlan) -> Result<Marks, String> {
     let request = ScopeRequest {
         params,
         iocs: plan.iocs.clone(),
+        all_days: false,
     };
     let report = runtime()?
         .block_on(crate::scope::scope(case, &request))

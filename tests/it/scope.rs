@@ -27,13 +27,24 @@ fn params(since: &str, until: &str) -> PackParams {
 }
 
 fn run_scope(case: &Path, params: PackParams, iocs: Vec<Ioc>) -> ScopeReport {
+    run_scope_days(case, params, iocs, false)
+}
+
+fn run_scope_days(case: &Path, params: PackParams, iocs: Vec<Ioc>, all_days: bool) -> ScopeReport {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("runtime");
     let case = Case::open(case).expect("case");
     runtime
-        .block_on(scope(&case, &ScopeRequest { params, iocs }))
+        .block_on(scope(
+            &case,
+            &ScopeRequest {
+                params,
+                iocs,
+                all_days,
+            },
+        ))
         .expect("scope runs")
 }
 
@@ -229,6 +240,101 @@ fn variant(seed: u64, scale: f64, days: u32, start: (i32, u32, u32), compromised
     judge(
         &run_scope(case.path(), params(&since, &end), vec![]),
         &truth,
+    );
+}
+
+/// `--since` on a long case opens only the days of the baseline and the window (a day of margin
+/// either side) and the sign-ins of every day, and finds exactly what reading every day finds.
+#[test]
+fn scope_reads_only_the_days_of_its_window_and_finds_the_same() {
+    let account = Account::new();
+    let start = chrono::NaiveDate::from_ymd_opt(2026, 3, 2).expect("date");
+    let scenario = mcpforensics::sample::Scenario::new(21, 0.3, start, 60);
+    scenario.write(account.path()).expect("generate");
+    let truth = serde_json::to_value(scenario.truth()).expect("truth");
+    let case_dir = tempfile::tempdir().expect("case");
+    ingest_dir(account.path(), case_dir.path());
+    let attack_day = &truth["attack_start"].as_str().expect("start")[..10];
+    let since =
+        mcpforensics::time::parse_timestamp(&format!("{attack_day}T00:00:00Z")).expect("since");
+    let window = PackParams {
+        since,
+        until: since + chrono::Duration::days(7),
+        baseline_start: since - chrono::Duration::days(14),
+    };
+
+    let pruned = run_scope_days(case_dir.path(), window, vec![], false);
+    let everything = run_scope_days(case_dir.path(), window, vec![], true);
+    let (first, last) = (
+        (since - chrono::Duration::days(15))
+            .date_naive()
+            .to_string(),
+        (since + chrono::Duration::days(7)).date_naive().to_string(),
+    );
+    assert_eq!(
+        pruned.evidence.days_read,
+        Some([first.clone(), last.clone()])
+    );
+    assert_eq!(everything.evidence.days_read, None);
+    let files = pruned.evidence.case_files;
+    assert!(files > 300, "{files} files in a 60-day case");
+    assert_eq!(everything.evidence.case_files_read, files);
+    assert!(pruned.evidence.case_files_read < files);
+    let mut same = pruned.clone();
+    same.evidence.case_files_read = everything.evidence.case_files_read;
+    same.evidence.days_read = None;
+    assert_eq!(same, everything, "pruning changed the findings");
+    assert!(!pruned.attacker_calls.is_empty() && !pruned.affected_customers.is_empty());
+
+    // The files the scans opened: only the window's days, except the sign-ins (identities).
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let case = Case::open(case_dir.path()).expect("case");
+    let days = mcpforensics::query::DayWindow {
+        first: (since - chrono::Duration::days(15)).date_naive(),
+        last: (since + chrono::Duration::days(7)).date_naive(),
+    };
+    let opened = runtime.block_on(async {
+        let engine = QueryEngine::open_windowed(&case, &[], Some(days))
+            .await
+            .expect("engine");
+        engine
+            .run_pack("affected_customers", &window)
+            .await
+            .expect("query");
+        engine.reads().files_opened
+    });
+    let mut outside = 0;
+    for file in &opened {
+        let day = file
+            .split("/date=")
+            .nth(1)
+            .map(|rest| &rest[..10])
+            .expect("a date partition");
+        let in_window = first.as_str() <= day && day <= last.as_str();
+        let identity =
+            file.contains("/SigninLogs/") || file.contains("/AADNonInteractiveUserSignInLogs/");
+        assert!(in_window || identity, "opened {file} outside the window");
+        outside += usize::from(!in_window);
+    }
+    assert!(outside > 0, "identities read the sign-ins of every day");
+    // AppRequests: exactly its files of the 23 days (window, baseline, a day either side).
+    let opened_requests: Vec<&String> = opened
+        .iter()
+        .filter(|f| f.contains("/AppRequests/"))
+        .collect();
+    let all_requests = Case::parquet_files(&case.table_dir("AppRequests")).expect("files");
+    let in_window = all_requests
+        .iter()
+        .filter(|p| {
+            let day = p.to_string_lossy().split("/date=").nth(1).expect("date")[..10].to_string();
+            first <= day && day <= last
+        })
+        .count();
+    assert_eq!(opened_requests.len(), in_window);
+    assert!(
+        in_window >= 20 && in_window * 2 < all_requests.len(),
+        "{in_window} of {} AppRequests files",
+        all_requests.len()
     );
 }
 
