@@ -31,7 +31,7 @@ pub struct Cli {
         value_name = "MIB",
         env = "MCPFORENSICS_MEMORY_MIB",
         default_value_t = 512,
-        value_parser = clap::value_parser!(u64).range(16..=1_048_576)
+        value_parser = clap::value_parser!(u64).range(32..=1_048_576)
     )]
     pub memory_mib: u64,
 }

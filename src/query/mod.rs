@@ -137,6 +137,8 @@ impl QueryEngine {
         options.sql_parser.enable_ident_normalization = false;
         options.execution.listing_table_factory_infer_partitions = false;
         options.execution.parquet.pushdown_filters = true;
+        // Each sorting partition keeps this much back for merging its spill files.
+        options.execution.sort_spill_reservation_bytes = (memory_limit() / 16).min(10 << 20);
         let runtime = RuntimeEnvBuilder::new()
             .with_memory_pool(Arc::new(TrackConsumersPool::new(
                 FairSpillPool::new(memory_limit()),

@@ -363,3 +363,51 @@ fn timeline_and_bookmark_help_explain() {
         "{stdout}"
     );
 }
+
+/// A sort larger than `--memory-mib` spills to temporary files and gives the same rows; one that
+/// cannot fit even so fails with a message naming the operators, never by running out of memory.
+#[test]
+fn queries_past_the_memory_limit_spill_or_fail_clearly() {
+    // About 70 MB of rows to sort: every AppRequests record 40 times.
+    let query = "SELECT a.\"Properties\" || b.\"Id\" AS x FROM AppRequests a \
+                 CROSS JOIN (SELECT \"Id\" FROM AppRequests ORDER BY \"Id\" LIMIT 40) b \
+                 ORDER BY length(x), a.\"Id\", b.\"Id\"";
+    let sorted = |mib: &str| {
+        let (code, stdout, stderr) = run(bin()
+            .args(["--memory-mib", mib, "sql", "--format", "csv", "--case"])
+            .arg(sample_case())
+            .arg(query));
+        assert_eq!(code, 0, "{stderr}");
+        stdout
+    };
+    let roomy = sorted("1024");
+    assert!(roomy.lines().count() > 70_000);
+    assert!(roomy == sorted("100"), "spilling changed the result");
+
+    let (code, analyzed, stderr) = run(bin()
+        .args(["--memory-mib", "100", "sql", "--format", "csv", "--case"])
+        .arg(sample_case())
+        .arg(format!("EXPLAIN ANALYZE {query}")));
+    assert_eq!(code, 0, "{stderr}");
+    let spills: u64 = analyzed
+        .split("spill_count=")
+        .skip(1)
+        .filter_map(|rest| {
+            rest.split(|c: char| !c.is_ascii_digit())
+                .next()?
+                .parse::<u64>()
+                .ok()
+        })
+        .sum();
+    assert!(spills > 0, "nothing spilled: {analyzed}");
+
+    let (code, _, stderr) = run(bin()
+        .args(["--memory-mib", "32", "sql", "--case"])
+        .arg(sample_case())
+        .arg(query));
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("Resources exhausted") && stderr.contains("ExternalSorter"),
+        "{stderr}"
+    );
+}
