@@ -1,25 +1,11 @@
 -- name: ip_profiles
 -- description: Every (identity, client address) that made tool calls in the window, measured against the baseline before it: is the address new for the identity and for the whole organisation, how many calls fall outside the hours the identity (or, for a new identity, the organisation) is active, how many tools are new to it, is the sign-in country new, is the address a spray source. `attacker` marks pairs where an address new to everyone comes with another sign of someone else at the keyboard; with an empty baseline no pair is marked.
--- params: since, until, baseline_start
--- depends: spray_sources
+-- params: since
+-- depends: spray_sources, window_calls, window_signins
 -- output: user, user_id, client_address, calls, weighted_calls, first_call, last_call, sessions, offhours_calls, new_tools, new_for_user, new_for_org, country, new_country, spray_source, attacker
-WITH calls AS (
-    SELECT "user", user_id, client_address, time, tool, session_id, item_count, CAST(date_part('hour', time) AS BIGINT) AS hour
-    FROM tool_calls
-    WHERE time >= $baseline_start AND time < $until AND client_address IS NOT NULL
-),
-base AS (SELECT * FROM calls WHERE time < $since),
-win AS (SELECT * FROM calls WHERE time >= $since),
-signins AS (
-    SELECT s.time, s.ip, s.country, s.result, coalesce(i.user_principal_name, s.upn, s.user_id) AS "user"
-    FROM (
-        SELECT "TimeGenerated" AS time, "IPAddress" AS ip, "Location" AS country, "ResultType" AS result, "UserPrincipalName" AS upn, "UserId" AS user_id FROM "SigninLogs"
-        UNION ALL
-        SELECT "TimeGenerated", "IPAddress", "Location", "ResultType", "UserPrincipalName", "UserId" FROM "AADNonInteractiveUserSignInLogs"
-    ) s
-    LEFT JOIN identities i ON s.user_id = i.user_id
-    WHERE s.time >= $baseline_start AND s.time < $until
-),
+WITH base AS (SELECT * FROM window_calls WHERE time < $since),
+win AS (SELECT * FROM window_calls WHERE time >= $since),
+signins AS (SELECT * FROM window_signins),
 known_user_ips AS (
     SELECT "user", client_address AS ip FROM base
     UNION

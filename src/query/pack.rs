@@ -31,6 +31,14 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         include_str!("../../queries/spray_sources.sql"),
     ),
     (
+        "window_calls.sql",
+        include_str!("../../queries/window_calls.sql"),
+    ),
+    (
+        "window_signins.sql",
+        include_str!("../../queries/window_signins.sql"),
+    ),
+    (
         "ip_profiles.sql",
         include_str!("../../queries/ip_profiles.sql"),
     ),
