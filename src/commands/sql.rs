@@ -99,7 +99,7 @@ pub(super) fn run_queries_run(args: &crate::cli::QueriesRunArgs) -> Result<u8> {
     let case = Case::open(&case_dir)?;
     let params = super::resolve_window(&case, &args.window)?;
     runtime()?.block_on(async {
-        let engine = QueryEngine::open(&case).await?;
+        let engine = QueryEngine::open_windowed(&case, &[], Some(params.day_window())).await?;
         let (schema, batches) = engine.run_pack(&args.name, &params).await?;
         emit(args.format, &schema, &batches)
     })?;

@@ -22,7 +22,7 @@ use datafusion::common::{ParamValues, ScalarValue, TableReference};
 use datafusion::datasource::MemTable;
 use datafusion::execution::context::SQLOptions;
 
-use super::{QueryEngine, QueryError};
+use super::{DayWindow, QueryEngine, QueryError};
 
 /// The files of `queries/`, embedded at build time (a test checks the list is complete).
 pub const EMBEDDED: &[(&str, &str)] = &[
@@ -150,6 +150,20 @@ impl PackParams {
             ("until", ts(self.until)),
             ("baseline_start", ts(self.baseline_start)),
         ])
+    }
+}
+
+impl PackParams {
+    /// The days the pack reads: every query bounds its reads by `[baseline_start, until)`; a day
+    /// more on either side keeps rows joined by id whose own time falls just past a midnight (a
+    /// gateway log a few milliseconds after the MCP log it belongs to).
+    pub fn day_window(&self) -> DayWindow {
+        let margin = chrono::Duration::days(1);
+        let (start, end) = (self.baseline_start, self.until);
+        DayWindow::covering(
+            start.checked_sub_signed(margin).unwrap_or(start),
+            end.checked_add_signed(margin).unwrap_or(end),
+        )
     }
 }
 

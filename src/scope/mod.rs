@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 
 use crate::case::Case;
 use crate::query::pack::{EMBEDDED, PackParams};
-use crate::query::{DayWindow, QueryEngine, QueryError};
+use crate::query::{QueryEngine, QueryError};
 use crate::time::format_utc;
 
 /// Version of the report layout (docs/scope-report.md).
@@ -317,17 +317,7 @@ pub async fn scope_with_timings(
         .iter()
         .map(|i| (i.kind.clone(), i.value.clone()))
         .collect();
-    // Every pack query bounds its reads by [baseline_start, until); a day more on either side
-    // keeps rows joined by id whose own time falls just past a midnight (a gateway log a few
-    // milliseconds after the MCP log it belongs to).
-    let window = (!request.all_days).then(|| {
-        let margin = chrono::Duration::days(1);
-        let (start, end) = (request.params.baseline_start, request.params.until);
-        DayWindow::covering(
-            start.checked_sub_signed(margin).unwrap_or(start),
-            end.checked_add_signed(margin).unwrap_or(end),
-        )
-    });
+    let window = (!request.all_days).then(|| request.params.day_window());
     let engine = QueryEngine::open_windowed(case, &ioc_pairs, window).await?;
     let params = &request.params;
     let run = |name: &'static str| {
