@@ -55,6 +55,59 @@ print(rows)
 """
 
 
+# The three pack questions, written for DuckDB over the Parquet files its ingest wrote (one per
+# container). Run as: python3 -c DUCKDB_QUERY <dir> <query> <baseline_start> <since> <until>;
+# prints the number of result rows.
+DUCKDB_QUERY = r"""
+import duckdb, os, sys
+out, name, baseline_start, since, until = sys.argv[1:6]
+con = duckdb.connect()
+def f(container):
+    return "'" + os.path.join(out, container + ".parquet") + "'"
+tables = [t for t in ["SigninLogs", "AADNonInteractiveUserSignInLogs", "AuditLogs", "AppRequests", "AppDependencies",
+                      "AppTraces", "AppEvents", "AppExceptions", "ApiManagementGatewayLogs", "ApiManagementGatewayMCPLog"]
+          if os.path.exists(os.path.join(out, "am-" + t.lower() + ".parquet"))]
+window = lambda column, start: f"{column} >= TIMESTAMPTZ '{start}' AND {column} < TIMESTAMPTZ '{until}'"
+signins = f"SELECT TimeGenerated, IPAddress, CAST(UserId AS VARCHAR) AS UserId, UserPrincipalName, ResultType, CAST(Id AS VARCHAR) AS Id FROM {f('am-signinlogs')}"
+if "AADNonInteractiveUserSignInLogs" in tables:
+    signins += f" UNION ALL SELECT TimeGenerated, IPAddress, CAST(UserId AS VARCHAR), UserPrincipalName, ResultType, CAST(Id AS VARCHAR) FROM {f('am-aadnoninteractiveusersigninlogs')}"
+if name == "hourly_volume":
+    parts = [f"SELECT '{t}' AS table_name, date_trunc('hour', TimeGenerated) AS hour, count(*) AS records FROM {f('am-' + t.lower())} WHERE {window('TimeGenerated', baseline_start)} GROUP BY 2" for t in tables]
+    parts.append(f"SELECT 'flows', date_trunc('hour', t), count(*) FROM {f('insights-logs-networksecuritygroupflowevent')} WHERE {window('t', baseline_start)} GROUP BY 2")
+    sql = " UNION ALL ".join(parts)
+elif name == "spray_sources":
+    sql = f'''
+      WITH signins AS ({signins}),
+      bursts AS (
+        SELECT IPAddress AS ip, count(DISTINCT UserId) AS accounts_targeted, count(*) AS failures, min(TimeGenerated) AS first_failure, max(TimeGenerated) AS last_failure
+        FROM signins WHERE {window('TimeGenerated', baseline_start)} AND ResultType IN ('50126', '50053', '50034')
+        GROUP BY 1 HAVING count(DISTINCT UserId) >= 5)
+      SELECT b.*, s.UserId, s.UserPrincipalName, s.TimeGenerated, s.ResultType, s.Id
+      FROM bursts b LEFT JOIN signins s ON s.IPAddress = b.ip AND s.ResultType IN ('0', '50074', '50076', '50079', '53003')
+           AND s.TimeGenerated >= b.first_failure AND s.TimeGenerated < TIMESTAMPTZ '{until}'
+      ORDER BY b.ip, s.TimeGenerated, s.UserId'''
+else:
+    enduser = "coalesce(CAST(r.Properties.\"enduser.id\" AS VARCHAR), CAST(r.UserAuthenticatedId AS VARCHAR))"
+    sql = f'''
+      WITH identities AS (
+        SELECT UserId AS user_id, arg_max(UserPrincipalName, TimeGenerated) AS upn FROM ({signins})
+        WHERE UserId IS NOT NULL AND UserId <> '' GROUP BY 1)
+      SELECT coalesce(i.upn, {enduser}, '(anonymous)') AS "user", r.Properties."gen_ai.tool.name" AS tool, count(*) AS calls
+      FROM {f('am-apprequests')} r LEFT JOIN identities i ON {enduser} = i.user_id
+      WHERE r.Properties."mcp.method.name" = 'tools/call' AND {window('r.TimeGenerated', since)}
+      GROUP BY 1, 2 ORDER BY 1, 2'''
+print(len(con.execute(sql).fetchall()))
+"""
+
+PACK_QUESTIONS = ["hourly_volume", "spray_sources", "tools_per_user"]
+
+# The same questions for mcpforensics: two pack queries as they are, and the per-user tool count.
+OUR_TOOLS_PER_USER = """SELECT coalesce(i.user_principal_name, r.enduser_id, '(anonymous)') AS "user", r.tool_name AS tool, count(*) AS calls
+FROM "AppRequests" r LEFT JOIN identities i ON r.enduser_id = i.user_id
+WHERE r.mcp_method = 'tools/call' AND r."TimeGenerated" >= '{since}' AND r."TimeGenerated" < '{until}'
+GROUP BY 1, 2 ORDER BY 1, 2"""
+
+
 def timed(command):
     """Runs a command under /usr/bin/time -v; returns (seconds, peak RSS MiB, stdout)."""
     result = subprocess.run(["/usr/bin/time", "-v", *command], capture_output=True, text=True)
@@ -63,7 +116,7 @@ def timed(command):
     wall = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (\S+)", result.stderr).group(1)
     seconds = sum(float(part) * 60 ** i for i, part in enumerate(reversed(wall.split(":"))))
     rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", result.stderr).group(1)) / 1024
-    return seconds, rss, result.stdout
+    return seconds, rss, result.stdout, result.stderr
 
 
 def main():
@@ -83,19 +136,34 @@ def main():
     sizes = [os.path.getsize(os.path.join(d, f)) for d, _, files in os.walk(account) for f in files]
     megabytes, blobs = sum(sizes) / 1e6, len(sizes)
 
-    ours, duck, scope, timeline = [], [], [], []
+    ours, duck, scope, scope_week, timeline = [], [], [], [], []
+    pack_ours, pack_duck = {}, {}
+    files_read = ""
     rows_ours = rows_duck = 0
     for _ in range(args.runs):
         case = os.path.join(args.workdir, "case")
         shutil.rmtree(case, ignore_errors=True)
-        seconds, rss, out = timed([args.binary, "ingest", account, "--case", case, "--format", "json"])
+        seconds, rss, out, _ = timed([args.binary, "ingest", account, "--case", case, "--format", "json"])
         rows_ours = json.loads(out)["records"]
         ours.append((seconds, rss))
-        since = (datetime.date(2026, 6, 1) + datetime.timedelta(days=args.days // 2)).isoformat()
-        seconds, rss, _ = timed([args.binary, "scope", "--case", case, "--since", since, "--format", "json"])
+        start = datetime.date(2026, 6, 1)
+        since = (start + datetime.timedelta(days=args.days // 2)).isoformat()
+        until = (start + datetime.timedelta(days=args.days)).isoformat()
+        baseline_start = (start + datetime.timedelta(days=args.days // 2 - 14)).isoformat()
+        seconds, rss, _, _ = timed([args.binary, "scope", "--case", case, "--since", since, "--format", "json"])
         scope.append((seconds, rss))
+        seconds, rss, _, err = timed([args.binary, "scope", "--case", case, "--since", "7d", "--format", "json", "--timings"])
+        scope_week.append((seconds, rss))
+        files_read = re.search(r"read \d+ of \d+ case files[^\n]*", err).group(0)
+        for query in PACK_QUESTIONS:
+            if query == "tools_per_user":
+                command = [args.binary, "sql", "--case", case, "--format", "csv", OUR_TOOLS_PER_USER.format(since=since, until=until)]
+            else:
+                command = [args.binary, "queries", "run", query, "--case", case, "--since", since, "--until", until, "--format", "csv"]
+            seconds, rss, out, _ = timed(command)
+            pack_ours.setdefault(query, []).append((seconds, rss, max(len(out.splitlines()) - 1, 0)))
         if not args.skip_timeline:
-            seconds, rss, out = timed([args.binary, "timeline", "--case", case, "--bench"])
+            seconds, rss, out, _ = timed([args.binary, "timeline", "--case", case, "--bench"])
             figures = json.loads(out)
             timeline.append((figures, rss))
         if args.skip_duckdb:
@@ -103,9 +171,12 @@ def main():
         out_dir = os.path.join(args.workdir, "duckdb")
         shutil.rmtree(out_dir, ignore_errors=True)
         os.makedirs(out_dir)
-        seconds, rss, out = timed([sys.executable, "-c", DUCKDB_SCRIPT, account, out_dir])
+        seconds, rss, out, _ = timed([sys.executable, "-c", DUCKDB_SCRIPT, account, out_dir])
         rows_duck = int(out.strip())
         duck.append((seconds, rss))
+        for query in PACK_QUESTIONS:
+            seconds, rss, out, _ = timed([sys.executable, "-c", DUCKDB_QUERY, out_dir, query, baseline_start, since, until])
+            pack_duck.setdefault(query, []).append((seconds, rss, int(out.strip())))
 
     def median(samples, i):
         return statistics.median(s[i] for s in samples)
@@ -119,8 +190,19 @@ def main():
         s = median(samples, 0)
         print(f"| {name} | {s:.2f} | {megabytes / s:.1f} | {rows / s:,.0f} ({rows:,} rows) | {median(samples, 1):.0f} |")
     print(f"| mcpforensics scope (--since day {args.days // 2} of {args.days}) | {median(scope, 0):.2f} | | | {median(scope, 1):.0f} |")
+    print(f"| mcpforensics scope (--since 7d, the last week) | {median(scope_week, 0):.2f} | | | {median(scope_week, 1):.0f} |")
     if duck:
         print(f"\ningest time ratio ours/DuckDB: {median(ours, 0) / median(duck, 0):.2f}")
+    print(f"\nscope --since 7d {files_read}")
+    print(f"\npack questions, window {since} to {until} (baseline from {baseline_start}), one process each, median of {args.runs} runs\n")
+    print("| question | mcpforensics s | DuckDB s | ratio ours/DuckDB | result rows ours / DuckDB | peak RSS MiB ours / DuckDB |")
+    print("|---|---|---|---|---|---|")
+    for query in PACK_QUESTIONS:
+        o, d = pack_ours[query], pack_duck.get(query)
+        if d:
+            print(f"| {query} | {median(o, 0):.2f} | {median(d, 0):.2f} | {median(o, 0) / median(d, 0):.2f} | {o[0][2]} / {d[0][2]} | {median(o, 1):.0f} / {median(d, 1):.0f} |")
+        else:
+            print(f"| {query} | {median(o, 0):.2f} | | | {o[0][2]} | {median(o, 1):.0f} |")
     if timeline:
         def figure(key):
             return statistics.median(f[key] for f, _ in timeline)

@@ -22,7 +22,7 @@ use arrow::record_batch::RecordBatch;
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use parquet::basic::{Compression, ZstdLevel};
+use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 use sha2::{Digest, Sha256};
 
@@ -328,7 +328,9 @@ pub fn remove_stale_temporaries(case: &Case) -> Result<usize, CaseError> {
 
 fn writer_properties() -> WriterProperties {
     WriterProperties::builder()
-        .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).unwrap_or_default()))
+        // Snappy, not zstd: the zstd codec allocates compression and decompression contexts for
+        // every column chunk read, a tenth of scope's time (docs/performance.md).
+        .set_compression(Compression::SNAPPY)
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
         .set_created_by(format!("mcpforensics {}", env!("CARGO_PKG_VERSION")))
         .build()
