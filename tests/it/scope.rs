@@ -249,7 +249,7 @@ fn variant(seed: u64, scale: f64, days: u32, start: (i32, u32, u32), compromised
 fn scope_reads_only_the_days_of_its_window_and_finds_the_same() {
     let account = Account::new();
     let start = chrono::NaiveDate::from_ymd_opt(2026, 3, 2).expect("date");
-    let scenario = mcpforensics::sample::Scenario::new(21, 0.3, start, 60);
+    let scenario = mcpforensics::sample::Scenario::new(21, 0.12, start, 60);
     scenario.write(account.path()).expect("generate");
     let truth = serde_json::to_value(scenario.truth()).expect("truth");
     let case_dir = tempfile::tempdir().expect("case");
