@@ -24,6 +24,7 @@ use datafusion::execution::memory_pool::{FairSpillPool, TrackConsumersPool};
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
+pub mod once;
 pub mod pack;
 pub mod reads;
 pub mod udf;
@@ -281,6 +282,12 @@ impl QueryEngine {
         }
         for statement in split_statements(VIEWS_SQL) {
             ctx.sql(&statement).await?;
+            // Computed once per session rather than by every query and join that reads it.
+            if statement.contains("CREATE VIEW identities") {
+                let plan = ctx.table("identities").await?.into_unoptimized_plan();
+                ctx.deregister_table("identities")?;
+                ctx.register_table("identities", Arc::new(once::OnceView::new(plan)))?;
+            }
         }
         for view in ["identities", "tool_calls"] {
             let schema = ctx.table_provider(view).await?.schema();
