@@ -1,7 +1,7 @@
 -- name: exfiltration
 -- description: Where the data went, per destination and path: (1) responses to attacker client addresses (server-to-client bytes of inbound flows, else the response sizes the server logged; separately, the response sizes API Management logged for calls through it); (2) outbound flows from the MCP hosts to destinations never seen in the baseline, when an attacker call's HTTP dependency names them or they start within ten minutes after an attacker call; (3) attacker-call HTTP dependencies to new hosts with no flow record. Destinations seen in the baseline (backups, Key Vault) never appear.
 -- params: since, until, baseline_start
--- depends: attacker_calls
+-- depends: attacker_calls, window_calls
 -- output: destination_ip, destination_host, bytes, first, last, path, records
 WITH attacker_ips AS (SELECT DISTINCT client_address AS ip FROM attacker_calls),
 response_flows AS (
@@ -41,7 +41,7 @@ responses AS (
 mcp_hosts AS (
     SELECT DISTINCT f.dst_ip AS ip
     FROM flows f
-    JOIN (SELECT DISTINCT client_address FROM tool_calls WHERE time >= $baseline_start AND time < $until) c ON f.src_ip = c.client_address
+    JOIN (SELECT DISTINCT client_address FROM window_calls) c ON f.src_ip = c.client_address
     WHERE f.direction = 'I' AND f.time >= $baseline_start AND f.time < $until
 ),
 baseline_destinations AS (
