@@ -29,9 +29,9 @@ pub fn run_generate(args: &GenerateArgs) -> Result<()> {
             args.start
         ))
     })?;
-    if !(args.scale > 0.0 && args.scale <= 1000.0) {
+    if !(args.scale > 0.0 && args.scale <= 10_000.0) {
         return Err(Error::Usage(
-            "--scale must be above 0 and at most 1000".into(),
+            "--scale must be above 0 and at most 10000".into(),
         ));
     }
     if !(10..=400).contains(&args.days) {
