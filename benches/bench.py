@@ -30,6 +30,7 @@ DUCKDB_SCRIPT = r"""
 import duckdb, os, sys
 account, out = sys.argv[1], sys.argv[2]
 con = duckdb.connect()
+con.execute("SET enable_progress_bar = false")
 con.execute("SET preserve_insertion_order = false")
 rows = 0
 for container in sorted(os.listdir(account)):
@@ -62,6 +63,7 @@ DUCKDB_QUERY = r"""
 import duckdb, os, sys
 out, name, baseline_start, since, until = sys.argv[1:6]
 con = duckdb.connect()
+con.execute("SET enable_progress_bar = false")
 def f(container):
     return "'" + os.path.join(out, container + ".parquet") + "'"
 tables = [t for t in ["SigninLogs", "AADNonInteractiveUserSignInLogs", "AuditLogs", "AppRequests", "AppDependencies",

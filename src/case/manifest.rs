@@ -35,26 +35,44 @@ impl Manifest {
             blobs: Vec::new(),
         }
     }
+}
 
-    /// Whether a blob with this path and content was already ingested completely.
-    pub fn has_blob(&self, path: &str, sha256: &str) -> bool {
-        self.blobs
-            .iter()
-            .any(|b| b.path == path && b.sha256 == sha256 && b.read_error.is_none())
+/// The completely read blobs of a manifest by path: the checks an ingest makes for every blob it
+/// lists take constant time, not a scan of every record (a case holds hundreds of thousands).
+#[derive(Debug)]
+pub struct KnownBlobs<'a>(std::collections::HashMap<&'a str, Vec<&'a BlobRecord>>);
+
+impl<'a> KnownBlobs<'a> {
+    /// Indexes the manifest's complete blob records.
+    pub fn new(manifest: &'a Manifest) -> Self {
+        let mut by_path: std::collections::HashMap<&str, Vec<&BlobRecord>> =
+            std::collections::HashMap::new();
+        for blob in manifest.blobs.iter().filter(|b| b.read_error.is_none()) {
+            by_path.entry(blob.path.as_str()).or_default().push(blob);
+        }
+        Self(by_path)
     }
 
-    /// The recorded SHA-256 of a blob already ingested completely with this path and ETag.
-    pub fn blob_by_etag(&self, path: &str, etag: &str) -> Option<&BlobRecord> {
-        self.blobs
+    fn at(&self, path: &str) -> &[&'a BlobRecord] {
+        self.0.get(path).map_or(&[], Vec::as_slice)
+    }
+
+    /// Whether a blob with this path and content was already ingested completely.
+    pub fn has(&self, path: &str, sha256: &str) -> bool {
+        self.at(path).iter().any(|b| b.sha256 == sha256)
+    }
+
+    /// The record of a blob already ingested completely with this path and ETag.
+    pub fn by_etag(&self, path: &str, etag: &str) -> Option<&'a BlobRecord> {
+        self.at(path)
             .iter()
-            .find(|b| b.path == path && b.etag.as_deref() == Some(etag) && b.read_error.is_none())
+            .copied()
+            .find(|b| b.etag.as_deref() == Some(etag))
     }
 
     /// Whether a blob with this path and size was already ingested completely (a cheap pre-check before hashing).
-    pub fn may_have_blob(&self, path: &str, size: u64) -> bool {
-        self.blobs
-            .iter()
-            .any(|b| b.path == path && b.size == size && b.read_error.is_none())
+    pub fn may_have(&self, path: &str, size: u64) -> bool {
+        self.at(path).iter().any(|b| b.size == size)
     }
 }
 
@@ -217,4 +235,55 @@ mod tests {
         let joined = out.join(" ");
         assert!(!joined.contains("SECRET") && !joined.contains("KEY=="));
     }
+}
+
+/// The totals of a manifest, deserialized without keeping its blob records.
+#[derive(Debug, Deserialize)]
+pub(crate) struct Totals {
+    #[serde(deserialize_with = "fold_blobs")]
+    pub(crate) blobs: BlobTotals,
+}
+
+/// Blob records folded into counts.
+#[derive(Debug, Default)]
+pub(crate) struct BlobTotals {
+    pub(crate) count: usize,
+    pub(crate) rejected: u64,
+    pub(crate) unreadable: usize,
+    pub(crate) last_time: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+#[derive(Deserialize)]
+struct BlobTotalsRow {
+    rejected: u64,
+    read_error: Option<serde::de::IgnoredAny>,
+    last_time: Option<String>,
+}
+
+fn fold_blobs<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<BlobTotals, D::Error> {
+    struct Fold;
+    impl<'de> serde::de::Visitor<'de> for Fold {
+        type Value = BlobTotals;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a list of blob records")
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> Result<BlobTotals, A::Error> {
+            let mut totals = BlobTotals::default();
+            while let Some(row) = seq.next_element::<BlobTotalsRow>()? {
+                totals.count += 1;
+                totals.rejected += row.rejected;
+                totals.unreadable += usize::from(row.read_error.is_some());
+                let time = row
+                    .last_time
+                    .as_deref()
+                    .and_then(crate::time::parse_timestamp);
+                totals.last_time = totals.last_time.max(time);
+            }
+            Ok(totals)
+        }
+    }
+    deserializer.deserialize_seq(Fold)
 }

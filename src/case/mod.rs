@@ -15,6 +15,7 @@ pub mod writer;
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 pub use manifest::Manifest;
 
@@ -70,11 +71,27 @@ impl CaseError {
     }
 }
 
-/// An open case directory.
+/// An open case directory. The manifest is read on first use: queries need only the tables.
 #[derive(Debug)]
 pub struct Case {
     root: PathBuf,
-    manifest: Manifest,
+    manifest: OnceLock<Manifest>,
+    summary: OnceLock<ManifestSummary>,
+}
+
+/// What reports need from a manifest, read in one pass without keeping its blob records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManifestSummary {
+    /// SHA-256 of `manifest.json` as read.
+    pub sha256: String,
+    /// Source blobs recorded.
+    pub blobs: usize,
+    /// Records rejected at ingest, over every blob.
+    pub rejected: u64,
+    /// Blobs that could not be read completely.
+    pub unreadable: usize,
+    /// The latest row time of any blob.
+    pub last_time: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Settings of a case, from `<case>/config.json` (all optional).
@@ -102,18 +119,13 @@ pub const MANIFEST_FILE: &str = "manifest.json";
 impl Case {
     /// Opens an existing case.
     pub fn open(root: &Path) -> Result<Self, CaseError> {
-        let path = root.join(MANIFEST_FILE);
-        if !path.exists() {
+        if !root.join(MANIFEST_FILE).exists() {
             return Err(CaseError::NotACase(root.display().to_string()));
         }
-        let text = fs::read(&path).map_err(CaseError::io("reading", &path))?;
-        let manifest = serde_json::from_slice(&text).map_err(|source| CaseError::Manifest {
-            path: path.clone(),
-            source,
-        })?;
         Ok(Self {
             root: root.to_path_buf(),
-            manifest,
+            manifest: OnceLock::new(),
+            summary: OnceLock::new(),
         })
     }
 
@@ -125,7 +137,8 @@ impl Case {
         fs::create_dir_all(root).map_err(CaseError::io("creating case directory", root))?;
         let case = Self {
             root: root.to_path_buf(),
-            manifest: Manifest::new(crate::time::format_utc(chrono::Utc::now())),
+            manifest: OnceLock::from(Manifest::new(crate::time::format_utc(chrono::Utc::now()))),
+            summary: OnceLock::new(),
         };
         case.save_manifest()?;
         Ok(case)
@@ -136,14 +149,45 @@ impl Case {
         &self.root
     }
 
-    /// The manifest as loaded or last changed.
-    pub fn manifest(&self) -> &Manifest {
-        &self.manifest
+    /// The manifest as loaded (on first use) or last changed.
+    pub fn manifest(&self) -> Result<&Manifest, CaseError> {
+        if let Some(manifest) = self.manifest.get() {
+            return Ok(manifest);
+        }
+        let path = self.root.join(MANIFEST_FILE);
+        let text = fs::read(&path).map_err(CaseError::io("reading", &path))?;
+        let manifest =
+            serde_json::from_slice(&text).map_err(|source| CaseError::Manifest { path, source })?;
+        Ok(self.manifest.get_or_init(|| manifest))
     }
 
     /// The manifest, for changing before [`Case::save_manifest`].
-    pub fn manifest_mut(&mut self) -> &mut Manifest {
-        &mut self.manifest
+    pub fn manifest_mut(&mut self) -> Result<&mut Manifest, CaseError> {
+        self.manifest()?;
+        self.summary = OnceLock::new();
+        self.manifest
+            .get_mut()
+            .ok_or_else(|| CaseError::NotACase(self.root.display().to_string()))
+    }
+
+    /// The manifest's hash and totals, read in one pass (memory does not grow with its blobs).
+    pub fn summary(&self) -> Result<&ManifestSummary, CaseError> {
+        if let Some(summary) = self.summary.get() {
+            return Ok(summary);
+        }
+        let path = self.root.join(MANIFEST_FILE);
+        let text = fs::read(&path).map_err(CaseError::io("reading", &path))?;
+        let sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&text));
+        let totals: manifest::Totals =
+            serde_json::from_slice(&text).map_err(|source| CaseError::Manifest { path, source })?;
+        let summary = ManifestSummary {
+            sha256,
+            blobs: totals.blobs.count,
+            rejected: totals.blobs.rejected,
+            unreadable: totals.blobs.unreadable,
+            last_time: totals.blobs.last_time,
+        };
+        Ok(self.summary.get_or_init(|| summary))
     }
 
     /// The case's settings (`config.json`), or the defaults when the case has none.
@@ -197,7 +241,7 @@ impl Case {
     pub fn save_manifest(&self) -> Result<(), CaseError> {
         let path = self.root.join(MANIFEST_FILE);
         let mut text =
-            serde_json::to_vec_pretty(&self.manifest).map_err(|source| CaseError::Manifest {
+            serde_json::to_vec_pretty(self.manifest()?).map_err(|source| CaseError::Manifest {
                 path: path.clone(),
                 source,
             })?;

@@ -48,7 +48,7 @@ pub fn verify(case: &Case, source: Option<&dyn EvidenceSource>) -> Result<Verify
         ..VerifyReport::default()
     };
     let mut listed = BTreeSet::new();
-    for file in case.manifest().ingests.iter().flat_map(|i| &i.files) {
+    for file in case.manifest()?.ingests.iter().flat_map(|i| &i.files) {
         listed.insert(file.path.clone());
         let path = case.root().join(&file.path);
         if !path.exists() {
@@ -79,7 +79,7 @@ pub fn verify(case: &Case, source: Option<&dyn EvidenceSource>) -> Result<Verify
         // The newest complete record of each blob is what the case holds.
         let mut expected: BTreeMap<&str, &str> = BTreeMap::new();
         for blob in case
-            .manifest()
+            .manifest()?
             .blobs
             .iter()
             .filter(|b| b.read_error.is_none())

@@ -58,20 +58,12 @@ fn resolve_case(args: &CaseArgs) -> Result<PathBuf> {
 
 /// The exclusive end of the evidence: the second after the manifest's latest row time (now, for
 /// an empty case).
-fn evidence_end(case: &crate::case::Case) -> chrono::DateTime<chrono::Utc> {
-    let last = case
-        .manifest()
-        .blobs
-        .iter()
-        .filter_map(|b| {
-            b.last_time
-                .as_deref()
-                .and_then(crate::time::parse_timestamp)
-        })
-        .max()
-        .unwrap_or_else(chrono::Utc::now);
-    last - chrono::Duration::nanoseconds(i64::from(last.timestamp_subsec_nanos()))
-        + chrono::Duration::seconds(1)
+fn evidence_end(case: &crate::case::Case) -> Result<chrono::DateTime<chrono::Utc>> {
+    let last = case.summary()?.last_time.unwrap_or_else(chrono::Utc::now);
+    Ok(
+        last - chrono::Duration::nanoseconds(i64::from(last.timestamp_subsec_nanos()))
+            + chrono::Duration::seconds(1),
+    )
 }
 
 /// Resolves `--since/--until/--baseline-days` against the case's evidence (the manifest's latest row time).
@@ -79,7 +71,7 @@ fn resolve_window(
     case: &crate::case::Case,
     window: &crate::cli::WindowArgs,
 ) -> Result<crate::query::pack::PackParams> {
-    let end = evidence_end(case);
+    let end = evidence_end(case)?;
     let since = window.since.resolve(end);
     let until = window.until.map_or(end, |u| u.resolve(end));
     if since >= until {

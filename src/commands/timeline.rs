@@ -12,16 +12,19 @@ use crate::query::pack::PackParams;
 use crate::timeline::{TimelineOptions, bookmarks};
 
 /// The evidence's first and last row times, from the manifest.
-fn evidence_span(case: &Case) -> (DateTime<Utc>, DateTime<Utc>) {
-    let times = |pick: fn(&crate::case::manifest::BlobRecord) -> Option<&String>| {
-        case.manifest()
-            .blobs
-            .iter()
-            .filter_map(move |b| pick(b).and_then(|t| crate::time::parse_timestamp(t)))
-    };
-    let end = super::evidence_end(case);
-    let start = times(|b| b.first_time.as_ref()).min();
-    (start.unwrap_or(end - Duration::days(1)), end)
+fn evidence_span(case: &Case) -> Result<(DateTime<Utc>, DateTime<Utc>)> {
+    let end = super::evidence_end(case)?;
+    let start = case
+        .manifest()?
+        .blobs
+        .iter()
+        .filter_map(|b| {
+            b.first_time
+                .as_deref()
+                .and_then(crate::time::parse_timestamp)
+        })
+        .min();
+    Ok((start.unwrap_or(end - Duration::days(1)), end))
 }
 
 fn parse_zone(text: &str) -> Result<(FixedOffset, String)> {
@@ -52,7 +55,7 @@ pub(super) fn run_timeline(args: &TimelineArgs) -> Result<u8> {
     }
     let case_dir = resolve_case(&args.case)?;
     let case = Case::open(&case_dir)?;
-    let (start, end) = evidence_span(&case);
+    let (start, end) = evidence_span(&case)?;
     let from = args.since.map_or(start, |s| s.resolve(end));
     let to = args.until.map_or(end, |u| u.resolve(end));
     if from >= to {

@@ -171,7 +171,7 @@ pub fn ingest(
     );
     let mut ingest_id = base_id.clone();
     let mut attempt = 1;
-    while case.manifest().ingests.iter().any(|i| i.id == ingest_id) {
+    while case.manifest()?.ingests.iter().any(|i| i.id == ingest_id) {
         attempt += 1;
         ingest_id = format!("{base_id}-{attempt}");
     }
@@ -217,19 +217,20 @@ pub fn ingest(
     // Set when the writer fails: workers stop instead of waiting for it forever.
     let stopped = std::sync::atomic::AtomicBool::new(false);
     let window = options.threads.max(1) * WINDOW_PER_THREAD;
-    let manifest_snapshot = case.manifest().clone();
+    let manifest_snapshot = case.manifest()?.clone();
+    let known = crate::case::manifest::KnownBlobs::new(&manifest_snapshot);
     let (sender, receiver) = mpsc::channel::<(usize, Message)>();
 
     let write_result: Result<(), CaseError> = std::thread::scope(|scope| {
         for _ in 0..options.threads.max(1) {
             let sender = sender.clone();
-            let (selected, plans, next_job, next_to_write, advanced, manifest) = (
+            let (selected, plans, next_job, next_to_write, advanced, known) = (
                 &selected,
                 &plans,
                 &next_job,
                 &next_to_write,
                 &advanced,
-                &manifest_snapshot,
+                &known,
             );
             let raw_dir = raw_dir.as_deref();
             let stopped = &stopped;
@@ -256,7 +257,7 @@ pub fn ingest(
                         source,
                         blob,
                         plans[index].decoder,
-                        manifest,
+                        known,
                         raw_dir,
                         &mut |event| {
                             let _ = sender.send((index, Message::Event(event)));
@@ -396,7 +397,7 @@ pub fn ingest(
     let files = writer.finish()?;
     summary.first_time = first.map(|t| format_utc(from_nanos(t)));
     summary.last_time = last.map(|t| format_utc(from_nanos(t)));
-    let manifest = case.manifest_mut();
+    let manifest = case.manifest_mut()?;
     new_blobs.sort_by_key(|(index, ..)| *index);
     manifest
         .blobs
@@ -487,7 +488,7 @@ fn process_blob(
     source: &dyn EvidenceSource,
     blob: &BlobRef,
     decoder: parsers::Decoder,
-    manifest: &crate::case::Manifest,
+    known: &crate::case::manifest::KnownBlobs,
     raw_dir: Option<&std::path::Path>,
     emit: &mut dyn FnMut(DecodeEvent),
 ) -> Result<BlobResult, String> {
@@ -495,7 +496,7 @@ fn process_blob(
     if let Some(known) = blob
         .etag
         .as_deref()
-        .and_then(|etag| manifest.blob_by_etag(&blob.path, etag))
+        .and_then(|etag| known.by_etag(&blob.path, etag))
     {
         return Ok(BlobResult {
             sha256: known.sha256.clone(),
@@ -505,13 +506,13 @@ fn process_blob(
             raw_copy: None,
         });
     }
-    if blob.etag.is_none() && manifest.may_have_blob(&blob.path, blob.size) {
+    if blob.etag.is_none() && known.may_have(&blob.path, blob.size) {
         let mut reader = source.open(blob).map_err(|e| e.to_string())?;
         let mut hasher = Sha256::new();
         let size =
             std::io::copy(&mut reader, &mut hasher).map_err(|e| format!("read failed: {e}"))?;
         let sha256 = hex::encode(hasher.finalize());
-        if manifest.has_blob(&blob.path, &sha256) {
+        if known.has(&blob.path, &sha256) {
             return Ok(BlobResult {
                 sha256,
                 size,

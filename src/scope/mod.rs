@@ -346,13 +346,7 @@ pub async fn scope_with_timings(
         .collect();
     let spray_sources = spray_summary(&sprays);
     let mut coverage = coverage(&hourly, sampling, params);
-    let rejected: u64 = case.manifest().blobs.iter().map(|b| b.rejected).sum();
-    let failed = case
-        .manifest()
-        .blobs
-        .iter()
-        .filter(|b| b.read_error.is_some())
-        .count();
+    let (rejected, failed) = (case.summary()?.rejected, case.summary()?.unreadable);
     if rejected > 0 || failed > 0 {
         coverage.statements.push(format!(
             "{rejected} records were rejected at ingest and {failed} blobs could not be read completely: they are not in this analysis (the records are in the case's rejects table)."
@@ -404,8 +398,7 @@ fn rows<T: DeserializeOwned>(batches: &[RecordBatch]) -> Result<Vec<T>, QueryErr
 }
 
 fn evidence(case: &Case) -> Result<Evidence, QueryError> {
-    let manifest_path = case.root().join(crate::case::MANIFEST_FILE);
-    let (_, manifest_sha256) = crate::case::writer::hash_file(&manifest_path)?;
+    let manifest_sha256 = case.summary()?.sha256.clone();
     let queries: BTreeMap<String, String> = EMBEDDED
         .iter()
         .map(|(file, text)| {
@@ -422,7 +415,7 @@ fn evidence(case: &Case) -> Result<Evidence, QueryError> {
     Ok(Evidence {
         case: case.root().display().to_string(),
         manifest_sha256,
-        blobs: case.manifest().blobs.len(),
+        blobs: case.summary()?.blobs,
         tool_version: env!("CARGO_PKG_VERSION").into(),
         query_pack_sha256: hex::encode(Sha256::digest(listing.as_bytes())),
         queries,

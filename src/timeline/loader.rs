@@ -112,7 +112,9 @@ pub fn plan_chunks(
     to: DateTime<Utc>,
 ) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
     let mut per_day: BTreeMap<NaiveDate, u64> = BTreeMap::new();
-    for blob in &case.manifest().blobs {
+    // Only sizes the chunks; the timeline read the manifest before starting the loader.
+    let blobs = case.manifest().map(|m| m.blobs.as_slice()).unwrap_or(&[]);
+    for blob in blobs {
         if let Some(t) = blob
             .first_time
             .as_deref()

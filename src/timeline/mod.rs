@@ -69,7 +69,7 @@ pub enum TimelineError {
 pub fn initial_state(options: &TimelineOptions) -> Result<(App, Arc<Case>), TimelineError> {
     let case = Arc::new(Case::open(&options.case)?);
     let blob_sha256: HashMap<String, String> = case
-        .manifest()
+        .manifest()?
         .blobs
         .iter()
         .map(|b| (b.path.clone(), b.sha256.clone()))

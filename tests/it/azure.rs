@@ -208,6 +208,7 @@ fn manifest_blobs(case: &Path) -> Vec<(String, String, u64)> {
     let manifest = mcpforensics::case::Case::open(case)
         .expect("case")
         .manifest()
+        .expect("manifest")
         .clone();
     let mut blobs: Vec<(String, String, u64)> = manifest
         .blobs
@@ -276,6 +277,7 @@ fn blob_storage_ingest_equals_local_and_keeps_no_secret() {
     let manifest = mcpforensics::case::Case::open(remote.path())
         .expect("case")
         .manifest()
+        .expect("manifest")
         .clone();
     assert!(
         manifest
@@ -300,6 +302,7 @@ fn blob_storage_ingest_equals_local_and_keeps_no_secret() {
     let kept = mcpforensics::case::Case::open(one.path())
         .expect("case")
         .manifest()
+        .expect("manifest")
         .clone();
     assert!(!kept.blobs.is_empty());
     for blob in &kept.blobs {
@@ -428,6 +431,7 @@ fn an_interrupted_ingest_resumes_without_doubling() {
     let interrupted = mcpforensics::case::Case::open(case.path())
         .expect("case")
         .manifest()
+        .expect("manifest")
         .clone();
     assert!(
         interrupted.ingests.is_empty(),
@@ -452,6 +456,7 @@ fn an_interrupted_ingest_resumes_without_doubling() {
     let complete: std::collections::BTreeSet<String> = mcpforensics::case::Case::open(case.path())
         .expect("case")
         .manifest()
+        .expect("manifest")
         .blobs
         .iter()
         .filter(|b| b.read_error.is_none())

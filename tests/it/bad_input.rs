@@ -49,6 +49,7 @@ fn duplicates_and_empty_blobs() {
     let manifest = mcpforensics::case::Case::open(case.path())
         .expect("case")
         .manifest()
+        .expect("manifest")
         .clone();
     let per_blob: Vec<(u64, u64)> = manifest
         .blobs

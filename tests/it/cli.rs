@@ -272,6 +272,7 @@ fn verify_finds_every_difference_and_nothing_else() {
     let manifest = mcpforensics::case::Case::open(case.path())
         .expect("case")
         .manifest()
+        .expect("manifest")
         .clone();
     let first = &manifest.ingests[0].files[0].path;
     let mut bytes = std::fs::read(case.path().join(first)).expect("file");

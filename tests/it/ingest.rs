@@ -48,7 +48,11 @@ fn oracle(account: &std::path::Path) -> (u64, u64, u64) {
 #[test]
 fn sample_case_matches_an_independent_count() {
     let case = sample_case();
-    let manifest = Case::open(&case).expect("case").manifest().clone();
+    let manifest = Case::open(&case)
+        .expect("case")
+        .manifest()
+        .expect("manifest")
+        .clone();
     let (rows, duplicates, bad) = oracle(&sample_account());
     let flow_rows = scalar(&case, "SELECT count(*) FROM flows") as u64;
     let ingest = &manifest.ingests[0];
@@ -216,7 +220,11 @@ fn reingest_adds_nothing_and_source_is_untouched() {
         before,
         "source files are never modified"
     );
-    let manifest = Case::open(case.path()).expect("case").manifest().clone();
+    let manifest = Case::open(case.path())
+        .expect("case")
+        .manifest()
+        .expect("manifest")
+        .clone();
     assert_eq!(manifest.ingests.len(), 2);
     assert_eq!(manifest.blobs.len() as u64, first.files);
 }
@@ -247,7 +255,11 @@ fn since_and_until_prune_blobs_before_opening_them() {
         summary.blobs_outside_window as usize,
         all.len() - in_window.len()
     );
-    let manifest = Case::open(case.path()).expect("case").manifest().clone();
+    let manifest = Case::open(case.path())
+        .expect("case")
+        .manifest()
+        .expect("manifest")
+        .clone();
     assert!(
         manifest
             .blobs
@@ -298,7 +310,11 @@ fn a_flow_blob_read_again_after_it_grew_adds_only_the_new_tuples() {
         (1, 24, 14)
     );
     assert_eq!(scalar(case.path(), "SELECT count(*) FROM flows"), 38);
-    let manifest = Case::open(case.path()).expect("case").manifest().clone();
+    let manifest = Case::open(case.path())
+        .expect("case")
+        .manifest()
+        .expect("manifest")
+        .clone();
     assert_eq!(
         manifest.blobs.len(),
         2,
@@ -319,7 +335,11 @@ fn keep_raw_keeps_a_verified_custody_copy_of_every_blob() {
     };
     let summary = ingest_with(account.path(), case.path(), options);
     assert_eq!(summary.files, 2);
-    let manifest = Case::open(case.path()).expect("case").manifest().clone();
+    let manifest = Case::open(case.path())
+        .expect("case")
+        .manifest()
+        .expect("manifest")
+        .clone();
     for blob in &manifest.blobs {
         let copy = blob.raw_copy.as_deref().expect("a raw copy");
         assert_eq!(copy, format!("raw/{}", blob.path));
@@ -333,4 +353,39 @@ fn keep_raw_keeps_a_verified_custody_copy_of_every_blob() {
             std::fs::read(account.path().join(&blob.path)).expect("source")
         );
     }
+}
+
+/// The one-pass manifest summary reports use agrees with the full manifest, and hashes the file.
+#[test]
+fn manifest_summary_agrees_with_the_manifest() {
+    let case = Case::open(&sample_case()).expect("case");
+    let summary = case.summary().expect("summary").clone();
+    let manifest = case.manifest().expect("manifest");
+    assert_eq!(summary.blobs, manifest.blobs.len());
+    assert_eq!(
+        summary.rejected,
+        manifest.blobs.iter().map(|b| b.rejected).sum::<u64>()
+    );
+    assert!(summary.rejected > 0, "the sample has rejected records");
+    assert_eq!(
+        summary.unreadable,
+        manifest
+            .blobs
+            .iter()
+            .filter(|b| b.read_error.is_some())
+            .count()
+    );
+    let last = manifest
+        .blobs
+        .iter()
+        .filter_map(|b| {
+            b.last_time
+                .as_deref()
+                .and_then(mcpforensics::time::parse_timestamp)
+        })
+        .max();
+    assert_eq!(summary.last_time, last);
+    let (_, sha256) =
+        mcpforensics::case::writer::hash_file(&sample_case().join("manifest.json")).expect("hash");
+    assert_eq!(summary.sha256, sha256);
 }
