@@ -239,14 +239,12 @@ impl Case {
 
     /// Writes the manifest atomically (temporary file, then rename).
     pub fn save_manifest(&self) -> Result<(), CaseError> {
-        let path = self.root.join(MANIFEST_FILE);
-        let mut text =
-            serde_json::to_vec_pretty(self.manifest()?).map_err(|source| CaseError::Manifest {
-                path: path.clone(),
-                source,
-            })?;
-        text.push(b'\n');
-        write_atomic(&path, &text)
+        let manifest = self.manifest()?;
+        // Streamed: the manifest of a large case is hundreds of megabytes of JSON.
+        write_atomic_with(&self.root.join(MANIFEST_FILE), |out| {
+            serde_json::to_writer_pretty(&mut *out, manifest)?;
+            out.write_all(b"\n")
+        })
     }
 }
 
@@ -264,6 +262,14 @@ fn collect_parquet(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 
 /// Writes `bytes` to `path` through a temporary file in the same directory and a rename.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), CaseError> {
+    write_atomic_with(path, |out| out.write_all(bytes))
+}
+
+/// Writes what `fill` writes to `path` through a temporary file in the same directory and a rename.
+pub fn write_atomic_with(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> Result<(), CaseError> {
     let mut name = path
         .file_name()
         .map(std::ffi::OsStr::to_os_string)
@@ -271,7 +277,12 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), CaseError> {
     name.push(".tmp");
     let tmp = path.with_file_name(name);
     crate::interrupt::track(&tmp);
-    let written = fs::write(&tmp, bytes)
+    let written = fs::File::create(&tmp)
+        .and_then(|file| {
+            let mut out = std::io::BufWriter::new(file);
+            fill(&mut out)?;
+            out.into_inner().map_err(|e| e.into_error())?.sync_all()
+        })
         .map_err(CaseError::io("writing", &tmp))
         .and_then(|()| fs::rename(&tmp, path).map_err(CaseError::io("renaming into place", path)));
     if written.is_err() {

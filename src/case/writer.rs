@@ -32,6 +32,8 @@ use crate::parsers::Reject;
 
 const MAX_OPEN_FILES: usize = 48;
 const ROW_GROUP_ROWS: usize = 64 * 1024;
+/// Buffered bytes at which a row group is written before it has [`ROW_GROUP_ROWS`] rows.
+const ROW_GROUP_BYTES: usize = 4 << 20;
 const NANOS_PER_DAY: i64 = 86_400 * 1_000_000_000;
 
 struct OpenFile {
@@ -177,6 +179,14 @@ impl CaseWriter {
                 })?;
             open.rows += batch.num_rows() as u64;
             open.last_used = clock;
+            // A row group is buffered until written: end it early past a size, so memory is
+            // bounded by the open files, not by how many rows a table has per day.
+            if open.writer.in_progress_size() > ROW_GROUP_BYTES {
+                open.writer.flush().map_err(|source| CaseError::Parquet {
+                    path: open.tmp.clone(),
+                    source,
+                })?;
+            }
         }
         Ok(())
     }
