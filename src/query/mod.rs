@@ -20,10 +20,10 @@ use datafusion::datasource::listing::{
 };
 use datafusion::error::DataFusionError;
 use datafusion::execution::context::SQLOptions;
-use datafusion::execution::memory_pool::{FairSpillPool, TrackConsumersPool};
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
+pub mod memory;
 pub mod once;
 pub mod pack;
 pub mod reads;
@@ -141,10 +141,7 @@ impl QueryEngine {
         // Each sorting partition keeps this much back for merging its spill files.
         options.execution.sort_spill_reservation_bytes = (memory_limit() / 16).min(10 << 20);
         let runtime = RuntimeEnvBuilder::new()
-            .with_memory_pool(Arc::new(TrackConsumersPool::new(
-                FairSpillPool::new(memory_limit()),
-                std::num::NonZeroUsize::MIN.saturating_add(4),
-            )))
+            .with_memory_pool(memory::pool(memory_limit()))
             .build_arc()?;
         let ctx = SessionContext::new_with_config_rt(config, runtime);
         let all_days = Arc::new(MemorySchemaProvider::new());
