@@ -64,7 +64,7 @@ pub struct TableInfo {
 
 /// Memory the query operators of one session may hold (sorts, joins, aggregations) before
 /// they spill to temporary files, unless [`set_memory_limit`] chose another.
-pub const DEFAULT_MEMORY_LIMIT: usize = 512 * 1024 * 1024;
+pub const DEFAULT_MEMORY_LIMIT: usize = 2048 * 1024 * 1024;
 
 static MEMORY_LIMIT: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
 
