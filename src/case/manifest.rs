@@ -37,6 +37,63 @@ impl Manifest {
     }
 }
 
+/// Writes a manifest as JSON: its header and ingest runs indented, then one blob record per line.
+///
+/// `more_blobs` adds records after the manifest's own, as lines of compact JSON copied as they
+/// are: an ingest spills the records of a run to a file instead of holding hundreds of thousands
+/// of them in memory.
+pub(crate) fn write_manifest(
+    out: &mut dyn std::io::Write,
+    manifest: &Manifest,
+    more_blobs: Option<&mut dyn std::io::BufRead>,
+) -> std::io::Result<()> {
+    writeln!(out, "{{")?;
+    writeln!(
+        out,
+        "  \"manifest_version\": {},",
+        manifest.manifest_version
+    )?;
+    writeln!(
+        out,
+        "  \"tool\": {},",
+        serde_json::to_string(&manifest.tool)?
+    )?;
+    writeln!(
+        out,
+        "  \"created\": {},",
+        serde_json::to_string(&manifest.created)?
+    )?;
+    // A raw newline only ever separates JSON tokens (string values escape theirs).
+    let ingests = serde_json::to_string_pretty(&manifest.ingests)?.replace('\n', "\n  ");
+    writeln!(out, "  \"ingests\": {ingests},")?;
+    write!(out, "  \"blobs\": [")?;
+    let mut written = 0usize;
+    let mut separator = |out: &mut dyn std::io::Write| {
+        written += 1;
+        out.write_all(if written == 1 { b"\n    " } else { b",\n    " })
+    };
+    for blob in &manifest.blobs {
+        separator(out)?;
+        serde_json::to_writer(&mut *out, blob)?;
+    }
+    if let Some(lines) = more_blobs {
+        let mut line = Vec::new();
+        while lines.read_until(b'\n', &mut line)? > 0 {
+            let record = line.trim_ascii_end();
+            if !record.is_empty() {
+                separator(out)?;
+                out.write_all(record)?;
+            }
+            line.clear();
+        }
+    }
+    out.write_all(if written == 0 {
+        b"]\n}\n"
+    } else {
+        b"\n  ]\n}\n"
+    })
+}
+
 /// The completely read blobs of a manifest by path: the checks an ingest makes for every blob it
 /// lists take constant time, not a scan of every record (a case holds hundreds of thousands).
 #[derive(Debug)]
@@ -207,6 +264,76 @@ pub fn redact_command(args: impl IntoIterator<Item = String>) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn record(path: &str) -> BlobRecord {
+        BlobRecord {
+            path: path.into(),
+            size: 10,
+            sha256: "ab".repeat(32),
+            format: "log-analytics".into(),
+            table: "AppRequests".into(),
+            accepted: 2,
+            rejected: 1,
+            duplicates: 0,
+            first_time: Some("2026-10-01T00:00:00Z".into()),
+            last_time: None,
+            ingest_id: "run\n\"1\"".into(),
+            read_error: None,
+            etag: Some("0x8D".into()),
+            last_modified: None,
+            raw_copy: None,
+        }
+    }
+
+    #[test]
+    fn a_written_manifest_reads_back_with_the_spilled_records_after_its_own() {
+        let mut manifest = Manifest::new("2026-11-25T00:00:00Z".into());
+        let empty = {
+            let mut out = Vec::new();
+            write_manifest(&mut out, &manifest, None).unwrap();
+            out
+        };
+        assert_eq!(
+            serde_json::from_slice::<Manifest>(&empty).unwrap(),
+            manifest
+        );
+
+        manifest.blobs.push(record("am-a/1.json"));
+        manifest.ingests.push(IngestRecord {
+            id: "run \"1\"\nline".into(),
+            tool_version: "0".into(),
+            command: vec!["mcpforensics".into(), "ingest".into()],
+            source: "/evidence".into(),
+            since: None,
+            until: None,
+            started: "s".into(),
+            finished: "f".into(),
+            blobs_listed: 3,
+            blobs_outside_window: 0,
+            blobs_already_ingested: 0,
+            blobs_read: 3,
+            blobs_failed: 0,
+            rows_written: 6,
+            rejected: 3,
+            duplicates: 0,
+            files: Vec::new(),
+        });
+        let spilled: String = [record("am-a/2.json"), record("am-b/3.json")]
+            .iter()
+            .map(|r| serde_json::to_string(r).unwrap() + "\n")
+            .collect();
+        let mut out = Vec::new();
+        let mut lines = spilled.as_bytes();
+        write_manifest(&mut out, &manifest, Some(&mut lines)).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let read: Manifest = serde_json::from_str(&text).unwrap();
+        let paths: Vec<&str> = read.blobs.iter().map(|b| b.path.as_str()).collect();
+        assert_eq!(paths, ["am-a/1.json", "am-a/2.json", "am-b/3.json"]);
+        assert_eq!(read.blobs[2], record("am-b/3.json"));
+        assert_eq!(read.ingests, manifest.ingests);
+        // One blob record per line, so a large manifest streams and greps.
+        assert_eq!(text.lines().filter(|l| l.contains("\"sha256\"")).count(), 3);
+    }
 
     #[test]
     fn secrets_never_reach_the_command_line_record() {

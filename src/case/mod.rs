@@ -242,9 +242,28 @@ impl Case {
         let manifest = self.manifest()?;
         // Streamed: the manifest of a large case is hundreds of megabytes of JSON.
         write_atomic_with(&self.root.join(MANIFEST_FILE), |out| {
-            serde_json::to_writer_pretty(&mut *out, manifest)?;
-            out.write_all(b"\n")
+            manifest::write_manifest(out, manifest, None)
         })
+    }
+
+    /// Records an ingest run: adds it and its blob records, read from `blob_lines` (one compact
+    /// JSON record per line, in order), and replaces the manifest atomically. The records are
+    /// streamed from the file, never held in memory.
+    pub fn commit_ingest(
+        &mut self,
+        run: manifest::IngestRecord,
+        blob_lines: &Path,
+    ) -> Result<(), CaseError> {
+        self.manifest_mut()?.ingests.push(run);
+        let manifest = self.manifest()?;
+        let written = write_atomic_with(&self.root.join(MANIFEST_FILE), |out| {
+            let mut lines = std::io::BufReader::new(fs::File::open(blob_lines)?);
+            manifest::write_manifest(out, manifest, Some(&mut lines))
+        });
+        // Read again on next use, as written (or as it was, if writing failed).
+        self.manifest = OnceLock::new();
+        self.summary = OnceLock::new();
+        written
     }
 }
 

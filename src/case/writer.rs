@@ -324,6 +324,19 @@ pub fn remove_stale_temporaries(case: &Case) -> Result<usize, CaseError> {
         Ok(())
     }
     let mut removed = 0;
+    // At the top level: an ingest's spilled blob records and the manifest's own temporary.
+    let root = case.root();
+    for entry in fs::read_dir(root).map_err(CaseError::io("cleaning", root))? {
+        let path = entry.map_err(CaseError::io("cleaning", root))?.path();
+        if path.is_file()
+            && path
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().ends_with(".tmp"))
+        {
+            fs::remove_file(&path).map_err(CaseError::io("cleaning", &path))?;
+            removed += 1;
+        }
+    }
     for dir in [
         case.root().join("tables"),
         case.rejects_dir(),

@@ -206,7 +206,11 @@ pub fn ingest(
         .map(|b| parsers::plan_for(&b.kind))
         .collect();
     let mut writer = CaseWriter::new(&case, &ingest_id);
-    let mut new_blobs = Vec::new();
+    // The run's blob records go to a file as blobs finish, in listing order, and are streamed
+    // into the manifest at the end: memory does not grow with the number of blobs.
+    let mut blob_log = BlobLog::create(case_root, &ingest_id)?;
+    // Rows written and duplicates dropped so far for the blob being handled.
+    let mut current: (usize, (u64, u64)) = (usize::MAX, (0, 0));
     let mut warnings_printed = 0usize;
     let (mut first, mut last): (Option<i64>, Option<i64>) = (None, None);
 
@@ -217,8 +221,7 @@ pub fn ingest(
     // Set when the writer fails: workers stop instead of waiting for it forever.
     let stopped = std::sync::atomic::AtomicBool::new(false);
     let window = options.threads.max(1) * WINDOW_PER_THREAD;
-    let manifest_snapshot = case.manifest()?.clone();
-    let known = crate::case::manifest::KnownBlobs::new(&manifest_snapshot);
+    let known = crate::case::manifest::KnownBlobs::new(case.manifest()?);
     let (sender, receiver) = mpsc::channel::<(usize, Message)>();
 
     let write_result: Result<(), CaseError> = std::thread::scope(|scope| {
@@ -278,9 +281,9 @@ pub fn ingest(
             match message {
                 Message::Event(DecodeEvent::Batch(batch)) => {
                     let (written, duplicates) = writer.write(&plan.table, &batch)?;
-                    let entry = new_blob_entry(&mut new_blobs, index);
-                    entry.1 += written;
-                    entry.2 += duplicates;
+                    let entry = counts_of(&mut current, index);
+                    entry.0 += written;
+                    entry.1 += duplicates;
                     *summary.tables.entry(plan.table.clone()).or_default() += written;
                     Ok(false)
                 }
@@ -294,10 +297,8 @@ pub fn ingest(
                 }
                 Message::Done(result) => {
                     progress.inc(blob.size);
-                    let (written, duplicates) = {
-                        let entry = new_blob_entry(&mut new_blobs, index);
-                        (entry.1, entry.2)
-                    };
+                    let (written, duplicates) = *counts_of(&mut current, index);
+                    current = (usize::MAX, (0, 0));
                     match result {
                         Ok(done) if done.already_ingested => summary.blobs_already_ingested += 1,
                         Ok(done) => {
@@ -310,10 +311,9 @@ pub fn ingest(
                                 first = min_opt(first, done.stats.first_time);
                                 last = max_opt(last, done.stats.last_time);
                             }
-                            let entry = new_blob_entry(&mut new_blobs, index);
-                            entry.3 = Some(record_for(
+                            blob_log.push(&record_for(
                                 blob, plan, &done, written, duplicates, &ingest_id, None,
-                            ));
+                            ))?;
                         }
                         Err(error) => {
                             summary.blobs_failed += 1;
@@ -331,8 +331,7 @@ pub fn ingest(
                                 already_ingested: false,
                                 raw_copy: None,
                             };
-                            let entry = new_blob_entry(&mut new_blobs, index);
-                            entry.3 = Some(record_for(
+                            blob_log.push(&record_for(
                                 blob,
                                 plan,
                                 &failed,
@@ -340,7 +339,7 @@ pub fn ingest(
                                 duplicates,
                                 &ingest_id,
                                 Some(error),
-                            ));
+                            ))?;
                         }
                     }
                     Ok(true)
@@ -397,12 +396,8 @@ pub fn ingest(
     let files = writer.finish()?;
     summary.first_time = first.map(|t| format_utc(from_nanos(t)));
     summary.last_time = last.map(|t| format_utc(from_nanos(t)));
-    let manifest = case.manifest_mut()?;
-    new_blobs.sort_by_key(|(index, ..)| *index);
-    manifest
-        .blobs
-        .extend(new_blobs.into_iter().filter_map(|(.., record)| record));
-    manifest.ingests.push(IngestRecord {
+    let blob_lines = blob_log.finish()?;
+    let run = IngestRecord {
         id: ingest_id,
         tool_version: env!("CARGO_PKG_VERSION").into(),
         command: crate::case::manifest::redact_command(options.command.iter().cloned()),
@@ -420,8 +415,10 @@ pub fn ingest(
         rejected: summary.rejected,
         duplicates: summary.duplicates,
         files: files.clone(),
-    });
-    if let Err(error) = case.save_manifest() {
+    };
+    let committed = case.commit_ingest(run, blob_lines);
+    drop(blob_log);
+    if let Err(error) = committed {
         // Without its manifest entry the run's files are not evidence: take them back out.
         for file in &files {
             let _ = std::fs::remove_file(case_root.join(&file.path));
@@ -431,14 +428,59 @@ pub fn ingest(
     Ok(summary)
 }
 
-type NewBlob = (usize, u64, u64, Option<BlobRecord>);
-
-fn new_blob_entry(entries: &mut Vec<NewBlob>, index: usize) -> &mut NewBlob {
-    if entries.last().is_none_or(|e| e.0 != index) {
-        entries.push((index, 0, 0, None));
+/// The (rows written, duplicates dropped) of blob `index`, reset when a new blob starts.
+fn counts_of(current: &mut (usize, (u64, u64)), index: usize) -> &mut (u64, u64) {
+    if current.0 != index {
+        *current = (index, (0, 0));
     }
-    let last = entries.len() - 1;
-    &mut entries[last]
+    &mut current.1
+}
+
+/// The run's blob records as lines of compact JSON in a temporary file of the case, removed
+/// when dropped (committed or not).
+struct BlobLog {
+    path: std::path::PathBuf,
+    out: Option<std::io::BufWriter<std::fs::File>>,
+}
+
+impl BlobLog {
+    fn create(case_root: &std::path::Path, ingest_id: &str) -> Result<Self, CaseError> {
+        let path = case_root.join(format!(".blobs-{ingest_id}.jsonl.tmp"));
+        crate::interrupt::track(&path);
+        let file = std::fs::File::create_new(&path).map_err(CaseError::io("creating", &path))?;
+        Ok(Self {
+            out: Some(std::io::BufWriter::new(file)),
+            path,
+        })
+    }
+
+    fn push(&mut self, record: &BlobRecord) -> Result<(), CaseError> {
+        use std::io::Write;
+        let Some(out) = self.out.as_mut() else {
+            return Ok(());
+        };
+        serde_json::to_writer(&mut *out, record)
+            .map_err(std::io::Error::from)
+            .and_then(|()| out.write_all(b"\n"))
+            .map_err(CaseError::io("writing", &self.path))
+    }
+
+    /// Flushes the records; returns the file to read them from.
+    fn finish(&mut self) -> Result<&std::path::Path, CaseError> {
+        if let Some(out) = self.out.take() {
+            out.into_inner()
+                .map_err(|error| CaseError::io("writing", &self.path)(error.into_error()))?;
+        }
+        Ok(&self.path)
+    }
+}
+
+impl Drop for BlobLog {
+    fn drop(&mut self) {
+        self.out = None;
+        let _ = std::fs::remove_file(&self.path);
+        crate::interrupt::untrack(&self.path);
+    }
 }
 
 fn min_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {

@@ -403,10 +403,8 @@ impl AzureSource {
             out.blobs.push(BlobRef {
                 path_time: layout::path_time(&path),
                 path,
-                container: container.to_string(),
                 size: meta.size,
                 kind: kind.clone(),
-                location: meta.location.to_string().into(),
                 etag: meta.e_tag.clone(),
                 last_modified: Some(crate::time::format_utc(meta.last_modified)),
             });
@@ -622,13 +620,13 @@ impl EvidenceSource for AzureSource {
         let store = self
             .containers
             .iter()
-            .find(|(c, _)| *c == blob.container)
+            .find(|(c, _)| c == blob.container())
             .map(|(_, s)| s.clone())
             .ok_or_else(|| SourceError::Open {
                 blob: blob.path.clone(),
                 source: std::io::Error::other("unknown container"),
             })?;
-        let path = StorePath::from(blob.location.to_string_lossy().as_ref());
+        let path = StorePath::from(blob.name_in_container());
         let handle = self.runtime.handle().clone();
         let result = handle
             .block_on(store.get(&path))

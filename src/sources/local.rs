@@ -25,6 +25,24 @@ impl LocalSource {
     pub fn root(&self) -> &Path {
         &self.root
     }
+
+    /// Whether the root is itself one container folder.
+    fn root_is_container(&self) -> bool {
+        self.root
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| ExportKind::from_container(n).is_some())
+    }
+
+    /// The file a listed blob was found at.
+    fn file_of(&self, blob: &BlobRef) -> PathBuf {
+        let container = if self.root_is_container() {
+            self.root.clone()
+        } else {
+            self.root.join(blob.container())
+        };
+        container.join(blob.name_in_container())
+    }
 }
 
 impl EvidenceSource for LocalSource {
@@ -53,7 +71,11 @@ impl EvidenceSource for LocalSource {
             for entry in fs::read_dir(&self.root).map_err(list_error)? {
                 let entry = entry.map_err(list_error)?;
                 let name = entry.file_name().to_string_lossy().into_owned();
-                if entry.file_type().map_err(list_error)?.is_dir() {
+                if entry.file_name().to_str().is_none() {
+                    listing
+                        .ignored
+                        .push((name, "name is not UTF-8 (Azure names always are)".into()));
+                } else if entry.file_type().map_err(list_error)?.is_dir() {
                     entries.push((name, entry.path()));
                 } else {
                     listing.ignored.push((
@@ -72,30 +94,22 @@ impl EvidenceSource for LocalSource {
                 ));
                 continue;
             };
+            // Relative names and sizes only: a listing holds hundreds of thousands of blobs.
             let mut files = Vec::new();
-            walk(&dir, &mut files).map_err(list_error)?;
-            for file in files {
-                let relative = file.strip_prefix(&dir).unwrap_or(&file);
-                let rel: Vec<String> = relative
-                    .iter()
-                    .map(|c| c.to_string_lossy().into_owned())
-                    .collect();
-                let path = format!("{container}/{}", rel.join("/"));
-                let name = rel.last().cloned().unwrap_or_default();
-                if !layout::is_export_blob(&name) {
+            walk(&dir, &container, &mut files, &mut listing.ignored).map_err(list_error)?;
+            for (path, size) in files {
+                let name = path.rsplit('/').next().unwrap_or_default();
+                if !layout::is_export_blob(name) {
                     listing
                         .ignored
                         .push((path, "not a .json export blob".into()));
                     continue;
                 }
-                let size = fs::metadata(&file).map_err(list_error)?.len();
                 listing.blobs.push(BlobRef {
                     path_time: layout::path_time(&path),
                     path,
-                    container: container.clone(),
                     size,
                     kind: kind.clone(),
-                    location: file,
                     etag: None,
                     last_modified: None,
                 });
@@ -107,7 +121,7 @@ impl EvidenceSource for LocalSource {
     }
 
     fn open(&self, blob: &BlobRef) -> Result<Box<dyn Read + Send>, SourceError> {
-        let file = fs::File::open(&blob.location).map_err(|source| SourceError::Open {
+        let file = fs::File::open(self.file_of(blob)).map_err(|source| SourceError::Open {
             blob: blob.path.clone(),
             source,
         })?;
@@ -115,16 +129,86 @@ impl EvidenceSource for LocalSource {
     }
 }
 
-/// Every regular file below `dir`, depth first; symbolic links are not followed.
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+/// Every regular file below `dir` as its `/`-separated path under `prefix` and its size, depth
+/// first; symbolic links are not followed. Names that are not UTF-8 (never a blob name) are
+/// ignored with the reason, since they could not be recorded or read back exactly.
+fn walk(
+    dir: &Path,
+    prefix: &str,
+    out: &mut Vec<(String, u64)>,
+    ignored: &mut Vec<(String, String)>,
+) -> std::io::Result<()> {
     for entry in fs::read_dir(dir)? {
         let entry = entry?;
         let kind = entry.file_type()?;
+        let file_name = entry.file_name();
+        let Some(name) = file_name.to_str() else {
+            ignored.push((
+                format!("{prefix}/{}", file_name.to_string_lossy()),
+                "name is not UTF-8 (Azure blob names always are)".into(),
+            ));
+            continue;
+        };
+        let path = format!("{prefix}/{name}");
         if kind.is_dir() {
-            walk(&entry.path(), out)?;
+            walk(&entry.path(), &path, out, ignored)?;
         } else if kind.is_file() {
-            out.push(entry.path());
+            out.push((path, entry.metadata()?.len()));
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::ffi::OsStrExt;
+
+    fn write(path: &Path, text: &str) {
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, text).unwrap();
+    }
+
+    #[test]
+    fn lists_names_and_sizes_and_reads_back_from_an_account_or_a_container_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let blob = "am-apprequests/WorkspaceResourceId=/x/y=2026/m=10/d=01/h=00/m=00/PT05M.json";
+        write(&dir.path().join(blob), "{\"a\":1}\n");
+        write(&dir.path().join("am-apprequests/notes.txt"), "x");
+        // A name that is not UTF-8 cannot be recorded or read back exactly.
+        let odd = dir
+            .path()
+            .join("am-apprequests")
+            .join(std::ffi::OsStr::from_bytes(b"PT\xff.json"));
+        fs::write(&odd, "{}").unwrap();
+
+        let account = LocalSource::new(dir.path());
+        let listing = account.list().unwrap();
+        assert_eq!(listing.blobs.len(), 1);
+        let found = &listing.blobs[0];
+        assert_eq!((found.path.as_str(), found.size), (blob, 8));
+        assert_eq!(found.container(), "am-apprequests");
+        let mut text = String::new();
+        account
+            .open(found)
+            .unwrap()
+            .read_to_string(&mut text)
+            .unwrap();
+        assert_eq!(text, "{\"a\":1}\n");
+        let reasons: Vec<&str> = listing.ignored.iter().map(|(_, r)| r.as_str()).collect();
+        assert_eq!(listing.ignored.len(), 2, "{:?}", listing.ignored);
+        assert!(reasons.contains(&"not a .json export blob"));
+        assert!(reasons.iter().any(|r| r.contains("not UTF-8")));
+
+        let container = LocalSource::new(dir.path().join("am-apprequests"));
+        let listing = container.list().unwrap();
+        assert_eq!(listing.blobs[0].path, blob);
+        let mut text = String::new();
+        container
+            .open(&listing.blobs[0])
+            .unwrap()
+            .read_to_string(&mut text)
+            .unwrap();
+        assert_eq!(text, "{\"a\":1}\n");
+    }
 }

@@ -47,20 +47,30 @@ pub enum SourceError {
 pub struct BlobRef {
     /// Path relative to the source root, `/`-separated, starting with the container.
     pub path: String,
-    /// The container (first path segment).
-    pub container: String,
     /// Size in bytes at listing time.
     pub size: u64,
     /// Export it belongs to.
     pub kind: ExportKind,
     /// Time bucket from the path, when the path has one.
     pub path_time: Option<PathTime>,
-    /// Where to read it: a file path, or the blob's name inside its container.
-    pub location: PathBuf,
     /// ETag at listing time (Blob Storage only).
     pub etag: Option<String>,
     /// Last-modified time at listing time (Blob Storage only).
     pub last_modified: Option<String>,
+}
+
+impl BlobRef {
+    /// The container (the first path segment).
+    pub fn container(&self) -> &str {
+        self.path
+            .split_once('/')
+            .map_or(&self.path, |(container, _)| container)
+    }
+
+    /// The blob's name inside its container (the path after the container).
+    pub fn name_in_container(&self) -> &str {
+        self.path.split_once('/').map_or("", |(_, name)| name)
+    }
 }
 
 /// A place evidence is read from.
