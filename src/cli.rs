@@ -30,7 +30,7 @@ pub struct Cli {
         global = true,
         value_name = "MIB",
         env = "MCPFORENSICS_MEMORY_MIB",
-        default_value_t = 2048,
+        default_value_t = crate::query::DEFAULT_MEMORY_MIB,
         value_parser = clap::value_parser!(u64).range(32..=1_048_576)
     )]
     pub memory_mib: u64,

@@ -64,7 +64,10 @@ pub struct TableInfo {
 
 /// Memory the query operators of one session may hold (sorts, joins, aggregations) before
 /// they spill to temporary files, unless [`set_memory_limit`] chose another.
-pub const DEFAULT_MEMORY_LIMIT: usize = 2048 * 1024 * 1024;
+pub const DEFAULT_MEMORY_LIMIT: usize = (DEFAULT_MEMORY_MIB as usize) << 20;
+
+/// [`DEFAULT_MEMORY_LIMIT`] in MiB, the default of `--memory-mib`.
+pub const DEFAULT_MEMORY_MIB: u64 = 2048;
 
 static MEMORY_LIMIT: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
 
