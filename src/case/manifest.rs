@@ -18,6 +18,11 @@ pub struct Manifest {
     pub tool: String,
     /// When the case was created (RFC 3339, UTC).
     pub created: String,
+    /// Totals over every blob record, written before them so a reader can stop early
+    /// (absent in manifests written before this field existed). As read: the writer computes
+    /// them afresh from the records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub totals: Option<EvidenceTotals>,
     /// Every ingest run, oldest first.
     pub ingests: Vec<IngestRecord>,
     /// Every source blob read, in the order ingested.
@@ -31,22 +36,115 @@ impl Manifest {
             manifest_version: MANIFEST_VERSION,
             tool: "mcpforensics".into(),
             created,
+            totals: None,
             ingests: Vec::new(),
             blobs: Vec::new(),
         }
     }
 }
 
-/// Writes a manifest as JSON: its header and ingest runs indented, then one blob record per line.
+/// Totals over a manifest's blob records: what reports and time windows need, without the records.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct EvidenceTotals {
+    /// Blob records.
+    pub blobs: u64,
+    /// Records rejected, over every blob.
+    pub rejected: u64,
+    /// Blobs that could not be read completely.
+    pub unreadable: u64,
+    /// The earliest row time of any blob.
+    pub first_time: Option<String>,
+    /// The latest row time of any blob.
+    pub last_time: Option<String>,
+}
+
+impl EvidenceTotals {
+    /// Adds one blob record.
+    pub fn add(&mut self, blob: &BlobRecord) {
+        self.merge(&EvidenceTotals {
+            blobs: 1,
+            rejected: blob.rejected,
+            unreadable: u64::from(blob.read_error.is_some()),
+            first_time: blob.first_time.clone(),
+            last_time: blob.last_time.clone(),
+        });
+    }
+
+    /// Adds the totals of other records.
+    pub fn merge(&mut self, other: &EvidenceTotals) {
+        self.blobs += other.blobs;
+        self.rejected += other.rejected;
+        self.unreadable += other.unreadable;
+        if let Some(first) = other.first()
+            && self.first().is_none_or(|t| first < t)
+        {
+            self.first_time.clone_from(&other.first_time);
+        }
+        if let Some(last) = other.last()
+            && self.last().is_none_or(|t| last > t)
+        {
+            self.last_time.clone_from(&other.last_time);
+        }
+    }
+
+    /// The latest row time, parsed.
+    pub fn last(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.last_time
+            .as_deref()
+            .and_then(crate::time::parse_timestamp)
+    }
+
+    /// The earliest row time, parsed.
+    pub fn first(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.first_time
+            .as_deref()
+            .and_then(crate::time::parse_timestamp)
+    }
+}
+
+/// Reads a manifest up to its blob records: the header, totals and ingest runs, without the
+/// records (hundreds of megabytes on a large case). `None` when the file does not have the
+/// layout [`write_manifest`] writes, or no totals; the caller then reads it whole.
+pub(crate) fn read_head(path: &std::path::Path) -> std::io::Result<Option<Manifest>> {
+    use std::io::BufRead;
+    let mut lines = std::io::BufReader::new(std::fs::File::open(path)?);
+    let mut head = String::new();
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if lines.read_line(&mut line)? == 0 {
+            return Ok(None);
+        }
+        // A raw line break never occurs inside a JSON string, so this line is the top-level key.
+        if line.starts_with("  \"blobs\": [") {
+            head.push_str("  \"blobs\": []\n}\n");
+            break;
+        }
+        head.push_str(&line);
+    }
+    Ok(serde_json::from_str::<Manifest>(&head)
+        .ok()
+        .filter(|m| m.totals.is_some()))
+}
+
+/// Writes a manifest as JSON: its header, totals and ingest runs indented, then one blob record
+/// per line.
 ///
 /// `more_blobs` adds records after the manifest's own, as lines of compact JSON copied as they
-/// are: an ingest spills the records of a run to a file instead of holding hundreds of thousands
-/// of them in memory.
+/// are, with their totals: an ingest spills the records of a run to a file instead of holding
+/// hundreds of thousands of them in memory. The totals written are those of every record.
 pub(crate) fn write_manifest(
     out: &mut dyn std::io::Write,
     manifest: &Manifest,
-    more_blobs: Option<&mut dyn std::io::BufRead>,
+    more_blobs: Option<(&mut dyn std::io::BufRead, &EvidenceTotals)>,
 ) -> std::io::Result<()> {
+    let mut totals = EvidenceTotals::default();
+    for blob in &manifest.blobs {
+        totals.add(blob);
+    }
+    if let Some((_, more)) = &more_blobs {
+        totals.merge(more);
+    }
     writeln!(out, "{{")?;
     writeln!(
         out,
@@ -63,6 +161,8 @@ pub(crate) fn write_manifest(
         "  \"created\": {},",
         serde_json::to_string(&manifest.created)?
     )?;
+    let totals = serde_json::to_string_pretty(&totals)?.replace('\n', "\n  ");
+    writeln!(out, "  \"totals\": {totals},")?;
     // A raw newline only ever separates JSON tokens (string values escape theirs).
     let ingests = serde_json::to_string_pretty(&manifest.ingests)?.replace('\n', "\n  ");
     writeln!(out, "  \"ingests\": {ingests},")?;
@@ -76,7 +176,7 @@ pub(crate) fn write_manifest(
         separator(out)?;
         serde_json::to_writer(&mut *out, blob)?;
     }
-    if let Some(lines) = more_blobs {
+    if let Some((lines, _)) = more_blobs {
         let mut line = Vec::new();
         while lines.read_until(b'\n', &mut line)? > 0 {
             let record = line.trim_ascii_end();
@@ -295,7 +395,10 @@ mod tests {
         };
         assert_eq!(
             serde_json::from_slice::<Manifest>(&empty).unwrap(),
-            manifest
+            Manifest {
+                totals: Some(EvidenceTotals::default()),
+                ..manifest.clone()
+            }
         );
 
         manifest.blobs.push(record("am-a/1.json"));
@@ -318,21 +421,49 @@ mod tests {
             duplicates: 0,
             files: Vec::new(),
         });
-        let spilled: String = [record("am-a/2.json"), record("am-b/3.json")]
-            .iter()
-            .map(|r| serde_json::to_string(r).unwrap() + "\n")
-            .collect();
+        let mut later = record("am-b/3.json");
+        later.last_time = Some("2026-10-03T05:00:00.5Z".into());
+        later.read_error = Some("cut".into());
+        let mut earlier = record("am-a/2.json");
+        earlier.first_time = Some("2026-09-30T23:00:00Z".into());
+        let spilled_records = [earlier, later];
+        let mut spilled_totals = EvidenceTotals::default();
+        let mut spilled = String::new();
+        for r in &spilled_records {
+            spilled_totals.add(r);
+            spilled += &(serde_json::to_string(r).unwrap() + "\n");
+        }
         let mut out = Vec::new();
         let mut lines = spilled.as_bytes();
-        write_manifest(&mut out, &manifest, Some(&mut lines)).unwrap();
+        write_manifest(&mut out, &manifest, Some((&mut lines, &spilled_totals))).unwrap();
         let text = String::from_utf8(out).unwrap();
         let read: Manifest = serde_json::from_str(&text).unwrap();
         let paths: Vec<&str> = read.blobs.iter().map(|b| b.path.as_str()).collect();
         assert_eq!(paths, ["am-a/1.json", "am-a/2.json", "am-b/3.json"]);
-        assert_eq!(read.blobs[2], record("am-b/3.json"));
+        assert_eq!(read.blobs[1..], spilled_records);
         assert_eq!(read.ingests, manifest.ingests);
         // One blob record per line, so a large manifest streams and greps.
         assert_eq!(text.lines().filter(|l| l.contains("\"sha256\"")).count(), 3);
+
+        // The totals are those of every record, and the head alone gives them.
+        let expected = EvidenceTotals {
+            blobs: 3,
+            rejected: 3,
+            unreadable: 1,
+            first_time: Some("2026-09-30T23:00:00Z".into()),
+            last_time: Some("2026-10-03T05:00:00.5Z".into()),
+        };
+        assert_eq!(read.totals.as_ref(), Some(&expected));
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), &text).unwrap();
+        let head = read_head(file.path()).unwrap().expect("a head");
+        assert_eq!(head.totals, Some(expected));
+        assert_eq!((head.ingests, head.blobs.len()), (manifest.ingests, 0));
+        // A manifest of the older layout (pretty-printed, no totals) is read whole instead.
+        let mut older = read.clone();
+        older.totals = None;
+        std::fs::write(file.path(), serde_json::to_string_pretty(&older).unwrap()).unwrap();
+        assert_eq!(read_head(file.path()).unwrap(), None);
     }
 
     #[test]
@@ -364,50 +495,44 @@ mod tests {
     }
 }
 
-/// The totals of a manifest, deserialized without keeping its blob records.
+/// The totals of a manifest, deserialized without keeping its blob records (for manifests
+/// without [`Manifest::totals`]).
 #[derive(Debug, Deserialize)]
 pub(crate) struct Totals {
     #[serde(deserialize_with = "fold_blobs")]
-    pub(crate) blobs: BlobTotals,
-}
-
-/// Blob records folded into counts.
-#[derive(Debug, Default)]
-pub(crate) struct BlobTotals {
-    pub(crate) count: usize,
-    pub(crate) rejected: u64,
-    pub(crate) unreadable: usize,
-    pub(crate) last_time: Option<chrono::DateTime<chrono::Utc>>,
+    pub(crate) blobs: EvidenceTotals,
 }
 
 #[derive(Deserialize)]
 struct BlobTotalsRow {
     rejected: u64,
     read_error: Option<serde::de::IgnoredAny>,
+    first_time: Option<String>,
     last_time: Option<String>,
 }
 
-fn fold_blobs<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<BlobTotals, D::Error> {
+fn fold_blobs<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<EvidenceTotals, D::Error> {
     struct Fold;
     impl<'de> serde::de::Visitor<'de> for Fold {
-        type Value = BlobTotals;
+        type Value = EvidenceTotals;
         fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
             f.write_str("a list of blob records")
         }
         fn visit_seq<A: serde::de::SeqAccess<'de>>(
             self,
             mut seq: A,
-        ) -> Result<BlobTotals, A::Error> {
-            let mut totals = BlobTotals::default();
+        ) -> Result<EvidenceTotals, A::Error> {
+            let mut totals = EvidenceTotals::default();
             while let Some(row) = seq.next_element::<BlobTotalsRow>()? {
-                totals.count += 1;
-                totals.rejected += row.rejected;
-                totals.unreadable += usize::from(row.read_error.is_some());
-                let time = row
-                    .last_time
-                    .as_deref()
-                    .and_then(crate::time::parse_timestamp);
-                totals.last_time = totals.last_time.max(time);
+                totals.merge(&EvidenceTotals {
+                    blobs: 1,
+                    rejected: row.rejected,
+                    unreadable: u64::from(row.read_error.is_some()),
+                    first_time: row.first_time,
+                    last_time: row.last_time,
+                });
             }
             Ok(totals)
         }

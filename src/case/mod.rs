@@ -76,10 +76,11 @@ impl CaseError {
 pub struct Case {
     root: PathBuf,
     manifest: OnceLock<Manifest>,
+    totals: OnceLock<manifest::EvidenceTotals>,
     summary: OnceLock<ManifestSummary>,
 }
 
-/// What reports need from a manifest, read in one pass without keeping its blob records.
+/// What reports need from a manifest, read without keeping its blob records.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ManifestSummary {
     /// SHA-256 of `manifest.json` as read.
@@ -125,6 +126,7 @@ impl Case {
         Ok(Self {
             root: root.to_path_buf(),
             manifest: OnceLock::new(),
+            totals: OnceLock::new(),
             summary: OnceLock::new(),
         })
     }
@@ -138,6 +140,7 @@ impl Case {
         let case = Self {
             root: root.to_path_buf(),
             manifest: OnceLock::from(Manifest::new(crate::time::format_utc(chrono::Utc::now()))),
+            totals: OnceLock::new(),
             summary: OnceLock::new(),
         };
         case.save_manifest()?;
@@ -164,28 +167,46 @@ impl Case {
     /// The manifest, for changing before [`Case::save_manifest`].
     pub fn manifest_mut(&mut self) -> Result<&mut Manifest, CaseError> {
         self.manifest()?;
+        self.totals = OnceLock::new();
         self.summary = OnceLock::new();
         self.manifest
             .get_mut()
             .ok_or_else(|| CaseError::NotACase(self.root.display().to_string()))
     }
 
-    /// The manifest's hash and totals, read in one pass (memory does not grow with its blobs).
+    /// Totals over the manifest's blob records (count, rejects, time range), from the head of
+    /// the manifest; manifests written before it held totals are read whole, once.
+    pub fn totals(&self) -> Result<&manifest::EvidenceTotals, CaseError> {
+        if let Some(totals) = self.totals.get() {
+            return Ok(totals);
+        }
+        let path = self.root.join(MANIFEST_FILE);
+        let head = manifest::read_head(&path).map_err(CaseError::io("reading", &path))?;
+        let totals = match head.and_then(|m| m.totals) {
+            Some(totals) => totals,
+            None => {
+                let text = fs::read(&path).map_err(CaseError::io("reading", &path))?;
+                serde_json::from_slice::<manifest::Totals>(&text)
+                    .map_err(|source| CaseError::Manifest { path, source })?
+                    .blobs
+            }
+        };
+        Ok(self.totals.get_or_init(|| totals))
+    }
+
+    /// The manifest's hash and totals; memory does not grow with its blob records.
     pub fn summary(&self) -> Result<&ManifestSummary, CaseError> {
         if let Some(summary) = self.summary.get() {
             return Ok(summary);
         }
-        let path = self.root.join(MANIFEST_FILE);
-        let text = fs::read(&path).map_err(CaseError::io("reading", &path))?;
-        let sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&text));
-        let totals: manifest::Totals =
-            serde_json::from_slice(&text).map_err(|source| CaseError::Manifest { path, source })?;
+        let (_, sha256) = writer::hash_file(&self.root.join(MANIFEST_FILE))?;
+        let totals = self.totals()?;
         let summary = ManifestSummary {
             sha256,
-            blobs: totals.blobs.count,
-            rejected: totals.blobs.rejected,
-            unreadable: totals.blobs.unreadable,
-            last_time: totals.blobs.last_time,
+            blobs: totals.blobs as usize,
+            rejected: totals.rejected,
+            unreadable: totals.unreadable as usize,
+            last_time: totals.last(),
         };
         Ok(self.summary.get_or_init(|| summary))
     }
@@ -253,15 +274,17 @@ impl Case {
         &mut self,
         run: manifest::IngestRecord,
         blob_lines: &Path,
+        blob_totals: &manifest::EvidenceTotals,
     ) -> Result<(), CaseError> {
         self.manifest_mut()?.ingests.push(run);
         let manifest = self.manifest()?;
         let written = write_atomic_with(&self.root.join(MANIFEST_FILE), |out| {
             let mut lines = std::io::BufReader::new(fs::File::open(blob_lines)?);
-            manifest::write_manifest(out, manifest, Some(&mut lines))
+            manifest::write_manifest(out, manifest, Some((&mut lines, blob_totals)))
         });
         // Read again on next use, as written (or as it was, if writing failed).
         self.manifest = OnceLock::new();
+        self.totals = OnceLock::new();
         self.summary = OnceLock::new();
         written
     }

@@ -14,16 +14,7 @@ use crate::timeline::{TimelineOptions, bookmarks};
 /// The evidence's first and last row times, from the manifest.
 fn evidence_span(case: &Case) -> Result<(DateTime<Utc>, DateTime<Utc>)> {
     let end = super::evidence_end(case)?;
-    let start = case
-        .manifest()?
-        .blobs
-        .iter()
-        .filter_map(|b| {
-            b.first_time
-                .as_deref()
-                .and_then(crate::time::parse_timestamp)
-        })
-        .min();
+    let start = case.totals()?.first();
     Ok((start.unwrap_or(end - Duration::days(1)), end))
 }
 

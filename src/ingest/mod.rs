@@ -396,7 +396,7 @@ pub fn ingest(
     let files = writer.finish()?;
     summary.first_time = first.map(|t| format_utc(from_nanos(t)));
     summary.last_time = last.map(|t| format_utc(from_nanos(t)));
-    let blob_lines = blob_log.finish()?;
+    let (blob_lines, blob_totals) = blob_log.finish()?;
     let run = IngestRecord {
         id: ingest_id,
         tool_version: env!("CARGO_PKG_VERSION").into(),
@@ -416,7 +416,7 @@ pub fn ingest(
         duplicates: summary.duplicates,
         files: files.clone(),
     };
-    let committed = case.commit_ingest(run, blob_lines);
+    let committed = case.commit_ingest(run, blob_lines, blob_totals);
     drop(blob_log);
     if let Err(error) = committed {
         // Without its manifest entry the run's files are not evidence: take them back out.
@@ -441,6 +441,7 @@ fn counts_of(current: &mut (usize, (u64, u64)), index: usize) -> &mut (u64, u64)
 struct BlobLog {
     path: std::path::PathBuf,
     out: Option<std::io::BufWriter<std::fs::File>>,
+    totals: crate::case::manifest::EvidenceTotals,
 }
 
 impl BlobLog {
@@ -451,6 +452,7 @@ impl BlobLog {
         Ok(Self {
             out: Some(std::io::BufWriter::new(file)),
             path,
+            totals: Default::default(),
         })
     }
 
@@ -459,19 +461,22 @@ impl BlobLog {
         let Some(out) = self.out.as_mut() else {
             return Ok(());
         };
+        self.totals.add(record);
         serde_json::to_writer(&mut *out, record)
             .map_err(std::io::Error::from)
             .and_then(|()| out.write_all(b"\n"))
             .map_err(CaseError::io("writing", &self.path))
     }
 
-    /// Flushes the records; returns the file to read them from.
-    fn finish(&mut self) -> Result<&std::path::Path, CaseError> {
+    /// Flushes the records; returns the file to read them from, and their totals.
+    fn finish(
+        &mut self,
+    ) -> Result<(&std::path::Path, &crate::case::manifest::EvidenceTotals), CaseError> {
         if let Some(out) = self.out.take() {
             out.into_inner()
                 .map_err(|error| CaseError::io("writing", &self.path)(error.into_error()))?;
         }
-        Ok(&self.path)
+        Ok((&self.path, &self.totals))
     }
 }
 
