@@ -34,6 +34,10 @@ const MAX_OPEN_FILES: usize = 48;
 const ROW_GROUP_ROWS: usize = 64 * 1024;
 /// Buffered bytes at which a row group is written before it has [`ROW_GROUP_ROWS`] rows.
 const ROW_GROUP_BYTES: usize = 4 << 20;
+/// Memory the open files may hold together: past it the least recently written are closed. A
+/// source lists one container (table) after another, so files of tables already passed would
+/// otherwise keep their buffers until the end of the run.
+const OPEN_FILES_BYTES: usize = 96 << 20;
 const NANOS_PER_DAY: i64 = 86_400 * 1_000_000_000;
 
 struct OpenFile {
@@ -52,6 +56,8 @@ pub struct CaseWriter {
     open: HashMap<(String, i64), OpenFile>,
     closed: Vec<(PathBuf, PathBuf, String, u64)>,
     seen: HashMap<String, HashSet<u128>>,
+    /// [`OPEN_FILES_BYTES`], smaller in tests.
+    open_files_bytes: usize,
     sequence: u64,
     clock: u64,
     rejects: Option<RejectWriter>,
@@ -66,6 +72,7 @@ impl CaseWriter {
             open: HashMap::new(),
             closed: Vec::new(),
             seen: HashMap::new(),
+            open_files_bytes: OPEN_FILES_BYTES,
             sequence: 0,
             clock: 0,
             rejects: None,
@@ -187,6 +194,16 @@ impl CaseWriter {
                     source,
                 })?;
             }
+        }
+        while self.open.len() > 1
+            && self
+                .open
+                .values()
+                .map(|f| f.writer.memory_size())
+                .sum::<usize>()
+                > self.open_files_bytes
+        {
+            self.close_least_recent()?;
         }
         Ok(())
     }
@@ -508,5 +525,90 @@ impl RejectWriter {
             source,
         })?;
         Ok((self.tmp, self.path, "rejects".into(), self.rows))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::{FixedSizeBinaryBuilder, StringArray};
+    use arrow::datatypes::TimeUnit;
+
+    fn batch(day: i64, first_row: u64, rows: u64) -> RecordBatch {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new(
+                "TimeGenerated",
+                DataType::Timestamp(TimeUnit::Nanosecond, Some("UTC".into())),
+                true,
+            ),
+            Field::new("Payload", DataType::Utf8, true),
+            Field::new("_row_hash", DataType::FixedSizeBinary(16), false),
+        ]));
+        let times = TimestampNanosecondArray::from_iter_values(
+            (0..rows).map(|i| day * NANOS_PER_DAY + i as i64),
+        )
+        .with_timezone("UTC");
+        // Distinct, poorly compressible text: each row is its own value.
+        let payload = StringArray::from_iter_values(
+            (first_row..first_row + rows)
+                .map(|i| format!("{:0>200}", i.wrapping_mul(0x9E37_79B9_7F4A_7C15))),
+        );
+        let mut hashes = FixedSizeBinaryBuilder::new(16);
+        for i in first_row..first_row + rows {
+            hashes.append_value(u128::from(i).to_be_bytes()).unwrap();
+        }
+        RecordBatch::try_new(
+            schema,
+            vec![
+                Arc::new(times),
+                Arc::new(payload),
+                Arc::new(hashes.finish()),
+            ],
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn open_files_are_closed_past_the_memory_budget_and_every_row_lands() {
+        let dir = tempfile::tempdir().unwrap();
+        let case = Case::open_or_create(dir.path()).unwrap();
+        let mut writer = CaseWriter::new(&case, "run");
+        writer.open_files_bytes = 2 << 20;
+        let (days, rows_per_day) = (30, 4_000u64);
+        let mut most_open = 0;
+        for day in 0..days {
+            let (written, duplicates) = writer
+                .write(
+                    "T",
+                    &batch(20_000 + day, day as u64 * rows_per_day, rows_per_day),
+                )
+                .unwrap();
+            assert_eq!((written, duplicates), (rows_per_day, 0));
+            most_open = most_open.max(writer.open.len());
+            let held: usize = writer.open.values().map(|f| f.writer.memory_size()).sum();
+            assert!(
+                writer.open.len() == 1 || held <= 2 << 20,
+                "{held} bytes held by {} open files",
+                writer.open.len()
+            );
+        }
+        // Without the budget every day's file would stay open (the limit is 48 files).
+        assert!(most_open < 30, "{most_open} files open at once");
+        let files = writer.finish().unwrap();
+        assert_eq!(files.len(), days as usize);
+        assert_eq!(
+            files.iter().map(|f| f.rows).sum::<u64>(),
+            days as u64 * rows_per_day
+        );
+        for file in &files {
+            let reader = ParquetRecordBatchReaderBuilder::try_new(
+                File::open(dir.path().join(&file.path)).unwrap(),
+            )
+            .unwrap()
+            .build()
+            .unwrap();
+            let rows: usize = reader.map(|b| b.unwrap().num_rows()).sum();
+            assert_eq!(rows as u64, file.rows);
+        }
     }
 }

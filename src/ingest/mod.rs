@@ -201,10 +201,6 @@ pub fn ingest(
         last_time: None,
         bytes_read: 0,
     };
-    let plans: Vec<_> = selected
-        .iter()
-        .map(|b| parsers::plan_for(&b.kind))
-        .collect();
     let mut writer = CaseWriter::new(&case, &ingest_id);
     // The run's blob records go to a file as blobs finish, in listing order, and are streamed
     // into the manifest at the end: memory does not grow with the number of blobs.
@@ -227,14 +223,8 @@ pub fn ingest(
     let write_result: Result<(), CaseError> = std::thread::scope(|scope| {
         for _ in 0..options.threads.max(1) {
             let sender = sender.clone();
-            let (selected, plans, next_job, next_to_write, advanced, known) = (
-                &selected,
-                &plans,
-                &next_job,
-                &next_to_write,
-                &advanced,
-                &known,
-            );
+            let (selected, next_job, next_to_write, advanced, known) =
+                (&selected, &next_job, &next_to_write, &advanced, &known);
             let raw_dir = raw_dir.as_deref();
             let stopped = &stopped;
             scope.spawn(move || {
@@ -259,7 +249,7 @@ pub fn ingest(
                     let result = process_blob(
                         source,
                         blob,
-                        plans[index].decoder,
+                        parsers::plan_for(&blob.kind).decoder,
                         known,
                         raw_dir,
                         &mut |event| {
@@ -277,7 +267,8 @@ pub fn ingest(
         let mut pending: BTreeMap<usize, VecDeque<Message>> = BTreeMap::new();
         let mut handle = |index: usize, message: Message| -> Result<bool, CaseError> {
             let blob = &selected[index];
-            let plan = &plans[index];
+            // Derived per blob, not held for every blob listed.
+            let plan = &parsers::plan_for(&blob.kind);
             match message {
                 Message::Event(DecodeEvent::Batch(batch)) => {
                     let (written, duplicates) = writer.write(&plan.table, &batch)?;
