@@ -6,7 +6,7 @@
 WITH from_calls AS (
     SELECT "user", max(user_id) AS user_id, count(*) AS tool_calls, min(time) AS first_seen, max(time) AS last_seen,
            array_sort(array_agg(DISTINCT client_address)) AS call_ips, count(DISTINCT session_id) AS sessions,
-           count(DISTINCT date_trunc('day', time)) AS attacker_days
+           count(DISTINCT date_bin(INTERVAL '1 day', time)) AS attacker_days
     FROM attacker_calls
     GROUP BY "user"
 ),
@@ -19,7 +19,7 @@ from_spray AS (
     GROUP BY 1
 ),
 baseline AS (
-    SELECT "user", CAST(count(*) AS DOUBLE) / count(DISTINCT date_trunc('day', time)) AS calls_per_day
+    SELECT "user", CAST(count(*) AS DOUBLE) / count(DISTINCT date_bin(INTERVAL '1 day', time)) AS calls_per_day
     FROM tool_calls
     WHERE time >= $baseline_start AND time < $since
     GROUP BY "user"
