@@ -102,6 +102,72 @@ impl EvidenceTotals {
     }
 }
 
+/// The SHA-256 of every blob record by path, and nothing else of them (the timeline's provenance
+/// for hundreds of thousands of blobs).
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct BlobHashes(std::collections::HashMap<Box<str>, [u8; 32]>);
+
+impl BlobHashes {
+    /// Records a blob's hash (hex); a value that is not a SHA-256 is not recorded.
+    pub fn insert(&mut self, path: &str, sha256_hex: &str) {
+        let mut bytes = [0u8; 32];
+        if hex::decode_to_slice(sha256_hex, &mut bytes).is_ok() {
+            self.0.insert(path.into(), bytes);
+        }
+    }
+
+    /// The hash of the blob at `path`, hex.
+    pub fn get(&self, path: &str) -> Option<String> {
+        self.0.get(path).map(hex::encode)
+    }
+
+    /// Blobs recorded.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether none is recorded.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// Reads the path and hash of every blob record, one record per line, without keeping the rest;
+/// `None` when the manifest does not have the layout [`write_manifest`] writes.
+pub(crate) fn read_blob_hashes(path: &std::path::Path) -> std::io::Result<Option<BlobHashes>> {
+    use std::io::BufRead;
+    #[derive(Deserialize)]
+    struct PathAndHash<'a> {
+        #[serde(borrow)]
+        path: std::borrow::Cow<'a, str>,
+        #[serde(borrow)]
+        sha256: std::borrow::Cow<'a, str>,
+    }
+    if read_head(path)?.is_none() {
+        return Ok(None);
+    }
+    let mut lines = std::io::BufReader::new(std::fs::File::open(path)?);
+    let mut line = String::new();
+    let mut in_blobs = false;
+    let mut hashes = BlobHashes::default();
+    loop {
+        line.clear();
+        if lines.read_line(&mut line)? == 0 {
+            return Ok(Some(hashes));
+        }
+        if !in_blobs {
+            in_blobs = line.starts_with("  \"blobs\": [");
+            continue;
+        }
+        let record = line.trim().trim_end_matches(',');
+        if !record.starts_with('{') {
+            continue;
+        }
+        let row: PathAndHash = serde_json::from_str(record).map_err(std::io::Error::other)?;
+        hashes.insert(&row.path, &row.sha256);
+    }
+}
+
 /// Reads a manifest up to its blob records: the header, totals and ingest runs, without the
 /// records (hundreds of megabytes on a large case). `None` when the file does not have the
 /// layout [`write_manifest`] writes, or no totals; the caller then reads it whole.
@@ -459,11 +525,16 @@ mod tests {
         let head = read_head(file.path()).unwrap().expect("a head");
         assert_eq!(head.totals, Some(expected));
         assert_eq!((head.ingests, head.blobs.len()), (manifest.ingests, 0));
+        let hashes = read_blob_hashes(file.path()).unwrap().expect("hashes");
+        assert_eq!(hashes.len(), 3);
+        assert_eq!(hashes.get("am-b/3.json"), Some("ab".repeat(32)));
+        assert_eq!(hashes.get("am-c/4.json"), None);
         // A manifest of the older layout (pretty-printed, no totals) is read whole instead.
         let mut older = read.clone();
         older.totals = None;
         std::fs::write(file.path(), serde_json::to_string_pretty(&older).unwrap()).unwrap();
         assert_eq!(read_head(file.path()).unwrap(), None);
+        assert_eq!(read_blob_hashes(file.path()).unwrap(), None);
     }
 
     #[test]

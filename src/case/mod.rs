@@ -76,6 +76,7 @@ impl CaseError {
 pub struct Case {
     root: PathBuf,
     manifest: OnceLock<Manifest>,
+    head: OnceLock<Manifest>,
     totals: OnceLock<manifest::EvidenceTotals>,
     summary: OnceLock<ManifestSummary>,
 }
@@ -126,6 +127,7 @@ impl Case {
         Ok(Self {
             root: root.to_path_buf(),
             manifest: OnceLock::new(),
+            head: OnceLock::new(),
             totals: OnceLock::new(),
             summary: OnceLock::new(),
         })
@@ -140,6 +142,7 @@ impl Case {
         let case = Self {
             root: root.to_path_buf(),
             manifest: OnceLock::from(Manifest::new(crate::time::format_utc(chrono::Utc::now()))),
+            head: OnceLock::new(),
             totals: OnceLock::new(),
             summary: OnceLock::new(),
         };
@@ -167,11 +170,44 @@ impl Case {
     /// The manifest, for changing before [`Case::save_manifest`].
     pub fn manifest_mut(&mut self) -> Result<&mut Manifest, CaseError> {
         self.manifest()?;
+        self.head = OnceLock::new();
         self.totals = OnceLock::new();
         self.summary = OnceLock::new();
         self.manifest
             .get_mut()
             .ok_or_else(|| CaseError::NotACase(self.root.display().to_string()))
+    }
+
+    /// The manifest without its blob records (`blobs` is empty): the ingest runs and the files
+    /// they wrote. Read from the head of the manifest; older manifests are read whole, once.
+    pub fn head(&self) -> Result<&Manifest, CaseError> {
+        if let Some(head) = self.head.get() {
+            return Ok(head);
+        }
+        let path = self.root.join(MANIFEST_FILE);
+        let head = match manifest::read_head(&path).map_err(CaseError::io("reading", &path))? {
+            Some(head) => head,
+            None => Manifest {
+                blobs: Vec::new(),
+                ..self.manifest()?.clone()
+            },
+        };
+        Ok(self.head.get_or_init(|| head))
+    }
+
+    /// The SHA-256 of every source blob by path, without the rest of their records.
+    pub fn blob_hashes(&self) -> Result<manifest::BlobHashes, CaseError> {
+        let path = self.root.join(MANIFEST_FILE);
+        if let Some(hashes) =
+            manifest::read_blob_hashes(&path).map_err(CaseError::io("reading", &path))?
+        {
+            return Ok(hashes);
+        }
+        let mut hashes = manifest::BlobHashes::default();
+        for blob in &self.manifest()?.blobs {
+            hashes.insert(&blob.path, &blob.sha256);
+        }
+        Ok(hashes)
     }
 
     /// Totals over the manifest's blob records (count, rejects, time range), from the head of
@@ -284,6 +320,7 @@ impl Case {
         });
         // Read again on next use, as written (or as it was, if writing failed).
         self.manifest = OnceLock::new();
+        self.head = OnceLock::new();
         self.totals = OnceLock::new();
         self.summary = OnceLock::new();
         written

@@ -111,16 +111,21 @@ pub fn plan_chunks(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
+    // Rows per day, from the case files each ingest wrote (`…/date=YYYY-MM-DD/…`): the
+    // manifest's head, not its blob records.
     let mut per_day: BTreeMap<NaiveDate, u64> = BTreeMap::new();
-    // Only sizes the chunks; the timeline read the manifest before starting the loader.
-    let blobs = case.manifest().map(|m| m.blobs.as_slice()).unwrap_or(&[]);
-    for blob in blobs {
-        if let Some(t) = blob
-            .first_time
-            .as_deref()
-            .and_then(crate::time::parse_timestamp)
-        {
-            *per_day.entry(t.date_naive()).or_default() += blob.accepted;
+    let files = case
+        .head()
+        .map(|m| m.ingests.iter().flat_map(|i| &i.files).collect::<Vec<_>>())
+        .unwrap_or_default();
+    for file in files {
+        let day = file
+            .path
+            .split('/')
+            .find_map(|part| part.strip_prefix("date="))
+            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+        if let Some(day) = day {
+            *per_day.entry(day).or_default() += file.rows;
         }
     }
     let mut chunks = Vec::new();

@@ -15,7 +15,6 @@ pub mod state;
 pub mod store;
 pub mod view;
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
@@ -68,12 +67,7 @@ pub enum TimelineError {
 /// The state before any event arrives, from the case's manifest and bookmarks; and the case.
 pub fn initial_state(options: &TimelineOptions) -> Result<(App, Arc<Case>), TimelineError> {
     let case = Arc::new(Case::open(&options.case)?);
-    let blob_sha256: HashMap<String, String> = case
-        .manifest()?
-        .blobs
-        .iter()
-        .map(|b| (b.path.clone(), b.sha256.clone()))
-        .collect();
+    let blob_sha256 = case.blob_hashes()?;
     let nanos = |t: DateTime<Utc>| crate::time::to_nanos(t).unwrap_or_default();
     let context = Context {
         case_label: options.case.display().to_string(),

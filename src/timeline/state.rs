@@ -166,7 +166,7 @@ pub struct Context {
     /// Its name, as given.
     pub zone_label: String,
     /// SHA-256 of each blob, from the manifest.
-    pub blob_sha256: HashMap<String, String>,
+    pub blob_sha256: crate::case::manifest::BlobHashes,
     /// Why there are no suspect marks, when there are none to wait for.
     pub marks_note: Option<String>,
 }
@@ -616,7 +616,7 @@ impl App {
             table: event.source_table.to_string(),
             blob: event.blob.to_string(),
             line: event.line,
-            blob_sha256: self.context.blob_sha256.get(event.blob).cloned(),
+            blob_sha256: self.context.blob_sha256.get(event.blob),
             note: note.trim().to_string(),
             created: crate::time::format_utc(chrono::Utc::now()),
         };
@@ -833,7 +833,11 @@ pub(crate) mod tests {
             to: 1_790_200_000_000_000_000,
             zone: FixedOffset::east_opt(2 * 3600).unwrap(),
             zone_label: "+02:00".into(),
-            blob_sha256: HashMap::from([("am-x/497222.json".into(), "ab".repeat(32))]),
+            blob_sha256: {
+                let mut hashes = crate::case::manifest::BlobHashes::default();
+                hashes.insert("am-x/497222.json", &"ab".repeat(32));
+                hashes
+            },
             marks_note: None,
         }
     }

@@ -86,21 +86,63 @@ pub struct Chunk {
     kind: Vec<EventKind>,
     severity: Vec<u8>,
     line: Vec<u64>,
-    user: StringArray,
-    ip: StringArray,
-    peer: StringArray,
-    session: StringArray,
-    tool: StringArray,
+    user: Distinct,
+    ip: Distinct,
+    peer: Distinct,
+    session: Distinct,
+    tool: Distinct,
     summary: StringArray,
-    customers: StringArray,
-    source_table: StringArray,
-    blob: StringArray,
+    customers: Distinct,
+    source_table: Distinct,
+    blob: Distinct,
+}
+
+/// A text column holding each distinct value once: users, addresses, tools, tables and blob
+/// paths repeat across a chunk's events, so this is a fraction of one string per event.
+#[derive(Debug, Clone)]
+struct Distinct {
+    /// Index into `values` per row; [`Distinct::NULL`] for none.
+    keys: Vec<u32>,
+    values: StringArray,
+}
+
+impl Distinct {
+    const NULL: u32 = u32::MAX;
+
+    fn new(array: &StringArray) -> Self {
+        let mut index: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
+        use arrow::array::ArrayBuilder;
+        let mut values = arrow::array::StringBuilder::new();
+        let keys = array
+            .iter()
+            .map(|value| match value {
+                None => Self::NULL,
+                Some(text) => *index.entry(text).or_insert_with_key(|text| {
+                    values.append_value(text);
+                    (values.len() - 1) as u32
+                }),
+            })
+            .collect();
+        Self {
+            keys,
+            values: values.finish(),
+        }
+    }
+
+    fn get(&self, row: usize) -> Option<&str> {
+        let key = self.keys[row];
+        (key != Self::NULL).then(|| self.values.value(key as usize))
+    }
 }
 
 fn text_column(batch: &RecordBatch, name: &'static str) -> Result<StringArray, StoreError> {
     let column = batch.column_by_name(name).ok_or(StoreError::Column(name))?;
     let cast: ArrayRef = arrow::compute::cast(column, &DataType::Utf8)?;
     Ok(cast.as_string::<i32>().clone())
+}
+
+fn distinct_column(batch: &RecordBatch, name: &'static str) -> Result<Distinct, StoreError> {
+    Ok(Distinct::new(&text_column(batch, name)?))
 }
 
 impl Chunk {
@@ -156,34 +198,36 @@ impl Chunk {
             kind,
             severity,
             line,
-            user: text_column(&batch, "user")?,
-            ip: text_column(&batch, "ip")?,
-            peer: text_column(&batch, "peer")?,
-            session: text_column(&batch, "session")?,
-            tool: text_column(&batch, "tool")?,
+            user: distinct_column(&batch, "user")?,
+            ip: distinct_column(&batch, "ip")?,
+            peer: distinct_column(&batch, "peer")?,
+            session: distinct_column(&batch, "session")?,
+            tool: distinct_column(&batch, "tool")?,
+            // Mostly unique: kept as it is.
             summary: text_column(&batch, "summary")?,
-            customers: text_column(&batch, "customers")?,
-            source_table: text_column(&batch, "source_table")?,
-            blob: text_column(&batch, "blob")?,
+            customers: distinct_column(&batch, "customers")?,
+            source_table: distinct_column(&batch, "source_table")?,
+            blob: distinct_column(&batch, "blob")?,
         })
     }
 
     fn empty() -> Self {
         let none = || StringArray::from(Vec::<Option<&str>>::new());
+        let distinct = || Distinct::new(&none());
         Self {
             time: Vec::new(),
             kind: Vec::new(),
             severity: Vec::new(),
             line: Vec::new(),
-            user: none(),
-            ip: none(),
-            peer: none(),
-            session: none(),
-            tool: none(),
+            user: distinct(),
+            ip: distinct(),
+            peer: distinct(),
+            session: distinct(),
+            tool: distinct(),
             summary: none(),
-            customers: none(),
-            source_table: none(),
-            blob: none(),
+            customers: distinct(),
+            source_table: distinct(),
+            blob: distinct(),
         }
     }
 
@@ -207,15 +251,15 @@ impl Chunk {
             time: self.time[row],
             kind: self.kind[row],
             severity: self.severity[row],
-            user: text(&self.user, row),
-            ip: text(&self.ip, row),
-            peer: text(&self.peer, row),
-            session: text(&self.session, row),
-            tool: text(&self.tool, row),
+            user: self.user.get(row).filter(|s| !s.is_empty()),
+            ip: self.ip.get(row).filter(|s| !s.is_empty()),
+            peer: self.peer.get(row).filter(|s| !s.is_empty()),
+            session: self.session.get(row).filter(|s| !s.is_empty()),
+            tool: self.tool.get(row).filter(|s| !s.is_empty()),
             summary: text(&self.summary, row).unwrap_or_default(),
-            customers: text(&self.customers, row),
-            source_table: text(&self.source_table, row).unwrap_or_default(),
-            blob: text(&self.blob, row).unwrap_or_default(),
+            customers: self.customers.get(row).filter(|s| !s.is_empty()),
+            source_table: self.source_table.get(row).unwrap_or_default(),
+            blob: self.blob.get(row).unwrap_or_default(),
             line: self.line[row],
         }
     }

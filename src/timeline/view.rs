@@ -506,7 +506,7 @@ fn draw_detail(frame: &mut Frame<'_>, app: &App, area: Rect) {
         .context
         .blob_sha256
         .get(event.blob)
-        .map_or("(not in manifest)", String::as_str);
+        .unwrap_or_else(|| "(not in manifest)".into());
     lines.push(Line::from(vec![
         Span::styled("provenance ", label),
         Span::raw(format!(

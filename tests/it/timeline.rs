@@ -196,3 +196,52 @@ fn refuses_without_a_terminal() {
     assert!(stdout.is_empty());
     assert!(stderr.contains("needs a terminal"), "{stderr}");
 }
+
+#[test]
+fn chunks_are_planned_from_the_rows_per_day_of_the_case_files() {
+    use chrono::{Duration, TimeZone, Utc};
+    let case = mcpforensics::case::Case::open(&sample_case()).unwrap();
+    // Rows per day as the case files record them.
+    let mut per_day = std::collections::BTreeMap::<String, u64>::new();
+    for file in case.head().unwrap().ingests.iter().flat_map(|i| &i.files) {
+        if let Some(day) = file.path.split('/').find_map(|p| p.strip_prefix("date=")) {
+            *per_day.entry(day.to_string()).or_default() += file.rows;
+        }
+    }
+    assert!(
+        case.head().unwrap().blobs.is_empty(),
+        "the head holds no blob records"
+    );
+    let (first_day, _) = per_day.iter().next().expect("days");
+    let from = Utc.from_utc_datetime(
+        &chrono::NaiveDate::parse_from_str(first_day, "%Y-%m-%d")
+            .unwrap()
+            .and_hms_opt(6, 0, 0)
+            .unwrap(),
+    );
+    let to = from + Duration::days(per_day.len() as i64 + 1);
+    let chunks = mcpforensics::timeline::loader::plan_chunks(&case, from, to);
+    // Contiguous, covering the window, the first alone up to its midnight.
+    assert_eq!(chunks.first().map(|c| c.0), Some(from));
+    assert_eq!(chunks.last().map(|c| c.1), Some(to));
+    assert!(chunks.windows(2).all(|w| w[0].1 == w[1].0));
+    assert_eq!(chunks[0].1, from + Duration::hours(18));
+    // Every later chunk but the last closes once it reaches 150,000 rows, not before.
+    let rows_in = |(a, b): (chrono::DateTime<Utc>, chrono::DateTime<Utc>)| -> u64 {
+        let mut day = a.date_naive();
+        let mut rows = 0;
+        while day.and_hms_opt(0, 0, 0).unwrap().and_utc() < b {
+            rows += per_day.get(&day.to_string()).copied().unwrap_or(0);
+            day = day.succ_opt().unwrap();
+        }
+        rows
+    };
+    let total: u64 = per_day.values().sum();
+    assert!(total > 0);
+    for chunk in &chunks[1..chunks.len() - 1] {
+        assert!(rows_in(*chunk) >= 150_000, "{chunk:?}");
+    }
+    if total < 150_000 {
+        assert_eq!(chunks.len(), 2, "{chunks:?}");
+    }
+}
