@@ -233,8 +233,9 @@ pub struct ScopeInputs {
     /// Indicators of compromise.
     #[command(flatten)]
     pub iocs: IocArgs,
-    /// Read every day of the case. By default only the days of the baseline and the window are
-    /// opened (and the sign-ins of every day, to resolve identities); the results are the same.
+    /// Run without the day window. By default the session opens only the days of the baseline
+    /// and the window (and the sign-ins of every day, to resolve identities); each query's own
+    /// time conditions still bound what it opens. The results are the same.
     #[arg(long)]
     pub all_days: bool,
     /// Print each query's time and row count, and the case files read, to standard error.
