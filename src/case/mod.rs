@@ -187,10 +187,17 @@ impl Case {
         let path = self.root.join(MANIFEST_FILE);
         let head = match manifest::read_head(&path).map_err(CaseError::io("reading", &path))? {
             Some(head) => head,
-            None => Manifest {
-                blobs: Vec::new(),
-                ..self.manifest()?.clone()
-            },
+            None => {
+                let whole = self.manifest()?;
+                Manifest {
+                    manifest_version: whole.manifest_version,
+                    tool: whole.tool.clone(),
+                    created: whole.created.clone(),
+                    totals: whole.totals.clone(),
+                    ingests: whole.ingests.clone(),
+                    blobs: Vec::new(),
+                }
+            }
         };
         Ok(self.head.get_or_init(|| head))
     }
@@ -370,4 +377,64 @@ pub fn write_atomic_with(
     }
     crate::interrupt::untrack(&tmp);
     written
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_case_with_a_manifest_of_the_older_layout_reads_as_before() {
+        // Pretty-printed, without totals: as cases were written before the streamed layout.
+        let dir = tempfile::tempdir().unwrap();
+        let older = serde_json::json!({
+            "manifest_version": 1,
+            "tool": "mcpforensics",
+            "created": "2026-11-24T00:00:00Z",
+            "ingests": [{
+                "id": "run-1", "tool_version": "0.1.0", "command": ["mcpforensics", "ingest"],
+                "source": "/evidence", "since": null, "until": null,
+                "started": "2026-11-24T00:00:00Z", "finished": "2026-11-24T00:00:01Z",
+                "blobs_listed": 2, "blobs_outside_window": 0, "blobs_already_ingested": 0,
+                "blobs_read": 2, "blobs_failed": 1, "rows_written": 5, "rejected": 2, "duplicates": 0,
+                "files": [{"path": "tables/AppRequests/date=2026-10-01/part-run-1-00001.parquet",
+                           "table": "AppRequests", "rows": 5, "size": 10, "sha256": "cd"}]
+            }],
+            "blobs": [
+                {"path": "am-apprequests/a.json", "size": 1, "sha256": "ab".repeat(32),
+                 "format": "log-analytics", "table": "AppRequests", "accepted": 5, "rejected": 2,
+                 "duplicates": 0, "first_time": "2026-10-01T00:00:00Z",
+                 "last_time": "2026-10-01T05:00:00Z", "ingest_id": "run-1", "read_error": null},
+                {"path": "am-apprequests/b.json", "size": 1, "sha256": "ef".repeat(32),
+                 "format": "log-analytics", "table": "AppRequests", "accepted": 0, "rejected": 0,
+                 "duplicates": 0, "first_time": null, "last_time": null, "ingest_id": "run-1",
+                 "read_error": "cut"}
+            ]
+        });
+        std::fs::write(
+            dir.path().join(MANIFEST_FILE),
+            serde_json::to_string_pretty(&older).unwrap(),
+        )
+        .unwrap();
+        let case = Case::open(dir.path()).unwrap();
+        let head = case.head().unwrap();
+        assert_eq!((head.ingests.len(), head.blobs.len()), (1, 0));
+        assert_eq!(head.ingests[0].files[0].rows, 5);
+        let totals = case.totals().unwrap();
+        assert_eq!(
+            (totals.blobs, totals.rejected, totals.unreadable),
+            (2, 2, 1)
+        );
+        assert_eq!(totals.last_time.as_deref(), Some("2026-10-01T05:00:00Z"));
+        let hashes = case.blob_hashes().unwrap();
+        assert_eq!(hashes.get("am-apprequests/b.json"), Some("ef".repeat(32)));
+        let summary = case.summary().unwrap();
+        assert_eq!(summary.blobs, 2);
+        assert_eq!(
+            summary.sha256,
+            writer::hash_file(&dir.path().join(MANIFEST_FILE))
+                .unwrap()
+                .1
+        );
+    }
 }
