@@ -43,6 +43,10 @@ impl Manifest {
     }
 }
 
+/// How the line opening the blob records starts, in [`write_manifest`]'s layout and in the
+/// pretty-printed one before it: readers of the head stop there.
+const BLOBS_LINE: &str = "  \"blobs\": [";
+
 /// Totals over a manifest's blob records: what reports and time windows need, without the records.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct EvidenceTotals {
@@ -150,22 +154,28 @@ pub(crate) fn read_blob_hashes(path: &std::path::Path) -> std::io::Result<Option
     let mut line = String::new();
     let mut in_blobs = false;
     let mut hashes = BlobHashes::default();
-    loop {
+    for number in 1.. {
         line.clear();
         if lines.read_line(&mut line)? == 0 {
-            return Ok(Some(hashes));
+            break;
         }
         if !in_blobs {
-            in_blobs = line.starts_with("  \"blobs\": [");
+            in_blobs = line.starts_with(BLOBS_LINE);
             continue;
         }
         let record = line.trim().trim_end_matches(',');
         if !record.starts_with('{') {
             continue;
         }
-        let row: PathAndHash = serde_json::from_str(record).map_err(std::io::Error::other)?;
+        let row: PathAndHash = serde_json::from_str(record).map_err(|e| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("line {number}: blob record: {e}"),
+            )
+        })?;
         hashes.insert(&row.path, &row.sha256);
     }
+    Ok(Some(hashes))
 }
 
 /// Reads a manifest up to its blob records: the header, totals and ingest runs, without the
@@ -182,7 +192,7 @@ pub(crate) fn read_head(path: &std::path::Path) -> std::io::Result<Option<Manife
             return Ok(None);
         }
         // A raw line break never occurs inside a JSON string, so this line is the top-level key.
-        if line.starts_with("  \"blobs\": [") {
+        if line.starts_with(BLOBS_LINE) {
             head.push_str("  \"blobs\": []\n}\n");
             break;
         }
@@ -232,7 +242,7 @@ pub(crate) fn write_manifest(
     // A raw newline only ever separates JSON tokens (string values escape theirs).
     let ingests = serde_json::to_string_pretty(&manifest.ingests)?.replace('\n', "\n  ");
     writeln!(out, "  \"ingests\": {ingests},")?;
-    write!(out, "  \"blobs\": [")?;
+    write!(out, "{BLOBS_LINE}")?;
     let mut written = 0usize;
     let mut separator = |out: &mut dyn std::io::Write| {
         written += 1;
@@ -529,6 +539,19 @@ mod tests {
         assert_eq!(hashes.len(), 3);
         assert_eq!(hashes.get("am-b/3.json"), Some("ab".repeat(32)));
         assert_eq!(hashes.get("am-c/4.json"), None);
+        // A damaged record is named by its line.
+        let damaged = text.replacen("{\"path\":\"am-a/2.json\"", "{\"path\":", 1);
+        std::fs::write(file.path(), &damaged).unwrap();
+        let error = read_blob_hashes(file.path()).unwrap_err().to_string();
+        let line = damaged
+            .lines()
+            .position(|l| l.contains("\"path\":,"))
+            .unwrap()
+            + 1;
+        assert!(
+            error.starts_with(&format!("line {line}: blob record")),
+            "{error}"
+        );
         // A manifest of the older layout (pretty-printed, no totals) is read whole instead.
         let mut older = read.clone();
         older.totals = None;

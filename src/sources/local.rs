@@ -9,6 +9,10 @@ use std::path::{Path, PathBuf};
 
 use super::{BlobRef, EvidenceSource, ExportKind, Listing, SourceError, layout};
 
+/// Why a file or folder whose name is not UTF-8 is not read: it could not be recorded or read
+/// back exactly, and Azure names are always UTF-8.
+const NOT_UTF8: &str = "name is not UTF-8 (Azure names always are)";
+
 /// A directory laid out like a storage account.
 #[derive(Debug, Clone)]
 pub struct LocalSource {
@@ -57,24 +61,16 @@ impl EvidenceSource for LocalSource {
         };
         let mut listing = Listing::default();
         // The root itself may be one container.
-        let root_name = self
-            .root
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or_default()
-            .to_string();
-        let containers: Vec<(String, PathBuf)> = if ExportKind::from_container(&root_name).is_some()
-        {
-            vec![(root_name, self.root.clone())]
+        let containers: Vec<(String, PathBuf)> = if self.root_is_container() {
+            let root_name = self.root.file_name().and_then(|n| n.to_str());
+            vec![(root_name.unwrap_or_default().to_string(), self.root.clone())]
         } else {
             let mut entries = Vec::new();
             for entry in fs::read_dir(&self.root).map_err(list_error)? {
                 let entry = entry.map_err(list_error)?;
                 let name = entry.file_name().to_string_lossy().into_owned();
                 if entry.file_name().to_str().is_none() {
-                    listing
-                        .ignored
-                        .push((name, "name is not UTF-8 (Azure names always are)".into()));
+                    listing.ignored.push((name, NOT_UTF8.into()));
                 } else if entry.file_type().map_err(list_error)?.is_dir() {
                     entries.push((name, entry.path()));
                 } else {
@@ -145,7 +141,7 @@ fn walk(
         let Some(name) = file_name.to_str() else {
             ignored.push((
                 format!("{prefix}/{}", file_name.to_string_lossy()),
-                "name is not UTF-8 (Azure blob names always are)".into(),
+                NOT_UTF8.into(),
             ));
             continue;
         };

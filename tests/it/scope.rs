@@ -325,13 +325,17 @@ fn scope_reads_only_the_days_of_its_window_and_finds_the_same() {
         .filter(|f| f.contains("/AppRequests/"))
         .collect();
     let all_requests = Case::parquet_files(&case.table_dir("AppRequests")).expect("files");
-    let in_window = all_requests
-        .iter()
-        .filter(|p| {
-            let day = p.to_string_lossy().split("/date=").nth(1).expect("date")[..10].to_string();
-            first <= day && day <= last
-        })
-        .count();
+    let files_between = |from: &str, to: &str| {
+        all_requests
+            .iter()
+            .filter(|p| {
+                let path = p.to_string_lossy();
+                let day = &path.split("/date=").nth(1).expect("date")[..10];
+                from <= day && day <= to
+            })
+            .count()
+    };
+    let in_window = files_between(&first, &last);
     // At most those; at least the days of [baseline_start, until) the query's own time
     // conditions allow (the margin days are for records joined by id).
     let (strict_first, strict_last) = (
@@ -340,13 +344,7 @@ fn scope_reads_only_the_days_of_its_window_and_finds_the_same() {
             .date_naive()
             .to_string(),
     );
-    let strict = all_requests
-        .iter()
-        .filter(|p| {
-            let day = p.to_string_lossy().split("/date=").nth(1).expect("date")[..10].to_string();
-            strict_first <= day && day <= strict_last
-        })
-        .count();
+    let strict = files_between(&strict_first, &strict_last);
     assert!(
         strict <= opened_requests.len() && opened_requests.len() <= in_window,
         "{} AppRequests files opened; {strict} in [baseline_start, until), {in_window} in the window",
