@@ -5,10 +5,12 @@
 //! <case>/manifest.json
 //! <case>/tables/<Table>/date=YYYY-MM-DD/part-<ingest>-<n>.parquet
 //! <case>/rejects/rejects-<ingest>.parquet
+//! <case>/index/identities-<ingest>.parquet      (the identities of each run's sign-ins)
 //! ```
 //! Files are written under a temporary name and renamed when complete, so a reader never sees
 //! half a file; the manifest is replaced atomically last. Owns no SQL (that is `query`).
 
+pub mod identities;
 pub mod manifest;
 pub mod verify;
 pub mod writer;

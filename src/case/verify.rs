@@ -61,7 +61,11 @@ pub fn verify(case: &Case, source: Option<&dyn EvidenceSource>) -> Result<Verify
             report.case_files_changed.push(file.path.clone());
         }
     }
-    for dir in [case.root().join("tables"), case.rejects_dir()] {
+    for dir in [
+        case.root().join("tables"),
+        case.rejects_dir(),
+        case.root().join(super::identities::INDEX_DIR),
+    ] {
         for path in Case::parquet_files(&dir)? {
             let relative = path
                 .strip_prefix(case.root())

@@ -26,6 +26,7 @@ use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 use sha2::{Digest, Sha256};
 
+use super::identities::{IDENTITY_SOURCES, INDEX_TABLE, IdentityIndex};
 use super::manifest::CaseFile;
 use super::{Case, CaseError};
 use crate::parsers::Reject;
@@ -61,6 +62,7 @@ pub struct CaseWriter {
     sequence: u64,
     clock: u64,
     rejects: Option<RejectWriter>,
+    identities: IdentityIndex,
 }
 
 impl CaseWriter {
@@ -76,6 +78,7 @@ impl CaseWriter {
             sequence: 0,
             clock: 0,
             rejects: None,
+            identities: IdentityIndex::default(),
         }
     }
 
@@ -108,6 +111,9 @@ impl CaseWriter {
             .collect();
         let kept = filter_record_batch(batch, &keep)?;
         let duplicates = (batch.num_rows() - kept.num_rows()) as u64;
+        if IDENTITY_SOURCES.contains(&table) {
+            self.identities.add(&kept)?;
+        }
         let times = kept
             .column(0)
             .as_any()
@@ -231,6 +237,33 @@ impl CaseWriter {
         Ok(())
     }
 
+    /// Writes the identities of the sign-ins this run wrote (`index/identities-<ingest>.parquet`),
+    /// to be renamed into place with the run's other files.
+    fn write_identity_index(&mut self) -> Result<(), CaseError> {
+        let batch = self.identities.to_batch()?;
+        let (path, tmp) = super::identities::index_paths(&self.case_root, &self.ingest_id);
+        if let Some(dir) = path.parent() {
+            fs::create_dir_all(dir).map_err(CaseError::io("creating", dir))?;
+        }
+        crate::interrupt::track(&tmp);
+        self.closed.push((
+            tmp.clone(),
+            path,
+            INDEX_TABLE.to_string(),
+            batch.num_rows() as u64,
+        ));
+        let parquet_error = |source| CaseError::Parquet {
+            path: tmp.clone(),
+            source,
+        };
+        let file = File::create_new(&tmp).map_err(CaseError::io("creating", &tmp))?;
+        let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(writer_properties()))
+            .map_err(parquet_error)?;
+        writer.write(&batch).map_err(parquet_error)?;
+        writer.close().map_err(parquet_error)?;
+        Ok(())
+    }
+
     /// Keeps a rejected record in the case's rejects.
     pub fn reject(&mut self, blob: &str, reject: &Reject) -> Result<(), CaseError> {
         if self.rejects.is_none() {
@@ -244,8 +277,12 @@ impl CaseWriter {
         }
     }
 
-    /// Closes every file and renames it into place; returns the files with their hashes.
+    /// Closes every file, writes the run's identity index, and renames them into place;
+    /// returns the files with their hashes.
     pub fn finish(mut self) -> Result<Vec<CaseFile>, CaseError> {
+        if !self.identities.is_empty() {
+            self.write_identity_index()?;
+        }
         let mut open: Vec<OpenFile> = self.open.drain().map(|(_, f)| f).collect();
         while let Some(file) = open.pop() {
             if let Err(error) = self.close(file) {
@@ -357,6 +394,7 @@ pub fn remove_stale_temporaries(case: &Case) -> Result<usize, CaseError> {
     for dir in [
         case.root().join("tables"),
         case.rejects_dir(),
+        case.root().join(super::identities::INDEX_DIR),
         case.root().join("raw"),
     ] {
         if dir.exists() {

@@ -31,6 +31,7 @@ pub mod udf;
 
 pub use reads::DayWindow;
 
+use crate::case::identities::{IDENTITY_SOURCES, index_files, index_schema};
 use crate::case::{Case, CaseError};
 use crate::parsers::{Decoder, FLOWS_TABLE, log_analytics};
 
@@ -84,8 +85,8 @@ pub fn memory_limit() -> usize {
 /// Schema holding every day of the sign-in tables, for identity resolution in a windowed session.
 pub const ALL_DAYS_SCHEMA: &str = "all_days";
 
-/// Tables the `identities` view reads whole, whatever the session's day window.
-const IDENTITY_SOURCES: [&str; 2] = ["SigninLogs", "AADNonInteractiveUserSignInLogs"];
+/// `identity_index` of a case without index files: computed from every day's sign-ins.
+const IDENTITY_INDEX_FROM_SIGN_INS: &str = include_str!("identity_index.sql");
 
 /// How much of the case a session read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,8 +128,9 @@ impl QueryEngine {
 
     /// Builds the session over the days of `window` only (every day when `None`): scans of the
     /// case's tables open only those days' files. Identity resolution (the `identities` view)
-    /// still reads the sign-ins of every day, through the `all_days` schema, so names do not
-    /// depend on the window.
+    /// does not depend on the window: it reads the case's identity index, written at ingest from
+    /// every sign-in, or (in a case without one) the sign-ins of every day through the `all_days`
+    /// schema.
     pub async fn open_windowed(
         case: &Case,
         iocs: &[(String, String)],
@@ -280,6 +282,7 @@ impl QueryEngine {
                 schema: rejects_schema,
             });
         }
+        files_in_case += register_identity_index(&ctx, case, &opened, &mut tables).await?;
         for statement in split_statements(VIEWS_SQL) {
             ctx.sql(&statement).await?;
             // Computed once per session rather than by every query and join that reads it.
@@ -370,6 +373,49 @@ impl QueryEngine {
 fn dir_url(dir: &std::path::Path) -> String {
     let absolute = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
     format!("{}/", absolute.display())
+}
+
+/// Registers `identity_index`: the case's index files, or, when it has none for some of its
+/// sign-ins, a view computing the same rows from every day's sign-ins. Returns the files it lists.
+async fn register_identity_index(
+    ctx: &SessionContext,
+    case: &Case,
+    opened: &Arc<reads::OpenedFiles>,
+    tables: &mut Vec<TableInfo>,
+) -> Result<usize, QueryError> {
+    let schema = index_schema();
+    let (kind, files) = match index_files(case)? {
+        Some(files) if files.is_empty() => {
+            let empty = MemTable::try_new(schema.clone(), vec![vec![]])?;
+            ctx.register_table("identity_index", Arc::new(empty))?;
+            ("empty", 0)
+        }
+        Some(files) => {
+            let urls = files
+                .iter()
+                .map(|f| ListingTableUrl::parse(std::path::absolute(f)?.to_string_lossy()))
+                .collect::<Result<Vec<_>, _>>()?;
+            let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
+                .with_file_extension(".parquet");
+            let config = ListingTableConfig::new_with_multi_paths(urls)
+                .with_listing_options(options)
+                .with_schema(schema.clone());
+            let listing: Arc<dyn TableProvider> = Arc::new(ListingTable::try_new(config)?);
+            let table = reads::CaseTable::new(listing, None, opened.clone());
+            ctx.register_table("identity_index", Arc::new(table))?;
+            ("table", files.len())
+        }
+        None => {
+            ctx.sql(IDENTITY_INDEX_FROM_SIGN_INS).await?;
+            ("view", 0)
+        }
+    };
+    tables.push(TableInfo {
+        name: "identity_index".into(),
+        kind,
+        schema,
+    });
+    Ok(files)
 }
 
 /// Splits a SQL file into statements at `;` line ends, dropping comment-only pieces.

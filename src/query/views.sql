@@ -1,20 +1,18 @@
 -- Views every case has, over its tables. Each statement ends with a semicolon on its own line end.
 
--- identities: one row per Entra object id seen signing in, with its latest UPN. It reads the sign-ins
--- of every day (schema all_days) even when a session reads only a window of days.
+-- identities: one row per Entra object id seen signing in, with its UPN and display name at its
+-- latest sign-in. It merges `identity_index` (one row per identity per ingest run, written at
+-- ingest from every sign-in, whatever days a session reads), ordering as the index does: the
+-- latest time, then the greater name.
 CREATE VIEW identities AS
-SELECT "UserId" AS user_id,
-       last_value("UserPrincipalName" ORDER BY "TimeGenerated") AS user_principal_name,
-       last_value("UserDisplayName" ORDER BY "TimeGenerated") AS display_name,
-       min("TimeGenerated") AS first_sign_in,
-       max("TimeGenerated") AS last_sign_in,
-       count(*) AS sign_ins
-FROM (
-    SELECT "UserId", "UserPrincipalName", "UserDisplayName", "TimeGenerated" FROM all_days."SigninLogs" WHERE "UserId" IS NOT NULL AND "UserId" <> ''
-    UNION ALL
-    SELECT "UserId", "UserPrincipalName", "UserDisplayName", "TimeGenerated" FROM all_days."AADNonInteractiveUserSignInLogs" WHERE "UserId" IS NOT NULL AND "UserId" <> ''
-)
-GROUP BY "UserId";
+SELECT user_id,
+       last_value(user_principal_name ORDER BY last_sign_in NULLS FIRST, user_principal_name NULLS FIRST, display_name NULLS FIRST) AS user_principal_name,
+       last_value(display_name ORDER BY last_sign_in NULLS FIRST, user_principal_name NULLS FIRST, display_name NULLS FIRST) AS display_name,
+       min(first_sign_in) AS first_sign_in,
+       max(last_sign_in) AS last_sign_in,
+       sum(sign_ins) AS sign_ins
+FROM identity_index
+GROUP BY user_id;
 
 -- tool_calls: one row per MCP tools/call, from the MCP server's own telemetry (AppRequests)
 -- or from API Management (ApiManagementGatewayMCPLog joined to ApiManagementGatewayLogs),

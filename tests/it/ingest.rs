@@ -229,6 +229,88 @@ fn reingest_adds_nothing_and_source_is_untouched() {
     assert_eq!(manifest.blobs.len() as u64, first.files);
 }
 
+/// Each ingest run indexes the identities of the sign-ins it wrote; merged, the index gives
+/// exactly the identities computed from every sign-in, which is what a case without an index
+/// (or with one missing) falls back to.
+#[test]
+fn identity_index_of_several_runs_equals_identities_from_the_sign_ins() {
+    let account = generated_account(7, (2026, 3, 1), 10);
+    // One identity signs in last under a new name, in the second run: both ways must name it so.
+    let (blob, _) = hash_tree(account.path())
+        .into_iter()
+        .find(|(p, _)| p.starts_with("am-signinlogs/") && p.contains("/d=02/"))
+        .expect("a sign-in blob");
+    let body = std::fs::read_to_string(account.path().join(&blob)).expect("blob");
+    let mut renamed: serde_json::Value =
+        serde_json::from_str(body.lines().next().expect("a line")).expect("json");
+    let renamed_id = renamed["UserId"].as_str().expect("id").to_string();
+    renamed["UserPrincipalName"] = "renamed.user@contoso.example".into();
+    renamed["TimeGenerated"] = "2026-03-11T00:30:00.0000000Z".into();
+    renamed["Id"] = "00000000-0000-4000-8000-00000000000a".into();
+    let day = blob.split("/d=02/").next().expect("prefix");
+    account.put(
+        &format!("{day}/d=11/h=00/m=00/PT1H-renamed.json"),
+        format!("{renamed}\n").as_bytes(),
+    );
+    let case = tempfile::tempdir().expect("case");
+    let split = parse_time_spec("2026-03-06").expect("split");
+    for (since, until) in [(None, Some(split)), (Some(split), None)] {
+        let options = IngestOptions {
+            since,
+            until,
+            threads: 2,
+            warn_limit: 0,
+            ..IngestOptions::default()
+        };
+        ingest_with(account.path(), case.path(), options);
+    }
+    let manifest = Case::open(case.path())
+        .expect("case")
+        .manifest()
+        .expect("manifest")
+        .clone();
+    let index: Vec<&str> = manifest
+        .ingests
+        .iter()
+        .flat_map(|i| &i.files)
+        .filter(|f| f.table == "identities")
+        .map(|f| f.path.as_str())
+        .collect();
+    assert_eq!(index.len(), 2, "one index file per run: {index:?}");
+    assert!(index.iter().all(|p| p.starts_with("index/identities-")));
+    let report = mcpforensics::case::verify::verify(&Case::open(case.path()).expect("case"), None)
+        .expect("verify");
+    assert!(!report.has_differences(), "{report:?}");
+
+    let identities = "SELECT user_id, user_principal_name, display_name, first_sign_in, last_sign_in, sign_ins FROM identities ORDER BY user_id";
+    let from_index = query(case.path(), identities);
+    let users = from_index.len() as i64;
+    let named: Vec<&Vec<String>> = from_index
+        .iter()
+        .filter(|row| row[0] == renamed_id)
+        .collect();
+    assert_eq!(named.len(), 1);
+    assert_eq!(named[0][1], "renamed.user@contoso.example");
+    assert!(users > 10, "{users} identities");
+    // Users signed in before and after the split: more index rows than identities.
+    assert!(scalar(case.path(), "SELECT count(*) FROM identity_index") > users);
+    let sign_ins = "SELECT count(*) FROM (SELECT \"UserId\" FROM \"SigninLogs\" UNION ALL SELECT \"UserId\" FROM \"AADNonInteractiveUserSignInLogs\") WHERE \"UserId\" <> ''";
+    assert_eq!(
+        scalar(case.path(), "SELECT sum(sign_ins) FROM identities"),
+        scalar(case.path(), sign_ins)
+    );
+
+    // The same case without one of its index files computes identities from the sign-ins.
+    let copy = tempfile::tempdir().expect("copy");
+    copy_dir(case.path(), copy.path());
+    std::fs::remove_file(copy.path().join(index[0])).expect("remove");
+    assert_eq!(
+        scalar(copy.path(), "SELECT count(*) FROM identity_index"),
+        users
+    );
+    assert_eq!(query(copy.path(), identities), from_index);
+}
+
 #[test]
 fn since_and_until_prune_blobs_before_opening_them() {
     let account = generated_account(5, (2026, 3, 1), 10);
