@@ -75,6 +75,7 @@ pub(super) fn run_timeline(args: &TimelineArgs) -> Result<u8> {
         user: args.user.clone(),
         zone,
         zone_label,
+        events_budget: usize::try_from(args.events_mib << 20).unwrap_or(usize::MAX),
     };
     if args.bench {
         let figures = crate::timeline::bench(&options, 200, 50).map_err(|e| Error::Io {

@@ -235,7 +235,7 @@ fn parse_term(token: &str) -> Result<Term, String> {
     Ok(Term { negated, test })
 }
 
-fn field_text<'a>(event: &Event<'a>, field: Field) -> Option<&'a str> {
+fn field_text<'e>(event: &'e Event<'_>, field: Field) -> Option<&'e str> {
     match field {
         Field::Kind => Some(event.kind.label()),
         Field::User => event.user,
@@ -244,9 +244,9 @@ fn field_text<'a>(event: &Event<'a>, field: Field) -> Option<&'a str> {
         Field::Session => event.session,
         Field::Tool => event.tool,
         Field::Customer => event.customers,
-        Field::Summary => Some(event.summary),
+        Field::Summary => Some(&event.summary),
         Field::Table => Some(event.source_table),
-        Field::Blob => Some(event.blob),
+        Field::Blob => Some(&event.blob),
         Field::Severity | Field::Time => None,
     }
 }

@@ -47,7 +47,14 @@ pub enum Update {
         /// Chunks in all.
         total: usize,
     },
-    /// Every chunk is loaded.
+    /// Loading stopped before the end of the window: the events loaded reached the budget.
+    Stopped {
+        /// Events up to this time are loaded.
+        at: DateTime<Utc>,
+        /// The budget, in MiB.
+        budget_mib: usize,
+    },
+    /// Every chunk is loaded (or loading stopped).
     Loaded,
     /// The scope run finished.
     Marks(Marks),
@@ -90,6 +97,8 @@ pub struct LoadPlan {
     pub scope: Option<PackParams>,
     /// Indicators for scope.
     pub iocs: Vec<Ioc>,
+    /// Bytes the loaded events may hold ([`Chunk::memory_size`]); loading stops past it.
+    pub events_budget: usize,
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, String> {
@@ -105,7 +114,9 @@ fn sql_time(t: DateTime<Utc>) -> String {
 }
 
 /// Groups the window's days into chunks: the first day alone (so the first screen comes fast),
-/// then runs of days holding about [`CHUNK_TARGET_EVENTS`] by the manifest's per-blob counts.
+/// then runs of days holding about [`CHUNK_TARGET_EVENTS`] by the rows per day of the case
+/// files; a day holding more is split into equal slices of time, so no chunk (and no query's
+/// result) grows with the size of a day.
 pub fn plan_chunks(
     case: &Case,
     from: DateTime<Utc>,
@@ -128,6 +139,17 @@ pub fn plan_chunks(
             *per_day.entry(day).or_default() += file.rows;
         }
     }
+    chunks_of(&per_day, from, to, CHUNK_TARGET_EVENTS)
+}
+
+/// [`plan_chunks`] from the rows per day, for chunks of about `target` events.
+fn chunks_of(
+    per_day: &BTreeMap<NaiveDate, u64>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    target: u64,
+) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
+    let target = target.max(1);
     let mut chunks = Vec::new();
     let mut start = from;
     let mut estimate = 0u64;
@@ -138,11 +160,35 @@ pub fn plan_chunks(
             .map(|t| t.and_utc())
             .unwrap_or(to);
         let day_end = next_midnight.min(to);
-        estimate += per_day.get(&day_start.date_naive()).copied().unwrap_or(0);
-        if chunks.is_empty() || estimate >= CHUNK_TARGET_EVENTS || day_end == to {
-            chunks.push((start, day_end));
+        let rows = per_day.get(&day_start.date_naive()).copied().unwrap_or(0);
+        if rows > target {
+            // Close what came before, then this day in slices of about `target` rows each.
+            if start < day_start {
+                chunks.push((start, day_start));
+            }
+            let slices = i32::try_from(rows.div_ceil(target)).unwrap_or(i32::MAX);
+            let length = (day_end - day_start) / slices;
+            let mut slice_start = day_start;
+            for slice in 1..=slices {
+                let slice_end = if slice == slices {
+                    day_end
+                } else {
+                    day_start + length * slice
+                };
+                if slice_end > slice_start {
+                    chunks.push((slice_start, slice_end));
+                    slice_start = slice_end;
+                }
+            }
             start = day_end;
             estimate = 0;
+        } else {
+            estimate += rows;
+            if chunks.is_empty() || estimate >= target || day_end == to {
+                chunks.push((start, day_end));
+                start = day_end;
+                estimate = 0;
+            }
         }
         day_start = day_end;
     }
@@ -187,7 +233,15 @@ fn load_timeline(plan: &LoadPlan, updates: &Sender<Update>) -> Result<(), String
     if total == 0 {
         start_marks(plan, updates);
     }
+    let mut held = 0usize;
     for (done, (from, to)) in chunks.into_iter().enumerate() {
+        if held >= plan.events_budget {
+            let _ = updates.send(Update::Stopped {
+                at: from,
+                budget_mib: plan.events_budget >> 20,
+            });
+            break;
+        }
         let last_instant = to - Duration::nanoseconds(1);
         let sql = TIMELINE_SQL
             .replace("{from_day}", &from.format("%Y-%m-%d").to_string())
@@ -198,6 +252,8 @@ fn load_timeline(plan: &LoadPlan, updates: &Sender<Update>) -> Result<(), String
             .block_on(engine.sql(&sql))
             .map_err(|e| format!("timeline query: {e}"))?;
         let chunk = Chunk::from_batches(&batches).map_err(|e| e.to_string())?;
+        drop(batches);
+        held += chunk.memory_size();
         if updates
             .send(Update::Chunk {
                 chunk: Box::new(chunk),
@@ -389,4 +445,49 @@ pub fn records_to_json(batches: &[arrow::array::RecordBatch]) -> Result<String, 
         serde_json::Value::Array(rows.into_iter().map(serde_json::Value::Object).collect())
     };
     serde_json::to_string_pretty(&value).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn a_day_holding_more_than_a_chunk_is_split_into_slices_of_time() {
+        let day = |d: u32| NaiveDate::from_ymd_opt(2026, 8, d).expect("day");
+        let at = |d: u32, h: u32| {
+            Utc.with_ymd_and_hms(2026, 8, d, h, 0, 0)
+                .single()
+                .expect("time")
+        };
+        // Day 1: 50 rows, day 2: 1,000 (a burst), days 3 and 4: 60 each, day 5: 10.
+        let per_day: BTreeMap<NaiveDate, u64> = [
+            (day(1), 50),
+            (day(2), 1_000),
+            (day(3), 60),
+            (day(4), 60),
+            (day(5), 10),
+        ]
+        .into();
+        let chunks = chunks_of(&per_day, at(1, 12), at(5, 12), 100);
+        // Contiguous and covering the window.
+        assert_eq!(chunks.first().map(|c| c.0), Some(at(1, 12)));
+        assert_eq!(chunks.last().map(|c| c.1), Some(at(5, 12)));
+        assert!(chunks.windows(2).all(|w| w[0].1 == w[1].0), "{chunks:?}");
+        // The first day alone; day 2 in ten slices of 2.4 hours; days 3 and 4 together (120
+        // rows reach the target); the rest of the window last.
+        assert_eq!(chunks[0], (at(1, 12), at(2, 0)));
+        let burst: Vec<_> = chunks[1..11].to_vec();
+        assert!(
+            burst.iter().all(|(a, b)| *b - *a == Duration::minutes(144)),
+            "{burst:?}"
+        );
+        assert_eq!((burst[0].0, burst[9].1), (at(2, 0), at(3, 0)));
+        assert_eq!(chunks[11], (at(3, 0), at(5, 0)));
+        assert_eq!(chunks[12], (at(5, 0), at(5, 12)));
+        assert_eq!(chunks.len(), 13);
+        // A heavy first day is split too: its first slice comes first.
+        let heavy_first = chunks_of(&per_day, at(2, 0), at(3, 0), 100);
+        assert_eq!(heavy_first.len(), 10);
+    }
 }

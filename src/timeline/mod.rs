@@ -51,7 +51,13 @@ pub struct TimelineOptions {
     pub zone: FixedOffset,
     /// Its label.
     pub zone_label: String,
+    /// Bytes the loaded events may hold; loading stops past it.
+    pub events_budget: usize,
 }
+
+/// Default of `--events-mib`: at about 60 bytes an event, some 9 million events, while the
+/// whole process stays within 1 GiB (docs/performance.md).
+pub const DEFAULT_EVENTS_MIB: u64 = 512;
 
 /// Errors of the interactive timeline.
 #[derive(Debug, thiserror::Error)]
@@ -103,6 +109,7 @@ fn start_workers(options: &TimelineOptions, case: &Arc<Case>) -> Workers {
             to: options.to,
             scope: options.scope,
             iocs: options.iocs.clone(),
+            events_budget: options.events_budget,
         },
         update_tx.clone(),
     );
@@ -178,6 +185,10 @@ pub struct BenchFigures {
     pub filter_ms: f64,
     /// Width and height of the screen drawn.
     pub screen: (u16, u16),
+    /// Memory the loaded events hold, MiB.
+    pub events_mib: f64,
+    /// Where loading stopped short of the window's end (`--events-mib`), if it did.
+    pub stopped_at: Option<String>,
 }
 
 /// Measures first paint, load and scrolling on an off-screen terminal of the given size.
@@ -255,5 +266,9 @@ pub fn bench(
         scroll_frame_max_ms: frames.last().copied().unwrap_or(0.0),
         filter_ms: filter.as_secs_f64() * 1000.0,
         screen: (width, height),
+        events_mib: app.store.memory_size() as f64 / f64::from(1 << 20),
+        stopped_at: app
+            .stopped_at
+            .map(|ns| crate::time::format_utc(crate::time::from_nanos(ns))),
     })
 }

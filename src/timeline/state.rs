@@ -217,6 +217,9 @@ pub struct App {
     pub progress: (usize, usize),
     /// Every chunk is in.
     pub loaded: bool,
+    /// Loading stopped at this time (ns), short of the window's end: the events held reached
+    /// `--events-mib`.
+    pub stopped_at: Option<i64>,
     /// Visible events per histogram bucket.
     pub histogram: Vec<u32>,
     /// Screen areas of the last frame.
@@ -265,6 +268,7 @@ impl App {
             status: "loading…".into(),
             progress: (0, 0),
             loaded: false,
+            stopped_at: None,
             histogram: vec![0; HISTOGRAM_BUCKETS],
             areas: Areas::default(),
         }
@@ -317,7 +321,7 @@ impl App {
         };
         if marks
             .attacker_rows
-            .get(event.blob)
+            .get(event.blob.as_ref())
             .is_some_and(|lines| lines.contains(&event.line))
         {
             return true;
@@ -339,17 +343,16 @@ impl App {
 
     fn rebuild_visible(&mut self) {
         let keep = self.selected_index();
-        self.visible.clear();
-        self.histogram = vec![0; HISTOGRAM_BUCKETS];
-        for index in 0..self.store.len() {
-            if let Some(event) = self.store.get(index)
-                && self.passes(&event)
-            {
-                self.visible.push(index as u32);
-                let bucket = self.bucket(event.time);
-                self.histogram[bucket] += 1;
+        let mut visible = Vec::new();
+        let mut histogram = vec![0; HISTOGRAM_BUCKETS];
+        self.store.scan(0..self.store.len(), |index, event| {
+            if self.passes(event) {
+                visible.push(index as u32);
+                histogram[self.bucket(event.time)] += 1;
             }
-        }
+        });
+        self.visible = visible;
+        self.histogram = histogram;
         self.selected = match keep {
             Some(index) => self.visible.partition_point(|&v| (v as usize) < index),
             None => 0,
@@ -411,18 +414,26 @@ impl App {
         match update {
             Update::Chunk { chunk, done, total } => {
                 let range = self.store.push(*chunk);
-                for index in range {
-                    let Some(event) = self.store.get(index) else {
-                        continue;
-                    };
-                    let name = event.user.unwrap_or(NO_IDENTITY).to_string();
-                    let passes = self.passes(&event);
-                    let bucket = self.bucket(event.time);
-                    *self.identity_counts.entry(name).or_default() += 1;
-                    if passes {
-                        self.visible.push(index as u32);
-                        self.histogram[bucket] += 1;
+                let mut names: HashMap<String, usize> = HashMap::new();
+                let mut passing = Vec::new();
+                self.store.scan(range, |index, event| {
+                    let name = event.user.unwrap_or(NO_IDENTITY);
+                    match names.get_mut(name) {
+                        Some(count) => *count += 1,
+                        None => {
+                            names.insert(name.to_string(), 1);
+                        }
                     }
+                    if self.passes(event) {
+                        passing.push((index as u32, self.bucket(event.time)));
+                    }
+                });
+                for (name, count) in names {
+                    *self.identity_counts.entry(name).or_default() += count;
+                }
+                for (index, bucket) in passing {
+                    self.visible.push(index);
+                    self.histogram[bucket] += 1;
                 }
                 self.progress = (done, total);
                 self.rebuild_identities();
@@ -432,9 +443,21 @@ impl App {
                     self.store.len()
                 );
             }
+            Update::Stopped { at, budget_mib } => {
+                self.stopped_at = crate::time::to_nanos(at);
+                self.status = format!(
+                    "stopped loading at {}: the {} events loaded reached the timeline's memory \
+                     (--events-mib {budget_mib}); narrow the window with --since/--until or raise \
+                     --events-mib",
+                    self.format_time(self.stopped_at.unwrap_or(self.context.to)),
+                    self.store.len()
+                );
+            }
             Update::Loaded => {
                 self.loaded = true;
-                self.status = format!("loaded {} events; ? for keys", self.store.len());
+                if self.stopped_at.is_none() {
+                    self.status = format!("loaded {} events; ? for keys", self.store.len());
+                }
             }
             Update::Marks(marks) => {
                 self.status = marks.basis.clone();
@@ -589,7 +612,7 @@ impl App {
         };
         if let Some(at) = self
             .bookmarks
-            .find(event.source_table, event.blob, event.line)
+            .find(event.source_table, &event.blob, event.line)
         {
             self.status = match self.bookmarks.remove(at) {
                 Ok(_) => "bookmark removed".into(),
@@ -616,7 +639,7 @@ impl App {
             table: event.source_table.to_string(),
             blob: event.blob.to_string(),
             line: event.line,
-            blob_sha256: self.context.blob_sha256.get(event.blob),
+            blob_sha256: self.context.blob_sha256.get(&event.blob),
             note: note.trim().to_string(),
             created: crate::time::format_utc(chrono::Utc::now()),
         };
@@ -629,7 +652,7 @@ impl App {
     /// Whether an event is bookmarked.
     pub fn is_bookmarked(&self, event: &Event<'_>) -> bool {
         self.bookmarks
-            .find(event.source_table, event.blob, event.line)
+            .find(event.source_table, &event.blob, event.line)
             .is_some()
     }
 
@@ -901,6 +924,39 @@ pub(crate) mod tests {
         });
         app.on_update(Update::Loaded);
         app
+    }
+
+    #[test]
+    fn a_stop_at_the_events_budget_stays_on_screen() {
+        let mut app = App::new(context(), Bookmarks::in_memory());
+        app.on_update(Update::Chunk {
+            chunk: Box::new(chunk(&[(
+                1_790_000_000,
+                "signin",
+                Some("bob"),
+                "1.1.1.1",
+                "x",
+            )])),
+            done: 1,
+            total: 3,
+        });
+        let at = crate::time::from_nanos(1_790_086_400_000_000_000);
+        app.on_update(Update::Stopped {
+            at,
+            budget_mib: 512,
+        });
+        app.on_update(Update::Loaded);
+        assert_eq!(app.stopped_at, crate::time::to_nanos(at));
+        assert!(app.loaded);
+        let shown = app.format_time(1_790_086_400_000_000_000);
+        assert!(
+            app.status
+                .starts_with(&format!("stopped loading at {shown}:"))
+                && app.status.contains("the 1 events loaded")
+                && app.status.contains("--events-mib 512"),
+            "{}",
+            app.status
+        );
     }
 
     fn key(code: KeyCode) -> KeyEvent {

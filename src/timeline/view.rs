@@ -129,7 +129,12 @@ pub fn draw(frame: &mut Frame<'_>, app: &mut App) {
 }
 
 fn draw_header(frame: &mut Frame<'_>, app: &App, area: Rect) {
-    let loading = if app.loaded {
+    let loading = if let Some(at) = app.stopped_at {
+        format!(
+            " · LOADED ONLY UP TO {} (--events-mib)",
+            app.format_time(at)
+        )
+    } else if app.loaded {
         String::new()
     } else {
         format!(" · loading {}/{}", app.progress.0, app.progress.1)
@@ -440,7 +445,7 @@ fn event_row<'a>(
         Cell::from(event.kind.label()).style(kind_style(event.kind)),
     ];
     cells.extend(columns.iter().map(|(column, width)| cell(*column, *width)));
-    cells.push(Cell::from(safe(event.summary, 400)));
+    cells.push(Cell::from(safe(&event.summary, 400)));
     Row::new(cells).style(style)
 }
 
@@ -478,7 +483,7 @@ fn draw_detail(frame: &mut Frame<'_>, app: &App, area: Rect) {
     }
     if let Some(at) = app
         .bookmarks
-        .find(event.source_table, event.blob, event.line)
+        .find(event.source_table, &event.blob, event.line)
     {
         let note = app
             .bookmarks
@@ -500,18 +505,18 @@ fn draw_detail(frame: &mut Frame<'_>, app: &App, area: Rect) {
     lines.push(Line::from(who));
     lines.push(Line::from(vec![
         Span::styled("summary ", label),
-        Span::raw(safe(event.summary, 2000)),
+        Span::raw(safe(&event.summary, 2000)),
     ]));
     let sha = app
         .context
         .blob_sha256
-        .get(event.blob)
+        .get(&event.blob)
         .unwrap_or_else(|| "(not in manifest)".into());
     lines.push(Line::from(vec![
         Span::styled("provenance ", label),
         Span::raw(format!(
             "{} line {} · table {} · blob sha256 {}",
-            safe(event.blob, 300),
+            safe(&event.blob, 300),
             event.line,
             event.source_table,
             sha

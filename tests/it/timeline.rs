@@ -245,3 +245,67 @@ fn chunks_are_planned_from_the_rows_per_day_of_the_case_files() {
         assert_eq!(chunks.len(), 2, "{chunks:?}");
     }
 }
+
+/// The loader stops once the events it handed over reach the budget, says where, and still ends
+/// with `Loaded`; with room, it loads every chunk of the window.
+#[test]
+fn loading_stops_at_the_events_budget_and_says_where() {
+    use mcpforensics::timeline::loader::{self, LoadPlan, Update};
+    use std::sync::{Arc, mpsc};
+    let case = Arc::new(mcpforensics::case::Case::open(&sample_case()).unwrap());
+    let totals = case.totals().unwrap().clone();
+    let from = totals.first().expect("first time");
+    let to = totals.last().expect("last time") + chrono::Duration::seconds(1);
+    let chunks = loader::plan_chunks(&case, from, to);
+    assert!(chunks.len() >= 2, "{chunks:?}");
+    let load = |budget: usize| {
+        let (tx, rx) = mpsc::channel();
+        loader::start(
+            LoadPlan {
+                case: Arc::clone(&case),
+                from,
+                to,
+                scope: None,
+                iocs: Vec::new(),
+                events_budget: budget,
+            },
+            tx,
+        );
+        let mut seen = Vec::new();
+        loop {
+            let update = rx.recv_timeout(Duration::from_secs(120)).expect("update");
+            let last = matches!(update, Update::Loaded | Update::Failed(_));
+            seen.push(update);
+            if last {
+                return seen;
+            }
+        }
+    };
+    let everything = load(usize::MAX);
+    let loaded = |updates: &[Update]| -> (usize, usize) {
+        updates.iter().fold((0, 0), |(chunks, events), u| match u {
+            Update::Chunk { chunk, .. } => (chunks + 1, events + chunk.len()),
+            _ => (chunks, events),
+        })
+    };
+    assert_eq!(loaded(&everything).0, chunks.len());
+    assert!(
+        !everything
+            .iter()
+            .any(|u| matches!(u, Update::Stopped { .. }))
+    );
+    assert!(matches!(everything.last(), Some(Update::Loaded)));
+    // One byte: the first chunk, then a stop at its end.
+    let first_only = load(1);
+    assert_eq!(loaded(&first_only).0, 1);
+    assert!(loaded(&first_only).1 > 0 && loaded(&first_only).1 < loaded(&everything).1);
+    let stops: Vec<_> = first_only
+        .iter()
+        .filter_map(|u| match u {
+            Update::Stopped { at, budget_mib } => Some((*at, *budget_mib)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(stops, vec![(chunks[0].1, 0)]);
+    assert!(matches!(first_only.last(), Some(Update::Loaded)));
+}
