@@ -208,10 +208,13 @@ def main():
     if timeline:
         def figure(key):
             return statistics.median(f[key] for f, _ in timeline)
-        print(f"\ntimeline on {timeline[0][0]['events']:,} events in {timeline[0][0]['chunks']} chunks, 200x50 off-screen, median of {len(timeline)} runs\n")
-        print("| first paint (ms) | all loaded (ms) | frame while paging, median / max (ms) | frames | filter over all events (ms) | peak RSS (MiB) |")
-        print("|---|---|---|---|---|---|")
-        print(f"| {figure('first_paint_ms'):.0f} | {figure('fully_loaded_ms'):.0f} | {figure('scroll_frame_median_ms'):.2f} / {figure('scroll_frame_max_ms'):.1f} | {timeline[0][0]['scroll_frames']:,} | {figure('filter_ms'):.0f} | {statistics.median(r for _, r in timeline):.0f} |")
+        first = timeline[0][0]
+        stopped = f", loading stopped at {first['stopped_at']} (--events-mib)" if first.get("stopped_at") else ""
+        print(f"\ntimeline on {first['events']:,} events in {first['chunks']} chunks{stopped}, 200x50 off-screen, median of {len(timeline)} runs\n")
+        print("| first paint (ms) | all loaded (ms) | frame while paging, median / max (ms) | frames | filter over all events (ms) | events held (MiB, bytes an event) | peak RSS (MiB) |")
+        print("|---|---|---|---|---|---|---|")
+        held = figure('events_mib')
+        print(f"| {figure('first_paint_ms'):.0f} | {figure('fully_loaded_ms'):.0f} | {figure('scroll_frame_median_ms'):.2f} / {figure('scroll_frame_max_ms'):.1f} | {first['scroll_frames']:,} | {figure('filter_ms'):.0f} | {held:.0f} ({held * 1048576 / max(first['events'], 1):.0f}) | {statistics.median(r for _, r in timeline):.0f} |")
 
 
 if __name__ == "__main__":
