@@ -331,7 +331,7 @@ pub struct TimelineArgs {
     /// The zone `z` switches times to: `local` or an offset such as +02:00.
     #[arg(long, value_name = "ZONE", default_value = "local")]
     pub tz: String,
-    /// Memory for the events the timeline holds, in MiB (about 60 bytes an event). Loading stops,
+    /// Memory for the events the timeline holds, in MiB (about 45 bytes an event). Loading stops,
     /// saying where, when a window holds more; narrow it with --since/--until or raise this.
     #[arg(long, value_name = "MIB", default_value_t = crate::timeline::DEFAULT_EVENTS_MIB, value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
     pub events_mib: u64,

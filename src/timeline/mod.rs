@@ -55,9 +55,9 @@ pub struct TimelineOptions {
     pub events_budget: usize,
 }
 
-/// Default of `--events-mib`: at about 60 bytes an event, some 9 million events, while the
+/// Default of `--events-mib`: at about 45 bytes an event, some 8 million events, while the
 /// whole process stays within 1 GiB (docs/performance.md).
-pub const DEFAULT_EVENTS_MIB: u64 = 512;
+pub const DEFAULT_EVENTS_MIB: u64 = 384;
 
 /// Errors of the interactive timeline.
 #[derive(Debug, thiserror::Error)]

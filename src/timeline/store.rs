@@ -97,7 +97,7 @@ pub struct Chunk {
     summary: PackedText,
     customers: Distinct,
     source_table: Distinct,
-    blob: PackedDistinct,
+    blob: SplitText,
 }
 
 /// Unsigned integers, each held in the narrowest width the largest of them needs.
@@ -198,36 +198,44 @@ fn rows(arrays: &[StringArray]) -> impl Iterator<Item = Option<&str>> {
     arrays.iter().flat_map(|a| a.iter())
 }
 
-/// A text column with long, repeated values (blob paths): each distinct value once, and those
-/// compressed like [`PackedText`].
-#[derive(Debug, Default)]
-struct PackedDistinct {
-    keys: Option<Narrow>,
-    values: PackedText,
+/// Blob paths: each split before its time folders (`…/y=2026/m=08/d=07/h=05/…`), and both parts
+/// held as [`Distinct`] text. A chunk's paths share a few prefixes (a container and resource each)
+/// and repeat their time folders across containers, so a path costs a few bytes, not its 150 to
+/// 200 characters.
+#[derive(Debug, Clone)]
+struct SplitText {
+    prefix: Distinct,
+    rest: Distinct,
 }
 
-impl PackedDistinct {
-    fn new(arrays: &[StringArray]) -> Result<Self, StoreError> {
-        let (keys, distinct) = intern(arrays);
-        Ok(Self {
-            keys: Some(keys),
-            values: PackedText::new(distinct.into_iter().map(Some))?,
-        })
+impl SplitText {
+    /// Where a path is split: before its last `/y=`, else not at all.
+    fn split(path: &str) -> (&str, &str) {
+        match path.rfind("/y=") {
+            Some(at) => path.split_at(at),
+            None => (path, ""),
+        }
+    }
+
+    fn new(arrays: &[StringArray]) -> Self {
+        let (prefixes, rests): (Vec<&str>, Vec<&str>) = rows(arrays)
+            .map(|v| Self::split(v.unwrap_or_default()))
+            .unzip();
+        Self {
+            prefix: Distinct::new(&[StringArray::from(prefixes)]),
+            rest: Distinct::new(&[StringArray::from(rests)]),
+        }
     }
 
     fn memory_size(&self) -> usize {
-        self.keys.as_ref().map_or(0, Narrow::memory_size) + self.values.memory_size()
+        self.prefix.memory_size() + self.rest.memory_size()
     }
 
-    /// Row `row`'s text; empty for none.
-    fn get(&self, row: usize) -> Cow<'_, str> {
-        let key = self.keys.as_ref().map_or(0, |k| k.get(row));
-        if key == 0 {
-            return Cow::Borrowed("");
-        }
-        let at = key as usize - 1;
-        let block = self.values.block(at / TEXT_BLOCK_ROWS);
-        Cow::Owned(self.values.slice(&block, at).to_string())
+    /// Writes row `row`'s text into `out` (cleared first).
+    fn write(&self, row: usize, out: &mut String) {
+        out.clear();
+        out.push_str(self.prefix.get(row).unwrap_or_default());
+        out.push_str(self.rest.get(row).unwrap_or_default());
     }
 }
 
@@ -407,8 +415,8 @@ impl Chunk {
             summary: PackedText::new(rows(&text_column(batches, "summary")?))?,
             customers: distinct("customers")?,
             source_table: distinct("source_table")?,
-            // Long and repeated: each once, compressed.
-            blob: PackedDistinct::new(&text_column(batches, "blob")?)?,
+            // Long and repeated: split, each part once.
+            blob: SplitText::new(&text_column(batches, "blob")?),
         })
     }
 
@@ -427,7 +435,7 @@ impl Chunk {
             summary: PackedText::default(),
             customers: distinct(),
             source_table: distinct(),
-            blob: PackedDistinct::default(),
+            blob: SplitText::new(&[]),
         }
     }
 
@@ -461,14 +469,21 @@ impl Chunk {
         self.time.is_empty()
     }
 
-    /// Event `row`, its summary copied out of its block.
+    /// Event `row`, its summary and blob path copied out.
     fn event(&self, row: usize) -> Event<'_> {
         let block = self.summary.block(row / TEXT_BLOCK_ROWS);
         let summary = Cow::Owned(self.summary.slice(&block, row).to_string());
-        self.event_with(row, summary)
+        let mut blob = String::new();
+        self.blob.write(row, &mut blob);
+        self.event_with(row, summary, Cow::Owned(blob))
     }
 
-    fn event_with<'a>(&'a self, row: usize, summary: Cow<'a, str>) -> Event<'a> {
+    fn event_with<'a>(
+        &'a self,
+        row: usize,
+        summary: Cow<'a, str>,
+        blob: Cow<'a, str>,
+    ) -> Event<'a> {
         Event {
             time: self.time[row],
             kind: self.kind[row],
@@ -481,7 +496,7 @@ impl Chunk {
             summary,
             customers: self.customers.get(row).filter(|s| !s.is_empty()),
             source_table: self.source_table.get(row).unwrap_or_default(),
-            blob: self.blob.get(row),
+            blob,
             line: self.line.get(row),
         }
     }
@@ -490,13 +505,15 @@ impl Chunk {
     /// of summaries once.
     fn scan(&self, rows: std::ops::Range<usize>, visit: &mut impl FnMut(usize, &Event<'_>)) {
         let mut row = rows.start;
+        let mut blob = String::new();
         while row < rows.end {
             let index = row / TEXT_BLOCK_ROWS;
             let block = self.summary.block(index);
             let block_end = ((index + 1) * TEXT_BLOCK_ROWS).min(rows.end);
             for row in row..block_end {
                 let summary = Cow::Borrowed(self.summary.slice(&block, row));
-                visit(row, &self.event_with(row, summary));
+                self.blob.write(row, &mut blob);
+                visit(row, &self.event_with(row, summary, Cow::Borrowed(&blob)));
             }
             row = block_end;
         }
@@ -706,6 +723,27 @@ pub(crate) mod tests {
         assert_eq!(store.get(1).unwrap().customers, Some("C-1001,C-1002"));
         assert_eq!(store.time(1), Some(20_000_000_000));
         assert!(store.get(3).is_none());
+    }
+
+    #[test]
+    fn blob_paths_are_held_in_two_shared_parts_and_read_back_whole() {
+        let paths = [
+            "am-apprequests/WorkspaceResourceId=/subscriptions/s/y=2026/m=08/d=07/h=05/m=00/PT05M.json",
+            "am-apptraces/WorkspaceResourceId=/subscriptions/s/y=2026/m=08/d=07/h=05/m=00/PT05M.json",
+            "am-apprequests/WorkspaceResourceId=/subscriptions/s/y=2026/m=08/d=07/h=06/m=00/PT05M.json",
+            "insights-logs-x/resourceId=/A/y=1/y=2026/m=08/d=07/h=05/m=00/macAddress=00/PT1H.json",
+            "no-time-folders/blob.json",
+            "",
+        ];
+        let held = SplitText::new(&[StringArray::from(paths.to_vec())]);
+        let mut out = String::from("left over");
+        for (row, path) in paths.iter().enumerate() {
+            held.write(row, &mut out);
+            assert_eq!(out, *path);
+        }
+        // Two containers share a time folder: five prefixes and four rests (the empty text is one).
+        assert_eq!(held.prefix.values.len(), 5);
+        assert_eq!(held.rest.values.len(), 4);
     }
 
     #[test]

@@ -226,7 +226,8 @@ fn chunks_are_planned_from_the_rows_per_day_of_the_case_files() {
     assert_eq!(chunks.last().map(|c| c.1), Some(to));
     assert!(chunks.windows(2).all(|w| w[0].1 == w[1].0));
     assert_eq!(chunks[0].1, from + Duration::hours(18));
-    // Every later chunk but the last closes once it reaches 150,000 rows, not before.
+    // Every later chunk but the last closes once it reaches the target rows, not before.
+    let target = mcpforensics::timeline::loader::CHUNK_TARGET_EVENTS;
     let rows_in = |(a, b): (chrono::DateTime<Utc>, chrono::DateTime<Utc>)| -> u64 {
         let mut day = a.date_naive();
         let mut rows = 0;
@@ -239,9 +240,9 @@ fn chunks_are_planned_from_the_rows_per_day_of_the_case_files() {
     let total: u64 = per_day.values().sum();
     assert!(total > 0);
     for chunk in &chunks[1..chunks.len() - 1] {
-        assert!(rows_in(*chunk) >= 150_000, "{chunk:?}");
+        assert!(rows_in(*chunk) >= target, "{chunk:?}");
     }
-    if total < 150_000 {
+    if total < target {
         assert_eq!(chunks.len(), 2, "{chunks:?}");
     }
 }
