@@ -234,7 +234,7 @@ pub struct ScopeInputs {
     #[command(flatten)]
     pub iocs: IocArgs,
     /// Run without the day window. By default the session opens only the days of the baseline
-    /// and the window (and the sign-ins of every day, to resolve identities); each query's own
+    /// and the window (and the identity index, to name identities); each query's own
     /// time conditions still bound what it opens. The results are the same.
     #[arg(long)]
     pub all_days: bool,

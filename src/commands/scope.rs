@@ -63,7 +63,7 @@ pub(crate) fn files_read(report: &ScopeReport) -> String {
     let evidence = &report.evidence;
     match &evidence.days_read {
         Some([first, last]) => format!(
-            "read {} of {} case files: the days {first} to {last} (baseline and window), and the sign-ins of every day to resolve identities",
+            "read {} of {} case files: the days {first} to {last} (baseline and window), and the identity index (in a case ingested before it existed, the sign-ins of every day)",
             evidence.case_files_read, evidence.case_files
         ),
         None => format!(
