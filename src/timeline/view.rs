@@ -652,6 +652,16 @@ mod tests {
     }
 
     #[test]
+    fn loading_stopped_at_the_events_budget() {
+        let mut app = app();
+        app.on_update(Update::Stopped {
+            at: crate::time::from_nanos(1_790_150_000_000_000_000),
+            budget_mib: 384,
+        });
+        insta::assert_snapshot!(screen(&mut app));
+    }
+
+    #[test]
     fn filtered() {
         let mut app = app();
         press(&mut app, "/kind=tool\n");
