@@ -143,46 +143,58 @@ impl BlobHashes {
     }
 }
 
-/// Reads the path and hash of every blob record, one record per line, without keeping the rest;
-/// `None` when the manifest does not have the layout [`write_manifest`] writes.
-pub(crate) fn read_blob_hashes(path: &std::path::Path) -> std::io::Result<Option<BlobHashes>> {
+/// Calls `visit` with every blob record of the manifest at `path`, in order, each read from its
+/// own line into `T` (the fields the caller needs) and nothing else kept; `Ok(false)`, with
+/// nothing visited, when the manifest does not have the layout [`write_manifest`] writes.
+pub(crate) fn for_each_blob<T: serde::de::DeserializeOwned>(
+    path: &std::path::Path,
+    mut visit: impl FnMut(T),
+) -> std::io::Result<bool> {
     use std::io::BufRead;
-    #[derive(Deserialize)]
-    struct PathAndHash<'a> {
-        #[serde(borrow)]
-        path: std::borrow::Cow<'a, str>,
-        #[serde(borrow)]
-        sha256: std::borrow::Cow<'a, str>,
-    }
     if read_head(path)?.is_none() {
-        return Ok(None);
+        return Ok(false);
     }
     let mut lines = std::io::BufReader::new(std::fs::File::open(path)?);
+    let mut number = skip_to_blobs(&mut lines)?;
     let mut line = String::new();
-    let mut in_blobs = false;
-    let mut hashes = BlobHashes::default();
-    for number in 1.. {
+    loop {
         line.clear();
         if lines.read_line(&mut line)? == 0 {
-            break;
+            return Ok(true);
         }
-        if !in_blobs {
-            in_blobs = line.starts_with(BLOBS_LINE);
-            continue;
+        number += 1;
+        if let Some(record) = blob_record_in(line.as_bytes()) {
+            let row = serde_json::from_slice(record).map_err(|e| bad_record(number, &e))?;
+            visit(row);
         }
-        let record = line.trim().trim_end_matches(',');
-        if !record.starts_with('{') {
-            continue;
-        }
-        let row: PathAndHash = serde_json::from_str(record).map_err(|e| {
-            std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                format!("line {number}: blob record: {e}"),
-            )
-        })?;
-        hashes.insert(&row.path, &row.sha256);
     }
-    Ok(Some(hashes))
+}
+
+/// Reads past the line opening the blob records; the lines read.
+pub(crate) fn skip_to_blobs(lines: &mut dyn std::io::BufRead) -> std::io::Result<usize> {
+    let mut line = Vec::new();
+    for number in 1.. {
+        line.clear();
+        if lines.read_until(b'\n', &mut line)? == 0 || line.starts_with(BLOBS_LINE.as_bytes()) {
+            return Ok(number);
+        }
+    }
+    unreachable!("an unbounded range ends only by returning")
+}
+
+/// The blob record on a line of a manifest's records or of a run's spilled records: the JSON
+/// object without surrounding space and separating comma; `None` for the closing lines.
+fn blob_record_in(line: &[u8]) -> Option<&[u8]> {
+    let record = line.trim_ascii();
+    let record = record.strip_suffix(b",").unwrap_or(record);
+    record.starts_with(b"{").then_some(record)
+}
+
+fn bad_record(line: usize, error: &serde_json::Error) -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::InvalidData,
+        format!("line {line}: blob record: {error}"),
+    )
 }
 
 /// Reads a manifest up to its blob records: the header, totals and ingest runs, without the
@@ -210,23 +222,32 @@ pub(crate) fn read_head(path: &std::path::Path) -> std::io::Result<Option<Manife
         .filter(|m| m.totals.is_some()))
 }
 
+/// Blob records to write after a manifest's own, as lines of compact JSON copied as they are
+/// (each checked to be JSON), with their totals: the records of the manifest being replaced, and
+/// those a run spilled to a file instead of holding hundreds of thousands of them in memory.
+pub(crate) struct BlobLines<'a> {
+    /// The lines; any that holds no record (space, the closing `]`) is skipped.
+    pub lines: &'a mut dyn std::io::BufRead,
+    /// What the lines are read from, and the number of the first line in it (for messages).
+    pub from: (&'a str, usize),
+    /// Totals over the records.
+    pub totals: &'a EvidenceTotals,
+}
+
 /// Writes a manifest as JSON: its header, totals and ingest runs indented, then one blob record
-/// per line.
-///
-/// `more_blobs` adds records after the manifest's own, as lines of compact JSON copied as they
-/// are, with their totals: an ingest spills the records of a run to a file instead of holding
-/// hundreds of thousands of them in memory. The totals written are those of every record.
+/// per line: the manifest's own, then each of `more_blobs`. The totals written are those of
+/// every record.
 pub(crate) fn write_manifest(
     out: &mut dyn std::io::Write,
     manifest: &Manifest,
-    more_blobs: Option<(&mut dyn std::io::BufRead, &EvidenceTotals)>,
+    more_blobs: &mut [BlobLines],
 ) -> std::io::Result<()> {
     let mut totals = EvidenceTotals::default();
     for blob in &manifest.blobs {
         totals.add(blob);
     }
-    if let Some((_, more)) = &more_blobs {
-        totals.merge(more);
+    for more in more_blobs.iter() {
+        totals.merge(more.totals);
     }
     writeln!(out, "{{")?;
     writeln!(
@@ -259,15 +280,20 @@ pub(crate) fn write_manifest(
         separator(out)?;
         serde_json::to_writer(&mut *out, blob)?;
     }
-    if let Some((lines, _)) = more_blobs {
+    for more in more_blobs {
         let mut line = Vec::new();
-        while lines.read_until(b'\n', &mut line)? > 0 {
-            let record = line.trim_ascii_end();
-            if !record.is_empty() {
+        let (from, mut number) = more.from;
+        while more.lines.read_until(b'\n', &mut line)? > 0 {
+            if let Some(record) = blob_record_in(&line) {
+                serde_json::from_slice::<serde::de::IgnoredAny>(record).map_err(|e| {
+                    let error = bad_record(number, &e);
+                    std::io::Error::new(error.kind(), format!("{from}, {error}"))
+                })?;
                 separator(out)?;
                 out.write_all(record)?;
             }
             line.clear();
+            number += 1;
         }
     }
     out.write_all(if written == 0 {
@@ -277,43 +303,119 @@ pub(crate) fn write_manifest(
     })
 }
 
-/// The completely read blobs of a manifest by path: the checks an ingest makes for every blob it
-/// lists take constant time, not a scan of every record (a case holds hundreds of thousands).
-#[derive(Debug)]
-pub struct KnownBlobs<'a>(std::collections::HashMap<&'a str, Vec<&'a BlobRecord>>);
+/// The fields of a blob record [`KnownBlobs`] keeps.
+#[derive(Debug, Deserialize)]
+pub(crate) struct KnownRow {
+    path: String,
+    size: u64,
+    sha256: String,
+    #[serde(default)]
+    etag: Option<String>,
+    #[serde(default)]
+    read_error: Option<serde::de::IgnoredAny>,
+}
 
-impl<'a> KnownBlobs<'a> {
-    /// Indexes the manifest's complete blob records.
-    pub fn new(manifest: &'a Manifest) -> Self {
-        let mut by_path: std::collections::HashMap<&str, Vec<&BlobRecord>> =
-            std::collections::HashMap::new();
-        for blob in manifest.blobs.iter().filter(|b| b.read_error.is_none()) {
-            by_path.entry(blob.path.as_str()).or_default().push(blob);
+impl From<&BlobRecord> for KnownRow {
+    fn from(blob: &BlobRecord) -> Self {
+        Self {
+            path: blob.path.clone(),
+            size: blob.size,
+            sha256: blob.sha256.clone(),
+            etag: blob.etag.clone(),
+            read_error: blob.read_error.as_ref().map(|_| serde::de::IgnoredAny),
         }
-        Self(by_path)
+    }
+}
+
+/// One completely read blob of [`KnownBlobs`]: 80 bytes.
+#[derive(Debug, Clone, Copy)]
+struct KnownBlob {
+    path: [u8; 16],
+    etag: Option<[u8; 16]>,
+    sha256: [u8; 32],
+    size: u64,
+}
+
+/// The completely read blobs of a manifest, by path: the checks an ingest makes for every blob
+/// it lists take logarithmic time, not a scan of every record, and memory does not hold the
+/// records (a case holds hundreds of thousands). Paths and ETags are kept as their 128-bit XXH3
+/// digests, hashes as bytes: 80 bytes a blob, however long its path.
+#[derive(Debug, Default)]
+pub struct KnownBlobs(Vec<KnownBlob>);
+
+impl KnownBlobs {
+    /// Indexes the complete records among `rows` (a record with a read error is not known: its
+    /// blob is read again).
+    pub(crate) fn from_rows(rows: impl IntoIterator<Item = KnownRow>) -> Self {
+        let mut known = Self::default();
+        for row in rows {
+            known.add(row);
+        }
+        known.finish()
     }
 
-    fn at(&self, path: &str) -> &[&'a BlobRecord] {
-        self.0.get(path).map_or(&[], Vec::as_slice)
+    /// Adds one record; [`KnownBlobs::finish`] then orders them.
+    pub(crate) fn add(&mut self, row: KnownRow) {
+        let mut sha256 = [0u8; 32];
+        if row.read_error.is_none() && hex::decode_to_slice(&row.sha256, &mut sha256).is_ok() {
+            self.0.push(KnownBlob {
+                path: digest(&row.path),
+                etag: row.etag.as_deref().map(digest),
+                sha256,
+                size: row.size,
+            });
+        }
     }
 
-    /// Whether a blob with this path and content was already ingested completely.
+    /// Orders the records by path, for lookups.
+    pub(crate) fn finish(mut self) -> Self {
+        self.0.sort_by_key(|b| b.path);
+        self.0.shrink_to_fit();
+        self
+    }
+
+    fn at(&self, path: &str) -> &[KnownBlob] {
+        let key = digest(path);
+        let start = self.0.partition_point(|b| b.path < key);
+        let end = start + self.0[start..].partition_point(|b| b.path == key);
+        &self.0[start..end]
+    }
+
+    /// Whether a blob with this path and content (SHA-256, hex) was already ingested completely.
     pub fn has(&self, path: &str, sha256: &str) -> bool {
-        self.at(path).iter().any(|b| b.sha256 == sha256)
+        let mut bytes = [0u8; 32];
+        hex::decode_to_slice(sha256, &mut bytes).is_ok()
+            && self.at(path).iter().any(|b| b.sha256 == bytes)
     }
 
-    /// The record of a blob already ingested completely with this path and ETag.
-    pub fn by_etag(&self, path: &str, etag: &str) -> Option<&'a BlobRecord> {
+    /// The SHA-256 (hex) and size of a blob already ingested completely with this path and ETag.
+    pub fn by_etag(&self, path: &str, etag: &str) -> Option<(String, u64)> {
+        let etag = digest(etag);
         self.at(path)
             .iter()
-            .copied()
-            .find(|b| b.etag.as_deref() == Some(etag))
+            .find(|b| b.etag == Some(etag))
+            .map(|b| (hex::encode(b.sha256), b.size))
     }
 
-    /// Whether a blob with this path and size was already ingested completely (a cheap pre-check before hashing).
+    /// Whether a blob with this path and size was already ingested completely (a cheap
+    /// pre-check before hashing).
     pub fn may_have(&self, path: &str, size: u64) -> bool {
         self.at(path).iter().any(|b| b.size == size)
     }
+
+    /// Blobs known.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether none is known.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+fn digest(text: &str) -> [u8; 16] {
+    xxhash_rust::xxh3::xxh3_128(text.as_bytes()).to_be_bytes()
 }
 
 /// One ingest run.
@@ -473,7 +575,7 @@ mod tests {
         let mut manifest = Manifest::new("2026-11-25T00:00:00Z".into());
         let empty = {
             let mut out = Vec::new();
-            write_manifest(&mut out, &manifest, None).unwrap();
+            write_manifest(&mut out, &manifest, &mut []).unwrap();
             out
         };
         assert_eq!(
@@ -518,7 +620,16 @@ mod tests {
         }
         let mut out = Vec::new();
         let mut lines = spilled.as_bytes();
-        write_manifest(&mut out, &manifest, Some((&mut lines, &spilled_totals))).unwrap();
+        write_manifest(
+            &mut out,
+            &manifest,
+            &mut [BlobLines {
+                lines: &mut lines,
+                from: ("spilled", 1),
+                totals: &spilled_totals,
+            }],
+        )
+        .unwrap();
         let text = String::from_utf8(out).unwrap();
         let read: Manifest = serde_json::from_str(&text).unwrap();
         let paths: Vec<&str> = read.blobs.iter().map(|b| b.path.as_str()).collect();
@@ -542,21 +653,86 @@ mod tests {
         let head = read_head(file.path()).unwrap().expect("a head");
         assert_eq!(head.totals, Some(expected));
         assert_eq!((head.ingests, head.blobs.len()), (manifest.ingests, 0));
-        let hashes = read_blob_hashes(file.path()).unwrap().expect("hashes");
-        assert_eq!(hashes.len(), 3);
-        assert_eq!(hashes.get("am-b/3.json"), Some("ab".repeat(32)));
-        assert_eq!(hashes.get("am-c/4.json"), None);
-        // A damaged record is named by its line.
+        let mut paths_and_hashes = Vec::new();
+        let streamed = for_each_blob(file.path(), |b: KnownRow| {
+            paths_and_hashes.push((b.path, b.sha256, b.read_error.is_some()))
+        })
+        .unwrap();
+        assert!(streamed);
+        let expected_rows: Vec<_> = read
+            .blobs
+            .iter()
+            .map(|b| (b.path.clone(), b.sha256.clone(), b.read_error.is_some()))
+            .collect();
+        assert_eq!(paths_and_hashes, expected_rows);
+
+        // Written again with these records copied from the file, after the manifest's head, and
+        // a new run's records after them: the same manifest as writing them all from memory.
+        let mut head = read_head(file.path()).unwrap().unwrap();
+        let old_totals = head.totals.take().unwrap();
+        let mut old = std::io::BufReader::new(std::fs::File::open(file.path()).unwrap());
+        let first_line = skip_to_blobs(&mut old).unwrap() + 1;
+        let newer = record("am-c/5.json");
+        let mut newer_totals = EvidenceTotals::default();
+        newer_totals.add(&newer);
+        let newer_line = serde_json::to_string(&newer).unwrap() + "\n";
+        let mut copied = Vec::new();
+        write_manifest(
+            &mut copied,
+            &head,
+            &mut [
+                BlobLines {
+                    lines: &mut old,
+                    from: ("manifest.json", first_line),
+                    totals: &old_totals,
+                },
+                BlobLines {
+                    lines: &mut newer_line.as_bytes(),
+                    from: ("spilled", 1),
+                    totals: &newer_totals,
+                },
+            ],
+        )
+        .unwrap();
+        let mut whole = read.clone();
+        whole.blobs.push(newer);
+        let mut from_memory = Vec::new();
+        write_manifest(&mut from_memory, &whole, &mut []).unwrap();
+        assert_eq!(
+            String::from_utf8(copied).unwrap(),
+            String::from_utf8(from_memory).unwrap()
+        );
+
+        // A damaged record is named by its line, when read and when copied.
         let damaged = text.replacen("{\"path\":\"am-a/2.json\"", "{\"path\":", 1);
         std::fs::write(file.path(), &damaged).unwrap();
-        let error = read_blob_hashes(file.path()).unwrap_err().to_string();
         let line = damaged
             .lines()
             .position(|l| l.contains("\"path\":,"))
             .unwrap()
             + 1;
+        let error = for_each_blob(file.path(), |_: KnownRow| ())
+            .unwrap_err()
+            .to_string();
         assert!(
             error.starts_with(&format!("line {line}: blob record")),
+            "{error}"
+        );
+        let mut old = std::io::BufReader::new(std::fs::File::open(file.path()).unwrap());
+        let first_line = skip_to_blobs(&mut old).unwrap() + 1;
+        let error = write_manifest(
+            &mut Vec::new(),
+            &head,
+            &mut [BlobLines {
+                lines: &mut old,
+                from: ("manifest.json", first_line),
+                totals: &old_totals,
+            }],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            error.starts_with(&format!("manifest.json, line {line}: blob record")),
             "{error}"
         );
         // A manifest of the older layout (pretty-printed, no totals) is read whole instead.
@@ -564,7 +740,45 @@ mod tests {
         older.totals = None;
         std::fs::write(file.path(), serde_json::to_string_pretty(&older).unwrap()).unwrap();
         assert_eq!(read_head(file.path()).unwrap(), None);
-        assert_eq!(read_blob_hashes(file.path()).unwrap(), None);
+        assert!(!for_each_blob(file.path(), |_: KnownRow| ()).unwrap());
+    }
+
+    #[test]
+    fn known_blobs_find_complete_records_by_path_content_size_and_etag() {
+        let mut first = record("am-a/1.json");
+        first.size = 7;
+        let mut grown = record("am-a/1.json");
+        grown.sha256 = "cd".repeat(32);
+        grown.size = 9;
+        grown.etag = Some("0x8E".into());
+        let mut cut = record("am-b/2.json");
+        cut.read_error = Some("cut".into());
+        let other = record("am-c/3.json");
+        let known = KnownBlobs::from_rows([&other, &grown, &cut, &first].map(KnownRow::from));
+        // The record with a read error is not known: that blob is read again.
+        assert_eq!(known.len(), 3);
+        assert!(known.has("am-a/1.json", &"ab".repeat(32)));
+        assert!(known.has("am-a/1.json", &"cd".repeat(32)));
+        assert!(!known.has("am-a/1.json", &"ef".repeat(32)));
+        assert!(!known.has("am-b/2.json", &"ab".repeat(32)));
+        assert!(!known.has("am-a/1.json", "not hex"));
+        assert!(known.may_have("am-a/1.json", 7) && known.may_have("am-a/1.json", 9));
+        assert!(!known.may_have("am-a/1.json", 10) && !known.may_have("am-d/4.json", 10));
+        assert_eq!(
+            known.by_etag("am-a/1.json", "0x8E"),
+            Some(("cd".repeat(32), 9))
+        );
+        assert_eq!(
+            known.by_etag("am-a/1.json", "0x8D"),
+            Some(("ab".repeat(32), 7))
+        );
+        assert_eq!(known.by_etag("am-a/1.json", "0x8F"), None);
+        assert_eq!(known.by_etag("am-b/2.json", "0x8D"), None);
+        assert_eq!(
+            known.by_etag("am-c/3.json", "0x8D"),
+            Some(("ab".repeat(32), 10))
+        );
+        assert_eq!(std::mem::size_of::<KnownBlob>(), 80);
     }
 
     #[test]

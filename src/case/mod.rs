@@ -204,19 +204,50 @@ impl Case {
         Ok(self.head.get_or_init(|| head))
     }
 
+    /// Calls `visit` with every blob record of the manifest, in order, each read into `T` (the
+    /// fields the caller needs): memory does not hold the records. Manifests of the older
+    /// layout are read whole, as a list of `T`.
+    pub fn for_each_blob<T: serde::de::DeserializeOwned>(
+        &self,
+        mut visit: impl FnMut(T),
+    ) -> Result<(), CaseError> {
+        let path = self.root.join(MANIFEST_FILE);
+        if manifest::for_each_blob(&path, &mut visit).map_err(CaseError::io("reading", &path))? {
+            return Ok(());
+        }
+        #[derive(serde::Deserialize)]
+        struct Blobs<T> {
+            blobs: Vec<T>,
+        }
+        let text = fs::read(&path).map_err(CaseError::io("reading", &path))?;
+        let blobs: Blobs<T> =
+            serde_json::from_slice(&text).map_err(|source| CaseError::Manifest { path, source })?;
+        blobs.blobs.into_iter().for_each(visit);
+        Ok(())
+    }
+
     /// The SHA-256 of every source blob by path, without the rest of their records.
     pub fn blob_hashes(&self) -> Result<manifest::BlobHashes, CaseError> {
-        let path = self.root.join(MANIFEST_FILE);
-        if let Some(hashes) =
-            manifest::read_blob_hashes(&path).map_err(CaseError::io("reading", &path))?
-        {
-            return Ok(hashes);
+        #[derive(serde::Deserialize)]
+        struct PathAndHash {
+            path: String,
+            sha256: String,
         }
         let mut hashes = manifest::BlobHashes::default();
-        for blob in &self.manifest()?.blobs {
-            hashes.insert(&blob.path, &blob.sha256);
-        }
+        self.for_each_blob(|blob: PathAndHash| hashes.insert(&blob.path, &blob.sha256))?;
         Ok(hashes)
+    }
+
+    /// The blobs the case has read completely, for an ingest to skip them.
+    pub fn known_blobs(&self) -> Result<manifest::KnownBlobs, CaseError> {
+        if let Some(manifest) = self.manifest.get() {
+            return Ok(manifest::KnownBlobs::from_rows(
+                manifest.blobs.iter().map(manifest::KnownRow::from),
+            ));
+        }
+        let mut known = manifest::KnownBlobs::default();
+        self.for_each_blob(|row| known.add(row))?;
+        Ok(known.finish())
     }
 
     /// Totals over the manifest's blob records (count, rejects, time range), from the head of
@@ -308,25 +339,69 @@ impl Case {
         let manifest = self.manifest()?;
         // Streamed: the manifest of a large case is hundreds of megabytes of JSON.
         write_atomic_with(&self.root.join(MANIFEST_FILE), |out| {
-            manifest::write_manifest(out, manifest, None)
+            manifest::write_manifest(out, manifest, &mut [])
         })
     }
 
     /// Records an ingest run: adds it and its blob records, read from `blob_lines` (one compact
-    /// JSON record per line, in order), and replaces the manifest atomically. The records are
-    /// streamed from the file, never held in memory.
+    /// JSON record per line, in order), and replaces the manifest atomically. Neither the run's
+    /// records nor those already in the manifest are held in memory: both are streamed, the
+    /// latter from the manifest being replaced (read whole only in the older layout).
     pub fn commit_ingest(
         &mut self,
         run: manifest::IngestRecord,
         blob_lines: &Path,
         blob_totals: &manifest::EvidenceTotals,
     ) -> Result<(), CaseError> {
-        self.manifest_mut()?.ingests.push(run);
-        let manifest = self.manifest()?;
-        let written = write_atomic_with(&self.root.join(MANIFEST_FILE), |out| {
-            let mut lines = std::io::BufReader::new(fs::File::open(blob_lines)?);
-            manifest::write_manifest(out, manifest, Some((&mut lines, blob_totals)))
-        });
+        let path = self.root.join(MANIFEST_FILE);
+        let head = match self.manifest.get() {
+            // Held already: a case this run created, or one of the older layout.
+            Some(_) => None,
+            None => manifest::read_head(&path).map_err(CaseError::io("reading", &path))?,
+        };
+        let written = match head {
+            Some(mut head) => {
+                head.ingests.push(run);
+                let old_totals = head.totals.take().unwrap_or_default();
+                write_atomic_with(&path, |out| {
+                    let mut old = std::io::BufReader::new(fs::File::open(&path)?);
+                    let first_line = manifest::skip_to_blobs(&mut old)? + 1;
+                    let mut lines = std::io::BufReader::new(fs::File::open(blob_lines)?);
+                    manifest::write_manifest(
+                        out,
+                        &head,
+                        &mut [
+                            manifest::BlobLines {
+                                lines: &mut old,
+                                from: (MANIFEST_FILE, first_line),
+                                totals: &old_totals,
+                            },
+                            manifest::BlobLines {
+                                lines: &mut lines,
+                                from: ("the run's blob records", 1),
+                                totals: blob_totals,
+                            },
+                        ],
+                    )
+                })
+            }
+            None => {
+                self.manifest_mut()?.ingests.push(run);
+                let manifest = self.manifest()?;
+                write_atomic_with(&path, |out| {
+                    let mut lines = std::io::BufReader::new(fs::File::open(blob_lines)?);
+                    manifest::write_manifest(
+                        out,
+                        manifest,
+                        &mut [manifest::BlobLines {
+                            lines: &mut lines,
+                            from: ("the run's blob records", 1),
+                            totals: blob_totals,
+                        }],
+                    )
+                })
+            }
+        };
         // Read again on next use, as written (or as it was, if writing failed).
         self.manifest = OnceLock::new();
         self.head = OnceLock::new();
@@ -437,6 +512,52 @@ mod tests {
             writer::hash_file(&dir.path().join(MANIFEST_FILE))
                 .unwrap()
                 .1
+        );
+        // Only the complete record is known to a new ingest.
+        let known = case.known_blobs().unwrap();
+        assert_eq!(known.len(), 1);
+        assert!(known.has("am-apprequests/a.json", &"ab".repeat(32)));
+        assert!(!known.may_have("am-apprequests/b.json", 1));
+
+        // A run committed to it rewrites it in the streamed layout, the older records first.
+        let mut case = Case::open(dir.path()).unwrap();
+        let mut run: manifest::IngestRecord =
+            serde_json::from_value(older["ingests"][0].clone()).unwrap();
+        run.id = "run-2".into();
+        let mut blob: manifest::BlobRecord =
+            serde_json::from_value(older["blobs"][1].clone()).unwrap();
+        blob.read_error = None;
+        blob.ingest_id = "run-2".into();
+        let mut run_totals = manifest::EvidenceTotals::default();
+        run_totals.add(&blob);
+        let lines = dir.path().join("run-2.blobs");
+        std::fs::write(&lines, serde_json::to_string(&blob).unwrap() + "\n").unwrap();
+        case.commit_ingest(run, &lines, &run_totals).unwrap();
+        let case = Case::open(dir.path()).unwrap();
+        let ids: Vec<&str> = case
+            .head()
+            .unwrap()
+            .ingests
+            .iter()
+            .map(|i| i.id.as_str())
+            .collect();
+        assert_eq!(ids, ["run-1", "run-2"]);
+        assert_eq!(case.totals().unwrap().blobs, 3);
+        let mut paths = Vec::new();
+        case.for_each_blob(|b: manifest::BlobRecord| paths.push((b.path, b.ingest_id)))
+            .unwrap();
+        assert_eq!(
+            paths,
+            [
+                ("am-apprequests/a.json".to_string(), "run-1".to_string()),
+                ("am-apprequests/b.json".into(), "run-1".into()),
+                ("am-apprequests/b.json".into(), "run-2".into()),
+            ]
+        );
+        assert!(
+            case.known_blobs()
+                .unwrap()
+                .may_have("am-apprequests/b.json", 1)
         );
     }
 }

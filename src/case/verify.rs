@@ -48,7 +48,7 @@ pub fn verify(case: &Case, source: Option<&dyn EvidenceSource>) -> Result<Verify
         ..VerifyReport::default()
     };
     let mut listed = BTreeSet::new();
-    for file in case.manifest()?.ingests.iter().flat_map(|i| &i.files) {
+    for file in case.head()?.ingests.iter().flat_map(|i| &i.files) {
         listed.insert(file.path.clone());
         let path = case.root().join(&file.path);
         if !path.exists() {
@@ -81,15 +81,19 @@ pub fn verify(case: &Case, source: Option<&dyn EvidenceSource>) -> Result<Verify
     }
     if let Some(source) = source {
         // The newest complete record of each blob is what the case holds.
-        let mut expected: BTreeMap<&str, &str> = BTreeMap::new();
-        for blob in case
-            .manifest()?
-            .blobs
-            .iter()
-            .filter(|b| b.read_error.is_none())
-        {
-            expected.insert(&blob.path, &blob.sha256);
+        #[derive(serde::Deserialize)]
+        struct Read {
+            path: String,
+            sha256: String,
+            #[serde(default)]
+            read_error: Option<serde::de::IgnoredAny>,
         }
+        let mut expected: BTreeMap<String, String> = BTreeMap::new();
+        case.for_each_blob(|blob: Read| {
+            if blob.read_error.is_none() {
+                expected.insert(blob.path, blob.sha256);
+            }
+        })?;
         let listing = source.list().map_err(|e| CaseError::Io {
             action: "listing the source of",
             path: case.root().to_path_buf(),
@@ -97,8 +101,8 @@ pub fn verify(case: &Case, source: Option<&dyn EvidenceSource>) -> Result<Verify
         })?;
         let present: BTreeMap<&str, &crate::sources::BlobRef> =
             listing.blobs.iter().map(|b| (b.path.as_str(), b)).collect();
-        for (path, sha256) in expected {
-            let Some(blob) = present.get(path) else {
+        for (path, sha256) in &expected {
+            let Some(blob) = present.get(path.as_str()) else {
                 report.source_blobs_missing.push(path.to_string());
                 continue;
             };
@@ -118,7 +122,7 @@ pub fn verify(case: &Case, source: Option<&dyn EvidenceSource>) -> Result<Verify
                 }
                 hasher.update(&buffer[..n]);
             }
-            if hex::encode(hasher.finalize()) == sha256 {
+            if hex::encode(hasher.finalize()) == *sha256 {
                 report.source_blobs_ok += 1;
             } else {
                 report.source_blobs_changed.push(path.to_string());

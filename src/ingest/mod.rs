@@ -171,7 +171,7 @@ pub fn ingest(
     );
     let mut ingest_id = base_id.clone();
     let mut attempt = 1;
-    while case.manifest()?.ingests.iter().any(|i| i.id == ingest_id) {
+    while case.head()?.ingests.iter().any(|i| i.id == ingest_id) {
         attempt += 1;
         ingest_id = format!("{base_id}-{attempt}");
     }
@@ -217,7 +217,7 @@ pub fn ingest(
     // Set when the writer fails: workers stop instead of waiting for it forever.
     let stopped = std::sync::atomic::AtomicBool::new(false);
     let window = options.threads.max(1) * WINDOW_PER_THREAD;
-    let known = crate::case::manifest::KnownBlobs::new(case.manifest()?);
+    let known = case.known_blobs()?;
     let (sender, receiver) = mpsc::channel::<(usize, Message)>();
 
     let write_result: Result<(), CaseError> = std::thread::scope(|scope| {
@@ -531,14 +531,14 @@ fn process_blob(
     emit: &mut dyn FnMut(DecodeEvent),
 ) -> Result<BlobResult, String> {
     // Blob Storage: the same ETag means the same content; nothing is downloaded again.
-    if let Some(known) = blob
+    if let Some((sha256, size)) = blob
         .etag
         .as_deref()
         .and_then(|etag| known.by_etag(&blob.path, etag))
     {
         return Ok(BlobResult {
-            sha256: known.sha256.clone(),
-            size: known.size,
+            sha256,
+            size,
             stats: DecodeStats::default(),
             already_ingested: true,
             raw_copy: None,

@@ -198,6 +198,11 @@ fn reingest_adds_nothing_and_source_is_untouched() {
         case.path(),
         "SELECT count(*), count(DISTINCT _row_hash) FROM tool_calls JOIN \"AppRequests\" USING (_blob, _line)",
     );
+    let first_manifest = Case::open(case.path())
+        .expect("case")
+        .manifest()
+        .expect("manifest")
+        .clone();
     let second = ingest_dir(account.path(), case.path());
     assert_eq!(
         (
@@ -226,7 +231,11 @@ fn reingest_adds_nothing_and_source_is_untouched() {
         .expect("manifest")
         .clone();
     assert_eq!(manifest.ingests.len(), 2);
+    assert_eq!(manifest.ingests[0], first_manifest.ingests[0]);
+    // The first run's records are copied into the rewritten manifest unchanged.
     assert_eq!(manifest.blobs.len() as u64, first.files);
+    assert_eq!(manifest.blobs, first_manifest.blobs);
+    assert_eq!(manifest.totals, first_manifest.totals);
 }
 
 /// Each ingest run indexes the identities of the sign-ins it wrote; merged, the index gives
