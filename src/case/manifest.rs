@@ -354,6 +354,11 @@ impl KnownBlobs {
         known.finish()
     }
 
+    /// Room for this many records, without growing.
+    pub(crate) fn with_capacity(records: u64) -> Self {
+        Self(Vec::with_capacity(usize::try_from(records).unwrap_or(0)))
+    }
+
     /// Adds one record; [`KnownBlobs::finish`] then orders them.
     pub(crate) fn add(&mut self, row: KnownRow) {
         let mut sha256 = [0u8; 32];

@@ -245,7 +245,7 @@ impl Case {
                 manifest.blobs.iter().map(manifest::KnownRow::from),
             ));
         }
-        let mut known = manifest::KnownBlobs::default();
+        let mut known = manifest::KnownBlobs::with_capacity(self.totals()?.blobs);
         self.for_each_blob(|row| known.add(row))?;
         Ok(known.finish())
     }

@@ -159,10 +159,10 @@ pub fn ingest(
         .unwrap_or(started);
     let since = options.since.map(|s| s.resolve(evidence_end));
     let until = options.until.map(|u| u.resolve(evidence_end));
-    let (selected, outside): (Vec<BlobRef>, Vec<BlobRef>) = listing
-        .blobs
-        .into_iter()
-        .partition(|b| b.path_time.is_none_or(|t| t.overlaps(since, until)));
+    // Filtered in place: a listing holds hundreds of thousands of blobs.
+    let mut selected = listing.blobs;
+    let blobs_listed = selected.len() as u64;
+    selected.retain(|b| b.path_time.is_none_or(|t| t.overlaps(since, until)));
     // Unique within the case: the files a run writes are named after it.
     let base_id = format!(
         "{}-{:04x}",
@@ -183,8 +183,8 @@ pub fn ingest(
         source: source.describe(),
         since: since.map(format_utc),
         until: until.map(format_utc),
-        blobs_listed: (selected.len() + outside.len()) as u64,
-        blobs_outside_window: outside.len() as u64,
+        blobs_listed,
+        blobs_outside_window: blobs_listed - selected.len() as u64,
         blobs_already_ingested: 0,
         files: 0,
         blobs_failed: 0,
