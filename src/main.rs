@@ -11,7 +11,10 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(error) => {
             let mut shown = error.to_string();
-            eprintln!("error: {}", mcpforensics::report::terminal_safe(&shown));
+            eprintln!(
+                "error: {}",
+                mcpforensics::report::terminal_safe_lines(&shown, "  ")
+            );
             let mut source = std::error::Error::source(&error);
             while let Some(cause) = source {
                 // Some errors repeat their cause in their own message: print each text once.
@@ -19,7 +22,7 @@ fn main() -> ExitCode {
                 if !shown.contains(&text) {
                     eprintln!(
                         "  caused by: {}",
-                        mcpforensics::report::terminal_safe(&text)
+                        mcpforensics::report::terminal_safe_lines(&text, "    ")
                     );
                     shown.push_str(&text);
                 }

@@ -41,24 +41,71 @@ impl VerifyReport {
     }
 }
 
-/// Re-hashes every case file (and, given a source, every source blob) against the manifest.
-pub fn verify(case: &Case, source: Option<&dyn EvidenceSource>) -> Result<VerifyReport, CaseError> {
-    let mut report = VerifyReport {
-        manifest_sha256: hash_file(&case.root().join(super::MANIFEST_FILE))?.1,
-        ..VerifyReport::default()
-    };
+/// The case's files against the manifest's list of them, by name only (no hashing): what
+/// every query session checks, since its tables read whatever Parquet files the case
+/// directories hold.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct FileCheck {
+    /// Files the manifest lists but the case lacks.
+    pub missing: Vec<String>,
+    /// Parquet files in the case the manifest does not list.
+    pub unexpected: Vec<String>,
+}
+
+impl FileCheck {
+    /// Whether the case holds exactly the files its manifest lists.
+    pub fn matches(&self) -> bool {
+        self.missing.is_empty() && self.unexpected.is_empty()
+    }
+
+    /// One sentence for a report or a warning, naming up to three files of each kind; `None`
+    /// when the files match.
+    pub fn statement(&self) -> Option<String> {
+        if self.matches() {
+            return None;
+        }
+        let some = |files: &[String]| {
+            let mut named = files
+                .iter()
+                .take(3)
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+                .join(", ");
+            if files.len() > 3 {
+                named += &format!(" and {} more", files.len() - 3);
+            }
+            named
+        };
+        let mut parts = Vec::new();
+        if !self.missing.is_empty() {
+            parts.push(format!(
+                "{} files the manifest lists are missing ({}): their rows are not in this analysis",
+                self.missing.len(),
+                some(&self.missing)
+            ));
+        }
+        if !self.unexpected.is_empty() {
+            parts.push(format!(
+                "{} files the manifest does not list are in the case ({}): their rows were read but are not from recorded evidence",
+                self.unexpected.len(),
+                some(&self.unexpected)
+            ));
+        }
+        Some(format!(
+            "The case does not match its manifest: {}. Run `mcpforensics verify`.",
+            parts.join("; ")
+        ))
+    }
+}
+
+/// Compares the files the manifest lists with the Parquet files the case holds.
+pub fn check_files(case: &Case) -> Result<FileCheck, CaseError> {
+    let mut check = FileCheck::default();
     let mut listed = BTreeSet::new();
     for file in case.head()?.ingests.iter().flat_map(|i| &i.files) {
-        listed.insert(file.path.clone());
-        let path = case.root().join(&file.path);
-        if !path.exists() {
-            report.case_files_missing.push(file.path.clone());
-            continue;
-        }
-        if hash_file(&path)?.1 == file.sha256 {
-            report.case_files_ok += 1;
-        } else {
-            report.case_files_changed.push(file.path.clone());
+        listed.insert(file.path.as_str());
+        if !case.root().join(&file.path).exists() {
+            check.missing.push(file.path.clone());
         }
     }
     for dir in [
@@ -74,9 +121,32 @@ pub fn verify(case: &Case, source: Option<&dyn EvidenceSource>) -> Result<Verify
                 .map(|c| c.to_string_lossy())
                 .collect::<Vec<_>>()
                 .join("/");
-            if !listed.contains(&relative) {
-                report.case_files_unexpected.push(relative);
+            if !listed.contains(relative.as_str()) {
+                check.unexpected.push(relative);
             }
+        }
+    }
+    Ok(check)
+}
+
+/// Re-hashes every case file (and, given a source, every source blob) against the manifest.
+pub fn verify(case: &Case, source: Option<&dyn EvidenceSource>) -> Result<VerifyReport, CaseError> {
+    let files = check_files(case)?;
+    let mut report = VerifyReport {
+        manifest_sha256: hash_file(&case.root().join(super::MANIFEST_FILE))?.1,
+        case_files_missing: files.missing,
+        case_files_unexpected: files.unexpected,
+        ..VerifyReport::default()
+    };
+    for file in case.head()?.ingests.iter().flat_map(|i| &i.files) {
+        let path = case.root().join(&file.path);
+        if !path.exists() {
+            continue;
+        }
+        if hash_file(&path)?.1 == file.sha256 {
+            report.case_files_ok += 1;
+        } else {
+            report.case_files_changed.push(file.path.clone());
         }
     }
     if let Some(source) = source {

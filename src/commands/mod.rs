@@ -163,3 +163,15 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
             source,
         })
 }
+
+/// Warns when the case's files are not those its manifest lists (results may then miss rows,
+/// or hold rows from no recorded evidence); the exit code: [`exit::PARTIAL`] then, else `code`.
+fn warn_file_check(files: &crate::case::verify::FileCheck, code: u8) -> u8 {
+    match files.statement() {
+        Some(statement) => {
+            eprintln!("warning: {}", crate::report::terminal_safe(&statement));
+            exit::PARTIAL
+        }
+        None => code,
+    }
+}

@@ -3,7 +3,7 @@
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-use super::{resolve_window, runtime};
+use super::{resolve_window, runtime, warn_file_check};
 use crate::case::Case;
 use crate::cli::{EvidenceArgs, ExportCustomersArgs, ScopeArgs, ScopeInputs};
 use crate::error::{Error, Result, exit};
@@ -55,6 +55,11 @@ fn build_report(inputs: &ScopeInputs) -> Result<(ScopeReport, u8)> {
     if inputs.timings || std::io::stderr().is_terminal() {
         eprintln!("{}", files_read(&report));
     }
+    let files = crate::case::verify::FileCheck {
+        missing: report.evidence.case_files_missing.clone(),
+        unexpected: report.evidence.case_files_unlisted.clone(),
+    };
+    let code = warn_file_check(&files, code);
     Ok((report, code))
 }
 

@@ -7,7 +7,7 @@ use arrow::array::{ArrayRef, StringArray, UInt64Array};
 use arrow::datatypes::{DataType, Field, Schema};
 use arrow::record_batch::RecordBatch;
 
-use super::{resolve_case, runtime};
+use super::{resolve_case, runtime, warn_file_check};
 use crate::case::Case;
 use crate::cli::{SqlArgs, TablesArgs};
 use crate::error::{Error, Result, exit};
@@ -19,10 +19,11 @@ pub(super) fn run_sql(args: &SqlArgs) -> Result<u8> {
     let case = Case::open(&case_dir)?;
     runtime()?.block_on(async {
         let engine = QueryEngine::open(&case).await?;
+        let code = warn_file_check(engine.file_check(), exit::OK);
         let (schema, batches) = engine.sql(&args.query).await?;
-        emit(args.format, &schema, &batches)
-    })?;
-    Ok(exit::OK)
+        emit(args.format, &schema, &batches)?;
+        Ok(code)
+    })
 }
 
 pub(super) fn run_tables(args: &TablesArgs) -> Result<u8> {
@@ -30,6 +31,7 @@ pub(super) fn run_tables(args: &TablesArgs) -> Result<u8> {
     let case = Case::open(&case_dir)?;
     runtime()?.block_on(async {
         let engine = QueryEngine::open(&case).await?;
+        let code = warn_file_check(engine.file_check(), exit::OK);
         let (mut names, mut kinds, mut rows, mut columns) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for info in engine.tables() {
@@ -71,9 +73,9 @@ pub(super) fn run_tables(args: &TablesArgs) -> Result<u8> {
             context: "building the table list".into(),
             source: std::io::Error::other(e),
         })?;
-        emit(args.format, &schema, &[batch])
-    })?;
-    Ok(exit::OK)
+        emit(args.format, &schema, &[batch])?;
+        Ok(code)
+    })
 }
 
 pub(super) fn run_queries_list() -> Result<u8> {
@@ -100,10 +102,11 @@ pub(super) fn run_queries_run(args: &crate::cli::QueriesRunArgs) -> Result<u8> {
     let params = super::resolve_window(&case, &args.window)?;
     runtime()?.block_on(async {
         let engine = QueryEngine::open_windowed(&case, &[], Some(params.day_window())).await?;
+        let code = warn_file_check(engine.file_check(), exit::OK);
         let (schema, batches) = engine.run_pack(&args.name, &params).await?;
-        emit(args.format, &schema, &batches)
-    })?;
-    Ok(exit::OK)
+        emit(args.format, &schema, &batches)?;
+        Ok(code)
+    })
 }
 
 fn emit(

@@ -110,6 +110,7 @@ pub struct QueryEngine {
     opened: Arc<reads::OpenedFiles>,
     files_in_case: usize,
     window: Option<DayWindow>,
+    file_check: crate::case::verify::FileCheck,
 }
 
 impl QueryEngine {
@@ -155,6 +156,8 @@ impl QueryEngine {
         }
         let opened = Arc::new(reads::OpenedFiles::default());
         let mut files_in_case = 0;
+        // The tables read whatever Parquet files the case's directories hold.
+        let file_check = crate::case::verify::check_files(case)?;
         ctx.register_udf(udf::customer_ids_udf(case.config()?.customer_keys));
         let mut tables = Vec::new();
         let ioc_schema = Arc::new(arrow::datatypes::Schema::new(vec![
@@ -309,7 +312,13 @@ impl QueryEngine {
             opened,
             files_in_case,
             window,
+            file_check,
         })
+    }
+
+    /// The case's files against its manifest, as checked when the session opened.
+    pub fn file_check(&self) -> &crate::case::verify::FileCheck {
+        &self.file_check
     }
 
     /// How much of the case this session has read so far.

@@ -20,6 +20,17 @@ pub fn terminal_safe(text: &str) -> String {
     out
 }
 
+/// [`terminal_safe`] for a message of several lines (an error from the query engine): each line
+/// made safe, the lines after the first indented by `indent`, so no line can pass for one of
+/// the program's own.
+pub fn terminal_safe_lines(text: &str, indent: &str) -> String {
+    text.trim_end_matches('\n')
+        .split('\n')
+        .map(terminal_safe)
+        .collect::<Vec<_>>()
+        .join(&format!("\n{indent}"))
+}
+
 fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}')
 }
@@ -53,6 +64,13 @@ mod tests {
         let safe = terminal_safe(hostile);
         assert!(!safe.chars().any(|c| c.is_control() || c == '\u{202E}'));
         assert!(safe.starts_with("ok\\u{1b}[2J"));
+        // Lines stay lines, each made safe, the later ones indented.
+        let message = "Resources exhausted: 1 MiB\nHashJoinInput\u{1b}[31m\r\nerror: forged\n";
+        assert_eq!(
+            terminal_safe_lines(message, "  "),
+            "Resources exhausted: 1 MiB\n  HashJoinInput\\u{1b}[31m\\u{d}\n  error: forged"
+        );
+        assert_eq!(terminal_safe_lines("one line", "  "), "one line");
     }
 
     #[test]

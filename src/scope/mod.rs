@@ -77,6 +77,13 @@ pub struct Evidence {
     pub case_files_read: usize,
     /// First and last UTC day read, or null when every day was read (`--all-days`).
     pub days_read: Option<[String; 2]>,
+    /// Files the manifest lists that the case lacks when the report was made (their rows are
+    /// not in it); checked by name, `verify` checks content.
+    #[serde(default)]
+    pub case_files_missing: Vec<String>,
+    /// Parquet files in the case the manifest does not list (their rows were read).
+    #[serde(default)]
+    pub case_files_unlisted: Vec<String>,
 }
 
 /// A known-bad indicator.
@@ -353,6 +360,12 @@ pub async fn scope_with_timings(
         ));
     }
     let mut evidence = evidence(case)?;
+    let file_check = engine.file_check();
+    coverage.statements.extend(file_check.statement());
+    evidence.case_files_missing.clone_from(&file_check.missing);
+    evidence
+        .case_files_unlisted
+        .clone_from(&file_check.unexpected);
     let reads = engine.reads();
     evidence.case_files = reads.files_in_case;
     evidence.case_files_read = reads.files_opened.len();
@@ -422,6 +435,8 @@ fn evidence(case: &Case) -> Result<Evidence, QueryError> {
         case_files: 0,
         case_files_read: 0,
         days_read: None,
+        case_files_missing: Vec::new(),
+        case_files_unlisted: Vec::new(),
     })
 }
 

@@ -67,6 +67,8 @@ pub enum Update {
         /// Pretty-printed record, or why it could not be read.
         record: Result<String, String>,
     },
+    /// The case's files are not those its manifest lists: what differs, in one sentence.
+    CaseFiles(String),
     /// A worker failed.
     Failed(String),
 }
@@ -231,6 +233,9 @@ fn load_timeline(plan: &LoadPlan, updates: &Sender<Update>) -> Result<(), String
     let engine = runtime
         .block_on(QueryEngine::open(case))
         .map_err(|e| e.to_string())?;
+    if let Some(statement) = engine.file_check().statement() {
+        let _ = updates.send(Update::CaseFiles(statement));
+    }
     let total = chunks.len();
     if total == 0 {
         start_marks(plan, updates);

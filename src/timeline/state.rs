@@ -220,6 +220,8 @@ pub struct App {
     /// Loading stopped at this time (ns), short of the window's end: the events held reached
     /// `--events-mib`.
     pub stopped_at: Option<i64>,
+    /// What differs between the case's files and its manifest, when anything does.
+    pub case_files: Option<String>,
     /// Visible events per histogram bucket.
     pub histogram: Vec<u32>,
     /// Screen areas of the last frame.
@@ -269,6 +271,7 @@ impl App {
             progress: (0, 0),
             loaded: false,
             stopped_at: None,
+            case_files: None,
             histogram: vec![0; HISTOGRAM_BUCKETS],
             areas: Areas::default(),
         }
@@ -455,7 +458,9 @@ impl App {
             }
             Update::Loaded => {
                 self.loaded = true;
-                if self.stopped_at.is_none() {
+                if let Some(statement) = &self.case_files {
+                    self.status = format!("loaded {} events; {statement}", self.store.len());
+                } else if self.stopped_at.is_none() {
                     self.status = format!("loaded {} events; ? for keys", self.store.len());
                 }
             }
@@ -466,6 +471,10 @@ impl App {
             }
             Update::Detail { index, record } => {
                 self.details.insert(index, record);
+            }
+            Update::CaseFiles(statement) => {
+                self.status.clone_from(&statement);
+                self.case_files = Some(statement);
             }
             Update::Failed(message) => {
                 self.status = format!("error: {message}");

@@ -144,11 +144,18 @@ fn draw_header(frame: &mut Frame<'_>, app: &App, area: Rect) {
     } else {
         "UTC"
     };
-    let line = Line::from(vec![
-        Span::styled(
-            " mcpforensics timeline ",
-            Style::default().add_modifier(Modifier::BOLD),
-        ),
+    let mut spans = vec![Span::styled(
+        " mcpforensics timeline ",
+        Style::default().add_modifier(Modifier::BOLD),
+    )];
+    if app.case_files.is_some() {
+        // First, where it cannot be cut off: the events may miss rows or hold planted ones.
+        spans.push(Span::styled(
+            "CASE FILES NOT AS IN MANIFEST: run verify ",
+            Style::default().fg(Color::Red).add_modifier(Modifier::BOLD),
+        ));
+    }
+    spans.extend([
         Span::raw(format!(
             "· {} · {} → {} · {} of {} events{loading} · {zone} · ",
             safe(&app.context.case_label, 60),
@@ -162,7 +169,7 @@ fn draw_header(frame: &mut Frame<'_>, app: &App, area: Rect) {
             Style::default().fg(Color::Yellow),
         ),
     ]);
-    frame.render_widget(Paragraph::new(line), area);
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
 fn draw_histogram(frame: &mut Frame<'_>, app: &App, area: Rect) {
@@ -658,6 +665,19 @@ mod tests {
             at: crate::time::from_nanos(1_790_150_000_000_000_000),
             budget_mib: 384,
         });
+        insta::assert_snapshot!(screen(&mut app));
+    }
+
+    #[test]
+    fn case_files_not_as_in_the_manifest() {
+        let mut app = app();
+        app.on_update(Update::CaseFiles(
+            "The case does not match its manifest: 1 files the manifest lists are missing \
+             (tables/AppRequests/date=2026-09-21/part-a.parquet): their rows are not in this \
+             analysis. Run `mcpforensics verify`."
+                .into(),
+        ));
+        app.on_update(Update::Loaded);
         insta::assert_snapshot!(screen(&mut app));
     }
 

@@ -296,6 +296,10 @@ fn loading_stops_at_the_events_budget_and_says_where() {
             .any(|u| matches!(u, Update::Stopped { .. }))
     );
     assert!(matches!(everything.last(), Some(Update::Loaded)));
+    assert!(
+        !everything.iter().any(|u| matches!(u, Update::CaseFiles(_))),
+        "the sample case holds exactly the files its manifest lists"
+    );
     // One byte: the first chunk, then a stop at its end.
     let first_only = load(1);
     assert_eq!(loaded(&first_only).0, 1);
