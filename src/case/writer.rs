@@ -48,6 +48,9 @@ struct OpenFile {
     writer: ArrowWriter<File>,
     rows: u64,
     last_used: u64,
+    /// The writer's memory after its last write: measuring it walks every buffered page of every
+    /// column, so each file is measured once per write to it, not on every write to any file.
+    memory: usize,
 }
 
 /// Writes one ingest run's rows and rejects into a case.
@@ -179,6 +182,7 @@ impl CaseWriter {
                     writer,
                     rows: 0,
                     last_used: 0,
+                    memory: 0,
                 },
             );
         }
@@ -200,14 +204,10 @@ impl CaseWriter {
                     source,
                 })?;
             }
+            open.memory = open.writer.memory_size();
         }
         while self.open.len() > 1
-            && self
-                .open
-                .values()
-                .map(|f| f.writer.memory_size())
-                .sum::<usize>()
-                > self.open_files_bytes
+            && self.open.values().map(|f| f.memory).sum::<usize>() > self.open_files_bytes
         {
             self.close_least_recent()?;
         }
