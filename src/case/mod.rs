@@ -58,6 +58,11 @@ pub enum CaseError {
     /// A batch could not be split or filtered.
     #[error("arrow: {0}")]
     Arrow(#[from] arrow::error::ArrowError),
+    /// Another process is writing to the case.
+    #[error(
+        "another mcpforensics process is ingesting into {0}; wait for it to finish (two at once would each rewrite the manifest, and one would remove the other's files in progress)"
+    )]
+    Busy(String),
 }
 
 impl CaseError {
@@ -119,6 +124,28 @@ impl Default for CaseConfig {
 
 /// Name of the manifest file.
 pub const MANIFEST_FILE: &str = "manifest.json";
+
+/// The case held for writing: an exclusive OS lock (`flock`) on the case directory itself, so
+/// nothing is added to the case; released when dropped, or when the process ends however it
+/// ends (no lock outlives its holder).
+#[derive(Debug)]
+pub struct WriteLock(#[allow(dead_code)] fs::File);
+
+/// Takes the case at `root` for writing, creating the directory if need be; fails at once with
+/// [`CaseError::Busy`] while another process holds it.
+pub fn lock_for_writing(root: &Path) -> Result<WriteLock, CaseError> {
+    fs::create_dir_all(root).map_err(CaseError::io("creating case directory", root))?;
+    let directory = fs::File::open(root).map_err(CaseError::io("opening", root))?;
+    match directory.try_lock() {
+        Ok(()) => Ok(WriteLock(directory)),
+        Err(fs::TryLockError::WouldBlock) => Err(CaseError::Busy(root.display().to_string())),
+        Err(fs::TryLockError::Error(source)) => Err(CaseError::Io {
+            action: "locking",
+            path: root.to_path_buf(),
+            source,
+        }),
+    }
+}
 
 impl Case {
     /// Opens an existing case.

@@ -148,6 +148,8 @@ pub fn ingest(
     options: &IngestOptions,
 ) -> Result<IngestSummary, IngestError> {
     let started = Utc::now();
+    // Held to the end of the run: another ingest into this case waits for nothing and fails.
+    let _lock = crate::case::lock_for_writing(case_root)?;
     let mut case = Case::open_or_create(case_root)?;
     remove_stale_temporaries(&case)?;
     let listing = source.list()?;

@@ -238,6 +238,42 @@ fn reingest_adds_nothing_and_source_is_untouched() {
     assert_eq!(manifest.totals, first_manifest.totals);
 }
 
+/// Two ingests into one case at once would each rewrite the manifest (one run lost) and the
+/// second would remove the first's files in progress: the second fails at once, saying why,
+/// and touches nothing.
+#[test]
+fn a_second_ingest_into_a_case_being_written_fails_and_changes_nothing() {
+    let account = generated_account(4, (2026, 3, 1), 2);
+    let case = tempfile::tempdir().expect("case");
+    ingest_dir(account.path(), case.path());
+    let before = hash_tree(case.path());
+    let held = mcpforensics::case::lock_for_writing(case.path()).expect("lock");
+    let error = mcpforensics::ingest::ingest(
+        &mcpforensics::sources::local::LocalSource::new(account.path()),
+        case.path(),
+        &mcpforensics::ingest::IngestOptions::default(),
+    )
+    .expect_err("the case is being written");
+    assert!(
+        error
+            .to_string()
+            .contains("another mcpforensics process is ingesting"),
+        "{error}"
+    );
+    assert_eq!(hash_tree(case.path()), before, "nothing changed");
+    let (code, _, stderr) = run(bin().args([
+        "ingest",
+        account.path().to_str().expect("path"),
+        "--case",
+        case.path().to_str().expect("path"),
+    ]));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("another mcpforensics process"), "{stderr}");
+    drop(held);
+    let again = ingest_dir(account.path(), case.path());
+    assert!(again.blobs_already_ingested > 0 && again.records == 0);
+}
+
 /// Each ingest run indexes the identities of the sign-ins it wrote; merged, the index gives
 /// exactly the identities computed from every sign-in, which is what a case without an index
 /// (or with one missing) falls back to.
