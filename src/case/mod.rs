@@ -129,7 +129,9 @@ pub const MANIFEST_FILE: &str = "manifest.json";
 /// nothing is added to the case; released when dropped, or when the process ends however it
 /// ends (no lock outlives its holder).
 #[derive(Debug)]
-pub struct WriteLock(#[allow(dead_code)] fs::File);
+pub struct WriteLock {
+    _locked: fs::File,
+}
 
 /// Takes the case at `root` for writing, creating the directory if need be; fails at once with
 /// [`CaseError::Busy`] while another process holds it.
@@ -137,7 +139,7 @@ pub fn lock_for_writing(root: &Path) -> Result<WriteLock, CaseError> {
     fs::create_dir_all(root).map_err(CaseError::io("creating case directory", root))?;
     let directory = fs::File::open(root).map_err(CaseError::io("opening", root))?;
     match directory.try_lock() {
-        Ok(()) => Ok(WriteLock(directory)),
+        Ok(()) => Ok(WriteLock { _locked: directory }),
         Err(fs::TryLockError::WouldBlock) => Err(CaseError::Busy(root.display().to_string())),
         Err(fs::TryLockError::Error(source)) => Err(CaseError::Io {
             action: "locking",
