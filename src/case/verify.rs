@@ -76,19 +76,34 @@ impl FileCheck {
             }
             named
         };
+        let count = |files: &[String], one: &str, many: &str| match files.len() {
+            1 => format!("1 {one}"),
+            n => format!("{n} {many}"),
+        };
+        let their = |files: &[String]| if files.len() == 1 { "its" } else { "their" };
         let mut parts = Vec::new();
         if !self.missing.is_empty() {
             parts.push(format!(
-                "{} files the manifest lists are missing ({}): their rows are not in this analysis",
-                self.missing.len(),
-                some(&self.missing)
+                "{} ({}): {} rows are not in this analysis",
+                count(
+                    &self.missing,
+                    "file the manifest lists is missing",
+                    "files the manifest lists are missing"
+                ),
+                some(&self.missing),
+                their(&self.missing)
             ));
         }
         if !self.unexpected.is_empty() {
             parts.push(format!(
-                "{} files the manifest does not list are in the case ({}): their rows were read but are not from recorded evidence",
-                self.unexpected.len(),
-                some(&self.unexpected)
+                "{} ({}): {} rows were read but are not from recorded evidence",
+                count(
+                    &self.unexpected,
+                    "file the manifest does not list is in the case",
+                    "files the manifest does not list are in the case"
+                ),
+                some(&self.unexpected),
+                their(&self.unexpected)
             ));
         }
         Some(format!(
@@ -200,4 +215,40 @@ pub fn verify(case: &Case, source: Option<&dyn EvidenceSource>) -> Result<Verify
         }
     }
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_statement_names_up_to_three_files_of_each_kind_and_counts_the_rest() {
+        assert_eq!(FileCheck::default().statement(), None);
+        let files = |n: usize| (1..=n).map(|i| format!("t/{i}.parquet")).collect();
+        let one_missing = FileCheck {
+            missing: files(1),
+            unexpected: Vec::new(),
+        };
+        assert_eq!(
+            one_missing.statement().as_deref(),
+            Some(
+                "The case does not match its manifest: 1 file the manifest lists is missing \
+                 (t/1.parquet): its rows are not in this analysis. Run `mcpforensics verify`."
+            )
+        );
+        let many = FileCheck {
+            missing: files(2),
+            unexpected: files(5),
+        };
+        assert_eq!(
+            many.statement().as_deref(),
+            Some(
+                "The case does not match its manifest: 2 files the manifest lists are missing \
+                 (t/1.parquet, t/2.parquet): their rows are not in this analysis; 5 files the \
+                 manifest does not list are in the case (t/1.parquet, t/2.parquet, t/3.parquet \
+                 and 2 more): their rows were read but are not from recorded evidence. Run \
+                 `mcpforensics verify`."
+            )
+        );
+    }
 }

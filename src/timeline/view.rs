@@ -672,8 +672,8 @@ mod tests {
     fn case_files_not_as_in_the_manifest() {
         let mut app = app();
         app.on_update(Update::CaseFiles(
-            "The case does not match its manifest: 1 files the manifest lists are missing \
-             (tables/AppRequests/date=2026-09-21/part-a.parquet): their rows are not in this \
+            "The case does not match its manifest: 1 file the manifest lists is missing \
+             (tables/AppRequests/date=2026-09-21/part-a.parquet): its rows are not in this \
              analysis. Run `mcpforensics verify`."
                 .into(),
         ));

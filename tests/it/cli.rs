@@ -359,8 +359,8 @@ fn every_query_command_says_when_the_case_is_not_as_its_manifest_lists() {
     );
     let statements = report["coverage"]["statements"].to_string();
     assert!(
-        statements.contains("1 files the manifest lists are missing")
-            && statements.contains("1 files the manifest does not list are in the case"),
+        statements.contains("1 file the manifest lists is missing")
+            && statements.contains("1 file the manifest does not list is in the case"),
         "{statements}"
     );
     let (code, stdout, stderr) = run(bin().args([
