@@ -111,7 +111,7 @@ impl EvidenceTotals {
 /// 48 bytes a blob instead of about 220 (a path is 150 to 200 characters); two of a case's paths
 /// sharing a digest is as unlikely as two blobs sharing a SHA-256 prefix of that length.
 #[derive(Debug, Default, Clone, PartialEq)]
-pub struct BlobHashes(std::collections::HashMap<u128, [u8; 32]>);
+pub struct BlobHashes(std::collections::HashMap<[u8; 16], [u8; 32]>);
 
 impl BlobHashes {
     /// Records a blob's hash (hex); a value that is not a SHA-256 is not recorded. A path recorded
@@ -119,17 +119,13 @@ impl BlobHashes {
     pub fn insert(&mut self, path: &str, sha256_hex: &str) {
         let mut bytes = [0u8; 32];
         if hex::decode_to_slice(sha256_hex, &mut bytes).is_ok() {
-            self.0.insert(Self::key(path), bytes);
+            self.0.insert(digest(path), bytes);
         }
     }
 
     /// The hash of the blob at `path`, hex.
     pub fn get(&self, path: &str) -> Option<String> {
-        self.0.get(&Self::key(path)).map(hex::encode)
-    }
-
-    fn key(path: &str) -> u128 {
-        xxhash_rust::xxh3::xxh3_128(path.as_bytes())
+        self.0.get(&digest(path)).map(hex::encode)
     }
 
     /// Blobs recorded.
@@ -173,13 +169,14 @@ pub(crate) fn for_each_blob<T: serde::de::DeserializeOwned>(
 /// Reads past the line opening the blob records; the lines read.
 pub(crate) fn skip_to_blobs(lines: &mut dyn std::io::BufRead) -> std::io::Result<usize> {
     let mut line = Vec::new();
-    for number in 1.. {
+    let mut read = 0;
+    loop {
         line.clear();
+        read += 1;
         if lines.read_until(b'\n', &mut line)? == 0 || line.starts_with(BLOBS_LINE.as_bytes()) {
-            return Ok(number);
+            return Ok(read);
         }
     }
-    unreachable!("an unbounded range ends only by returning")
 }
 
 /// The blob record on a line of a manifest's records or of a run's spilled records: the JSON
@@ -419,6 +416,7 @@ impl KnownBlobs {
     }
 }
 
+/// The 128-bit XXH3 digest by which paths and ETags are kept.
 fn digest(text: &str) -> [u8; 16] {
     xxhash_rust::xxh3::xxh3_128(text.as_bytes()).to_be_bytes()
 }

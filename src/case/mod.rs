@@ -383,54 +383,43 @@ impl Case {
         blob_totals: &manifest::EvidenceTotals,
     ) -> Result<(), CaseError> {
         let path = self.root.join(MANIFEST_FILE);
+        // Held already (a case this run created, or one of the older layout): written from
+        // memory. Otherwise from the head, the old records copied from the file.
         let head = match self.manifest.get() {
-            // Held already: a case this run created, or one of the older layout.
             Some(_) => None,
             None => manifest::read_head(&path).map_err(CaseError::io("reading", &path))?,
         };
-        let written = match head {
+        let (manifest, old_totals) = match head {
             Some(mut head) => {
                 head.ingests.push(run);
                 let old_totals = head.totals.take().unwrap_or_default();
-                write_atomic_with(&path, |out| {
-                    let mut old = std::io::BufReader::new(fs::File::open(&path)?);
-                    let first_line = manifest::skip_to_blobs(&mut old)? + 1;
-                    let mut lines = std::io::BufReader::new(fs::File::open(blob_lines)?);
-                    manifest::write_manifest(
-                        out,
-                        &head,
-                        &mut [
-                            manifest::BlobLines {
-                                lines: &mut old,
-                                from: (MANIFEST_FILE, first_line),
-                                totals: &old_totals,
-                            },
-                            manifest::BlobLines {
-                                lines: &mut lines,
-                                from: ("the run's blob records", 1),
-                                totals: blob_totals,
-                            },
-                        ],
-                    )
-                })
+                (std::borrow::Cow::Owned(head), Some(old_totals))
             }
             None => {
                 self.manifest_mut()?.ingests.push(run);
-                let manifest = self.manifest()?;
-                write_atomic_with(&path, |out| {
-                    let mut lines = std::io::BufReader::new(fs::File::open(blob_lines)?);
-                    manifest::write_manifest(
-                        out,
-                        manifest,
-                        &mut [manifest::BlobLines {
-                            lines: &mut lines,
-                            from: ("the run's blob records", 1),
-                            totals: blob_totals,
-                        }],
-                    )
-                })
+                (std::borrow::Cow::Borrowed(self.manifest()?), None)
             }
         };
+        let written = write_atomic_with(&path, |out| {
+            let mut old;
+            let mut lines = std::io::BufReader::new(fs::File::open(blob_lines)?);
+            let mut sources = Vec::new();
+            if let Some(totals) = &old_totals {
+                old = std::io::BufReader::new(fs::File::open(&path)?);
+                let first_line = manifest::skip_to_blobs(&mut old)? + 1;
+                sources.push(manifest::BlobLines {
+                    lines: &mut old,
+                    from: (MANIFEST_FILE, first_line),
+                    totals,
+                });
+            }
+            sources.push(manifest::BlobLines {
+                lines: &mut lines,
+                from: ("the run's blob records", 1),
+                totals: blob_totals,
+            });
+            manifest::write_manifest(out, &manifest, &mut sources)
+        });
         // Read again on next use, as written (or as it was, if writing failed).
         self.manifest = OnceLock::new();
         self.head = OnceLock::new();
