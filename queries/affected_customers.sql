@@ -1,8 +1,8 @@
 -- name: affected_customers
--- description: Customers (data subjects) named in the arguments or results of attacker calls, under the case's customer keys (customer_id, customerId, customer_ids, customerIds, customer, account_id, accountId by default), with first and last access, identities, tools, calls, whether those calls are tied to an exfiltration path, and the evidence rows.
+-- description: Customers (data subjects) named in the arguments or results of attacker calls, under the case's customer keys (customer_id, customerId, customer_ids, customerIds, customer, account_id, accountId by default), and those the server answered for while it copied data out by itself, each with a confidence tier: `exfiltrated` (an attacker call naming them has response bytes to the attacker in the flows or the API Management log, or its session uploaded to an exfiltration destination), `accessed` (an attacker call named them, with no exfiltration path seen), `exposed` (a call the server answered while the implant ran, from ten minutes before its first copy). With first and last access, identities, tools, calls and the evidence rows.
 -- params: since, until
--- depends: attacker_calls, exfiltration
--- output: customer_id, first_access, last_access, users, tools, calls, exfiltration_confirmed, evidence
+-- depends: attacker_calls, exfiltration, server_compromise, window_calls
+-- output: customer_id, tier, first_access, last_access, users, tools, calls, exfiltration_confirmed, evidence
 WITH named AS (
     SELECT unnest(customer_ids(arguments)) AS customer_id, _blob, _line FROM attacker_calls WHERE arguments IS NOT NULL
     UNION
@@ -13,32 +13,60 @@ response_seen AS (
     FROM attacker_calls a
     JOIN flows f ON f.src_ip = a.client_address AND f.direction = 'I'
                 AND f.time >= a.time - INTERVAL '2 minutes' AND f.time <= a.time + INTERVAL '5 minutes'
-    WHERE f.bytes_dst_to_src > 0 AND f.time >= $since AND f.time < $until
+    WHERE f.bytes_dst_to_src > 0 AND f.time >= $since AND f.time < $until AND a.attacker_address
     GROUP BY a._blob, a._line
 ),
 uploads AS (
-    SELECT a._blob, a._line
+    SELECT a._blob, a._line, a."user", a.session
     FROM attacker_calls a
     JOIN "AppDependencies" d ON d."OperationId" = a.operation_id
     JOIN exfiltration e ON d.peer_address = e.destination_ip
     WHERE d."TimeGenerated" >= $since AND d."TimeGenerated" < $until
-    GROUP BY a._blob, a._line
+    GROUP BY a._blob, a._line, a."user", a.session
 ),
+upload_sessions AS (SELECT DISTINCT "user", session FROM uploads WHERE session IS NOT NULL),
 calls AS (
-    SELECT a.*, r._blob IS NOT NULL OR u._blob IS NOT NULL OR (a.origin = 'APIM' AND coalesce(a.response_bytes, 0) > 0) AS exfiltrated
+    SELECT a.*, r._blob IS NOT NULL OR u._blob IS NOT NULL OR us.session IS NOT NULL
+                OR (a.origin = 'APIM' AND coalesce(a.response_bytes, 0) > 0) AS exfiltrated
     FROM attacker_calls a
     LEFT JOIN response_seen r ON a._blob = r._blob AND a._line = r._line
-    LEFT JOIN uploads u ON a._blob = u._blob AND a._line = u._line
+    LEFT JOIN (SELECT DISTINCT _blob, _line FROM uploads) u ON a._blob = u._blob AND a._line = u._line
+    LEFT JOIN upload_sessions us ON a."user" = us."user" AND a.session = us.session
+),
+attacked AS (
+    SELECT n.customer_id,
+           CASE WHEN bool_or(c.exfiltrated) THEN 'exfiltrated' ELSE 'accessed' END AS tier,
+           min(c.time) AS first_access,
+           max(c.time) AS last_access,
+           array_sort(array_agg(DISTINCT c."user")) AS users,
+           array_sort(array_agg(DISTINCT c.tool)) AS tools,
+           count(*) AS calls,
+           bool_or(c.exfiltrated) AS exfiltration_confirmed,
+           array_agg(c.origin || ' ' || coalesce(c.span_id, c.operation_id, '') || ' ' || c._blob || ':' || CAST(c._line AS VARCHAR) ORDER BY c.time, c._blob, c._line) AS evidence
+    FROM named n
+    JOIN calls c ON n._blob = c._blob AND n._line = c._line
+    GROUP BY n.customer_id
+),
+implant_start AS (SELECT min(first) - INTERVAL '10 minutes' AS start FROM server_compromise),
+answered AS (
+    SELECT unnest(w.customers) AS customer_id, w.time, w."user", w.tool, w.origin, w.operation_id, w._blob, w._line
+    FROM window_calls w
+    JOIN implant_start s ON w.time >= s.start
+    WHERE w.time >= $since AND w.time < $until
+),
+exposed AS (
+    SELECT a.customer_id, 'exposed' AS tier, min(a.time) AS first_access, max(a.time) AS last_access,
+           array_sort(array_agg(DISTINCT a."user")) AS users,
+           array_sort(array_agg(DISTINCT a.tool)) AS tools,
+           count(*) AS calls,
+           false AS exfiltration_confirmed,
+           array_agg(a.origin || ' ' || coalesce(a.operation_id, '') || ' ' || a._blob || ':' || CAST(a._line AS VARCHAR) ORDER BY a.time, a._blob, a._line) AS evidence
+    FROM answered a
+    LEFT JOIN attacked t ON a.customer_id = t.customer_id
+    WHERE t.customer_id IS NULL
+    GROUP BY a.customer_id
 )
-SELECT n.customer_id,
-       min(c.time) AS first_access,
-       max(c.time) AS last_access,
-       array_sort(array_agg(DISTINCT c."user")) AS users,
-       array_sort(array_agg(DISTINCT c.tool)) AS tools,
-       count(*) AS calls,
-       bool_or(c.exfiltrated) AS exfiltration_confirmed,
-       array_agg(c.origin || ' ' || coalesce(c.span_id, c.operation_id, '') || ' ' || c._blob || ':' || CAST(c._line AS VARCHAR) ORDER BY c.time, c._blob, c._line) AS evidence
-FROM named n
-JOIN calls c ON n._blob = c._blob AND n._line = c._line
-GROUP BY n.customer_id
-ORDER BY first_access, n.customer_id
+SELECT * FROM attacked
+UNION ALL
+SELECT * FROM exposed
+ORDER BY first_access, customer_id

@@ -1,9 +1,9 @@
 -- name: exfiltration
--- description: Where the data went, per destination and path: (1) responses to attacker client addresses (server-to-client bytes of inbound flows, else the response sizes the server logged; separately, the response sizes API Management logged for calls through it); (2) outbound flows from the MCP hosts to destinations never seen in the baseline, when an attacker call's HTTP dependency names them or they start within ten minutes after an attacker call; (3) attacker-call HTTP dependencies to new hosts with no flow record. Destinations seen in the baseline (backups, Key Vault) never appear.
+-- description: Where the data went, per destination and path: (1) responses to attacker client addresses (server-to-client bytes of inbound flows, else the response sizes the server logged; separately, the response sizes API Management logged for calls through it); (2) outbound flows from the MCP hosts to destinations never seen in the baseline, when an attacker call's HTTP dependency names them or they start within ten minutes after an attacker call (unless the server's dependencies for other callers name them too); (3) attacker-call HTTP dependencies to new hosts with no flow record; (4) what the server copies out by itself (server_compromise). Destinations seen in the baseline (backups, Key Vault) never appear.
 -- params: since, until, baseline_start
--- depends: attacker_calls, window_calls
+-- depends: attacker_calls, mcp_hosts, server_compromise
 -- output: destination_ip, destination_host, bytes, first, last, path, records
-WITH attacker_ips AS (SELECT DISTINCT client_address AS ip FROM attacker_calls),
+WITH attacker_ips AS (SELECT DISTINCT client_address AS ip FROM attacker_calls WHERE attacker_address),
 response_flows AS (
     SELECT f.src_ip AS ip, sum(coalesce(f.bytes_dst_to_src, 0)) AS bytes, min(f.time) AS first, max(f.time) AS last, count(*) AS records
     FROM flows f
@@ -14,7 +14,7 @@ response_flows AS (
 response_logged AS (
     SELECT client_address AS ip, sum(response_bytes) AS bytes, min(time) AS first, max(time) AS last, count(*) AS records
     FROM attacker_calls
-    WHERE response_bytes IS NOT NULL AND origin <> 'APIM'
+    WHERE response_bytes IS NOT NULL AND origin <> 'APIM' AND attacker_address
     GROUP BY client_address
 ),
 apim_responses AS (
@@ -38,12 +38,6 @@ responses AS (
     LEFT JOIN response_logged l ON a.ip = l.ip
     WHERE coalesce(f.bytes, 0) > 0 OR coalesce(l.bytes, 0) > 0
 ),
-mcp_hosts AS (
-    SELECT DISTINCT f.dst_ip AS ip
-    FROM flows f
-    JOIN (SELECT DISTINCT client_address FROM window_calls) c ON f.src_ip = c.client_address
-    WHERE f.direction = 'I' AND f.time >= $baseline_start AND f.time < $until
-),
 baseline_destinations AS (
     SELECT DISTINCT dst_ip FROM flows WHERE direction = 'O' AND time >= $baseline_start AND time < $since
 ),
@@ -58,12 +52,21 @@ baseline_targets AS (
     SELECT DISTINCT "Target" AS target FROM "AppDependencies"
     WHERE "TimeGenerated" >= $baseline_start AND "TimeGenerated" < $since AND "Target" IS NOT NULL
 ),
+-- A destination the server reaches for other callers too (a new service it started using) is
+-- not the attacker's, however close in time to an attacker call.
+own_work_destinations AS (
+    SELECT DISTINCT coalesce(d.peer_address, d."Target") AS ip, d."Target" AS target
+    FROM "AppDependencies" d
+    LEFT JOIN (SELECT DISTINCT operation_id FROM attacker_calls) a ON d."OperationId" = a.operation_id
+    WHERE d."TimeGenerated" >= $since AND d."TimeGenerated" < $until AND a.operation_id IS NULL
+),
 attacker_dependencies AS (
     SELECT d."Target" AS host, d.peer_address, d."TimeGenerated" AS time
     FROM "AppDependencies" d
     JOIN (SELECT DISTINCT operation_id FROM attacker_calls) a ON d."OperationId" = a.operation_id
     LEFT JOIN baseline_targets t ON d."Target" = t.target
-    WHERE d."TimeGenerated" >= $since AND d."TimeGenerated" < $until AND t.target IS NULL
+    LEFT JOIN (SELECT DISTINCT target FROM own_work_destinations) w ON d."Target" = w.target
+    WHERE d."TimeGenerated" >= $since AND d."TimeGenerated" < $until AND t.target IS NULL AND w.target IS NULL
       AND coalesce(d."DependencyType", '') NOT IN ('SQL', 'InProc')
 ),
 dependency_hosts AS (
@@ -73,6 +76,8 @@ near_attacker AS (
     SELECT DISTINCT o.dst_ip
     FROM new_outbound o
     JOIN attacker_calls a ON o.time >= a.time AND o.time <= a.time + INTERVAL '10 minutes'
+    LEFT JOIN own_work_destinations w ON o.dst_ip = w.ip
+    WHERE w.ip IS NULL
 ),
 outbound AS (
     SELECT o.dst_ip AS destination_ip, max(h.host) AS destination_host, sum(o.bytes) AS bytes, min(o.time) AS first, max(o.time) AS last,
@@ -83,8 +88,17 @@ outbound AS (
     FROM new_outbound o
     LEFT JOIN dependency_hosts h ON o.dst_ip = h.peer_address
     LEFT JOIN near_attacker n ON o.dst_ip = n.dst_ip
+    LEFT JOIN server_compromise s ON o.dst_ip = s.destination_ip
+    WHERE s.destination_ip IS NULL
     GROUP BY o.dst_ip
     HAVING max(h.host) IS NOT NULL OR max(n.dst_ip) IS NOT NULL
+),
+implant AS (
+    SELECT destination_ip, CAST(NULL AS VARCHAR) AS destination_host, sum(bytes) AS bytes, min(first) AS first, max(last) AS last,
+           'copied out by the server itself (outbound flows to a new destination no dependency names, following its tool calls: an implant)' AS path,
+           sum(flows) AS records
+    FROM server_compromise
+    GROUP BY destination_ip
 ),
 dependency_only AS (
     SELECT coalesce(d.peer_address, '') AS destination_ip, d.host AS destination_host, CAST(0 AS BIGINT) AS bytes, min(d.time) AS first, max(d.time) AS last,
@@ -98,4 +112,5 @@ SELECT * FROM responses
 UNION ALL SELECT * FROM apim_responses
 UNION ALL SELECT * FROM outbound
 UNION ALL SELECT * FROM dependency_only
+UNION ALL SELECT * FROM implant
 ORDER BY bytes DESC, destination_ip, path

@@ -3,8 +3,8 @@
 -- params: since
 -- depends: spray_sources, window_calls, window_signins
 -- output: user, user_id, client_address, calls, weighted_calls, first_call, last_call, sessions, offhours_calls, new_tools, new_for_user, new_for_org, country, new_country, spray_source, attacker
-WITH base AS (SELECT * FROM window_calls WHERE time < $since),
-win AS (SELECT * FROM window_calls WHERE time >= $since),
+WITH base AS (SELECT * FROM window_calls WHERE time < $since AND client_address IS NOT NULL),
+win AS (SELECT * FROM window_calls WHERE time >= $since AND client_address IS NOT NULL),
 signins AS (SELECT * FROM window_signins),
 known_user_ips AS (
     SELECT "user", client_address AS ip FROM base

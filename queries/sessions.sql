@@ -1,19 +1,18 @@
 -- name: sessions
--- description: Every session in the window of each suspect identity, marked attacker or own work, so the attacker's activity is scoped apart from the real user's (sessions without an MCP session id are grouped by address and day).
+-- description: Every session in the window of each suspect identity, marked attacker or own work, so the attacker's activity is scoped apart from the real user's. Sessions are those of call_sessions: MCP session ids split at pauses of more than 30 minutes, derived from identity, address and time where the server sets none.
 -- params: since, until
--- depends: attacker_calls
--- output: user, session, attacker, calls, first_call, last_call, ips, tools
+-- depends: attacker_calls, call_sessions
+-- output: user, session, derived, attacker, calls, first_call, last_call, ips, tools
 WITH suspect_users AS (SELECT DISTINCT "user" FROM attacker_calls),
 attacker_keys AS (SELECT DISTINCT _blob, _line FROM attacker_calls),
 calls AS (
-    SELECT c."user", coalesce(c.session_id, c.client_address || ' ' || to_char(c.time, '%Y-%m-%d')) AS session,
-           c.time, c.client_address, c.tool, k._blob IS NOT NULL AS attacker
-    FROM tool_calls c
+    SELECT c."user", c.session, c.derived, c.time, c.client_address, c.tool, k._blob IS NOT NULL AS attacker
+    FROM call_sessions c
     JOIN suspect_users u ON c."user" = u."user"
     LEFT JOIN attacker_keys k ON c._blob = k._blob AND c._line = k._line
     WHERE c.time >= $since AND c.time < $until
 )
-SELECT "user", session, bool_or(attacker) AS attacker, count(*) AS calls, min(time) AS first_call, max(time) AS last_call,
+SELECT "user", session, bool_and(derived) AS derived, bool_or(attacker) AS attacker, count(*) AS calls, min(time) AS first_call, max(time) AS last_call,
        array_sort(array_agg(DISTINCT client_address)) AS ips, array_sort(array_agg(DISTINCT tool)) AS tools
 FROM calls
 GROUP BY "user", session

@@ -437,6 +437,12 @@ pub struct GenerateArgs {
     /// First day of evidence (UTC).
     #[arg(long, default_value = "2026-09-15")]
     pub start: String,
+    /// Which breach: password (spray, then pulls from abroad at night), token (a refresh token
+    /// replayed in-country in office hours), agent (an AI agent hijacked by prompt injection),
+    /// implant (code in the server copying results out), mixed (all four). Every scenario also
+    /// holds innocent look-alikes (office typos, a traveller, a quarter-end export, a new service).
+    #[arg(long, value_enum, default_value = "password")]
+    pub scenario: crate::sample::Story,
     /// Accounts the password spray gets into (1 or 2).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=2))]
     pub compromised: u8,

@@ -20,8 +20,26 @@ use arrow::record_batch::RecordBatch;
 
 use super::{Case, CaseError};
 
-/// The sign-in tables identities come from.
-pub const IDENTITY_SOURCES: [&str; 2] = ["SigninLogs", "AADNonInteractiveUserSignInLogs"];
+/// The sign-in tables identities come from: people, then service principals and managed
+/// identities (an AI agent's identity is a service principal).
+pub const IDENTITY_SOURCES: [&str; 4] = [
+    "SigninLogs",
+    "AADNonInteractiveUserSignInLogs",
+    "AADServicePrincipalSignInLogs",
+    "AADManagedIdentitySignInLogs",
+];
+
+/// The columns holding an identity's object id, name and display name in a sign-in table.
+pub fn identity_columns(table: &str) -> (&'static str, &'static str, &'static str) {
+    match table {
+        "AADServicePrincipalSignInLogs" | "AADManagedIdentitySignInLogs" => (
+            "ServicePrincipalId",
+            "ServicePrincipalName",
+            "ServicePrincipalName",
+        ),
+        _ => ("UserId", "UserPrincipalName", "UserDisplayName"),
+    }
+}
 
 /// `table` of an index file in the manifest.
 pub const INDEX_TABLE: &str = "identities";
@@ -99,18 +117,15 @@ pub struct IdentityIndex {
 impl IdentityIndex {
     /// Adds the rows of a sign-in batch (as written to the case); rows without an object id are
     /// not identities.
-    pub fn add(&mut self, batch: &RecordBatch) -> Result<(), ArrowError> {
+    pub fn add(&mut self, table: &str, batch: &RecordBatch) -> Result<(), ArrowError> {
+        let (id_column, name_column, display_column) = identity_columns(table);
         let text = |name: &str| -> Result<&StringArray, ArrowError> {
             batch
                 .column_by_name(name)
                 .and_then(|c| c.as_any().downcast_ref::<StringArray>())
                 .ok_or_else(|| ArrowError::SchemaError(format!("sign-ins without text {name}")))
         };
-        let (ids, names, displays) = (
-            text("UserId")?,
-            text("UserPrincipalName")?,
-            text("UserDisplayName")?,
-        );
+        let (ids, names, displays) = (text(id_column)?, text(name_column)?, text(display_column)?);
         let times = batch
             .column_by_name("TimeGenerated")
             .and_then(|c| c.as_any().downcast_ref::<TimestampNanosecondArray>())
@@ -234,20 +249,26 @@ mod tests {
     fn each_identity_keeps_the_name_of_its_latest_sign_in_and_its_span() {
         let mut index = IdentityIndex::default();
         index
-            .add(&sign_ins(&[
-                (Some(20), Some("new@x"), Some("u1"), Some("New")),
-                (Some(10), Some("old@x"), Some("u1"), Some("Old")),
-                // No time: older than any timed sign-in, but counted.
-                (None, Some("zzz@x"), Some("u1"), None),
-                (Some(5), Some("b@x"), Some("u2"), None),
-                // Not identities.
-                (Some(7), Some("anon@x"), None, None),
-                (Some(7), Some("empty@x"), Some(""), None),
-            ]))
+            .add(
+                "SigninLogs",
+                &sign_ins(&[
+                    (Some(20), Some("new@x"), Some("u1"), Some("New")),
+                    (Some(10), Some("old@x"), Some("u1"), Some("Old")),
+                    // No time: older than any timed sign-in, but counted.
+                    (None, Some("zzz@x"), Some("u1"), None),
+                    (Some(5), Some("b@x"), Some("u2"), None),
+                    // Not identities.
+                    (Some(7), Some("anon@x"), None, None),
+                    (Some(7), Some("empty@x"), Some(""), None),
+                ]),
+            )
             .expect("add");
         // A later batch: the same time as u2's sign-in, a greater name wins.
         index
-            .add(&sign_ins(&[(Some(5), Some("c@x"), Some("u2"), Some("C"))]))
+            .add(
+                "SigninLogs",
+                &sign_ins(&[(Some(5), Some("c@x"), Some("u2"), Some("C"))]),
+            )
             .expect("add");
         let batch = index.to_batch().expect("batch");
         let text = |c: usize, i: usize| {
@@ -294,7 +315,7 @@ mod tests {
         let batch = RecordBatch::try_new(schema, vec![Arc::new(StringArray::from(vec!["u1"]))])
             .expect("batch");
         let error = IdentityIndex::default()
-            .add(&batch)
+            .add("SigninLogs", &batch)
             .expect_err("no columns");
         assert!(error.to_string().contains("UserPrincipalName"), "{error}");
     }

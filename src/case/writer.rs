@@ -115,7 +115,7 @@ impl CaseWriter {
         let kept = filter_record_batch(batch, &keep)?;
         let duplicates = (batch.num_rows() - kept.num_rows()) as u64;
         if IDENTITY_SOURCES.contains(&table) {
-            self.identities.add(&kept)?;
+            self.identities.add(table, &kept)?;
         }
         let times = kept
             .column(0)

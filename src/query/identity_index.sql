@@ -11,5 +11,9 @@ FROM (
     SELECT "UserId", "UserPrincipalName", "UserDisplayName", "TimeGenerated" FROM all_days."SigninLogs" WHERE "UserId" IS NOT NULL AND "UserId" <> ''
     UNION ALL
     SELECT "UserId", "UserPrincipalName", "UserDisplayName", "TimeGenerated" FROM all_days."AADNonInteractiveUserSignInLogs" WHERE "UserId" IS NOT NULL AND "UserId" <> ''
+    UNION ALL
+    SELECT "ServicePrincipalId", "ServicePrincipalName", "ServicePrincipalName" AS display_name, "TimeGenerated" FROM all_days."AADServicePrincipalSignInLogs" WHERE "ServicePrincipalId" IS NOT NULL AND "ServicePrincipalId" <> ''
+    UNION ALL
+    SELECT "ServicePrincipalId", "ServicePrincipalName", "ServicePrincipalName" AS display_name, "TimeGenerated" FROM all_days."AADManagedIdentitySignInLogs" WHERE "ServicePrincipalId" IS NOT NULL AND "ServicePrincipalId" <> ''
 )
 GROUP BY "UserId"

@@ -159,6 +159,8 @@ impl QueryEngine {
         // The tables read whatever Parquet files the case's directories hold.
         let file_check = crate::case::verify::check_files(case)?;
         ctx.register_udf(udf::customer_ids_udf(case.config()?.customer_keys));
+        ctx.register_udf(udf::outside_hosts_udf());
+        ctx.register_udf(udf::wide_request_udf());
         let mut tables = Vec::new();
         let ioc_schema = Arc::new(arrow::datatypes::Schema::new(vec![
             arrow::datatypes::Field::new("kind", DataType::Utf8, false),

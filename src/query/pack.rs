@@ -46,6 +46,23 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         "attacker_calls.sql",
         include_str!("../../queries/attacker_calls.sql"),
     ),
+    (
+        "call_sessions.sql",
+        include_str!("../../queries/call_sessions.sql"),
+    ),
+    (
+        "session_profiles.sql",
+        include_str!("../../queries/session_profiles.sql"),
+    ),
+    ("mcp_hosts.sql", include_str!("../../queries/mcp_hosts.sql")),
+    (
+        "server_compromise.sql",
+        include_str!("../../queries/server_compromise.sql"),
+    ),
+    (
+        "management_access.sql",
+        include_str!("../../queries/management_access.sql"),
+    ),
     ("suspects.sql", include_str!("../../queries/suspects.sql")),
     ("sessions.sql", include_str!("../../queries/sessions.sql")),
     (
@@ -206,6 +223,9 @@ impl QueryEngine {
                 let rows = batches.iter().map(|b| b.num_rows()).sum();
                 timings.push((query.name.clone(), started.elapsed().as_secs_f64(), rows));
             }
+            // The batches' own schema: a function's declared list field may differ from the
+            // one its arrays carry (nullability), which MemTable refuses.
+            let schema = batches.first().map_or(schema, RecordBatch::schema);
             let table = MemTable::try_new(schema.clone(), vec![batches.clone()])?;
             self.ctx
                 .deregister_table(TableReference::bare(query.name.clone()))?;

@@ -2,6 +2,10 @@
 //!
 //! `customer_ids(json_text)`: the data-subject identifiers named in a JSON document (tool
 //! arguments or results), found under the case's customer keys at any depth, as a list of text.
+//! `outside_hosts(json_text)`: the host names of every URL or e-mail address in a JSON document's
+//! string values (where tool arguments send data), lower case, as a list of text.
+//! `wide_request(json_text)`: whether tool arguments ask for everything: a wildcard as a
+//! search value (`%`, `*`, `.*`, empty query) or a row limit of 1,000 or more.
 
 use std::sync::Arc;
 
@@ -105,9 +109,196 @@ fn collect(value: &Value, found: &mut Vec<String>) {
     }
 }
 
+/// A scalar function from one text column to a value built per row.
+fn text_udf<B, F>(
+    name: &'static str,
+    output: DataType,
+    new_builder: fn() -> B,
+    each: F,
+) -> ScalarUDF
+where
+    B: arrow::array::ArrayBuilder,
+    F: Fn(Option<&str>, &mut B) + Send + Sync + 'static,
+{
+    let implementation = move |args: &[ColumnarValue]| -> Result<ColumnarValue, DataFusionError> {
+        let arrays = ColumnarValue::values_to_arrays(args)?;
+        let input = arrays
+            .first()
+            .and_then(|a| a.as_any().downcast_ref::<StringArray>())
+            .ok_or_else(|| DataFusionError::Plan(format!("{name} expects one text argument")))?;
+        let mut builder = new_builder();
+        for row in 0..input.len() {
+            each(
+                (!input.is_null(row)).then(|| input.value(row)),
+                &mut builder,
+            );
+        }
+        Ok(ColumnarValue::Array(builder.finish()))
+    };
+    create_udf(
+        name,
+        vec![DataType::Utf8],
+        output,
+        Volatility::Immutable,
+        Arc::new(implementation),
+    )
+}
+
+/// The `outside_hosts` function.
+pub fn outside_hosts_udf() -> ScalarUDF {
+    text_udf(
+        "outside_hosts",
+        DataType::List(Arc::new(Field::new("item", DataType::Utf8, true))),
+        || ListBuilder::new(StringBuilder::new()),
+        |text, builder: &mut ListBuilder<StringBuilder>| match text {
+            None => builder.append_null(),
+            Some(text) => {
+                for host in outside_hosts(text) {
+                    builder.values().append_value(host);
+                }
+                builder.append(true);
+            }
+        },
+    )
+}
+
+/// The `wide_request` function.
+pub fn wide_request_udf() -> ScalarUDF {
+    text_udf(
+        "wide_request",
+        DataType::Boolean,
+        arrow::array::BooleanBuilder::new,
+        |text, builder: &mut arrow::array::BooleanBuilder| {
+            builder.append_option(text.map(wide_request));
+        },
+    )
+}
+
+/// Host names of the URLs (`scheme://host…`) and e-mail addresses (`name@host`) in the string
+/// values of a JSON text (or in the text itself when it is not JSON), lower case, without repeats.
+pub fn outside_hosts(text: &str) -> Vec<String> {
+    let mut strings = Vec::new();
+    match serde_json::from_str::<Value>(text) {
+        Ok(value) => strings_of(&value, &mut strings),
+        Err(_) => strings.push(text.to_string()),
+    }
+    let mut hosts = Vec::new();
+    for s in &strings {
+        for word in
+            s.split(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '<' | '>' | ',' | ';'))
+        {
+            let host = if let Some((_, rest)) = word.split_once("://") {
+                let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+                let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+                authority
+                    .rsplit_once(':')
+                    .filter(|(_, port)| port.chars().all(|c| c.is_ascii_digit()))
+                    .map_or(authority, |(h, _)| h)
+            } else if let Some((local, domain)) = word.split_once('@') {
+                if local.is_empty() || !domain.contains('.') {
+                    continue;
+                }
+                domain
+            } else {
+                continue;
+            };
+            let host = host
+                .trim_matches(|c: char| c == '.' || c == '[' || c == ']')
+                .to_ascii_lowercase();
+            let valid = !host.is_empty()
+                && host
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '_'));
+            if valid && !hosts.contains(&host) {
+                hosts.push(host);
+            }
+        }
+    }
+    hosts
+}
+
+fn strings_of(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::String(s) => out.push(s.clone()),
+        Value::Array(items) => items.iter().for_each(|v| strings_of(v, out)),
+        Value::Object(map) => map.values().for_each(|v| strings_of(v, out)),
+        _ => {}
+    }
+}
+
+/// Keys whose value is a search pattern.
+const QUERY_KEYS: [&str; 5] = ["query", "q", "search", "filter", "pattern"];
+/// Keys whose value bounds the rows returned.
+const LIMIT_KEYS: [&str; 8] = [
+    "limit",
+    "top",
+    "max",
+    "max_rows",
+    "maxRows",
+    "page_size",
+    "pageSize",
+    "count",
+];
+/// A row limit at least this large asks for everything (an interactive tool asks for tens).
+pub const WIDE_LIMIT: f64 = 1000.0;
+
+/// Whether tool arguments ask for everything: a search value that is only wildcards or empty, or
+/// a row limit of [`WIDE_LIMIT`] or more, under any key at the top level of the arguments.
+pub fn wide_request(text: &str) -> bool {
+    let Ok(Value::Object(map)) = serde_json::from_str::<Value>(text) else {
+        return false;
+    };
+    map.iter().any(|(key, value)| {
+        let key_is = |keys: &[&str]| keys.iter().any(|k| k.eq_ignore_ascii_case(key));
+        match value {
+            Value::String(s) if key_is(&QUERY_KEYS) => s
+                .trim()
+                .chars()
+                .all(|c| matches!(c, '%' | '*' | '.' | '?' | '_')),
+            Value::Number(n) if key_is(&LIMIT_KEYS) => n.as_f64().is_some_and(|n| n >= WIDE_LIMIT),
+            Value::String(s) if key_is(&LIMIT_KEYS) => {
+                s.trim().parse::<f64>().is_ok_and(|n| n >= WIDE_LIMIT)
+            }
+            _ => false,
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn outside_hosts_come_from_urls_and_mail_addresses() {
+        assert_eq!(
+            outside_hosts(
+                r#"{"url":"https://Hooks.Example.net:8443/x?a=1","to":["ops@corp.example.org"],"n":3}"#
+            ),
+            vec!["hooks.example.net", "corp.example.org"]
+        );
+        assert_eq!(
+            outside_hosts(
+                r#"{"body":"see http://user:pw@10.1.2.3/a and https://hooks.example.net/b"}"#
+            ),
+            vec!["10.1.2.3", "hooks.example.net"]
+        );
+        assert!(outside_hosts(r#"{"customer_id":"C-1","query":"a@b"}"#).is_empty());
+        assert_eq!(
+            outside_hosts("plain https://x.example/y"),
+            vec!["x.example"]
+        );
+    }
+
+    #[test]
+    fn wide_requests_are_wildcards_and_large_limits() {
+        assert!(wide_request(r#"{"query":"%"}"#));
+        assert!(wide_request(r#"{"Query":"","limit":10}"#));
+        assert!(wide_request(r#"{"query":"acme","limit":5000}"#));
+        assert!(wide_request(r#"{"top":"1000"}"#));
+        assert!(!wide_request(r#"{"query":"acme ltd","limit":50}"#));
+        assert!(!wide_request(r#"{"customer_id":"%"}"#));
+        assert!(!wide_request("not json"));
+    }
 
     fn keys() -> Vec<String> {
         DEFAULT_CUSTOMER_KEYS

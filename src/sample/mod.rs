@@ -19,7 +19,7 @@ use std::path::Path;
 use crate::cli::GenerateArgs;
 use crate::error::{Error, Result};
 
-pub use scenario::{GroundTruth, Scenario};
+pub use scenario::{GroundTruth, Scenario, Story};
 
 /// `mcpforensics sample-data generate`.
 pub fn run_generate(args: &GenerateArgs) -> Result<()> {
@@ -48,7 +48,8 @@ pub fn run_generate(args: &GenerateArgs) -> Result<()> {
         )));
     }
     let scenario = Scenario::new(args.seed, args.scale, start, args.days)
-        .with_compromised(usize::from(args.compromised));
+        .with_compromised(usize::from(args.compromised))
+        .with_story(args.scenario);
     let summary = scenario.write(&args.out)?;
     if let Some(path) = &args.truth {
         write_truth(path, &scenario.truth())?;

@@ -1,6 +1,6 @@
 //! The synthetic incident: who works when, what the attacker does, and the rows each event leaves.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Timelike, Utc, Weekday};
@@ -9,6 +9,10 @@ use serde_json::{Value, json};
 
 use super::blobs::{BlobSet, SlotLayout, workspace_prefix};
 use crate::error::Result;
+
+mod stories;
+
+pub use stories::Story;
 
 /// splitmix64: small, fast, and the same on every platform.
 struct Rng(u64);
@@ -114,14 +118,21 @@ pub struct GroundTruth {
     pub days: u32,
     /// When the spray started.
     pub attack_start: String,
-    /// Compromised identities (UPN and object id).
+    /// Which breach happened.
+    pub story: Story,
+    /// Compromised identities (UPN or service principal name, and object id).
     pub compromised_users: Vec<TruthUser>,
+    /// Whether code planted in the MCP server copied data out (no identity misused for it).
+    pub server_compromised: bool,
     /// Users who must not be named (night shift, new hire) with why.
     pub innocent_users: Vec<TruthUser>,
     /// Addresses the attacker used.
     pub attacker_ips: Vec<String>,
-    /// Customers whose data the attacker touched.
+    /// Customers whose data the attacker touched or the implant passed out.
     pub affected_customers: Vec<String>,
+    /// The confidence tier each affected customer must get: `exfiltrated` (an attacker call named
+    /// them and the data went out) or `exposed` (answered by the server while the implant ran).
+    pub customer_tiers: BTreeMap<String, String>,
     /// Tool calls made by the attacker (through the victim's identity and anonymously).
     pub attacker_tool_calls: u64,
     /// Anonymous calls with the stolen APIM key.
@@ -231,6 +242,7 @@ pub struct Scenario {
     workspace_id: String,
     subscription: String,
     ikey: String,
+    story: Story,
 }
 
 struct DayContext<'a> {
@@ -242,6 +254,10 @@ struct DayContext<'a> {
     touched: BTreeSet<String>,
     attacker_calls: u64,
     anonymous_calls: u64,
+    /// Draws for the traps and the token, agent and implant stories, apart from `rng`.
+    story_rng: Rng,
+    /// Customers passed through the server while the implant copied its results out.
+    exposed: BTreeSet<String>,
 }
 
 impl Scenario {
@@ -325,7 +341,15 @@ impl Scenario {
             workspace_id: rng.uuid(),
             subscription: rng.uuid(),
             ikey: rng.uuid(),
+            story: Story::Password,
         }
+    }
+
+    /// Which breach happens (`password` unless told otherwise).
+    #[must_use]
+    pub fn with_story(mut self, story: Story) -> Self {
+        self.story = story;
+        self
     }
 
     /// Has the spray get into `count` accounts (1 or 2); the attacker then alternates between them by night.
@@ -358,19 +382,25 @@ impl Scenario {
     /// The ground truth, computed by replaying the generation without writing.
     pub fn truth(&self) -> GroundTruth {
         let mut touched = BTreeSet::new();
+        let mut exposed = BTreeSet::new();
         let (mut attacker_calls, mut anonymous_calls) = (0, 0);
         for day in 0..self.days {
             let ctx = self.generate_day(day);
             touched.extend(ctx.touched);
+            exposed.extend(ctx.exposed);
             attacker_calls += ctx.attacker_calls;
             anonymous_calls += ctx.anonymous_calls;
         }
+        let customer_tiers: BTreeMap<String, String> = exposed
+            .iter()
+            .map(|c| (c.clone(), "exposed".to_string()))
+            .chain(
+                touched
+                    .iter()
+                    .map(|c| (c.clone(), "exfiltrated".to_string())),
+            )
+            .collect();
 
-        let truth_user = |u: &User, note: &str| TruthUser {
-            upn: u.upn.clone(),
-            object_id: u.object_id.clone(),
-            note: note.into(),
-        };
         let (outage_from, outage_to) = self.outage();
         GroundTruth {
             seed: self.seed,
@@ -379,50 +409,16 @@ impl Scenario {
             attack_start: crate::time::format_utc(
                 self.day_start(self.attack_day) + Duration::minutes(185),
             ),
-            compromised_users: self
-                .victims
-                .iter()
-                .map(|v| {
-                    truth_user(
-                        &self.users[*v],
-                        "password spray success, then night-time pulls from new IPs",
-                    )
-                })
-                .collect(),
-            innocent_users: vec![
-                truth_user(
-                    &self.users[2],
-                    "night-shift worker: works 22:00-06:00 UTC every day",
-                ),
-                truth_user(
-                    &self.users[self.users.len() - 1],
-                    "new employee who starts inside the window, from the office network",
-                ),
-            ],
-            attacker_ips: std::iter::once(SPRAY_IP)
-                .chain(NIGHT_IPS)
-                .map(String::from)
-                .collect(),
-            affected_customers: touched.into_iter().collect(),
+            story: self.story,
+            compromised_users: self.compromised_truth(),
+            server_compromised: self.story.has(Story::Implant),
+            innocent_users: self.innocent_truth(),
+            attacker_ips: self.attacker_ips_truth(),
+            affected_customers: customer_tiers.keys().cloned().collect(),
+            customer_tiers,
             attacker_tool_calls: attacker_calls,
             anonymous_tool_calls: anonymous_calls,
-            exfiltration: vec![
-                TruthDestination {
-                    ip: EXFIL_IP.into(),
-                    host: EXFIL_HOST.into(),
-                    note: "exports uploaded by the server on the attacker's request".into(),
-                },
-                TruthDestination {
-                    ip: NIGHT_IPS[0].into(),
-                    host: String::new(),
-                    note: "tool responses to the attacker".into(),
-                },
-                TruthDestination {
-                    ip: NIGHT_IPS[1].into(),
-                    host: String::new(),
-                    note: "tool responses to the attacker".into(),
-                },
-            ],
+            exfiltration: self.exfiltration_truth(),
             benign_destinations: vec![
                 TruthDestination {
                     ip: BACKUP_IP.into(),
@@ -467,6 +463,12 @@ impl Scenario {
             touched: BTreeSet::new(),
             attacker_calls: 0,
             anonymous_calls: 0,
+            story_rng: Rng(self
+                .seed
+                .wrapping_mul(6_700_417)
+                .wrapping_add(u64::from(day) * 104_729)
+                ^ 0x7374_6f72_7900),
+            exposed: BTreeSet::new(),
         };
         let midnight = self.day_start(day);
         let weekday = !matches!(midnight.weekday(), Weekday::Sat | Weekday::Sun);
@@ -509,15 +511,17 @@ impl Scenario {
         if weekday {
             ctx.helpdesk(midnight);
         }
-        if day == self.attack_day {
+        let password = self.story.has(Story::Password);
+        if password && day == self.attack_day {
             ctx.spray(midnight + Duration::minutes(185));
         }
-        if day >= self.attack_day {
+        if password && day >= self.attack_day {
             let night_index = day - self.attack_day;
             if night_index == 0 || ctx.rng.chance(0.75) {
                 ctx.attacker_night(midnight, night_index);
             }
         }
+        ctx.traps_and_stories(day, midnight, weekday);
         if day == self.days - 1 {
             // The last hour's flow-log blob was read while still being appended to.
             let last_hour = midnight + Duration::hours(23);
@@ -616,7 +620,8 @@ impl DayContext<'_> {
             } else {
                 ("RO", "Bucharest", 48693)
             }
-        } else if ip == OFFICE_IP {
+        } else if ip == OFFICE_IP || user.ip == OFFICE_IP {
+            // Office staff sign in from Germany wherever they are in it (a hotel, too).
             ("DE", "Berlin", 3320)
         } else {
             (user.country, user.city, user.asn)
@@ -799,29 +804,44 @@ impl DayContext<'_> {
         }));
         if let Some(upload_bytes) = call.upload {
             let upload_time = t + Duration::milliseconds(self.rng.range(300, 2_000));
-            let url = format!("https://{EXFIL_HOST}/u/{}", self.rng.hex(10));
+            let (host, ip, name, url) = if call.tool == "fetch_url" {
+                let (host, ip) = stories::fetch_target(&call.arguments);
+                let url = call
+                    .arguments
+                    .get("url")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                let verb = if upload_bytes > 0 { "POST" } else { "GET" };
+                (host, ip, format!("{verb} {host}"), url.to_string())
+            } else {
+                let url = format!("https://{EXFIL_HOST}/u/{}", self.rng.hex(10));
+                (EXFIL_HOST, EXFIL_IP, "POST /u".to_string(), url)
+            };
             self.dependency(
                 upload_time,
                 &trace,
                 &span,
                 "HTTP",
-                EXFIL_HOST,
-                "POST /u",
+                host,
+                &name,
                 &url,
-                Some(EXFIL_IP),
+                Some(ip),
                 upload_bytes,
             );
             self.flow(
                 MCP_MAC,
                 upload_time,
                 MCP_HOST_IP,
-                EXFIL_IP,
+                ip,
                 (40_000, 60_000),
                 443,
                 'O',
-                upload_bytes,
+                upload_bytes.max(600),
                 4_000,
             );
+        }
+        if call.tool == "get_customer" {
+            self.geocode(db_time, &trace, &span);
         }
         // The client's connection to the server: the response bytes flow back to the client.
         self.flow(
@@ -837,8 +857,12 @@ impl DayContext<'_> {
         );
         if attacker {
             self.attacker_calls += 1;
-            self.touched.extend(call.customers.iter().cloned());
+            // Calls lost in the export outage name nobody in the evidence: not in the truth.
+            if !self.in_outage("AppRequests", t) {
+                self.touched.extend(call.customers.iter().cloned());
+            }
         }
+        self.implant_copy(t, call);
     }
 
     #[allow(clippy::too_many_arguments)]

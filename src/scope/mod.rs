@@ -20,7 +20,7 @@ use crate::query::{QueryEngine, QueryError};
 use crate::time::format_utc;
 
 /// Version of the report layout (docs/scope-report.md).
-pub const REPORT_VERSION: u32 = 1;
+pub const REPORT_VERSION: u32 = 2;
 
 /// The scope report.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -51,6 +51,11 @@ pub struct ScopeReport {
     pub exfiltration: Vec<Exfiltration>,
     /// Password-spray sources seen.
     pub spray_sources: Vec<SpraySource>,
+    /// Signs that the MCP server itself was compromised (an implant copying data out), which
+    /// name no identity.
+    pub server_compromise: Vec<ServerCompromise>,
+    /// New inbound connections to an MCP host's management ports (how an implant may have come).
+    pub management_access: Vec<ManagementAccess>,
     /// What the evidence covers and cannot show.
     pub coverage: Coverage,
 }
@@ -123,8 +128,11 @@ pub struct Suspect {
 pub struct Session {
     /// Identity.
     pub user: String,
-    /// MCP session id (or address and day when the server sets none).
+    /// MCP session id (split at pauses over 30 minutes), or `(derived) <address> <start>` when the
+    /// server sets none.
     pub session: String,
+    /// Whether the session was derived (no usable MCP session id).
+    pub derived: bool,
     /// Whether it is the attacker's.
     pub attacker: bool,
     /// Calls in it.
@@ -154,12 +162,17 @@ pub struct AttackerCall {
     pub tool: Option<String>,
     /// Arguments (JSON text).
     pub arguments: Option<String>,
-    /// MCP session.
+    /// MCP session id as logged.
     pub session_id: Option<String>,
+    /// The session the call belongs to (see [`Session::session`]).
+    pub session: Option<String>,
     /// Trace id or APIM correlation id.
     pub operation_id: Option<String>,
     /// `detected` or `ioc`.
     pub basis: String,
+    /// Which rule chose it: `address` (someone else at the keyboard from an address), `session`
+    /// (a session steered by someone else), `ioc`.
+    pub rule: String,
     /// Source blob.
     #[serde(rename = "_blob")]
     pub blob: String,
@@ -173,6 +186,8 @@ pub struct AttackerCall {
 pub struct AffectedCustomer {
     /// Customer (data subject) id.
     pub customer_id: String,
+    /// Confidence: `exfiltrated`, `accessed`, `exposed` (answered by a compromised server).
+    pub tier: String,
     /// First attacker access.
     pub first_access: String,
     /// Last attacker access.
@@ -240,6 +255,46 @@ pub struct SpraySource {
     pub last_failure: String,
     /// Accounts that then signed in from it.
     pub compromised: Vec<String>,
+}
+
+/// A destination the MCP server copied data to by itself.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ServerCompromise {
+    /// The MCP host's address.
+    pub host: String,
+    /// Where it sent data.
+    pub destination_ip: String,
+    /// Destination port.
+    pub destination_port: Option<u64>,
+    /// Outbound flow records.
+    pub flows: u64,
+    /// Bytes sent.
+    pub bytes: u64,
+    /// Of those, bytes that left within ten minutes after a tool call was answered.
+    pub following_bytes: u64,
+    /// First flow.
+    pub first: String,
+    /// Last flow.
+    pub last: String,
+}
+
+/// A new inbound connection to a management port of an MCP host.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ManagementAccess {
+    /// Who connected.
+    pub source_ip: String,
+    /// The MCP host.
+    pub host: String,
+    /// Port (22 SSH, 3389 RDP, …).
+    pub port: u64,
+    /// Flow records.
+    pub flows: u64,
+    /// Bytes both ways.
+    pub bytes: u64,
+    /// First.
+    pub first: String,
+    /// Last.
+    pub last: String,
 }
 
 /// Coverage of the evidence.
@@ -338,6 +393,9 @@ pub async fn scope_with_timings(
     };
     let sprays: Vec<SprayRow> = rows(&run("spray_sources").await?)?;
     let profiles: Vec<ProfileRow> = rows(&run("ip_profiles").await?)?;
+    let session_profiles: Vec<SessionProfileRow> = rows(&run("session_profiles").await?)?;
+    let server_compromise: Vec<ServerCompromise> = rows(&run("server_compromise").await?)?;
+    let management_access: Vec<ManagementAccess> = rows(&run("management_access").await?)?;
     let calls: Vec<AttackerCall> = rows(&run("attacker_calls").await?)?;
     let suspect_rows: Vec<SuspectRow> = rows(&run("suspects").await?)?;
     let sessions: Vec<Session> = rows(&run("sessions").await?)?;
@@ -349,10 +407,17 @@ pub async fn scope_with_timings(
 
     let suspects = suspect_rows
         .iter()
-        .map(|s| suspect(s, &profiles, &sprays, &calls, &sessions))
-        .collect();
+        .map(|s| suspect(s, &profiles, &session_profiles, &sprays, &calls, &sessions))
+        .collect::<Vec<_>>();
     let spray_sources = spray_summary(&sprays);
     let mut coverage = coverage(&hourly, sampling, params);
+    if !server_compromise.is_empty() {
+        coverage.statements.push(server_statement(
+            &server_compromise,
+            &management_access,
+            &suspects,
+        ));
+    }
     let (rejected, failed) = (case.summary()?.rejected, case.summary()?.unreadable);
     if rejected > 0 || failed > 0 {
         coverage.statements.push(format!(
@@ -389,6 +454,8 @@ pub async fn scope_with_timings(
         resources,
         exfiltration,
         spray_sources,
+        server_compromise,
+        management_access,
         coverage,
     };
     Ok((report, engine.timings()))
@@ -474,6 +541,26 @@ struct ProfileRow {
 }
 
 #[derive(Debug, Deserialize)]
+struct SessionProfileRow {
+    user: String,
+    session: String,
+    derived: bool,
+    client_address: Option<String>,
+    first_call: String,
+    last_call: String,
+    calls: u64,
+    customers: u64,
+    baseline_max_customers: u64,
+    wide_calls: u64,
+    new_hosts: Option<Vec<Option<String>>>,
+    new_destinations: Option<Vec<Option<String>>>,
+    reach: bool,
+    egress: bool,
+    access: bool,
+    attacker: bool,
+}
+
+#[derive(Debug, Deserialize)]
 struct SuspectRow {
     user: String,
     user_id: Option<String>,
@@ -493,9 +580,107 @@ struct HourRow {
     records: u64,
 }
 
+/// What the report says when the server itself copied data out.
+fn server_statement(
+    findings: &[ServerCompromise],
+    access: &[ManagementAccess],
+    suspects: &[Suspect],
+) -> String {
+    let destinations: BTreeSet<&str> = findings.iter().map(|f| f.destination_ip.as_str()).collect();
+    let first = findings
+        .iter()
+        .map(|f| f.first.as_str())
+        .min()
+        .unwrap_or_default();
+    let mut text = format!(
+        "The MCP server itself sent data to {} from {first}, following the tool calls it answered, with no HTTP dependency naming the destination: code in the server (an implant) is the likely cause",
+        destinations.into_iter().collect::<Vec<_>>().join(", ")
+    );
+    if let Some(login) = access.first() {
+        text.push_str(&format!(
+            "; a new management connection from {} to port {} at {} may be how it came",
+            login.source_ip, login.port, login.first
+        ));
+    }
+    if suspects.is_empty() {
+        text.push_str(". No identity was misused for it: no user is named.");
+    } else {
+        text.push_str(". The suspects named are separate findings: the implant needs no identity.");
+    }
+    text.push_str(" Every customer the server answered for from then on is exposed.");
+    text
+}
+
+fn session_reason(profile: &SessionProfileRow, calls: &[AttackerCall]) -> String {
+    let mut signs = Vec::new();
+    if profile.reach {
+        let mut reach = format!(
+            "{} customers in the session against at most {} in any of this identity's baseline sessions",
+            profile.customers, profile.baseline_max_customers
+        );
+        if profile.wide_calls > 0 {
+            reach.push_str(&format!(
+                "; {} call(s) asking for everything (wildcard or a limit of 1000 or more), never in its baseline",
+                profile.wide_calls
+            ));
+        }
+        signs.push(reach);
+    }
+    if profile.egress {
+        let list = |v: &Option<Vec<Option<String>>>| {
+            v.iter()
+                .flatten()
+                .flatten()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let mut egress = Vec::new();
+        if profile.new_hosts.is_some() {
+            egress.push(format!(
+                "arguments name outside host(s) this identity never named in the baseline: {}",
+                list(&profile.new_hosts)
+            ));
+        }
+        if profile.new_destinations.is_some() {
+            egress.push(format!(
+                "its calls reached destination(s) new in the window that no other identity's calls reach: {}",
+                list(&profile.new_destinations)
+            ));
+        }
+        signs.push(egress.join("; "));
+    }
+    if profile.access {
+        signs.push(format!(
+            "from {}, an address new to the whole organisation where nobody ever completed an interactive sign-in (a replayed token refreshes without one)",
+            profile.client_address.as_deref().unwrap_or("?")
+        ));
+    }
+    let first_record = calls
+        .iter()
+        .find(|c| c.user == profile.user && c.session.as_deref() == Some(profile.session.as_str()))
+        .map(|c| format!("; first call {}:{}", c.blob, c.line))
+        .unwrap_or_default();
+    format!(
+        "session {}{} with {} calls ({} to {}) steered by someone else: {}{}",
+        profile.session,
+        if profile.derived {
+            " (derived: the server logs no session id)"
+        } else {
+            ""
+        },
+        profile.calls,
+        profile.first_call,
+        profile.last_call,
+        signs.join("; "),
+        first_record
+    )
+}
+
 fn suspect(
     row: &SuspectRow,
     profiles: &[ProfileRow],
+    session_profiles: &[SessionProfileRow],
     sprays: &[SprayRow],
     calls: &[AttackerCall],
     sessions: &[Session],
@@ -574,6 +759,19 @@ fn suspect(
             signs.join("; "),
             first_record
         ));
+    }
+    let by_address = |p: &SessionProfileRow| {
+        profiles.iter().any(|a| {
+            a.attacker
+                && a.user == p.user
+                && p.client_address.as_deref() == Some(a.client_address.as_str())
+        })
+    };
+    for profile in session_profiles
+        .iter()
+        .filter(|p| p.user == row.user && p.attacker && !by_address(p))
+    {
+        reasons.push(session_reason(profile, calls));
     }
     if let Some(baseline) = row.baseline_calls_per_day.filter(|b| *b > 0.0) {
         let per_day = row.tool_calls as f64 / row.attacker_days.max(1) as f64;

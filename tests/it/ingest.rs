@@ -339,7 +339,7 @@ fn identity_index_of_several_runs_equals_identities_from_the_sign_ins() {
     assert!(users > 10, "{users} identities");
     // Users signed in before and after the split: more index rows than identities.
     assert!(scalar(case.path(), "SELECT count(*) FROM identity_index") > users);
-    let sign_ins = "SELECT count(*) FROM (SELECT \"UserId\" FROM \"SigninLogs\" UNION ALL SELECT \"UserId\" FROM \"AADNonInteractiveUserSignInLogs\") WHERE \"UserId\" <> ''";
+    let sign_ins = "SELECT count(*) FROM (SELECT \"UserId\" FROM \"SigninLogs\" UNION ALL SELECT \"UserId\" FROM \"AADNonInteractiveUserSignInLogs\" UNION ALL SELECT \"ServicePrincipalId\" FROM \"AADServicePrincipalSignInLogs\") WHERE \"UserId\" <> ''";
     assert_eq!(
         scalar(case.path(), "SELECT sum(sign_ins) FROM identities"),
         scalar(case.path(), sign_ins)

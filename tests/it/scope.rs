@@ -7,6 +7,7 @@ use std::path::Path;
 use mcpforensics::case::Case;
 use mcpforensics::query::QueryEngine;
 use mcpforensics::query::pack::PackParams;
+use mcpforensics::sample::Story;
 use mcpforensics::scope::{Ioc, ScopeReport, ScopeRequest, scope};
 use serde_json::Value;
 
@@ -74,6 +75,35 @@ fn judge(report: &ScopeReport, truth: &Value) {
         "precision {hits}/{}",
         found.len()
     );
+    // Per confidence tier: every customer of the tier found in it, at least 95% precision.
+    for tier in ["exfiltrated", "accessed", "exposed"] {
+        let want: BTreeSet<&str> = truth["customer_tiers"]
+            .as_object()
+            .expect("tiers")
+            .iter()
+            .filter(|(_, t)| t.as_str() == Some(tier))
+            .map(|(c, _)| c.as_str())
+            .collect();
+        let got: BTreeSet<&str> = report
+            .affected_customers
+            .iter()
+            .filter(|c| c.tier == tier)
+            .map(|c| c.customer_id.as_str())
+            .collect();
+        let hits = got.intersection(&want).count();
+        assert_eq!(hits, want.len(), "{tier}: recall {hits}/{}", want.len());
+        assert!(
+            hits as f64 >= 0.95 * got.len() as f64,
+            "{tier}: precision {hits}/{}",
+            got.len()
+        );
+    }
+    assert_eq!(
+        !report.server_compromise.is_empty(),
+        truth["server_compromised"] == true,
+        "server compromise found exactly when it happened: {:?}",
+        report.server_compromise
+    );
     let suspects: BTreeSet<&str> = report.suspects.iter().map(|s| s.user.as_str()).collect();
     for user in truth["compromised_users"].as_array().expect("list") {
         let upn = user["upn"].as_str().expect("upn");
@@ -114,13 +144,16 @@ fn judge(report: &ScopeReport, truth: &Value) {
         .iter()
         .map(|e| e.destination_ip.as_str())
         .collect();
-    for destination in truth["exfiltration"].as_array().expect("list") {
-        assert!(
-            destinations.contains(destination["ip"].as_str().expect("ip")),
-            "{} found",
-            destination["ip"]
-        );
-    }
+    let truth_destinations: BTreeSet<&str> = truth["exfiltration"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|d| d["ip"].as_str())
+        .collect();
+    assert_eq!(
+        destinations, truth_destinations,
+        "exfiltration destinations exact"
+    );
     for benign in truth["benign_destinations"].as_array().expect("list") {
         assert!(
             !destinations.contains(benign["ip"].as_str().expect("ip")),
@@ -205,7 +238,7 @@ fn scope_on_the_sample_finds_what_happened() {
             .any(|s| s.starts_with("12 records were rejected at ingest")),
         "the report says what was left out"
     );
-    assert_eq!(report.evidence.blobs, 6700);
+    assert_eq!(report.evidence.blobs, 6808);
     assert_eq!(
         report.evidence.queries.len(),
         mcpforensics::query::pack::EMBEDDED.len()
@@ -213,6 +246,17 @@ fn scope_on_the_sample_finds_what_happened() {
 }
 
 fn variant(seed: u64, scale: f64, days: u32, start: (i32, u32, u32), compromised: usize) {
+    story_variant(seed, scale, days, start, compromised, Story::Password);
+}
+
+fn story_variant(
+    seed: u64,
+    scale: f64,
+    days: u32,
+    start: (i32, u32, u32),
+    compromised: usize,
+    story: Story,
+) -> ScopeReport {
     let account = Account::new();
     let scenario = mcpforensics::sample::Scenario::new(
         seed,
@@ -220,7 +264,8 @@ fn variant(seed: u64, scale: f64, days: u32, start: (i32, u32, u32), compromised
         chrono::NaiveDate::from_ymd_opt(start.0, start.1, start.2).expect("date"),
         days,
     )
-    .with_compromised(compromised);
+    .with_compromised(compromised)
+    .with_story(story);
     scenario.write(account.path()).expect("generate");
     let truth = serde_json::to_value(scenario.truth()).expect("truth");
     let case = tempfile::tempdir().expect("case");
@@ -237,9 +282,84 @@ fn variant(seed: u64, scale: f64, days: u32, start: (i32, u32, u32), compromised
             .and_utc()
             + chrono::Duration::days(i64::from(days)),
     );
-    judge(
-        &run_scope(case.path(), params(&since, &end), vec![]),
-        &truth,
+    let report = run_scope(case.path(), params(&since, &end), vec![]);
+    judge(&report, &truth);
+    report
+}
+
+/// A refresh token replayed in-country in office hours: only the replayed sessions are the
+/// attacker's, found by their reach and their address; the traveller at a hotel is not named.
+#[test]
+fn token_replay_in_office_hours_is_scoped_by_session() {
+    let report = story_variant(41, 0.5, 30, (2026, 4, 6), 1, Story::Token);
+    let victim = &report.suspects[0];
+    assert_eq!(report.suspects.len(), 1);
+    assert!(
+        victim.own_sessions > 0,
+        "the victim's own work is kept apart"
+    );
+    assert!(
+        report.attacker_calls.iter().all(|c| c.rule == "session"),
+        "found by session, not by a foreign address or night hours"
+    );
+    assert!(
+        victim
+            .reasons
+            .iter()
+            .any(|r| r.contains("interactive sign-in"))
+    );
+}
+
+/// A hijacked agent: same address, same hours; only the steered sessions are the attacker's.
+#[test]
+fn hijacked_agent_sessions_are_the_attackers_and_its_other_work_is_not() {
+    let report = story_variant(43, 0.5, 30, (2026, 5, 4), 1, Story::Agent);
+    assert_eq!(report.suspects.len(), 1);
+    let agent = &report.suspects[0];
+    assert_eq!(
+        agent.user, "crm-triage-agent",
+        "the service principal, by name"
+    );
+    assert!(agent.own_sessions > 10 * agent.attacker_sessions);
+    assert!(
+        agent
+            .reasons
+            .iter()
+            .any(|r| r.contains("hooks.relay-sync.example"))
+    );
+    assert!(
+        !report
+            .exfiltration
+            .iter()
+            .any(|e| e.path.contains("responses to the attacker")),
+        "responses to the agent's own address are not exfiltration"
+    );
+}
+
+/// An implant: nobody's identity is named; the server is, with how it likely came in.
+#[test]
+fn implant_names_the_server_and_no_user() {
+    let report = story_variant(45, 0.4, 30, (2026, 2, 2), 1, Story::Implant);
+    assert!(report.suspects.is_empty(), "{:?}", report.suspects);
+    assert!(report.attacker_calls.is_empty());
+    assert!(report.management_access.iter().any(|m| m.port == 22));
+    assert!(
+        report
+            .coverage
+            .statements
+            .iter()
+            .any(|s| s.contains("No identity was misused"))
+    );
+}
+
+/// All four in one tenant, with every trap.
+#[test]
+fn mixed_breaches_in_one_tenant() {
+    let report = story_variant(47, 0.5, 30, (2026, 8, 3), 1, Story::Mixed);
+    assert_eq!(
+        report.suspects.len(),
+        4,
+        "bob, the token victim, the agent, (anonymous)"
     );
 }
 
@@ -398,8 +518,8 @@ fn every_pack_query_gives_its_expected_result_on_the_sample() {
             (
                 &sprays[0][0][..],
                 &sprays[0][1][..],
-                &sprays[0][6][..],
-                &sprays[0][8][..]
+                &sprays[0][7][..],
+                &sprays[0][9][..]
             ),
             ("185.220.101.47", "19", "bob.keller@contoso.com", "0")
         );
@@ -435,12 +555,12 @@ fn every_pack_query_gives_its_expected_result_on_the_sample() {
         assert!(
             sessions
                 .iter()
-                .any(|r| r[0] == "bob.keller@contoso.com" && r[2] == "true")
+                .any(|r| r[0] == "bob.keller@contoso.com" && r[3] == "true")
         );
         assert!(
             sessions
                 .iter()
-                .any(|r| r[0] == "bob.keller@contoso.com" && r[2] == "false")
+                .any(|r| r[0] == "bob.keller@contoso.com" && r[3] == "false")
         );
         let exfiltration = run("exfiltration").await;
         let destinations: BTreeSet<&str> = exfiltration.iter().map(|r| r[0].as_str()).collect();
@@ -464,7 +584,9 @@ fn every_pack_query_gives_its_expected_result_on_the_sample() {
             truth["affected_customers"].as_array().expect("list").len()
         );
         assert!(
-            customers.iter().all(|r| r[6] == "true"),
+            customers
+                .iter()
+                .all(|r| r[1] == "exfiltrated" && r[7] == "true"),
             "every affected customer here has an exfiltration path"
         );
         let resources = run("resources_touched").await;

@@ -1,0 +1,40 @@
+-- name: call_sessions
+-- description: Every tool call of the baseline and the window in its session. A session is one identity's calls from one client address under one MCP session id, split where the calls pause for more than 30 minutes. Session ids that no other call shares (one per request) mean nothing and are dropped; a call without one (protocol 2026-07-28, SDKs that emit none) gets a derived session, labelled `(derived) <address> <start>`; an id kept for a whole process is split at its pauses.
+-- params: since
+-- depends: window_calls
+-- output: user, client_address, session, derived, session_start, in_window, time, tool, customers, hosts, wide, operation_id, _blob, _line
+WITH shared AS (
+    SELECT session_id FROM window_calls
+    WHERE session_id IS NOT NULL AND session_id <> ''
+    GROUP BY session_id
+    HAVING count(*) > 1
+),
+keyed AS (
+    SELECT c.*, s.session_id AS mcp_session, coalesce(c.client_address, '') AS address_key, coalesce(s.session_id, '') AS session_key
+    FROM window_calls c LEFT JOIN shared s ON c.session_id = s.session_id
+),
+marked AS (
+    SELECT *,
+           CASE WHEN lag(time) OVER (PARTITION BY "user", address_key, session_key ORDER BY time, _blob, _line) IS NULL
+                  OR lag(time) OVER (PARTITION BY "user", address_key, session_key ORDER BY time, _blob, _line) < time - INTERVAL '30 minutes'
+                THEN 1 ELSE 0 END AS starts
+    FROM keyed
+),
+numbered AS (
+    SELECT *, sum(starts) OVER (PARTITION BY "user", address_key, session_key ORDER BY time, _blob, _line ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS part
+    FROM marked
+),
+started AS (
+    SELECT *, min(time) OVER (PARTITION BY "user", address_key, session_key, part) AS session_start
+    FROM numbered
+)
+SELECT "user", client_address,
+       CASE WHEN mcp_session IS NULL
+            THEN '(derived) ' || coalesce(client_address, 'no address') || ' ' || to_char(session_start, '%Y-%m-%dT%H:%M:%SZ')
+            WHEN part > 1 THEN mcp_session || ' (part ' || CAST(part AS VARCHAR) || ')'
+            ELSE mcp_session END AS session,
+       mcp_session IS NULL AS derived,
+       session_start,
+       session_start >= $since AS in_window,
+       time, tool, customers, hosts, wide, operation_id, _blob, _line
+FROM started

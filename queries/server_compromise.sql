@@ -1,0 +1,43 @@
+-- name: server_compromise
+-- description: Signs that the MCP server itself copies data out (an implant), with no identity misused: outbound flows from an MCP host (a host MCP clients connect to; every host receiving allowed inbound flows when no call carries a client address) to a destination never seen in the baseline and named by no HTTP dependency the server logged, whose bytes mostly leave within ten minutes after the server answered a tool call (a copy of the results; a beacon alone carries little). One row per host and destination.
+-- params: since, until, baseline_start
+-- depends: mcp_hosts, window_calls
+-- output: host, destination_ip, destination_port, flows, bytes, following_bytes, first, last
+WITH baseline_destinations AS (
+    SELECT DISTINCT dst_ip FROM flows WHERE direction = 'O' AND time >= $baseline_start AND time < $since
+),
+named_destinations AS (
+    SELECT DISTINCT peer_address AS ip FROM "AppDependencies"
+    WHERE "TimeGenerated" >= $baseline_start AND "TimeGenerated" < $until AND peer_address IS NOT NULL
+),
+new_outbound AS (
+    SELECT f.src_ip AS host, f.dst_ip, f.dst_port, f.time, coalesce(f.bytes_src_to_dst, 0) AS bytes,
+           f._blob, f._line, f.src_port
+    FROM flows f
+    JOIN mcp_hosts h ON f.src_ip = h.ip
+    LEFT JOIN baseline_destinations b ON f.dst_ip = b.dst_ip
+    LEFT JOIN named_destinations n ON f.dst_ip = n.ip
+    WHERE f.direction = 'O' AND f.decision = 'A' AND f.time >= $since AND f.time < $until
+      AND b.dst_ip IS NULL AND n.ip IS NULL
+),
+call_minutes AS (
+    SELECT DISTINCT date_bin(INTERVAL '1 minute', time) AS minute FROM window_calls
+    WHERE time >= $since - INTERVAL '10 minutes' AND time < $until
+),
+offsets AS (
+    SELECT INTERVAL '0 minutes' AS k UNION ALL SELECT INTERVAL '1 minutes' UNION ALL SELECT INTERVAL '2 minutes' UNION ALL SELECT INTERVAL '3 minutes' UNION ALL SELECT INTERVAL '4 minutes' UNION ALL SELECT INTERVAL '5 minutes' UNION ALL SELECT INTERVAL '6 minutes' UNION ALL SELECT INTERVAL '7 minutes' UNION ALL SELECT INTERVAL '8 minutes' UNION ALL SELECT INTERVAL '9 minutes' UNION ALL SELECT INTERVAL '10 minutes'
+),
+following AS (
+    SELECT DISTINCT o._blob, o._line, o.time, o.src_port, o.dst_ip, o.bytes
+    FROM new_outbound o
+    CROSS JOIN offsets k
+    JOIN call_minutes m ON m.minute = date_bin(INTERVAL '1 minute', o.time) - k.k
+),
+following_bytes AS (SELECT dst_ip, sum(bytes) AS bytes FROM following GROUP BY dst_ip)
+SELECT o.host, o.dst_ip AS destination_ip, min(o.dst_port) AS destination_port, count(*) AS flows, sum(o.bytes) AS bytes,
+       coalesce(max(fb.bytes), 0) AS following_bytes, min(o.time) AS first, max(o.time) AS last
+FROM new_outbound o
+LEFT JOIN following_bytes fb ON o.dst_ip = fb.dst_ip
+GROUP BY o.host, o.dst_ip
+HAVING count(*) >= 3 AND coalesce(max(fb.bytes), 0) * 2 >= sum(o.bytes) AND sum(o.bytes) > 0
+ORDER BY first, destination_ip
