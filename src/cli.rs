@@ -127,7 +127,7 @@ as duplicates, so re-running an ingest adds nothing twice. Rejected records are 
 kept in the case (table `rejects`); the exit code is then 3."
 )]
 pub struct IngestArgs {
-    /// Where the evidence is: a directory laid out like the storage account (one folder per container: am-*, insights-logs-*) or one container folder; or Blob Storage: az://<account>/<container>[/<prefix>], az://<account>/ (every export container), https://<account>.blob.core.windows.net/<container>[?SAS], http://127.0.0.1:10000/<account>/<container> (emulator). Default: the bundled sample.
+    /// Where the evidence is: a directory laid out like the storage account (one folder per container: am-*, insights-logs-*) or one container folder; or Blob Storage: az://<account>/<container>[/<prefix>], az://<account>/ (every export container), https://<account>.blob.core.windows.net/<container>[?SAS], http://127.0.0.1:10000/<account>/<container> (emulator). Required: ingest never defaults to the bundled sample.
     #[arg(value_name = "SOURCE")]
     pub source: Option<String>,
     /// Blob Storage credentials.

@@ -8,10 +8,13 @@ use crate::ingest::{IngestOptions, IngestSummary, ingest};
 use crate::report::terminal_safe;
 
 pub(super) fn run(args: &IngestArgs) -> Result<u8> {
-    let location = args
-        .source
-        .clone()
-        .unwrap_or_else(|| crate::bundled::sample_source_dir().display().to_string());
+    // Never a default source: `ingest --case X` alone must not pour the bundled sample into a
+    // real case. To add the sample on purpose, name its path (`mcpforensics sample-data where`).
+    let Some(location) = args.source.clone() else {
+        return Err(Error::Usage(
+            "ingest needs its SOURCE: the directory or Blob Storage URL of the evidence (it never defaults to the bundled sample; `mcpforensics sample-data where` prints the sample's path)".into(),
+        ));
+    };
     let case_dir = match &args.case.case {
         Some(case) => case.clone(),
         None => {

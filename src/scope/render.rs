@@ -32,6 +32,22 @@ pub fn render(report: &ScopeReport, format: ReportFormat) -> String {
     }
 }
 
+/// "N exfiltrated, N accessed, N exposed": the customers of each confidence tier.
+fn tier_counts(r: &ScopeReport) -> String {
+    ["exfiltrated", "accessed", "exposed"]
+        .iter()
+        .map(|tier| {
+            let n = r
+                .affected_customers
+                .iter()
+                .filter(|c| c.tier == *tier)
+                .count();
+            format!("{n} {tier}")
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn human_bytes(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
     let mut value = bytes as f64;
@@ -89,14 +105,45 @@ fn text(r: &ScopeReport) -> String {
             let _ = writeln!(out, "    - {}", s(reason));
         }
     }
+    if !r.server_compromise.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nSERVER COMPROMISE (the MCP server itself copied data out; no identity needed)"
+        );
+        for f in &r.server_compromise {
+            let _ = writeln!(
+                out,
+                "  {} -> {}:{}  {} in {} flows ({} within ten minutes after answered tool calls), {} … {}",
+                s(&f.host),
+                s(&f.destination_ip),
+                f.destination_port
+                    .map_or("?".to_string(), |p| p.to_string()),
+                human_bytes(f.bytes),
+                f.flows,
+                human_bytes(f.following_bytes),
+                f.first,
+                f.last
+            );
+        }
+        for m in &r.management_access {
+            let _ = writeln!(
+                out,
+                "  management access: {} -> {} port {} ({} flows, {}), {} … {}",
+                s(&m.source_ip),
+                s(&m.host),
+                m.port,
+                m.flows,
+                human_bytes(m.bytes),
+                m.first,
+                m.last
+            );
+        }
+    }
     let _ = writeln!(
         out,
-        "\nAFFECTED CUSTOMERS ({}, {} with exfiltration confirmed)",
+        "\nAFFECTED CUSTOMERS ({}: {})",
         r.affected_customers.len(),
-        r.affected_customers
-            .iter()
-            .filter(|c| c.exfiltration_confirmed)
-            .count()
+        tier_counts(r)
     );
     for customer in r.affected_customers.iter().take(15) {
         let _ = writeln!(
@@ -107,11 +154,7 @@ fn text(r: &ScopeReport) -> String {
             customer.last_access,
             customer.calls,
             s(&customer.tools.join(",")),
-            if customer.exfiltration_confirmed {
-                "  [exfiltrated]"
-            } else {
-                ""
-            }
+            format_args!("  [{}]", customer.tier)
         );
     }
     if r.affected_customers.len() > 15 {
@@ -225,14 +268,16 @@ fn markdown(r: &ScopeReport) -> String {
     }
     let _ = writeln!(
         out,
-        "\n## Affected customers ({})\n\n| customer | first access | last access | identities | tools | calls | exfiltration confirmed |\n|---|---|---|---|---|---|---|",
-        r.affected_customers.len()
+        "\n## Affected customers ({}: {})\n\n| customer | tier | first access | last access | identities | tools | calls | exfiltration confirmed |\n|---|---|---|---|---|---|---|---|",
+        r.affected_customers.len(),
+        tier_counts(r)
     );
     for c in &r.affected_customers {
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
             md_cell(&c.customer_id),
+            c.tier,
             c.first_access,
             c.last_access,
             md_cell(&c.users.join(", ")),
@@ -369,14 +414,16 @@ fn html(r: &ScopeReport) -> String {
     out.push_str("</table>");
     let _ = write!(
         out,
-        "<h2 id=\"customers\">Affected customers ({})</h2><table><tr><th>customer</th><th>first access</th><th>last access</th><th>identities</th><th>tools</th><th>calls</th><th>exfiltration confirmed</th></tr>",
-        r.affected_customers.len()
+        "<h2 id=\"customers\">Affected customers ({}: {})</h2><table><tr><th>customer</th><th>tier</th><th>first access</th><th>last access</th><th>identities</th><th>tools</th><th>calls</th><th>exfiltration confirmed</th></tr>",
+        r.affected_customers.len(),
+        e(&tier_counts(r))
     );
     for c in &r.affected_customers {
         let _ = write!(
             out,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             e(&c.customer_id),
+            e(&c.tier),
             e(&c.first_access),
             e(&c.last_access),
             e(&c.users.join(", ")),
@@ -523,11 +570,12 @@ fn timeline_svg(r: &ScopeReport) -> String {
 /// The affected-customer CSV: one row per customer, RFC 4180, UTF-8, Excel-safe.
 pub fn customers_csv(report: &ScopeReport) -> String {
     let mut out = String::from(
-        "customer_id,first_access,last_access,users,tools,calls,exfiltration_confirmed,evidence,manifest_sha256,query_pack_sha256\r\n",
+        "customer_id,tier,first_access,last_access,users,tools,calls,exfiltration_confirmed,evidence,manifest_sha256,query_pack_sha256\r\n",
     );
     for c in &report.affected_customers {
         let fields = [
             csv_field(&c.customer_id),
+            csv_field(&c.tier),
             csv_field(&c.first_access),
             csv_field(&c.last_access),
             csv_field(&c.users.join("; ")),

@@ -116,6 +116,12 @@ fn exit_codes_mean_something() {
     assert_eq!((code, stderr.contains("nowhere")), (1, true));
     let (code, _, _) = run(bin().args(["ingest", "/definitely/not/here", "--case", case_arg]));
     assert_eq!(code, 2);
+    // Without a SOURCE, ingest refuses instead of pouring the bundled sample into the case.
+    let before = hash_tree(case.path());
+    let (code, _, stderr) = run(bin().args(["ingest", "--case", case_arg]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("ingest needs its SOURCE"), "{stderr}");
+    assert_eq!(hash_tree(case.path()), before, "the case is unchanged");
     let (code, _, stderr) = run(bin().args([
         "ingest",
         account.path().to_str().expect("path"),

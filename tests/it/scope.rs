@@ -771,7 +771,7 @@ fn reports_as_users_read_them() {
     assert_eq!(
         lines.next(),
         Some(
-            "customer_id,first_access,last_access,users,tools,calls,exfiltration_confirmed,evidence,manifest_sha256,query_pack_sha256"
+            "customer_id,tier,first_access,last_access,users,tools,calls,exfiltration_confirmed,evidence,manifest_sha256,query_pack_sha256"
         )
     );
     assert_eq!(
