@@ -443,6 +443,10 @@ pub struct GenerateArgs {
     /// holds innocent look-alikes (office typos, a traveller, a quarter-end export, a new service).
     #[arg(long, value_enum, default_value = "password")]
     pub scenario: crate::sample::Story,
+    /// How Entra sign-ins and audit logs are written: la (Log Analytics data export, am-*) or diag
+    /// (diagnostic settings, insights-logs-*/tenantId=…). The incident is the same either way.
+    #[arg(long, value_enum, default_value = "la")]
+    pub signins: crate::sample::SignInLayout,
     /// Accounts the password spray gets into (1 or 2).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=2))]
     pub compromised: u8,

@@ -29,6 +29,38 @@ pub fn parse_timestamp(text: &str) -> Option<DateTime<Utc>> {
             return Some(Utc.from_utc_datetime(&t));
         }
     }
+    us_timestamp(text)
+}
+
+/// US-style times as some exporters and portals write them: `4/14/2025 11:35:37 AM`,
+/// `05/28/2025 01:15:14`, optionally with fractions and a trailing offset (`+02:00`, `Z`); month
+/// first. Without an offset the time is UTC.
+fn us_timestamp(text: &str) -> Option<DateTime<Utc>> {
+    if !text.as_bytes().first().is_some_and(u8::is_ascii_digit) || !text.contains('/') {
+        return None;
+    }
+    let with_offset = [
+        "%m/%d/%Y %I:%M:%S%.f %p %:z",
+        "%m/%d/%Y %H:%M:%S%.f %:z",
+        "%m/%d/%Y %I:%M:%S%.f %p%:z",
+        "%m/%d/%Y %H:%M:%S%.f%:z",
+    ];
+    for format in with_offset {
+        if let Ok(t) = DateTime::parse_from_str(text, format) {
+            return Some(t.with_timezone(&Utc));
+        }
+    }
+    let zoneless = text.trim_end_matches('Z').trim_end();
+    for format in [
+        "%m/%d/%Y %I:%M:%S%.f %p",
+        "%m/%d/%Y %H:%M:%S%.f",
+        "%m/%d/%Y %I:%M %p",
+        "%m/%d/%Y %H:%M",
+    ] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(zoneless, format) {
+            return Some(Utc.from_utc_datetime(&t));
+        }
+    }
     None
 }
 
@@ -128,6 +160,36 @@ pub fn parse_time_spec(text: &str) -> Result<TimeSpec, String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn us_style_timestamps_are_read_month_first() {
+        let at = |text: &str| parse_timestamp(text).map(|t| t.to_rfc3339());
+        assert_eq!(
+            at("4/14/2025 11:35:37 AM").as_deref(),
+            Some("2025-04-14T11:35:37+00:00")
+        );
+        assert_eq!(
+            at("4/14/2025 1:05:07 PM").as_deref(),
+            Some("2025-04-14T13:05:07+00:00")
+        );
+        assert_eq!(
+            at("05/28/2025 01:15:14").as_deref(),
+            Some("2025-05-28T01:15:14+00:00")
+        );
+        assert_eq!(
+            at("05/28/2025 01:15:14 +02:00").as_deref(),
+            Some("2025-05-27T23:15:14+00:00")
+        );
+        assert_eq!(
+            at("12/31/2025 11:59:59.5 PM").as_deref(),
+            Some("2025-12-31T23:59:59.500+00:00")
+        );
+        assert_eq!(
+            at("13/01/2025 01:00:00"),
+            None,
+            "no month 13: day-first is not guessed"
+        );
+    }
+
     use super::*;
 
     fn utc(text: &str) -> DateTime<Utc> {

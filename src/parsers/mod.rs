@@ -7,6 +7,7 @@
 //! handed on. Bad records become [`Reject`]s naming the line; the rest of the blob continues.
 
 pub mod columns;
+pub mod diagnostic;
 pub mod flows;
 pub mod framing;
 pub mod log_analytics;
@@ -35,6 +36,8 @@ pub enum Decoder {
     Table(&'static TableSpec),
     /// NSG and VNet flow-log records, one row per tuple.
     Flows,
+    /// A diagnostic-settings category read onto its Log Analytics table.
+    Diagnostic(&'static diagnostic::Category),
 }
 
 impl Decoder {
@@ -43,6 +46,10 @@ impl Decoder {
         match self {
             Decoder::Table(spec) => columns::schema_for(spec.columns, spec.derived),
             Decoder::Flows => columns::schema_for(flows::FLOW_COLUMNS, &[]),
+            Decoder::Diagnostic(category) => {
+                let spec = diagnostic::spec_of(category);
+                columns::schema_for(spec.columns, spec.derived)
+            }
         }
     }
 
@@ -54,6 +61,7 @@ impl Decoder {
             }
             Decoder::Table(_) => "log-analytics-export",
             Decoder::Flows => "flow-log",
+            Decoder::Diagnostic(_) => "diagnostic-settings",
         }
     }
 }
@@ -84,9 +92,15 @@ pub fn plan_for(kind: &ExportKind) -> BlobPlan {
             table: FLOWS_TABLE.into(),
             decoder: Decoder::Flows,
         },
-        ExportKind::ResourceLog(category) => BlobPlan {
-            table: format!("insights_logs_{}", sanitize_table_name(category)),
-            decoder: Decoder::Table(&log_analytics::GENERIC),
+        ExportKind::ResourceLog(category) => match diagnostic::find_category(category) {
+            Some(declared) => BlobPlan {
+                table: declared.table.to_string(),
+                decoder: Decoder::Diagnostic(declared),
+            },
+            None => BlobPlan {
+                table: format!("insights_logs_{}", sanitize_table_name(category)),
+                decoder: Decoder::Table(&log_analytics::GENERIC),
+            },
         },
     }
 }
@@ -161,6 +175,10 @@ pub fn decode_blob(
     let mut builder = match decoder {
         Decoder::Table(spec) => BatchBuilder::new(spec.columns, spec.derived),
         Decoder::Flows => BatchBuilder::new(flows::FLOW_COLUMNS, &[]),
+        Decoder::Diagnostic(category) => {
+            let spec = diagnostic::spec_of(category);
+            BatchBuilder::new(spec.columns, spec.derived)
+        }
     };
     let reject = |stats: &mut DecodeStats,
                   line: u64,
@@ -195,8 +213,19 @@ pub fn decode_blob(
                 continue;
             }
         };
-        match decoder {
-            Decoder::Table(spec) => match log_analytics::row_cells(spec, record) {
+        let table_row = match decoder {
+            Decoder::Table(spec) => Some((spec, record)),
+            Decoder::Diagnostic(category) => Some((
+                diagnostic::spec_of(category),
+                diagnostic::to_log_analytics(category, record),
+            )),
+            Decoder::Flows => {
+                decode_flow_record(&record, blob, line, &mut builder, &mut stats, emit);
+                None
+            }
+        };
+        if let Some((spec, record)) = table_row {
+            match log_analytics::row_cells(spec, record) {
                 Ok((cells, extra, time)) => {
                     let hash = xxhash_rust::xxh3::xxh3_128(&bytes);
                     builder.push(cells, extra, RowOrigin { blob, line, hash });
@@ -204,25 +233,6 @@ pub fn decode_blob(
                     stats.saw_time(time);
                 }
                 Err(reason) => reject(&mut stats, line, reason, bytes, emit),
-            },
-            Decoder::Flows => {
-                for item in flows::decode_record(&record) {
-                    match item {
-                        flows::FlowItem::Row { cells, identity } => {
-                            let time = match cells.first() {
-                                Some(Cell::Time(t)) => Some(*t),
-                                _ => None,
-                            };
-                            let hash = xxhash_rust::xxh3::xxh3_128(identity.as_bytes());
-                            builder.push(cells, None, RowOrigin { blob, line, hash });
-                            stats.rows += 1;
-                            stats.saw_time(time);
-                        }
-                        flows::FlowItem::Reject { reason, raw } => {
-                            reject(&mut stats, line, reason, raw.into_bytes(), emit)
-                        }
-                    }
-                }
             }
         }
         if builder.len() >= BATCH_ROWS {
@@ -233,6 +243,39 @@ pub fn decode_blob(
         emit(DecodeEvent::Batch(builder.finish()));
     }
     Ok(stats)
+}
+
+/// The rows (one per tuple) and rejects of one flow-log record.
+fn decode_flow_record(
+    record: &Map<String, Value>,
+    blob: &str,
+    line: u64,
+    builder: &mut BatchBuilder,
+    stats: &mut DecodeStats,
+    emit: &mut dyn FnMut(DecodeEvent),
+) {
+    for item in flows::decode_record(record) {
+        match item {
+            flows::FlowItem::Row { cells, identity } => {
+                let time = match cells.first() {
+                    Some(Cell::Time(t)) => Some(*t),
+                    _ => None,
+                };
+                let hash = xxhash_rust::xxh3::xxh3_128(identity.as_bytes());
+                builder.push(cells, None, RowOrigin { blob, line, hash });
+                stats.rows += 1;
+                stats.saw_time(time);
+            }
+            flows::FlowItem::Reject { reason, raw } => {
+                stats.rejected += 1;
+                emit(DecodeEvent::Reject(Reject {
+                    line,
+                    reason,
+                    raw: raw.into_bytes(),
+                }));
+            }
+        }
+    }
 }
 
 /// A JSON syntax error with its position given in lines of the blob, not of the record.
@@ -302,6 +345,13 @@ mod tests {
         assert_eq!(
             plan_for(&ExportKind::ResourceLog("auditevent".into())).table,
             "insights_logs_auditevent"
+        );
+        assert_eq!(
+            plan_for(&ExportKind::ResourceLog(
+                "noninteractiveusersigninlogs".into()
+            ))
+            .table,
+            "AADNonInteractiveUserSignInLogs"
         );
         assert_eq!(sanitize_table_name("../x-y"), "___x_y");
     }

@@ -30,6 +30,8 @@ pub struct BlobSet {
     flow_records: BTreeMap<String, Vec<(i64, String)>>,
     /// Blob paths to write cut short (read mid-append), by how many bytes to drop.
     truncate: BTreeMap<String, usize>,
+    /// Diagnostic-settings JSON Lines per hourly blob path (one blob an hour, never overflowing).
+    diagnostic_lines: BTreeMap<String, Vec<(i64, String)>>,
 }
 
 /// Workspace path segment of every `am-*` blob.
@@ -90,6 +92,28 @@ impl BlobSet {
             .push((nanos(t), record));
     }
 
+    /// Adds one diagnostic-settings record to the hourly blob of its time:
+    /// `<container>/<prefix>/y=/m=/d=/h=/m=00/PT1H.json`.
+    pub fn diagnostic_row(
+        &mut self,
+        container: &str,
+        prefix: &str,
+        t: DateTime<Utc>,
+        line: String,
+    ) {
+        let path = format!(
+            "{container}/{prefix}/y={:04}/m={:02}/d={:02}/h={:02}/m=00/PT1H.json",
+            t.year(),
+            t.month(),
+            t.day(),
+            t.hour()
+        );
+        self.diagnostic_lines
+            .entry(path)
+            .or_default()
+            .push((nanos(t), line));
+    }
+
     /// Marks a flow-log blob as read while being appended to: it loses its closing `]}` and the
     /// last `cut` bytes of its last record.
     pub fn cut_flow_blob(
@@ -127,6 +151,16 @@ impl BlobSet {
                 write_blob(&root.join(&container).join(folder).join(name), &body)?;
                 written += 1;
             }
+        }
+        for (path, mut lines) in std::mem::take(&mut self.diagnostic_lines) {
+            lines.sort_by_key(|(t, _)| *t);
+            let mut body = Vec::new();
+            for (_, line) in lines {
+                body.extend_from_slice(line.as_bytes());
+                body.push(b'\n');
+            }
+            write_blob(&root.join(&path), &body)?;
+            written += 1;
         }
         for (path, mut records) in std::mem::take(&mut self.flow_records) {
             records.sort_by_key(|(t, _)| *t);

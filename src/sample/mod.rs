@@ -12,6 +12,7 @@
 //! `--truth` writes what really happened, for tests.
 
 mod blobs;
+mod diagnostic;
 mod scenario;
 
 use std::path::Path;
@@ -19,7 +20,7 @@ use std::path::Path;
 use crate::cli::GenerateArgs;
 use crate::error::{Error, Result};
 
-pub use scenario::{GroundTruth, Scenario, Story};
+pub use scenario::{GroundTruth, Scenario, SignInLayout, Story};
 
 /// `mcpforensics sample-data generate`.
 pub fn run_generate(args: &GenerateArgs) -> Result<()> {
@@ -49,7 +50,8 @@ pub fn run_generate(args: &GenerateArgs) -> Result<()> {
     }
     let scenario = Scenario::new(args.seed, args.scale, start, args.days)
         .with_compromised(usize::from(args.compromised))
-        .with_story(args.scenario);
+        .with_story(args.scenario)
+        .with_sign_in_layout(args.signins);
     let summary = scenario.write(&args.out)?;
     if let Some(path) = &args.truth {
         write_truth(path, &scenario.truth())?;

@@ -243,6 +243,17 @@ pub struct Scenario {
     subscription: String,
     ikey: String,
     story: Story,
+    sign_in_layout: SignInLayout,
+}
+
+/// How Entra sign-ins and audit logs reach the storage account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum SignInLayout {
+    /// Log Analytics data export (`am-signinlogs`, …).
+    La,
+    /// Diagnostic settings (`insights-logs-signinlogs/tenantId=…`, camelCase envelope).
+    Diag,
 }
 
 struct DayContext<'a> {
@@ -342,7 +353,15 @@ impl Scenario {
             subscription: rng.uuid(),
             ikey: rng.uuid(),
             story: Story::Password,
+            sign_in_layout: SignInLayout::La,
         }
+    }
+
+    /// Whether Entra logs are written as Log Analytics export or diagnostic-settings archives.
+    #[must_use]
+    pub fn with_sign_in_layout(mut self, layout: SignInLayout) -> Self {
+        self.sign_in_layout = layout;
+        self
     }
 
     /// Which breach happens (`password` unless told otherwise).
@@ -596,6 +615,16 @@ impl DayContext<'_> {
             );
         }
         let duplicate = roll > 0.992;
+        if self.scenario.sign_in_layout == SignInLayout::Diag
+            && let Some(container) = super::diagnostic::container_of(table)
+        {
+            let record = super::diagnostic::record_of(table, &self.scenario.tenant_id, &row);
+            let prefix = format!("tenantId={}", self.scenario.tenant_id);
+            self.blobs
+                .diagnostic_row(container, &prefix, t, record.to_string());
+            self.rows += 1;
+            return;
+        }
         let ws = self.ws.clone();
         if duplicate {
             self.blobs.row(&ws, table, layout, t, line.clone());

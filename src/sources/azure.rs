@@ -206,6 +206,11 @@ pub fn export_containers() -> Vec<String> {
         .iter()
         .map(|t| format!("am-{}", t.name.to_ascii_lowercase()))
         .collect();
+    names.extend(
+        crate::parsers::diagnostic::CATEGORIES
+            .iter()
+            .map(|c| format!("insights-logs-{}", c.category)),
+    );
     names.push("insights-logs-networksecuritygroupflowevent".into());
     names.push("insights-logs-flowlogflowevent".into());
     names

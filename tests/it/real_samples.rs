@@ -123,11 +123,92 @@ fn diagnostic_settings_archives_are_kept_not_refused() {
     );
     assert_eq!(rows.len(), 2);
     assert_eq!(rows[0], vec!["2016-01-05T01:32:01.269122600Z", "true"]);
+    // The Entra sign-in lands in SigninLogs, typed field by field as the Log Analytics export
+    // would give it; what has no column keeps its own name in _extra.
+    let row = query(
+        case.path(),
+        "SELECT \"TimeGenerated\", \"CreatedDateTime\", \"Id\", \"UserPrincipalName\", \"UserId\", \"UserDisplayName\", \"AppDisplayName\", \"IPAddress\", \"Location\", \"LocationDetails\", \"ResultType\", \"ResultDescription\", \"IsInteractive\", \"ClientAppUsed\", \"AutonomousSystemNumber\", \"ResourceIdentity\", \"AuthenticationRequirement\", \"CorrelationId\", \"Category\", \"Type\", _extra LIKE '%appliedConditionalAccessPolicies%' AND _extra LIKE '%\"identity\":\"Timothy Perkins\"%' FROM \"SigninLogs\"",
+    );
+    assert_eq!(row.len(), 1);
+    let expected = [
+        "2019-03-12T16:02:15.552213700Z",
+        "2019-03-12T16:02:15.552213700Z",
+        "0231f922-93fa-4005-bb11-b344eca03c01",
+        "<USER PRINCIPAL NAME>",
+        "<USER ID>",
+        "Timothy Perkins",
+        "Azure Portal",
+        "<IP ADDRESS>",
+        "US",
+    ];
+    assert_eq!(row[0][..expected.len()], expected);
+    assert!(row[0][9].contains("\"city\":\"Bellevue\""), "{}", row[0][9]);
+    assert_eq!(
+        row[0][10..],
+        [
+            "50140",
+            "This error occurred due to 'Keep me signed in' interrupt when the user was signing-in.",
+            "true",
+            "Browser",
+            "8000",
+            "00000003-0000-0ff1-ce00-000000000000",
+            "multiFactorAuthentication",
+            "bbbb1111-cc22-3333-44dd-555555eeeeee",
+            "SignInLogs",
+            "SigninLogs",
+            "true",
+        ]
+    );
+    // Scope's queries see it: the identity is resolved from it.
     assert_eq!(
         scalar(
             case.path(),
-            "SELECT count(*) FROM insights_logs_signinlogs WHERE _extra LIKE '%Timothy Perkins%'"
+            "SELECT count(*) FROM identities WHERE user_principal_name = '<USER PRINCIPAL NAME>'"
         ),
         1
     );
+}
+
+/// The older `{"records":[…]}` form of a diagnostic-settings blob and JSON Lines give the same
+/// typed rows, and both equal the Log Analytics export of the same sign-in.
+#[test]
+fn diagnostic_settings_and_log_analytics_give_the_same_sign_in_rows() {
+    let record = serde_json::json!({
+        "time": "2026-10-01T02:00:00.1234567Z", "resourceId": "/tenants/t/providers/Microsoft.aadiam",
+        "operationName": "Sign-in activity", "category": "NonInteractiveUserSignInLogs", "tenantId": "t",
+        "resultType": "0", "callerIpAddress": "81.2.69.142", "correlationId": "c-1", "identity": "Dana",
+        "location": "GB", "properties": {"id": "s-1", "createdDateTime": "2026-10-01T02:00:00.1234567+00:00",
+            "userPrincipalName": "dana@contoso.com", "userId": "u-1", "userDisplayName": "Dana", "appId": "a-1",
+            "ipAddress": "81.2.69.142", "isInteractive": false, "autonomousSystemNumber": 5089,
+            "status": {"errorCode": 0}, "location": {"city": "London", "countryOrRegion": "GB"}}
+    });
+    let la = serde_json::json!({
+        "TimeGenerated": "2026-10-01T02:00:00.1234567Z", "Id": "s-1", "CreatedDateTime": "2026-10-01T02:00:00.1234567+00:00",
+        "UserPrincipalName": "dana@contoso.com", "UserId": "u-1", "UserDisplayName": "Dana", "AppId": "a-1",
+        "IPAddress": "81.2.69.142", "IsInteractive": false, "AutonomousSystemNumber": 5089, "ResultType": "0",
+        "Status": {"errorCode": 0}, "LocationDetails": {"city": "London", "countryOrRegion": "GB"}, "Location": "GB",
+        "CorrelationId": "c-1", "Category": "NonInteractiveUserSignInLogs", "TenantId": "t", "Type": "AADNonInteractiveUserSignInLogs"
+    });
+    let typed = "SELECT \"TimeGenerated\", \"Id\", \"CreatedDateTime\", \"UserPrincipalName\", \"UserId\", \"UserDisplayName\", \"AppId\", \"IPAddress\", \"IsInteractive\", \"AutonomousSystemNumber\", \"ResultType\", \"Status\", \"LocationDetails\", \"Location\", \"CorrelationId\", \"Category\", \"TenantId\", \"Type\" FROM \"AADNonInteractiveUserSignInLogs\"";
+    let rows_of = |path: &str, body: String| {
+        let account = Account::new();
+        account.put(path, body.as_bytes());
+        let case = tempfile::tempdir().expect("case");
+        let summary = ingest_dir(account.path(), case.path());
+        assert_eq!((summary.records, summary.rejected), (1, 0), "{path}");
+        query(case.path(), typed)
+    };
+    let diag_path = "insights-logs-noninteractiveusersigninlogs/tenantId=t/y=2026/m=10/d=01/h=02/m=00/PT1H.json";
+    let lines = rows_of(diag_path, format!("{record}\n"));
+    let document = rows_of(
+        diag_path,
+        serde_json::json!({"records": [record]}).to_string(),
+    );
+    let exported = rows_of(
+        "am-aadnoninteractiveusersigninlogs/WorkspaceResourceId=/subscriptions/s/resourcegroups/r/providers/microsoft.operationalinsights/workspaces/w/y=2026/m=10/d=01/h=02/m=00/PT05M.json",
+        format!("{la}\n"),
+    );
+    assert_eq!(lines, document);
+    assert_eq!(lines, exported);
+    assert_eq!(lines[0][3], "dana@contoso.com");
 }

@@ -7,7 +7,7 @@ use std::path::Path;
 use mcpforensics::case::Case;
 use mcpforensics::query::QueryEngine;
 use mcpforensics::query::pack::PackParams;
-use mcpforensics::sample::Story;
+use mcpforensics::sample::{SignInLayout, Story};
 use mcpforensics::scope::{Ioc, ScopeReport, ScopeRequest, scope};
 use serde_json::Value;
 
@@ -257,6 +257,26 @@ fn story_variant(
     compromised: usize,
     story: Story,
 ) -> ScopeReport {
+    layout_variant(
+        seed,
+        scale,
+        days,
+        start,
+        compromised,
+        story,
+        SignInLayout::La,
+    )
+}
+
+fn layout_variant(
+    seed: u64,
+    scale: f64,
+    days: u32,
+    start: (i32, u32, u32),
+    compromised: usize,
+    story: Story,
+    layout: SignInLayout,
+) -> ScopeReport {
     let account = Account::new();
     let scenario = mcpforensics::sample::Scenario::new(
         seed,
@@ -265,7 +285,8 @@ fn story_variant(
         days,
     )
     .with_compromised(compromised)
-    .with_story(story);
+    .with_story(story)
+    .with_sign_in_layout(layout);
     scenario.write(account.path()).expect("generate");
     let truth = serde_json::to_value(scenario.truth()).expect("truth");
     let case = tempfile::tempdir().expect("case");
@@ -350,6 +371,55 @@ fn implant_names_the_server_and_no_user() {
             .iter()
             .any(|s| s.contains("No identity was misused"))
     );
+}
+
+/// Entra logs archived by diagnostic settings (`insights-logs-signinlogs/tenantId=…`) instead of
+/// exported from Log Analytics: the same suspects, reasons (but for the evidence paths), customers
+/// and destinations.
+#[test]
+fn diagnostic_settings_sign_ins_give_the_same_scope() {
+    let la = layout_variant(
+        49,
+        0.3,
+        26,
+        (2026, 7, 6),
+        1,
+        Story::Password,
+        SignInLayout::La,
+    );
+    let diag = layout_variant(
+        49,
+        0.3,
+        26,
+        (2026, 7, 6),
+        1,
+        Story::Password,
+        SignInLayout::Diag,
+    );
+    let suspects = |r: &ScopeReport| {
+        r.suspects
+            .iter()
+            .map(|s| {
+                (
+                    s.user.clone(),
+                    s.user_id.clone(),
+                    s.tool_calls,
+                    s.reasons.len(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(suspects(&la), suspects(&diag));
+    assert!(diag.suspects[0].reasons[0].contains("insights-logs-signinlogs/tenantId="));
+    let customers = |r: &ScopeReport| {
+        r.affected_customers
+            .iter()
+            .map(|c| (c.customer_id.clone(), c.tier.clone(), c.calls))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(customers(&la), customers(&diag));
+    assert_eq!(la.exfiltration, diag.exfiltration);
+    assert_eq!(la.spray_sources, diag.spray_sources);
 }
 
 /// All four in one tenant, with every trap.

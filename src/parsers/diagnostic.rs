@@ -1,0 +1,306 @@
+//! Diagnostic-settings archives (`insights-logs-<category>`) onto the tables the Log Analytics
+//! export fills, so the same evidence gives the same typed rows whichever way it was exported.
+//!
+//! A diagnostic-settings record is a camelCase envelope (`time`, `category`, `resultType`,
+//! `callerIpAddress`, `correlationId`, `location`, …) around a `properties` object. Application
+//! Insights categories already carry the Log Analytics column names beside `time`. Each category
+//! is declared once in [`CATEGORIES`]: the table it lands in, the envelope keys that become
+//! columns, and the property names that differ from their column (the rest map by capitalising
+//! the first letter). A key that maps to no declared column keeps its own name in `_extra`, so
+//! nothing is dropped.
+
+use serde_json::{Map, Value};
+
+use super::log_analytics::{self, TableSpec};
+
+/// One diagnostic-settings category.
+#[derive(Debug)]
+pub struct Category {
+    /// The category as in the container name (`insights-logs-<category>`), lower case.
+    pub category: &'static str,
+    /// The Log Analytics table its records land in.
+    pub table: &'static str,
+    /// Envelope keys that become columns: (envelope key, column).
+    pub envelope: &'static [(&'static str, &'static str)],
+    /// `properties` keys whose column is not the key with its first letter capitalised.
+    pub renames: &'static [(&'static str, &'static str)],
+}
+
+const ENTRA_SIGN_IN_ENVELOPE: &[(&str, &str)] = &[
+    ("resultType", "ResultType"),
+    ("resultSignature", "ResultSignature"),
+    ("resultDescription", "ResultDescription"),
+    ("category", "Category"),
+    ("tenantId", "TenantId"),
+    ("location", "Location"),
+    ("correlationId", "CorrelationId"),
+    ("callerIpAddress", "IPAddress"),
+    ("operationName", "OperationName"),
+    ("identity", "Identity"),
+];
+
+const ENTRA_SIGN_IN_RENAMES: &[(&str, &str)] = &[
+    ("ipAddress", "IPAddress"),
+    ("location", "LocationDetails"),
+    ("resourceId", "ResourceIdentity"),
+];
+
+const AUDIT_ENVELOPE: &[(&str, &str)] = &[
+    ("operationName", "OperationName"),
+    ("resultDescription", "ResultDescription"),
+    ("tenantId", "TenantId"),
+    ("correlationId", "CorrelationId"),
+    ("identity", "Identity"),
+];
+
+const AUDIT_RENAMES: &[(&str, &str)] = &[("operationType", "AADOperationType")];
+
+/// Application Insights categories: Log Analytics names already; only the time differs.
+const APP_ENVELOPE: &[(&str, &str)] = &[];
+
+const APIM_ENVELOPE: &[(&str, &str)] = &[
+    ("callerIpAddress", "CallerIpAddress"),
+    ("correlationId", "CorrelationId"),
+    ("durationMs", "TotalTime"),
+    ("isRequestSuccess", "IsRequestSuccess"),
+    ("location", "Region"),
+    ("operationName", "OperationName"),
+    ("category", "Category"),
+];
+
+const GENERIC_ENVELOPE: &[(&str, &str)] = &[
+    ("operationName", "OperationName"),
+    ("category", "Category"),
+    ("tenantId", "TenantId"),
+    ("correlationId", "CorrelationId"),
+    ("callerIpAddress", "CallerIpAddress"),
+];
+
+macro_rules! category {
+    ($category:literal, $table:literal, $envelope:expr, $renames:expr) => {
+        Category {
+            category: $category,
+            table: $table,
+            envelope: $envelope,
+            renames: $renames,
+        }
+    };
+}
+
+/// Every category read onto a Log Analytics table.
+pub static CATEGORIES: &[Category] = &[
+    category!(
+        "signinlogs",
+        "SigninLogs",
+        ENTRA_SIGN_IN_ENVELOPE,
+        ENTRA_SIGN_IN_RENAMES
+    ),
+    category!(
+        "noninteractiveusersigninlogs",
+        "AADNonInteractiveUserSignInLogs",
+        ENTRA_SIGN_IN_ENVELOPE,
+        ENTRA_SIGN_IN_RENAMES
+    ),
+    category!(
+        "serviceprincipalsigninlogs",
+        "AADServicePrincipalSignInLogs",
+        ENTRA_SIGN_IN_ENVELOPE,
+        ENTRA_SIGN_IN_RENAMES
+    ),
+    category!(
+        "managedidentitysigninlogs",
+        "AADManagedIdentitySignInLogs",
+        ENTRA_SIGN_IN_ENVELOPE,
+        ENTRA_SIGN_IN_RENAMES
+    ),
+    category!("auditlogs", "AuditLogs", AUDIT_ENVELOPE, AUDIT_RENAMES),
+    category!(
+        "microsoftgraphactivitylogs",
+        "MicrosoftGraphActivityLogs",
+        GENERIC_ENVELOPE,
+        &[]
+    ),
+    category!("riskyusers", "AADRiskyUsers", GENERIC_ENVELOPE, &[]),
+    category!("userriskevents", "AADUserRiskEvents", GENERIC_ENVELOPE, &[]),
+    category!("apprequests", "AppRequests", APP_ENVELOPE, &[]),
+    category!("appdependencies", "AppDependencies", APP_ENVELOPE, &[]),
+    category!("apptraces", "AppTraces", APP_ENVELOPE, &[]),
+    category!("appevents", "AppEvents", APP_ENVELOPE, &[]),
+    category!("appexceptions", "AppExceptions", APP_ENVELOPE, &[]),
+    category!(
+        "gatewaylogs",
+        "ApiManagementGatewayLogs",
+        APIM_ENVELOPE,
+        &[]
+    ),
+    category!(
+        "gatewaymcplogs",
+        "ApiManagementGatewayMCPLog",
+        APIM_ENVELOPE,
+        &[]
+    ),
+    category!(
+        "gatewayllmlogs",
+        "ApiManagementGatewayLlmLog",
+        APIM_ENVELOPE,
+        &[]
+    ),
+    category!(
+        "appservicehttplogs",
+        "AppServiceHTTPLogs",
+        GENERIC_ENVELOPE,
+        &[]
+    ),
+];
+
+/// The declaration of a category (case-insensitive), if it is read onto a table.
+pub fn find_category(category: &str) -> Option<&'static Category> {
+    CATEGORIES
+        .iter()
+        .find(|c| c.category.eq_ignore_ascii_case(category))
+}
+
+/// The table spec a category's rows are checked against: the declared table, or the generic
+/// spec (time, `Type`, everything else in `_extra`) for tables without one.
+pub fn spec_of(category: &Category) -> &'static TableSpec {
+    log_analytics::find_table(category.table).unwrap_or(&log_analytics::GENERIC)
+}
+
+/// Rewrites a diagnostic-settings record as the Log Analytics row of its table: `time` becomes
+/// `TimeGenerated`, declared envelope keys and `properties` keys become their columns, `Type`
+/// names the table, and every other key keeps its own name (an envelope key that would collide
+/// with one already present is kept as `envelope.<key>`).
+pub fn to_log_analytics(category: &Category, mut record: Map<String, Value>) -> Map<String, Value> {
+    let spec = spec_of(category);
+    let declared = |name: &str| spec.columns.iter().any(|c| c.name == name);
+    let mut row = Map::new();
+    if let Some(time) = record.remove("time") {
+        row.insert("TimeGenerated".into(), time);
+    }
+    // App Insights categories keep their Log Analytics names and may nest `Properties`.
+    let properties = match record.remove("properties") {
+        Some(Value::Object(map)) => Some(map),
+        Some(other) => {
+            record.insert("properties".into(), other);
+            None
+        }
+        None => None,
+    };
+    for (key, value) in properties.into_iter().flatten() {
+        let column = category
+            .renames
+            .iter()
+            .find(|(from, _)| *from == key)
+            .map_or_else(|| capitalised(&key), |(_, to)| (*to).to_string());
+        if declared(&column) && !row.contains_key(&column) {
+            row.insert(column, value);
+        } else if !row.contains_key(&key) {
+            row.insert(key, value);
+        } else {
+            row.insert(format!("properties.{key}"), value);
+        }
+    }
+    for (key, value) in record {
+        let column = category
+            .envelope
+            .iter()
+            .find(|(from, _)| *from == key)
+            .map(|(_, to)| *to);
+        match column {
+            Some(column) if declared(column) && !row.contains_key(column) => {
+                row.insert(column.to_string(), value);
+            }
+            _ if !row.contains_key(&key) => {
+                row.insert(key, value);
+            }
+            _ => {
+                row.insert(format!("envelope.{key}"), value);
+            }
+        }
+    }
+    // The export fills `Type` with the table name; a status code is text in every sign-in table.
+    row.entry("Type")
+        .or_insert_with(|| Value::String(category.table.to_string()));
+    if let Some(Value::Number(n)) = row.get("ResultType") {
+        let text = n.to_string();
+        row.insert("ResultType".into(), Value::String(text));
+    }
+    row
+}
+
+fn capitalised(key: &str) -> String {
+    let mut chars = key.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn map(value: Value) -> Map<String, Value> {
+        match value {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        }
+    }
+
+    #[test]
+    fn a_sign_in_record_becomes_a_signinlogs_row() {
+        let category = find_category("SignInLogs").expect("declared");
+        let row = to_log_analytics(
+            category,
+            map(json!({
+                "time": "2026-10-01T02:00:00Z", "category": "SignInLogs", "resultType": "50126",
+                "callerIpAddress": "1.2.3.4", "location": "DE", "durationMs": 0,
+                "properties": {"id": "x", "userPrincipalName": "a@b.c", "userId": "u1", "ipAddress": "1.2.3.4",
+                    "location": {"city": "Berlin", "countryOrRegion": "DE"}, "isInteractive": true,
+                    "resourceId": "app-guid", "appliedConditionalAccessPolicies": []}
+            })),
+        );
+        assert_eq!(row["TimeGenerated"], "2026-10-01T02:00:00Z");
+        assert_eq!(row["UserPrincipalName"], "a@b.c");
+        assert_eq!(row["IPAddress"], "1.2.3.4");
+        assert_eq!(row["LocationDetails"]["city"], "Berlin");
+        assert_eq!(row["Location"], "DE");
+        assert_eq!(row["ResultType"], "50126");
+        assert_eq!(row["ResourceIdentity"], "app-guid");
+        assert_eq!(row["IsInteractive"], true);
+        assert_eq!(row["Type"], "SigninLogs");
+        // Unknown keys keep their own names.
+        assert!(row.contains_key("appliedConditionalAccessPolicies"));
+        assert!(row.contains_key("durationMs"));
+        // The envelope's caller address does not overwrite the property.
+        assert!(!row.contains_key("envelope.callerIpAddress") || row["IPAddress"] == "1.2.3.4");
+    }
+
+    #[test]
+    fn app_insights_and_apim_categories() {
+        let app = to_log_analytics(
+            find_category("apprequests").expect("declared"),
+            map(
+                json!({"time": "2026-10-01T02:00:00Z", "resourceId": "/x", "Name": "tools/call a", "Properties": {"a": 1}}),
+            ),
+        );
+        assert_eq!(app["TimeGenerated"], "2026-10-01T02:00:00Z");
+        assert_eq!(app["Name"], "tools/call a");
+        assert_eq!(app["Properties"]["a"], 1);
+        let gateway = to_log_analytics(
+            find_category("GatewayLogs").expect("declared"),
+            map(
+                json!({"time": "2026-10-01T02:00:00Z", "callerIpAddress": "9.9.9.9", "correlationId": "c1",
+                "durationMs": 120, "isRequestSuccess": true, "properties": {"responseSize": 2048, "apimSubscriptionId": "k1", "cache": "none"}}),
+            ),
+        );
+        assert_eq!(gateway["CallerIpAddress"], "9.9.9.9");
+        assert_eq!(gateway["CorrelationId"], "c1");
+        assert_eq!(gateway["TotalTime"], 120);
+        assert_eq!(gateway["ResponseSize"], 2048);
+        assert_eq!(gateway["ApimSubscriptionId"], "k1");
+        assert_eq!(gateway["cache"], "none");
+        assert!(find_category("not-a-category").is_none());
+    }
+}

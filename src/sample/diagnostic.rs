@@ -1,0 +1,108 @@
+//! Entra rows written the way diagnostic settings archive them (`insights-logs-<category>`,
+//! `tenantId=<guid>/y=/m=/d=/h=/m=00/PT1H.json`, JSON Lines): a camelCase envelope around a
+//! `properties` object, the inverse of what `parsers::diagnostic` reads.
+
+use serde_json::{Map, Value, json};
+
+/// The diagnostic-settings container of an Entra table, if it has one.
+pub fn container_of(table: &str) -> Option<&'static str> {
+    Some(match table {
+        "SigninLogs" => "insights-logs-signinlogs",
+        "AADNonInteractiveUserSignInLogs" => "insights-logs-noninteractiveusersigninlogs",
+        "AADServicePrincipalSignInLogs" => "insights-logs-serviceprincipalsigninlogs",
+        "AADManagedIdentitySignInLogs" => "insights-logs-managedidentitysigninlogs",
+        "AuditLogs" => "insights-logs-auditlogs",
+        _ => return None,
+    })
+}
+
+/// Log Analytics columns that diagnostic settings write in the envelope, by envelope key.
+const ENVELOPE: &[(&str, &str)] = &[
+    ("TimeGenerated", "time"),
+    ("OperationName", "operationName"),
+    ("ResultType", "resultType"),
+    ("ResultSignature", "resultSignature"),
+    ("ResultDescription", "resultDescription"),
+    ("Identity", "identity"),
+    ("Location", "location"),
+];
+
+/// Columns that exist only in the Log Analytics export.
+const WORKSPACE_ONLY: &[&str] = &[
+    "TenantId",
+    "SourceSystem",
+    "Type",
+    "ResourceId",
+    "DurationMs",
+    "Level",
+    "OperationVersion",
+];
+
+/// Property names that are not the column with its first letter in lower case.
+const RENAMES: &[(&str, &str)] = &[
+    ("IPAddress", "ipAddress"),
+    ("LocationDetails", "location"),
+    ("ResourceIdentity", "resourceId"),
+    ("AADOperationType", "operationType"),
+];
+
+/// Rewrites a Log Analytics row of an Entra table as its diagnostic-settings record.
+pub fn record_of(table: &str, tenant_id: &str, row: &Value) -> Value {
+    let Some(columns) = row.as_object() else {
+        return row.clone();
+    };
+    let mut envelope = Map::new();
+    let mut properties = Map::new();
+    for (column, value) in columns {
+        if let Some((_, key)) = ENVELOPE.iter().find(|(c, _)| c == column) {
+            envelope.insert((*key).to_string(), value.clone());
+            continue;
+        }
+        if WORKSPACE_ONLY.contains(&column.as_str()) {
+            continue;
+        }
+        if column == "Category" && table != "AuditLogs" {
+            envelope.insert("category".into(), value.clone());
+            continue;
+        }
+        let key = RENAMES
+            .iter()
+            .find(|(c, _)| c == column)
+            .map_or_else(|| lower_first(column), |(_, k)| (*k).to_string());
+        // The workspace writes some dynamic columns as JSON text; the archive writes objects.
+        let value = match value {
+            Value::String(s) if s.starts_with('{') || s.starts_with('[') => {
+                serde_json::from_str(s).unwrap_or_else(|_| value.clone())
+            }
+            other => other.clone(),
+        };
+        properties.insert(key, value);
+    }
+    if let Some(ip) = properties.get("ipAddress").cloned() {
+        envelope.insert("callerIpAddress".into(), ip);
+    }
+    if let Some(correlation) = properties.get("correlationId").cloned() {
+        envelope.insert("correlationId".into(), correlation);
+    }
+    if table == "AuditLogs" {
+        envelope.insert("category".into(), json!("AuditLogs"));
+    }
+    envelope.insert(
+        "resourceId".into(),
+        json!(format!("/tenants/{tenant_id}/providers/Microsoft.aadiam")),
+    );
+    envelope.insert("tenantId".into(), json!(tenant_id));
+    envelope.insert("operationVersion".into(), json!("1.0"));
+    envelope.insert("durationMs".into(), json!(0));
+    envelope.insert("Level".into(), json!(4));
+    envelope.insert("properties".into(), Value::Object(properties));
+    Value::Object(envelope)
+}
+
+fn lower_first(column: &str) -> String {
+    let mut chars = column.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
