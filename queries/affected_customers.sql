@@ -27,7 +27,7 @@ uploads AS (
 upload_sessions AS (SELECT DISTINCT "user", session FROM uploads WHERE session IS NOT NULL),
 calls AS (
     SELECT a.*, r._blob IS NOT NULL OR u._blob IS NOT NULL OR us.session IS NOT NULL
-                OR (a.origin = 'APIM' AND coalesce(a.response_bytes, 0) > 0) AS exfiltrated
+                OR (a.origin LIKE 'APIM%' AND coalesce(a.response_bytes, 0) > 0) AS exfiltrated
     FROM attacker_calls a
     LEFT JOIN response_seen r ON a._blob = r._blob AND a._line = r._line
     LEFT JOIN (SELECT DISTINCT _blob, _line FROM uploads) u ON a._blob = u._blob AND a._line = u._line
@@ -39,7 +39,7 @@ attacked AS (
            min(c.time) AS first_access,
            max(c.time) AS last_access,
            array_sort(array_agg(DISTINCT c."user")) AS users,
-           array_sort(array_agg(DISTINCT c.tool)) AS tools,
+           array_sort(array_agg(DISTINCT coalesce(c.tool, '(no tool name)'))) AS tools,
            count(*) AS calls,
            bool_or(c.exfiltrated) AS exfiltration_confirmed,
            array_agg(c.origin || ' ' || coalesce(c.span_id, c.operation_id, '') || ' ' || c._blob || ':' || CAST(c._line AS VARCHAR) ORDER BY c.time, c._blob, c._line) AS evidence
@@ -57,7 +57,7 @@ answered AS (
 exposed AS (
     SELECT a.customer_id, 'exposed' AS tier, min(a.time) AS first_access, max(a.time) AS last_access,
            array_sort(array_agg(DISTINCT a."user")) AS users,
-           array_sort(array_agg(DISTINCT a.tool)) AS tools,
+           array_sort(array_agg(DISTINCT coalesce(a.tool, '(no tool name)'))) AS tools,
            count(*) AS calls,
            false AS exfiltration_confirmed,
            array_agg(a.origin || ' ' || coalesce(a.operation_id, '') || ' ' || a._blob || ':' || CAST(a._line AS VARCHAR) ORDER BY a.time, a._blob, a._line) AS evidence

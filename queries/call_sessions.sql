@@ -1,5 +1,5 @@
 -- name: call_sessions
--- description: Every tool call of the baseline and the window in its session. A session is one identity's calls from one client address under one MCP session id, split where the calls pause for more than 30 minutes. Session ids that no other call shares (one per request) mean nothing and are dropped; a call without one (protocol 2026-07-28, SDKs that emit none) gets a derived session, labelled `(derived) <address> <start>`; an id kept for a whole process is split at its pauses.
+-- description: Every tool call of the baseline and the window in its session. A session is one identity's calls from one client address under one MCP session id, split where the calls pause for more than 30 minutes (5 minutes for derived sessions: without an id, a client's burst of calls is its unit of work, and an agent's tasks follow each other minutes apart). Session ids that no other call shares (one per request) mean nothing and are dropped; a call without one (protocol 2026-07-28, SDKs that emit none) gets a derived session, labelled `(derived) <address> <start>`; an id kept for a whole process is split at its pauses.
 -- params: since
 -- depends: window_calls
 -- output: user, client_address, session, derived, session_start, in_window, time, tool, customers, hosts, wide, operation_id, _blob, _line
@@ -16,7 +16,8 @@ keyed AS (
 marked AS (
     SELECT *,
            CASE WHEN lag(time) OVER (PARTITION BY "user", address_key, session_key ORDER BY time, _blob, _line) IS NULL
-                  OR lag(time) OVER (PARTITION BY "user", address_key, session_key ORDER BY time, _blob, _line) < time - INTERVAL '30 minutes'
+                  OR lag(time) OVER (PARTITION BY "user", address_key, session_key ORDER BY time, _blob, _line)
+                     < time - CASE WHEN mcp_session IS NULL THEN INTERVAL '5 minutes' ELSE INTERVAL '30 minutes' END
                 THEN 1 ELSE 0 END AS starts
     FROM keyed
 ),

@@ -14,7 +14,7 @@ response_flows AS (
 response_logged AS (
     SELECT client_address AS ip, sum(response_bytes) AS bytes, min(time) AS first, max(time) AS last, count(*) AS records
     FROM attacker_calls
-    WHERE response_bytes IS NOT NULL AND origin <> 'APIM' AND attacker_address
+    WHERE response_bytes IS NOT NULL AND origin NOT LIKE 'APIM%' AND attacker_address
     GROUP BY client_address
 ),
 apim_responses AS (
@@ -22,7 +22,7 @@ apim_responses AS (
            min(time) AS first, max(time) AS last,
            'responses to the attacker client through API Management (ResponseSize of the gateway log)' AS path, count(*) AS records
     FROM attacker_calls
-    WHERE origin = 'APIM' AND coalesce(response_bytes, 0) > 0
+    WHERE origin LIKE 'APIM%' AND coalesce(response_bytes, 0) > 0
     GROUP BY client_address
 ),
 responses AS (

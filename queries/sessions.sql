@@ -13,7 +13,8 @@ calls AS (
     WHERE c.time >= $since AND c.time < $until
 )
 SELECT "user", session, bool_and(derived) AS derived, bool_or(attacker) AS attacker, count(*) AS calls, min(time) AS first_call, max(time) AS last_call,
-       array_sort(array_agg(DISTINCT client_address)) AS ips, array_sort(array_agg(DISTINCT tool)) AS tools
+       array_sort(array_agg(DISTINCT coalesce(client_address, '(no address)'))) AS ips,
+       array_sort(array_agg(DISTINCT coalesce(tool, '(no tool name)'))) AS tools
 FROM calls
 GROUP BY "user", session
 ORDER BY "user", first_call, session

@@ -447,6 +447,11 @@ pub struct GenerateArgs {
     /// (diagnostic settings, insights-logs-*/tenantId=…). The incident is the same either way.
     #[arg(long, value_enum, default_value = "la")]
     pub signins: crate::sample::SignInLayout,
+    /// How the MCP server's telemetry is shaped: one-row (every attribute on the AppRequests row),
+    /// parent-child (an HTTP parent row with the client address and user, an MCP child span in
+    /// AppDependencies without them), no-session (no mcp.session.id, as protocol 2026-07-28).
+    #[arg(long, value_enum, default_value = "one-row")]
+    pub emitter: crate::sample::Emitter,
     /// Accounts the password spray gets into (1 or 2).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=2))]
     pub compromised: u8,

@@ -156,6 +156,7 @@ fn run_verify(args: &crate::cli::VerifyArgs) -> Result<u8> {
 /// A runtime for the async query engine.
 fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
+        .thread_stack_size(crate::query::QUERY_STACK_BYTES)
         .enable_all()
         .build()
         .map_err(|source| Error::Io {

@@ -23,6 +23,10 @@ use datafusion::execution::context::SQLOptions;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
+/// Stack for threads that plan queries: DataFusion plans the pack's views recursively, and the
+/// default 2 MiB of a spawned thread is not enough for the deepest (a debug build needs most).
+pub const QUERY_STACK_BYTES: usize = 16 << 20;
+
 pub mod memory;
 pub mod once;
 pub mod pack;

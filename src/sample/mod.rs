@@ -13,6 +13,7 @@
 
 mod blobs;
 mod diagnostic;
+mod emitter;
 mod scenario;
 
 use std::path::Path;
@@ -20,6 +21,7 @@ use std::path::Path;
 use crate::cli::GenerateArgs;
 use crate::error::{Error, Result};
 
+pub use emitter::Emitter;
 pub use scenario::{GroundTruth, Scenario, SignInLayout, Story};
 
 /// `mcpforensics sample-data generate`.
@@ -51,7 +53,8 @@ pub fn run_generate(args: &GenerateArgs) -> Result<()> {
     let scenario = Scenario::new(args.seed, args.scale, start, args.days)
         .with_compromised(usize::from(args.compromised))
         .with_story(args.scenario)
-        .with_sign_in_layout(args.signins);
+        .with_sign_in_layout(args.signins)
+        .with_emitter(args.emitter);
     let summary = scenario.write(&args.out)?;
     if let Some(path) = &args.truth {
         write_truth(path, &scenario.truth())?;

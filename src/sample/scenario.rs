@@ -244,6 +244,7 @@ pub struct Scenario {
     ikey: String,
     story: Story,
     sign_in_layout: SignInLayout,
+    emitter: super::emitter::Emitter,
 }
 
 /// How Entra sign-ins and audit logs reach the storage account.
@@ -354,7 +355,15 @@ impl Scenario {
             ikey: rng.uuid(),
             story: Story::Password,
             sign_in_layout: SignInLayout::La,
+            emitter: super::emitter::Emitter::OneRow,
         }
+    }
+
+    /// How the MCP server's telemetry is shaped (one row, HTTP parent and MCP child, no session id).
+    #[must_use]
+    pub fn with_emitter(mut self, emitter: super::emitter::Emitter) -> Self {
+        self.emitter = emitter;
+        self
     }
 
     /// Whether Entra logs are written as Log Analytics export or diagnostic-settings archives.
@@ -799,7 +808,9 @@ impl DayContext<'_> {
             "SDKVersion": "otelpy1.29.0:otel1.29.0:ext1.0.0b32", "ItemCount": 1, "ReferencedItemId": "", "ReferencedType": "", "SourceSystem": "Azure",
             "Type": "AppRequests", "_ResourceId": format!("/subscriptions/{}/resourcegroups/rg-mcp-prod/providers/microsoft.insights/components/appi-mcp-prod", self.scenario.subscription),
         });
-        self.emit("AppRequests", t, request);
+        for (table, row) in super::emitter::rows(self.scenario.emitter, request) {
+            self.emit(table, t, row);
+        }
         let statement = match call.customers.as_slice() {
             [one] => format!(
                 "SELECT id, name, email, iban, address FROM crm.customers WHERE id = '{one}'"
@@ -827,7 +838,8 @@ impl DayContext<'_> {
         self.emit("AppTraces", t + Duration::milliseconds(1), json!({
             "TenantId": self.scenario.workspace_id, "TimeGenerated": ts(t + Duration::milliseconds(1)),
             "Message": format!("tool {} called in session {}", call.tool, session), "SeverityLevel": 1,
-            "Properties": {"gen_ai.tool.name": call.tool, "mcp.session.id": session}, "OperationName": format!("tools/call {}", call.tool),
+            "Properties": if self.scenario.emitter == super::emitter::Emitter::NoSession { json!({"gen_ai.tool.name": call.tool}) } else { json!({"gen_ai.tool.name": call.tool, "mcp.session.id": session}) },
+            "OperationName": format!("tools/call {}", call.tool),
             "OperationId": trace, "ParentId": span, "AppRoleName": "mcp-crm-server", "AppRoleInstance": "vm-mcp-01", "ClientIP": "0.0.0.0",
             "ItemCount": 1, "SDKVersion": "otelpy1.29.0", "Type": "AppTraces",
         }));

@@ -391,19 +391,23 @@ pub async fn scope_with_timings(
                 .map(|(_, batches)| batches)
         }
     };
-    let sprays: Vec<SprayRow> = rows(&run("spray_sources").await?)?;
-    let profiles: Vec<ProfileRow> = rows(&run("ip_profiles").await?)?;
-    let session_profiles: Vec<SessionProfileRow> = rows(&run("session_profiles").await?)?;
-    let server_compromise: Vec<ServerCompromise> = rows(&run("server_compromise").await?)?;
-    let management_access: Vec<ManagementAccess> = rows(&run("management_access").await?)?;
-    let calls: Vec<AttackerCall> = rows(&run("attacker_calls").await?)?;
-    let suspect_rows: Vec<SuspectRow> = rows(&run("suspects").await?)?;
-    let sessions: Vec<Session> = rows(&run("sessions").await?)?;
-    let exfiltration: Vec<Exfiltration> = rows(&run("exfiltration").await?)?;
-    let affected_customers: Vec<AffectedCustomer> = rows(&run("affected_customers").await?)?;
-    let resources: Vec<Resource> = rows(&run("resources_touched").await?)?;
-    let hourly: Vec<HourRow> = rows(&run("hourly_volume").await?)?;
-    let sampling: Vec<Sampling> = rows(&run("sampling").await?)?;
+    let sprays: Vec<SprayRow> = rows("spray_sources", &run("spray_sources").await?)?;
+    let profiles: Vec<ProfileRow> = rows("ip_profiles", &run("ip_profiles").await?)?;
+    let session_profiles: Vec<SessionProfileRow> =
+        rows("session_profiles", &run("session_profiles").await?)?;
+    let server_compromise: Vec<ServerCompromise> =
+        rows("server_compromise", &run("server_compromise").await?)?;
+    let management_access: Vec<ManagementAccess> =
+        rows("management_access", &run("management_access").await?)?;
+    let calls: Vec<AttackerCall> = rows("attacker_calls", &run("attacker_calls").await?)?;
+    let suspect_rows: Vec<SuspectRow> = rows("suspects", &run("suspects").await?)?;
+    let sessions: Vec<Session> = rows("sessions", &run("sessions").await?)?;
+    let exfiltration: Vec<Exfiltration> = rows("exfiltration", &run("exfiltration").await?)?;
+    let affected_customers: Vec<AffectedCustomer> =
+        rows("affected_customers", &run("affected_customers").await?)?;
+    let resources: Vec<Resource> = rows("resources_touched", &run("resources_touched").await?)?;
+    let hourly: Vec<HourRow> = rows("hourly_volume", &run("hourly_volume").await?)?;
+    let sampling: Vec<Sampling> = rows("sampling", &run("sampling").await?)?;
 
     let suspects = suspect_rows
         .iter()
@@ -462,7 +466,7 @@ pub async fn scope_with_timings(
 }
 
 /// Query results as typed rows (through Arrow's JSON writer, so every Arrow type maps the same way).
-fn rows<T: DeserializeOwned>(batches: &[RecordBatch]) -> Result<Vec<T>, QueryError> {
+fn rows<T: DeserializeOwned>(query: &str, batches: &[RecordBatch]) -> Result<Vec<T>, QueryError> {
     let batches: Vec<&RecordBatch> = batches.iter().filter(|b| b.num_rows() > 0).collect();
     if batches.is_empty() {
         return Ok(Vec::new());
@@ -470,11 +474,13 @@ fn rows<T: DeserializeOwned>(batches: &[RecordBatch]) -> Result<Vec<T>, QueryErr
     let mut writer = arrow::json::WriterBuilder::new()
         .with_explicit_nulls(true)
         .build::<_, arrow::json::writer::JsonArray>(Vec::new());
-    let to_error = |e: arrow::error::ArrowError| QueryError::Pack(format!("reading results: {e}"));
+    let to_error = |e: arrow::error::ArrowError| {
+        QueryError::Pack(format!("reading the results of {query}: {e}"))
+    };
     writer.write_batches(&batches).map_err(to_error)?;
     writer.finish().map_err(to_error)?;
     serde_json::from_slice(&writer.into_inner())
-        .map_err(|e| QueryError::Pack(format!("reading results: {e}")))
+        .map_err(|e| QueryError::Pack(format!("reading the results of {query}: {e}")))
 }
 
 fn evidence(case: &Case) -> Result<Evidence, QueryError> {

@@ -108,9 +108,21 @@ pub struct LoadPlan {
 fn runtime() -> Result<tokio::runtime::Runtime, String> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        .thread_stack_size(crate::query::QUERY_STACK_BYTES)
         .enable_all()
         .build()
         .map_err(|e| format!("starting a query runtime: {e}"))
+}
+
+/// Starts a worker thread with the stack query planning needs; when the thread cannot start,
+/// `updates` is told so.
+fn spawn_query_thread(updates: &Sender<Update>, work: impl FnOnce() + Send + 'static) {
+    if let Err(e) = std::thread::Builder::new()
+        .stack_size(crate::query::QUERY_STACK_BYTES)
+        .spawn(work)
+    {
+        let _ = updates.send(Update::Failed(format!("starting a worker thread: {e}")));
+    }
 }
 
 fn sql_time(t: DateTime<Utc>) -> String {
@@ -202,7 +214,8 @@ fn chunks_of(
 /// Starts the timeline worker; it starts the scope worker once the first chunk is out, so the
 /// first screen does not wait for scope. Updates arrive on `updates`.
 pub fn start(plan: LoadPlan, updates: Sender<Update>) {
-    std::thread::spawn(move || {
+    let failed = updates.clone();
+    spawn_query_thread(&failed, move || {
         if let Err(message) = load_timeline(&plan, &updates) {
             let _ = updates.send(Update::Failed(message));
         }
@@ -214,7 +227,8 @@ fn start_marks(plan: &LoadPlan, updates: &Sender<Update>) {
         return;
     }
     let (plan, updates) = (plan.clone(), updates.clone());
-    std::thread::spawn(move || match load_marks(&plan) {
+    let failed = updates.clone();
+    spawn_query_thread(&failed, move || match load_marks(&plan) {
         Ok(marks) => {
             let _ = updates.send(Update::Marks(marks));
         }
@@ -332,7 +346,8 @@ pub fn start_detail_worker(
     requests: Receiver<DetailRequest>,
     updates: Sender<Update>,
 ) {
-    std::thread::spawn(move || {
+    let failed = updates.clone();
+    spawn_query_thread(&failed, move || {
         let Ok(mut request) = requests.recv() else {
             return;
         };

@@ -38,7 +38,7 @@ FROM (
            concat(coalesce(tool, '?'), ' ', coalesce(arguments, ''), CASE WHEN success = false THEN concat(' → FAILED ', coalesce(result_code, '')) ELSE '' END),
            array_to_string(array_distinct(array_concat(customer_ids(coalesce(arguments, '{}')), customer_ids(coalesce(result, '{}')))), ','),
            CASE WHEN success = false THEN 2 ELSE 0 END,
-           CASE WHEN origin = 'APIM' THEN 'ApiManagementGatewayMCPLog' ELSE 'AppRequests' END, _blob, _line
+           CASE WHEN origin LIKE 'APIM%' THEN 'ApiManagementGatewayMCPLog' WHEN origin = 'AppDependencies' THEN 'AppDependencies' ELSE 'AppRequests' END, _blob, _line
     FROM tool_calls WHERE date >= '{from_day}' AND date <= '{to_day}'
     UNION ALL
     SELECT "TimeGenerated", 'request', enduser_id, coalesce(client_address, "ClientIP"), "AppRoleName", session_id, tool_name,

@@ -12,4 +12,5 @@ mod ingest;
 mod real_samples;
 mod sample;
 mod scope;
+mod telemetry;
 mod timeline;

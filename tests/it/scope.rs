@@ -7,7 +7,7 @@ use std::path::Path;
 use mcpforensics::case::Case;
 use mcpforensics::query::QueryEngine;
 use mcpforensics::query::pack::PackParams;
-use mcpforensics::sample::{SignInLayout, Story};
+use mcpforensics::sample::{Emitter, SignInLayout, Story};
 use mcpforensics::scope::{Ioc, ScopeReport, ScopeRequest, scope};
 use serde_json::Value;
 
@@ -287,6 +287,34 @@ fn layout_variant(
     .with_compromised(compromised)
     .with_story(story)
     .with_sign_in_layout(layout);
+    judged(&account, &scenario, start, days)
+}
+
+fn emitter_variant(
+    seed: u64,
+    start: (i32, u32, u32),
+    story: Story,
+    emitter: Emitter,
+) -> ScopeReport {
+    let account = Account::new();
+    let scenario = mcpforensics::sample::Scenario::new(
+        seed,
+        0.4,
+        chrono::NaiveDate::from_ymd_opt(start.0, start.1, start.2).expect("date"),
+        28,
+    )
+    .with_story(story)
+    .with_emitter(emitter);
+    judged(&account, &scenario, start, 28)
+}
+
+/// Writes a scenario, ingests it, scopes it from its attack day, and judges the report.
+fn judged(
+    account: &Account,
+    scenario: &mcpforensics::sample::Scenario,
+    start: (i32, u32, u32),
+    days: u32,
+) -> ScopeReport {
     scenario.write(account.path()).expect("generate");
     let truth = serde_json::to_value(scenario.truth()).expect("truth");
     let case = tempfile::tempdir().expect("case");
@@ -420,6 +448,40 @@ fn diagnostic_settings_sign_ins_give_the_same_scope() {
     assert_eq!(customers(&la), customers(&diag));
     assert_eq!(la.exfiltration, diag.exfiltration);
     assert_eq!(la.spray_sources, diag.spray_sources);
+}
+
+/// An HTTP parent row with the caller and an MCP child span without it (AppDependencies): the
+/// caller is read from the parent, and the answer is the same.
+#[test]
+fn parent_and_child_rows_give_the_same_answer() {
+    let report = emitter_variant(51, (2026, 6, 8), Story::Password, Emitter::ParentChild);
+    assert!(
+        report
+            .attacker_calls
+            .iter()
+            .filter(|c| c.origin == "AppDependencies")
+            .count()
+            > 10
+    );
+}
+
+/// No MCP session id at all (protocol 2026-07-28): sessions are derived, labelled so, and a
+/// hijacked agent's steered work is still told apart from its own.
+#[test]
+fn sessionless_telemetry_derives_sessions() {
+    let report = emitter_variant(53, (2026, 9, 7), Story::Agent, Emitter::NoSession);
+    assert!(
+        report
+            .sessions
+            .iter()
+            .all(|s| s.derived && s.session.starts_with("(derived) "))
+    );
+    assert!(
+        report.suspects[0]
+            .reasons
+            .iter()
+            .any(|r| r.contains("(derived: the server logs no session id)"))
+    );
 }
 
 /// All four in one tenant, with every trap.

@@ -1,0 +1,146 @@
+//! `tool_calls` on telemetry as real MCP servers and gateways write it: a call through API
+//! Management is one call, joined to the server's row; the caller comes from the HTTP parent row
+//! when the MCP span has none.
+
+use serde_json::json;
+
+use crate::common::*;
+
+fn line(value: serde_json::Value) -> String {
+    format!("{value}\n")
+}
+
+#[test]
+fn a_call_through_api_management_is_one_call_with_both_sides() {
+    let account = Account::new();
+    let gateway = |correlation: &str, caller: &str, size: i64| {
+        line(
+            json!({"TimeGenerated": "2026-10-01T02:06:00Z", "CorrelationId": correlation, "CallerIpAddress": caller,
+            "ResponseSize": size, "IsRequestSuccess": true, "ResponseCode": 200, "ApimSubscriptionId": "helpdesk"}),
+        )
+    };
+    let mcp_log = |correlation: &str, session: &str, tool: &str, second: u32| {
+        line(
+            json!({"TimeGenerated": format!("2026-10-01T02:06:{second:02}Z"), "CorrelationId": correlation,
+            "SessionId": session, "Method": "tools/call", "ToolName": tool, "ServerName": "mcp-crm"}),
+        )
+    };
+    let server = |operation: &str, session: &str, tool: &str, customer: &str, second: u32| {
+        line(
+            json!({"TimeGenerated": format!("2026-10-01T02:06:{second:02}Z"), "Id": format!("span-{operation}"),
+            "OperationId": operation, "Name": format!("tools/call {tool}"), "ClientIP": "0.0.0.0", "AppRoleName": "mcp-crm",
+            "Properties": {"mcp.method.name": "tools/call", "gen_ai.tool.name": tool, "mcp.session.id": session,
+                "client.address": "10.0.3.4", "enduser.id": "bob@contoso.com",
+                "gen_ai.tool.call.arguments": json!({"customer_id": customer}).to_string()}}),
+        )
+    };
+    // 1: joined by trace id (the gateway's correlation id is the server's operation id);
+    // 2: no shared id, joined by MCP session id and tool; 3: a gateway call with no server row;
+    // 4: a server call that did not pass the gateway.
+    account.put(
+        &la_blob("ApiManagementGatewayLogs", "PT05M.json"),
+        (gateway("trace-1", "45.86.202.14", 9000)
+            + &gateway("corr-2", "45.86.202.14", 7000)
+            + &gateway("corr-3", "203.0.113.10", 100))
+            .as_bytes(),
+    );
+    account.put(
+        &la_blob("ApiManagementGatewayMCPLog", "PT05M.json"),
+        (mcp_log("trace-1", "s-1", "get_customer", 1)
+            + &mcp_log("corr-2", "s-2", "list_orders", 2)
+            + &mcp_log("corr-3", "s-3", "get_ticket", 3))
+            .as_bytes(),
+    );
+    account.put(
+        &la_blob("AppRequests", "PT05M.json"),
+        (server("trace-1", "s-1", "get_customer", "C-1", 1)
+            + &server("other-2", "s-2", "list_orders", "C-2", 3)
+            + &server("trace-4", "s-4", "get_customer", "C-4", 9))
+            .as_bytes(),
+    );
+    let case = tempfile::tempdir().expect("case");
+    ingest_dir(account.path(), case.path());
+    let rows = query(
+        case.path(),
+        "SELECT origin, tool, client_address, client_address_source, arguments, response_bytes, joined_by, \"user\" FROM tool_calls ORDER BY time, tool",
+    );
+    let expected: Vec<Vec<&str>> = vec![
+        vec![
+            "APIM+AppRequests",
+            "get_customer",
+            "45.86.202.14",
+            "API Management gateway log",
+            "{\"customer_id\":\"C-1\"}",
+            "9000",
+            "trace id",
+            "bob@contoso.com",
+        ],
+        vec![
+            "APIM+AppRequests",
+            "list_orders",
+            "45.86.202.14",
+            "API Management gateway log",
+            "{\"customer_id\":\"C-2\"}",
+            "7000",
+            "session id and tool",
+            "bob@contoso.com",
+        ],
+        vec![
+            "APIM",
+            "get_ticket",
+            "203.0.113.10",
+            "API Management gateway log",
+            "",
+            "100",
+            "",
+            "(anonymous)",
+        ],
+        vec![
+            "AppRequests",
+            "get_customer",
+            "10.0.3.4",
+            "mcp row",
+            "{\"customer_id\":\"C-4\"}",
+            "",
+            "",
+            "bob@contoso.com",
+        ],
+    ];
+    assert_eq!(rows, expected);
+}
+
+#[test]
+fn the_caller_of_an_mcp_child_span_comes_from_its_http_parent() {
+    let account = Account::new();
+    let parent = json!({"TimeGenerated": "2026-10-01T02:06:00Z", "Id": "p1", "OperationId": "op1", "Name": "POST /mcp",
+        "ClientIP": "0.0.0.0", "UserAuthenticatedId": "dana@contoso.com", "Properties": {"client.address": "81.2.69.142"}});
+    let child = json!({"TimeGenerated": "2026-10-01T02:06:00.01Z", "Id": "c1", "ParentId": "p1", "OperationId": "op1",
+        "Name": "tools/call get_invoice", "DependencyType": "InProc", "Properties": {"mcp.method.name": "tools/call",
+        "gen_ai.tool.call.arguments": "{\"account_id\":\"C-7\"}"}});
+    account.put(
+        &la_blob("AppRequests", "PT05M.json"),
+        line(parent).as_bytes(),
+    );
+    account.put(
+        &la_blob("AppDependencies", "PT05M.json"),
+        line(child).as_bytes(),
+    );
+    let case = tempfile::tempdir().expect("case");
+    ingest_dir(account.path(), case.path());
+    let rows = query(
+        case.path(),
+        "SELECT origin, tool, client_address, client_address_source, user_source, \"user\", session_id FROM tool_calls",
+    );
+    assert_eq!(
+        rows,
+        vec![vec![
+            "AppDependencies",
+            "get_invoice",
+            "81.2.69.142",
+            "http parent row",
+            "http parent row",
+            "dana@contoso.com",
+            ""
+        ]]
+    );
+}
