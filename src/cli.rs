@@ -17,7 +17,7 @@ use crate::time::{TimeSpec, parse_time_spec};
 and audit logs, Application Insights tables with MCP attributes, API Management gateway and MCP logs; NSG and VNet \
 flow logs), records every source blob's size and SHA-256, and writes a Parquet case you can query with SQL.\n\n\
 With no source or case given, commands run on the bundled sample incident (sample-data/).",
-    after_help = "Examples:\n  mcpforensics ingest ./storage-copy --case ./case-2026-11 --since 2026-10-01\n  mcpforensics tables --case ./case-2026-11\n  mcpforensics sql --case ./case-2026-11 \"SELECT user, tool, count(*) FROM tool_calls GROUP BY 1, 2\"\n  mcpforensics sql \"SELECT count(*) FROM tool_calls\"     # on the bundled sample\n\nExit codes: 0 success, 1 error, 2 usage, 3 completed but records or blobs were rejected."
+    after_help = "Examples:\n  mcpforensics ingest ./storage-copy --case ./case-2026-11 --since 2026-10-01\n  mcpforensics tables --case ./case-2026-11\n  mcpforensics sql --case ./case-2026-11 \"SELECT user, tool, count(*) FROM tool_calls GROUP BY 1, 2\"\n  mcpforensics sql \"SELECT count(*) FROM tool_calls\"     # on the bundled sample\n\nExit codes: 0 success, 1 error, 2 usage, 3 completed but records or blobs were rejected, 4 scope inconclusive (nothing found, but the evidence cannot show nothing happened)."
 )]
 pub struct Cli {
     /// What to do.

@@ -56,6 +56,9 @@ pub mod exit {
     pub const USAGE: u8 = 2;
     /// Completed, but some records or blobs were rejected; the output says which.
     pub const PARTIAL: u8 = 3;
+    /// `scope` completed and found nothing, but the evidence cannot show that nothing happened
+    /// (no tool-call telemetry in the window, or no baseline); the report says what is missing.
+    pub const INCONCLUSIVE: u8 = 4;
 }
 
 impl Error {

@@ -513,41 +513,7 @@ pub struct BlobRecord {
     pub raw_copy: Option<String>,
 }
 
-/// Replaces arguments that carry secrets (SAS signatures, account keys, connection strings).
-pub fn redact_command(args: impl IntoIterator<Item = String>) -> Vec<String> {
-    const MARKERS: [&str; 5] = [
-        "sig=",
-        "accountkey=",
-        "sharedaccesssignature=",
-        "client_secret",
-        "bearer ",
-    ];
-    let mut out = Vec::new();
-    let mut redact_next = false;
-    for arg in args {
-        let lower = arg.to_ascii_lowercase();
-        if redact_next {
-            out.push("[REDACTED]".into());
-            redact_next = false;
-        } else if MARKERS.iter().any(|m| lower.contains(m)) {
-            out.push(match arg.split_once('?') {
-                Some((base, _)) if base.contains("://") => format!("{base}?[REDACTED]"),
-                _ => "[REDACTED]".into(),
-            });
-        } else {
-            redact_next = [
-                "--sas",
-                "--sas-token",
-                "--account-key",
-                "--connection-string",
-                "--client-secret",
-            ]
-            .contains(&lower.as_str());
-            out.push(arg);
-        }
-    }
-    out
-}
+pub use crate::sources::redact::redact_command;
 
 #[cfg(test)]
 mod tests {
@@ -782,34 +748,6 @@ mod tests {
             Some(("ab".repeat(32), 10))
         );
         assert_eq!(std::mem::size_of::<KnownBlob>(), 80);
-    }
-
-    #[test]
-    fn secrets_never_reach_the_command_line_record() {
-        let args = [
-            "mcpforensics",
-            "ingest",
-            "https://a.blob.core.windows.net/c?sv=2024&sig=SECRET",
-            "--account-key",
-            "KEY==",
-            "--case",
-            "x",
-        ];
-        let out = redact_command(args.iter().map(|s| s.to_string()));
-        assert_eq!(
-            out,
-            vec![
-                "mcpforensics",
-                "ingest",
-                "https://a.blob.core.windows.net/c?[REDACTED]",
-                "--account-key",
-                "[REDACTED]",
-                "--case",
-                "x"
-            ]
-        );
-        let joined = out.join(" ");
-        assert!(!joined.contains("SECRET") && !joined.contains("KEY=="));
     }
 }
 

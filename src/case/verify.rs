@@ -22,6 +22,10 @@ pub struct VerifyReport {
     pub case_files_missing: Vec<String>,
     /// Parquet files in the case the manifest does not list.
     pub case_files_unexpected: Vec<String>,
+    /// Paths the manifest lists that are not regular files inside the case (absolute, `..`,
+    /// a link, a device or a pipe: a tampered manifest), never opened, with the reason.
+    #[serde(default)]
+    pub case_files_refused: Vec<String>,
     /// Source blobs re-hashed with a matching SHA-256 (with a source).
     pub source_blobs_ok: u64,
     /// Source blobs whose content differs from what was ingested.
@@ -34,10 +38,37 @@ impl VerifyReport {
     /// Whether anything differs.
     pub fn has_differences(&self) -> bool {
         !(self.case_files_changed.is_empty()
+            && self.case_files_refused.is_empty()
             && self.case_files_missing.is_empty()
             && self.case_files_unexpected.is_empty()
             && self.source_blobs_changed.is_empty()
             && self.source_blobs_missing.is_empty())
+    }
+}
+
+/// A path the manifest lists, as a regular file inside the case: `Ok(None)` when it is absent
+/// (reported as missing elsewhere), `Err` with the reason when it may not be opened: absolute,
+/// leaving the case (`..`), a symbolic link, or not a regular file (a device such as /dev/zero
+/// would never end, a pipe would block).
+pub fn case_file(
+    root: &std::path::Path,
+    listed: &str,
+) -> Result<Option<std::path::PathBuf>, String> {
+    use std::path::Component;
+    let relative = std::path::Path::new(listed);
+    if !relative
+        .components()
+        .all(|c| matches!(c, Component::Normal(_)))
+    {
+        return Err("not a plain path inside the case (absolute, or with `..` or `.`)".into());
+    }
+    let path = root.join(relative);
+    match std::fs::symlink_metadata(&path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(format!("cannot be examined: {e}")),
+        Ok(meta) if meta.file_type().is_symlink() => Err("a symbolic link, not followed".into()),
+        Ok(meta) if !meta.is_file() => Err("not a regular file".into()),
+        Ok(_) => Ok(Some(path)),
     }
 }
 
@@ -154,10 +185,16 @@ pub fn verify(case: &Case, source: Option<&dyn EvidenceSource>) -> Result<Verify
         ..VerifyReport::default()
     };
     for file in case.head()?.ingests.iter().flat_map(|i| &i.files) {
-        let path = case.root().join(&file.path);
-        if !path.exists() {
-            continue;
-        }
+        let path = match case_file(case.root(), &file.path) {
+            Ok(Some(path)) => path,
+            Ok(None) => continue,
+            Err(reason) => {
+                report
+                    .case_files_refused
+                    .push(format!("{}: {reason}", file.path));
+                continue;
+            }
+        };
         if hash_file(&path)?.1 == file.sha256 {
             report.case_files_ok += 1;
         } else {
@@ -220,6 +257,42 @@ pub fn verify(case: &Case, source: Option<&dyn EvidenceSource>) -> Result<Verify
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_regular_files_inside_the_case_are_opened() {
+        let dir = tempfile::tempdir().expect("dir");
+        std::fs::create_dir_all(dir.path().join("tables")).expect("dir");
+        std::fs::write(dir.path().join("tables/a.parquet"), b"x").expect("file");
+        assert!(
+            case_file(dir.path(), "tables/a.parquet")
+                .expect("ok")
+                .is_some()
+        );
+        assert!(
+            case_file(dir.path(), "tables/absent.parquet")
+                .expect("ok")
+                .is_none()
+        );
+        for bad in [
+            "/etc/shadow",
+            "../outside",
+            "tables/../../x",
+            "./tables/a.parquet",
+        ] {
+            assert!(case_file(dir.path(), bad).is_err(), "{bad}");
+        }
+        assert!(case_file(dir.path(), "tables").is_err(), "a directory");
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink("/dev/zero", dir.path().join("tables/zero.parquet"))
+                .expect("link");
+            assert!(
+                case_file(dir.path(), "tables/zero.parquet")
+                    .unwrap_err()
+                    .contains("symbolic link")
+            );
+        }
+    }
 
     #[test]
     fn the_statement_names_up_to_three_files_of_each_kind_and_counts_the_rest() {

@@ -89,6 +89,11 @@ fn print_summary(s: &IngestSummary) {
         "  blobs: {} listed, {} outside the window (not opened), {} already in the case, {} failed",
         s.blobs_listed, s.blobs_outside_window, s.blobs_already_ingested, s.blobs_failed
     );
+    if s.unchanged {
+        println!(
+            "  nothing new: the case and its manifest are unchanged (reports citing its SHA-256 stay valid)"
+        );
+    }
     if s.since.is_some() || s.until.is_some() {
         println!(
             "  window: {} … {}",

@@ -116,6 +116,10 @@ fn run_verify(args: &crate::cli::VerifyArgs) -> Result<u8> {
         println!("case files: {} match the manifest", report.case_files_ok);
         for (label, list) in [
             ("CHANGED", &report.case_files_changed),
+            (
+                "REFUSED (not a regular file inside the case)",
+                &report.case_files_refused,
+            ),
             ("MISSING", &report.case_files_missing),
             ("NOT IN MANIFEST", &report.case_files_unexpected),
         ] {

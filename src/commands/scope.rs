@@ -1,6 +1,6 @@
 //! `mcpforensics scope` and `mcpforensics export customers`.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use super::{resolve_window, runtime, warn_file_check};
@@ -60,6 +60,19 @@ fn build_report(inputs: &ScopeInputs) -> Result<(ScopeReport, u8)> {
         unexpected: report.evidence.case_files_unlisted.clone(),
     };
     let code = warn_file_check(&files, code);
+    let code = if report.verdict == "inconclusive" && code == exit::OK {
+        eprintln!(
+            "warning: the scope is inconclusive: {}",
+            report
+                .coverage
+                .statements
+                .first()
+                .map_or("", String::as_str)
+        );
+        exit::INCONCLUSIVE
+    } else {
+        code
+    };
     Ok((report, code))
 }
 
@@ -124,16 +137,9 @@ fn evidence_case(args: &EvidenceArgs) -> Result<(PathBuf, u8)> {
 fn write_output(path: Option<&Path>, text: &str) -> Result<()> {
     match path {
         Some(path) => Ok(crate::case::write_atomic(path, text.as_bytes())?),
-        None => {
-            let stdout = std::io::stdout();
-            let mut out = stdout.lock();
-            match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Io {
-                    context: "writing the report".into(),
-                    source: e,
-                }),
-                _ => Ok(()),
-            }
-        }
+        None => crate::report::print_document(text).map_err(|source| Error::Io {
+            context: "writing the report".into(),
+            source,
+        }),
     }
 }

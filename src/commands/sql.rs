@@ -114,9 +114,18 @@ fn emit(
     schema: &arrow::datatypes::SchemaRef,
     batches: &[RecordBatch],
 ) -> Result<()> {
+    use std::io::IsTerminal;
     let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    let written = table::write(format, schema, batches, &mut out).and_then(|()| out.flush());
+    // CSV and JSON carry evidence text verbatim; on a terminal they go through the same safety
+    // as the table (an attacker's escape sequence must not reach the terminal).
+    let written = if stdout.is_terminal() && format != table::TableFormat::Table {
+        let mut buffer = Vec::new();
+        table::write(format, schema, batches, &mut buffer)
+            .and_then(|()| crate::report::print_document(&String::from_utf8_lossy(&buffer)))
+    } else {
+        let mut out = stdout.lock();
+        table::write(format, schema, batches, &mut out).and_then(|()| out.flush())
+    };
     match written {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),

@@ -107,7 +107,10 @@ pub(super) fn run_export_bookmarks(args: &ExportBookmarksArgs) -> Result<u8> {
     };
     drop(case);
     if args.out.as_os_str() == "-" {
-        print!("{text}");
+        crate::report::print_document(&text).map_err(|source| crate::error::Error::Io {
+            context: "writing bookmarks".into(),
+            source,
+        })?;
     } else {
         crate::case::write_atomic(&args.out, text.as_bytes())?;
         eprintln!(

@@ -33,6 +33,57 @@ pub enum IngestError {
     /// The case could not be written.
     #[error(transparent)]
     Case(#[from] CaseError),
+    /// The source holds no export blob: nothing to ingest (a wrong path, or an empty container).
+    #[error(
+        "{location} holds no export blobs to ingest ({ignored} other files ignored): check the path or URL; nothing was written"
+    )]
+    EmptySource {
+        /// The source as described to the user.
+        location: String,
+        /// Files listed but not export blobs.
+        ignored: usize,
+    },
+    /// The case directory holds export containers: it is evidence, not a case.
+    #[error(
+        "{0} holds export containers ({1}): it looks like evidence, not a case; were SOURCE and --case swapped? Nothing was written"
+    )]
+    CaseIsEvidence(String, String),
+    /// The source is an mcpforensics case, not evidence.
+    #[error(
+        "{0} is an mcpforensics case (it has a manifest.json), not evidence; were SOURCE and --case swapped? Nothing was written"
+    )]
+    SourceIsCase(String),
+}
+
+/// Refuses to ingest from a case, or into a directory holding export containers, before anything
+/// is created or written.
+fn refuse_swapped(
+    source: &dyn EvidenceSource,
+    case_root: &std::path::Path,
+) -> Result<(), IngestError> {
+    let described = source.describe();
+    let source_path = std::path::Path::new(&described);
+    if source_path.join(crate::case::MANIFEST_FILE).is_file() {
+        return Err(IngestError::SourceIsCase(described));
+    }
+    let Ok(entries) = std::fs::read_dir(case_root) else {
+        return Ok(());
+    };
+    let containers: Vec<String> = entries
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().is_dir())
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|name| crate::sources::ExportKind::from_container(name).is_some())
+        .take(3)
+        .collect();
+    if containers.is_empty() {
+        Ok(())
+    } else {
+        Err(IngestError::CaseIsEvidence(
+            case_root.display().to_string(),
+            containers.join(", "),
+        ))
+    }
 }
 
 /// What to ingest and how.
@@ -73,6 +124,10 @@ impl Default for IngestOptions {
 pub struct IngestSummary {
     /// The run id.
     pub ingest_id: String,
+    /// The run found nothing new: the case and its manifest were left byte for byte as they
+    /// were (reports citing the manifest's SHA-256 stay valid), and the run is not recorded.
+    #[serde(default)]
+    pub unchanged: bool,
     /// The case directory.
     pub case: String,
     /// The evidence location.
@@ -148,11 +203,19 @@ pub fn ingest(
     options: &IngestOptions,
 ) -> Result<IngestSummary, IngestError> {
     let started = Utc::now();
+    // Checked and listed before the case directory is created: a run that fails here leaves nothing.
+    refuse_swapped(source, case_root)?;
+    let listing = source.list()?;
+    if listing.blobs.is_empty() {
+        return Err(IngestError::EmptySource {
+            location: source.describe(),
+            ignored: listing.ignored.len(),
+        });
+    }
     // Held to the end of the run: another ingest into this case waits for nothing and fails.
     let _lock = crate::case::lock_for_writing(case_root)?;
     let mut case = Case::open_or_create(case_root)?;
     remove_stale_temporaries(&case)?;
-    let listing = source.list()?;
     let evidence_end = listing
         .blobs
         .iter()
@@ -181,6 +244,7 @@ pub fn ingest(
     let progress = progress_bar(options.progress, selected.iter().map(|b| b.size).sum());
     let mut summary = IngestSummary {
         ingest_id: ingest_id.clone(),
+        unchanged: false,
         case: case_root.display().to_string(),
         source: source.describe(),
         since: since.map(format_utc),
@@ -390,6 +454,12 @@ pub fn ingest(
     summary.first_time = first.map(|t| format_utc(from_nanos(t)));
     summary.last_time = last.map(|t| format_utc(from_nanos(t)));
     let (blob_lines, blob_totals) = blob_log.finish()?;
+    let had_runs = !case.head()?.ingests.is_empty();
+    if had_runs && files.is_empty() && summary.files == 0 && summary.blobs_failed == 0 {
+        // Nothing new: the manifest (and its SHA-256, which reports cite) stays as it was.
+        summary.unchanged = true;
+        return Ok(summary);
+    }
     let run = IngestRecord {
         id: ingest_id,
         tool_version: env!("CARGO_PKG_VERSION").into(),

@@ -162,6 +162,8 @@ impl QueryEngine {
         let mut files_in_case = 0;
         // The tables read whatever Parquet files the case's directories hold.
         let file_check = crate::case::verify::check_files(case)?;
+        let mut ctx = ctx;
+        datafusion_functions_json::register_all(&mut ctx)?;
         ctx.register_udf(udf::customer_ids_udf(case.config()?.customer_keys));
         ctx.register_udf(udf::outside_hosts_udf());
         ctx.register_udf(udf::wide_request_udf());

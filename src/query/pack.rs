@@ -66,6 +66,10 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ("suspects.sql", include_str!("../../queries/suspects.sql")),
     ("sessions.sql", include_str!("../../queries/sessions.sql")),
     (
+        "persistence.sql",
+        include_str!("../../queries/persistence.sql"),
+    ),
+    (
         "exfiltration.sql",
         include_str!("../../queries/exfiltration.sql"),
     ),

@@ -23,109 +23,148 @@ GROUP BY user_id;
 -- * a call through API Management is one call: the gateway's MCP log row (ApiManagementGatewayMCPLog
 --   with ApiManagementGatewayLogs on CorrelationId: caller address, response size) joined to the
 --   server's row (arguments, result) by trace id (CorrelationId = OperationId), else by MCP session
---   id and tool within a minute; joined_by says how. A gateway row without a server row, and a
---   server row without a gateway row, stay calls of their own.
+--   id and tool within a minute (the neighbouring row of the same session and tool); joined_by says
+--   how. A gateway row without a server row, and a server row without a gateway row, stay calls of
+--   their own.
+-- Each source table is scanned once: rows of every origin are stacked and related by window
+-- functions over their trace id and their session, not by joins of the view with itself.
 -- The caller is resolved against Entra sign-ins by object id or UPN.
 CREATE VIEW tool_calls AS
-WITH mcp_rows AS (
-    SELECT r."TimeGenerated" AS time, 'AppRequests' AS origin, r.tool_name AS tool, r.mcp_method AS method, r.session_id,
-           r.jsonrpc_request_id, r.tool_arguments AS arguments, r.tool_result AS result, r.enduser_id, r.client_address,
+WITH stacked AS (
+    SELECT CASE WHEN r.mcp_method = 'tools/call' THEN 'call' ELSE 'parent' END AS kind, 'AppRequests' AS origin,
+           r."TimeGenerated" AS time, r.tool_name AS tool, r.mcp_method AS method, r.session_id, r.jsonrpc_request_id,
+           r.tool_arguments AS arguments, r.tool_result AS result, r.enduser_id, r.client_address,
            r."Success" AS success, r."ResultCode" AS result_code, r."DurationMs" AS duration_ms, r.response_bytes,
            coalesce(r."ItemCount", 1) AS item_count, r."OperationId" AS operation_id, r."Id" AS span_id,
-           r."ParentId" AS parent_id, r."AppRoleName" AS server, r."UserId" AS sdk_user_id, r._blob, r._line, r.date
+           r."AppRoleName" AS server, CAST(NULL AS VARCHAR) AS apim_subscription_id, r."UserId" AS sdk_user_id,
+           r._blob, r._line, r.date
     FROM "AppRequests" r
-    WHERE r.mcp_method = 'tools/call'
-),
-request_operations AS (SELECT DISTINCT operation_id FROM mcp_rows WHERE operation_id IS NOT NULL),
-child_rows AS (
-    SELECT d."TimeGenerated" AS time, 'AppDependencies' AS origin, d.tool_name AS tool, d.mcp_method AS method, d.session_id,
-           d.jsonrpc_request_id, d.tool_arguments AS arguments, d.tool_result AS result, d.enduser_id, d.client_address,
-           d."Success" AS success, d."ResultCode" AS result_code, d."DurationMs" AS duration_ms, d.response_bytes,
-           coalesce(d."ItemCount", 1) AS item_count, d."OperationId" AS operation_id, d."Id" AS span_id,
-           d."ParentId" AS parent_id, d."AppRoleName" AS server, d."UserId" AS sdk_user_id, d._blob, d._line, d.date
+    WHERE r.mcp_method = 'tools/call' OR r.client_address IS NOT NULL OR r.enduser_id IS NOT NULL
+    UNION ALL
+    SELECT 'call', 'AppDependencies', d."TimeGenerated", d.tool_name, d.mcp_method, d.session_id, d.jsonrpc_request_id,
+           d.tool_arguments, d.tool_result, d.enduser_id, d.client_address, d."Success", d."ResultCode", d."DurationMs",
+           d.response_bytes, coalesce(d."ItemCount", 1), d."OperationId", d."Id", d."AppRoleName", CAST(NULL AS VARCHAR),
+           d."UserId", d._blob, d._line, d.date
     FROM "AppDependencies" d
-    LEFT JOIN request_operations o ON d."OperationId" = o.operation_id
-    WHERE d.mcp_method = 'tools/call' AND o.operation_id IS NULL
-),
-server_rows AS (SELECT * FROM mcp_rows UNION ALL SELECT * FROM child_rows),
--- The HTTP request rows that carry the call's caller when the MCP row does not.
-http_parents AS (
-    SELECT "OperationId" AS operation_id, max(client_address) AS client_address, max(enduser_id) AS enduser_id,
-           max(response_bytes) AS response_bytes
-    FROM "AppRequests"
-    WHERE (mcp_method IS NULL OR mcp_method <> 'tools/call') AND (client_address IS NOT NULL OR enduser_id IS NOT NULL)
-    GROUP BY "OperationId"
-),
-server_calls AS (
-    SELECT s.time, s.origin, s.tool, s.method, s.session_id, s.jsonrpc_request_id, s.arguments, s.result,
-           coalesce(s.enduser_id, p.enduser_id) AS enduser_id,
-           coalesce(s.client_address, p.client_address) AS client_address,
-           s.success, s.result_code, s.duration_ms, coalesce(s.response_bytes, p.response_bytes) AS response_bytes,
-           s.item_count, s.operation_id, s.span_id, s.server, CAST(NULL AS VARCHAR) AS apim_subscription_id,
-           s._blob, s._line, s.date,
-           CASE WHEN s.client_address IS NOT NULL THEN 'mcp row'
-                WHEN p.client_address IS NOT NULL THEN 'http parent row' END AS client_address_source,
-           CASE WHEN s.enduser_id IS NOT NULL THEN 'mcp row'
-                WHEN p.enduser_id IS NOT NULL THEN 'http parent row' END AS user_source,
-           s.sdk_user_id
-    FROM server_rows s
-    LEFT JOIN http_parents p ON s.operation_id = p.operation_id
-),
-gateway_calls AS (
-    SELECT m."TimeGenerated" AS time, m."ToolName" AS tool, m."Method" AS method, m."SessionId" AS session_id,
-           g.jsonrpc_request_id, g.tool_arguments AS arguments, g.tool_result AS result, g."CallerIpAddress" AS client_address,
-           g."IsRequestSuccess" AS success, CAST(g."ResponseCode" AS VARCHAR) AS result_code, CAST(g."TotalTime" AS DOUBLE) AS duration_ms,
-           g."ResponseSize" AS response_bytes, m."CorrelationId" AS correlation_id, m."ServerName" AS server,
-           g."ApimSubscriptionId" AS apim_subscription_id, m._blob, m._line, m.date
+    WHERE d.mcp_method = 'tools/call'
+    UNION ALL
+    SELECT 'gateway', 'APIM', m."TimeGenerated", m."ToolName", m."Method", m."SessionId", g.jsonrpc_request_id,
+           g.tool_arguments, g.tool_result, CAST(NULL AS VARCHAR), g."CallerIpAddress", g."IsRequestSuccess",
+           CAST(g."ResponseCode" AS VARCHAR), CAST(g."TotalTime" AS DOUBLE), g."ResponseSize", CAST(1 AS BIGINT),
+           m."CorrelationId", CAST(NULL AS VARCHAR), m."ServerName", g."ApimSubscriptionId", CAST(NULL AS VARCHAR),
+           m._blob, m._line, m.date
     FROM "ApiManagementGatewayMCPLog" m
     LEFT JOIN "ApiManagementGatewayLogs" g ON m."CorrelationId" = g."CorrelationId"
     WHERE m."Method" = 'tools/call'
 ),
-by_trace AS (
-    SELECT g._blob AS g_blob, g._line AS g_line, s._blob AS s_blob, s._line AS s_line, 'trace id' AS joined_by
-    FROM gateway_calls g JOIN server_calls s ON g.correlation_id = s.operation_id
-),
-by_session AS (
-    SELECT g._blob AS g_blob, g._line AS g_line, s._blob AS s_blob, s._line AS s_line, 'session id and tool' AS joined_by
-    FROM gateway_calls g
-    JOIN server_calls s ON g.session_id = s.session_id AND g.tool = s.tool
-    LEFT JOIN by_trace t ON g._blob = t.g_blob AND g._line = t.g_line
-    WHERE t.g_blob IS NULL AND s.time >= g.time - INTERVAL '1 minute' AND s.time <= g.time + INTERVAL '1 minute'
-),
--- One server row per gateway row (the nearest by evidence position when several qualify).
-joined AS (
-    SELECT g_blob, g_line, min(s_blob || '
-' || lpad(CAST(s_line AS VARCHAR), 12, '0')) AS s_key, min(joined_by) AS joined_by
-    FROM (SELECT * FROM by_trace UNION ALL SELECT * FROM by_session)
-    GROUP BY g_blob, g_line
-),
-joined_server_rows AS (
-    SELECT DISTINCT s.*
-    FROM server_calls s JOIN joined j ON s._blob || '
-' || lpad(CAST(s._line AS VARCHAR), 12, '0') = j.s_key
+-- Per trace: the HTTP parent's caller, whether the request row is the call (then a child span of
+-- it is not another call), whether a gateway row shares the trace, and the server call's fields.
+traced AS (
+    SELECT *,
+           bool_or(kind = 'call' AND origin = 'AppRequests') OVER (PARTITION BY coalesce(operation_id, _blob || ':' || CAST(_line AS VARCHAR))) AS trace_has_request_call,
+           bool_or(kind = 'gateway') OVER (PARTITION BY coalesce(operation_id, _blob || ':' || CAST(_line AS VARCHAR))) AS trace_has_gateway,
+           count(CASE WHEN kind = 'call' THEN 1 END) OVER (PARTITION BY coalesce(operation_id, _blob || ':' || CAST(_line AS VARCHAR))) AS trace_calls,
+           max(CASE WHEN kind = 'parent' THEN client_address END) OVER (PARTITION BY coalesce(operation_id, _blob || ':' || CAST(_line AS VARCHAR))) AS parent_address,
+           max(CASE WHEN kind = 'parent' THEN enduser_id END) OVER (PARTITION BY coalesce(operation_id, _blob || ':' || CAST(_line AS VARCHAR))) AS parent_user,
+           max(CASE WHEN kind = 'parent' THEN response_bytes END) OVER (PARTITION BY coalesce(operation_id, _blob || ':' || CAST(_line AS VARCHAR))) AS parent_bytes,
+           max(CASE WHEN kind = 'call' THEN arguments END) OVER (PARTITION BY coalesce(operation_id, _blob || ':' || CAST(_line AS VARCHAR))) AS trace_arguments,
+           max(CASE WHEN kind = 'call' THEN result END) OVER (PARTITION BY coalesce(operation_id, _blob || ':' || CAST(_line AS VARCHAR))) AS trace_result,
+           max(CASE WHEN kind = 'call' THEN enduser_id END) OVER (PARTITION BY coalesce(operation_id, _blob || ':' || CAST(_line AS VARCHAR))) AS trace_enduser_id,
+           max(CASE WHEN kind = 'call' THEN client_address END) OVER (PARTITION BY coalesce(operation_id, _blob || ':' || CAST(_line AS VARCHAR))) AS trace_client_address,
+           max(CASE WHEN kind = 'call' THEN origin END) OVER (PARTITION BY coalesce(operation_id, _blob || ':' || CAST(_line AS VARCHAR))) AS trace_origin,
+           max(CASE WHEN kind = 'call' THEN span_id END) OVER (PARTITION BY coalesce(operation_id, _blob || ':' || CAST(_line AS VARCHAR))) AS trace_span_id,
+           max(CASE WHEN kind = 'call' THEN server END) OVER (PARTITION BY coalesce(operation_id, _blob || ':' || CAST(_line AS VARCHAR))) AS trace_server,
+           max(CASE WHEN kind = 'call' THEN sdk_user_id END) OVER (PARTITION BY coalesce(operation_id, _blob || ':' || CAST(_line AS VARCHAR))) AS trace_sdk_user_id,
+           max(CASE WHEN kind = 'call' THEN item_count END) OVER (PARTITION BY coalesce(operation_id, _blob || ':' || CAST(_line AS VARCHAR))) AS trace_item_count,
+           max(CASE WHEN kind = 'call' THEN response_bytes END) OVER (PARTITION BY coalesce(operation_id, _blob || ':' || CAST(_line AS VARCHAR))) AS trace_response_bytes
+    FROM stacked
 ),
 calls AS (
-    SELECT s.time, s.origin, s.tool, s.method, s.session_id, s.jsonrpc_request_id, s.arguments, s.result, s.enduser_id,
-           s.client_address, s.success, s.result_code, s.duration_ms, s.response_bytes, s.item_count, s.operation_id,
-           s.span_id, s.server, s.apim_subscription_id, s._blob, s._line, s.date, s.client_address_source, s.user_source,
-           CAST(NULL AS VARCHAR) AS joined_by, s.sdk_user_id
-    FROM server_calls s
-    LEFT JOIN joined_server_rows j ON s._blob = j._blob AND s._line = j._line
-    WHERE j._blob IS NULL
-    UNION ALL
-    SELECT g.time, CASE WHEN s._blob IS NULL THEN 'APIM' ELSE 'APIM+' || s.origin END, coalesce(g.tool, s.tool), g.method,
-           coalesce(g.session_id, s.session_id), coalesce(g.jsonrpc_request_id, s.jsonrpc_request_id),
-           coalesce(s.arguments, g.arguments), coalesce(s.result, g.result), s.enduser_id,
-           coalesce(g.client_address, s.client_address), g.success, g.result_code, g.duration_ms,
-           coalesce(g.response_bytes, s.response_bytes), coalesce(s.item_count, CAST(1 AS BIGINT)),
-           coalesce(s.operation_id, g.correlation_id), s.span_id, coalesce(s.server, g.server), g.apim_subscription_id,
-           g._blob, g._line, g.date,
-           CASE WHEN g.client_address IS NOT NULL THEN 'API Management gateway log' ELSE s.client_address_source END,
-           s.user_source, j.joined_by, s.sdk_user_id
-    FROM gateway_calls g
-    LEFT JOIN joined j ON g._blob = j.g_blob AND g._line = j.g_line
-    LEFT JOIN server_calls s ON s._blob || '
-' || lpad(CAST(s._line AS VARCHAR), 12, '0') = j.s_key
+    SELECT *,
+           session_id IS NOT NULL AND session_id <> ''
+           AND ((kind = 'gateway' AND trace_calls = 0) OR (kind = 'call' AND NOT trace_has_gateway)) AS candidate
+    FROM traced
+    WHERE kind <> 'parent' AND NOT (kind = 'call' AND origin = 'AppDependencies' AND trace_has_request_call)
+),
+-- Gateway and server rows of one MCP session and tool, in time order: a gateway row takes the
+-- server row next to it (after it, else before it) when it is within a minute.
+neighbours AS (
+    SELECT *,
+           lead(arguments) OVER (PARTITION BY CASE WHEN candidate THEN session_id || chr(10) || coalesce(tool, '') ELSE _blob || ':' || CAST(_line AS VARCHAR) END ORDER BY time, _blob, _line) AS next_arguments, lag(arguments) OVER (PARTITION BY CASE WHEN candidate THEN session_id || chr(10) || coalesce(tool, '') ELSE _blob || ':' || CAST(_line AS VARCHAR) END ORDER BY time, _blob, _line) AS prev_arguments,
+           lead(result) OVER (PARTITION BY CASE WHEN candidate THEN session_id || chr(10) || coalesce(tool, '') ELSE _blob || ':' || CAST(_line AS VARCHAR) END ORDER BY time, _blob, _line) AS next_result, lag(result) OVER (PARTITION BY CASE WHEN candidate THEN session_id || chr(10) || coalesce(tool, '') ELSE _blob || ':' || CAST(_line AS VARCHAR) END ORDER BY time, _blob, _line) AS prev_result,
+           lead(enduser_id) OVER (PARTITION BY CASE WHEN candidate THEN session_id || chr(10) || coalesce(tool, '') ELSE _blob || ':' || CAST(_line AS VARCHAR) END ORDER BY time, _blob, _line) AS next_enduser_id, lag(enduser_id) OVER (PARTITION BY CASE WHEN candidate THEN session_id || chr(10) || coalesce(tool, '') ELSE _blob || ':' || CAST(_line AS VARCHAR) END ORDER BY time, _blob, _line) AS prev_enduser_id,
+           lead(client_address) OVER (PARTITION BY CASE WHEN candidate THEN session_id || chr(10) || coalesce(tool, '') ELSE _blob || ':' || CAST(_line AS VARCHAR) END ORDER BY time, _blob, _line) AS next_client_address, lag(client_address) OVER (PARTITION BY CASE WHEN candidate THEN session_id || chr(10) || coalesce(tool, '') ELSE _blob || ':' || CAST(_line AS VARCHAR) END ORDER BY time, _blob, _line) AS prev_client_address,
+           lead(origin) OVER (PARTITION BY CASE WHEN candidate THEN session_id || chr(10) || coalesce(tool, '') ELSE _blob || ':' || CAST(_line AS VARCHAR) END ORDER BY time, _blob, _line) AS next_origin, lag(origin) OVER (PARTITION BY CASE WHEN candidate THEN session_id || chr(10) || coalesce(tool, '') ELSE _blob || ':' || CAST(_line AS VARCHAR) END ORDER BY time, _blob, _line) AS prev_origin,
+           lead(span_id) OVER (PARTITION BY CASE WHEN candidate THEN session_id || chr(10) || coalesce(tool, '') ELSE _blob || ':' || CAST(_line AS VARCHAR) END ORDER BY time, _blob, _line) AS next_span_id, lag(span_id) OVER (PARTITION BY CASE WHEN candidate THEN session_id || chr(10) || coalesce(tool, '') ELSE _blob || ':' || CAST(_line AS VARCHAR) END ORDER BY time, _blob, _line) AS prev_span_id,
+           lead(server) OVER (PARTITION BY CASE WHEN candidate THEN session_id || chr(10) || coalesce(tool, '') ELSE _blob || ':' || CAST(_line AS VARCHAR) END ORDER BY time, _blob, _line) AS next_server, lag(server) OVER (PARTITION BY CASE WHEN candidate THEN session_id || chr(10) || coalesce(tool, '') ELSE _blob || ':' || CAST(_line AS VARCHAR) END ORDER BY time, _blob, _line) AS prev_server,
+           lead(sdk_user_id) OVER (PARTITION BY CASE WHEN candidate THEN session_id || chr(10) || coalesce(tool, '') ELSE _blob || ':' || CAST(_line AS VARCHAR) END ORDER BY time, _blob, _line) AS next_sdk_user_id, lag(sdk_user_id) OVER (PARTITION BY CASE WHEN candidate THEN session_id || chr(10) || coalesce(tool, '') ELSE _blob || ':' || CAST(_line AS VARCHAR) END ORDER BY time, _blob, _line) AS prev_sdk_user_id,
+           lead(item_count) OVER (PARTITION BY CASE WHEN candidate THEN session_id || chr(10) || coalesce(tool, '') ELSE _blob || ':' || CAST(_line AS VARCHAR) END ORDER BY time, _blob, _line) AS next_item_count, lag(item_count) OVER (PARTITION BY CASE WHEN candidate THEN session_id || chr(10) || coalesce(tool, '') ELSE _blob || ':' || CAST(_line AS VARCHAR) END ORDER BY time, _blob, _line) AS prev_item_count,
+           lead(operation_id) OVER (PARTITION BY CASE WHEN candidate THEN session_id || chr(10) || coalesce(tool, '') ELSE _blob || ':' || CAST(_line AS VARCHAR) END ORDER BY time, _blob, _line) AS next_operation_id, lag(operation_id) OVER (PARTITION BY CASE WHEN candidate THEN session_id || chr(10) || coalesce(tool, '') ELSE _blob || ':' || CAST(_line AS VARCHAR) END ORDER BY time, _blob, _line) AS prev_operation_id,
+           lead(parent_address) OVER (PARTITION BY CASE WHEN candidate THEN session_id || chr(10) || coalesce(tool, '') ELSE _blob || ':' || CAST(_line AS VARCHAR) END ORDER BY time, _blob, _line) AS next_parent_address, lag(parent_address) OVER (PARTITION BY CASE WHEN candidate THEN session_id || chr(10) || coalesce(tool, '') ELSE _blob || ':' || CAST(_line AS VARCHAR) END ORDER BY time, _blob, _line) AS prev_parent_address,
+           lead(parent_user) OVER (PARTITION BY CASE WHEN candidate THEN session_id || chr(10) || coalesce(tool, '') ELSE _blob || ':' || CAST(_line AS VARCHAR) END ORDER BY time, _blob, _line) AS next_parent_user, lag(parent_user) OVER (PARTITION BY CASE WHEN candidate THEN session_id || chr(10) || coalesce(tool, '') ELSE _blob || ':' || CAST(_line AS VARCHAR) END ORDER BY time, _blob, _line) AS prev_parent_user,
+           lead(response_bytes) OVER (PARTITION BY CASE WHEN candidate THEN session_id || chr(10) || coalesce(tool, '') ELSE _blob || ':' || CAST(_line AS VARCHAR) END ORDER BY time, _blob, _line) AS next_response_bytes, lag(response_bytes) OVER (PARTITION BY CASE WHEN candidate THEN session_id || chr(10) || coalesce(tool, '') ELSE _blob || ':' || CAST(_line AS VARCHAR) END ORDER BY time, _blob, _line) AS prev_response_bytes,
+           lead(kind) OVER (PARTITION BY CASE WHEN candidate THEN session_id || chr(10) || coalesce(tool, '') ELSE _blob || ':' || CAST(_line AS VARCHAR) END ORDER BY time, _blob, _line) AS next_kind, lag(kind) OVER (PARTITION BY CASE WHEN candidate THEN session_id || chr(10) || coalesce(tool, '') ELSE _blob || ':' || CAST(_line AS VARCHAR) END ORDER BY time, _blob, _line) AS prev_kind,
+           lead(time) OVER (PARTITION BY CASE WHEN candidate THEN session_id || chr(10) || coalesce(tool, '') ELSE _blob || ':' || CAST(_line AS VARCHAR) END ORDER BY time, _blob, _line) AS next_time, lag(time) OVER (PARTITION BY CASE WHEN candidate THEN session_id || chr(10) || coalesce(tool, '') ELSE _blob || ':' || CAST(_line AS VARCHAR) END ORDER BY time, _blob, _line) AS prev_time,
+           lead(kind, 2) OVER (PARTITION BY CASE WHEN candidate THEN session_id || chr(10) || coalesce(tool, '') ELSE _blob || ':' || CAST(_line AS VARCHAR) END ORDER BY time, _blob, _line) AS next2_kind, lead(time, 2) OVER (PARTITION BY CASE WHEN candidate THEN session_id || chr(10) || coalesce(tool, '') ELSE _blob || ':' || CAST(_line AS VARCHAR) END ORDER BY time, _blob, _line) AS next2_time
+    FROM calls
+),
+paired AS (
+    SELECT *,
+           CASE WHEN kind = 'gateway' AND trace_calls > 0 THEN 'trace'
+                WHEN kind = 'gateway' AND candidate AND next_kind = 'call' AND next_time <= time + INTERVAL '1 minute' THEN 'next'
+                WHEN kind = 'gateway' AND candidate AND prev_kind = 'call' AND prev_time >= time - INTERVAL '1 minute' THEN 'prev'
+           END AS pick,
+           coalesce(kind = 'call' AND (trace_has_gateway
+               OR (candidate AND coalesce(prev_kind, '') = 'gateway' AND prev_time >= time - INTERVAL '1 minute')
+               OR (candidate AND coalesce(next_kind, '') = 'gateway' AND next_time <= time + INTERVAL '1 minute'
+                   AND NOT coalesce(next2_kind = 'call' AND next2_time <= next_time + INTERVAL '1 minute', false))), false) AS merged
+    FROM neighbours
+),
+merged AS (
+    SELECT time, tool, method, session_id, jsonrpc_request_id, success, result_code, duration_ms, apim_subscription_id,
+           _blob, _line, date, kind, pick,
+           client_address AS own_address, enduser_id AS own_user,
+           CASE pick WHEN 'trace' THEN trace_origin WHEN 'next' THEN next_origin WHEN 'prev' THEN prev_origin END AS server_origin,
+           CASE pick WHEN 'trace' THEN trace_arguments WHEN 'next' THEN next_arguments WHEN 'prev' THEN prev_arguments ELSE arguments END AS s_arguments,
+           CASE pick WHEN 'trace' THEN trace_result WHEN 'next' THEN next_result WHEN 'prev' THEN prev_result ELSE result END AS s_result,
+           CASE pick WHEN 'trace' THEN trace_enduser_id WHEN 'next' THEN next_enduser_id WHEN 'prev' THEN prev_enduser_id ELSE enduser_id END AS s_user,
+           CASE pick WHEN 'trace' THEN parent_user WHEN 'next' THEN next_parent_user WHEN 'prev' THEN prev_parent_user ELSE parent_user END AS s_parent_user,
+           CASE pick WHEN 'trace' THEN trace_client_address WHEN 'next' THEN next_client_address WHEN 'prev' THEN prev_client_address ELSE client_address END AS s_address,
+           CASE pick WHEN 'trace' THEN parent_address WHEN 'next' THEN next_parent_address WHEN 'prev' THEN prev_parent_address ELSE parent_address END AS s_parent_address,
+           CASE pick WHEN 'trace' THEN trace_span_id WHEN 'next' THEN next_span_id WHEN 'prev' THEN prev_span_id ELSE span_id END AS s_span,
+           CASE pick WHEN 'trace' THEN trace_server WHEN 'next' THEN next_server WHEN 'prev' THEN prev_server ELSE server END AS s_server,
+           CASE pick WHEN 'trace' THEN trace_sdk_user_id WHEN 'next' THEN next_sdk_user_id WHEN 'prev' THEN prev_sdk_user_id ELSE sdk_user_id END AS s_sdk_user,
+           CASE pick WHEN 'trace' THEN trace_item_count WHEN 'next' THEN next_item_count WHEN 'prev' THEN prev_item_count ELSE item_count END AS s_item_count,
+           CASE pick WHEN 'trace' THEN operation_id WHEN 'next' THEN next_operation_id WHEN 'prev' THEN prev_operation_id ELSE operation_id END AS s_operation,
+           arguments AS own_arguments, result AS own_result, response_bytes AS own_bytes, parent_bytes, server AS own_server,
+           operation_id AS own_operation, origin AS own_origin
+    FROM paired
+    WHERE NOT merged
+),
+calls_resolved AS (
+    SELECT time,
+           CASE WHEN kind = 'gateway' AND server_origin IS NOT NULL THEN 'APIM+' || server_origin ELSE own_origin END AS origin,
+           tool, method, session_id, jsonrpc_request_id,
+           CASE WHEN kind = 'gateway' THEN coalesce(s_arguments, own_arguments) ELSE own_arguments END AS arguments,
+           CASE WHEN kind = 'gateway' THEN coalesce(s_result, own_result) ELSE own_result END AS result,
+           coalesce(s_user, s_parent_user) AS enduser_id,
+           CASE WHEN kind = 'gateway' THEN coalesce(own_address, s_address, s_parent_address) ELSE coalesce(own_address, s_parent_address) END AS client_address,
+           success, result_code, duration_ms,
+           CASE WHEN kind = 'gateway' THEN own_bytes ELSE coalesce(own_bytes, parent_bytes) END AS response_bytes,
+           coalesce(s_item_count, CAST(1 AS BIGINT)) AS item_count,
+           CASE WHEN kind = 'gateway' THEN coalesce(s_operation, own_operation) ELSE own_operation END AS operation_id,
+           s_span AS span_id,
+           coalesce(s_server, own_server) AS server,
+           apim_subscription_id, _blob, _line, date,
+           CASE WHEN kind = 'gateway' AND own_address IS NOT NULL THEN 'API Management gateway log'
+                WHEN kind = 'gateway' AND s_address IS NOT NULL THEN 'mcp row'
+                WHEN kind = 'gateway' AND s_parent_address IS NOT NULL THEN 'http parent row'
+                WHEN own_address IS NOT NULL THEN 'mcp row'
+                WHEN s_parent_address IS NOT NULL THEN 'http parent row' END AS client_address_source,
+           CASE WHEN s_user IS NOT NULL THEN 'mcp row' WHEN s_parent_user IS NOT NULL THEN 'http parent row' END AS user_source,
+           CASE pick WHEN 'trace' THEN 'trace id' WHEN 'next' THEN 'session id and tool' WHEN 'prev' THEN 'session id and tool' END AS joined_by,
+           s_sdk_user AS sdk_user_id
+    FROM merged
 ),
 upn_to_id AS (
     SELECT lower(user_principal_name) AS upn_key, max(user_id) AS user_id
@@ -137,7 +176,7 @@ upn_to_id AS (
 resolved AS (
     SELECT c.*, coalesce(c.enduser_id, CASE WHEN sdk.user_id IS NOT NULL OR sdk_upn.user_id IS NOT NULL THEN c.sdk_user_id END) AS caller,
            CASE WHEN c.enduser_id IS NULL AND (sdk.user_id IS NOT NULL OR sdk_upn.user_id IS NOT NULL) THEN 'UserId (known identity)' ELSE c.user_source END AS caller_source
-    FROM calls c
+    FROM calls_resolved c
     LEFT JOIN identities sdk ON c.enduser_id IS NULL AND c.sdk_user_id = sdk.user_id
     LEFT JOIN upn_to_id sdk_upn ON c.enduser_id IS NULL AND lower(c.sdk_user_id) = sdk_upn.upn_key
 )

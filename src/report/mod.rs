@@ -31,8 +31,47 @@ pub fn terminal_safe_lines(text: &str, indent: &str) -> String {
         .join(&format!("\n{indent}"))
 }
 
+/// Characters that change how text around them is shown without being seen: bidi overrides and
+/// isolates, zero-width characters, and Unicode tag characters (used to hide instructions).
 fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}')
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}'
+        | '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{E0000}'..='\u{E007F}')
+}
+
+/// [`terminal_safe`] for a whole document bound for a terminal (CSV, JSON lines): every line made
+/// safe, its line end (`\n` or `\r\n`) kept.
+pub fn terminal_safe_document(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let (content, end) = match line.strip_suffix("\r\n") {
+            Some(content) => (content, "\r\n"),
+            None => match line.strip_suffix('\n') {
+                Some(content) => (content, "\n"),
+                None => (line, ""),
+            },
+        };
+        out.push_str(&terminal_safe(content));
+        out.push_str(end);
+    }
+    out
+}
+
+/// Writes a document to standard output, made terminal-safe when standard output is a terminal
+/// (files and pipes get it byte for byte); a closed pipe ends the writing quietly.
+pub fn print_document(text: &str) -> std::io::Result<()> {
+    use std::io::{IsTerminal, Write};
+    let stdout = std::io::stdout();
+    let terminal = stdout.is_terminal();
+    let mut out = stdout.lock();
+    let written = if terminal {
+        out.write_all(terminal_safe_document(text).as_bytes())
+    } else {
+        out.write_all(text.as_bytes())
+    };
+    match written.and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
 }
 
 /// Neutralises a CSV cell that Excel or LibreOffice would evaluate (`=`, `+`, `-`, `@`, tab, CR
@@ -57,6 +96,19 @@ pub fn csv_field(cell: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn documents_for_a_terminal_keep_their_lines_and_lose_their_tricks() {
+        let csv = "a,b\r\n\u{1b}]52;c;SGVsbG8=\u{7},\u{1b}[6n\r\nx\u{202E}y\u{200B}z\u{E0041}\n";
+        let safe = terminal_safe_document(csv);
+        assert!(!safe.chars().any(|c| c == '\u{1b}'
+            || c == '\u{7}'
+            || c == '\u{202E}'
+            || c == '\u{200B}'
+            || c == '\u{E0041}'));
+        assert_eq!(safe.matches("\r\n").count(), 2);
+        assert!(safe.ends_with("\\u{e0041}\n"), "{safe}");
+    }
 
     #[test]
     fn escape_sequences_never_reach_the_terminal() {

@@ -27,6 +27,10 @@ pub const REPORT_VERSION: u32 = 2;
 pub struct ScopeReport {
     /// Layout version.
     pub report_version: u32,
+    /// The answer in a word: `suspects found`, `server compromise found`, `nothing found`, or
+    /// `inconclusive` (nothing found, and the evidence cannot show it: no tool-call telemetry in
+    /// the window, or no baseline to compare with; the coverage statements say what is missing).
+    pub verdict: String,
     /// Window start.
     pub since: String,
     /// Window end (exclusive).
@@ -51,6 +55,8 @@ pub struct ScopeReport {
     pub exfiltration: Vec<Exfiltration>,
     /// Password-spray sources seen.
     pub spray_sources: Vec<SpraySource>,
+    /// Directory changes that keep or widen access, by or for a suspect (AuditLogs).
+    pub persistence: Vec<Persistence>,
     /// Signs that the MCP server itself was compromised (an implant copying data out), which
     /// name no identity.
     pub server_compromise: Vec<ServerCompromise>,
@@ -257,6 +263,33 @@ pub struct SpraySource {
     pub compromised: Vec<String>,
 }
 
+/// A directory change by or for a suspect that keeps or widens access.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Persistence {
+    /// When.
+    pub time: String,
+    /// Activity (`User registered security info`, `Consent to application`, …).
+    pub activity: Option<String>,
+    /// Audit category.
+    pub category: Option<String>,
+    /// Result.
+    pub result: Option<String>,
+    /// Who made the change.
+    pub initiated_by: Option<String>,
+    /// From which address.
+    pub initiated_by_ip: Option<String>,
+    /// What it changed (the start of TargetResources).
+    pub target: Option<String>,
+    /// The suspect it belongs to, or `(attacker address)`.
+    pub suspect: Option<String>,
+    /// Source blob.
+    #[serde(rename = "_blob")]
+    pub blob: String,
+    /// Line in the blob.
+    #[serde(rename = "_line")]
+    pub line: u64,
+}
+
 /// A destination the MCP server copied data to by itself.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ServerCompromise {
@@ -402,6 +435,7 @@ pub async fn scope_with_timings(
     let calls: Vec<AttackerCall> = rows("attacker_calls", &run("attacker_calls").await?)?;
     let suspect_rows: Vec<SuspectRow> = rows("suspects", &run("suspects").await?)?;
     let sessions: Vec<Session> = rows("sessions", &run("sessions").await?)?;
+    let persistence: Vec<Persistence> = rows("persistence", &run("persistence").await?)?;
     let exfiltration: Vec<Exfiltration> = rows("exfiltration", &run("exfiltration").await?)?;
     let affected_customers: Vec<AffectedCustomer> =
         rows("affected_customers", &run("affected_customers").await?)?;
@@ -412,6 +446,23 @@ pub async fn scope_with_timings(
     let suspects = suspect_rows
         .iter()
         .map(|s| suspect(s, &profiles, &session_profiles, &sprays, &calls, &sessions))
+        .map(|mut s| {
+            for change in persistence
+                .iter()
+                .filter(|p| p.suspect.as_deref() == Some(s.user.as_str()))
+            {
+                s.reasons.push(format!(
+                    "persistence: {} at {} by {} from {} ({}:{})",
+                    change.activity.as_deref().unwrap_or("a directory change"),
+                    change.time,
+                    change.initiated_by.as_deref().unwrap_or("?"),
+                    change.initiated_by_ip.as_deref().unwrap_or("?"),
+                    change.blob,
+                    change.line
+                ));
+            }
+            s
+        })
         .collect::<Vec<_>>();
     let spray_sources = spray_summary(&sprays);
     let mut coverage = coverage(&hourly, sampling, params);
@@ -444,8 +495,10 @@ pub async fn scope_with_timings(
             w.last.format("%Y-%m-%d").to_string(),
         ]
     });
+    let verdict = verdict(&suspects, &server_compromise, &mut coverage);
     let report = ScopeReport {
         report_version: REPORT_VERSION,
+        verdict,
         since: format_utc(params.since),
         until: format_utc(params.until),
         baseline_start: format_utc(params.baseline_start),
@@ -458,6 +511,7 @@ pub async fn scope_with_timings(
         resources,
         exfiltration,
         spray_sources,
+        persistence,
         server_compromise,
         management_access,
         coverage,
@@ -584,6 +638,54 @@ struct HourRow {
     table_name: String,
     hour: String,
     records: u64,
+}
+
+/// The verdict, adding to the coverage statements why an empty answer is inconclusive.
+fn verdict(suspects: &[Suspect], server: &[ServerCompromise], coverage: &mut Coverage) -> String {
+    if !suspects.is_empty() {
+        return "suspects found".into();
+    }
+    if !server.is_empty() {
+        return "server compromise found".into();
+    }
+    let records = |tables: &[&str], window: bool| -> u64 {
+        coverage
+            .tables
+            .iter()
+            .filter(|t| tables.contains(&t.table.as_str()))
+            .map(|t| {
+                if window {
+                    t.window_records
+                } else {
+                    t.baseline_records
+                }
+            })
+            .sum()
+    };
+    let calls = [
+        "AppRequests",
+        "AppDependencies",
+        "ApiManagementGatewayMCPLog",
+    ];
+    let everything: Vec<&str> = coverage.tables.iter().map(|t| t.table.as_str()).collect();
+    let mut missing = Vec::new();
+    if records(&calls, true) == 0 {
+        missing.push("there is no MCP tool-call telemetry (AppRequests, AppDependencies, ApiManagementGatewayMCPLog) in the window, so who called which tool cannot be told");
+    }
+    if records(&everything, false) == 0 {
+        missing.push("there is no evidence at all in the baseline, so nothing can be judged new or unusual (only sprays and indicators could name anyone)");
+    }
+    if missing.is_empty() {
+        return "nothing found".into();
+    }
+    coverage.statements.insert(
+        0,
+        format!(
+            "Inconclusive: no suspect was found, but {}. Ingest the missing evidence (or widen --since / --baseline-days) before concluding that nothing happened.",
+            missing.join("; and ")
+        ),
+    );
+    "inconclusive".into()
 }
 
 /// What the report says when the server itself copied data out.

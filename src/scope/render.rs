@@ -80,9 +80,18 @@ fn text(r: &ScopeReport) -> String {
         r.evidence.query_pack_sha256,
         r.evidence.tool_version
     );
+    let _ = writeln!(out, "Verdict: {}", r.verdict);
     let _ = writeln!(out, "\nSUSPECT IDENTITIES ({})", r.suspects.len());
     if r.suspects.is_empty() {
-        let _ = writeln!(out, "  none found");
+        let _ = writeln!(
+            out,
+            "  {}",
+            if r.verdict == "inconclusive" {
+                "none found, and the evidence cannot show there were none: see COVERAGE"
+            } else {
+                "none found"
+            }
+        );
     }
     for suspect in &r.suspects {
         let _ = writeln!(
@@ -103,6 +112,22 @@ fn text(r: &ScopeReport) -> String {
         let _ = writeln!(out, "    addresses: {}", s(&suspect.ips.join(", ")));
         for reason in &suspect.reasons {
             let _ = writeln!(out, "    - {}", s(reason));
+        }
+    }
+    if !r.persistence.is_empty() {
+        let _ = writeln!(out, "\nPERSISTENCE ({})", r.persistence.len());
+        for p in &r.persistence {
+            let _ = writeln!(
+                out,
+                "  {}  {} by {} from {}  [{}]  {}:{}",
+                p.time,
+                s(p.activity.as_deref().unwrap_or("?")),
+                s(p.initiated_by.as_deref().unwrap_or("?")),
+                s(p.initiated_by_ip.as_deref().unwrap_or("?")),
+                s(p.suspect.as_deref().unwrap_or("")),
+                s(&p.blob),
+                p.line
+            );
         }
     }
     if !r.server_compromise.is_empty() {
@@ -266,6 +291,36 @@ fn markdown(r: &ScopeReport) -> String {
             let _ = writeln!(out, "- {}", md_cell(reason));
         }
     }
+    if !r.persistence.is_empty() || !r.server_compromise.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n## Persistence and server compromise\n\n| time | what | by | from | evidence |\n|---|---|---|---|---|"
+        );
+        for p in &r.persistence {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {}:{} |",
+                p.time,
+                md_cell(p.activity.as_deref().unwrap_or("")),
+                md_cell(p.initiated_by.as_deref().unwrap_or("")),
+                md_cell(p.initiated_by_ip.as_deref().unwrap_or("")),
+                md_cell(&p.blob),
+                p.line
+            );
+        }
+        for f in &r.server_compromise {
+            let _ = writeln!(
+                out,
+                "| {} | the server sent {} to {} in {} flows ({} after answered calls) | (no identity) | {} | flows |",
+                f.first,
+                human_bytes(f.bytes),
+                md_cell(&f.destination_ip),
+                f.flows,
+                human_bytes(f.following_bytes),
+                md_cell(&f.host)
+            );
+        }
+    }
     let _ = writeln!(
         out,
         "\n## Affected customers ({}: {})\n\n| customer | tier | first access | last access | identities | tools | calls | exfiltration confirmed |\n|---|---|---|---|---|---|---|---|",
@@ -412,6 +467,34 @@ fn html(r: &ScopeReport) -> String {
         );
     }
     out.push_str("</table>");
+    if !r.persistence.is_empty() || !r.server_compromise.is_empty() {
+        out.push_str("<h2 id=\"persistence\">Persistence and server compromise</h2><table><tr><th>time</th><th>what</th><th>by</th><th>from</th><th>evidence</th></tr>");
+        for p in &r.persistence {
+            let _ = write!(
+                out,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}:{}</td></tr>",
+                e(&p.time),
+                e(p.activity.as_deref().unwrap_or("")),
+                e(p.initiated_by.as_deref().unwrap_or("")),
+                e(p.initiated_by_ip.as_deref().unwrap_or("")),
+                e(&p.blob),
+                p.line
+            );
+        }
+        for f in &r.server_compromise {
+            let _ = write!(
+                out,
+                "<tr><td>{}</td><td class=\"bad\">the server sent {} to {} in {} flows ({} after answered calls)</td><td>(no identity)</td><td>{}</td><td>flows</td></tr>",
+                e(&f.first),
+                human_bytes(f.bytes),
+                e(&f.destination_ip),
+                f.flows,
+                human_bytes(f.following_bytes),
+                e(&f.host)
+            );
+        }
+        out.push_str("</table>");
+    }
     let _ = write!(
         out,
         "<h2 id=\"customers\">Affected customers ({}: {})</h2><table><tr><th>customer</th><th>tier</th><th>first access</th><th>last access</th><th>identities</th><th>tools</th><th>calls</th><th>exfiltration confirmed</th></tr>",

@@ -569,25 +569,7 @@ fn ambient(builder: MicrosoftAzureBuilder) -> MicrosoftAzureBuilder {
     builder
 }
 
-/// Removes anything that looks like a credential from an error text.
-pub fn scrub(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for token in text.split_inclusive(|c: char| c.is_whitespace() || c == '"' || c == '\'') {
-        let lower = token.to_ascii_lowercase();
-        if lower.contains("sig=")
-            || lower.contains("accountkey=")
-            || lower.contains("sharedaccesssignature=")
-        {
-            out.push_str("[REDACTED]");
-            if token.ends_with(|c: char| c.is_whitespace() || c == '"' || c == '\'') {
-                out.push(token.chars().last().unwrap_or(' '));
-            }
-        } else {
-            out.push_str(token);
-        }
-    }
-    out
-}
+pub use super::redact::scrub;
 
 impl EvidenceSource for AzureSource {
     fn describe(&self) -> String {

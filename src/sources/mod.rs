@@ -7,6 +7,7 @@
 pub mod azure;
 pub mod layout;
 pub mod local;
+pub mod redact;
 
 use std::io::Read;
 use std::path::PathBuf;

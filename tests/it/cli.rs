@@ -541,3 +541,84 @@ fn queries_past_the_memory_limit_spill_or_fail_clearly() {
         "{stderr}"
     );
 }
+
+/// Evidence without any tool-call telemetry cannot show that nobody abused the server: `scope`
+/// says inconclusive, says what is missing, and exits 4 instead of "none found" and 0.
+#[test]
+fn scope_without_tool_call_telemetry_is_inconclusive() {
+    let account = Account::new();
+    let sign_in = |day: u32, result: &str| {
+        serde_json::json!({"TimeGenerated": format!("2026-10-{day:02}T09:00:00Z"), "UserId": "u1",
+            "UserPrincipalName": "ann@contoso.com", "IPAddress": "203.0.113.10", "ResultType": result})
+        .to_string()
+    };
+    let body: String = (1..=20).map(|d| sign_in(d, "0") + "\n").collect();
+    account.put(&la_blob("SigninLogs", "PT05M.json"), body.as_bytes());
+    let case = tempfile::tempdir().expect("case");
+    ingest_dir(account.path(), case.path());
+    let case_arg = case.path().to_str().expect("path");
+    let (code, stdout, stderr) =
+        run(bin().args(["scope", "--case", case_arg, "--since", "2026-10-15"]));
+    assert_eq!(code, 4, "{stderr}");
+    assert!(stdout.contains("Verdict: inconclusive"), "{stdout}");
+    assert!(stdout.contains("no MCP tool-call telemetry"), "{stdout}");
+    assert!(stderr.contains("inconclusive"), "{stderr}");
+    let (code, stdout, _) = run(bin().args([
+        "scope",
+        "--case",
+        case_arg,
+        "--since",
+        "2026-10-15",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(code, 4);
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    assert_eq!(report["verdict"], "inconclusive");
+}
+
+/// `ingest CASE --case EVIDENCE` (swapped) and an empty source are refused before anything is
+/// created or written: no manifest in the evidence folder, no empty case directory.
+#[test]
+fn swapped_or_empty_sources_change_nothing() {
+    let account = Account::new();
+    account.put(
+        &la_blob("AppTraces", "PT05M.json"),
+        b"{\"TimeGenerated\":\"2026-10-01T02:05:00Z\"}\n",
+    );
+    let case = tempfile::tempdir().expect("case");
+    ingest_dir(account.path(), case.path());
+    let (evidence_before, case_before) = (hash_tree(account.path()), hash_tree(case.path()));
+    let (code, _, stderr) = run(bin().args([
+        "ingest",
+        case.path().to_str().expect("path"),
+        "--case",
+        account.path().to_str().expect("path"),
+    ]));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("were SOURCE and --case swapped?"),
+        "{stderr}"
+    );
+    assert_eq!(
+        hash_tree(account.path()),
+        evidence_before,
+        "the evidence is untouched"
+    );
+    assert_eq!(hash_tree(case.path()), case_before);
+    let empty = tempfile::tempdir().expect("empty");
+    std::fs::create_dir(empty.path().join("am-apprequests")).expect("container");
+    let new_case = empty.path().join("new-case");
+    let (code, _, stderr) = run(bin().args([
+        "ingest",
+        empty.path().to_str().expect("path"),
+        "--case",
+        new_case.to_str().expect("path"),
+    ]));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("holds no export blobs"), "{stderr}");
+    assert!(
+        !new_case.exists(),
+        "no case directory is created for a run that reads nothing"
+    );
+}

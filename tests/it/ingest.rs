@@ -203,7 +203,14 @@ fn reingest_adds_nothing_and_source_is_untouched() {
         .manifest()
         .expect("manifest")
         .clone();
+    let case_before = hash_tree(case.path());
     let second = ingest_dir(account.path(), case.path());
+    assert!(second.unchanged, "the run says nothing changed");
+    assert_eq!(
+        hash_tree(case.path()),
+        case_before,
+        "a run that adds nothing leaves the case, manifest included, byte for byte"
+    );
     assert_eq!(
         (
             second.files,
@@ -230,7 +237,11 @@ fn reingest_adds_nothing_and_source_is_untouched() {
         .manifest()
         .expect("manifest")
         .clone();
-    assert_eq!(manifest.ingests.len(), 2);
+    assert_eq!(
+        manifest.ingests.len(),
+        1,
+        "a run that adds nothing is not recorded"
+    );
     assert_eq!(manifest.ingests[0], first_manifest.ingests[0]);
     // The first run's records are copied into the rewritten manifest unchanged.
     assert_eq!(manifest.blobs.len() as u64, first.files);
