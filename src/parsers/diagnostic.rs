@@ -145,6 +145,7 @@ pub static CATEGORIES: &[Category] = &[
         APIM_ENVELOPE,
         &[]
     ),
+    category!("functionapplogs", "FunctionAppLogs", GENERIC_ENVELOPE, &[]),
     category!(
         "appservicehttplogs",
         "AppServiceHTTPLogs",
@@ -180,6 +181,22 @@ pub fn to_log_analytics(category: &Category, mut record: Map<String, Value>) -> 
     // App Insights categories keep their Log Analytics names and may nest `Properties`.
     let properties = match record.remove("properties") {
         Some(Value::Object(map)) => Some(map),
+        // Some categories (FunctionAppLogs) write `properties` as text, in single quotes.
+        Some(Value::String(text)) => match parse_properties_text(&text) {
+            Some((map, repaired)) => {
+                if repaired {
+                    row.insert(
+                        "_repaired".into(),
+                        Value::String("properties: single-quoted JSON read as JSON".into()),
+                    );
+                }
+                Some(map)
+            }
+            None => {
+                record.insert("properties".into(), Value::String(text));
+                None
+            }
+        },
         Some(other) => {
             record.insert("properties".into(), other);
             None
@@ -226,6 +243,46 @@ pub fn to_log_analytics(category: &Category, mut record: Map<String, Value>) -> 
         row.insert("ResultType".into(), Value::String(text));
     }
     row
+}
+
+/// `properties` written as text: JSON, or the single-quoted form some categories write
+/// (`{'appName':'x','levelId':2}`), repaired by turning each single-quoted string into a JSON
+/// string. `None` when neither reads as an object; the bool says whether it was repaired.
+fn parse_properties_text(text: &str) -> Option<(Map<String, Value>, bool)> {
+    if let Ok(Value::Object(map)) = serde_json::from_str::<Value>(text) {
+        return Some((map, false));
+    }
+    let mut json = String::with_capacity(text.len() + 8);
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' => {
+                json.push('"');
+                loop {
+                    match chars.next()? {
+                        '\'' => break,
+                        '\\' => {
+                            let escaped = chars.next()?;
+                            if escaped == '\'' {
+                                json.push('\'');
+                            } else {
+                                json.push('\\');
+                                json.push(escaped);
+                            }
+                        }
+                        '"' => json.push_str("\\\""),
+                        other => json.push(other),
+                    }
+                }
+                json.push('"');
+            }
+            other => json.push(other),
+        }
+    }
+    match serde_json::from_str::<Value>(&json) {
+        Ok(Value::Object(map)) => Some((map, true)),
+        _ => None,
+    }
 }
 
 fn capitalised(key: &str) -> String {
@@ -275,6 +332,34 @@ mod tests {
         assert!(row.contains_key("durationMs"));
         // The envelope's caller address does not overwrite the property.
         assert!(!row.contains_key("envelope.callerIpAddress") || row["IPAddress"] == "1.2.3.4");
+    }
+
+    #[test]
+    fn single_quoted_properties_are_read_and_marked_repaired() {
+        let row = to_log_analytics(
+            find_category("FunctionAppLogs").expect("declared"),
+            map(
+                json!({"time": "2026-10-01T02:00:00Z", "category": "FunctionAppLogs",
+                "properties": "{'appName':'func-mcp','message':'Executed \\'Functions.tools\\' said \"hi\"','levelId':2}"}),
+            ),
+        );
+        assert_eq!(row["appName"], "func-mcp");
+        assert_eq!(row["message"], "Executed 'Functions.tools' said \"hi\"");
+        assert_eq!(row["levelId"], 2);
+        assert!(
+            row["_repaired"]
+                .as_str()
+                .expect("marked")
+                .contains("single-quoted")
+        );
+        let unreadable = to_log_analytics(
+            find_category("FunctionAppLogs").expect("declared"),
+            map(json!({"time": "2026-10-01T02:00:00Z", "properties": "not {json"})),
+        );
+        assert_eq!(
+            unreadable["properties"], "not {json",
+            "kept as written when it cannot be read"
+        );
     }
 
     #[test]

@@ -86,6 +86,10 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         include_str!("../../queries/hourly_volume.sql"),
     ),
     ("sampling.sql", include_str!("../../queries/sampling.sql")),
+    (
+        "sampled_calls.sql",
+        include_str!("../../queries/sampled_calls.sql"),
+    ),
 ];
 
 /// One query of the pack.

@@ -339,6 +339,10 @@ pub struct Coverage {
     pub gaps: Vec<Gap>,
     /// Sampled tables (ItemCount above 1).
     pub sampling: Vec<Sampling>,
+    /// Attacker calls seen only through sampling, per identity and tool, with the calls estimated
+    /// not to be in the evidence.
+    #[serde(default)]
+    pub sampled_attacker_calls: Vec<SampledCalls>,
     /// What the gaps mean.
     pub statements: Vec<String>,
 }
@@ -365,6 +369,21 @@ pub struct Gap {
     pub from: String,
     /// Gap end (exclusive).
     pub to: String,
+}
+
+/// Attacker calls of one identity and tool that the telemetry samples.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SampledCalls {
+    /// Identity.
+    pub user: String,
+    /// Tool.
+    pub tool: String,
+    /// Rows in the evidence.
+    pub rows: u64,
+    /// Calls the rows stand for (sum of ItemCount).
+    pub estimated_calls: u64,
+    /// Calls estimated not to be in the evidence.
+    pub unseen_calls: u64,
 }
 
 /// Sampling of one table.
@@ -442,6 +461,7 @@ pub async fn scope_with_timings(
     let resources: Vec<Resource> = rows("resources_touched", &run("resources_touched").await?)?;
     let hourly: Vec<HourRow> = rows("hourly_volume", &run("hourly_volume").await?)?;
     let sampling: Vec<Sampling> = rows("sampling", &run("sampling").await?)?;
+    let sampled_calls: Vec<SampledCalls> = rows("sampled_calls", &run("sampled_calls").await?)?;
 
     let suspects = suspect_rows
         .iter()
@@ -473,6 +493,34 @@ pub async fn scope_with_timings(
             &suspects,
         ));
     }
+    if !sampled_calls.is_empty() {
+        let unseen: u64 = sampled_calls.iter().map(|s| s.unseen_calls).sum();
+        let per: Vec<String> = sampled_calls
+            .iter()
+            .take(5)
+            .map(|s| {
+                format!(
+                    "{} {} ({} rows for about {} calls)",
+                    s.user, s.tool, s.rows, s.estimated_calls
+                )
+            })
+            .collect();
+        coverage.statements.push(format!(
+            "The telemetry samples the attacker's calls (ItemCount above 1): about {unseen} attacker calls are not in the evidence ({}{}). The customers those calls named cannot be listed: the affected customers are a lower bound.",
+            per.join("; "),
+            if sampled_calls.len() > 5 { format!("; and {} more", sampled_calls.len() - 5) } else { String::new() }
+        ));
+    }
+    coverage.sampled_attacker_calls = sampled_calls;
+    let unread: Vec<&str> = engine
+        .tables()
+        .iter()
+        .filter(|t| t.kind == "table" && t.name.starts_with("insights_logs_"))
+        .map(|t| t.name.as_str())
+        .collect();
+    coverage
+        .statements
+        .extend(missing_sources(&coverage.tables, &unread));
     let (rejected, failed) = (case.summary()?.rejected, case.summary()?.unreadable);
     if rejected > 0 || failed > 0 {
         coverage.statements.push(format!(
@@ -638,6 +686,42 @@ struct HourRow {
     table_name: String,
     hour: String,
     records: u64,
+}
+
+/// What the absence of a source means for the answer, said plainly instead of a bare "absent";
+/// and the diagnostic-settings categories the case holds but does not read onto typed tables.
+fn missing_sources(tables: &[TableCoverage], unread: &[&str]) -> Vec<String> {
+    let absent = |names: &[&str]| {
+        names.iter().all(|n| {
+            tables
+                .iter()
+                .find(|t| t.table == *n)
+                .is_none_or(|t| t.baseline_records == 0 && t.window_records == 0)
+        })
+    };
+    let mut out = Vec::new();
+    let unread_note = if unread.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " The case holds diagnostic-settings categories that are kept but not read onto typed tables ({}): if sign-ins are among them, they are not in this analysis.",
+            unread.join(", ")
+        )
+    };
+    if absent(&["SigninLogs", "AADNonInteractiveUserSignInLogs"]) {
+        out.push(format!(
+            "No Entra sign-ins (SigninLogs, AADNonInteractiveUserSignInLogs, or their diagnostic-settings archives) in the baseline or the window: password sprays, sign-in countries, interactive sign-ins and identity names cannot be judged, and their absence is not evidence that none happened.{unread_note}"
+        ));
+    } else if !unread.is_empty() {
+        out.push(unread_note.trim_start().to_string());
+    }
+    if absent(&["flows"]) {
+        out.push("No NSG or VNet flow logs in the baseline or the window: bytes sent to attackers, outbound transfers and an implant's channel cannot be seen; exfiltration is judged from the servers' own logs only.".into());
+    }
+    if absent(&["AuditLogs"]) {
+        out.push("No Entra audit logs in the baseline or the window: persistence (security info, consent, roles, credentials) cannot be seen.".into());
+    }
+    out
 }
 
 /// The verdict, adding to the coverage statements why an empty answer is inconclusive.
@@ -1075,6 +1159,7 @@ fn coverage(hourly: &[HourRow], sampling: Vec<Sampling>, params: &PackParams) ->
         tables,
         gaps,
         sampling,
+        sampled_attacker_calls: Vec::new(),
         statements,
     }
 }
@@ -1237,4 +1322,42 @@ fn day_starts(from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<DateTime<Utc>> {
         day += Duration::days(1);
     }
     days
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_sources_are_said_plainly() {
+        let table = |name: &str, baseline: u64, window: u64| TableCoverage {
+            table: name.into(),
+            baseline_records: baseline,
+            window_records: window,
+            status: String::new(),
+        };
+        let tables = vec![
+            table("SigninLogs", 0, 0),
+            table("AuditLogs", 3, 1),
+            table("flows", 5, 5),
+        ];
+        let said = missing_sources(&tables, &["insights_logs_signinlogsv2"]);
+        assert_eq!(said.len(), 1, "{said:?}");
+        assert!(said[0].starts_with("No Entra sign-ins"));
+        assert!(
+            said[0].contains("insights_logs_signinlogsv2"),
+            "the unread category is named"
+        );
+        let present = vec![
+            table("SigninLogs", 1, 1),
+            table("AuditLogs", 0, 0),
+            table("flows", 0, 0),
+        ];
+        let said = missing_sources(&present, &[]);
+        assert!(
+            said[0].starts_with("No NSG or VNet flow logs")
+                && said[1].starts_with("No Entra audit logs")
+        );
+        assert_eq!(said.len(), 2);
+    }
 }

@@ -562,6 +562,8 @@ fn scope_without_tool_call_telemetry_is_inconclusive() {
     assert_eq!(code, 4, "{stderr}");
     assert!(stdout.contains("Verdict: inconclusive"), "{stdout}");
     assert!(stdout.contains("no MCP tool-call telemetry"), "{stdout}");
+    assert!(stdout.contains("No NSG or VNet flow logs"), "{stdout}");
+    assert!(stdout.contains("No Entra audit logs"), "{stdout}");
     assert!(stderr.contains("inconclusive"), "{stderr}");
     let (code, stdout, _) = run(bin().args([
         "scope",

@@ -196,6 +196,21 @@ fn scope_on_the_sample_finds_what_happened() {
         vec!["185.220.101.47", "45.86.202.14", "45.86.202.77"]
     );
     assert!(bob.reasons[0].contains("after a password spray from that address"));
+    assert_eq!(report.verdict, "suspects found");
+    assert!(
+        report.persistence.iter().any(|p| {
+            p.activity.as_deref() == Some("User registered security info")
+                && p.suspect.as_deref() == Some("bob.keller@contoso.com")
+                && p.initiated_by_ip.as_deref() == Some("185.220.101.47")
+        }),
+        "the security info registered from the spray address is in the attack chain: {:?}",
+        report.persistence
+    );
+    assert!(
+        bob.reasons
+            .iter()
+            .any(|r| r.starts_with("persistence: User registered security info"))
+    );
     assert!(bob.own_sessions > 0, "bob's own daytime work is kept apart");
     assert!(
         report

@@ -144,3 +144,65 @@ fn the_caller_of_an_mcp_child_span_comes_from_its_http_parent() {
         ]]
     );
 }
+
+/// Sampled telemetry (ItemCount above 1): the report estimates the attacker calls it cannot see,
+/// per identity and tool, and says the customers are a lower bound.
+#[test]
+fn sampled_attacker_calls_are_estimated() {
+    let account = Account::new();
+    let call = |minute: u32, customer: &str| {
+        line(
+            json!({"TimeGenerated": format!("2026-10-01T02:{minute:02}:00Z"), "Id": format!("s{minute}"),
+            "OperationId": format!("op{minute}"), "Name": "tools/call get_customer", "ClientIP": "0.0.0.0", "ItemCount": 4,
+            "Properties": {"mcp.method.name": "tools/call", "client.address": "45.86.202.14", "enduser.id": "eve@contoso.com",
+                "gen_ai.tool.call.arguments": json!({"customer_id": customer}).to_string()}}),
+        )
+    };
+    account.put(
+        &la_blob("AppRequests", "PT05M.json"),
+        (call(5, "C-1") + &call(6, "C-2") + &call(7, "C-3")).as_bytes(),
+    );
+    let case = tempfile::tempdir().expect("case");
+    ingest_dir(account.path(), case.path());
+    let since = mcpforensics::time::parse_timestamp("2026-10-01T00:00:00Z").expect("since");
+    let request = mcpforensics::scope::ScopeRequest {
+        params: mcpforensics::query::pack::PackParams {
+            since,
+            until: since + chrono::Duration::days(1),
+            baseline_start: since - chrono::Duration::days(14),
+        },
+        iocs: vec![mcpforensics::scope::Ioc {
+            kind: "ip".into(),
+            value: "45.86.202.14".into(),
+        }],
+        all_days: false,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let case = mcpforensics::case::Case::open(case.path()).expect("case");
+    let report = runtime
+        .block_on(mcpforensics::scope::scope(&case, &request))
+        .expect("scope");
+    assert_eq!(report.attacker_calls.len(), 3);
+    let sampled = &report.coverage.sampled_attacker_calls;
+    assert_eq!(sampled.len(), 1);
+    assert_eq!(
+        (
+            sampled[0].user.as_str(),
+            sampled[0].tool.as_str(),
+            sampled[0].rows,
+            sampled[0].estimated_calls,
+            sampled[0].unseen_calls
+        ),
+        ("eve@contoso.com", "get_customer", 3, 12, 9)
+    );
+    assert!(
+        report.coverage.statements.iter().any(|s| s
+            .contains("about 9 attacker calls are not in the evidence")
+            && s.contains("lower bound")),
+        "{:?}",
+        report.coverage.statements
+    );
+}
