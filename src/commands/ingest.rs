@@ -65,7 +65,7 @@ pub(super) fn run(args: &IngestArgs) -> Result<u8> {
                 context: "writing JSON".into(),
                 source: e.into(),
             })?;
-            println!("{text}");
+            crate::say!("{text}");
         }
         SummaryFormat::Text => print_summary(&summary),
     }
@@ -78,45 +78,50 @@ pub(super) fn run(args: &IngestArgs) -> Result<u8> {
 
 fn print_summary(s: &IngestSummary) {
     let safe = |t: &str| terminal_safe(t);
-    println!(
+    crate::say!(
         "Ingested {} blobs ({} bytes) from {} into case {}",
         s.files,
         s.bytes_read,
         safe(&s.source),
         safe(&s.case)
     );
-    println!(
+    crate::say!(
         "  blobs: {} listed, {} outside the window (not opened), {} already in the case, {} failed",
-        s.blobs_listed, s.blobs_outside_window, s.blobs_already_ingested, s.blobs_failed
+        s.blobs_listed,
+        s.blobs_outside_window,
+        s.blobs_already_ingested,
+        s.blobs_failed
     );
     if s.unchanged {
-        println!(
+        crate::say!(
             "  nothing new: the case and its manifest are unchanged (reports citing its SHA-256 stay valid)"
         );
     }
     if s.since.is_some() || s.until.is_some() {
-        println!(
+        crate::say!(
             "  window: {} … {}",
             s.since.as_deref().unwrap_or("(start)"),
             s.until.as_deref().unwrap_or("(end)")
         );
     }
     if !s.tables.is_empty() {
-        println!("  rows per table:");
+        crate::say!("  rows per table:");
         let width = s.tables.keys().map(String::len).max().unwrap_or(0);
         for (table, rows) in &s.tables {
-            println!("    {:width$}  {rows:>10}", safe(table));
+            crate::say!("    {:width$}  {rows:>10}", safe(table));
         }
     }
-    println!(
+    crate::say!(
         "  rows written: {} · rejected: {} · duplicates dropped: {}",
-        s.records, s.rejected, s.duplicates
+        s.records,
+        s.rejected,
+        s.duplicates
     );
     if let (Some(first), Some(last)) = (&s.first_time, &s.last_time) {
-        println!("  time range: {first} … {last}");
+        crate::say!("  time range: {first} … {last}");
     }
     if !s.ignored.is_empty() {
-        println!(
+        crate::say!(
             "  ignored {} files that are not export blobs, e.g. {} ({})",
             s.ignored.len(),
             safe(&s.ignored[0].path),
@@ -124,7 +129,7 @@ fn print_summary(s: &IngestSummary) {
         );
     }
     if s.rejected > 0 {
-        println!(
+        crate::say!(
             "  rejected records are kept in the case: mcpforensics sql --case {} \"SELECT blob, line, reason FROM rejects\"",
             safe(&s.case)
         );

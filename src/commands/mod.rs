@@ -34,11 +34,11 @@ pub fn run(cli: Cli) -> Result<u8> {
             crate::sample::run_generate(&args).map(|()| exit::OK)
         }
         Command::SampleData(SampleDataCommand::Where) => {
-            println!(
+            crate::say!(
                 "sample source: {}",
                 crate::bundled::sample_source_dir().display()
             );
-            println!("cache:         {}", crate::bundled::cache_dir().display());
+            crate::say!("cache:         {}", crate::bundled::cache_dir().display());
             Ok(exit::OK)
         }
         Command::SchemaDoc => {
@@ -103,7 +103,7 @@ fn run_verify(args: &crate::cli::VerifyArgs) -> Result<u8> {
     };
     let report = crate::case::verify::verify(&case, source.as_deref())?;
     if args.format == crate::cli::SummaryFormat::Json {
-        println!(
+        crate::say!(
             "{}",
             serde_json::to_string_pretty(&report).map_err(|e| Error::Io {
                 context: "writing JSON".into(),
@@ -112,8 +112,8 @@ fn run_verify(args: &crate::cli::VerifyArgs) -> Result<u8> {
         );
     } else {
         let safe = crate::report::terminal_safe;
-        println!("manifest.json sha256 {}", report.manifest_sha256);
-        println!("case files: {} match the manifest", report.case_files_ok);
+        crate::say!("manifest.json sha256 {}", report.manifest_sha256);
+        crate::say!("case files: {} match the manifest", report.case_files_ok);
         for (label, list) in [
             ("CHANGED", &report.case_files_changed),
             (
@@ -124,11 +124,11 @@ fn run_verify(args: &crate::cli::VerifyArgs) -> Result<u8> {
             ("NOT IN MANIFEST", &report.case_files_unexpected),
         ] {
             for path in list {
-                println!("  {label}: {}", safe(path));
+                crate::say!("  {label}: {}", safe(path));
             }
         }
         if args.source.is_some() {
-            println!(
+            crate::say!(
                 "source blobs: {} match the manifest",
                 report.source_blobs_ok
             );
@@ -137,11 +137,11 @@ fn run_verify(args: &crate::cli::VerifyArgs) -> Result<u8> {
                 ("MISSING", &report.source_blobs_missing),
             ] {
                 for path in list {
-                    println!("  {label}: {}", safe(path));
+                    crate::say!("  {label}: {}", safe(path));
                 }
             }
         }
-        println!(
+        crate::say!(
             "{}",
             if report.has_differences() {
                 "DIFFERENCES FOUND"

@@ -80,7 +80,7 @@ pub(super) fn run_tables(args: &TablesArgs) -> Result<u8> {
 
 pub(super) fn run_queries_list() -> Result<u8> {
     for query in crate::query::pack::queries() {
-        println!(
+        crate::say!(
             "{}\n  {}\n  params: {}\n  depends: {}\n  output: {}\n",
             query.name,
             query.description,

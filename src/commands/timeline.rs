@@ -82,7 +82,7 @@ pub(super) fn run_timeline(args: &TimelineArgs) -> Result<u8> {
             context: "timeline benchmark".into(),
             source: std::io::Error::other(e.to_string()),
         })?;
-        println!(
+        crate::say!(
             "{}",
             serde_json::to_string_pretty(&figures).unwrap_or_default()
         );

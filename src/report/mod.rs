@@ -56,6 +56,27 @@ pub fn terminal_safe_document(text: &str) -> String {
     out
 }
 
+/// Prints one line of a command's output. A reader that went away (`| head`, `| true`) is not an
+/// error: the line is dropped and the command finishes its work and exits with its own code.
+pub fn print_line(text: &str) {
+    use std::io::Write;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if let Err(e) = writeln!(out, "{text}")
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        eprintln!("warning: writing the output: {e}");
+    }
+}
+
+/// `println!` for command output, through [`print_line`]: no panic on a closed pipe.
+#[macro_export]
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::report::print_line(&format!($($arg)*))
+    };
+}
+
 /// Writes a document to standard output, made terminal-safe when standard output is a terminal
 /// (files and pipes get it byte for byte); a closed pipe ends the writing quietly.
 pub fn print_document(text: &str) -> std::io::Result<()> {

@@ -624,3 +624,48 @@ fn swapped_or_empty_sources_change_nothing() {
         "no case directory is created for a run that reads nothing"
     );
 }
+
+/// A reader that goes away (`ingest … | true`, `verify … | head`) ends nothing badly: no panic,
+/// the run completes with its own exit code and the case is whole.
+#[test]
+fn a_closed_stdout_is_not_a_panic() {
+    let account = Account::new();
+    account.put(
+        &la_blob("AppTraces", "PT05M.json"),
+        b"{\"TimeGenerated\":\"2026-10-01T02:05:00Z\"}\n",
+    );
+    let case = tempfile::tempdir().expect("case");
+    let case_arg = case.path().to_str().expect("path");
+    for args in [
+        vec![
+            "ingest",
+            account.path().to_str().expect("path"),
+            "--case",
+            case_arg,
+        ],
+        vec!["verify", "--case", case_arg],
+        vec![
+            "sql",
+            "--case",
+            case_arg,
+            "--format",
+            "csv",
+            "SELECT * FROM AppTraces",
+        ],
+    ] {
+        let mut child = bin()
+            .args(&args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        // The reader goes away before the command writes anything.
+        drop(child.stdout.take());
+        let output = child.wait_with_output().expect("wait");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_eq!(output.status.code(), Some(0), "{args:?}: {stderr}");
+    }
+    let (code, _, stderr) = run(bin().args(["verify", "--case", case_arg]));
+    assert_eq!(code, 0, "the case is whole: {stderr}");
+}
