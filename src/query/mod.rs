@@ -153,7 +153,7 @@ impl QueryEngine {
         let runtime = RuntimeEnvBuilder::new()
             .with_memory_pool(memory::pool(memory_limit()))
             .build_arc()?;
-        let ctx = SessionContext::new_with_config_rt(config, runtime);
+        let mut ctx = SessionContext::new_with_config_rt(config, runtime);
         let all_days = Arc::new(MemorySchemaProvider::new());
         if let Some(catalog) = ctx.catalog("datafusion") {
             catalog.register_schema(ALL_DAYS_SCHEMA, all_days.clone())?;
@@ -162,7 +162,6 @@ impl QueryEngine {
         let mut files_in_case = 0;
         // The tables read whatever Parquet files the case's directories hold.
         let file_check = crate::case::verify::check_files(case)?;
-        let mut ctx = ctx;
         datafusion_functions_json::register_all(&mut ctx)?;
         ctx.register_udf(udf::customer_ids_udf(case.config()?.customer_keys));
         ctx.register_udf(udf::outside_hosts_udf());

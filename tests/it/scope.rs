@@ -7,7 +7,7 @@ use std::path::Path;
 use mcpforensics::case::Case;
 use mcpforensics::query::QueryEngine;
 use mcpforensics::query::pack::PackParams;
-use mcpforensics::sample::{Emitter, SignInLayout, Story};
+use mcpforensics::sample::{Emitter, Scenario, SignInLayout, Story};
 use mcpforensics::scope::{Ioc, ScopeReport, ScopeRequest, scope};
 use serde_json::Value;
 
@@ -260,93 +260,40 @@ fn scope_on_the_sample_finds_what_happened() {
     );
 }
 
+/// A generated tenant: seed, scale, first day and days of evidence.
+fn tenant(seed: u64, scale: f64, start: (i32, u32, u32), days: u32) -> Scenario {
+    Scenario::new(
+        seed,
+        scale,
+        chrono::NaiveDate::from_ymd_opt(start.0, start.1, start.2).expect("date"),
+        days,
+    )
+}
+
 fn variant(seed: u64, scale: f64, days: u32, start: (i32, u32, u32), compromised: usize) {
-    story_variant(seed, scale, days, start, compromised, Story::Password);
+    judged(&tenant(seed, scale, start, days).with_compromised(compromised));
 }
 
-fn story_variant(
-    seed: u64,
-    scale: f64,
-    days: u32,
-    start: (i32, u32, u32),
-    compromised: usize,
-    story: Story,
-) -> ScopeReport {
-    layout_variant(
-        seed,
-        scale,
-        days,
-        start,
-        compromised,
-        story,
-        SignInLayout::La,
-    )
-}
-
-fn layout_variant(
-    seed: u64,
-    scale: f64,
-    days: u32,
-    start: (i32, u32, u32),
-    compromised: usize,
-    story: Story,
-    layout: SignInLayout,
-) -> ScopeReport {
+/// Writes a scenario, ingests it, scopes it from its attack day to the end of its evidence, and
+/// judges the report against its truth.
+fn judged(scenario: &Scenario) -> ScopeReport {
     let account = Account::new();
-    let scenario = mcpforensics::sample::Scenario::new(
-        seed,
-        scale,
-        chrono::NaiveDate::from_ymd_opt(start.0, start.1, start.2).expect("date"),
-        days,
-    )
-    .with_compromised(compromised)
-    .with_story(story)
-    .with_sign_in_layout(layout);
-    judged(&account, &scenario, start, days)
-}
-
-fn emitter_variant(
-    seed: u64,
-    start: (i32, u32, u32),
-    story: Story,
-    emitter: Emitter,
-) -> ScopeReport {
-    let account = Account::new();
-    let scenario = mcpforensics::sample::Scenario::new(
-        seed,
-        0.4,
-        chrono::NaiveDate::from_ymd_opt(start.0, start.1, start.2).expect("date"),
-        28,
-    )
-    .with_story(story)
-    .with_emitter(emitter);
-    judged(&account, &scenario, start, 28)
-}
-
-/// Writes a scenario, ingests it, scopes it from its attack day, and judges the report.
-fn judged(
-    account: &Account,
-    scenario: &mcpforensics::sample::Scenario,
-    start: (i32, u32, u32),
-    days: u32,
-) -> ScopeReport {
     scenario.write(account.path()).expect("generate");
     let truth = serde_json::to_value(scenario.truth()).expect("truth");
     let case = tempfile::tempdir().expect("case");
     ingest_dir(account.path(), case.path());
-    let since = format!(
-        "{}T00:00:00Z",
-        &truth["attack_start"].as_str().expect("start")[..10]
-    );
-    let end = mcpforensics::time::format_utc(
-        chrono::NaiveDate::from_ymd_opt(start.0, start.1, start.2)
-            .expect("date")
-            .and_hms_opt(0, 0, 0)
-            .expect("midnight")
-            .and_utc()
-            + chrono::Duration::days(i64::from(days)),
-    );
-    let report = run_scope(case.path(), params(&since, &end), vec![]);
+    let day = |text: &str| {
+        mcpforensics::time::parse_timestamp(&format!("{}T00:00:00Z", &text[..10])).expect("day")
+    };
+    let since = day(truth["attack_start"].as_str().expect("start"));
+    let end = day(truth["start"].as_str().expect("start"))
+        + chrono::Duration::days(truth["days"].as_i64().expect("days"));
+    let window = PackParams {
+        since,
+        until: end,
+        baseline_start: since - chrono::Duration::days(14),
+    };
+    let report = run_scope(case.path(), window, vec![]);
     judge(&report, &truth);
     report
 }
@@ -355,7 +302,7 @@ fn judged(
 /// attacker's, found by their reach and their address; the traveller at a hotel is not named.
 #[test]
 fn token_replay_in_office_hours_is_scoped_by_session() {
-    let report = story_variant(41, 0.5, 30, (2026, 4, 6), 1, Story::Token);
+    let report = judged(&tenant(41, 0.5, (2026, 4, 6), 30).with_story(Story::Token));
     let victim = &report.suspects[0];
     assert_eq!(report.suspects.len(), 1);
     assert!(
@@ -377,7 +324,7 @@ fn token_replay_in_office_hours_is_scoped_by_session() {
 /// A hijacked agent: same address, same hours; only the steered sessions are the attacker's.
 #[test]
 fn hijacked_agent_sessions_are_the_attackers_and_its_other_work_is_not() {
-    let report = story_variant(43, 0.5, 30, (2026, 5, 4), 1, Story::Agent);
+    let report = judged(&tenant(43, 0.5, (2026, 5, 4), 30).with_story(Story::Agent));
     assert_eq!(report.suspects.len(), 1);
     let agent = &report.suspects[0];
     assert_eq!(
@@ -403,7 +350,7 @@ fn hijacked_agent_sessions_are_the_attackers_and_its_other_work_is_not() {
 /// An implant: nobody's identity is named; the server is, with how it likely came in.
 #[test]
 fn implant_names_the_server_and_no_user() {
-    let report = story_variant(45, 0.4, 30, (2026, 2, 2), 1, Story::Implant);
+    let report = judged(&tenant(45, 0.4, (2026, 2, 2), 30).with_story(Story::Implant));
     assert!(report.suspects.is_empty(), "{:?}", report.suspects);
     assert!(report.attacker_calls.is_empty());
     assert!(report.management_access.iter().any(|m| m.port == 22));
@@ -421,24 +368,9 @@ fn implant_names_the_server_and_no_user() {
 /// and destinations.
 #[test]
 fn diagnostic_settings_sign_ins_give_the_same_scope() {
-    let la = layout_variant(
-        49,
-        0.3,
-        26,
-        (2026, 7, 6),
-        1,
-        Story::Password,
-        SignInLayout::La,
-    );
-    let diag = layout_variant(
-        49,
-        0.3,
-        26,
-        (2026, 7, 6),
-        1,
-        Story::Password,
-        SignInLayout::Diag,
-    );
+    let password = || tenant(49, 0.3, (2026, 7, 6), 26).with_story(Story::Password);
+    let la = judged(&password().with_sign_in_layout(SignInLayout::La));
+    let diag = judged(&password().with_sign_in_layout(SignInLayout::Diag));
     let suspects = |r: &ScopeReport| {
         r.suspects
             .iter()
@@ -469,7 +401,11 @@ fn diagnostic_settings_sign_ins_give_the_same_scope() {
 /// caller is read from the parent, and the answer is the same.
 #[test]
 fn parent_and_child_rows_give_the_same_answer() {
-    let report = emitter_variant(51, (2026, 6, 8), Story::Password, Emitter::ParentChild);
+    let report = judged(
+        &tenant(51, 0.4, (2026, 6, 8), 28)
+            .with_story(Story::Password)
+            .with_emitter(Emitter::ParentChild),
+    );
     assert!(
         report
             .attacker_calls
@@ -484,7 +420,11 @@ fn parent_and_child_rows_give_the_same_answer() {
 /// hijacked agent's steered work is still told apart from its own.
 #[test]
 fn sessionless_telemetry_derives_sessions() {
-    let report = emitter_variant(53, (2026, 9, 7), Story::Agent, Emitter::NoSession);
+    let report = judged(
+        &tenant(53, 0.4, (2026, 9, 7), 28)
+            .with_story(Story::Agent)
+            .with_emitter(Emitter::NoSession),
+    );
     assert!(
         report
             .sessions
@@ -502,7 +442,7 @@ fn sessionless_telemetry_derives_sessions() {
 /// All four in one tenant, with every trap.
 #[test]
 fn mixed_breaches_in_one_tenant() {
-    let report = story_variant(47, 0.5, 30, (2026, 8, 3), 1, Story::Mixed);
+    let report = judged(&tenant(47, 0.5, (2026, 8, 3), 30).with_story(Story::Mixed));
     assert_eq!(
         report.suspects.len(),
         4,
