@@ -11,6 +11,7 @@
 //! half a file; the manifest is replaced atomically last. Owns no SQL (that is `query`).
 
 pub mod identities;
+pub mod journal;
 pub mod manifest;
 pub mod verify;
 pub mod writer;

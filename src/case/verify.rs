@@ -32,6 +32,10 @@ pub struct VerifyReport {
     pub source_blobs_changed: Vec<String>,
     /// Source blobs that are gone.
     pub source_blobs_missing: Vec<String>,
+    /// An ingest was killed while committing: files not in the manifest are most likely its
+    /// own, and the next run of that ingest removes them and reads their blobs again.
+    #[serde(default)]
+    pub interrupted_commit: bool,
 }
 
 impl VerifyReport {
@@ -81,6 +85,9 @@ pub struct FileCheck {
     pub missing: Vec<String>,
     /// Parquet files in the case the manifest does not list.
     pub unexpected: Vec<String>,
+    /// An ingest was killed while committing (its journal is there): the unlisted files are
+    /// most likely its own, which the next ingest removes before reading their blobs again.
+    pub interrupted_commit: bool,
 }
 
 impl FileCheck {
@@ -137,8 +144,15 @@ impl FileCheck {
                 their(&self.unexpected)
             ));
         }
+        let next = if self.interrupted_commit {
+            "An ingest was killed while committing its files: run the same ingest again; it removes \
+             the files its manifest entry never recorded and reads their blobs again (nothing is lost). \
+             Do not delete case files by hand"
+        } else {
+            "Run `mcpforensics verify`"
+        };
         Some(format!(
-            "The case does not match its manifest: {}. Run `mcpforensics verify`.",
+            "The case does not match its manifest: {}. {next}.",
             parts.join("; ")
         ))
     }
@@ -146,7 +160,10 @@ impl FileCheck {
 
 /// Compares the files the manifest lists with the Parquet files the case holds.
 pub fn check_files(case: &Case) -> Result<FileCheck, CaseError> {
-    let mut check = FileCheck::default();
+    let mut check = FileCheck {
+        interrupted_commit: super::journal::pending(case.root()),
+        ..FileCheck::default()
+    };
     let mut listed = BTreeSet::new();
     for file in case.head()?.ingests.iter().flat_map(|i| &i.files) {
         listed.insert(file.path.as_str());
@@ -182,6 +199,7 @@ pub fn verify(case: &Case, source: Option<&dyn EvidenceSource>) -> Result<Verify
         manifest_sha256: hash_file(&case.root().join(super::MANIFEST_FILE))?.1,
         case_files_missing: files.missing,
         case_files_unexpected: files.unexpected,
+        interrupted_commit: files.interrupted_commit,
         ..VerifyReport::default()
     };
     for file in case.head()?.ingests.iter().flat_map(|i| &i.files) {
@@ -300,7 +318,7 @@ mod tests {
         let files = |n: usize| (1..=n).map(|i| format!("t/{i}.parquet")).collect();
         let one_missing = FileCheck {
             missing: files(1),
-            unexpected: Vec::new(),
+            ..FileCheck::default()
         };
         assert_eq!(
             one_missing.statement().as_deref(),
@@ -312,6 +330,7 @@ mod tests {
         let many = FileCheck {
             missing: files(2),
             unexpected: files(5),
+            ..FileCheck::default()
         };
         assert_eq!(
             many.statement().as_deref(),
@@ -322,6 +341,17 @@ mod tests {
                  and 2 more): their rows were read but are not from recorded evidence. Run \
                  `mcpforensics verify`."
             )
+        );
+        let killed = FileCheck {
+            unexpected: files(1),
+            interrupted_commit: true,
+            ..FileCheck::default()
+        };
+        let statement = killed.statement().unwrap();
+        assert!(
+            statement.contains("run the same ingest again")
+                && !statement.contains("Run `mcpforensics verify`"),
+            "{statement}"
         );
     }
 }

@@ -56,6 +56,9 @@ struct OpenFile {
 /// Writes one ingest run's rows and rejects into a case.
 pub struct CaseWriter {
     case_root: PathBuf,
+    /// Case-relative paths of the files the manifest records: rows are duplicates only of
+    /// recorded evidence, never of a file the manifest does not list.
+    recorded: HashSet<String>,
     ingest_id: String,
     open: HashMap<(String, i64), OpenFile>,
     closed: Vec<(PathBuf, PathBuf, String, u64)>,
@@ -70,9 +73,17 @@ pub struct CaseWriter {
 
 impl CaseWriter {
     /// A writer for a run with this id.
-    pub fn new(case: &Case, ingest_id: &str) -> Self {
-        Self {
+    pub fn new(case: &Case, ingest_id: &str) -> Result<Self, CaseError> {
+        let recorded = case
+            .head()?
+            .ingests
+            .iter()
+            .flat_map(|run| &run.files)
+            .map(|file| file.path.clone())
+            .collect();
+        Ok(Self {
             case_root: case.root().to_path_buf(),
+            recorded,
             ingest_id: ingest_id.to_string(),
             open: HashMap::new(),
             closed: Vec::new(),
@@ -82,7 +93,7 @@ impl CaseWriter {
             clock: 0,
             rejects: None,
             identities: IdentityIndex::default(),
-        }
+        })
     }
 
     /// Appends a batch to `table`; returns (rows written, exact duplicates dropped).
@@ -90,7 +101,11 @@ impl CaseWriter {
     /// The batch's first column is the row time and its last column `_row_hash`.
     pub fn write(&mut self, table: &str, batch: &RecordBatch) -> Result<(u64, u64), CaseError> {
         if !self.seen.contains_key(table) {
-            let hashes = load_hashes(&self.case_root.join("tables").join(table))?;
+            let hashes = load_hashes(
+                &self.case_root,
+                &self.case_root.join("tables").join(table),
+                &self.recorded,
+            )?;
             self.seen.insert(table.to_string(), hashes);
         }
         let seen = self.seen.get_mut(table).ok_or_else(|| {
@@ -304,7 +319,21 @@ impl CaseWriter {
         }
         let mut files = Vec::new();
         let mut placed: Vec<PathBuf> = Vec::new();
+        if !self.closed.is_empty() {
+            // Named before any is placed: a run killed from here on is rolled back (or, once
+            // in the manifest, completed) by the next ingest.
+            let journal = super::journal::Journal {
+                ingest_id: self.ingest_id.clone(),
+                files: self
+                    .closed
+                    .iter()
+                    .map(|(_, path, ..)| relative_to(&self.case_root, path))
+                    .collect(),
+            };
+            super::journal::begin(&self.case_root, &journal)?;
+        }
         while !self.closed.is_empty() {
+            super::journal::crash_point("commit", placed.len());
             let (tmp, path, table, rows) = self.closed.remove(0);
             // A case file is never replaced: evidence already recorded stays as it was hashed.
             let renamed = if path.exists() {
@@ -323,19 +352,14 @@ impl CaseWriter {
                 for done in &placed {
                     let _ = fs::remove_file(done);
                 }
+                let _ = super::journal::end(&self.case_root);
                 return Err(error);
             }
             crate::interrupt::untrack(&tmp);
             placed.push(path.clone());
             let (size, sha256) = hash_file(&path)?;
-            let relative = path.strip_prefix(&self.case_root).unwrap_or(&path);
-            let relative = relative
-                .iter()
-                .map(|c| c.to_string_lossy())
-                .collect::<Vec<_>>()
-                .join("/");
             files.push(CaseFile {
-                path: relative,
+                path: relative_to(&self.case_root, &path),
                 table,
                 rows,
                 size,
@@ -345,6 +369,16 @@ impl CaseWriter {
         files.sort_by(|a, b| a.path.cmp(&b.path));
         Ok(files)
     }
+}
+
+/// `path` relative to the case root, with `/` separators (as the manifest lists it).
+fn relative_to(case_root: &Path, path: &Path) -> String {
+    path.strip_prefix(case_root)
+        .unwrap_or(path)
+        .iter()
+        .map(|c| c.to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 impl Drop for CaseWriter {
@@ -422,10 +456,17 @@ pub fn hash_file(path: &Path) -> Result<(u64, String), CaseError> {
     Ok((size, hex::encode(hasher.finalize())))
 }
 
-/// Every `_row_hash` already stored for a table.
-fn load_hashes(table_dir: &Path) -> Result<HashSet<u128>, CaseError> {
+/// Every `_row_hash` already stored for a table, in the files the manifest records.
+fn load_hashes(
+    case_root: &Path,
+    table_dir: &Path,
+    recorded: &HashSet<String>,
+) -> Result<HashSet<u128>, CaseError> {
     let mut seen = HashSet::new();
     for path in Case::parquet_files(table_dir)? {
+        if !recorded.contains(&relative_to(case_root, &path)) {
+            continue;
+        }
         let parquet_error = |source| CaseError::Parquet {
             path: path.clone(),
             source,
@@ -610,7 +651,7 @@ mod tests {
     fn open_files_are_closed_past_the_memory_budget_and_every_row_lands() {
         let dir = tempfile::tempdir().unwrap();
         let case = Case::open_or_create(dir.path()).unwrap();
-        let mut writer = CaseWriter::new(&case, "run");
+        let mut writer = CaseWriter::new(&case, "run").unwrap();
         writer.open_files_bytes = 2 << 20;
         let (days, rows_per_day) = (30, 4_000u64);
         let mut most_open = 0;

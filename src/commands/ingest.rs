@@ -92,6 +92,9 @@ fn print_summary(s: &IngestSummary) {
         s.blobs_already_ingested,
         s.blobs_failed
     );
+    if let Some(recovered) = &s.recovered_commit {
+        crate::say!("  recovered: {recovered}");
+    }
     if s.unchanged {
         crate::say!(
             "  nothing new: the case and its manifest are unchanged (reports citing its SHA-256 stay valid)"

@@ -127,6 +127,11 @@ fn run_verify(args: &crate::cli::VerifyArgs) -> Result<u8> {
                 crate::say!("  {label}: {}", safe(path));
             }
         }
+        if report.interrupted_commit {
+            crate::say!(
+                "  an ingest was killed while committing its files: run the same ingest again; it removes the files its manifest entry never recorded and reads their blobs again (nothing is lost). Do not delete case files by hand."
+            );
+        }
         if args.source.is_some() {
             crate::say!(
                 "source blobs: {} match the manifest",

@@ -58,6 +58,7 @@ fn build_report(inputs: &ScopeInputs) -> Result<(ScopeReport, u8)> {
     let files = crate::case::verify::FileCheck {
         missing: report.evidence.case_files_missing.clone(),
         unexpected: report.evidence.case_files_unlisted.clone(),
+        interrupted_commit: crate::case::journal::pending(case.root()),
     };
     let code = warn_file_check(&files, code);
     let code = if report.verdict == "inconclusive" && code == exit::OK {

@@ -162,6 +162,10 @@ pub struct IngestSummary {
     pub last_time: Option<String>,
     /// Bytes read from the source.
     pub bytes_read: u64,
+    /// How a commit that an earlier, killed run left unfinished was settled at the start of
+    /// this one (rolled back, its blobs read again by this run; or completed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recovered_commit: Option<String>,
 }
 
 /// A file at the source that was not ingested.
@@ -216,6 +220,7 @@ pub fn ingest(
     let _lock = crate::case::lock_for_writing(case_root)?;
     let mut case = Case::open_or_create(case_root)?;
     remove_stale_temporaries(&case)?;
+    let settled = crate::case::journal::settle(&case)?;
     let evidence_end = listing
         .blobs
         .iter()
@@ -266,8 +271,18 @@ pub fn ingest(
         first_time: None,
         last_time: None,
         bytes_read: 0,
+        recovered_commit: match settled {
+            crate::case::journal::Settled::Nothing => None,
+            crate::case::journal::Settled::Completed(id) => Some(format!(
+                "run {id} had been killed after its manifest entry was saved; its commit journal was removed"
+            )),
+            crate::case::journal::Settled::RolledBack { ingest_id, removed } => Some(format!(
+                "run {ingest_id} had been killed while committing; its {} placed files were removed and its blobs are read again by this run",
+                removed.len()
+            )),
+        },
     };
-    let mut writer = CaseWriter::new(&case, &ingest_id);
+    let mut writer = CaseWriter::new(&case, &ingest_id)?;
     // The run's blob records go to a file as blobs finish, in listing order, and are streamed
     // into the manifest at the end: memory does not grow with the number of blobs.
     let mut blob_log = BlobLog::create(case_root, &ingest_id)?;
@@ -479,6 +494,7 @@ pub fn ingest(
         duplicates: summary.duplicates,
         files: files.clone(),
     };
+    crate::case::journal::crash_point("manifest", 0);
     let committed = case.commit_ingest(run, blob_lines, blob_totals);
     drop(blob_log);
     if let Err(error) = committed {
@@ -486,8 +502,10 @@ pub fn ingest(
         for file in &files {
             let _ = std::fs::remove_file(case_root.join(&file.path));
         }
+        let _ = crate::case::journal::end(case_root);
         return Err(error.into());
     }
+    crate::case::journal::end(case_root)?;
     Ok(summary)
 }
 

@@ -290,3 +290,65 @@ fn a_read_only_case_gives_a_clear_error_and_stays_as_it_was() {
     assert_eq!(hash_tree(&case), before);
     std::fs::set_permissions(&case, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
+
+/// A case after an earlier ingest of part of `account`, then an ingest of all of it that the
+/// process is killed in at `crash_at` (a hook that aborts as SIGKILL would: no clean-up).
+fn killed_while_committing(account: &Path, case: &Path, crash_at: &str) {
+    let (code, _, stderr) = run(bin()
+        .arg("ingest")
+        .arg(account)
+        .args(["--until", "2026-04-03", "--case"])
+        .arg(case));
+    assert!(code == 0 || code == 3, "{stderr}");
+    let output = bin()
+        .arg("ingest")
+        .arg(account)
+        .arg("--case")
+        .arg(case)
+        .env("MCPFORENSICS_TEST_CRASH_AT", crash_at)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), None, "killed by its signal");
+}
+
+#[test]
+fn a_run_killed_while_committing_is_settled_by_the_next_and_equals_an_uninterrupted_one() {
+    let account = generated_account(7, (2026, 4, 1), 4);
+    let dir = tempfile::tempdir().unwrap();
+    let reference = dir.path().join("reference");
+    ingest_dir(account.path(), &reference);
+    let expected = table_rows(&reference);
+
+    for crash_at in ["commit:2", "manifest:0"] {
+        let case = dir.path().join(crash_at.replace(':', "-"));
+        killed_while_committing(account.path(), &case, crash_at);
+        // Files the manifest does not list are in the case; verify says what to do, and it is
+        // not to delete them.
+        let (code, stdout, stderr) = run(bin().args(["verify", "--case"]).arg(&case));
+        assert_eq!(code, 1, "{stdout}{stderr}");
+        assert!(stdout.contains("NOT IN MANIFEST"), "{crash_at}: {stdout}");
+        assert!(
+            stdout.contains("run the same ingest again"),
+            "{crash_at}: {stdout}"
+        );
+
+        let (code, stdout, stderr) = run(bin()
+            .arg("ingest")
+            .arg(account.path())
+            .arg("--case")
+            .arg(&case));
+        assert!(code == 0 || code == 3, "{stderr}");
+        assert!(
+            stdout.contains("recovered: run") && stdout.contains("killed while committing"),
+            "{crash_at}: {stdout}"
+        );
+        assert_eq!(table_rows(&case), expected, "{crash_at}");
+        let duplicates = scalar(
+            &case,
+            "SELECT count(*) - count(DISTINCT _row_hash) FROM \"AppRequests\"",
+        );
+        assert_eq!(duplicates, 0, "{crash_at}");
+        let (code, stdout, stderr) = run(bin().args(["verify", "--case"]).arg(&case));
+        assert_eq!(code, 0, "{crash_at}: {stdout}{stderr}");
+    }
+}
