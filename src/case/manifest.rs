@@ -310,6 +310,8 @@ pub(crate) struct KnownRow {
     etag: Option<String>,
     #[serde(default)]
     read_error: Option<serde::de::IgnoredAny>,
+    #[serde(default)]
+    rewritten: Option<serde::de::IgnoredAny>,
 }
 
 impl From<&BlobRecord> for KnownRow {
@@ -320,6 +322,7 @@ impl From<&BlobRecord> for KnownRow {
             sha256: blob.sha256.clone(),
             etag: blob.etag.clone(),
             read_error: blob.read_error.as_ref().map(|_| serde::de::IgnoredAny),
+            rewritten: blob.rewritten.as_ref().map(|_| serde::de::IgnoredAny),
         }
     }
 }
@@ -359,7 +362,10 @@ impl KnownBlobs {
     /// Adds one record; [`KnownBlobs::finish`] then orders them.
     pub(crate) fn add(&mut self, row: KnownRow) {
         let mut sha256 = [0u8; 32];
-        if row.read_error.is_none() && hex::decode_to_slice(&row.sha256, &mut sha256).is_ok() {
+        if row.read_error.is_none()
+            && row.rewritten.is_none()
+            && hex::decode_to_slice(&row.sha256, &mut sha256).is_ok()
+        {
             self.0.push(KnownBlob {
                 path: digest(&row.path),
                 etag: row.etag.as_deref().map(digest),
@@ -403,6 +409,15 @@ impl KnownBlobs {
     /// pre-check before hashing).
     pub fn may_have(&self, path: &str, size: u64) -> bool {
         self.at(path).iter().any(|b| b.size == size)
+    }
+
+    /// The largest version of a path ingested completely: SHA-256 (hex) and size. A blob that
+    /// only grows (appended) starts with exactly these bytes.
+    pub fn largest(&self, path: &str) -> Option<(String, u64)> {
+        self.at(path)
+            .iter()
+            .max_by_key(|b| b.size)
+            .map(|b| (hex::encode(b.sha256), b.size))
     }
 
     /// Blobs known.
@@ -511,6 +526,11 @@ pub struct BlobRecord {
     /// The verified custody copy inside the case (`--keep-raw`), relative to the case.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_copy: Option<String>,
+    /// Set when the blob's earlier bytes changed since a version the case holds (rewritten,
+    /// not appended): this version was hashed but not decoded; the earlier one stays the
+    /// case's evidence. `sha256` and `size` are this version's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rewritten: Option<String>,
 }
 
 pub use crate::sources::redact::redact_command;
@@ -536,6 +556,7 @@ mod tests {
             etag: Some("0x8D".into()),
             last_modified: None,
             raw_copy: None,
+            rewritten: None,
         }
     }
 

@@ -92,6 +92,12 @@ fn print_summary(s: &IngestSummary) {
         s.blobs_already_ingested,
         s.blobs_failed
     );
+    for path in &s.blobs_rewritten {
+        crate::say!(
+            "  REWRITTEN since ingested (not read; the earlier version is kept): {}",
+            safe(path)
+        );
+    }
     if let Some(recovered) = &s.recovered_commit {
         crate::say!("  recovered: {recovered}");
     }

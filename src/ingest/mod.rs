@@ -146,6 +146,10 @@ pub struct IngestSummary {
     pub files: u64,
     /// Blobs whose read failed part-way.
     pub blobs_failed: u64,
+    /// Blobs whose earlier bytes changed since the case read them (rewritten, not appended):
+    /// named, not decoded; the version the case holds stays its evidence.
+    #[serde(default)]
+    pub blobs_rewritten: Vec<String>,
     /// Files at the source that are not export blobs, with the reason.
     pub ignored: Vec<IgnoredFile>,
     /// Rows written, per table.
@@ -180,7 +184,7 @@ pub struct IgnoredFile {
 impl IngestSummary {
     /// Whether anything was rejected, failed or ignored (exit code 3).
     pub fn has_losses(&self) -> bool {
-        self.rejected > 0 || self.blobs_failed > 0
+        self.rejected > 0 || self.blobs_failed > 0 || !self.blobs_rewritten.is_empty()
     }
 }
 
@@ -198,6 +202,8 @@ struct BlobResult {
     stats: DecodeStats,
     already_ingested: bool,
     raw_copy: Option<String>,
+    /// Why the blob was not decoded: its earlier bytes changed since the case read it.
+    rewritten: Option<String>,
 }
 
 /// Ingests every export blob of `source` into the case at `case_root`.
@@ -259,6 +265,7 @@ pub fn ingest(
         blobs_already_ingested: 0,
         files: 0,
         blobs_failed: 0,
+        blobs_rewritten: Vec::new(),
         ignored: listing
             .ignored
             .into_iter()
@@ -373,6 +380,18 @@ pub fn ingest(
                     current = (usize::MAX, (0, 0));
                     match result {
                         Ok(done) if done.already_ingested => summary.blobs_already_ingested += 1,
+                        Ok(done) if done.rewritten.is_some() => {
+                            progress.suspend(|| {
+                                eprintln!(
+                                    "error: {}: {}",
+                                    crate::report::terminal_safe(&blob.path),
+                                    done.rewritten.as_deref().unwrap_or_default()
+                                )
+                            });
+                            summary.blobs_rewritten.push(blob.path.clone());
+                            blob_log
+                                .push(&record_for(blob, plan, &done, 0, 0, &ingest_id, None))?;
+                        }
                         Ok(done) => {
                             summary.files += 1;
                             summary.bytes_read += done.size;
@@ -402,6 +421,7 @@ pub fn ingest(
                                 stats: DecodeStats::default(),
                                 already_ingested: false,
                                 raw_copy: None,
+                                rewritten: None,
                             };
                             blob_log.push(&record_for(
                                 blob,
@@ -470,7 +490,12 @@ pub fn ingest(
     summary.last_time = last.map(|t| format_utc(from_nanos(t)));
     let (blob_lines, blob_totals) = blob_log.finish()?;
     let had_runs = !case.head()?.ingests.is_empty();
-    if had_runs && files.is_empty() && summary.files == 0 && summary.blobs_failed == 0 {
+    if had_runs
+        && files.is_empty()
+        && summary.files == 0
+        && summary.blobs_failed == 0
+        && summary.blobs_rewritten.is_empty()
+    {
         // Nothing new: the manifest (and its SHA-256, which reports cite) stays as it was.
         summary.unchanged = true;
         return Ok(summary);
@@ -608,6 +633,7 @@ fn record_for(
         etag: blob.etag.clone(),
         last_modified: blob.last_modified.clone(),
         raw_copy: done.raw_copy.clone(),
+        rewritten: done.rewritten.clone(),
     }
 }
 
@@ -632,6 +658,7 @@ fn process_blob(
             stats: DecodeStats::default(),
             already_ingested: true,
             raw_copy: None,
+            rewritten: None,
         });
     }
     if blob.etag.is_none() && known.may_have(&blob.path, blob.size) {
@@ -647,8 +674,16 @@ fn process_blob(
                 stats: DecodeStats::default(),
                 already_ingested: true,
                 raw_copy: None,
+                rewritten: None,
             });
         }
+    }
+    // A path already in the case whose content differs: it may only have grown. Its first bytes
+    // are checked before anything is decoded, so a rewritten version never mixes into the case.
+    if let Some((earlier_sha256, earlier_size)) = known.largest(&blob.path)
+        && let Some(rewritten) = rewritten_since(source, blob, &earlier_sha256, earlier_size)?
+    {
+        return Ok(rewritten);
     }
     let reader = source.open(blob).map_err(|e| e.to_string())?;
     let raw = match raw_dir {
@@ -685,7 +720,58 @@ fn process_blob(
         stats,
         already_ingested: false,
         raw_copy,
+        rewritten: None,
     })
+}
+
+/// Reads a blob the case holds an earlier version of: `None` when it begins with exactly that
+/// version's bytes (appended to, as Azure appends to an hour's blob), otherwise the result
+/// recording it as rewritten, with its own hash and size, not decoded.
+fn rewritten_since(
+    source: &dyn EvidenceSource,
+    blob: &BlobRef,
+    earlier_sha256: &str,
+    earlier_size: u64,
+) -> Result<Option<BlobResult>, String> {
+    let mut reader = source.open(blob).map_err(|e| e.to_string())?;
+    let mut whole = Sha256::new();
+    let mut prefix = Sha256::new();
+    let mut buffer = vec![0u8; 256 * 1024];
+    let mut size = 0u64;
+    loop {
+        let n = reader
+            .read(&mut buffer)
+            .map_err(|e| format!("read failed: {e}"))?;
+        if n == 0 {
+            break;
+        }
+        let chunk = &buffer[..n];
+        let in_prefix = usize::try_from(earlier_size.saturating_sub(size))
+            .unwrap_or(usize::MAX)
+            .min(n);
+        prefix.update(&chunk[..in_prefix]);
+        whole.update(chunk);
+        size += n as u64;
+    }
+    let prefix_sha256 = hex::encode(prefix.finalize());
+    if size >= earlier_size && prefix_sha256 == earlier_sha256 {
+        return Ok(None);
+    }
+    let how = if size < earlier_size {
+        format!("it is now {size} bytes, shorter than the {earlier_size} bytes ingested")
+    } else {
+        format!("its first {earlier_size} bytes no longer match the version ingested")
+    };
+    Ok(Some(BlobResult {
+        sha256: hex::encode(whole.finalize()),
+        size,
+        stats: DecodeStats::default(),
+        already_ingested: false,
+        raw_copy: None,
+        rewritten: Some(format!(
+            "rewritten since it was ingested (sha256 {earlier_sha256}): {how}; this version was not read into the case, the earlier one is kept"
+        )),
+    }))
 }
 
 /// The custody copy of a blob being read: written beside the stream, verified, then renamed.

@@ -462,6 +462,65 @@ fn a_flow_blob_read_again_after_it_grew_adds_only_the_new_tuples() {
 }
 
 #[test]
+fn a_blob_rewritten_after_ingest_is_named_not_read_and_the_earlier_version_is_kept() {
+    let account = Account::new();
+    let blob = la_blob("AppTraces", "PT05M.json");
+    let earlier = "{\"TimeGenerated\":\"2026-10-01T02:05:00Z\",\"Message\":\"first\"}\n";
+    account.put(&blob, earlier.as_bytes());
+    let case = tempfile::tempdir().expect("case");
+    assert_eq!(ingest_dir(account.path(), case.path()).records, 1);
+
+    // Longer than before, but not by appending: the first record changed.
+    let rewritten = "{\"TimeGenerated\":\"2026-10-01T02:05:00Z\",\"Message\":\"FORGED\"}\n\
+                     {\"TimeGenerated\":\"2026-10-01T02:06:00Z\",\"Message\":\"more\"}\n";
+    account.put(&blob, rewritten.as_bytes());
+    let (code, stdout, stderr) = run(bin()
+        .arg("ingest")
+        .arg(account.path())
+        .arg("--case")
+        .arg(case.path()));
+    assert_eq!(code, 3, "{stdout}{stderr}");
+    assert!(
+        stderr.contains(&blob) && stderr.contains("rewritten since it was ingested"),
+        "{stderr}"
+    );
+    assert!(stdout.contains("REWRITTEN"), "{stdout}");
+    assert_eq!(
+        query(case.path(), "SELECT \"Message\" FROM \"AppTraces\""),
+        vec![vec!["first".to_string()]],
+        "the earlier version stays the evidence; nothing of the rewritten one is read"
+    );
+    let manifest = Case::open(case.path()).unwrap().manifest().unwrap().clone();
+    let record = manifest.blobs.last().unwrap();
+    assert!(record.rewritten.is_some(), "{record:?}");
+    assert_eq!(record.size, rewritten.len() as u64);
+
+    let (code, stdout, stderr) = run(bin()
+        .args(["verify", "--case"])
+        .arg(case.path())
+        .arg("--source")
+        .arg(account.path()));
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(stdout.contains(&format!("CHANGED: {blob}")), "{stdout}");
+
+    // Truncated is rewritten too; appending to the version ingested is not.
+    account.put(&blob, &earlier.as_bytes()[..10]);
+    let (code, _, stderr) = run(bin()
+        .arg("ingest")
+        .arg(account.path())
+        .arg("--case")
+        .arg(case.path()));
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stderr.contains("shorter than"), "{stderr}");
+    let appended =
+        format!("{earlier}{{\"TimeGenerated\":\"2026-10-01T02:07:00Z\",\"Message\":\"later\"}}\n");
+    account.put(&blob, appended.as_bytes());
+    let summary = ingest_dir(account.path(), case.path());
+    assert!(summary.blobs_rewritten.is_empty());
+    assert_eq!((summary.records, summary.duplicates), (1, 1));
+}
+
+#[test]
 fn keep_raw_keeps_a_verified_custody_copy_of_every_blob() {
     let account = nsg_and_traces_account(b"{\"TimeGenerated\":\"2026-10-01T02:05:00Z\"}\n");
     let case = tempfile::tempdir().expect("case");
