@@ -24,8 +24,8 @@ and numbers or booleans written as strings are accepted as numbers or booleans.\
     }
     let _ = write!(
         out,
-        "\n## Other exported tables\n\n{}. A table exported to `am-<name>` without a declaration is stored as `<name>` \
-(lower case, as in the container); a diagnostic-settings archive `insights-logs-<category>` as `insights_logs_<category>`.\n\n",
+        "\n## Other exported tables\n\n{}. A table exported to `am-<name>` without a declaration is stored as `am_<name>` \
+(lower case, as in the container, `-` as `_`: the prefix keeps `am-rejects` or `am-flows` apart from the case's own tables and views); a diagnostic-settings archive `insights-logs-<category>` as `insights_logs_<category>`.\n\n",
         GENERIC.doc
     );
     columns_table(&mut out, GENERIC.columns, false);

@@ -83,8 +83,11 @@ pub fn plan_for(kind: &ExportKind) -> BlobPlan {
                 table: spec.name.to_string(),
                 decoder: Decoder::Table(spec),
             },
+            // Prefixed like undeclared diagnostic categories: a container named after one of
+            // the case's own tables or views (`am-rejects`, `am-flows`, `am-tool-calls`) never
+            // takes its name.
             None => BlobPlan {
-                table: sanitize_table_name(table),
+                table: format!("{UNDECLARED_EXPORT_PREFIX}{}", sanitize_table_name(table)),
                 decoder: Decoder::Table(&log_analytics::GENERIC),
             },
         },
@@ -104,6 +107,10 @@ pub fn plan_for(kind: &ExportKind) -> BlobPlan {
         },
     }
 }
+
+/// Table-name prefix of an undeclared Log Analytics export (`am-securityevent` →
+/// `am_securityevent`); undeclared diagnostic categories get `insights_logs_`.
+pub const UNDECLARED_EXPORT_PREFIX: &str = "am_";
 
 /// Keeps `[A-Za-z0-9_]`, replacing anything else by `_`, so a table name is a plain SQL identifier
 /// and a safe directory name.
@@ -336,7 +343,19 @@ mod tests {
             "SigninLogs"
         );
         let other = plan_for(&ExportKind::LogAnalytics("securityevent".into()));
-        assert_eq!(other.table, "securityevent");
+        assert_eq!(other.table, "am_securityevent");
+        // The case's own names stay its own.
+        for (container, table) in [
+            ("rejects", "am_rejects"),
+            ("flows", "am_flows"),
+            ("tool-calls", "am_tool_calls"),
+            ("identities", "am_identities"),
+        ] {
+            assert_eq!(
+                plan_for(&ExportKind::LogAnalytics(container.into())).table,
+                table
+            );
+        }
         let (rows, rejects, _) = decode(
             &ExportKind::LogAnalytics("securityevent".into()),
             b"{\"TimeGenerated\":\"2026-10-01T00:00:00Z\",\"EventID\":4624}\n",

@@ -296,7 +296,7 @@ fn blob_storage_ingest_equals_local_and_keeps_no_secret() {
     );
     assert_eq!(table_counts(remote.path()), table_counts(local.path()));
     assert_eq!(
-        scalar(remote.path(), "SELECT count(*) FROM securityevent"),
+        scalar(remote.path(), "SELECT count(*) FROM am_securityevent"),
         1,
         "the undeclared container was listed"
     );

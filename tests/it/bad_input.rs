@@ -196,3 +196,58 @@ fn bad_input_corpus() {
         }
     }
 }
+
+#[test]
+fn containers_named_like_the_cases_own_tables_stay_apart_from_them() {
+    let account = Account::new();
+    account.put(&la_blob("AppRequests", "PT05M.json"), GOOD.as_bytes());
+    // A record the tool rejects, so its own rejects table has a row to keep apart.
+    account.put(&la_blob("AppTraces", "PT05M.json"), b"not json\n");
+    let hostile = [
+        "rejects",
+        "flows",
+        "tool-calls",
+        "identities",
+        "iocs",
+        "sessions",
+    ];
+    for name in hostile {
+        let body =
+            format!("{{\"TimeGenerated\":\"2026-10-01T02:05:00Z\",\"Note\":\"planted {name}\"}}\n");
+        account.put(&la_blob(name, "PT05M.json"), body.as_bytes());
+    }
+    let dir = tempfile::tempdir().expect("case");
+    let case = dir.path().join("case");
+    let (code, stdout, stderr) = run(bin()
+        .arg("ingest")
+        .arg(account.path())
+        .arg("--case")
+        .arg(&case));
+    assert_eq!(
+        code, 3,
+        "the one reject makes it partial:\n{stdout}{stderr}"
+    );
+    for name in hostile {
+        let table = format!("am_{}", name.replace('-', "_"));
+        assert_eq!(
+            query(
+                &case,
+                &format!("SELECT json_get_str(_extra, 'Note') FROM {table}")
+            ),
+            vec![vec![format!("planted {name}")]],
+            "{table}"
+        );
+    }
+    // The tool's own tables and views still answer as theirs.
+    assert_eq!(scalar(&case, "SELECT count(*) FROM rejects"), 1);
+    assert_eq!(scalar(&case, "SELECT count(*) FROM flows"), 0);
+    assert_eq!(scalar(&case, "SELECT count(*) FROM tool_calls"), 1);
+    let (code, stdout, stderr) = run(bin().args(["scope", "--case"]).arg(&case).args([
+        "--since",
+        "2026-10-01",
+        "--format",
+        "json",
+    ]));
+    assert!(code == 0 || code == 4, "scope runs:\n{stdout}{stderr}");
+    assert!(stdout.contains("\"report_version\""), "{stdout}");
+}
