@@ -55,7 +55,7 @@ pub fn sample_case_at(
     if case_dir.join(crate::case::MANIFEST_FILE).exists() {
         return Ok(case_dir);
     }
-    eprintln!(
+    crate::tell!(
         "Ingesting the bundled sample into the cache case {} (first use only)…",
         case_dir.display()
     );
@@ -68,9 +68,12 @@ pub fn sample_case_at(
         ..IngestOptions::default()
     };
     let summary = ingest(&source, &building, &options)?;
-    eprintln!(
+    crate::tell!(
         "… {} rows from {} blobs; the sample deliberately holds {} malformed records (see the rejects table) and {} export-retry duplicates.",
-        summary.records, summary.files, summary.rejected, summary.duplicates
+        summary.records,
+        summary.files,
+        summary.rejected,
+        summary.duplicates
     );
     match std::fs::rename(&building, &case_dir) {
         Ok(()) => {}

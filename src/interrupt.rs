@@ -41,7 +41,7 @@ pub fn install() {
                 SIGTERM => "SIGTERM",
                 _ => "SIGHUP",
             };
-            eprintln!(
+            crate::tell!(
                 "interrupted ({name}): stopped; {removed} temporary file(s) removed. Nothing half-written \
                  is left; files of a run are only committed with its manifest entry, so re-running the \
                  command resumes."

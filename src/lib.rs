@@ -1,5 +1,7 @@
 #![recursion_limit = "256"]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::panic))]
+// Output goes through `say!`/`tell!`: a closed pipe must never panic (docs/security.md).
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 //! mcpforensics: breach scoping for MCP servers on Azure.
 //!
 //! Exported telemetry (Log Analytics data export, API Management logs, NSG and VNet flow logs)

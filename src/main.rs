@@ -11,7 +11,7 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(error) => {
             let mut shown = error.to_string();
-            eprintln!(
+            mcpforensics::tell!(
                 "error: {}",
                 mcpforensics::report::terminal_safe_lines(&shown, "  ")
             );
@@ -20,7 +20,7 @@ fn main() -> ExitCode {
                 // Some errors repeat their cause in their own message: print each text once.
                 let text = cause.to_string();
                 if !shown.contains(&text) {
-                    eprintln!(
+                    mcpforensics::tell!(
                         "  caused by: {}",
                         mcpforensics::report::terminal_safe_lines(&text, "    ")
                     );

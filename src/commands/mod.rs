@@ -42,7 +42,10 @@ pub fn run(cli: Cli) -> Result<u8> {
             Ok(exit::OK)
         }
         Command::SchemaDoc => {
-            print!("{}", crate::schema_doc::render());
+            crate::report::print_document(&crate::schema_doc::render()).map_err(|e| Error::Io {
+                context: "writing the schema".into(),
+                source: e,
+            })?;
             Ok(exit::OK)
         }
     }
@@ -179,7 +182,7 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 fn warn_file_check(files: &crate::case::verify::FileCheck, code: u8) -> u8 {
     match files.statement() {
         Some(statement) => {
-            eprintln!("warning: {}", crate::report::terminal_safe(&statement));
+            crate::tell!("warning: {}", crate::report::terminal_safe(&statement));
             exit::PARTIAL
         }
         None => code,

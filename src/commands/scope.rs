@@ -24,7 +24,7 @@ pub(super) fn run_export_customers(args: &ExportCustomersArgs) -> Result<u8> {
     let out = (args.out.as_os_str() != "-").then_some(args.out.as_path());
     write_output(out, &csv)?;
     if out.is_some() {
-        eprintln!(
+        crate::tell!(
             "wrote {} affected customers to {}",
             report.affected_customers.len(),
             args.out.display()
@@ -47,13 +47,13 @@ fn build_report(inputs: &ScopeInputs) -> Result<(ScopeReport, u8)> {
     let (report, timings) = runtime()?.block_on(scope_with_timings(&case, &request))?;
     if inputs.timings {
         for (name, seconds, rows) in &timings {
-            eprintln!("{name:<20} {seconds:>8.3} s {rows:>9} rows");
+            crate::tell!("{name:<20} {seconds:>8.3} s {rows:>9} rows");
         }
         let total: f64 = timings.iter().map(|(_, seconds, _)| seconds).sum();
-        eprintln!("{:<20} {total:>8.3} s", "queries");
+        crate::tell!("{:<20} {total:>8.3} s", "queries");
     }
     if inputs.timings || std::io::stderr().is_terminal() {
-        eprintln!("{}", files_read(&report));
+        crate::tell!("{}", files_read(&report));
     }
     let files = crate::case::verify::FileCheck {
         missing: report.evidence.case_files_missing.clone(),
@@ -62,7 +62,7 @@ fn build_report(inputs: &ScopeInputs) -> Result<(ScopeReport, u8)> {
     };
     let code = warn_file_check(&files, code);
     let code = if report.verdict == "inconclusive" && code == exit::OK {
-        eprintln!(
+        crate::tell!(
             "warning: the scope is inconclusive: {}",
             report
                 .coverage
@@ -116,7 +116,7 @@ fn evidence_case(args: &EvidenceArgs) -> Result<(PathBuf, u8)> {
         ..IngestOptions::default()
     };
     let summary = ingest(evidence.as_ref(), &case_dir, &options)?;
-    eprintln!(
+    crate::tell!(
         "ingested {} blobs ({} rows, {} rejected, {} duplicates) into {}",
         summary.files,
         summary.records,

@@ -113,7 +113,7 @@ pub(super) fn run_export_bookmarks(args: &ExportBookmarksArgs) -> Result<u8> {
         })?;
     } else {
         crate::case::write_atomic(&args.out, text.as_bytes())?;
-        eprintln!(
+        crate::tell!(
             "wrote {} bookmarks to {}",
             marks.items().len(),
             args.out.display()

@@ -382,7 +382,7 @@ pub fn ingest(
                         Ok(done) if done.already_ingested => summary.blobs_already_ingested += 1,
                         Ok(done) if done.rewritten.is_some() => {
                             progress.suspend(|| {
-                                eprintln!(
+                                crate::tell!(
                                     "error: {}: {}",
                                     crate::report::terminal_safe(&blob.path),
                                     done.rewritten.as_deref().unwrap_or_default()
@@ -409,7 +409,7 @@ pub fn ingest(
                         Err(error) => {
                             summary.blobs_failed += 1;
                             progress.suspend(|| {
-                                eprintln!(
+                                crate::tell!(
                                     "error: {}: {}",
                                     crate::report::terminal_safe(&blob.path),
                                     crate::report::terminal_safe(&error)
@@ -476,7 +476,7 @@ pub fn ingest(
     write_result?;
     progress.finish_and_clear();
     if options.warn_limit > 0 && warnings_printed < summary.rejected as usize {
-        eprintln!(
+        crate::tell!(
             "warning: {} more rejected records not shown; all are in the case's rejects (mcpforensics sql \"SELECT * FROM rejects\")",
             summary.rejected as usize - warnings_printed
         );
@@ -876,7 +876,7 @@ fn progress_bar(enabled: bool, total_bytes: u64) -> ProgressBar {
 fn warn_reject(progress: &ProgressBar, blob: &str, reject: &Reject) {
     let safe = crate::report::terminal_safe;
     progress.suspend(|| {
-        eprintln!(
+        crate::tell!(
             "warning: {} line {}: {}",
             safe(blob),
             reject.line,

@@ -65,8 +65,23 @@ pub fn print_line(text: &str) {
     if let Err(e) = writeln!(out, "{text}")
         && e.kind() != std::io::ErrorKind::BrokenPipe
     {
-        eprintln!("warning: writing the output: {e}");
+        print_error_line(&format!("warning: writing the output: {e}"));
     }
+}
+
+/// Writes one line to standard error; a closed or full stderr (`… 2>&1 | head -1`) is
+/// ignored instead of panicking, which in a worker would leave the others waiting forever.
+pub fn print_error_line(text: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{text}");
+}
+
+/// `eprintln!` for warnings and progress notes, through [`print_error_line`]: never panics.
+#[macro_export]
+macro_rules! tell {
+    ($($arg:tt)*) => {
+        $crate::report::print_error_line(&format!($($arg)*))
+    };
 }
 
 /// `println!` for command output, through [`print_line`]: no panic on a closed pipe.

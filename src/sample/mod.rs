@@ -59,7 +59,7 @@ pub fn run_generate(args: &GenerateArgs) -> Result<()> {
     if let Some(path) = &args.truth {
         write_truth(path, &scenario.truth())?;
     }
-    eprintln!(
+    crate::tell!(
         "wrote {} blobs ({} rows) to {}",
         summary.blobs,
         summary.rows,

@@ -352,3 +352,73 @@ fn a_run_killed_while_committing_is_settled_by_the_next_and_equals_an_uninterrup
         assert_eq!(code, 0, "{crash_at}: {stdout}{stderr}");
     }
 }
+
+/// Waits up to `seconds` for the child to end; kills it and fails if it does not.
+fn ends_within(child: &mut std::process::Child, seconds: u64, what: &str) -> Option<i32> {
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status.code();
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("{what}: still running after {seconds} s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_closed_stderr_neither_hangs_the_ingest_nor_stops_sigterm() {
+    let account = generated_account(8, (2026, 4, 1), 3);
+    // Rejected records make the ingest warn on stderr while it works.
+    let garbage: String = (0..200).map(|i| format!("not json {i}\n")).collect();
+    account.put(&la_blob("AppTraces", "PT05M.json"), garbage.as_bytes());
+    let dir = tempfile::tempdir().unwrap();
+
+    // `ingest … 2>&1 | head -1`: the reader goes away at once.
+    let mut child = bin()
+        .arg("ingest")
+        .arg(account.path())
+        .arg("--case")
+        .arg(dir.path().join("closed"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stderr.take());
+    let code = ends_within(&mut child, 120, "ingest with a closed stderr");
+    assert_eq!(code, Some(3), "completes, partial for its rejects");
+    let (code, stdout, stderr) = run(bin()
+        .args(["verify", "--case"])
+        .arg(dir.path().join("closed")));
+    assert_eq!(code, 0, "{stdout}{stderr}");
+
+    // SIGTERM while stderr is closed still ends it within seconds, leaving a consistent case.
+    let case = dir.path().join("terminated");
+    let mut child = bin()
+        .arg("ingest")
+        .arg(sample_account())
+        .arg("--case")
+        .arg(&case)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stderr.take());
+    wait_until("an open parquet file", 120, || {
+        case.exists() && temporaries(&case).iter().any(|p| p.contains("tables/"))
+    });
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert_eq!(
+        ends_within(&mut child, 20, "ingest after SIGTERM"),
+        Some(143)
+    );
+    assert_eq!(temporaries(&case), Vec::<String>::new());
+    let (code, stdout, stderr) = run(bin().args(["verify", "--case"]).arg(&case));
+    assert_eq!(code, 0, "{stdout}{stderr}");
+}
