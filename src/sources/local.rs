@@ -13,6 +13,15 @@ use super::{BlobRef, EvidenceSource, ExportKind, Listing, SourceError, layout};
 /// back exactly, and Azure names are always UTF-8.
 const NOT_UTF8: &str = "name is not UTF-8 (Azure names always are)";
 
+/// Why a symbolic link is not read: it may point outside the source, and Blob Storage has none.
+const SYMLINK: &str = "a symbolic link: not followed (it could lead outside the source)";
+
+/// Why a pipe, socket or device is not read: reading could block or never end.
+const NOT_A_FILE: &str = "not a regular file (a pipe, socket or device): not read";
+
+/// Longest path the OS opens (Linux `PATH_MAX`, terminating NUL included).
+const PATH_MAX: usize = 4096;
+
 /// A directory laid out like a storage account.
 #[derive(Debug, Clone)]
 pub struct LocalSource {
@@ -69,9 +78,12 @@ impl EvidenceSource for LocalSource {
             for entry in fs::read_dir(&self.root).map_err(list_error)? {
                 let entry = entry.map_err(list_error)?;
                 let name = entry.file_name().to_string_lossy().into_owned();
+                let kind = entry.file_type().map_err(list_error)?;
                 if entry.file_name().to_str().is_none() {
                     listing.ignored.push((name, NOT_UTF8.into()));
-                } else if entry.file_type().map_err(list_error)?.is_dir() {
+                } else if kind.is_symlink() {
+                    listing.ignored.push((name, SYMLINK.into()));
+                } else if kind.is_dir() {
                     entries.push((name, entry.path()));
                 } else {
                     listing.ignored.push((
@@ -117,10 +129,22 @@ impl EvidenceSource for LocalSource {
     }
 
     fn open(&self, blob: &BlobRef) -> Result<Box<dyn Read + Send>, SourceError> {
-        let file = fs::File::open(self.file_of(blob)).map_err(|source| SourceError::Open {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        let open_error = |source| SourceError::Open {
             blob: blob.path.clone(),
             source,
-        })?;
+        };
+        // Not a link and not a pipe, even if the file was swapped after listing: O_NOFOLLOW
+        // refuses a link, O_NONBLOCK keeps a pipe from blocking the open, and the type is
+        // checked on the handle itself.
+        let file = fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+            .open(self.file_of(blob))
+            .map_err(open_error)?;
+        if !file.metadata().map_err(open_error)?.is_file() {
+            return Err(open_error(std::io::Error::other(NOT_A_FILE)));
+        }
         Ok(Box::new(file))
     }
 }
@@ -134,10 +158,30 @@ fn walk(
     out: &mut Vec<(String, u64)>,
     ignored: &mut Vec<(String, String)>,
 ) -> std::io::Result<()> {
-    for entry in fs::read_dir(dir)? {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        // The top folder must be readable; below it, a folder that cannot be read (no
+        // permission, a path past the OS limit) is named with the reason and the rest is listed.
+        Err(e) if prefix.contains('/') => {
+            ignored.push((prefix.to_string(), format!("folder cannot be read: {e}")));
+            return Ok(());
+        }
+        Err(e) => return Err(e),
+    };
+    for entry in entries {
         let entry = entry?;
-        let kind = entry.file_type()?;
         let file_name = entry.file_name();
+        let kind = match entry.file_type() {
+            Ok(kind) => kind,
+            Err(e) => {
+                let name = file_name.to_string_lossy();
+                ignored.push((
+                    format!("{prefix}/{name}"),
+                    format!("cannot be examined: {e}"),
+                ));
+                continue;
+            }
+        };
         let Some(name) = file_name.to_str() else {
             ignored.push((
                 format!("{prefix}/{}", file_name.to_string_lossy()),
@@ -146,10 +190,22 @@ fn walk(
             continue;
         };
         let path = format!("{prefix}/{name}");
-        if kind.is_dir() {
+        if kind.is_symlink() {
+            ignored.push((path, SYMLINK.into()));
+        } else if kind.is_dir() {
             walk(&entry.path(), &path, out, ignored)?;
-        } else if kind.is_file() {
-            out.push((path, entry.metadata()?.len()));
+        } else if !kind.is_file() {
+            ignored.push((path, NOT_A_FILE.into()));
+        } else if entry.path().as_os_str().len() >= PATH_MAX {
+            ignored.push((
+                path,
+                format!("its path is longer than the OS limit ({PATH_MAX} bytes): it cannot be opened; copy the evidence to a shorter root"),
+            ));
+        } else {
+            match entry.metadata() {
+                Ok(meta) => out.push((path, meta.len())),
+                Err(e) => ignored.push((path, format!("cannot be examined: {e}"))),
+            }
         }
     }
     Ok(())

@@ -1,6 +1,7 @@
 //! Ingest end to end on the generated sample and small staged accounts: integrity, idempotence, pruning.
 
 use std::collections::{HashMap, HashSet};
+use std::process::Command;
 
 use mcpforensics::case::Case;
 use mcpforensics::ingest::IngestOptions;
@@ -585,4 +586,89 @@ fn manifest_summary_agrees_with_the_manifest() {
     let (_, sha256) =
         mcpforensics::case::writer::hash_file(&sample_case().join("manifest.json")).expect("hash");
     assert_eq!(summary.sha256, sha256);
+}
+
+#[test]
+fn links_pipes_and_overlong_paths_are_named_as_ignored_and_the_rest_is_ingested() {
+    let account = Account::new();
+    let good = la_blob("AppTraces", "PT05M.json");
+    account.put(
+        &good,
+        b"{\"TimeGenerated\":\"2026-10-01T02:05:00Z\",\"Message\":\"kept\"}\n",
+    );
+    let outside = tempfile::tempdir().unwrap();
+    let secret = outside.path().join("PT05M.json");
+    std::fs::write(
+        &secret,
+        "{\"TimeGenerated\":\"2026-10-01T02:05:00Z\",\"Message\":\"outside\"}\n",
+    )
+    .unwrap();
+    let traces = account.path().join("am-apptraces");
+    // A link to a file and to a folder outside the source, and a named pipe.
+    std::os::unix::fs::symlink(&secret, traces.join("link.json")).unwrap();
+    std::os::unix::fs::symlink(outside.path(), traces.join("linked-folder")).unwrap();
+    std::os::unix::fs::symlink(outside.path(), account.path().join("am-linked")).unwrap();
+    let made = Command::new("mkfifo")
+        .arg(traces.join("pipe.json"))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    // A blob below folders whose path passes the OS limit (made one relative step at a time).
+    let segment = "d".repeat(250);
+    let script = format!(
+        "cd '{}' && for i in $(seq 1 18); do mkdir {segment} && cd {segment}; done && echo '{{}}' > PT05M.json",
+        traces.display()
+    );
+    assert!(
+        Command::new("bash")
+            .args(["-c", &script])
+            .status()
+            .unwrap()
+            .success()
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = run(bin()
+        .arg("ingest")
+        .arg(account.path())
+        .args(["--format", "json", "--case"])
+        .arg(dir.path().join("case")));
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let summary: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(summary["files"], 1);
+    let ignored: Vec<(String, String)> = summary["ignored"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["path"].as_str().unwrap().to_string(),
+                i["reason"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let reason_of = |suffix: &str| {
+        ignored
+            .iter()
+            .find(|(p, _)| p.ends_with(suffix))
+            .map(|(_, r)| r.clone())
+            .unwrap_or_else(|| panic!("{suffix} not named: {ignored:?}"))
+    };
+    assert!(reason_of("am-apptraces/link.json").contains("symbolic link"));
+    assert!(reason_of("am-apptraces/linked-folder").contains("symbolic link"));
+    assert!(reason_of("am-linked").contains("symbolic link"));
+    assert!(reason_of("am-apptraces/pipe.json").contains("not a regular file"));
+    assert!(
+        ignored.iter().any(|(p, r)| p.contains(&segment)
+            && (r.contains("OS limit") || r.contains("cannot be read"))),
+        "{ignored:?}"
+    );
+    assert_eq!(
+        query(
+            &dir.path().join("case"),
+            "SELECT \"Message\" FROM \"AppTraces\""
+        ),
+        vec![vec!["kept".to_string()]],
+        "nothing outside the source was read"
+    );
 }
