@@ -280,19 +280,35 @@ impl TupleContext {
         match self.parse(text, acl, rule, mac) {
             Ok(cells) => FlowItem::Row {
                 cells,
-                identity: format!(
-                    "{}|{}|{}|{}",
-                    self.resource_id.as_deref().unwrap_or(""),
-                    mac.unwrap_or(""),
-                    rule.unwrap_or(""),
-                    text
-                ),
+                identity: self.identity(acl, rule, mac, text),
             },
             Err(reason) => FlowItem::Reject {
                 reason: format!("flow tuple: {reason}"),
                 raw: text.to_string(),
             },
         }
+    }
+
+    /// What makes a tuple the same tuple: every field that places it, as a JSON array, so no
+    /// two different tuples share it (a `|` inside a rule name cannot shift one field into the
+    /// next, and an absent field differs from an empty one).
+    fn identity(
+        &self,
+        acl: Option<&str>,
+        rule: Option<&str>,
+        mac: Option<&str>,
+        text: &str,
+    ) -> String {
+        serde_json::json!([
+            self.log_type,
+            self.resource_id,
+            self.target_resource_id,
+            mac,
+            acl,
+            rule,
+            text
+        ])
+        .to_string()
     }
 
     fn parse(
@@ -402,6 +418,36 @@ impl TupleContext {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tuple_identities_never_merge_two_different_tuples() {
+        let context = |resource: &str| TupleContext {
+            record_time: None,
+            log_type: "NSG",
+            version: 2,
+            resource_id: Some(resource.into()),
+            target_resource_id: None,
+            mac: None,
+        };
+        let tuple = "1,10.0.0.1,10.0.0.2,1,2,T,I,A";
+        // The same text split differently between resource, rule and MAC.
+        let a = context("R|x").identity(None, Some("y"), None, tuple);
+        let b = context("R").identity(None, Some("x|y"), None, tuple);
+        assert_ne!(a, b);
+        // Absent and empty differ; so do two ACLs with the same rule.
+        assert_ne!(
+            context("R").identity(None, Some(""), None, tuple),
+            context("R").identity(None, None, None, tuple)
+        );
+        assert_ne!(
+            context("R").identity(Some("acl-1"), Some("r"), None, tuple),
+            context("R").identity(Some("acl-2"), Some("r"), None, tuple)
+        );
+        assert_eq!(
+            context("R").identity(Some("acl-1"), Some("r"), Some("m"), tuple),
+            context("R").identity(Some("acl-1"), Some("r"), Some("m"), tuple)
+        );
+    }
     use serde_json::json;
 
     fn decode(record: Value) -> (Vec<Vec<Cell>>, Vec<String>) {

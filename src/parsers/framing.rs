@@ -216,7 +216,7 @@ impl<R: BufRead> Framer<R> {
         let line = self.line;
         let mut bytes = Vec::new();
         let mut length = 0usize;
-        let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+        let mut scan = RecordScan::default();
         loop {
             let buf = self.reader.fill_buf()?;
             if buf.is_empty() {
@@ -229,40 +229,50 @@ impl<R: BufRead> Framer<R> {
             }
             let mut end = None;
             for (i, &b) in buf.iter().enumerate() {
-                if b == b'\n' {
-                    self.line += 1;
-                }
-                if in_string {
-                    if escaped {
-                        escaped = false;
-                    } else if b == b'\\' {
-                        escaped = true;
-                    } else if b == b'"' {
-                        in_string = false;
-                    }
-                    continue;
-                }
-                match b {
-                    b'"' => in_string = true,
-                    b'{' | b'[' => depth += 1,
-                    b'}' | b']' => {
-                        depth = depth.saturating_sub(1);
-                        if depth == 0 {
-                            end = Some(i + 1);
-                            break;
+                match scan.step(b) {
+                    Step::Inside => {
+                        if b == b'\n' {
+                            self.line += 1;
                         }
                     }
-                    _ => {}
+                    Step::Closed => {
+                        end = Some((i + 1, None));
+                        break;
+                    }
+                    // The byte is not part of this record: the next record (or the end of the
+                    // records array) begins there, and is read by the next call.
+                    Step::Unclosed(reason) => {
+                        end = Some((i, Some(reason)));
+                        break;
+                    }
                 }
             }
-            let take = end.unwrap_or(buf.len());
+            let take = end.as_ref().map_or(buf.len(), |(at, _)| *at);
             length += take;
             if length <= MAX_RECORD_BYTES {
                 bytes.extend_from_slice(&buf[..take]);
+            } else if bytes.len() < MAX_REJECT_RAW_BYTES {
+                let keep = (MAX_REJECT_RAW_BYTES - bytes.len()).min(take);
+                bytes.extend_from_slice(&buf[..keep]);
             }
             self.reader.consume(take);
-            if end.is_some() {
-                if length > MAX_RECORD_BYTES {
+            match end {
+                None => {}
+                Some((_, Some(reason))) => {
+                    bytes.truncate(MAX_REJECT_RAW_BYTES);
+                    while bytes
+                        .last()
+                        .is_some_and(|b| b.is_ascii_whitespace() || *b == b',')
+                    {
+                        bytes.pop();
+                    }
+                    return Ok(Some(Framed::Bad {
+                        line,
+                        reason: reason.into(),
+                        raw: bytes,
+                    }));
+                }
+                Some((_, None)) if length > MAX_RECORD_BYTES => {
                     bytes.truncate(MAX_REJECT_RAW_BYTES);
                     return Ok(Some(Framed::Bad {
                         line,
@@ -272,7 +282,7 @@ impl<R: BufRead> Framer<R> {
                         raw: bytes,
                     }));
                 }
-                return Ok(Some(Framed::Record { line, bytes }));
+                Some((_, None)) => return Ok(Some(Framed::Record { line, bytes })),
             }
         }
     }
@@ -301,6 +311,84 @@ impl<R: BufRead> Framer<R> {
             reason: "bytes between records that are not JSON".into(),
             raw,
         })
+    }
+}
+
+/// What one byte does to the record being scanned.
+#[derive(Debug, PartialEq)]
+enum Step {
+    /// Part of the record, which goes on.
+    Inside,
+    /// The byte closed the record.
+    Closed,
+    /// The record can never close: this byte starts the next record (`,{` where only a key
+    /// may follow) or closes the records array. The record is rejected without it and reading
+    /// resumes at it, so one unbalanced record does not swallow the records after it.
+    Unclosed(&'static str),
+}
+
+/// The nesting of one record, byte by byte, strings and escapes respected.
+#[derive(Debug, Default)]
+struct RecordScan {
+    /// Open containers: `true` for an object, `false` for an array.
+    open: Vec<bool>,
+    in_string: bool,
+    escaped: bool,
+    /// A `,` directly inside an object was the last byte that is not white space.
+    comma_in_object: bool,
+}
+
+impl RecordScan {
+    fn step(&mut self, b: u8) -> Step {
+        if self.in_string {
+            if self.escaped {
+                self.escaped = false;
+            } else if b == b'\\' {
+                self.escaped = true;
+            } else if b == b'"' {
+                self.in_string = false;
+            }
+            return Step::Inside;
+        }
+        if b.is_ascii_whitespace() {
+            return Step::Inside;
+        }
+        let after_comma_in_object = std::mem::take(&mut self.comma_in_object);
+        match b {
+            b'{' if after_comma_in_object => Step::Unclosed(
+                "record is not closed before the next record begins (rejected; reading resumed at the next record)",
+            ),
+            b'"' => {
+                self.in_string = true;
+                Step::Inside
+            }
+            b',' => {
+                self.comma_in_object = self.open.last() == Some(&true);
+                Step::Inside
+            }
+            b'{' | b'[' => {
+                self.open.push(b == b'{');
+                Step::Inside
+            }
+            b'}' | b']' => {
+                let object = b == b'}';
+                // A closer that matches nothing open closes the records array, not the record.
+                let Some(at) = self.open.iter().rposition(|&o| o == object) else {
+                    return Step::Unclosed(
+                        "record is not closed before the end of the records array (rejected)",
+                    );
+                };
+                // A mismatched closer also closes what it skips: the record is malformed (its
+                // JSON is rejected when parsed) but its end is still found.
+                self.open.truncate(at);
+                if self.open.is_empty() {
+                    Step::Closed
+                } else {
+                    Step::Inside
+                }
+            }
+            _ => Step::Inside,
+        }
     }
 }
 
@@ -372,6 +460,39 @@ mod tests {
         assert_eq!(
             items,
             vec![record(1, "{\n  \"a\": {\n    \"b\": 1\n  }\n}")]
+        );
+    }
+
+    #[test]
+    fn an_unbalanced_record_is_rejected_alone_and_the_records_after_it_are_read() {
+        // The second record misses its closing brace; a third and fourth follow.
+        let doc = b"{\"records\":[{\"time\":1},\n{\"time\":2,\"p\":{\"a\":[1,{\"b\":2}]},\n{\"time\":3},{\"time\":4,\"q\":[{\"x\":1},{\"y\":2}]}]}";
+        let (_, items) = frame(doc);
+        assert_eq!(items.len(), 4, "{items:?}");
+        assert_eq!(items[0], record(1, "{\"time\":1}"));
+        assert!(
+            matches!(&items[1], Framed::Bad { line: 2, reason, raw }
+                if reason.contains("not closed before the next record")
+                && raw == b"{\"time\":2,\"p\":{\"a\":[1,{\"b\":2}]}"),
+            "{:?}",
+            items[1]
+        );
+        assert_eq!(items[2], record(3, "{\"time\":3}"));
+        assert_eq!(
+            items[3],
+            record(3, "{\"time\":4,\"q\":[{\"x\":1},{\"y\":2}]}")
+        );
+        // The last record unbalanced: the array's end ends it.
+        let (_, items) = frame(b"{\"records\":[{\"time\":1},{\"time\":2,\"p\":{\"a\":1}]}");
+        assert_eq!(items.len(), 2, "{items:?}");
+        assert!(
+            matches!(&items[1], Framed::Bad { reason, .. } if reason.contains("end of the records array"))
+        );
+        // A brace inside a string never counts.
+        let (_, items) = frame(b"{\"records\":[{\"m\":\",{\\\"}\"},{\"time\":2}]}");
+        assert_eq!(
+            items,
+            vec![record(1, "{\"m\":\",{\\\"}\"}"), record(1, "{\"time\":2}")]
         );
     }
 

@@ -11,6 +11,7 @@ pub mod diagnostic;
 pub mod flows;
 pub mod framing;
 pub mod log_analytics;
+pub mod strict_json;
 
 use std::io::Read;
 
@@ -203,9 +204,35 @@ pub fn decode_blob(
                 continue;
             }
         };
-        let record: Map<String, Value> = match serde_json::from_slice::<Value>(&bytes) {
-            Ok(Value::Object(map)) => map,
-            Ok(other) => {
+        let record: Map<String, Value> = match strict_json::parse(&bytes) {
+            Ok((Value::Object(_), duplicates))
+                if !duplicates.is_empty() && matches!(decoder, Decoder::Flows) =>
+            {
+                // No place to keep a second value in a flow tuple: ambiguous, so not read.
+                let keys: Vec<&str> = duplicates.iter().map(|(path, _)| path.as_str()).collect();
+                reject(
+                    &mut stats,
+                    line,
+                    format!(
+                        "flow record repeats the key(s) {}: ambiguous, not read",
+                        keys.join(", ")
+                    ),
+                    bytes,
+                    emit,
+                );
+                continue;
+            }
+            Ok((Value::Object(mut map), duplicates)) => {
+                // The first value of a repeated key is typed; the later ones are kept beside it.
+                if !duplicates.is_empty() {
+                    map.insert(
+                        strict_json::DUPLICATE_KEYS.into(),
+                        strict_json::duplicates_object(duplicates),
+                    );
+                }
+                map
+            }
+            Ok((other, _)) => {
                 reject(
                     &mut stats,
                     line,

@@ -251,3 +251,64 @@ fn containers_named_like_the_cases_own_tables_stay_apart_from_them() {
     assert!(code == 0 || code == 4, "scope runs:\n{stdout}{stderr}");
     assert!(stdout.contains("\"report_version\""), "{stdout}");
 }
+
+#[test]
+fn a_repeated_key_never_replaces_the_first_and_an_unbalanced_record_swallows_nothing() {
+    let account = Account::new();
+    account.put(
+        &la_blob("SigninLogs", "PT05M.json"),
+        br#"{"TimeGenerated":"2026-10-01T02:05:00Z","UserPrincipalName":"alice@contoso.example","IPAddress":"198.51.100.7","UserPrincipalName":"mallory@contoso.example"}
+"#,
+    );
+    let records = |n: u32| {
+        format!(
+            r#"{{"time":"2026-10-01T02:0{n}:00Z","resourceId":"/SUBSCRIPTIONS/S/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.INSIGHTS/COMPONENTS/APP","category":"AppTraces","properties":{{"Message":"m{n}"}}}}"#
+        )
+    };
+    // The second record misses its closing brace.
+    let unbalanced =
+        r#"{"time":"2026-10-01T02:02:00Z","category":"AppTraces","properties":{"Message":"cut""#;
+    let document = format!(
+        "{{\"records\":[{},\n{unbalanced}}},\n{},\n{}]}}",
+        records(1),
+        records(3),
+        records(4)
+    );
+    account.put(
+        "insights-logs-apptraces/resourceId=/SUBSCRIPTIONS/S/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.INSIGHTS/COMPONENTS/APP/y=2026/m=10/d=01/h=02/m=00/PT1H.json",
+        document.as_bytes(),
+    );
+    let case = tempfile::tempdir().unwrap();
+    let summary = ingest_dir(account.path(), case.path());
+    assert_eq!(summary.rejected, 1);
+    assert_eq!(
+        query(
+            case.path(),
+            "SELECT \"UserPrincipalName\", json_get_str(_extra, '_duplicate_keys', 'UserPrincipalName') FROM \"SigninLogs\""
+        ),
+        vec![vec![
+            "alice@contoso.example".to_string(),
+            "mallory@contoso.example".to_string()
+        ]],
+        "the first value is typed, the repeated one kept beside it"
+    );
+    assert_eq!(
+        query(
+            case.path(),
+            "SELECT \"Message\" FROM \"AppTraces\" ORDER BY 1"
+        ),
+        vec![
+            vec!["m1".to_string()],
+            vec!["m3".to_string()],
+            vec!["m4".to_string()]
+        ],
+        "the records after the unbalanced one are read"
+    );
+    let rejects = query(case.path(), "SELECT line, reason FROM rejects");
+    assert_eq!(rejects.len(), 1);
+    assert_eq!(rejects[0][0], "2");
+    assert!(
+        rejects[0][1].contains("not closed before the next record"),
+        "{rejects:?}"
+    );
+}
