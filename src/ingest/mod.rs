@@ -188,6 +188,10 @@ impl IngestSummary {
     }
 }
 
+/// Decoded bytes queued for the writer past which workers decoding ahead wait: memory is
+/// bounded by this and the record limit, not by blob sizes.
+const QUEUED_BYTES: usize = 64 << 20;
+
 /// Blobs a worker may decode ahead of the writer.
 const WINDOW_PER_THREAD: usize = 4;
 
@@ -302,6 +306,8 @@ pub fn ingest(
     let next_to_write = Mutex::new(0usize);
     let advanced = Condvar::new();
     let next_job = AtomicUsize::new(0);
+    // Bytes of decoded batches sent to the writer and not yet written.
+    let queued_bytes = AtomicUsize::new(0);
     // Set when the writer fails: workers stop instead of waiting for it forever.
     let stopped = std::sync::atomic::AtomicBool::new(false);
     let window = options.threads.max(1) * WINDOW_PER_THREAD;
@@ -311,8 +317,14 @@ pub fn ingest(
     let write_result: Result<(), CaseError> = std::thread::scope(|scope| {
         for _ in 0..options.threads.max(1) {
             let sender = sender.clone();
-            let (selected, next_job, next_to_write, advanced, known) =
-                (&selected, &next_job, &next_to_write, &advanced, &known);
+            let (selected, next_job, next_to_write, advanced, known, queued_bytes) = (
+                &selected,
+                &next_job,
+                &next_to_write,
+                &advanced,
+                &known,
+                &queued_bytes,
+            );
             let raw_dir = raw_dir.as_deref();
             let stopped = &stopped;
             scope.spawn(move || {
@@ -341,6 +353,23 @@ pub fn ingest(
                         known,
                         raw_dir,
                         &mut |event| {
+                            if let DecodeEvent::Batch(batch) = &event {
+                                // Batches of blobs decoded ahead wait while too many bytes are
+                                // queued for the writer; the blob being written never waits.
+                                let size = batch.get_array_memory_size();
+                                let mut next = next_to_write
+                                    .lock()
+                                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                                while index != *next
+                                    && queued_bytes.load(Ordering::SeqCst) > QUEUED_BYTES
+                                    && !stopped.load(Ordering::SeqCst)
+                                {
+                                    next = advanced
+                                        .wait(next)
+                                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                                }
+                                queued_bytes.fetch_add(size, Ordering::SeqCst);
+                            }
                             let _ = sender.send((index, Message::Event(event)));
                         },
                     );
@@ -360,6 +389,15 @@ pub fn ingest(
             match message {
                 Message::Event(DecodeEvent::Batch(batch)) => {
                     let (written, duplicates) = writer.write(&plan.table, &batch)?;
+                    queued_bytes.fetch_sub(batch.get_array_memory_size(), Ordering::SeqCst);
+                    drop(batch);
+                    // Taken and released so a worker checking the budget cannot miss the wake-up.
+                    drop(
+                        next_to_write
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner),
+                    );
+                    advanced.notify_all();
                     let entry = counts_of(&mut current, index);
                     entry.0 += written;
                     entry.1 += duplicates;

@@ -26,6 +26,9 @@ use log_analytics::TableSpec;
 
 /// Rows per record batch handed to the case writer.
 pub const BATCH_ROWS: usize = 8192;
+/// Record bytes at which a batch is handed on before it has [`BATCH_ROWS`] rows: a blob of a
+/// few huge records is held one batch at a time, not whole.
+pub const BATCH_BYTES: usize = 8 << 20;
 
 /// The table name of every flow log tuple.
 pub const FLOWS_TABLE: &str = "flows";
@@ -196,6 +199,7 @@ pub fn decode_blob(
         stats.rejected += 1;
         emit(DecodeEvent::Reject(Reject { line, reason, raw }));
     };
+    let mut batch_bytes = 0usize;
     while let Some(framed) = framer.next_framed()? {
         let (line, bytes) = match framed {
             Framed::Record { line, bytes } => (line, bytes),
@@ -204,6 +208,7 @@ pub fn decode_blob(
                 continue;
             }
         };
+        let bytes_len = bytes.len();
         let record: Map<String, Value> = match strict_json::parse(&bytes) {
             Ok((Value::Object(_), duplicates))
                 if !duplicates.is_empty() && matches!(decoder, Decoder::Flows) =>
@@ -269,7 +274,9 @@ pub fn decode_blob(
                 Err(reason) => reject(&mut stats, line, reason, bytes, emit),
             }
         }
-        if builder.len() >= BATCH_ROWS {
+        batch_bytes += bytes_len;
+        if builder.len() >= BATCH_ROWS || (batch_bytes >= BATCH_BYTES && !builder.is_empty()) {
+            batch_bytes = 0;
             emit(DecodeEvent::Batch(builder.finish()));
         }
     }

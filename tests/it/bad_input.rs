@@ -1,6 +1,8 @@
 //! Bad input per format: exact accepted and rejected counts, a reason per line, no panic. The
 //! corpus is `tests/fixtures/bad/` with its expectations in `cases.json`.
 
+use std::process::{Command, Stdio};
+
 use crate::common::*;
 
 fn ingest_one(
@@ -310,5 +312,69 @@ fn a_repeated_key_never_replaces_the_first_and_an_unbalanced_record_swallows_not
     assert!(
         rejects[0][1].contains("not closed before the next record"),
         "{rejects:?}"
+    );
+}
+
+/// Runs the command to its end, sampling its peak resident memory (`VmHWM`, which only grows)
+/// every few milliseconds; returns the exit code and the peak in bytes.
+fn run_sampling_peak_memory(command: &mut Command) -> (Option<i32>, u64) {
+    let mut child = command
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let status_file = format!("/proc/{}/status", child.id());
+    let mut peak = 0u64;
+    loop {
+        if let Ok(status) = std::fs::read_to_string(&status_file)
+            && let Some(kib) = status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        {
+            peak = peak.max(kib * 1024);
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            return (status.code(), peak);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
+#[test]
+fn memory_of_a_blob_is_bounded_by_its_records_not_its_size() {
+    let record = |i: usize| {
+        format!(
+            "{{\"TimeGenerated\":\"2026-10-01T00:{i:02}:00Z\",\"Message\":\"{}{i}\"}}\n",
+            "x".repeat(16 << 20)
+        )
+    };
+    let ingest_lines = |lines: usize| {
+        let account = Account::new();
+        let body: String = (0..lines).map(record).collect();
+        account.put(&la_blob("AppTraces", "PT05M.json"), body.as_bytes());
+        drop(body);
+        let case = tempfile::tempdir().unwrap();
+        let (code, peak) = run_sampling_peak_memory(
+            bin()
+                .arg("ingest")
+                .arg(account.path())
+                .arg("--case")
+                .arg(case.path()),
+        );
+        assert_eq!(code, Some(0));
+        assert_eq!(
+            scalar(case.path(), "SELECT count(*) FROM \"AppTraces\""),
+            lines as i64
+        );
+        peak
+    };
+    let three_records = ingest_lines(3);
+    let twelve_records = ingest_lines(12);
+    assert!(
+        twelve_records * 2 < three_records * 3,
+        "a blob four times as large took {} MiB at peak against {} MiB",
+        twelve_records >> 20,
+        three_records >> 20
     );
 }
