@@ -98,6 +98,15 @@ fn print_summary(s: &IngestSummary) {
             safe(path)
         );
     }
+    if let Some(stopped) = &s.stopped_early {
+        crate::say!(
+            "  STOPPED EARLY: the storage stopped answering ({}); {} blobs were never started. \
+             What was read is in the case; run the same command again to resume (blobs already \
+             read are skipped, failed and unstarted ones are read).",
+            safe(&stopped.reason),
+            stopped.blobs_not_started
+        );
+    }
     if let Some(recovered) = &s.recovered_commit {
         crate::say!("  recovered: {recovered}");
     }

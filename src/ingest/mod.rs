@@ -166,6 +166,10 @@ pub struct IngestSummary {
     pub last_time: Option<String>,
     /// Bytes read from the source.
     pub bytes_read: u64,
+    /// Set when the source stopped answering and the run stopped early: why, and how many
+    /// blobs were never started (a re-run reads them and the failed ones).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stopped_early: Option<StoppedEarly>,
     /// How a commit that an earlier, killed run left unfinished was settled at the start of
     /// this one (rolled back, its blobs read again by this run; or completed).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -184,8 +188,20 @@ pub struct IgnoredFile {
 impl IngestSummary {
     /// Whether anything was rejected, failed or ignored (exit code 3).
     pub fn has_losses(&self) -> bool {
-        self.rejected > 0 || self.blobs_failed > 0 || !self.blobs_rewritten.is_empty()
+        self.rejected > 0
+            || self.blobs_failed > 0
+            || !self.blobs_rewritten.is_empty()
+            || self.stopped_early.is_some()
     }
+}
+
+/// Why a run stopped before reading every blob it selected.
+#[derive(Debug, Clone, serde::Serialize, PartialEq, Eq)]
+pub struct StoppedEarly {
+    /// What the source last said.
+    pub reason: String,
+    /// Blobs selected but never started.
+    pub blobs_not_started: u64,
 }
 
 /// Decoded bytes queued for the writer past which workers decoding ahead wait: memory is
@@ -282,6 +298,7 @@ pub fn ingest(
         first_time: None,
         last_time: None,
         bytes_read: 0,
+        stopped_early: None,
         recovered_commit: match settled {
             crate::case::journal::Settled::Nothing => None,
             crate::case::journal::Settled::Completed(id) => Some(format!(
@@ -343,7 +360,8 @@ pub fn ingest(
                                 .unwrap_or_else(std::sync::PoisonError::into_inner);
                         }
                     }
-                    if stopped.load(Ordering::SeqCst) {
+                    // The storage stopped answering: no more blobs are started.
+                    if stopped.load(Ordering::SeqCst) || source.unavailable().is_some() {
                         break;
                     }
                     let result = process_blob(
@@ -513,6 +531,16 @@ pub fn ingest(
     });
     write_result?;
     progress.finish_and_clear();
+    if let Some(reason) = source.unavailable() {
+        let handled = summary.blobs_already_ingested
+            + summary.files
+            + summary.blobs_failed
+            + summary.blobs_rewritten.len() as u64;
+        summary.stopped_early = Some(StoppedEarly {
+            reason,
+            blobs_not_started: (selected.len() as u64).saturating_sub(handled),
+        });
+    }
     if options.warn_limit > 0 && warnings_printed < summary.rejected as usize {
         crate::tell!(
             "warning: {} more rejected records not shown; all are in the case's rejects (mcpforensics sql \"SELECT * FROM rejects\")",

@@ -1,4 +1,4 @@
-//! Azure Blob Storage as an evidence source, read-only, through `object_store`.
+//! Azure Blob Storage as an evidence source, read-only, through its REST API ([`super::blob_rest`]).
 //!
 //! Locations: `az://<account>/<container>[/<prefix>]`, `az://<account>/` (every export container),
 //! `https://<account>.blob.core.windows.net/<container>[/<prefix>][?<SAS>]`, and the emulator's
@@ -18,14 +18,12 @@
 
 use std::collections::BTreeSet;
 use std::io::Read;
-use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, Duration, Utc};
 use futures::StreamExt;
 use object_store::azure::MicrosoftAzureBuilder;
-use object_store::path::Path as StorePath;
-use object_store::{ObjectStore, ObjectStoreExt, RetryConfig};
 
+use super::blob_rest::{BlobClient, BlobError, Credential};
 use super::{BlobRef, EvidenceSource, ExportKind, Listing, SourceError, layout};
 
 /// Credentials given on the command line (they take precedence over the environment).
@@ -193,13 +191,6 @@ pub fn parse_connection_string(text: &str) -> ConnectionString {
     parsed
 }
 
-#[derive(Clone)]
-enum Credential {
-    Sas(String),
-    Key(String),
-    Ambient,
-}
-
 /// Containers probed when a whole account is given and its containers cannot be listed.
 pub fn export_containers() -> Vec<String> {
     let mut names: Vec<String> = crate::parsers::log_analytics::TABLES
@@ -219,7 +210,8 @@ pub fn export_containers() -> Vec<String> {
 /// A storage account (or one container of it) as an evidence source.
 pub struct AzureSource {
     location: BlobLocation,
-    containers: Vec<(String, Arc<dyn ObjectStore>)>,
+    containers: Vec<String>,
+    client: BlobClient,
     runtime: tokio::runtime::Runtime,
     since: Option<DateTime<Utc>>,
     until: Option<DateTime<Utc>>,
@@ -245,28 +237,39 @@ impl AzureSource {
             parsed.endpoint = endpoint.clone();
         }
         let credential = if let Some(sas) = parsed.sas.clone() {
-            Credential::Sas(sas)
+            Credential::Sas(sas_pairs(&sas))
         } else if let Some(sas) = credentials.sas_token.clone() {
-            Credential::Sas(sas)
+            Credential::Sas(sas_pairs(&sas))
         } else if let Some(key) = credentials.account_key.clone() {
             Credential::Key(key)
         } else if let Some(conn) = connection
             .as_ref()
             .filter(|c| c.account.as_deref().is_none_or(|a| a == parsed.account))
+            && (conn.key.is_some() || conn.sas.is_some())
         {
             match (&conn.key, &conn.sas) {
                 (Some(key), _) => Credential::Key(key.clone()),
-                (None, Some(sas)) => Credential::Sas(sas.clone()),
-                _ => Credential::Ambient,
+                (None, sas) => Credential::Sas(sas_pairs(sas.as_deref().unwrap_or_default())),
             }
         } else if let Some(key) =
             env("AZURE_STORAGE_KEY").or_else(|| env("AZURE_STORAGE_ACCOUNT_KEY"))
         {
             Credential::Key(key)
         } else if let Some(sas) = env("AZURE_STORAGE_SAS_TOKEN") {
-            Credential::Sas(sas)
+            Credential::Sas(sas_pairs(&sas))
         } else {
-            Credential::Ambient
+            let store = ambient(
+                MicrosoftAzureBuilder::new()
+                    .with_account(parsed.account.clone())
+                    .with_container_name("$root")
+                    .with_endpoint(parsed.endpoint.clone())
+                    .with_allow_http(parsed.endpoint.starts_with("http://")),
+            )
+            .build()
+            .map_err(|e| {
+                SourceError::Location(format!("{}: {}", parsed.display(), scrub(&e.to_string())))
+            })?;
+            Credential::Token(store.credentials().clone())
         };
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -276,11 +279,13 @@ impl AzureSource {
                 location: parsed.display(),
                 source,
             })?;
+        let client = BlobClient::new(&parsed.endpoint, &parsed.account, credential)
+            .map_err(|e| SourceError::Location(format!("{}: {e}", parsed.display())))?;
         let containers = match &parsed.container {
             Some(container) => vec![container.clone()],
             // A whole account: every export container it has; if the credential may not list
             // containers, the declared export containers are probed instead.
-            None => match runtime.block_on(list_account_containers(&parsed, &credential)) {
+            None => match runtime.block_on(client.list_containers()) {
                 Ok(names) => names
                     .into_iter()
                     .filter(|n| ExportKind::from_container(n).is_some())
@@ -288,31 +293,10 @@ impl AzureSource {
                 Err(_) => export_containers(),
             },
         };
-        let mut stores = Vec::new();
-        for container in containers {
-            let mut builder = MicrosoftAzureBuilder::new()
-                .with_account(parsed.account.clone())
-                .with_container_name(container.clone())
-                .with_endpoint(parsed.endpoint.clone())
-                .with_allow_http(parsed.endpoint.starts_with("http://"))
-                .with_retry(RetryConfig {
-                    max_retries: 5,
-                    retry_timeout: std::time::Duration::from_secs(60),
-                    ..RetryConfig::default()
-                });
-            builder = match &credential {
-                Credential::Sas(sas) => builder.with_sas_authorization(sas_pairs(sas)),
-                Credential::Key(key) => builder.with_access_key(key.clone()),
-                Credential::Ambient => ambient(builder),
-            };
-            let store = builder.build().map_err(|e| {
-                SourceError::Location(format!("{}: {}", parsed.display(), scrub(&e.to_string())))
-            })?;
-            stores.push((container, Arc::new(store) as Arc<dyn ObjectStore>));
-        }
         Ok(Self {
             location: parsed,
-            containers: stores,
+            containers,
+            client,
             runtime,
             since: None,
             until: None,
@@ -330,12 +314,7 @@ impl AzureSource {
         self
     }
 
-    async fn list_container(
-        &self,
-        container: &str,
-        store: &Arc<dyn ObjectStore>,
-        out: &mut Listing,
-    ) -> Result<(), object_store::Error> {
+    async fn list_container(&self, container: &str, out: &mut Listing) -> Result<(), BlobError> {
         let Some(kind) = ExportKind::from_container(container) else {
             out.ignored.push((
                 container.to_string(),
@@ -343,34 +322,43 @@ impl AzureSource {
             ));
             return Ok(());
         };
-        let start = (!self.location.prefix.is_empty())
-            .then(|| StorePath::from(self.location.prefix.as_str()));
-        // Descend to the levels whose children are `y=` folders.
+        let start = if self.location.prefix.is_empty() {
+            String::new()
+        } else {
+            format!("{}/", self.location.prefix)
+        };
+        // Descend to the levels whose children are `y=` folders. Prefixes only grow, so even a
+        // name with empty segments or a leading `/` ends the descent.
         let mut roots: BTreeSet<String> = BTreeSet::new();
-        let mut stack = vec![start.clone()];
-        let mut direct = Vec::new();
+        let mut stack = vec![start];
+        let mut blobs = Vec::new();
         while let Some(prefix) = stack.pop() {
-            let listed = store.list_with_delimiter(prefix.as_ref()).await?;
-            direct.extend(listed.objects);
-            for child in listed.common_prefixes {
-                if child
-                    .parts()
-                    .next_back()
-                    .is_some_and(|p| p.as_ref().starts_with("y="))
-                {
-                    roots.insert(prefix.as_ref().map(|p| p.to_string()).unwrap_or_default());
-                } else {
-                    stack.push(Some(child));
+            let mut marker: Option<String> = None;
+            loop {
+                let page = self
+                    .client
+                    .list_blobs(container, &prefix, true, marker.as_deref())
+                    .await?;
+                blobs.extend(page.blobs);
+                for child in page.prefixes {
+                    let last = child
+                        .trim_end_matches('/')
+                        .rsplit('/')
+                        .next()
+                        .unwrap_or_default();
+                    if last.starts_with("y=") {
+                        roots.insert(prefix.clone());
+                    } else if child.len() > prefix.len() {
+                        stack.push(child);
+                    }
+                }
+                marker = page.next_marker;
+                if marker.is_none() {
+                    break;
                 }
             }
         }
-        let mut metas = direct;
         for root in roots {
-            let base = if root.is_empty() {
-                String::new()
-            } else {
-                format!("{root}/")
-            };
             // With a start, only the window's days are listed; without one, everything is.
             let prefixes: Vec<String> = match self.since {
                 None => vec![root.clone()],
@@ -378,7 +366,7 @@ impl AzureSource {
                     .into_iter()
                     .map(|d| {
                         format!(
-                            "{base}y={:04}/m={:02}/d={:02}",
+                            "{root}y={:04}/m={:02}/d={:02}/",
                             d.year(),
                             d.month(),
                             d.day()
@@ -387,146 +375,38 @@ impl AzureSource {
                     .collect(),
             };
             for prefix in prefixes {
-                let path = if prefix.is_empty() {
-                    None
-                } else {
-                    Some(StorePath::from(prefix.as_str()))
-                };
-                let mut stream = store.list(path.as_ref());
-                while let Some(meta) = stream.next().await {
-                    metas.push(meta?);
+                let mut marker: Option<String> = None;
+                loop {
+                    let page = self
+                        .client
+                        .list_blobs(container, &prefix, false, marker.as_deref())
+                        .await?;
+                    blobs.extend(page.blobs);
+                    marker = page.next_marker;
+                    if marker.is_none() {
+                        break;
+                    }
                 }
             }
         }
-        for meta in metas {
-            let path = format!("{container}/{}", meta.location);
-            let name = meta.location.filename().unwrap_or_default().to_string();
-            if !layout::is_export_blob(&name) {
+        for blob in blobs {
+            let path = format!("{container}/{}", blob.name);
+            let name = blob.name.rsplit('/').next().unwrap_or_default();
+            if !layout::is_export_blob(name) {
                 out.ignored.push((path, "not a .json export blob".into()));
                 continue;
             }
             out.blobs.push(BlobRef {
                 path_time: layout::path_time(&path),
                 path,
-                size: meta.size,
+                size: blob.size,
                 kind: kind.clone(),
-                etag: meta.e_tag.clone(),
-                last_modified: Some(crate::time::format_utc(meta.last_modified)),
+                etag: blob.etag,
+                last_modified: blob.last_modified.map(crate::time::format_utc),
             });
         }
         Ok(())
     }
-}
-
-/// Names of every container of the account (List Containers, paged), authorised like the blob reads.
-async fn list_account_containers(
-    location: &BlobLocation,
-    credential: &Credential,
-) -> Result<Vec<String>, String> {
-    let client = reqwest::Client::new();
-    let version = "2021-08-06";
-    let mut names = Vec::new();
-    let mut marker = String::new();
-    loop {
-        let mut url =
-            url::Url::parse(&format!("{}/", location.endpoint)).map_err(|e| e.to_string())?;
-        url.query_pairs_mut()
-            .append_pair("comp", "list")
-            .append_pair("maxresults", "5000");
-        if !marker.is_empty() {
-            url.query_pairs_mut().append_pair("marker", &marker);
-        }
-        let mut request = client.get(url.clone()).header("x-ms-version", version);
-        match credential {
-            Credential::Sas(sas) => {
-                let mut with_sas = url.clone();
-                for (key, value) in sas_pairs(sas) {
-                    with_sas.query_pairs_mut().append_pair(&key, &value);
-                }
-                request = client.get(with_sas).header("x-ms-version", version);
-            }
-            Credential::Key(key) => {
-                let date = Utc::now().format("%a, %d %b %Y %H:%M:%S GMT").to_string();
-                let mut query: Vec<(String, String)> = url
-                    .query_pairs()
-                    .map(|(k, v)| (k.to_ascii_lowercase(), v.into_owned()))
-                    .collect();
-                query.sort();
-                let canonical_query: String =
-                    query.iter().map(|(k, v)| format!("\n{k}:{v}")).collect();
-                let to_sign = format!(
-                    "GET\n\n\n\n\n\n\n\n\n\n\n\nx-ms-date:{date}\nx-ms-version:{version}\n/{}{}{canonical_query}",
-                    location.account,
-                    url.path()
-                );
-                let signature = shared_key_signature(key, &to_sign)?;
-                request = request.header("x-ms-date", date).header(
-                    "Authorization",
-                    format!("SharedKey {}:{signature}", location.account),
-                );
-            }
-            Credential::Ambient => {
-                let probe = ambient(
-                    MicrosoftAzureBuilder::new()
-                        .with_account(location.account.clone())
-                        .with_container_name("$root")
-                        .with_endpoint(location.endpoint.clone()),
-                )
-                .build()
-                .map_err(|e| scrub(&e.to_string()))?;
-                let credential = probe
-                    .credentials()
-                    .get_credential()
-                    .await
-                    .map_err(|e| scrub(&e.to_string()))?;
-                match credential.as_ref() {
-                    object_store::azure::AzureCredential::BearerToken(token) => {
-                        request = request.bearer_auth(token)
-                    }
-                    _ => return Err("no token for listing containers".into()),
-                }
-            }
-        }
-        let response = request.send().await.map_err(|e| scrub(&e.to_string()))?;
-        if !response.status().is_success() {
-            return Err(format!("listing containers: HTTP {}", response.status()));
-        }
-        let body = response.text().await.map_err(|e| scrub(&e.to_string()))?;
-        names.extend(xml_values(&body, "Name"));
-        marker = xml_values(&body, "NextMarker")
-            .into_iter()
-            .next()
-            .unwrap_or_default();
-        if marker.is_empty() {
-            return Ok(names);
-        }
-    }
-}
-
-fn shared_key_signature(key: &str, text: &str) -> Result<String, String> {
-    use base64::Engine as _;
-    use hmac::Mac as _;
-    let key = base64::engine::general_purpose::STANDARD
-        .decode(key.trim())
-        .map_err(|_| "the account key is not base64".to_string())?;
-    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&key)
-        .map_err(|_| "unusable account key".to_string())?;
-    mac.update(text.as_bytes());
-    Ok(base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes()))
-}
-
-/// The text of every `<tag>…</tag>` element (container names and markers hold no markup).
-fn xml_values(body: &str, tag: &str) -> Vec<String> {
-    let (open, close) = (format!("<{tag}>"), format!("</{tag}>"));
-    let mut values = Vec::new();
-    let mut rest = body;
-    while let Some(start) = rest.find(&open) {
-        let after = &rest[start + open.len()..];
-        let Some(end) = after.find(&close) else { break };
-        values.push(after[..end].to_string());
-        rest = &after[end + close.len()..];
-    }
-    values
 }
 
 /// The days (UTC) touched by `[since, until)`; an open start is not allowed to enumerate from 1970
@@ -579,14 +459,13 @@ impl EvidenceSource for AzureSource {
     fn list(&self) -> Result<Listing, SourceError> {
         let mut listing = Listing::default();
         let whole_account = self.location.container.is_none();
-        for (container, store) in &self.containers {
+        for container in &self.containers {
             match self
                 .runtime
-                .block_on(self.list_container(container, store, &mut listing))
+                .block_on(self.list_container(container, &mut listing))
             {
                 Ok(()) => {}
-                Err(object_store::Error::NotFound { .. }) if whole_account => {}
-                Err(e) if whole_account && e.to_string().contains("ContainerNotFound") => {}
+                Err(e) if whole_account && e.is_not_found() => {}
                 Err(e) => {
                     return Err(SourceError::List {
                         location: format!("{}/{container}", self.location.endpoint),
@@ -604,34 +483,31 @@ impl EvidenceSource for AzureSource {
     }
 
     fn open(&self, blob: &BlobRef) -> Result<Box<dyn Read + Send>, SourceError> {
-        let store = self
-            .containers
-            .iter()
-            .find(|(c, _)| c == blob.container())
-            .map(|(_, s)| s.clone())
-            .ok_or_else(|| SourceError::Open {
-                blob: blob.path.clone(),
-                source: std::io::Error::other("unknown container"),
-            })?;
-        let path = StorePath::from(blob.name_in_container());
         let handle = self.runtime.handle().clone();
-        let result = handle
-            .block_on(store.get(&path))
+        let response = handle
+            .block_on(
+                self.client
+                    .get_blob(blob.container(), blob.name_in_container()),
+            )
             .map_err(|e| SourceError::Open {
                 blob: blob.path.clone(),
                 source: std::io::Error::other(scrub(&e.to_string())),
             })?;
         Ok(Box::new(StreamReader {
-            stream: result.into_stream(),
+            stream: Box::pin(response.bytes_stream()),
             handle,
             pending: bytes::Bytes::new(),
         }))
+    }
+
+    fn unavailable(&self) -> Option<String> {
+        self.client.gone()
     }
 }
 
 /// A blocking reader over a byte stream, for the decoding threads.
 struct StreamReader {
-    stream: futures::stream::BoxStream<'static, object_store::Result<bytes::Bytes>>,
+    stream: futures::stream::BoxStream<'static, reqwest::Result<bytes::Bytes>>,
     handle: tokio::runtime::Handle,
     pending: bytes::Bytes,
 }
@@ -695,14 +571,6 @@ mod tests {
             ("devstoreaccount1", Some("am-signinlogs"), "a/b")
         );
         assert!(parse_location("az://").is_err());
-    }
-
-    #[test]
-    fn container_listing_xml() {
-        let listing = "<EnumerationResults><Containers><Container><Name>am-signinlogs</Name></Container><Container><Name>$logs</Name></Container></Containers><NextMarker>m2</NextMarker></EnumerationResults>";
-        assert_eq!(xml_values(listing, "Name"), vec!["am-signinlogs", "$logs"]);
-        assert_eq!(xml_values(listing, "NextMarker"), vec!["m2"]);
-        assert!(xml_values("<NextMarker />", "NextMarker").is_empty());
     }
 
     #[test]

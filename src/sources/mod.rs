@@ -5,6 +5,7 @@
 //! one folder per container, blobs below with their real names.
 
 pub mod azure;
+pub mod blob_rest;
 pub mod layout;
 pub mod local;
 pub mod redact;
@@ -82,6 +83,11 @@ pub trait EvidenceSource: Send + Sync {
     fn list(&self) -> Result<Listing, SourceError>;
     /// Opens a blob for streaming reads.
     fn open(&self, blob: &BlobRef) -> Result<Box<dyn Read + Send>, SourceError>;
+    /// Why the source stopped answering, once it has (several calls in a row could not reach
+    /// it): a run then stops instead of failing every remaining blob one by one.
+    fn unavailable(&self) -> Option<String> {
+        None
+    }
 }
 
 /// Opens a location: a Blob Storage URL (see [`azure`]) or a local directory.
