@@ -8,18 +8,19 @@ use crate::case::Case;
 use crate::cli::{EvidenceArgs, ExportCustomersArgs, ScopeArgs, ScopeInputs};
 use crate::error::{Error, Result, exit};
 use crate::ingest::{IngestOptions, ingest};
-use crate::scope::render::{customers_csv, render};
+use crate::scope::render::{customers_csv, render_for_case};
 use crate::scope::{ScopeReport, ScopeRequest, scope_with_timings};
 
 pub(super) fn run_scope(args: &ScopeArgs) -> Result<u8> {
-    let (report, code) = build_report(&args.inputs)?;
-    let text = render(&report, args.format);
+    let (report, code, case_dir) = build_report(&args.inputs)?;
+    let case = case_dir.display().to_string();
+    let text = render_for_case(&report, args.format, Some(&case));
     write_output(args.out.as_deref(), &text)?;
     Ok(code)
 }
 
 pub(super) fn run_export_customers(args: &ExportCustomersArgs) -> Result<u8> {
-    let (report, code) = build_report(&args.inputs)?;
+    let (report, code, _) = build_report(&args.inputs)?;
     let csv = customers_csv(&report);
     let out = (args.out.as_os_str() != "-").then_some(args.out.as_path());
     write_output(out, &csv)?;
@@ -33,7 +34,8 @@ pub(super) fn run_export_customers(args: &ExportCustomersArgs) -> Result<u8> {
     Ok(code)
 }
 
-fn build_report(inputs: &ScopeInputs) -> Result<(ScopeReport, u8)> {
+/// The report, its exit code, and the case it was made from.
+fn build_report(inputs: &ScopeInputs) -> Result<(ScopeReport, u8, PathBuf)> {
     let (evidence, window, iocs) = (&inputs.evidence, &inputs.window, &inputs.iocs);
     let (case_dir, code) = evidence_case(evidence)?;
     let case = Case::open(&case_dir)?;
@@ -74,7 +76,7 @@ fn build_report(inputs: &ScopeInputs) -> Result<(ScopeReport, u8)> {
     } else {
         code
     };
-    Ok((report, code))
+    Ok((report, code, case_dir))
 }
 
 /// One line on how much of the case the report read.

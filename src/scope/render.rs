@@ -22,11 +22,17 @@ pub enum ReportFormat {
 
 /// Renders the report.
 pub fn render(report: &ScopeReport, format: ReportFormat) -> String {
+    render_for_case(report, format, None)
+}
+
+/// Renders the report; the commands it suggests name `case` (the report itself never holds a
+/// local path, so it is the same on every machine).
+pub fn render_for_case(report: &ScopeReport, format: ReportFormat, case: Option<&str>) -> String {
     match format {
         ReportFormat::Json => serde_json::to_string_pretty(report)
             .map(|s| s + "\n")
             .unwrap_or_default(),
-        ReportFormat::Text => text(report),
+        ReportFormat::Text => text(report, case),
         ReportFormat::Md => markdown(report),
         ReportFormat::Html => html(report),
     }
@@ -48,6 +54,36 @@ fn tier_counts(r: &ScopeReport) -> String {
         .join(", ")
 }
 
+/// The `export customers` command that reaches the same case, window, baseline and indicators.
+fn export_hint(r: &ScopeReport, case: Option<&str>) -> String {
+    let mut command = String::from("mcpforensics export customers");
+    if let Some(case) = case {
+        command += &format!(" --case {}", shell_quote(case));
+    }
+    command += &format!(" --since {} --until {}", r.since, r.until);
+    let day = |t: &str| chrono::DateTime::parse_from_rfc3339(t).ok();
+    if let (Some(since), Some(start)) = (day(&r.since), day(&r.baseline_start)) {
+        command += &format!(" --baseline-days {}", (since - start).num_days());
+    }
+    for ioc in &r.iocs {
+        command += &format!(" --ioc-{} {}", ioc.kind, shell_quote(&ioc.value));
+    }
+    command + " --out affected.csv"
+}
+
+/// A word for a POSIX shell: as is when plain, otherwise single-quoted.
+fn shell_quote(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_./:@=+-,".contains(c));
+    if plain {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
 fn human_bytes(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
     let mut value = bytes as f64;
@@ -63,7 +99,7 @@ fn human_bytes(bytes: u64) -> String {
     }
 }
 
-fn text(r: &ScopeReport) -> String {
+fn text(r: &ScopeReport, case: Option<&str>) -> String {
     let s = |t: &str| terminal_safe(t);
     let mut out = String::new();
     let _ = writeln!(
@@ -185,9 +221,9 @@ fn text(r: &ScopeReport) -> String {
     if r.affected_customers.len() > 15 {
         let _ = writeln!(
             out,
-            "  … {} more (export them: mcpforensics export customers --since {} --out affected.csv)",
+            "  … {} more (export them: {})",
             r.affected_customers.len() - 15,
-            r.since
+            s(&export_hint(r, case))
         );
     }
     let _ = writeln!(out, "\nEXFILTRATION ({})", r.exfiltration.len());

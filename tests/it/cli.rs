@@ -669,3 +669,55 @@ fn a_closed_stdout_is_not_a_panic() {
     let (code, _, stderr) = run(bin().args(["verify", "--case", case_arg]));
     assert_eq!(code, 0, "the case is whole: {stderr}");
 }
+
+/// The export command scope suggests reaches the same case, window, baseline and indicators: run
+/// as printed, it writes every customer the report counted.
+#[test]
+fn the_export_command_scope_suggests_reaches_the_same_case_and_window() {
+    let (code, stdout, stderr) = run(bin().args(["scope", "--case"]).arg(sample_case()).args([
+        "--since",
+        "14d",
+        "--baseline-days",
+        "10",
+        "--ioc-ip",
+        "203.0.113.250",
+    ]));
+    assert!(code == 0 || code == 3, "{stderr}");
+    let hint = stdout
+        .lines()
+        .find_map(|l| {
+            l.split_once("(export them: ")
+                .map(|(_, c)| c.trim_end_matches(')'))
+        })
+        .unwrap_or_else(|| panic!("no export hint: {stdout}"));
+    for flag in [
+        "--case",
+        "--since",
+        "--until",
+        "--baseline-days 10",
+        "--ioc-ip 203.0.113.250",
+    ] {
+        assert!(hint.contains(flag), "{flag}: {hint}");
+    }
+    let (_, json, _) = run(bin().args(["scope", "--case"]).arg(sample_case()).args([
+        "--since",
+        "14d",
+        "--baseline-days",
+        "10",
+        "--ioc-ip",
+        "203.0.113.250",
+        "--format",
+        "json",
+    ]));
+    let report: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let customers = report["affected_customers"].as_array().unwrap().len();
+
+    let dir = tempfile::tempdir().unwrap();
+    let words: Vec<&str> = hint.split_whitespace().collect();
+    assert_eq!(words[..3], ["mcpforensics", "export", "customers"]);
+    let (code, _, stderr) = run(bin().args(&words[1..]).current_dir(dir.path()));
+    assert!(code == 0 || code == 3, "{hint}: {stderr}");
+    let csv = std::fs::read_to_string(dir.path().join("affected.csv")).unwrap();
+    let rows = csv.lines().filter(|l| !l.starts_with('#')).count() - 1;
+    assert_eq!(rows, customers, "{hint}");
+}
