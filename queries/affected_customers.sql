@@ -1,5 +1,5 @@
 -- name: affected_customers
--- description: Customers (data subjects) named in the arguments or results of attacker calls, under the case's customer keys (customer_id, customerId, customer_ids, customerIds, customer, account_id, accountId by default), and those the server answered for while it copied data out by itself, each with a confidence tier: `exfiltrated` (an attacker call naming them has response bytes to the attacker in the flows or the API Management log, or its session uploaded to an exfiltration destination), `accessed` (an attacker call named them, with no exfiltration path seen), `exposed` (a call the server answered while the implant ran, from ten minutes before its first copy). With first and last access, identities, tools, calls and the evidence rows.
+-- description: Customers (data subjects) named in the arguments or results of attacker calls, under the case's customer keys (customer_id, customerId, customer_ids, customerIds, customer, account_id, accountId by default), and those the server answered for while it copied data out by itself, each with a confidence tier: `exfiltrated` (an attacker call naming them has response bytes to the attacker in the flows or the API Management log, or its session uploaded to an exfiltration destination), `accessed` (an attacker call named them, with no exfiltration path seen), `exposed` (a call the server answered while the implant ran, from ten minutes before its first copy), `cannot_exclude` (named only in a record rejected as unreadable whose blob covers the attack's span, from its first to its last attacker call or the implant's run: it may have been an attacker call). With first and last access, identities, tools, calls and the evidence rows.
 -- params: since, until
 -- depends: attacker_calls, exfiltration, server_compromise, window_calls
 -- output: customer_id, tier, first_access, last_access, users, tools, calls, exfiltration_confirmed, evidence
@@ -65,8 +65,43 @@ exposed AS (
     LEFT JOIN attacked t ON a.customer_id = t.customer_id
     WHERE t.customer_id IS NULL
     GROUP BY a.customer_id
+),
+-- The attack's span: its first to its last attacker call, and the implant's run to the window's end.
+attack_span AS (
+    SELECT min(first) AS first, max(last) AS last FROM (
+        SELECT min(time) AS first, max(time) AS last FROM attacker_calls
+        UNION ALL
+        SELECT start AS first, CAST($until AS TIMESTAMP) AT TIME ZONE 'UTC' AS last FROM implant_start WHERE start IS NOT NULL
+    ) spans
+),
+rejected AS (
+    SELECT blob, line, customer_mentions(raw) AS mentioned,
+           to_timestamp(regexp_replace(blob, '^.*/y=([0-9]{4})/m=([0-9]{2})/d=([0-9]{2})/h=([0-9]{2})/m=([0-9]{2})/.*$', '\1-\2-\3T\4:\5:00Z')) AT TIME ZONE 'UTC' AS bucket,
+           CASE WHEN upper(blob) LIKE '%/PT05M%' OR upper(blob) LIKE '%/PT5M%' THEN INTERVAL '5 minutes' ELSE INTERVAL '1 hour' END AS bucket_length
+    FROM rejects
+    WHERE blob LIKE '%/y=%/m=%/d=%/h=%/m=%'
+),
+unreadable AS (
+    SELECT unnest(r.mentioned) AS customer_id, r.bucket, r.blob, r.line
+    FROM rejected r CROSS JOIN attack_span s
+    WHERE r.bucket + r.bucket_length > s.first AND r.bucket <= s.last
+),
+cannot_exclude AS (
+    SELECT u.customer_id, 'cannot_exclude' AS tier, min(u.bucket) AS first_access, max(u.bucket) AS last_access,
+           array_agg(DISTINCT '(unknown: unreadable record)') AS users,
+           array_agg(DISTINCT '(unknown: unreadable record)') AS tools,
+           count(*) AS calls,
+           false AS exfiltration_confirmed,
+           array_agg('rejected ' || u.blob || ':' || CAST(u.line AS VARCHAR) ORDER BY u.bucket, u.blob, u.line) AS evidence
+    FROM unreadable u
+    LEFT JOIN attacked t ON u.customer_id = t.customer_id
+    LEFT JOIN exposed e ON u.customer_id = e.customer_id
+    WHERE t.customer_id IS NULL AND e.customer_id IS NULL
+    GROUP BY u.customer_id
 )
 SELECT * FROM attacked
 UNION ALL
 SELECT * FROM exposed
+UNION ALL
+SELECT * FROM cannot_exclude
 ORDER BY first_access, customer_id

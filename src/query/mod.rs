@@ -163,7 +163,9 @@ impl QueryEngine {
         // The tables read whatever Parquet files the case's directories hold.
         let file_check = crate::case::verify::check_files(case)?;
         datafusion_functions_json::register_all(&mut ctx)?;
-        ctx.register_udf(udf::customer_ids_udf(case.config()?.customer_keys));
+        let customer_keys = case.config()?.customer_keys;
+        ctx.register_udf(udf::customer_mentions_udf(customer_keys.clone()));
+        ctx.register_udf(udf::customer_ids_udf(customer_keys));
         ctx.register_udf(udf::outside_hosts_udf());
         ctx.register_udf(udf::wide_request_udf());
         let mut tables = Vec::new();

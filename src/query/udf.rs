@@ -91,6 +91,74 @@ fn walk(value: &Value, keys: &[String], found: &mut Vec<String>) {
     }
 }
 
+/// The customer ids a text names under `keys`, read leniently: for text that is not JSON (a
+/// rejected line cut short), every `"key": value` (also with escaped quotes, as inside a JSON
+/// string) whose value is a complete string, number or array of them.
+pub fn customer_mentions(text: &str, keys: &[String]) -> Vec<String> {
+    let parsed = customer_ids(text, keys);
+    if !parsed.is_empty() || serde_json::from_str::<Value>(text).is_ok() {
+        return parsed;
+    }
+    let unescaped = text.replace("\\\"", "\"");
+    let mut found = Vec::new();
+    for key in keys {
+        let quoted = format!("\"{key}\"");
+        let mut rest = unescaped.as_str();
+        while let Some(at) = rest.find(&quoted) {
+            rest = &rest[at + quoted.len()..];
+            let after = rest.trim_start();
+            let Some(value) = after.strip_prefix(':') else {
+                continue;
+            };
+            let value = value.trim_start();
+            // Items of a closed array are complete; a bare value must end before the text does.
+            let (items, closed): (Vec<&str>, bool) = match value.strip_prefix('[') {
+                Some(list) => match list.find(']') {
+                    Some(end) => (list[..end].split(',').collect(), true),
+                    None => continue,
+                },
+                None => (vec![value], false),
+            };
+            for item in items {
+                let item = item.trim();
+                let id = if let Some(string) = item.strip_prefix('"') {
+                    string.find('"').map(|end| &string[..end])
+                } else {
+                    let end = item
+                        .find(|c: char| !(c.is_ascii_digit() || c == '-'))
+                        .unwrap_or(item.len());
+                    // A number cut by the end of the text may be incomplete: not named.
+                    (end > 0 && (closed || end < item.len())).then(|| &item[..end])
+                };
+                if let Some(id) = id.map(str::trim).filter(|id| !id.is_empty())
+                    && !found.iter().any(|f: &String| f == id)
+                {
+                    found.push(id.to_string());
+                }
+            }
+        }
+    }
+    found
+}
+
+/// The `customer_mentions` function for these keys.
+pub fn customer_mentions_udf(keys: Vec<String>) -> ScalarUDF {
+    text_udf(
+        "customer_mentions",
+        DataType::List(Arc::new(Field::new("item", DataType::Utf8, true))),
+        || ListBuilder::new(StringBuilder::new()),
+        move |text, builder: &mut ListBuilder<StringBuilder>| match text {
+            None => builder.append_null(),
+            Some(text) => {
+                for id in customer_mentions(text, &keys) {
+                    builder.values().append_value(id);
+                }
+                builder.append(true);
+            }
+        },
+    )
+}
+
 fn collect(value: &Value, found: &mut Vec<String>) {
     let id = match value {
         Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
@@ -267,6 +335,22 @@ pub fn wide_request(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn customer_mentions_reads_a_line_cut_short() {
+        let keys: Vec<String> = DEFAULT_CUSTOMER_KEYS
+            .iter()
+            .map(|k| k.to_string())
+            .collect();
+        let cut = r#"{"Properties":{"gen_ai.tool.call.arguments":"{\"customer_id\":\"C-1\",\"customerIds\":[\"C-2\", 17],\"account_id\":12"#;
+        assert_eq!(customer_mentions(cut, &keys), vec!["C-1", "C-2", "17"]);
+        // A complete document is read as JSON, as customer_ids reads it.
+        assert_eq!(
+            customer_mentions(r#"{"customer":"C-9"}"#, &keys),
+            vec!["C-9"]
+        );
+        assert!(customer_mentions(r#"{"customer_id":"C-"#, &keys).is_empty());
+    }
 
     #[test]
     fn outside_hosts_come_from_urls_and_mail_addresses() {

@@ -270,6 +270,24 @@ struct DayContext<'a> {
     story_rng: Rng,
     /// Customers passed through the server while the implant copied its results out.
     exposed: BTreeSet<String>,
+    /// First and last attacker call (and implant copy), for the span rejected lines count in.
+    attack_span: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    /// The implant's first outbound flow (copy or beacon): the server is exposed from ten
+    /// minutes before it.
+    first_implant_copy: Option<DateTime<Utc>>,
+    /// Tool-call lines the export cut short: their 5-minute bucket and the customers the
+    /// surviving text still names.
+    cut_lines: Vec<(DateTime<Utc>, Vec<String>)>,
+}
+
+impl DayContext<'_> {
+    /// Widens the attack's span to `t`.
+    pub(super) fn attack_at(&mut self, t: DateTime<Utc>) {
+        self.attack_span = Some(match self.attack_span {
+            Some((first, last)) => (first.min(t), last.max(t)),
+            None => (t, t),
+        });
+    }
 }
 
 impl Scenario {
@@ -412,16 +430,39 @@ impl Scenario {
         let mut touched = BTreeSet::new();
         let mut exposed = BTreeSet::new();
         let (mut attacker_calls, mut anonymous_calls) = (0, 0);
+        let mut span: Option<(DateTime<Utc>, DateTime<Utc>)> = None;
+        let mut first_copy: Option<DateTime<Utc>> = None;
+        let mut cut_lines = Vec::new();
         for day in 0..self.days {
             let ctx = self.generate_day(day);
             touched.extend(ctx.touched);
             exposed.extend(ctx.exposed);
             attacker_calls += ctx.attacker_calls;
             anonymous_calls += ctx.anonymous_calls;
+            if let Some((first, last)) = ctx.attack_span {
+                span = Some(span.map_or((first, last), |(f, l)| (f.min(first), l.max(last))));
+            }
+            first_copy = first_copy.or(ctx.first_implant_copy);
+            cut_lines.extend(ctx.cut_lines);
         }
-        let customer_tiers: BTreeMap<String, String> = exposed
+        // The server is exposed from ten minutes before its first copy to the end of the evidence.
+        if let Some(copy) = first_copy {
+            let (start, end) = (copy - Duration::minutes(10), self.day_start(self.days));
+            span = Some(span.map_or((start, end), |(f, l)| (f.min(start), l.max(end))));
+        }
+        // Named only in a line the export cut short within the attack's span: cannot be excluded.
+        let unreadable: BTreeSet<String> = match span {
+            Some((first, last)) => cut_lines
+                .into_iter()
+                .filter(|(bucket, _)| *bucket + Duration::minutes(5) > first && *bucket <= last)
+                .flat_map(|(_, customers)| customers)
+                .collect(),
+            None => BTreeSet::new(),
+        };
+        let customer_tiers: BTreeMap<String, String> = unreadable
             .iter()
-            .map(|c| (c.clone(), "exposed".to_string()))
+            .map(|c| (c.clone(), "cannot_exclude".to_string()))
+            .chain(exposed.iter().map(|c| (c.clone(), "exposed".to_string())))
             .chain(
                 touched
                     .iter()
@@ -489,6 +530,9 @@ impl Scenario {
             scenario: self,
             rows: 0,
             touched: BTreeSet::new(),
+            attack_span: None,
+            first_implant_copy: None,
+            cut_lines: Vec::new(),
             attacker_calls: 0,
             anonymous_calls: 0,
             story_rng: Rng(self
@@ -616,6 +660,15 @@ impl DayContext<'_> {
         let roll = self.rng.unit();
         if table == "AppRequests" && roll < 0.002 {
             line.truncate(line.len() * 3 / 5);
+            let bucket = t
+                - Duration::seconds(t.timestamp().rem_euclid(300))
+                - Duration::nanoseconds(i64::from(t.timestamp_subsec_nanos()));
+            let keys: Vec<String> = crate::query::udf::DEFAULT_CUSTOMER_KEYS
+                .iter()
+                .map(|k| (*k).to_string())
+                .collect();
+            self.cut_lines
+                .push((bucket, crate::query::udf::customer_mentions(&line, &keys)));
         } else if table == "AppTraces" && roll < 0.0015 {
             line = line.replacen(
                 "\"SeverityLevel\":1",
@@ -898,6 +951,7 @@ impl DayContext<'_> {
         );
         if attacker {
             self.attacker_calls += 1;
+            self.attack_at(t);
             // Calls lost in the export outage name nobody in the evidence: not in the truth.
             if !self.in_outage("AppRequests", t) {
                 self.touched.extend(call.customers.iter().cloned());
@@ -1326,6 +1380,7 @@ impl DayContext<'_> {
                 self.touched.insert(customer);
                 self.anonymous_calls += 1;
                 self.attacker_calls += 1;
+                self.attack_at(t);
             }
         }
     }

@@ -38,9 +38,9 @@ pub fn render_for_case(report: &ScopeReport, format: ReportFormat, case: Option<
     }
 }
 
-/// "N exfiltrated, N accessed, N exposed": the customers of each confidence tier.
+/// "N exfiltrated, N accessed, N exposed, N cannot_exclude": the customers of each tier.
 fn tier_counts(r: &ScopeReport) -> String {
-    ["exfiltrated", "accessed", "exposed"]
+    ["exfiltrated", "accessed", "exposed", "cannot_exclude"]
         .iter()
         .map(|tier| {
             let n = r

@@ -76,7 +76,7 @@ fn judge(report: &ScopeReport, truth: &Value) {
         found.len()
     );
     // Per confidence tier: every customer of the tier found in it, at least 95% precision.
-    for tier in ["exfiltrated", "accessed", "exposed"] {
+    for tier in ["exfiltrated", "accessed", "exposed", "cannot_exclude"] {
         let want: BTreeSet<&str> = truth["customer_tiers"]
             .as_object()
             .expect("tiers")
@@ -670,11 +670,18 @@ fn every_pack_query_gives_its_expected_result_on_the_sample() {
             customers.len(),
             truth["affected_customers"].as_array().expect("list").len()
         );
+        let tier_of = |customer: &str| truth["customer_tiers"][customer].as_str().unwrap_or("");
+        for row in &customers {
+            assert_eq!(row[1], tier_of(&row[0]), "{row:?}");
+            // Readable attacker calls here all have an exfiltration path; the others are named
+            // only in lines the export cut short.
+            assert_eq!(row[7] == "true", row[1] == "exfiltrated", "{row:?}");
+        }
         assert!(
             customers
                 .iter()
-                .all(|r| r[1] == "exfiltrated" && r[7] == "true"),
-            "every affected customer here has an exfiltration path"
+                .any(|r| r[1] == "cannot_exclude" && r[8].starts_with("[rejected am-apprequests/")),
+            "customers named only in cut lines during the attack: {customers:?}"
         );
         let resources = run("resources_touched").await;
         assert!(

@@ -543,6 +543,9 @@ impl DayContext<'_> {
             let t =
                 midnight + Duration::hours(hour) + Duration::seconds(self.story_rng.range(0, 60));
             if t >= scenario.implant_start() {
+                if self.first_implant_copy.is_none_or(|first| t < first) {
+                    self.first_implant_copy = Some(t);
+                }
                 std::mem::swap(&mut self.rng, &mut self.story_rng);
                 self.flow(
                     MCP_MAC,
@@ -570,6 +573,9 @@ impl DayContext<'_> {
             self.exposed.extend(call.customers.iter().cloned());
         }
         let copy = t + Duration::seconds(self.story_rng.range(20, 60));
+        if self.first_implant_copy.is_none_or(|first| copy < first) {
+            self.first_implant_copy = Some(copy);
+        }
         let bytes = call.response_bytes * 13 / 10 + 2_000;
         std::mem::swap(&mut self.rng, &mut self.story_rng);
         self.flow(
