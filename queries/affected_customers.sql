@@ -1,5 +1,5 @@
 -- name: affected_customers
--- description: Customers (data subjects) named in the arguments or results of attacker calls, under the case's customer keys (customer_id, customerId, customer_ids, customerIds, customer, account_id, accountId by default), and those the server answered for while it copied data out by itself, each with a confidence tier: `exfiltrated` (an attacker call naming them has response bytes to the attacker in the flows or the API Management log, or its session uploaded to an exfiltration destination), `accessed` (an attacker call named them, with no exfiltration path seen), `exposed` (a call the server answered while the implant ran, from ten minutes before its first copy), `cannot_exclude` (named only in a record rejected as unreadable whose blob covers the attack's span, from its first to its last attacker call or the implant's run: it may have been an attacker call). With first and last access, identities, tools, calls and the evidence rows.
+-- description: Customers (data subjects) named in the arguments or results of attacker calls, under the case's customer keys (customer_id, customerId, customer_ids, customerIds, customer, account_id, accountId by default), and those the server answered for while it copied data out by itself, each with a confidence tier: `exfiltrated` (an attacker call naming them has response bytes to the attacker in the flows or the API Management log, or its session uploaded to an exfiltration destination), `accessed` (an attacker call named them, with no exfiltration path seen), `exposed` (a call the compromised host answered, by the flows from the call's client to it, while the implant ran, from ten minutes before its first copy), `cannot_exclude` (named only in a record rejected as unreadable whose blob covers the attack's span, from its first to its last attacker call or the implant's run: it may have been an attacker call). With first and last access, identities, tools, calls and the evidence rows.
 -- params: since, until
 -- depends: attacker_calls, exfiltration, server_compromise, window_calls
 -- output: customer_id, tier, first_access, last_access, users, tools, calls, exfiltration_confirmed, evidence
@@ -48,11 +48,20 @@ attacked AS (
     GROUP BY n.customer_id
 ),
 implant_start AS (SELECT min(first) - INTERVAL '10 minutes' AS start FROM server_compromise),
+implant_hosts AS (SELECT DISTINCT host FROM server_compromise),
+-- Calls the compromised host answered: its client connected to that host in the flows around the
+-- call (a call through a gateway to another server did not pass through it); a call without a
+-- client address cannot be placed and counts.
 answered AS (
     SELECT unnest(w.customers) AS customer_id, w.time, w."user", w.tool, w.origin, w.operation_id, w._blob, w._line
     FROM window_calls w
     JOIN implant_start s ON w.time >= s.start
     WHERE w.time >= $since AND w.time < $until
+      AND (w.client_address IS NULL OR EXISTS (
+          SELECT 1 FROM flows f JOIN implant_hosts h ON f.dst_ip = h.host
+          WHERE f.src_ip = w.client_address AND f.direction = 'I'
+            AND f.time >= w.time - INTERVAL '2 minutes' AND f.time <= w.time + INTERVAL '5 minutes'
+            AND f.time >= $since AND f.time < $until))
 ),
 exposed AS (
     SELECT a.customer_id, 'exposed' AS tier, min(a.time) AS first_access, max(a.time) AS last_access,

@@ -2,7 +2,7 @@
 -- description: Every (identity, client address) that made tool calls in the window, measured against the baseline before it: is the address new for the identity and for the whole organisation, how many calls fall outside the hours the identity (or, for a new identity, the organisation) is active, how many tools are new to it, is the sign-in country new, is the address a spray source. `attacker` marks pairs where an address new to everyone comes with another sign of someone else at the keyboard; with an empty baseline no pair is marked.
 -- params: since
 -- depends: spray_sources, window_calls, window_signins
--- output: user, user_id, client_address, calls, weighted_calls, first_call, last_call, sessions, offhours_calls, new_tools, new_for_user, new_for_org, country, new_country, spray_source, attacker
+-- output: user, user_id, client_address, calls, weighted_calls, first_call, last_call, sessions, offhours_calls, new_tools, new_for_user, new_for_org, country, new_country, spray_source, own_login, attacker
 WITH base AS (SELECT * FROM window_calls WHERE time < $since AND client_address IS NOT NULL),
 win AS (SELECT * FROM window_calls WHERE time >= $since AND client_address IS NOT NULL),
 signins AS (SELECT * FROM window_signins),
@@ -20,6 +20,8 @@ user_tools AS (SELECT DISTINCT "user", tool FROM base),
 user_countries AS (SELECT DISTINCT "user", country FROM signins WHERE time < $since AND result = '0' AND country IS NOT NULL),
 ip_countries AS (SELECT ip, max(country) AS country FROM signins WHERE time >= $since GROUP BY ip),
 sprays AS (SELECT DISTINCT ip FROM spray_sources),
+-- Where the identity itself completed an interactive sign-in in the window (a traveller at a hotel).
+own_logins AS (SELECT DISTINCT "user", ip FROM signins WHERE time >= $since AND result = '0' AND interactive),
 marked AS (
     SELECT w.*,
            CASE WHEN hb."user" IS NULL THEN oh.hour IS NULL ELSE uh.hour IS NULL END AS offhours,
@@ -45,7 +47,8 @@ judged AS (
            ko.ip IS NULL AS new_for_org,
            ic.country,
            ic.country IS NOT NULL AND hb."user" IS NOT NULL AND uc.country IS NULL AS new_country,
-           sp.ip IS NOT NULL AS spray_source
+           sp.ip IS NOT NULL AS spray_source,
+           ol.ip IS NOT NULL AS own_login
     FROM profiles p
     LEFT JOIN known_user_ips ku ON p."user" = ku."user" AND p.client_address = ku.ip
     LEFT JOIN known_org_ips ko ON p.client_address = ko.ip
@@ -53,10 +56,14 @@ judged AS (
     LEFT JOIN user_countries uc ON p."user" = uc."user" AND ic.country = uc.country
     LEFT JOIN has_baseline hb ON p."user" = hb."user"
     LEFT JOIN sprays sp ON p.client_address = sp.ip
+    LEFT JOIN own_logins ol ON p."user" = ol."user" AND p.client_address = ol.ip
 )
 SELECT *,
        new_for_user AND new_for_org
-       AND (offhours_calls * 2 > calls OR spray_source OR new_country OR "user" = '(anonymous)' OR new_tools > 0)
+       -- A new tool is a weak sign (and a sampled baseline misses tools): it does not count from
+       -- an address the identity itself signed in from interactively, unless that was a spray source.
+       AND (offhours_calls * 2 > calls OR spray_source OR new_country OR "user" = '(anonymous)'
+            OR (new_tools > 0 AND NOT own_login))
        -- Without a baseline nothing is "new": only spray sources and indicators can name anyone then.
        AND (SELECT count(*) FROM base) > 0 AS attacker
 FROM judged

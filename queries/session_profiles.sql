@@ -2,7 +2,7 @@
 -- description: Every session of the window measured against the same identity's sessions in the baseline (the organisation's where the identity has none), with three independent signs of someone else steering it. reach: far more customers than the identity ever reads in a session (at least three times its baseline maximum and ten more), or a request for everything (wildcard search, limit of 1000 or more) the identity never made in the baseline. egress: arguments naming an outside host the identity never named in the baseline (not one of the organisation's own domains), or an HTTP dependency of its calls to a destination new in the window that no other identity's calls reach. access: the client address is new to the whole organisation and nobody ever completed an interactive sign-in from it (a replayed token refreshes non-interactively; a traveller signs in at the hotel). A session with two of the three is the attacker's.
 -- params: since, until, baseline_start
 -- depends: call_sessions, window_signins
--- output: user, session, derived, client_address, first_call, last_call, calls, customers, baseline_max_customers, wide_calls, new_hosts, new_destinations, new_address, reach, egress, access, attacker
+-- output: user, session, derived, client_address, first_call, last_call, calls, customers, baseline_max_customers, wide_calls, new_hosts, new_destinations, new_address, reach, egress, access, shared_destination, attacker
 WITH calls AS (SELECT * FROM call_sessions),
 named AS (
     SELECT "user", session, in_window, unnest(customers) AS customer FROM calls
@@ -97,10 +97,25 @@ signed AS (
            new_hosts IS NOT NULL OR new_destinations IS NOT NULL AS egress,
            new_address AS access
     FROM measured
+),
+judged AS (
+    SELECT *,
+           (CASE WHEN reach THEN 1 ELSE 0 END + CASE WHEN egress THEN 1 ELSE 0 END + CASE WHEN access THEN 1 ELSE 0 END) >= 2
+           AND (SELECT count(*) FROM baseline_users) > 0 AS by_signs
+    FROM signed
+),
+-- Destinations new in the window that an identity's attacker sessions sent to, and only that
+-- identity reaches: the attacker's own infrastructure. Another session of the same identity
+-- sending there is the same campaign, even when sampling or a short session shows no other sign.
+attacker_destinations AS (
+    SELECT "user", array_agg(DISTINCT destination) AS destinations
+    FROM (SELECT "user", unnest(new_destinations) AS destination FROM judged WHERE by_signs AND new_destinations IS NOT NULL) d
+    GROUP BY "user"
 )
-SELECT "user", session, derived, client_address, first_call, last_call, calls, customers, baseline_max_customers, wide_calls,
-       new_hosts, new_destinations, new_address, reach, egress, access,
-       (CASE WHEN reach THEN 1 ELSE 0 END + CASE WHEN egress THEN 1 ELSE 0 END + CASE WHEN access THEN 1 ELSE 0 END) >= 2
-       AND (SELECT count(*) FROM baseline_users) > 0 AS attacker
-FROM signed
-ORDER BY "user", first_call, session
+SELECT j."user", j.session, j.derived, j.client_address, j.first_call, j.last_call, j.calls, j.customers, j.baseline_max_customers, j.wide_calls,
+       j.new_hosts, j.new_destinations, j.new_address, j.reach, j.egress, j.access,
+       NOT j.by_signs AND coalesce(array_has_any(j.new_destinations, a.destinations), false) AS shared_destination,
+       j.by_signs OR coalesce(array_has_any(j.new_destinations, a.destinations), false) AS attacker
+FROM judged j
+LEFT JOIN attacker_destinations a ON j."user" = a."user"
+ORDER BY j."user", j.first_call, j.session

@@ -452,6 +452,10 @@ pub struct GenerateArgs {
     /// AppDependencies without them), no-session (no mcp.session.id, as protocol 2026-07-28).
     #[arg(long, value_enum, default_value = "one-row")]
     pub emitter: crate::sample::Emitter,
+    /// Application Insights sampling: keep one operation in N (every row of a kept operation,
+    /// each with ItemCount N), as fixed-rate sampling does. 1 keeps everything.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub sampled: u32,
     /// Accounts the password spray gets into (1 or 2).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=2))]
     pub compromised: u8,

@@ -54,7 +54,8 @@ pub fn run_generate(args: &GenerateArgs) -> Result<()> {
         .with_compromised(usize::from(args.compromised))
         .with_story(args.scenario)
         .with_sign_in_layout(args.signins)
-        .with_emitter(args.emitter);
+        .with_emitter(args.emitter)
+        .with_sampling(args.sampled);
     let summary = scenario.write(&args.out)?;
     if let Some(path) = &args.truth {
         write_truth(path, &scenario.truth())?;

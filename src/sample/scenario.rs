@@ -112,6 +112,10 @@ pub enum EnduserForm {
 pub struct GroundTruth {
     /// Seed used.
     pub seed: u64,
+    /// Application Insights sampling (one operation in N kept).
+    pub sampling: u32,
+    /// Attacker tool calls whose telemetry sampling dropped.
+    pub attacker_calls_sampled_away: u64,
     /// First day of evidence.
     pub start: String,
     /// Days of evidence.
@@ -245,6 +249,8 @@ pub struct Scenario {
     story: Story,
     sign_in_layout: SignInLayout,
     emitter: super::emitter::Emitter,
+    /// Application Insights keeps one operation in this many (1: all).
+    sampling: u32,
 }
 
 /// How Entra sign-ins and audit logs reach the storage account.
@@ -278,6 +284,12 @@ struct DayContext<'a> {
     /// Tool-call lines the export cut short: their 5-minute bucket and the customers the
     /// surviving text still names.
     cut_lines: Vec<(DateTime<Utc>, Vec<String>)>,
+    /// Whether sampling kept the last tool call's telemetry.
+    last_call_seen: bool,
+    /// Attacker calls sampling kept out of the evidence.
+    attacker_calls_sampled_away: u64,
+    /// The hijacked agent's posts whose telemetry was kept.
+    hijack_posts_seen: u64,
 }
 
 impl DayContext<'_> {
@@ -374,7 +386,21 @@ impl Scenario {
             story: Story::Password,
             sign_in_layout: SignInLayout::La,
             emitter: super::emitter::Emitter::OneRow,
+            sampling: 1,
         }
+    }
+
+    /// Application Insights sampling: one operation in `n` is kept, with `ItemCount` n.
+    #[must_use]
+    pub fn with_sampling(mut self, n: u32) -> Self {
+        self.sampling = n.max(1);
+        self
+    }
+
+    /// Whether sampling keeps the operation with this id (all its rows, or none).
+    fn keeps_operation(&self, operation_id: &str) -> bool {
+        self.sampling <= 1
+            || xxhash_rust::xxh3::xxh3_64(operation_id.as_bytes()) % u64::from(self.sampling) == 0
     }
 
     /// How the MCP server's telemetry is shaped (one row, HTTP parent and MCP child, no session id).
@@ -433,8 +459,11 @@ impl Scenario {
         let mut span: Option<(DateTime<Utc>, DateTime<Utc>)> = None;
         let mut first_copy: Option<DateTime<Utc>> = None;
         let mut cut_lines = Vec::new();
+        let (mut sampled_away, mut hijack_posts_seen) = (0, 0);
         for day in 0..self.days {
             let ctx = self.generate_day(day);
+            sampled_away += ctx.attacker_calls_sampled_away;
+            hijack_posts_seen += ctx.hijack_posts_seen;
             touched.extend(ctx.touched);
             exposed.extend(ctx.exposed);
             attacker_calls += ctx.attacker_calls;
@@ -486,8 +515,10 @@ impl Scenario {
             affected_customers: customer_tiers.keys().cloned().collect(),
             customer_tiers,
             attacker_tool_calls: attacker_calls,
+            attacker_calls_sampled_away: sampled_away,
+            sampling: self.sampling,
             anonymous_tool_calls: anonymous_calls,
-            exfiltration: self.exfiltration_truth(),
+            exfiltration: self.exfiltration_truth(hijack_posts_seen > 0),
             benign_destinations: vec![
                 TruthDestination {
                     ip: BACKUP_IP.into(),
@@ -533,6 +564,9 @@ impl Scenario {
             attack_span: None,
             first_implant_copy: None,
             cut_lines: Vec::new(),
+            last_call_seen: true,
+            attacker_calls_sampled_away: 0,
+            hijack_posts_seen: 0,
             attacker_calls: 0,
             anonymous_calls: 0,
             story_rng: Rng(self
@@ -646,9 +680,19 @@ impl DayContext<'_> {
         table.starts_with("App") && t >= from && t < to
     }
 
-    fn emit(&mut self, table: &str, t: DateTime<Utc>, row: Value) {
+    fn emit(&mut self, table: &str, t: DateTime<Utc>, mut row: Value) {
         if self.in_outage(table, t) {
             return;
+        }
+        // Sampling keeps or drops whole operations; a kept row stands for `sampling` events.
+        if table.starts_with("App")
+            && self.scenario.sampling > 1
+            && let Some(operation) = row.get("OperationId").and_then(Value::as_str)
+        {
+            if !self.scenario.keeps_operation(operation) {
+                return;
+            }
+            row["ItemCount"] = json!(self.scenario.sampling);
         }
         let layout = match table {
             "AppEvents" => SlotLayout::FiveMinutesShort,
@@ -823,6 +867,7 @@ impl DayContext<'_> {
     ) {
         let trace = self.rng.hex(32);
         let span = self.rng.hex(16);
+        self.last_call_seen = self.scenario.keeps_operation(&trace);
         let enduser = match self.scenario.enduser_form {
             EnduserForm::ObjectId => user.object_id.clone(),
             EnduserForm::Upn => user.upn.clone(),
@@ -952,8 +997,12 @@ impl DayContext<'_> {
         if attacker {
             self.attacker_calls += 1;
             self.attack_at(t);
-            // Calls lost in the export outage name nobody in the evidence: not in the truth.
-            if !self.in_outage("AppRequests", t) {
+            if !self.last_call_seen {
+                self.attacker_calls_sampled_away += 1;
+            }
+            // Calls lost in the export outage or sampled away name nobody in the evidence: not
+            // in the truth.
+            if !self.in_outage("AppRequests", t) && self.last_call_seen {
                 self.touched.extend(call.customers.iter().cloned());
             }
         }

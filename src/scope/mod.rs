@@ -665,6 +665,9 @@ struct SessionProfileRow {
     reach: bool,
     egress: bool,
     access: bool,
+    /// Attacker by sending to a destination this identity's attacker sessions sent to.
+    #[serde(default)]
+    shared_destination: bool,
     attacker: bool,
 }
 
@@ -841,6 +844,11 @@ fn session_reason(profile: &SessionProfileRow, calls: &[AttackerCall]) -> String
             ));
         }
         signs.push(egress.join("; "));
+    }
+    if profile.shared_destination {
+        signs.push(
+            "it sent to a destination this identity's attacker sessions also sent to (new in the window, reached by no other identity): the same campaign".into(),
+        );
     }
     if profile.access {
         signs.push(format!(

@@ -439,6 +439,42 @@ fn sessionless_telemetry_derives_sessions() {
     );
 }
 
+/// Fixed-rate sampling (one operation in three kept, ItemCount 3): every customer the kept
+/// telemetry names is scoped in its tier, no innocent is named, and the report estimates the
+/// attacker calls it cannot see, per identity and tool, close to how many sampling dropped.
+#[test]
+fn sampled_telemetry_is_scoped_and_the_unseen_calls_estimated() {
+    let scenario = tenant(59, 0.4, (2026, 9, 7), 28)
+        .with_story(Story::Mixed)
+        .with_sampling(3);
+    let truth = scenario.truth();
+    assert!(
+        truth.attacker_calls_sampled_away > 0,
+        "sampling dropped attacker calls"
+    );
+    let report = judged(&scenario);
+    let estimated: u64 = report
+        .coverage
+        .sampled_attacker_calls
+        .iter()
+        .map(|s| s.unseen_calls)
+        .sum();
+    let dropped = truth.attacker_calls_sampled_away as f64;
+    assert!(
+        (estimated as f64) > 0.5 * dropped && (estimated as f64) < 2.0 * dropped,
+        "estimated {estimated} unseen attacker calls; sampling dropped {dropped}"
+    );
+    assert!(
+        report
+            .coverage
+            .statements
+            .iter()
+            .any(|s| s.contains("sampl")),
+        "{:?}",
+        report.coverage.statements
+    );
+}
+
 /// All four in one tenant, with every trap.
 #[test]
 fn mixed_breaches_in_one_tenant() {
@@ -613,7 +649,7 @@ fn every_pack_query_gives_its_expected_result_on_the_sample() {
         let attacker_pairs: BTreeSet<(String, String)> = run("ip_profiles")
             .await
             .into_iter()
-            .filter(|r| r[15] == "true")
+            .filter(|r| r[16] == "true")
             .map(|r| (r[0].clone(), r[2].clone()))
             .collect();
         let expected: BTreeSet<(String, String)> = [

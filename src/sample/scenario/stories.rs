@@ -185,7 +185,10 @@ impl Scenario {
         out
     }
 
-    pub(super) fn exfiltration_truth(&self) -> Vec<TruthDestination> {
+    /// Where the data went, as the evidence can show it: the hijacked agent's destination only
+    /// when at least one hijacked session kept both its wide search and its post (`hijack_seen`);
+    /// sampling may drop one of them in every session, and `scope` then does not attribute it.
+    pub(super) fn exfiltration_truth(&self, hijack_seen: bool) -> Vec<TruthDestination> {
         let dest = |ip: &str, host: &str, note: &str| TruthDestination {
             ip: ip.into(),
             host: host.into(),
@@ -207,7 +210,7 @@ impl Scenario {
                 out.push(dest(ip, "", "tool responses to the token replayer"));
             }
         }
-        if self.story.has(Story::Agent) {
+        if self.story.has(Story::Agent) && hijack_seen {
             out.push(dest(
                 HIJACK_IP,
                 HIJACK_HOST,
@@ -470,6 +473,7 @@ impl DayContext<'_> {
             upload: None,
         };
         self.story_call(agent, AGENT_IP, &session, t, &search, true);
+        let search_seen = self.last_call_seen;
         for customer in matched.iter().take(3) {
             t += Duration::seconds(self.story_rng.range(3, 20));
             let read = Call {
@@ -492,10 +496,15 @@ impl DayContext<'_> {
         };
         // The session's customers are what the post carried out (named in the evidence unless
         // the search fell into the export outage).
-        if !self.in_outage("AppRequests", start) {
+        if !self.in_outage("AppRequests", start) && search_seen {
             self.touched.extend(matched);
         }
         self.story_call(agent, AGENT_IP, &session, t, &post, true);
+        // Attributable from the evidence only with its wide search and its post both kept: the
+        // post alone is one sign (a new outside host), which an innocent new service also gives.
+        if search_seen && self.last_call_seen && !self.in_outage("AppRequests", t) {
+            self.hijack_posts_seen += 1;
+        }
     }
 
     /// An Entra service-principal sign-in of the agent (AADServicePrincipalSignInLogs), with the
@@ -569,7 +578,7 @@ impl DayContext<'_> {
         if !scenario.story.has(Story::Implant) || t < scenario.implant_start() {
             return;
         }
-        if !self.in_outage("AppRequests", t) {
+        if !self.in_outage("AppRequests", t) && self.last_call_seen {
             self.exposed.extend(call.customers.iter().cloned());
         }
         let copy = t + Duration::seconds(self.story_rng.range(20, 60));
