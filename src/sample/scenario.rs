@@ -400,7 +400,8 @@ impl Scenario {
     /// Whether sampling keeps the operation with this id (all its rows, or none).
     fn keeps_operation(&self, operation_id: &str) -> bool {
         self.sampling <= 1
-            || xxhash_rust::xxh3::xxh3_64(operation_id.as_bytes()) % u64::from(self.sampling) == 0
+            || xxhash_rust::xxh3::xxh3_64(operation_id.as_bytes())
+                .is_multiple_of(u64::from(self.sampling))
     }
 
     /// How the MCP server's telemetry is shaped (one row, HTTP parent and MCP child, no session id).
