@@ -335,6 +335,15 @@ pub struct TimelineArgs {
     /// saying where, when a window holds more; narrow it with --since/--until or raise this.
     #[arg(long, value_name = "MIB", default_value_t = crate::timeline::DEFAULT_EVENTS_MIB, value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
     pub events_mib: u64,
+    /// Write the window's merged timeline to a file instead of opening the interactive view (no
+    /// terminal needed): csv (spreadsheets: BOM, CRLF, formulas neutralised), jsonl, or timesketch
+    /// (JSON Lines with message, datetime, timestamp_desc and timestamp for Timesketch's importer).
+    /// One row per event in time order, with blob, line and the blob's SHA-256.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<crate::timeline::export::ExportFormat>,
+    /// The file --format writes; `-` for standard output.
+    #[arg(long, value_name = "FILE", requires = "format")]
+    pub out: Option<PathBuf>,
     /// Measure first paint, loading and scrolling off-screen and print the figures as JSON (benchmarks).
     #[arg(long, hide = true)]
     pub bench: bool,

@@ -36,11 +36,14 @@ fn parse_zone(text: &str) -> Result<(FixedOffset, String)> {
 }
 
 pub(super) fn run_timeline(args: &TimelineArgs) -> Result<u8> {
+    if let Some(format) = args.format {
+        return export_timeline(args, format);
+    }
     let interactive = std::io::stdout().is_terminal() && std::io::stdin().is_terminal();
     if !args.bench && !interactive {
         return Err(Error::Usage(
-            "timeline is interactive and needs a terminal; for output to a file or a pipe use \
-             `mcpforensics sql` (e.g. SELECT * FROM tool_calls ORDER BY time) or `mcpforensics scope --format json`"
+            "timeline is interactive and needs a terminal; to write it to a file use \
+             `mcpforensics timeline --format csv|jsonl|timesketch --out FILE`"
                 .into(),
         ));
     }
@@ -118,6 +121,81 @@ pub(super) fn run_export_bookmarks(args: &ExportBookmarksArgs) -> Result<u8> {
             marks.items().len(),
             args.out.display()
         );
+    }
+    Ok(exit::OK)
+}
+
+/// `timeline --format … --out FILE`: the window's events to a file, no terminal needed.
+fn export_timeline(
+    args: &TimelineArgs,
+    format: crate::timeline::export::ExportFormat,
+) -> Result<u8> {
+    let case_dir = resolve_case(&args.case)?;
+    let case = Case::open(&case_dir)?;
+    let (start, end) = evidence_span(&case)?;
+    let from = args.since.map_or(start, |s| s.resolve(end));
+    // The end of the evidence is its last event: included.
+    let to = args
+        .until
+        .map_or(end + Duration::nanoseconds(1), |u| u.resolve(end));
+    if from >= to {
+        return Err(Error::Usage(format!(
+            "--since {} is not before the end of the window {}",
+            crate::time::format_utc(from),
+            crate::time::format_utc(to)
+        )));
+    }
+    let failed = |message: String| Error::Io {
+        context: "exporting the timeline".into(),
+        source: std::io::Error::other(message),
+    };
+    let written = match args.out.as_deref().filter(|p| p.as_os_str() != "-") {
+        Some(path) => {
+            let file = std::fs::File::create_new(path).map_err(|e| Error::Io {
+                context: format!(
+                    "creating {} (an existing file is never overwritten)",
+                    path.display()
+                ),
+                source: e,
+            })?;
+            let mut out = std::io::BufWriter::new(file);
+            let written = crate::timeline::export::export(&case, from, to, format, &mut out)
+                .map_err(failed)?;
+            crate::tell!(
+                "wrote {written} events ({} … {}) to {}",
+                crate::time::format_utc(from),
+                crate::time::format_utc(to),
+                path.display()
+            );
+            written
+        }
+        None => {
+            let stdout = std::io::stdout();
+            if stdout.is_terminal() {
+                // Made terminal-safe like every document written to a terminal.
+                let mut buffer = Vec::new();
+                let written = crate::timeline::export::export(&case, from, to, format, &mut buffer)
+                    .map_err(failed)?;
+                crate::report::print_document(&String::from_utf8_lossy(&buffer)).map_err(|e| {
+                    Error::Io {
+                        context: "writing the timeline".into(),
+                        source: e,
+                    }
+                })?;
+                written
+            } else {
+                let mut out = std::io::BufWriter::new(stdout.lock());
+                match crate::timeline::export::export(&case, from, to, format, &mut out) {
+                    Ok(written) => written,
+                    // A reader that went away (| head) ends the export quietly.
+                    Err(message) if message.contains("Broken pipe") => return Ok(exit::OK),
+                    Err(message) => return Err(failed(message)),
+                }
+            }
+        }
+    };
+    if written == 0 {
+        crate::tell!("warning: the case holds no events in this window");
     }
     Ok(exit::OK)
 }

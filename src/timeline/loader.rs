@@ -105,7 +105,7 @@ pub struct LoadPlan {
     pub events_budget: usize,
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, String> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, String> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_stack_size(crate::query::QUERY_STACK_BYTES)
@@ -263,12 +263,7 @@ fn load_timeline(plan: &LoadPlan, updates: &Sender<Update>) -> Result<(), String
             });
             break;
         }
-        let last_instant = to - Duration::nanoseconds(1);
-        let sql = TIMELINE_SQL
-            .replace("{from_day}", &from.format("%Y-%m-%d").to_string())
-            .replace("{to_day}", &last_instant.format("%Y-%m-%d").to_string())
-            .replace("{from}", &sql_time(from))
-            .replace("{to}", &sql_time(to));
+        let sql = timeline_sql(from, to);
         let (_, batches) = runtime
             .block_on(engine.sql(&sql))
             .map_err(|e| format!("timeline query: {e}"))?;
@@ -291,6 +286,16 @@ fn load_timeline(plan: &LoadPlan, updates: &Sender<Update>) -> Result<(), String
     }
     let _ = updates.send(Update::Loaded);
     Ok(())
+}
+
+/// The merged-timeline query for `[from, to)`, reading only those days' partitions.
+pub(crate) fn timeline_sql(from: DateTime<Utc>, to: DateTime<Utc>) -> String {
+    let last_instant = to - Duration::nanoseconds(1);
+    TIMELINE_SQL
+        .replace("{from_day}", &from.format("%Y-%m-%d").to_string())
+        .replace("{to_day}", &last_instant.format("%Y-%m-%d").to_string())
+        .replace("{from}", &sql_time(from))
+        .replace("{to}", &sql_time(to))
 }
 
 fn load_marks(plan: &LoadPlan) -> Result<Marks, String> {

@@ -9,6 +9,7 @@
 //! (ratatui's hook).
 
 pub mod bookmarks;
+pub mod export;
 pub mod filter;
 pub mod loader;
 pub mod state;

@@ -314,3 +314,131 @@ fn loading_stops_at_the_events_budget_and_says_where() {
     assert_eq!(stops, vec![(chunks[0].1, 0)]);
     assert!(matches!(first_only.last(), Some(Update::Loaded)));
 }
+
+/// `timeline --format csv|jsonl|timesketch --out FILE` without a terminal: the same events in
+/// each format, in time order, each with its blob, line and the blob's SHA-256 from the manifest;
+/// the CSV as a spreadsheet reads it (BOM, CRLF, 15 columns); Timesketch's three required fields;
+/// an existing file is never overwritten.
+#[test]
+fn the_timeline_exports_to_files_without_a_terminal() {
+    let case = sample_case();
+    let dir = tempfile::tempdir().unwrap();
+    let export = |format: &str| {
+        let path = dir.path().join(format!("timeline.{format}"));
+        let (code, stdout, stderr) = run(bin()
+            .args(["timeline", "--case"])
+            .arg(&case)
+            .args([
+                "--since",
+                "2026-09-30",
+                "--until",
+                "2026-10-01",
+                "--format",
+                format,
+                "--out",
+            ])
+            .arg(&path));
+        assert_eq!(code, 0, "{format}: {stdout}{stderr}");
+        assert!(stderr.contains("events"), "{stderr}");
+        std::fs::read(&path).unwrap()
+    };
+    let csv = export("csv");
+    let jsonl = export("jsonl");
+    let timesketch = export("timesketch");
+
+    let rows: Vec<serde_json::Value> = String::from_utf8(jsonl)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(rows.len() > 100, "{} events", rows.len());
+    let times: Vec<&str> = rows
+        .iter()
+        .map(|r| r["datetime"].as_str().unwrap())
+        .collect();
+    // RFC 3339 with and without fractions: ordered by the parsed time, not the text.
+    let parsed: Vec<_> = times
+        .iter()
+        .map(|t| mcpforensics::time::parse_timestamp(t).unwrap())
+        .collect();
+    assert!(parsed.windows(2).all(|w| w[0] <= w[1]), "in time order");
+    assert!(
+        times.iter().all(|t| t.starts_with("2026-09-30")),
+        "inside the window"
+    );
+    let manifest = mcpforensics::case::Case::open(&case)
+        .unwrap()
+        .manifest()
+        .unwrap()
+        .clone();
+    let sha_of: std::collections::HashMap<&str, &str> = manifest
+        .blobs
+        .iter()
+        .filter(|b| b.read_error.is_none())
+        .map(|b| (b.path.as_str(), b.sha256.as_str()))
+        .collect();
+    for row in &rows {
+        let blob = row["blob"].as_str().unwrap();
+        assert_eq!(
+            row["blob_sha256"].as_str(),
+            sha_of.get(blob).copied(),
+            "{row}"
+        );
+        assert!(row["line"].as_u64().unwrap() >= 1);
+    }
+    let kinds: std::collections::BTreeSet<&str> =
+        rows.iter().map(|r| r["kind"].as_str().unwrap()).collect();
+    for kind in ["signin", "tool", "flow"] {
+        assert!(kinds.contains(kind), "{kind}: {kinds:?}");
+    }
+
+    let sketch: Vec<serde_json::Value> = String::from_utf8(timesketch)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(sketch.len(), rows.len());
+    for row in &sketch {
+        for field in ["message", "datetime", "timestamp_desc", "timestamp"] {
+            assert!(!row[field].is_null(), "{field}: {row}");
+        }
+    }
+
+    assert!(
+        csv.starts_with(b"\xEF\xBB\xBF"),
+        "UTF-8 byte-order mark for Excel"
+    );
+    let text = String::from_utf8(csv[3..].to_vec()).unwrap();
+    assert!(text.ends_with("\r\n"));
+    let schema = std::sync::Arc::new(arrow::datatypes::Schema::new(
+        (0..15)
+            .map(|i| {
+                arrow::datatypes::Field::new(
+                    format!("c{i}"),
+                    arrow::datatypes::DataType::Utf8,
+                    true,
+                )
+            })
+            .collect::<Vec<_>>(),
+    ));
+    let reader = arrow::csv::ReaderBuilder::new(schema)
+        .with_header(true)
+        .build(std::io::Cursor::new(text.as_bytes()))
+        .unwrap();
+    let parsed: usize = reader.map(|b| b.unwrap().num_rows()).sum();
+    assert_eq!(
+        parsed,
+        rows.len(),
+        "every event one CSV record of 15 fields"
+    );
+    assert!(text.starts_with("datetime,timestamp_desc,message,"));
+
+    // An existing file is never overwritten.
+    let (code, _, stderr) = run(bin()
+        .args(["timeline", "--case"])
+        .arg(&case)
+        .args(["--format", "csv", "--out"])
+        .arg(dir.path().join("timeline.csv")));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("never overwritten"), "{stderr}");
+}

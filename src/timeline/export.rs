@@ -1,0 +1,245 @@
+//! The merged super-timeline of a window written to a file, without a terminal: CSV for a
+//! spreadsheet, JSON Lines for scripts, and Timesketch's import format.
+//!
+//! One row per event, in time order, with flat fields: the time (UTC, RFC 3339), what kind of
+//! event it is, identity, addresses, session, tool, customers, a one-line message, severity, the
+//! case table, and the evidence: blob, line and the blob's SHA-256 from the manifest. The query
+//! is the interactive timeline's, run chunk by chunk, so memory stays that of one chunk.
+
+use std::collections::HashMap;
+use std::io::Write;
+
+use arrow::array::{Array, AsArray, RecordBatch};
+use arrow::datatypes::{
+    DataType, Int32Type, Int64Type, TimeUnit, TimestampNanosecondType, UInt64Type,
+};
+use chrono::{DateTime, Duration, Utc};
+use serde_json::{Map, Value, json};
+
+use crate::case::Case;
+use crate::query::QueryEngine;
+
+/// The file format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    /// CSV for spreadsheets: UTF-8 with a byte-order mark, CRLF, formulas neutralised.
+    Csv,
+    /// One JSON object per line.
+    Jsonl,
+    /// JSON Lines as Timesketch imports it: `message`, `datetime`, `timestamp_desc`,
+    /// `timestamp` (microseconds) and the other fields flat.
+    Timesketch,
+}
+
+/// Columns of the CSV and keys of the JSON, in order.
+const FIELDS: [&str; 15] = [
+    "datetime",
+    "timestamp_desc",
+    "message",
+    "kind",
+    "user",
+    "ip",
+    "peer",
+    "session",
+    "tool",
+    "customers",
+    "severity",
+    "source_table",
+    "blob",
+    "line",
+    "blob_sha256",
+];
+
+/// What `timestamp_desc` says for each kind of event.
+fn description(kind: &str) -> &str {
+    match kind {
+        "signin" => "Sign-in",
+        "audit" => "Directory change",
+        "tool" => "MCP tool call",
+        "request" => "Request to the server",
+        "dependency" => "Call made by the server",
+        "trace" => "Server trace",
+        "event" => "Server event",
+        "exception" => "Server exception",
+        "flow" => "Network flow",
+        "gateway" => "API gateway request",
+        other => other,
+    }
+}
+
+/// Writes every event of `[from, to)` to `out`; returns the number written.
+pub fn export(
+    case: &Case,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    format: ExportFormat,
+    out: &mut dyn Write,
+) -> Result<u64, String> {
+    let hashes = blob_hashes(case)?;
+    let runtime = super::loader::runtime()?;
+    let engine = runtime
+        .block_on(QueryEngine::open(case))
+        .map_err(|e| e.to_string())?;
+    if let Some(statement) = engine.file_check().statement() {
+        crate::tell!("warning: {}", crate::report::terminal_safe(&statement));
+    }
+    let io = |e: std::io::Error| format!("writing the timeline: {e}");
+    if format == ExportFormat::Csv {
+        out.write_all(b"\xEF\xBB\xBF").map_err(io)?;
+        out.write_all(FIELDS.join(",").as_bytes()).map_err(io)?;
+        out.write_all(b"\r\n").map_err(io)?;
+    }
+    let mut written = 0u64;
+    for (chunk_from, chunk_to) in super::loader::plan_chunks(case, from, to) {
+        let sql = super::loader::timeline_sql(chunk_from, chunk_to);
+        let (_, batches) = runtime
+            .block_on(engine.sql(&sql))
+            .map_err(|e| format!("timeline query: {e}"))?;
+        for batch in &batches {
+            for row in rows(batch, &hashes)? {
+                write_row(&row, format, out).map_err(io)?;
+                written += 1;
+            }
+        }
+    }
+    out.flush().map_err(io)?;
+    Ok(written)
+}
+
+/// The SHA-256 of each blob the case holds (its latest complete record).
+fn blob_hashes(case: &Case) -> Result<HashMap<String, String>, String> {
+    #[derive(serde::Deserialize)]
+    struct Record {
+        path: String,
+        sha256: String,
+        #[serde(default)]
+        read_error: Option<serde::de::IgnoredAny>,
+        #[serde(default)]
+        rewritten: Option<serde::de::IgnoredAny>,
+    }
+    let mut hashes = HashMap::new();
+    case.for_each_blob(|record: Record| {
+        if record.read_error.is_none() && record.rewritten.is_none() {
+            hashes.insert(record.path, record.sha256);
+        }
+    })
+    .map_err(|e| e.to_string())?;
+    Ok(hashes)
+}
+
+/// The events of one batch as flat JSON objects with [`FIELDS`].
+fn rows(
+    batch: &RecordBatch,
+    hashes: &HashMap<String, String>,
+) -> Result<Vec<Map<String, Value>>, String> {
+    let column = |name: &str| {
+        batch
+            .column_by_name(name)
+            .ok_or_else(|| format!("the timeline query gave no column {name}"))
+    };
+    let text = |name: &str, row: usize| -> Result<Value, String> {
+        let array = column(name)?;
+        if array.is_null(row) {
+            return Ok(Value::Null);
+        }
+        Ok(match array.data_type() {
+            DataType::Utf8 => json!(array.as_string::<i32>().value(row)),
+            DataType::LargeUtf8 => json!(array.as_string::<i64>().value(row)),
+            DataType::Utf8View => json!(array.as_string_view().value(row)),
+            DataType::Int32 => json!(array.as_primitive::<Int32Type>().value(row)),
+            DataType::Int64 => json!(array.as_primitive::<Int64Type>().value(row)),
+            DataType::UInt64 => json!(array.as_primitive::<UInt64Type>().value(row)),
+            other => {
+                let shown = arrow::util::display::array_value_to_string(array, row)
+                    .map_err(|e| format!("{name} ({other}): {e}"))?;
+                json!(shown)
+            }
+        })
+    };
+    let times = column("time")?;
+    let DataType::Timestamp(TimeUnit::Nanosecond, _) = times.data_type() else {
+        return Err(format!(
+            "timeline time is {}, not nanoseconds",
+            times.data_type()
+        ));
+    };
+    let times = times.as_primitive::<TimestampNanosecondType>();
+    let mut out = Vec::with_capacity(batch.num_rows());
+    for row in 0..batch.num_rows() {
+        let nanos = times.value(row);
+        let time = DateTime::<Utc>::UNIX_EPOCH + Duration::nanoseconds(nanos);
+        let kind = text("kind", row)?;
+        let blob = text("blob", row)?;
+        let mut event = Map::new();
+        event.insert("datetime".into(), json!(crate::time::format_utc(time)));
+        event.insert(
+            "timestamp_desc".into(),
+            json!(description(kind.as_str().unwrap_or_default())),
+        );
+        event.insert("message".into(), text("summary", row)?);
+        event.insert("kind".into(), kind);
+        for name in [
+            "user",
+            "ip",
+            "peer",
+            "session",
+            "tool",
+            "customers",
+            "severity",
+            "source_table",
+        ] {
+            event.insert(name.into(), text(name, row)?);
+        }
+        let sha256 = blob
+            .as_str()
+            .and_then(|b| hashes.get(b))
+            .map_or(Value::Null, |h| json!(h));
+        event.insert("blob".into(), blob);
+        event.insert("line".into(), text("line", row)?);
+        event.insert("blob_sha256".into(), sha256);
+        event.insert("timestamp".into(), json!(nanos / 1_000));
+        out.push(event);
+    }
+    Ok(out)
+}
+
+fn write_row(
+    event: &Map<String, Value>,
+    format: ExportFormat,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    match format {
+        ExportFormat::Csv => {
+            let cells: Vec<String> = FIELDS
+                .iter()
+                .map(|name| match event.get(*name) {
+                    None | Some(Value::Null) => String::new(),
+                    Some(Value::String(s)) => crate::report::csv_field(s),
+                    // Numbers stay numbers: only text is neutralised.
+                    Some(other) => other.to_string(),
+                })
+                .collect();
+            out.write_all(cells.join(",").as_bytes())?;
+            out.write_all(b"\r\n")
+        }
+        ExportFormat::Jsonl => {
+            let mut ordered = Map::new();
+            for name in FIELDS {
+                ordered.insert(name.into(), event.get(name).cloned().unwrap_or(Value::Null));
+            }
+            serde_json::to_writer(&mut *out, &ordered)?;
+            out.write_all(b"\n")
+        }
+        ExportFormat::Timesketch => {
+            // Timesketch needs message, datetime and timestamp_desc; nulls are left out.
+            let mut ordered = Map::new();
+            for name in FIELDS.iter().copied().chain(["timestamp"]) {
+                if let Some(value) = event.get(name).filter(|v| !v.is_null()) {
+                    ordered.insert(name.into(), value.clone());
+                }
+            }
+            serde_json::to_writer(&mut *out, &ordered)?;
+            out.write_all(b"\n")
+        }
+    }
+}
