@@ -110,11 +110,23 @@ pub fn print_document(text: &str) -> std::io::Result<()> {
     }
 }
 
-/// Neutralises a CSV cell that Excel or LibreOffice would evaluate (`=`, `+`, `-`, `@`, tab, CR
-/// at the start) by prefixing a single quote, the OWASP recommendation.
+/// The UTF-8 byte-order mark every CSV the tool writes starts with: Excel then reads the file as
+/// UTF-8 instead of the system code page.
+pub const CSV_BOM: &str = "\u{feff}";
+
+/// Neutralises a CSV text cell that Excel or LibreOffice would evaluate (`=`, `+`, `-`, `@`, tab,
+/// CR at the start) by prefixing a single quote, the OWASP recommendation. A number (`-5`,
+/// `+3.5`, `-1e3`) is left as it is: a spreadsheet reads it as the number, and evaluates nothing.
 pub fn spreadsheet_safe(cell: &str) -> std::borrow::Cow<'_, str> {
+    let is_number = || {
+        cell.parse::<f64>().is_ok_and(f64::is_finite)
+            && cell
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b))
+    };
     match cell.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => std::borrow::Cow::Owned(format!("'{cell}")),
+        Some('=' | '@' | '\t' | '\r') => std::borrow::Cow::Owned(format!("'{cell}")),
+        Some('+' | '-') if !is_number() => std::borrow::Cow::Owned(format!("'{cell}")),
         _ => std::borrow::Cow::Borrowed(cell),
     }
 }
@@ -132,6 +144,16 @@ pub fn csv_field(cell: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_stay_numbers_and_formulas_are_neutralised() {
+        for number in ["-5", "+3.5", "-1e3", "12"] {
+            assert_eq!(spreadsheet_safe(number), number);
+        }
+        for formula in ["-2+3", "+A1", "=1+1", "@cmd", "-inf", "-NaN", "\t=x"] {
+            assert_eq!(spreadsheet_safe(formula), format!("'{formula}"));
+        }
+    }
 
     #[test]
     fn documents_for_a_terminal_keep_their_lines_and_lose_their_tricks() {

@@ -55,9 +55,11 @@ pub fn write(
     let to_io = |e: arrow::error::ArrowError| std::io::Error::other(e.to_string());
     match format {
         TableFormat::Csv => {
-            writeln!(
+            // For spreadsheets: a byte-order mark, CRLF line ends (RFC 4180).
+            write!(
                 out,
-                "{}",
+                "{}{}\r\n",
+                super::CSV_BOM,
                 header
                     .iter()
                     .map(|h| csv_field(h))
@@ -65,9 +67,9 @@ pub fn write(
                     .join(",")
             )?;
             for row in cells(batches).map_err(to_io)? {
-                writeln!(
+                write!(
                     out,
-                    "{}",
+                    "{}\r\n",
                     row.iter()
                         .map(|c| csv_field(c))
                         .collect::<Vec<_>>()

@@ -688,8 +688,9 @@ fn timeline_svg(r: &ScopeReport) -> String {
 
 /// The affected-customer CSV: one row per customer, RFC 4180, UTF-8, Excel-safe.
 pub fn customers_csv(report: &ScopeReport) -> String {
-    let mut out = String::from(
-        "customer_id,tier,first_access,last_access,users,tools,calls,exfiltration_confirmed,evidence,manifest_sha256,query_pack_sha256\r\n",
+    let mut out = format!(
+        "{}customer_id,tier,first_access,last_access,users,tools,calls,exfiltration_confirmed,evidence,manifest_sha256,query_pack_sha256\r\n",
+        crate::report::CSV_BOM
     );
     for c in &report.affected_customers {
         let fields = [

@@ -113,8 +113,9 @@ impl Bookmarks {
 
 /// Bookmarks as RFC 4180 CSV (spreadsheet-safe), each row naming the evidence it came from.
 pub fn to_csv(items: &[Bookmark], manifest_sha256: &str) -> String {
-    let mut out = String::from(
-        "time,kind,user,ip,summary,note,table,blob,line,blob_sha256,created,manifest_sha256\r\n",
+    let mut out = format!(
+        "{}time,kind,user,ip,summary,note,table,blob,line,blob_sha256,created,manifest_sha256\r\n",
+        crate::report::CSV_BOM
     );
     for b in items {
         let fields = [
@@ -195,6 +196,7 @@ mod tests {
             "m".repeat(64).as_str(),
         );
         let lines: Vec<&str> = csv.split("\r\n").collect();
+        assert!(lines[0].starts_with(crate::report::CSV_BOM), "for Excel");
         assert_eq!(lines[0].split(',').count(), 12);
         assert!(lines[1].contains("\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\""));
         assert!(lines[1].ends_with(&"m".repeat(64)));

@@ -85,7 +85,8 @@ pub fn export(
     }
     let io = |e: std::io::Error| format!("writing the timeline: {e}");
     if format == ExportFormat::Csv {
-        out.write_all(b"\xEF\xBB\xBF").map_err(io)?;
+        out.write_all(crate::report::CSV_BOM.as_bytes())
+            .map_err(io)?;
         out.write_all(FIELDS.join(",").as_bytes()).map_err(io)?;
         out.write_all(b"\r\n").map_err(io)?;
     }

@@ -44,7 +44,12 @@ fn ingest_then_sql_end_to_end() {
     ]));
     assert_eq!(code, 0);
     let mut lines = stdout.lines();
-    assert_eq!(lines.next(), Some("user,tool,client_address,arguments"));
+    // A byte-order mark first, for Excel; CRLF line ends.
+    assert_eq!(
+        lines.next(),
+        Some("\u{feff}user,tool,client_address,arguments")
+    );
+    assert!(stdout.ends_with("\r\n"));
     // The argument is JSON text starting with `{`, so it is quoted but needs no neutralising…
     assert_eq!(
         lines.next(),
@@ -59,9 +64,10 @@ fn ingest_then_sql_end_to_end() {
         case_arg,
         "--format",
         "csv",
-        "SELECT '=1+1' AS f, '@cmd' AS g, '-2' AS h",
+        "SELECT '=1+1' AS f, '@cmd' AS g, '-2+3' AS h, '-2' AS i, -5 AS j",
     ]));
-    assert_eq!(stdout.lines().nth(1), Some("'=1+1,'@cmd,'-2"));
+    // …and a number stays a number.
+    assert_eq!(stdout.lines().nth(1), Some("'=1+1,'@cmd,'-2+3,-2,-5"));
     let (_, stdout, _) = run(bin().args([
         "sql",
         "--case",

@@ -901,8 +901,9 @@ fn reports_as_users_read_them() {
     assert_eq!(
         lines.next(),
         Some(
-            "customer_id,tier,first_access,last_access,users,tools,calls,exfiltration_confirmed,evidence,manifest_sha256,query_pack_sha256"
-        )
+            "\u{feff}customer_id,tier,first_access,last_access,users,tools,calls,exfiltration_confirmed,evidence,manifest_sha256,query_pack_sha256"
+        ),
+        "a byte-order mark for Excel, then the header"
     );
     assert_eq!(
         lines.count(),
