@@ -12,6 +12,7 @@ use crate::time::{TimeSpec, parse_time_spec};
 #[command(
     name = "mcpforensics",
     version,
+    long_version = env!("MCPFORENSICS_LONG_VERSION"),
     about = "Breach scoping for MCP servers on Azure: exported telemetry to a hashed Parquet case, queried with SQL",
     long_about = "mcpforensics reads telemetry exported to Azure Blob Storage (Log Analytics data export: Entra sign-ins \
 and audit logs, Application Insights tables with MCP attributes, API Management gateway and MCP logs; NSG and VNet \
@@ -60,6 +61,14 @@ pub enum Command {
     /// The bundled sample incident and its generator.
     #[command(subcommand)]
     SampleData(SampleDataCommand),
+    /// Print a shell completion script: `mcpforensics completions bash > /etc/bash_completion.d/mcpforensics`.
+    Completions {
+        /// The shell: bash, zsh, fish, powershell or elvish.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): `mcpforensics man > mcpforensics.1; man ./mcpforensics.1`.
+    Man,
     /// Print docs/schema.md (every table and column) from the declared schemas.
     #[command(hide = true)]
     SchemaDoc,

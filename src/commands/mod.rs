@@ -41,6 +41,23 @@ pub fn run(cli: Cli) -> Result<u8> {
             crate::say!("cache:         {}", crate::bundled::cache_dir().display());
             Ok(exit::OK)
         }
+        Command::Completions { shell } => {
+            let mut command = <crate::cli::Cli as clap::CommandFactory>::command();
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut command, "mcpforensics", &mut script);
+            write_generated(&script, "the completion script")
+        }
+        Command::Man => {
+            let command = <crate::cli::Cli as clap::CommandFactory>::command();
+            let mut page = Vec::new();
+            clap_mangen::Man::new(command)
+                .render(&mut page)
+                .map_err(|e| Error::Io {
+                    context: "rendering the man page".into(),
+                    source: e,
+                })?;
+            write_generated(&page, "the man page")
+        }
         Command::SchemaDoc => {
             crate::report::print_document(&crate::schema_doc::render()).map_err(|e| Error::Io {
                 context: "writing the schema".into(),
@@ -48,6 +65,19 @@ pub fn run(cli: Cli) -> Result<u8> {
             })?;
             Ok(exit::OK)
         }
+    }
+}
+
+/// Writes generated text (completions, the man page) to standard output as it is.
+fn write_generated(bytes: &[u8], what: &str) -> Result<u8> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Io {
+            context: format!("writing {what}"),
+            source: e,
+        }),
+        _ => Ok(exit::OK),
     }
 }
 

@@ -727,3 +727,41 @@ fn the_export_command_scope_suggests_reaches_the_same_case_and_window() {
     let rows = csv.lines().filter(|l| !l.starts_with('#')).count() - 1;
     assert_eq!(rows, customers, "{hint}");
 }
+
+/// Shell integration: completions for each shell that the shell itself accepts (bash is checked by
+/// loading it), a man page, and a long version naming the commit.
+#[test]
+fn completions_man_page_and_version_for_the_shell() {
+    let (code, stdout, _) = run(bin().arg("--version"));
+    assert_eq!(code, 0);
+    assert!(
+        stdout.starts_with("mcpforensics ") && stdout.contains("commit"),
+        "{stdout}"
+    );
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let (code, script, stderr) = run(bin().args(["completions", shell]));
+        assert_eq!(code, 0, "{stderr}");
+        for word in ["scope", "timeline", "since", "case"] {
+            assert!(script.contains(word), "{shell}: {word}");
+        }
+    }
+    let (_, script, _) = run(bin().args(["completions", "bash"]));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mcpforensics.bash");
+    std::fs::write(&path, script).unwrap();
+    let (code, stdout, stderr) = run(std::process::Command::new("bash").arg("-c").arg(format!(
+        "source '{}' && complete -p mcpforensics",
+        path.display()
+    )));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("mcpforensics"), "{stdout}");
+    let (code, page, _) = run(bin().arg("man"));
+    assert_eq!(code, 0);
+    assert!(page.contains(".TH mcpforensics 1"), "{page}");
+    assert!(
+        page.contains("scope") && page.contains("Exit codes"),
+        "{page}"
+    );
+    let (code, _, stderr) = run(bin().args(["completions", "tcsh"]));
+    assert_eq!(code, 2, "an unknown shell is a usage error: {stderr}");
+}
