@@ -280,6 +280,20 @@ pub enum ExportCommand {
     Customers(ExportCustomersArgs),
     /// The evidence bookmarked in the timeline, with notes and provenance, as CSV or JSON Lines.
     Bookmarks(ExportBookmarksArgs),
+    /// The scope as an Excel workbook: affected customers, suspects, attacker calls, exfiltration
+    /// and provenance, one sheet each (every cell text or a number, never a formula).
+    Xlsx(ExportXlsxArgs),
+}
+
+/// Arguments of `export xlsx`.
+#[derive(Debug, Args)]
+pub struct ExportXlsxArgs {
+    /// Evidence, window and indicators.
+    #[command(flatten)]
+    pub inputs: ScopeInputs,
+    /// The workbook to write (.xlsx); an existing file is never overwritten.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
 }
 
 /// Arguments of `export bookmarks`.

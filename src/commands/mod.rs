@@ -25,6 +25,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             timeline::run_export_bookmarks(&args)
         }
         Command::Verify(args) => run_verify(&args),
+        Command::Export(crate::cli::ExportCommand::Xlsx(args)) => scope::run_export_xlsx(&args),
         Command::Export(crate::cli::ExportCommand::Customers(args)) => {
             scope::run_export_customers(&args)
         }

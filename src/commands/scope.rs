@@ -34,6 +34,29 @@ pub(super) fn run_export_customers(args: &ExportCustomersArgs) -> Result<u8> {
     Ok(code)
 }
 
+pub(super) fn run_export_xlsx(args: &crate::cli::ExportXlsxArgs) -> Result<u8> {
+    if args.out.exists() {
+        return Err(Error::Usage(format!(
+            "{} exists; an existing file is never overwritten",
+            args.out.display()
+        )));
+    }
+    let (report, code, _) = build_report(&args.inputs)?;
+    crate::report::workbook::write(&report, &args.out).map_err(|e| Error::Io {
+        context: format!("writing {}", args.out.display()),
+        source: std::io::Error::other(e.to_string()),
+    })?;
+    crate::tell!(
+        "wrote {} affected customers, {} suspects, {} attacker calls and {} exfiltration paths to {}",
+        report.affected_customers.len(),
+        report.suspects.len(),
+        report.attacker_calls.len(),
+        report.exfiltration.len(),
+        args.out.display()
+    );
+    Ok(code)
+}
+
 /// The report, its exit code, and the case it was made from.
 fn build_report(inputs: &ScopeInputs) -> Result<(ScopeReport, u8, PathBuf)> {
     let (evidence, window, iocs) = (&inputs.evidence, &inputs.window, &inputs.iocs);

@@ -5,6 +5,7 @@
 //! cells that a spreadsheet would run as a formula are neutralised. Owns no analysis.
 
 pub mod table;
+pub mod workbook;
 
 /// Makes text safe to print on a terminal: control characters (ESC, BEL, CR, …) become `\u{..}`
 /// escapes; ordinary text and newlines-free Unicode pass unchanged.

@@ -964,6 +964,78 @@ fn hostile_strings_stay_data_in_every_report() {
         .args(["scope", "--case", case_arg, "--format", "md"])
         .args(window));
     assert!(!md.contains("<script>"));
+
+    // The workbook: the attacker's `=cmd…` is a text cell, never a formula.
+    let out = tempfile::tempdir().expect("out");
+    let xlsx = out.path().join("scope.xlsx");
+    let (code, _, stderr) = run(bin()
+        .args(["export", "xlsx", "--case", case_arg, "--out"])
+        .arg(&xlsx)
+        .args(window));
+    assert!(code == 0 || code == 3, "{stderr}");
+    let sheets = workbook_sheets(&xlsx);
+    let names: Vec<&str> = sheets.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "Affected customers",
+            "Suspects",
+            "Attacker calls",
+            "Exfiltration",
+            "Provenance"
+        ]
+    );
+    for (name, xml) in &sheets {
+        assert!(
+            !xml.contains("<f>") && !xml.contains("<f "),
+            "{name} holds a formula"
+        );
+    }
+    let strings = workbook_part(&xlsx, "xl/sharedStrings.xml");
+    assert!(
+        strings.contains("=cmd|&apos; /C calc&apos;!A0") || strings.contains("=cmd|' /C calc'!A0"),
+        "{strings}"
+    );
+    assert!(strings.contains("mallory@contoso.com"));
+    let (code, _, stderr) = run(bin()
+        .args(["export", "xlsx", "--case", case_arg, "--out"])
+        .arg(&xlsx)
+        .args(window));
+    assert_eq!(
+        code, 2,
+        "an existing workbook is never overwritten: {stderr}"
+    );
+}
+
+/// One part of an .xlsx (a zip) as text.
+fn workbook_part(path: &std::path::Path, part: &str) -> String {
+    let mut archive = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut archive.by_name(part).unwrap(), &mut text).unwrap();
+    text
+}
+
+/// Each sheet's name (from the workbook, in order) and XML.
+fn workbook_sheets(path: &std::path::Path) -> Vec<(String, String)> {
+    let workbook = workbook_part(path, "xl/workbook.xml");
+    workbook
+        .split("<sheet ")
+        .skip(1)
+        .enumerate()
+        .map(|(i, sheet)| {
+            let name = sheet
+                .split("name=\"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap();
+            (
+                name.to_string(),
+                workbook_part(path, &format!("xl/worksheets/sheet{}.xml", i + 1)),
+            )
+        })
+        .collect()
 }
 
 #[test]
