@@ -234,6 +234,29 @@ impl Case {
         Ok(self.head.get_or_init(|| head))
     }
 
+    /// The SHA-256 the case holds for each blob path: its newest complete record. A record of a
+    /// read that failed, or of a rewritten version (never read into the case), is not it.
+    pub fn held_blob_hashes(
+        &self,
+    ) -> Result<std::collections::BTreeMap<String, String>, CaseError> {
+        #[derive(serde::Deserialize)]
+        struct Record {
+            path: String,
+            sha256: String,
+            #[serde(default)]
+            read_error: Option<serde::de::IgnoredAny>,
+            #[serde(default)]
+            rewritten: Option<serde::de::IgnoredAny>,
+        }
+        let mut held = std::collections::BTreeMap::new();
+        self.for_each_blob(|record: Record| {
+            if record.read_error.is_none() && record.rewritten.is_none() {
+                held.insert(record.path, record.sha256);
+            }
+        })?;
+        Ok(held)
+    }
+
     /// Calls `visit` with every blob record of the manifest, in order, each read into `T` (the
     /// fields the caller needs): memory does not hold the records. Manifests of the older
     /// layout are read whole, as a list of `T`.

@@ -220,23 +220,8 @@ pub fn verify(case: &Case, source: Option<&dyn EvidenceSource>) -> Result<Verify
         }
     }
     if let Some(source) = source {
-        // The newest complete record of each blob is what the case holds.
-        #[derive(serde::Deserialize)]
-        struct Read {
-            path: String,
-            sha256: String,
-            #[serde(default)]
-            read_error: Option<serde::de::IgnoredAny>,
-            #[serde(default)]
-            rewritten: Option<serde::de::IgnoredAny>,
-        }
-        let mut expected: BTreeMap<String, String> = BTreeMap::new();
-        case.for_each_blob(|blob: Read| {
-            // A rewritten version was never read into the case: the earlier one is expected.
-            if blob.read_error.is_none() && blob.rewritten.is_none() {
-                expected.insert(blob.path, blob.sha256);
-            }
-        })?;
+        // A rewritten version was never read into the case: the earlier one is expected.
+        let expected = case.held_blob_hashes()?;
         let listing = source.list().map_err(|e| CaseError::Io {
             action: "listing the source of",
             path: case.root().to_path_buf(),

@@ -6,7 +6,6 @@
 //! case table, and the evidence: blob, line and the blob's SHA-256 from the manifest. The query
 //! is the interactive timeline's, run chunk by chunk, so memory stays that of one chunk.
 
-use std::collections::HashMap;
 use std::io::Write;
 
 use arrow::array::{Array, AsArray, RecordBatch};
@@ -75,7 +74,7 @@ pub fn export(
     format: ExportFormat,
     out: &mut dyn Write,
 ) -> Result<u64, String> {
-    let hashes = blob_hashes(case)?;
+    let hashes = case.held_blob_hashes().map_err(|e| e.to_string())?;
     let runtime = super::loader::runtime()?;
     let engine = runtime
         .block_on(QueryEngine::open(case))
@@ -107,31 +106,10 @@ pub fn export(
     Ok(written)
 }
 
-/// The SHA-256 of each blob the case holds (its latest complete record).
-fn blob_hashes(case: &Case) -> Result<HashMap<String, String>, String> {
-    #[derive(serde::Deserialize)]
-    struct Record {
-        path: String,
-        sha256: String,
-        #[serde(default)]
-        read_error: Option<serde::de::IgnoredAny>,
-        #[serde(default)]
-        rewritten: Option<serde::de::IgnoredAny>,
-    }
-    let mut hashes = HashMap::new();
-    case.for_each_blob(|record: Record| {
-        if record.read_error.is_none() && record.rewritten.is_none() {
-            hashes.insert(record.path, record.sha256);
-        }
-    })
-    .map_err(|e| e.to_string())?;
-    Ok(hashes)
-}
-
 /// The events of one batch as flat JSON objects with [`FIELDS`].
 fn rows(
     batch: &RecordBatch,
-    hashes: &HashMap<String, String>,
+    hashes: &std::collections::BTreeMap<String, String>,
 ) -> Result<Vec<Map<String, Value>>, String> {
     let column = |name: &str| {
         batch
@@ -179,17 +157,9 @@ fn rows(
         );
         event.insert("message".into(), text("summary", row)?);
         event.insert("kind".into(), kind);
-        for name in [
-            "user",
-            "ip",
-            "peer",
-            "session",
-            "tool",
-            "customers",
-            "severity",
-            "source_table",
-        ] {
-            event.insert(name.into(), text(name, row)?);
+        // user … source_table, as the query gives them.
+        for name in &FIELDS[4..12] {
+            event.insert((*name).into(), text(name, row)?);
         }
         let sha256 = blob
             .as_str()
