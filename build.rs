@@ -16,7 +16,14 @@ fn main() {
     let commit = git(&["rev-parse", "--short=12", "HEAD"]);
     // The commit's date, not the clock's: the same commit always builds the same version text.
     let date = git(&["log", "-1", "--format=%cs"]);
-    let dirty = git(&["status", "--porcelain", "--untracked-files=no"]).is_some();
+    // Without optional locks: checking must not rewrite the index (and so re-run this script).
+    let dirty = git(&[
+        "--no-optional-locks",
+        "status",
+        "--porcelain",
+        "--untracked-files=no",
+    ])
+    .is_some();
     let version = match (commit, date) {
         (Some(commit), Some(date)) => format!(
             "{} (commit {commit}{}, {date})",
