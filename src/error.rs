@@ -20,6 +20,14 @@ pub enum Error {
     /// A query failed.
     #[error("query failed: {0}")]
     Query(#[from] QueryError),
+    /// A query named a table the case does not have; the hint names the closest one.
+    #[error("query failed: {source}\n{hint}")]
+    QueryHint {
+        /// The query's error.
+        source: QueryError,
+        /// What the user probably meant.
+        hint: String,
+    },
     /// The command line makes no sense (exit code 2).
     #[error("{0}")]
     Usage(String),

@@ -20,10 +20,76 @@ pub(super) fn run_sql(args: &SqlArgs) -> Result<u8> {
     runtime()?.block_on(async {
         let engine = QueryEngine::open(&case).await?;
         let code = warn_file_check(engine.file_check(), exit::OK);
-        let (schema, batches) = engine.sql(&args.query).await?;
+        let (schema, batches) = match engine.sql(&args.query).await {
+            Ok(result) => result,
+            Err(source) => {
+                let names: Vec<&str> = engine.tables().iter().map(|t| t.name.as_str()).collect();
+                return Err(match table_hint(&source.to_string(), &names) {
+                    Some(hint) => Error::QueryHint { source, hint },
+                    None => Error::Query(source),
+                });
+            }
+        };
         emit(args.format, &schema, &batches)?;
         Ok(code)
     })
+}
+
+/// For "table '…x' not found": the case's table or view the user most likely meant. Names are
+/// case-sensitive in SQL (`"SigninLogs"` must be quoted), so a case-insensitive match comes first,
+/// then the closest name by edit distance (at most a third of its length).
+fn table_hint(message: &str, tables: &[&str]) -> Option<String> {
+    let missing = message
+        .split("table '")
+        .nth(1)?
+        .split('\'')
+        .next()?
+        .rsplit('.')
+        .next()?
+        .to_string();
+    let quoted = |name: &str| {
+        if name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        {
+            name.to_string()
+        } else {
+            format!("\"{name}\"")
+        }
+    };
+    if let Some(same) = tables.iter().find(|t| t.eq_ignore_ascii_case(&missing)) {
+        return Some(format!(
+            "did you mean {}? Table names are case-sensitive: quote them as written (`mcpforensics tables` lists them)",
+            quoted(same)
+        ));
+    }
+    let lower = missing.to_ascii_lowercase();
+    tables
+        .iter()
+        .map(|t| (edit_distance(&lower, &t.to_ascii_lowercase()), *t))
+        .filter(|(d, t)| *d <= t.len().max(3) / 3)
+        .min()
+        .map(|(_, t)| {
+            format!(
+                "did you mean {}? (`mcpforensics tables` lists every table and view)",
+                quoted(t)
+            )
+        })
+}
+
+/// Levenshtein distance between two short names.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != *cb);
+            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
 }
 
 pub(super) fn run_tables(args: &TablesArgs) -> Result<u8> {
@@ -133,5 +199,41 @@ fn emit(
             context: "writing results".into(),
             source,
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unknown_table_suggests_the_closest_name() {
+        let tables = ["SigninLogs", "AppRequests", "tool_calls", "flows"];
+        let hint = |m: &str| table_hint(m, &tables);
+        let not_found = |name: &str| {
+            format!("Error during planning: table 'datafusion.public.{name}' not found")
+        };
+        assert!(
+            hint(&not_found("signinlogs"))
+                .unwrap()
+                .contains("did you mean \"SigninLogs\"? Table names are case-sensitive")
+        );
+        assert!(
+            hint(&not_found("toolcalls"))
+                .unwrap()
+                .contains("did you mean tool_calls?")
+        );
+        assert!(
+            hint(&not_found("AppRequest"))
+                .unwrap()
+                .contains("\"AppRequests\"")
+        );
+        assert_eq!(
+            hint(&not_found("customers")),
+            None,
+            "nothing close: no guess"
+        );
+        assert_eq!(hint("Schema error: No field named x"), None);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
     }
 }

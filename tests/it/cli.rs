@@ -765,3 +765,22 @@ fn completions_man_page_and_version_for_the_shell() {
     let (code, _, stderr) = run(bin().args(["completions", "tcsh"]));
     assert_eq!(code, 2, "an unknown shell is a usage error: {stderr}");
 }
+
+/// A table named in the wrong case, or misspelt, gets the closest name the case has.
+#[test]
+fn an_unknown_table_names_the_one_meant() {
+    let (code, _, stderr) = run(bin()
+        .args(["sql", "--case"])
+        .arg(sample_case())
+        .arg("SELECT count(*) FROM signinlogs"));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("did you mean \"SigninLogs\"?") && stderr.contains("case-sensitive"),
+        "{stderr}"
+    );
+    let (_, _, stderr) = run(bin()
+        .args(["sql", "--case"])
+        .arg(sample_case())
+        .arg("SELECT count(*) FROM toolcalls"));
+    assert!(stderr.contains("did you mean tool_calls?"), "{stderr}");
+}
