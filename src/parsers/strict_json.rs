@@ -20,10 +20,9 @@ pub type Duplicate = (String, Value);
 pub fn parse(bytes: &[u8]) -> Result<(Value, Vec<Duplicate>), serde_json::Error> {
     let mut duplicates = Vec::new();
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    // Records are nested at most as deep as the 5,000-level fixture; the serde_json recursion
-    // limit (128) still applies and rejects deeper input with a clear error.
+    // The serde_json recursion limit (128) still applies and rejects deeper input clearly.
     let value = FirstWins {
-        path: String::new(),
+        at: None,
         duplicates: &mut duplicates,
     }
     .deserialize(&mut deserializer)?;
@@ -49,12 +48,39 @@ pub fn duplicates_object(duplicates: Vec<Duplicate>) -> Value {
     Value::Object(out)
 }
 
-struct FirstWins<'a> {
-    path: String,
+/// Where a value sits, as a chain of borrowed steps: nothing is allocated per key, the text
+/// of a path is built only for a duplicate (this runs on every record ingested).
+struct Step<'p> {
+    parent: Option<&'p Step<'p>>,
+    key: StepKey<'p>,
+}
+
+enum StepKey<'p> {
+    Name(&'p str),
+    Index(usize),
+}
+
+impl Step<'_> {
+    fn render(&self) -> String {
+        let mut path = self.parent.map(Step::render).unwrap_or_default();
+        match self.key {
+            StepKey::Name(name) if path.is_empty() => path.push_str(name),
+            StepKey::Name(name) => {
+                path.push('.');
+                path.push_str(name);
+            }
+            StepKey::Index(i) => path.push_str(&format!("[{i}]")),
+        }
+        path
+    }
+}
+
+struct FirstWins<'a, 'p> {
+    at: Option<&'p Step<'p>>,
     duplicates: &'a mut Vec<Duplicate>,
 }
 
-impl<'de> DeserializeSeed<'de> for FirstWins<'_> {
+impl<'de> DeserializeSeed<'de> for FirstWins<'_, '_> {
     type Value = Value;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
@@ -62,7 +88,7 @@ impl<'de> DeserializeSeed<'de> for FirstWins<'_> {
     }
 }
 
-impl<'de> Visitor<'de> for FirstWins<'_> {
+impl<'de> Visitor<'de> for FirstWins<'_, '_> {
     type Value = Value;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -96,29 +122,35 @@ impl<'de> Visitor<'de> for FirstWins<'_> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let mut values = Vec::new();
-        while let Some(value) = seq.next_element_seed(FirstWins {
-            path: format!("{}[{}]", self.path, values.len()),
-            duplicates: &mut *self.duplicates,
-        })? {
-            values.push(value);
+        loop {
+            let step = Step {
+                parent: self.at,
+                key: StepKey::Index(values.len()),
+            };
+            let next = seq.next_element_seed(FirstWins {
+                at: Some(&step),
+                duplicates: &mut *self.duplicates,
+            })?;
+            match next {
+                Some(value) => values.push(value),
+                None => return Ok(Value::Array(values)),
+            }
         }
-        Ok(Value::Array(values))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut object = Map::new();
         while let Some(key) = map.next_key::<String>()? {
-            let path = if self.path.is_empty() {
-                key.clone()
-            } else {
-                format!("{}.{key}", self.path)
+            let step = Step {
+                parent: self.at,
+                key: StepKey::Name(&key),
             };
             let value = map.next_value_seed(FirstWins {
-                path: path.clone(),
+                at: Some(&step),
                 duplicates: &mut *self.duplicates,
             })?;
             if object.contains_key(&key) {
-                self.duplicates.push((path, value));
+                self.duplicates.push((step.render(), value));
             } else {
                 object.insert(key, value);
             }

@@ -489,22 +489,7 @@ fn an_interrupted_ingest_resumes_without_doubling() {
         interrupted.ingests.is_empty(),
         "the killed run recorded nothing as done"
     );
-    let azurite = Azurite::start_on(&data_dir, port);
-    let (code, _, stderr) = run(bin()
-        .args(["ingest", "az://devstoreaccount1/", "--case"])
-        .arg(case.path())
-        .env(
-            "AZURE_STORAGE_CONNECTION_STRING",
-            azurite.connection_string(),
-        ));
-    assert!(code == 0 || code == 3, "{stderr}");
-    let local = tempfile::tempdir().expect("local");
-    ingest_dir(account.path(), local.path());
-    assert_eq!(
-        table_counts(case.path()),
-        table_counts(local.path()),
-        "complete and nothing doubled"
-    );
+    let _azurite = resume_equals_local(&data_dir, port, &account, case.path());
     let complete: std::collections::BTreeSet<String> = mcpforensics::case::Case::open(case.path())
         .expect("case")
         .manifest()
@@ -519,6 +504,28 @@ fn an_interrupted_ingest_resumes_without_doubling() {
         hash_tree(account.path()).len(),
         "every blob ingested completely once"
     );
+}
+
+/// Brings the service back on its port and data, runs the same ingest again into `case`, and
+/// checks the case now equals an ingest of the local copy: complete, nothing doubled.
+fn resume_equals_local(data_dir: &Path, port: u16, account: &Account, case: &Path) -> Azurite {
+    let azurite = Azurite::start_on(data_dir, port);
+    let (code, _, stderr) = run(bin()
+        .args(["ingest", "az://devstoreaccount1/", "--case"])
+        .arg(case)
+        .env(
+            "AZURE_STORAGE_CONNECTION_STRING",
+            azurite.connection_string(),
+        ));
+    assert!(code == 0 || code == 3, "{stderr}");
+    let local = tempfile::tempdir().expect("local");
+    ingest_dir(account.path(), local.path());
+    assert_eq!(
+        table_counts(case),
+        table_counts(local.path()),
+        "complete and nothing doubled"
+    );
+    azurite
 }
 
 /// Every place a secret could leak: the error messages of refused and unreachable requests, the
@@ -787,20 +794,5 @@ fn storage_gone_mid_ingest_stops_soon_and_a_rerun_completes() {
         "not one error per remaining blob: {errors}\n{stderr}"
     );
 
-    let azurite = Azurite::start_on(&data_dir, port);
-    let (code, _, stderr) = run(bin()
-        .args(["ingest", "az://devstoreaccount1/", "--case"])
-        .arg(case.path())
-        .env(
-            "AZURE_STORAGE_CONNECTION_STRING",
-            azurite.connection_string(),
-        ));
-    assert!(code == 0 || code == 3, "{stderr}");
-    let local = tempfile::tempdir().expect("local");
-    ingest_dir(account.path(), local.path());
-    assert_eq!(
-        table_counts(case.path()),
-        table_counts(local.path()),
-        "complete and nothing doubled"
-    );
+    let _azurite = resume_equals_local(&data_dir, port, &account, case.path());
 }
