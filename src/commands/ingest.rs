@@ -135,6 +135,12 @@ fn print_summary(s: &IngestSummary) {
         s.rejected,
         s.duplicates
     );
+    if s.rows_with_repeated_keys > 0 {
+        crate::say!(
+            "  rows with a repeated JSON key: {} (first value in the column, the others under _extra._duplicate_keys)",
+            s.rows_with_repeated_keys
+        );
+    }
     if let (Some(first), Some(last)) = (&s.first_time, &s.last_time) {
         crate::say!("  time range: {first} … {last}");
     }

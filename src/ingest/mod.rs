@@ -160,6 +160,10 @@ pub struct IngestSummary {
     pub rejected: u64,
     /// Exact duplicate rows dropped.
     pub duplicates: u64,
+    /// Rows kept with a repeated JSON key (the first value in the column, the later ones under
+    /// `_extra._duplicate_keys`); each blob holding one is named on stderr.
+    #[serde(default)]
+    pub rows_with_repeated_keys: u64,
     /// Earliest row time written.
     pub first_time: Option<String>,
     /// Latest row time written.
@@ -295,6 +299,7 @@ pub fn ingest(
         records: 0,
         rejected: 0,
         duplicates: 0,
+        rows_with_repeated_keys: 0,
         first_time: None,
         last_time: None,
         bytes_read: 0,
@@ -449,6 +454,17 @@ pub fn ingest(
                                 .push(&record_for(blob, plan, &done, 0, 0, &ingest_id, None))?;
                         }
                         Ok(done) => {
+                            if let Some(line) = done.stats.first_repeated_key_line {
+                                summary.rows_with_repeated_keys += done.stats.repeated_keys;
+                                progress.suspend(|| {
+                                    crate::tell!(
+                                        "warning: {} line {}: a JSON key is repeated ({} rows of this blob); the first value is kept in the column, the others under _extra._duplicate_keys",
+                                        crate::report::terminal_safe(&blob.path),
+                                        line,
+                                        done.stats.repeated_keys
+                                    )
+                                });
+                            }
                             summary.files += 1;
                             summary.bytes_read += done.size;
                             summary.records += written;

@@ -161,6 +161,11 @@ pub struct DecodeStats {
     pub first_time: Option<i64>,
     /// Latest row time, ns.
     pub last_time: Option<i64>,
+    /// Rows kept with a repeated JSON key (the first value typed, the rest under
+    /// `_extra._duplicate_keys`), and the line of the first.
+    pub repeated_keys: u64,
+    /// Line of the first such row.
+    pub first_repeated_key_line: Option<u64>,
 }
 
 impl DecodeStats {
@@ -230,6 +235,8 @@ pub fn decode_blob(
             Ok((Value::Object(mut map), duplicates)) => {
                 // The first value of a repeated key is typed; the later ones are kept beside it.
                 if !duplicates.is_empty() {
+                    stats.repeated_keys += 1;
+                    stats.first_repeated_key_line.get_or_insert(line);
                     map.insert(
                         strict_json::DUPLICATE_KEYS.into(),
                         strict_json::duplicates_object(duplicates),

@@ -283,6 +283,7 @@ fn a_repeated_key_never_replaces_the_first_and_an_unbalanced_record_swallows_not
     let case = tempfile::tempdir().unwrap();
     let summary = ingest_dir(account.path(), case.path());
     assert_eq!(summary.rejected, 1);
+    assert_eq!(summary.rows_with_repeated_keys, 1, "counted, not silent");
     assert_eq!(
         query(
             case.path(),
