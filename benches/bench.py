@@ -4,8 +4,12 @@
 Generates the sample scenario at the given scale into a work directory (kept between runs), then
 measures, N times each, with /usr/bin/time -v (wall time and peak RSS):
   - mcpforensics ingest <account> --case <tmp>
-  - DuckDB (the Python package) reading the same JSON with read_json and writing Parquet: every
-    am-* container as JSON Lines, and the NSG flow logs unnested down to their tuple strings
+  - on the Log Analytics exports alone (the am-* containers, hard-linked into a second tree), the
+    headline: mcpforensics ingest against DuckDB (the Python package) as an analyst types it, the
+    default read_json of each container written to Parquet (one COPY per container), and as a
+    second row DuckDB with union_by_name and zstd (its slowest way)
+  - DuckDB on the whole account as before: every am-* container, and the NSG flow logs unnested
+    down to their tuple strings
   - mcpforensics scope on the case
   - mcpforensics timeline --bench on the case (off-screen 200x50: time to the first frame with
     events, to every event loaded, per-frame time paging through the whole timeline, a filter)
@@ -26,9 +30,28 @@ import subprocess
 import sys
 import tempfile
 
+# DuckDB as an analyst runs it: the default read_json of each am-* container, one COPY each, to
+# Parquet with DuckDB's default compression.
+DUCKDB_DEFAULT_SCRIPT = r"""
+import duckdb, os, sys
+account, out = sys.argv[1], sys.argv[2]
+con = duckdb.connect()
+con.execute("SET enable_progress_bar = false")
+rows = 0
+for container in sorted(os.listdir(account)):
+    if not container.startswith("am-"):
+        continue
+    path = os.path.join(account, container, "**", "*.json")
+    target = os.path.join(out, container + ".parquet")
+    con.execute(f"COPY (SELECT * FROM read_json('{path}', format='newline_delimited', ignore_errors=true)) TO '{target}'")
+    rows += con.execute(f"SELECT count(*) FROM '{target}'").fetchone()[0]
+print(rows)
+"""
+
 DUCKDB_SCRIPT = r"""
 import duckdb, os, sys
 account, out = sys.argv[1], sys.argv[2]
+only_am = len(sys.argv) > 3
 con = duckdb.connect()
 con.execute("SET enable_progress_bar = false")
 con.execute("SET preserve_insertion_order = false")
@@ -38,7 +61,7 @@ for container in sorted(os.listdir(account)):
     target = os.path.join(out, container + ".parquet")
     if container.startswith("am-"):
         query = f"SELECT * FROM read_json('{path}', format='newline_delimited', union_by_name=true, ignore_errors=true, maximum_object_size=67108864)"
-    elif container == "insights-logs-networksecuritygroupflowevent":
+    elif container == "insights-logs-networksecuritygroupflowevent" and not only_am:
         # DuckDB cannot skip a malformed document, so blobs read mid-append (no closing `]}`) are left out.
         files = [os.path.join(d, f) for d, _, names in os.walk(os.path.join(account, container)) for f in names]
         complete = [f for f in files if open(f, "rb").read().rstrip().endswith(b"]}")]
@@ -138,12 +161,42 @@ def main():
         subprocess.run([args.binary, "sample-data", "generate", "--seed", "9", "--scale", str(args.scale), "--days", str(args.days), "--start", "2026-06-01", "--out", account], check=True)
     sizes = [os.path.getsize(os.path.join(d, f)) for d, _, files in os.walk(account) for f in files]
     megabytes, blobs = sum(sizes) / 1e6, len(sizes)
+    # The Log Analytics exports alone, hard-linked (the same files, read as regular files).
+    am_only = account + "-am"
+    if not os.path.isdir(am_only):
+        for container in os.listdir(account):
+            if not container.startswith("am-"):
+                continue
+            for d, _, files in os.walk(os.path.join(account, container)):
+                target = os.path.join(am_only, os.path.relpath(d, account))
+                os.makedirs(target, exist_ok=True)
+                for f in files:
+                    os.link(os.path.join(d, f), os.path.join(target, f))
+    am_sizes = [os.path.getsize(os.path.join(d, f)) for d, _, files in os.walk(am_only) for f in files]
+    am_megabytes, am_blobs = sum(am_sizes) / 1e6, len(am_sizes)
+    am_ours, am_duck_default, am_duck_union = [], [], []
+    am_rows_ours = am_rows_default = am_rows_union = 0
 
     ours, again, duck, scope, scope_week, timeline = [], [], [], [], [], []
     pack_ours, pack_duck = {}, {}
     files_read = ""
     rows_ours = rows_duck = 0
     for _ in range(args.runs):
+        # The headline: the am-* containers alone, ours and DuckDB's two ways, back to back.
+        am_case = os.path.join(args.workdir, "case-am")
+        shutil.rmtree(am_case, ignore_errors=True)
+        seconds, rss, out, _ = timed([args.binary, "ingest", am_only, "--case", am_case, "--format", "json"])
+        am_rows_ours = json.loads(out)["records"]
+        am_ours.append((seconds, rss))
+        shutil.rmtree(am_case, ignore_errors=True)
+        if not args.skip_duckdb:
+            for script, samples, extra in [(DUCKDB_DEFAULT_SCRIPT, am_duck_default, []), (DUCKDB_SCRIPT, am_duck_union, ["am-only"])]:
+                out_dir = os.path.join(args.workdir, "duckdb-am")
+                shutil.rmtree(out_dir, ignore_errors=True)
+                os.makedirs(out_dir)
+                seconds, rss, out, _ = timed([sys.executable, "-c", script, am_only, out_dir, *extra])
+                samples.append((seconds, rss, int(out.strip())))
+            shutil.rmtree(out_dir, ignore_errors=True)
         case = os.path.join(args.workdir, "case")
         shutil.rmtree(case, ignore_errors=True)
         seconds, rss, out, _ = timed([args.binary, "ingest", account, "--case", case, "--format", "json"])
@@ -192,7 +245,18 @@ def main():
     def median(samples, i):
         return statistics.median(s[i] for s in samples)
 
-    print(f"{blobs} blobs, {megabytes:.1f} MB, scale {args.scale}, {args.days} days, median of {args.runs} runs\n")
+    print(f"Log Analytics exports (am-*): {am_blobs} blobs, {am_megabytes:.1f} MB, scale {args.scale}, {args.days} days, median of {args.runs} runs\n")
+    print("| step | seconds | MB/s | rows | peak RSS (MiB) |")
+    print("|---|---|---|---|---|")
+    s_ours = median(am_ours, 0)
+    print(f"| mcpforensics ingest | {s_ours:.2f} | {am_megabytes / s_ours:.1f} | {am_rows_ours:,} | {median(am_ours, 1):.0f} |")
+    for name, samples in [("DuckDB default read_json → Parquet (the analyst's way)", am_duck_default), ("DuckDB read_json union_by_name, zstd", am_duck_union)]:
+        if samples:
+            s = median(samples, 0)
+            print(f"| {name} | {s:.2f} | {am_megabytes / s:.1f} | {samples[0][2]:,} | {median(samples, 1):.0f} |")
+    if am_duck_default:
+        print(f"\nDuckDB default / mcpforensics time: {median(am_duck_default, 0) / s_ours:.2f}x (union_by_name: {median(am_duck_union, 0) / s_ours:.2f}x)\n")
+    print(f"Whole account: {blobs} blobs, {megabytes:.1f} MB\n")
     print("| step | seconds | MB/s | rows/s | peak RSS (MiB) |")
     print("|---|---|---|---|---|")
     for name, samples, rows in [("mcpforensics ingest", ours, rows_ours), ("DuckDB read_json → Parquet", duck, rows_duck)]:

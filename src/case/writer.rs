@@ -51,6 +51,44 @@ struct OpenFile {
     /// The writer's memory after its last write: measuring it walks every buffered page of every
     /// column, so each file is measured once per write to it, not on every write to any file.
     memory: usize,
+    /// Batches waiting to be written as one: an export blob often holds a handful of rows, and
+    /// the Parquet writer's cost per call is per column, not per row.
+    pending: Vec<RecordBatch>,
+    pending_rows: usize,
+    pending_bytes: usize,
+}
+
+/// Rows gathered for a file before they are handed to the Parquet writer as one batch.
+const PENDING_ROWS: usize = 8192;
+/// Bytes gathered for a file before they are handed to the Parquet writer.
+const PENDING_BYTES: usize = 1 << 20;
+
+impl OpenFile {
+    /// Hands the gathered batches to the Parquet writer, ending the row group past its size.
+    fn write_pending(&mut self) -> Result<(), CaseError> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let parquet = |source| CaseError::Parquet {
+            path: self.tmp.clone(),
+            source,
+        };
+        let batch = match self.pending.as_slice() {
+            [one] => one.clone(),
+            many => arrow::compute::concat_batches(&many[0].schema(), many)?,
+        };
+        self.pending.clear();
+        self.pending_rows = 0;
+        self.pending_bytes = 0;
+        self.writer.write(&batch).map_err(parquet)?;
+        // A row group is buffered until written: end it early past a size, so memory is
+        // bounded by the open files, not by how many rows a table has per day.
+        if self.writer.in_progress_size() > ROW_GROUP_BYTES {
+            self.writer.flush().map_err(parquet)?;
+        }
+        self.memory = self.writer.memory_size();
+        Ok(())
+    }
 }
 
 /// Writes one ingest run's rows and rejects into a case.
@@ -198,28 +236,24 @@ impl CaseWriter {
                     rows: 0,
                     last_used: 0,
                     memory: 0,
+                    pending: Vec::new(),
+                    pending_rows: 0,
+                    pending_bytes: 0,
                 },
             );
         }
         let clock = self.clock;
         if let Some(open) = self.open.get_mut(&key) {
-            open.writer
-                .write(batch)
-                .map_err(|source| CaseError::Parquet {
-                    path: open.tmp.clone(),
-                    source,
-                })?;
+            let bytes = batch.get_array_memory_size();
+            open.pending.push(batch.clone());
+            open.pending_rows += batch.num_rows();
+            open.pending_bytes += bytes;
+            open.memory += bytes;
             open.rows += batch.num_rows() as u64;
             open.last_used = clock;
-            // A row group is buffered until written: end it early past a size, so memory is
-            // bounded by the open files, not by how many rows a table has per day.
-            if open.writer.in_progress_size() > ROW_GROUP_BYTES {
-                open.writer.flush().map_err(|source| CaseError::Parquet {
-                    path: open.tmp.clone(),
-                    source,
-                })?;
+            if open.pending_rows >= PENDING_ROWS || open.pending_bytes >= PENDING_BYTES {
+                open.write_pending()?;
             }
-            open.memory = open.writer.memory_size();
         }
         while self.open.len() > 1
             && self.open.values().map(|f| f.memory).sum::<usize>() > self.open_files_bytes
@@ -241,10 +275,15 @@ impl CaseWriter {
         Ok(())
     }
 
-    fn close(&mut self, file: OpenFile) -> Result<(), CaseError> {
+    fn close(&mut self, mut file: OpenFile) -> Result<(), CaseError> {
         // Listed as closed first, so a failure still leaves it to `Drop` to remove.
-        self.closed
-            .push((file.tmp.clone(), file.path, file.table, file.rows));
+        self.closed.push((
+            file.tmp.clone(),
+            file.path.clone(),
+            file.table.clone(),
+            file.rows,
+        ));
+        file.write_pending()?;
         file.writer.close().map_err(|source| CaseError::Parquet {
             path: file.tmp,
             source,

@@ -54,6 +54,10 @@ pub struct Framer<R> {
     array_closed: bool,
 }
 
+/// The read buffer of one blob. Most export blobs are a few KiB (five minutes of one table) and the
+/// buffer is zeroed once per blob, so it is kept small; a longer record is gathered across reads.
+const READ_BUFFER_BYTES: usize = 64 * 1024;
+
 impl Framer<io::BufReader<io::Chain<Cursor<Vec<u8>>, Box<dyn Read + Send>>>> {
     /// Sniffs the body's shape from its first bytes and returns a framer over the whole body.
     pub fn sniff(mut reader: Box<dyn Read + Send>) -> io::Result<Self> {
@@ -66,7 +70,7 @@ impl Framer<io::BufReader<io::Chain<Cursor<Vec<u8>>, Box<dyn Read + Send>>>> {
         let rest = prefix.split_off(skip);
         let chained = Cursor::new(rest).chain(reader);
         Ok(Framer {
-            reader: io::BufReader::with_capacity(256 * 1024, chained),
+            reader: io::BufReader::with_capacity(READ_BUFFER_BYTES, chained),
             shape,
             line,
             in_records_array,

@@ -9,6 +9,8 @@
 use serde_json::{Map, Value};
 
 use super::columns::{Cell, ColumnSpec, Kind, convert, derived, la};
+use super::scan::{Member, ValueKind};
+use crate::time;
 
 /// A table as it lands in the case.
 #[derive(Debug)]
@@ -21,9 +23,22 @@ pub struct TableSpec {
     pub columns: &'static [ColumnSpec],
     /// Columns computed by mcpforensics.
     pub derived: &'static [ColumnSpec],
-    /// Computes the derived columns from the row.
+    /// Computes the derived columns from the members of the row named in `derive_reads`.
     pub derive: fn(&Map<String, Value>) -> Vec<Cell>,
+    /// The only members `derive` is given (both decoding paths hand it just these).
+    pub derive_reads: &'static [&'static str],
 }
+
+/// What the MCP columns are lifted from.
+const MCP_READS: &[&str] = &[
+    "Properties",
+    "Name",
+    "OperationName",
+    "ClientIP",
+    "UserAuthenticatedId",
+];
+const APIM_GATEWAY_READS: &[&str] = &["RequestBody", "ResponseBody"];
+const AUDIT_READS: &[&str] = &["InitiatedBy"];
 
 use Kind::{Bool, Dyn, Int, Real, Str, Time};
 
@@ -344,6 +359,7 @@ pub static TABLES: &[TableSpec] = &[
         columns: SIGNIN_COLUMNS,
         derived: &[],
         derive: no_derived,
+        derive_reads: &[],
     },
     TableSpec {
         name: "AADNonInteractiveUserSignInLogs",
@@ -351,6 +367,7 @@ pub static TABLES: &[TableSpec] = &[
         columns: SIGNIN_COLUMNS,
         derived: &[],
         derive: no_derived,
+        derive_reads: &[],
     },
     TableSpec {
         name: "AADServicePrincipalSignInLogs",
@@ -358,6 +375,7 @@ pub static TABLES: &[TableSpec] = &[
         columns: SERVICE_SIGNIN_COLUMNS,
         derived: &[],
         derive: no_derived,
+        derive_reads: &[],
     },
     TableSpec {
         name: "AADManagedIdentitySignInLogs",
@@ -365,6 +383,7 @@ pub static TABLES: &[TableSpec] = &[
         columns: SERVICE_SIGNIN_COLUMNS,
         derived: &[],
         derive: no_derived,
+        derive_reads: &[],
     },
     TableSpec {
         name: "AuditLogs",
@@ -372,6 +391,7 @@ pub static TABLES: &[TableSpec] = &[
         columns: AUDIT_COLUMNS,
         derived: AUDIT_DERIVED,
         derive: derive_audit,
+        derive_reads: AUDIT_READS,
     },
     TableSpec {
         name: "AppRequests",
@@ -379,6 +399,7 @@ pub static TABLES: &[TableSpec] = &[
         columns: APP_REQUEST_COLUMNS,
         derived: MCP_DERIVED,
         derive: derive_mcp,
+        derive_reads: MCP_READS,
     },
     TableSpec {
         name: "AppDependencies",
@@ -386,6 +407,7 @@ pub static TABLES: &[TableSpec] = &[
         columns: APP_DEPENDENCY_COLUMNS,
         derived: MCP_DERIVED,
         derive: derive_mcp,
+        derive_reads: MCP_READS,
     },
     TableSpec {
         name: "AppTraces",
@@ -393,6 +415,7 @@ pub static TABLES: &[TableSpec] = &[
         columns: APP_TRACE_COLUMNS,
         derived: MCP_DERIVED,
         derive: derive_mcp,
+        derive_reads: MCP_READS,
     },
     TableSpec {
         name: "AppEvents",
@@ -400,6 +423,7 @@ pub static TABLES: &[TableSpec] = &[
         columns: APP_EVENT_COLUMNS,
         derived: MCP_DERIVED,
         derive: derive_mcp,
+        derive_reads: MCP_READS,
     },
     TableSpec {
         name: "AppExceptions",
@@ -407,6 +431,7 @@ pub static TABLES: &[TableSpec] = &[
         columns: APP_EXCEPTION_COLUMNS,
         derived: MCP_DERIVED,
         derive: derive_mcp,
+        derive_reads: MCP_READS,
     },
     TableSpec {
         name: "ApiManagementGatewayLogs",
@@ -414,6 +439,7 @@ pub static TABLES: &[TableSpec] = &[
         columns: APIM_GATEWAY_COLUMNS,
         derived: APIM_GATEWAY_DERIVED,
         derive: derive_apim_gateway,
+        derive_reads: APIM_GATEWAY_READS,
     },
     TableSpec {
         name: "ApiManagementGatewayMCPLog",
@@ -421,6 +447,7 @@ pub static TABLES: &[TableSpec] = &[
         columns: APIM_MCP_COLUMNS,
         derived: &[],
         derive: no_derived,
+        derive_reads: &[],
     },
 ];
 
@@ -431,6 +458,7 @@ pub static GENERIC: TableSpec = TableSpec {
     columns: GENERIC_COLUMNS,
     derived: &[],
     derive: no_derived,
+    derive_reads: &[],
 };
 
 /// Finds a declared table by name, case-insensitively (container names are lower case).
@@ -462,15 +490,158 @@ pub fn row_cells(spec: &TableSpec, mut row: Map<String, Value>) -> Result<RowCel
         Some(Cell::Time(t)) => Some(*t),
         _ => return Err("no TimeGenerated (or time) in the row".into()),
     };
-    cells.extend((spec.derive)(&row));
+    let reads: Map<String, Value> = spec
+        .derive_reads
+        .iter()
+        .filter_map(|key| Some(((*key).to_string(), row.get(*key)?.clone())))
+        .collect();
+    cells.extend((spec.derive)(&reads));
+    // `time` is a column only when it stood in for a missing TimeGenerated.
+    let time_was_the_time = !row.contains_key("TimeGenerated");
     for column in spec.columns {
         row.remove(column.name);
     }
-    if !row.contains_key("TimeGenerated") {
+    if time_was_the_time {
         row.remove("time");
     }
     let extra = (!row.is_empty()).then(|| Value::Object(row).to_string());
     Ok((cells, extra, time))
+}
+
+/// The declared columns of a table by name, for reading a plain record's members straight
+/// into them ([`PlainRows::row_cells`]).
+pub struct PlainRows {
+    spec: &'static TableSpec,
+    /// Column names with their index, sorted by name.
+    by_name: Vec<(&'static str, usize)>,
+    time_column: Option<usize>,
+}
+
+impl PlainRows {
+    /// The lookup for `spec`.
+    pub fn new(spec: &'static TableSpec) -> Self {
+        let mut by_name: Vec<(&'static str, usize)> = spec
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.name, i))
+            .collect();
+        by_name.sort_unstable();
+        Self {
+            spec,
+            by_name,
+            time_column: spec.columns.iter().position(|c| c.name == "TimeGenerated"),
+        }
+    }
+
+    fn column(&self, key: &str) -> Option<usize> {
+        self.by_name
+            .binary_search_by(|(name, _)| (*name).cmp(key))
+            .ok()
+            .map(|i| self.by_name[i].1)
+    }
+
+    /// The cells, `_extra` and time of a plain record (see [`super::scan`]), every untyped
+    /// member kept in `_extra` as its original bytes, in the order written. `None` when a
+    /// value does not convert or the time is missing: the general path ([`row_cells`]) then
+    /// rejects the record with the reason.
+    pub fn row_cells(&self, record: &str, members: &[Member]) -> Option<RowCells> {
+        let columns = self.spec.columns;
+        let mut cells = vec![Cell::Null; columns.len()];
+        let mut typed = vec![false; members.len()];
+        let mut time_member = None;
+        for (i, member) in members.iter().enumerate() {
+            let key = member.key(record);
+            if let Some(column) = self.column(key) {
+                cells[column] = convert_member(record, member, columns[column].kind)?;
+                typed[i] = true;
+            } else if key == "time" {
+                time_member = Some(i);
+            }
+        }
+        let time_column = self.time_column?;
+        if let Some(i) = time_member
+            && !members.iter().any(|m| m.key(record) == "TimeGenerated")
+        {
+            cells[time_column] = convert_member(record, &members[i], Kind::Time)?;
+            typed[i] = true;
+        }
+        let Cell::Time(time) = cells[time_column] else {
+            return None;
+        };
+        if !self.spec.derived.is_empty() {
+            let mut reads = Map::new();
+            for member in members {
+                let key = member.key(record);
+                if self.spec.derive_reads.contains(&key) {
+                    reads.insert(
+                        key.to_string(),
+                        serde_json::from_str(member.raw(record)).ok()?,
+                    );
+                }
+            }
+            cells.extend((self.spec.derive)(&reads));
+        }
+        let mut extra: Option<String> = None;
+        for (member, typed) in members.iter().zip(typed) {
+            if typed {
+                continue;
+            }
+            let text = extra.get_or_insert_with(|| String::with_capacity(record.len() / 2));
+            text.push(if text.is_empty() { '{' } else { ',' });
+            text.push('"');
+            text.push_str(member.key(record));
+            text.push_str("\":");
+            text.push_str(member.raw(record));
+        }
+        if let Some(text) = extra.as_mut() {
+            text.push('}');
+        }
+        Some((cells, extra, Some(time)))
+    }
+}
+
+/// A member's value as a cell of `kind`, by the same lossless rules as [`convert`]; `None`
+/// when it does not convert. Text columns keep non-string values as their original bytes.
+fn convert_member(record: &str, member: &Member, kind: Kind) -> Option<Cell> {
+    let raw = member.raw(record);
+    let string = || -> Option<String> {
+        match member.plain_str(record) {
+            Some(text) => Some(text.to_string()),
+            None => serde_json::from_str(raw).ok(),
+        }
+    };
+    Some(match (kind, member.kind) {
+        (_, ValueKind::Null) => Cell::Null,
+        (Kind::Str | Kind::Dyn, ValueKind::String { .. }) => Cell::Str(string()?),
+        (Kind::Str | Kind::Dyn, _) => Cell::Str(raw.to_string()),
+        (Kind::Int, ValueKind::Number { integer: true }) => Cell::Int(raw.parse().ok()?),
+        (Kind::Int, ValueKind::Number { integer: false }) => {
+            let f: f64 = raw.parse().ok()?;
+            if f.fract() != 0.0 || f.abs() >= 9.0e15 {
+                return None;
+            }
+            Cell::Int(f as i64)
+        }
+        (Kind::Real, ValueKind::Number { .. }) => Cell::Real(raw.parse().ok()?),
+        (Kind::Bool, ValueKind::Bool) => Cell::Bool(raw == "true"),
+        (Kind::Bool, ValueKind::Number { integer: true }) => match raw.parse::<i64>().ok()? {
+            1 => Cell::Bool(true),
+            0 => Cell::Bool(false),
+            _ => return None,
+        },
+        (Kind::Time, ValueKind::Number { integer: true }) => {
+            Cell::Time(time::epoch_to_utc(raw.parse().ok()?).and_then(time::to_nanos)?)
+        }
+        (Kind::Int | Kind::Real | Kind::Bool | Kind::Time, ValueKind::String { .. }) => {
+            // The same text rules as the general path.
+            match convert(&Value::String(string()?), kind) {
+                Ok(cell) => cell,
+                Err(_) => return None,
+            }
+        }
+        _ => return None,
+    })
 }
 
 /// A value as text: strings as they are, other JSON as its text, null and absence as `None`.
@@ -748,5 +919,154 @@ mod tests {
             derived_named(audit, &cells, "initiated_by_upn"),
             Cell::Str("eve@contoso.com".into())
         );
+    }
+}
+
+#[cfg(test)]
+mod plain_tests {
+    use super::*;
+    use crate::parsers::scan;
+
+    fn plain(spec: &'static TableSpec, record: &str) -> Option<RowCells> {
+        let (mut members, mut keys) = (Vec::new(), Vec::new());
+        let text = scan::top_level_members(record.as_bytes(), &mut members, &mut keys)?;
+        PlainRows::new(spec).row_cells(text, &members)
+    }
+
+    fn general(spec: &'static TableSpec, record: &str) -> Result<RowCells, String> {
+        let (value, duplicates) =
+            crate::parsers::strict_json::parse(record.as_bytes()).map_err(|e| e.to_string())?;
+        assert!(duplicates.is_empty());
+        match value {
+            Value::Object(map) => row_cells(spec, map),
+            _ => Err("not an object".into()),
+        }
+    }
+
+    fn json(text: &str) -> Value {
+        serde_json::from_str(text).unwrap_or(Value::String(text.into()))
+    }
+
+    /// Both paths give the same row: the same cells (text of non-string values compared as
+    /// JSON, since the plain path keeps the bytes written) and the same `_extra` members.
+    fn same_row(spec: &'static TableSpec, record: &str) {
+        let Some((cells, extra, time)) = plain(spec, record) else {
+            return;
+        };
+        let (want_cells, want_extra, want_time) =
+            general(spec, record).expect("what the plain path reads, the general path reads");
+        assert_eq!(time, want_time, "{record}");
+        assert_eq!(cells.len(), want_cells.len());
+        for (got, want) in cells.iter().zip(&want_cells) {
+            match (got, want) {
+                (Cell::Str(a), Cell::Str(b)) if a != b => assert_eq!(json(a), json(b), "{record}"),
+                _ => assert_eq!(got, want, "{record}"),
+            }
+        }
+        assert_eq!(
+            extra.as_deref().map(json),
+            want_extra.as_deref().map(json),
+            "{record}"
+        );
+    }
+
+    /// Every record of the bundled sample's Log Analytics exports reads the same both ways, and
+    /// nearly all of them take the plain path.
+    #[test]
+    fn the_plain_path_reads_the_sample_as_the_general_path_does() {
+        let account = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data/account");
+        let (mut records, mut plain_records) = (0, 0);
+        for container in std::fs::read_dir(&account).expect("sample") {
+            let container = container.expect("entry").path();
+            let name = container.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            let Some(spec) = name.strip_prefix("am-").and_then(find_table) else {
+                continue;
+            };
+            let mut stack = vec![container.clone()];
+            while let Some(dir) = stack.pop() {
+                for entry in std::fs::read_dir(&dir).expect("dir") {
+                    let path = entry.expect("entry").path();
+                    if path.is_dir() {
+                        stack.push(path);
+                        continue;
+                    }
+                    let text = std::fs::read_to_string(&path).expect("blob");
+                    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+                        records += 1;
+                        if plain(spec, line).is_some() {
+                            plain_records += 1;
+                        }
+                        same_row(spec, line);
+                    }
+                }
+            }
+        }
+        assert!(records > 8000, "{records}");
+        assert!(
+            plain_records * 100 >= records * 95,
+            "{plain_records} of {records}"
+        );
+    }
+
+    #[test]
+    fn extra_keeps_every_value_as_written() {
+        let spec = find_table("AppTraces").expect("declared");
+        let record = r#"{"TimeGenerated":"2026-10-01T00:00:00Z","Latitude":78.376632690429688,"Big":123456789012345678901234567890,"Exp":1E+2,"Text":"a\/b\u00e9","Nested":{"x":[1.10,{"y":-0.0}]},"Message":"m"}"#;
+        let (cells, extra, _) = plain(spec, record).expect("plain");
+        assert_eq!(
+            extra.as_deref(),
+            Some(
+                r#"{"Latitude":78.376632690429688,"Big":123456789012345678901234567890,"Exp":1E+2,"Text":"a\/b\u00e9","Nested":{"x":[1.10,{"y":-0.0}]}}"#
+            )
+        );
+        let message = APP_TRACE_COLUMNS
+            .iter()
+            .position(|c| c.name == "Message")
+            .expect("Message column");
+        assert_eq!(cells[message], Cell::Str("m".into()));
+        same_row(spec, record);
+    }
+
+    #[test]
+    fn time_stands_in_only_for_a_missing_time_generated() {
+        let spec = &GENERIC;
+        let both =
+            r#"{"TimeGenerated":"2026-10-01T00:00:00Z","time":"2026-09-30T23:59:00Z","Type":"X"}"#;
+        for (cells, extra) in [
+            plain(spec, both).map(|(c, e, _)| (c, e)).expect("plain"),
+            general(spec, both)
+                .map(|(c, e, _)| (c, e))
+                .expect("general"),
+        ] {
+            assert_eq!(cells[0], Cell::Time(1_790_812_800_000_000_000));
+            assert_eq!(
+                json(extra.as_deref().expect("time kept")),
+                json(r#"{"time":"2026-09-30T23:59:00Z"}"#)
+            );
+        }
+        let alone = r#"{"time":"2026-10-01T00:00:00Z","Type":"X"}"#;
+        let (cells, extra, _) = plain(spec, alone).expect("plain");
+        assert_eq!(
+            (cells[0].clone(), extra),
+            (Cell::Time(1_790_812_800_000_000_000), None)
+        );
+        same_row(spec, alone);
+    }
+
+    /// A value that does not convert is left to the general path, which names the reason.
+    #[test]
+    fn what_does_not_convert_is_left_to_the_general_path() {
+        let spec = find_table("AppRequests").expect("declared");
+        for record in [
+            r#"{"TimeGenerated":"2026-10-01T00:00:00Z","ItemCount":2.5}"#,
+            r#"{"TimeGenerated":"2026-10-01T00:00:00Z","ItemCount":"many"}"#,
+            r#"{"TimeGenerated":"2026-10-01T00:00:00Z","Success":2}"#,
+            r#"{"TimeGenerated":"not a time"}"#,
+            r#"{"Name":"no time"}"#,
+            r#"{"TimeGenerated":null,"time":"2026-10-01T00:00:00Z"}"#,
+        ] {
+            assert!(plain(spec, record).is_none(), "{record}");
+            assert!(general(spec, record).is_err(), "{record}");
+        }
     }
 }

@@ -11,6 +11,7 @@ pub mod diagnostic;
 pub mod flows;
 pub mod framing;
 pub mod log_analytics;
+pub mod scan;
 pub mod strict_json;
 
 use std::io::Read;
@@ -196,15 +197,14 @@ pub fn decode_blob(
             BatchBuilder::new(spec.columns, spec.derived)
         }
     };
-    let reject = |stats: &mut DecodeStats,
-                  line: u64,
-                  reason: String,
-                  raw: Vec<u8>,
-                  emit: &mut dyn FnMut(DecodeEvent)| {
-        stats.rejected += 1;
-        emit(DecodeEvent::Reject(Reject { line, reason, raw }));
-    };
     let mut batch_bytes = 0usize;
+    // Plain records of a Log Analytics table are read straight into their columns; the rest
+    // (and any value that does not convert) take the general path below.
+    let plain_rows = match decoder {
+        Decoder::Table(spec) => Some(log_analytics::PlainRows::new(spec)),
+        _ => None,
+    };
+    let (mut members, mut keys) = (Vec::new(), Vec::new());
     while let Some(framed) = framer.next_framed()? {
         let (line, bytes) = match framed {
             Framed::Record { line, bytes } => (line, bytes),
@@ -214,72 +214,23 @@ pub fn decode_blob(
             }
         };
         let bytes_len = bytes.len();
-        let record: Map<String, Value> = match strict_json::parse(&bytes) {
-            Ok((Value::Object(_), duplicates))
-                if !duplicates.is_empty() && matches!(decoder, Decoder::Flows) =>
-            {
-                // No place to keep a second value in a flow tuple: ambiguous, so not read.
-                let keys: Vec<&str> = duplicates.iter().map(|(path, _)| path.as_str()).collect();
-                reject(
-                    &mut stats,
+        let plain = plain_rows.as_ref().and_then(|rows| {
+            let record = scan::top_level_members(&bytes, &mut members, &mut keys)?;
+            rows.row_cells(record, &members)
+        });
+        if let Some(row) = plain {
+            push_row(
+                &mut builder,
+                &mut stats,
+                row,
+                RowOrigin {
+                    blob,
                     line,
-                    format!(
-                        "flow record repeats the key(s) {}: ambiguous, not read",
-                        keys.join(", ")
-                    ),
-                    bytes,
-                    emit,
-                );
-                continue;
-            }
-            Ok((Value::Object(mut map), duplicates)) => {
-                // The first value of a repeated key is typed; the later ones are kept beside it.
-                if !duplicates.is_empty() {
-                    stats.repeated_keys += 1;
-                    stats.first_repeated_key_line.get_or_insert(line);
-                    map.insert(
-                        strict_json::DUPLICATE_KEYS.into(),
-                        strict_json::duplicates_object(duplicates),
-                    );
-                }
-                map
-            }
-            Ok((other, _)) => {
-                reject(
-                    &mut stats,
-                    line,
-                    format!("record is {}, not a JSON object", columns::describe(&other)),
-                    bytes,
-                    emit,
-                );
-                continue;
-            }
-            Err(e) => {
-                reject(&mut stats, line, json_error(&e, line), bytes, emit);
-                continue;
-            }
-        };
-        let table_row = match decoder {
-            Decoder::Table(spec) => Some((spec, record)),
-            Decoder::Diagnostic(category) => Some((
-                diagnostic::spec_of(category),
-                diagnostic::to_log_analytics(category, record),
-            )),
-            Decoder::Flows => {
-                decode_flow_record(&record, blob, line, &mut builder, &mut stats, emit);
-                None
-            }
-        };
-        if let Some((spec, record)) = table_row {
-            match log_analytics::row_cells(spec, record) {
-                Ok((cells, extra, time)) => {
-                    let hash = xxhash_rust::xxh3::xxh3_128(&bytes);
-                    builder.push(cells, extra, RowOrigin { blob, line, hash });
-                    stats.rows += 1;
-                    stats.saw_time(time);
-                }
-                Err(reason) => reject(&mut stats, line, reason, bytes, emit),
-            }
+                    hash: xxhash_rust::xxh3::xxh3_128(&bytes),
+                },
+            );
+        } else {
+            decode_general(&bytes, line, blob, decoder, &mut builder, &mut stats, emit);
         }
         batch_bytes += bytes_len;
         if builder.len() >= BATCH_ROWS || (batch_bytes >= BATCH_BYTES && !builder.is_empty()) {
@@ -291,6 +242,107 @@ pub fn decode_blob(
         emit(DecodeEvent::Batch(builder.finish()));
     }
     Ok(stats)
+}
+
+fn push_row(
+    builder: &mut BatchBuilder,
+    stats: &mut DecodeStats,
+    (cells, extra, time): log_analytics::RowCells,
+    origin: RowOrigin<'_>,
+) {
+    builder.push(cells, extra, origin);
+    stats.rows += 1;
+    stats.saw_time(time);
+}
+
+fn reject(
+    stats: &mut DecodeStats,
+    line: u64,
+    reason: String,
+    raw: Vec<u8>,
+    emit: &mut dyn FnMut(DecodeEvent),
+) {
+    stats.rejected += 1;
+    emit(DecodeEvent::Reject(Reject { line, reason, raw }));
+}
+
+/// Any record by way of a tree: first key wins at every depth, later ones are kept under
+/// `_extra._duplicate_keys`; diagnostic-settings records are renamed onto their table; flow
+/// records become one row per tuple; whatever does not convert is rejected with the reason.
+fn decode_general(
+    bytes: &[u8],
+    line: u64,
+    blob: &str,
+    decoder: Decoder,
+    builder: &mut BatchBuilder,
+    stats: &mut DecodeStats,
+    emit: &mut dyn FnMut(DecodeEvent),
+) {
+    let record: Map<String, Value> = match strict_json::parse(bytes) {
+        Ok((Value::Object(_), duplicates))
+            if !duplicates.is_empty() && matches!(decoder, Decoder::Flows) =>
+        {
+            // No place to keep a second value in a flow tuple: ambiguous, so not read.
+            let keys: Vec<&str> = duplicates.iter().map(|(path, _)| path.as_str()).collect();
+            reject(
+                stats,
+                line,
+                format!(
+                    "flow record repeats the key(s) {}: ambiguous, not read",
+                    keys.join(", ")
+                ),
+                bytes.to_vec(),
+                emit,
+            );
+            return;
+        }
+        Ok((Value::Object(mut map), duplicates)) => {
+            // The first value of a repeated key is typed; the later ones are kept beside it.
+            if !duplicates.is_empty() {
+                stats.repeated_keys += 1;
+                stats.first_repeated_key_line.get_or_insert(line);
+                map.insert(
+                    strict_json::DUPLICATE_KEYS.into(),
+                    strict_json::duplicates_object(duplicates),
+                );
+            }
+            map
+        }
+        Ok((other, _)) => {
+            reject(
+                stats,
+                line,
+                format!("record is {}, not a JSON object", columns::describe(&other)),
+                bytes.to_vec(),
+                emit,
+            );
+            return;
+        }
+        Err(e) => {
+            reject(stats, line, json_error(&e, line), bytes.to_vec(), emit);
+            return;
+        }
+    };
+    let table_row = match decoder {
+        Decoder::Table(spec) => Some((spec, record)),
+        Decoder::Diagnostic(category) => Some((
+            diagnostic::spec_of(category),
+            diagnostic::to_log_analytics(category, record),
+        )),
+        Decoder::Flows => {
+            decode_flow_record(&record, blob, line, builder, stats, emit);
+            None
+        }
+    };
+    if let Some((spec, record)) = table_row {
+        match log_analytics::row_cells(spec, record) {
+            Ok(row) => {
+                let hash = xxhash_rust::xxh3::xxh3_128(bytes);
+                push_row(builder, stats, row, RowOrigin { blob, line, hash });
+            }
+            Err(reason) => reject(stats, line, reason, bytes.to_vec(), emit),
+        }
+    }
 }
 
 /// The rows (one per tuple) and rejects of one flow-log record.

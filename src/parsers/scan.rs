@@ -1,0 +1,423 @@
+//! One pass over a record's bytes that checks it is plain JSON and finds its top-level members,
+//! without building a tree.
+//!
+//! The common record of a Log Analytics export (an object of a few dozen members, no repeated
+//! key) is read from here straight into its columns, every member kept as its original bytes.
+//! Anything this scanner does not fully understand is not "plain", and the record takes the
+//! general path ([`super::strict_json`]), which gives the exact reason for a reject or keeps a
+//! repeated key beside the first. So the scanner may refuse freely: refusing costs speed, never
+//! a different result.
+
+/// What a member's value is, from its first byte (the value's bytes are in [`Member::raw`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueKind {
+    /// A string; `escaped` when it holds a backslash escape (its text then needs unescaping).
+    String {
+        /// Whether the string holds an escape.
+        escaped: bool,
+    },
+    /// A number; `integer` when written without fraction or exponent.
+    Number {
+        /// Whether the literal is an integer.
+        integer: bool,
+    },
+    /// `true` or `false`.
+    Bool,
+    /// `null`.
+    Null,
+    /// An object.
+    Object,
+    /// An array.
+    Array,
+}
+
+/// One top-level member of a record, as byte ranges of the record (so a buffer of members can
+/// be reused from record to record).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Member {
+    key: (u32, u32),
+    raw: (u32, u32),
+    /// What the value is.
+    pub kind: ValueKind,
+}
+
+impl Member {
+    /// The key (never escaped: a key with an escape makes the record not plain).
+    pub fn key<'t>(&self, record: &'t str) -> &'t str {
+        &record[self.key.0 as usize..self.key.1 as usize]
+    }
+
+    /// The value's bytes exactly as written (strings with their quotes).
+    pub fn raw<'t>(&self, record: &'t str) -> &'t str {
+        &record[self.raw.0 as usize..self.raw.1 as usize]
+    }
+
+    /// The text of a string value without quotes, when it holds no escape.
+    pub fn plain_str<'t>(&self, record: &'t str) -> Option<&'t str> {
+        match self.kind {
+            ValueKind::String { escaped: false } => {
+                Some(&record[self.raw.0 as usize + 1..self.raw.1 as usize - 1])
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Deepest nesting read here; deeper records take the general path (which allows 128).
+const MAX_DEPTH: usize = 64;
+/// Most members of one object checked for repeats by comparison; larger objects take the
+/// general path, so a hostile record cannot make the check quadratic.
+const MAX_KEYS_PER_OBJECT: usize = 64;
+
+/// Fills `members` with the top-level members of `record` when it is plain JSON: one object,
+/// valid UTF-8 and syntax, no repeated key at any depth, no escaped key, no escaped surrogate,
+/// every number in range, nesting at most [`MAX_DEPTH`], at most 4 GiB. Returns the record as
+/// text, or `None` (the content of `members` is then meaningless). `keys` is scratch space.
+pub fn top_level_members<'a>(
+    record: &'a [u8],
+    members: &mut Vec<Member>,
+    keys: &mut Vec<(u32, u32)>,
+) -> Option<&'a str> {
+    members.clear();
+    keys.clear();
+    let text = std::str::from_utf8(record).ok()?;
+    u32::try_from(record.len()).ok()?;
+    let mut scanner = Scanner {
+        bytes: record,
+        at: 0,
+        keys,
+    };
+    scanner.skip_space();
+    if scanner.peek() != Some(b'{') {
+        return None;
+    }
+    scanner.object(0, Some(members))?;
+    scanner.skip_space();
+    (scanner.at == record.len()).then_some(text)
+}
+
+struct Scanner<'a, 'k> {
+    bytes: &'a [u8],
+    at: usize,
+    keys: &'k mut Vec<(u32, u32)>,
+}
+
+impl Scanner<'_, '_> {
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.at).copied()
+    }
+
+    fn skip_space(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+            self.at += 1;
+        }
+    }
+
+    fn expect(&mut self, byte: u8) -> Option<()> {
+        (self.peek()? == byte).then(|| self.at += 1)
+    }
+
+    /// An object at `self.at` (which holds `{`); with `top`, its members are recorded.
+    fn object(&mut self, depth: usize, mut top: Option<&mut Vec<Member>>) -> Option<()> {
+        if depth >= MAX_DEPTH {
+            return None;
+        }
+        self.at += 1;
+        let first_key = self.keys.len();
+        self.skip_space();
+        if self.peek()? == b'}' {
+            self.at += 1;
+            return Some(());
+        }
+        loop {
+            self.skip_space();
+            let key_start = self.at;
+            if self.string()? {
+                return None; // an escaped key: the general path compares keys as text
+            }
+            let key = (key_start as u32 + 1, self.at as u32 - 1);
+            let key_bytes = &self.bytes[key.0 as usize..key.1 as usize];
+            let seen = &self.keys[first_key..];
+            if seen.len() >= MAX_KEYS_PER_OBJECT
+                || seen
+                    .iter()
+                    .any(|&(s, e)| &self.bytes[s as usize..e as usize] == key_bytes)
+            {
+                return None;
+            }
+            self.keys.push(key);
+            self.skip_space();
+            self.expect(b':')?;
+            self.skip_space();
+            let value_start = self.at;
+            let kind = self.value(depth + 1)?;
+            if let Some(members) = top.as_mut() {
+                members.push(Member {
+                    key,
+                    raw: (value_start as u32, self.at as u32),
+                    kind,
+                });
+            }
+            self.skip_space();
+            match self.peek()? {
+                b',' => self.at += 1,
+                b'}' => {
+                    self.at += 1;
+                    self.keys.truncate(first_key);
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    fn array(&mut self, depth: usize) -> Option<()> {
+        if depth >= MAX_DEPTH {
+            return None;
+        }
+        self.at += 1;
+        self.skip_space();
+        if self.peek()? == b']' {
+            self.at += 1;
+            return Some(());
+        }
+        loop {
+            self.skip_space();
+            self.value(depth + 1)?;
+            self.skip_space();
+            match self.peek()? {
+                b',' => self.at += 1,
+                b']' => {
+                    self.at += 1;
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    fn value(&mut self, depth: usize) -> Option<ValueKind> {
+        Some(match self.peek()? {
+            b'"' => ValueKind::String {
+                escaped: self.string()?,
+            },
+            b'{' => {
+                self.object(depth, None)?;
+                ValueKind::Object
+            }
+            b'[' => {
+                self.array(depth)?;
+                ValueKind::Array
+            }
+            b't' => {
+                self.literal(b"true")?;
+                ValueKind::Bool
+            }
+            b'f' => {
+                self.literal(b"false")?;
+                ValueKind::Bool
+            }
+            b'n' => {
+                self.literal(b"null")?;
+                ValueKind::Null
+            }
+            b'-' | b'0'..=b'9' => ValueKind::Number {
+                integer: self.number()?,
+            },
+            _ => return None,
+        })
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Option<()> {
+        let end = self.at + word.len();
+        (self.bytes.get(self.at..end)? == word).then(|| self.at = end)
+    }
+
+    /// A string at `self.at` (which holds `"`); returns whether it holds an escape.
+    fn string(&mut self) -> Option<bool> {
+        self.expect(b'"')?;
+        let mut escaped = false;
+        loop {
+            // Plain bytes are skipped in one step; the input is known to be UTF-8.
+            let rest = self.bytes.get(self.at..)?;
+            let stop = rest
+                .iter()
+                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+            self.at += stop;
+            match self.bytes[self.at] {
+                b'"' => {
+                    self.at += 1;
+                    return Some(escaped);
+                }
+                b'\\' => {
+                    escaped = true;
+                    self.at += 1;
+                    match self.peek()? {
+                        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => self.at += 1,
+                        b'u' => {
+                            let hex = self.bytes.get(self.at + 1..self.at + 5)?;
+                            if !hex.iter().all(u8::is_ascii_hexdigit) {
+                                return None;
+                            }
+                            let unit =
+                                u16::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?;
+                            if (0xD800..=0xDFFF).contains(&unit) {
+                                return None; // surrogates: the general path judges pairs
+                            }
+                            self.at += 5;
+                        }
+                        _ => return None,
+                    }
+                }
+                _ => return None, // a control character
+            }
+        }
+    }
+
+    /// A number by the JSON grammar; returns whether it is an integer literal. Literals that
+    /// could fall outside a double's range are parsed to check.
+    fn number(&mut self) -> Option<bool> {
+        let start = self.at;
+        if self.peek() == Some(b'-') {
+            self.at += 1;
+        }
+        match self.peek()? {
+            b'0' => self.at += 1,
+            b'1'..=b'9' => self.digits(),
+            _ => return None,
+        }
+        let mut integer = true;
+        if self.peek() == Some(b'.') {
+            integer = false;
+            self.at += 1;
+            self.digit_required()?;
+        }
+        let mut exponent = false;
+        if let Some(b'e' | b'E') = self.peek() {
+            integer = false;
+            exponent = true;
+            self.at += 1;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.at += 1;
+            }
+            self.digit_required()?;
+        }
+        let literal = &self.bytes[start..self.at];
+        if exponent || literal.len() > 20 {
+            let value: f64 = std::str::from_utf8(literal).ok()?.parse().ok()?;
+            if !value.is_finite() {
+                return None;
+            }
+        }
+        Some(integer)
+    }
+
+    fn digits(&mut self) {
+        while let Some(b'0'..=b'9') = self.peek() {
+            self.at += 1;
+        }
+    }
+
+    fn digit_required(&mut self) -> Option<()> {
+        if !self.peek()?.is_ascii_digit() {
+            return None;
+        }
+        self.digits();
+        Some(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scan(record: &str) -> Option<Vec<(String, String, ValueKind)>> {
+        let mut members = Vec::new();
+        let mut keys = Vec::new();
+        let text = top_level_members(record.as_bytes(), &mut members, &mut keys)?;
+        Some(
+            members
+                .iter()
+                .map(|m| (m.key(text).to_string(), m.raw(text).to_string(), m.kind))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn members_keep_their_bytes() {
+        let members = scan(
+            r#" {"a": 78.376632690429688, "b":"x\"y", "c" : {"d":[1,{"e":null}]},"f":true,"g":-0,"h":"é"} "#,
+        )
+        .expect("plain");
+        let raw: Vec<&str> = members.iter().map(|(_, r, _)| r.as_str()).collect();
+        assert_eq!(
+            raw,
+            [
+                "78.376632690429688",
+                r#""x\"y""#,
+                r#"{"d":[1,{"e":null}]}"#,
+                "true",
+                "-0",
+                "\"é\""
+            ]
+        );
+        assert_eq!(members[0].2, ValueKind::Number { integer: false });
+        assert_eq!(members[1].2, ValueKind::String { escaped: true });
+        assert_eq!(members[3].2, ValueKind::Bool);
+        assert_eq!(members[4].0, "g");
+        assert_eq!(scan("{}"), Some(vec![]));
+    }
+
+    #[test]
+    fn anything_unusual_is_not_plain() {
+        for record in [
+            r#"{"a":1,"a":2}"#,        // repeated key
+            r#"{"o":{"x":1,"x":2}}"#,  // repeated key, nested
+            r#"{"a\u0041":1}"#,        // escaped key
+            r#"{"a":"\ud83d\ude00"}"#, // surrogates
+            r#"{"a":1e400}"#,          // out of range
+            r#"{"a":01}"#,             // leading zero
+            r#"{"a":1.}"#,             // no fraction digits
+            r#"{"a":"x"#,              // unterminated
+            "{\"a\":\"tab\there\"}",   // control character
+            r#"{"a":1,}"#,             // trailing comma
+            r#"{"a":1} x"#,            // trailing content
+            r#"[1]"#,                  // not an object
+            r#"{"a":tru}"#,            // bad literal
+            r#"{"a":"\x"}"#,           // bad escape
+            r#"{"a":"\u12G4"}"#,       // bad hex
+        ] {
+            assert_eq!(scan(record), None, "{record}");
+        }
+        let deep = format!("{{\"a\":{}{}}}", "[".repeat(80), "]".repeat(80));
+        assert_eq!(scan(&deep), None);
+        let wide: Vec<String> = (0..70).map(|i| format!("\"k{i}\":{i}")).collect();
+        assert_eq!(scan(&format!("{{\"o\":{{{}}}}}", wide.join(","))), None);
+        assert!(scan(&format!("{{{}}}", wide[..60].join(","))).is_some());
+        assert!(scan("{\"a\":\"\\u00e9\\n\"}").is_some());
+        assert_eq!(
+            scan("{\"a\":[1,2],\"b\":{\"a\":1}}").map(|m| m.len()),
+            Some(2)
+        );
+    }
+
+    /// Whatever is plain here is valid JSON to serde_json, with the same members in order.
+    #[test]
+    fn plain_records_parse_the_same_in_serde() {
+        for record in [
+            r#"{"TimeGenerated":"2026-10-01T00:00:00Z","n":-12.5e-3,"s":"a\/b\u00e9","o":{"x":[true,false,null]}}"#,
+            r#"{"big":123456789012345678901234567890}"#,
+        ] {
+            let members = scan(record).expect("plain");
+            let value: serde_json::Map<String, serde_json::Value> =
+                serde_json::from_str(record).expect("serde");
+            let keys: Vec<&str> = value.keys().map(String::as_str).collect();
+            let ours: Vec<&str> = members.iter().map(|(k, _, _)| k.as_str()).collect();
+            assert_eq!(keys, ours);
+            for (key, raw, _) in &members {
+                let parsed: serde_json::Value = serde_json::from_str(raw).expect("member");
+                assert_eq!(parsed, value[key.as_str()]);
+            }
+        }
+    }
+}
