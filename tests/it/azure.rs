@@ -576,19 +576,24 @@ fn secrets_never_reach_errors_reports_or_the_case() {
     // Working: scope straight from a SAS URL into a case, every report format, the CSV, verify.
     let case = out.path().join("case");
     let url = format!("{}/?{sas}", azurite.endpoint());
+    // scope from the SAS URL, every flag but where its case lives.
+    let scope_from_url = |format: &str| {
+        let mut command = bin();
+        command.args([
+            "scope",
+            "--source",
+            &url,
+            "--since",
+            "2026-04-02",
+            "--format",
+            format,
+        ]);
+        command
+    };
     for format in ["json", "md", "html", "text"] {
         let report = out.path().join(format!("scope.{format}"));
-        let (code, stdout, stderr) = run(bin()
-            .args([
-                "scope",
-                "--source",
-                &url,
-                "--since",
-                "2026-04-02",
-                "--format",
-                format,
-                "--out",
-            ])
+        let (code, stdout, stderr) = run(scope_from_url(format)
+            .arg("--out")
             .arg(&report)
             .arg("--case")
             .arg(&case)
@@ -599,16 +604,7 @@ fn secrets_never_reach_errors_reports_or_the_case() {
     }
     // Without --case, scope builds its case in the cache: that case must hold no secret either.
     let cache = out.path().join("cache");
-    let (code, stdout, stderr) = run(bin()
-        .args([
-            "scope",
-            "--source",
-            &url,
-            "--since",
-            "2026-04-02",
-            "--format",
-            "json",
-        ])
+    let (code, stdout, stderr) = run(scope_from_url("json")
         .env("MCPFORENSICS_CACHE_DIR", &cache)
         .env_remove("AZURE_STORAGE_CONNECTION_STRING"));
     assert!(code == 0 || code == 3, "{stderr}");
