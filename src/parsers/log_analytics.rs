@@ -1008,6 +1008,35 @@ mod plain_tests {
         );
     }
 
+    /// A real resource-log record (Key Vault, documented sample, `time` and nested `identity`)
+    /// takes the plain path and reads as the general path reads it.
+    #[test]
+    fn a_real_resource_log_record_reads_the_same_both_ways() {
+        let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(
+            "tests/fixtures/real/resource-logs_jsonlines_keyvault-auditevent_docs-example.jsonl",
+        );
+        let text = std::fs::read_to_string(sample).expect("real sample");
+        let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+        assert_eq!(lines.len(), 2);
+        let mut times = Vec::new();
+        for line in lines {
+            let (cells, extra, _) = plain(&GENERIC, line).expect("plain");
+            times.push(cells[0].clone());
+            // Members as written: nested values keep even the spaces of the sample.
+            let extra = extra.expect("members kept");
+            assert!(
+                extra.starts_with(r#"{"resourceId":"/SUBSCRIPTIONS/"#),
+                "{extra}"
+            );
+            assert!(
+                extra.contains(r#""identity":{"claim": {"http://schemas.microsoft.com/identity/claims/objectidentifier": "#),
+                "{extra}"
+            );
+            same_row(&GENERIC, line);
+        }
+        assert_eq!(times[0], Cell::Time(1_451_957_521_269_122_600));
+    }
+
     #[test]
     fn extra_keeps_every_value_as_written() {
         let spec = find_table("AppTraces").expect("declared");
