@@ -9,9 +9,12 @@
 //! the first letter). A key that maps to no declared column keeps its own name in `_extra`, so
 //! nothing is dropped.
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
 
 use super::log_analytics::{self, TableSpec};
+use super::scan::{self, Member, ValueKind};
 
 /// One diagnostic-settings category.
 #[derive(Debug)]
@@ -75,6 +78,17 @@ const GENERIC_ENVELOPE: &[(&str, &str)] = &[
     ("correlationId", "CorrelationId"),
     ("callerIpAddress", "CallerIpAddress"),
 ];
+
+/// HTTP access logs: the resource and, for Application Gateway v2, `timeStamp` instead of `time`.
+const HTTP_ACCESS_ENVELOPE: &[(&str, &str)] = &[
+    ("timeStamp", "TimeGenerated"),
+    ("resourceId", "_ResourceId"),
+    ("operationName", "OperationName"),
+    ("category", "Category"),
+];
+
+/// Application Gateway writes `clientIP`; its Log Analytics table says `ClientIp`.
+const AGW_RENAMES: &[(&str, &str)] = &[("clientIP", "ClientIp")];
 
 macro_rules! category {
     ($category:literal, $table:literal, $envelope:expr, $renames:expr) => {
@@ -149,7 +163,19 @@ pub static CATEGORIES: &[Category] = &[
     category!(
         "appservicehttplogs",
         "AppServiceHTTPLogs",
-        GENERIC_ENVELOPE,
+        HTTP_ACCESS_ENVELOPE,
+        &[]
+    ),
+    category!(
+        "applicationgatewayaccesslog",
+        "AGWAccessLogs",
+        HTTP_ACCESS_ENVELOPE,
+        AGW_RENAMES
+    ),
+    category!(
+        "frontdooraccesslog",
+        "FrontDoorAccessLog",
+        HTTP_ACCESS_ENVELOPE,
         &[]
     ),
 ];
@@ -245,6 +271,84 @@ pub fn to_log_analytics(category: &Category, mut record: Map<String, Value>) -> 
     row
 }
 
+/// The members of a plain diagnostic-settings record (see [`super::scan`]) under the names
+/// [`to_log_analytics`] gives them, in the same order (`time`, then `properties`, then the
+/// envelope), each still the bytes written, for [`log_analytics::PlainRows::named_row_cells`].
+/// `None` for what only the general path reads: `properties` written as text, a numeric
+/// `ResultType` that is not a plain integer on a table declaring it, or no `time`.
+pub fn plain_members<'t>(
+    category: &Category,
+    record: &'t str,
+    top: &[Member],
+    scratch: (&mut Vec<Member>, &mut Vec<(u32, u32)>),
+    named: &mut Vec<(Cow<'t, str>, Member)>,
+) -> Option<()> {
+    let spec = spec_of(category);
+    let declared = |name: &str| spec.columns.iter().any(|c| c.name == name);
+    let (properties, keys) = scratch;
+    named.clear();
+    properties.clear();
+    let taken = |named: &[(Cow<'t, str>, Member)], name: &str| named.iter().any(|(k, _)| k == name);
+    let time = top.iter().find(|m| m.key(record) == "time");
+    if let Some(time) = time {
+        named.push((Cow::Borrowed("TimeGenerated"), *time));
+    }
+    if let Some(member) = top.iter().find(|m| m.key(record) == "properties") {
+        match member.kind {
+            ValueKind::Object => scan::nested_members(record, member, properties, keys)?,
+            ValueKind::String { .. } => return None,
+            _ => {}
+        }
+    }
+    for member in properties.iter() {
+        let key = member.key(record);
+        let column = category
+            .renames
+            .iter()
+            .find(|(from, _)| *from == key)
+            .map_or_else(
+                || Cow::Owned(capitalised(key)),
+                |(_, to)| Cow::Borrowed(*to),
+            );
+        let name = if declared(&column) && !taken(named, &column) {
+            column
+        } else if !taken(named, key) {
+            Cow::Borrowed(key)
+        } else {
+            Cow::Owned(format!("properties.{key}"))
+        };
+        named.push((name, *member));
+    }
+    for member in top {
+        let key = member.key(record);
+        if key == "time" || (key == "properties" && member.kind == ValueKind::Object) {
+            continue;
+        }
+        let column = category
+            .envelope
+            .iter()
+            .find(|(from, _)| *from == key)
+            .map(|(_, to)| *to);
+        let name = match column {
+            Some(column) if declared(column) && !taken(named, column) => Cow::Borrowed(column),
+            _ if !taken(named, key) => Cow::Borrowed(key),
+            _ => Cow::Owned(format!("envelope.{key}")),
+        };
+        named.push((name, *member));
+    }
+    if let Some((_, member)) = named.iter().find(|(k, _)| k == "ResultType")
+        && let ValueKind::Number { integer } = member.kind
+    {
+        let raw = member.raw(record);
+        // The general path writes the number's text again: the same only for plain integers.
+        let canonical = integer && raw != "-0" && raw.len() <= 18;
+        if !canonical || !declared("ResultType") {
+            return None;
+        }
+    }
+    Some(())
+}
+
 /// `properties` written as text: JSON, or the single-quoted form some categories write
 /// (`{'appName':'x','levelId':2}`), repaired by turning each single-quoted string into a JSON
 /// string. `None` when neither reads as an object; the bool says whether it was repaired.
@@ -296,6 +400,7 @@ fn capitalised(key: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::parsers::columns::Cell;
     use serde_json::json;
 
     fn map(value: Value) -> Map<String, Value> {
@@ -387,5 +492,125 @@ mod tests {
         assert_eq!(gateway["ApimSubscriptionId"], "k1");
         assert_eq!(gateway["cache"], "none");
         assert!(find_category("not-a-category").is_none());
+    }
+
+    /// Both paths read a diagnostic record the same: the same cells (non-string values compared
+    /// as JSON, the plain path keeping the bytes written) and the same `_extra` members.
+    fn same_both_ways(category: &'static Category, record: &str) -> bool {
+        let rows = log_analytics::PlainRows::new(spec_of(category));
+        let (mut members, mut keys, mut nested, mut named) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let Some(text) = scan::top_level_members(record.as_bytes(), &mut members, &mut keys) else {
+            return false;
+        };
+        let Some((cells, extra, time)) = plain_members(
+            category,
+            text,
+            &members,
+            (&mut nested, &mut keys),
+            &mut named,
+        )
+        .and_then(|()| rows.named_row_cells(text, &named, category.table)) else {
+            return false;
+        };
+        let general = map(serde_json::from_str(record).expect("JSON"));
+        let (want_cells, want_extra, want_time) =
+            log_analytics::row_cells(spec_of(category), to_log_analytics(category, general))
+                .expect("the general path reads it");
+        let json = |t: &str| serde_json::from_str::<Value>(t).unwrap_or(Value::String(t.into()));
+        assert_eq!(time, want_time, "{record}");
+        assert_eq!(cells.len(), want_cells.len());
+        for (got, want) in cells.iter().zip(&want_cells) {
+            match (got, want) {
+                (Cell::Str(a), Cell::Str(b)) if a != b => assert_eq!(json(a), json(b), "{record}"),
+                _ => assert_eq!(got, want, "{record}"),
+            }
+        }
+        assert_eq!(
+            extra.as_deref().map(json),
+            want_extra.as_deref().map(json),
+            "{record}"
+        );
+        true
+    }
+
+    #[test]
+    fn the_plain_path_reads_diagnostic_records_as_the_general_path_does() {
+        let fixture = |name: &str| {
+            std::fs::read_to_string(
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("tests/fixtures/real")
+                    .join(name),
+            )
+            .expect("fixture")
+        };
+        let cases: Vec<(&str, String)> = vec![
+            ("signinlogs", fixture("entra_signinlogs_diagnostic-settings-record_docs-example.json")),
+            ("applicationgatewayaccesslog", fixture("appgw-accesslog-v2_docs-example.json")),
+            ("applicationgatewayaccesslog", fixture("appgw-accesslog-v1_docs-example.json")),
+            // A service-principal sign-in as Entra writes it: spaces in the envelope only, the
+            // status code as text, a float written with more digits than a double keeps.
+            ("serviceprincipalsigninlogs", r#"{ "time": "2022-02-08T06:22:28.3518405Z", "resourceId": "/tenants/t/providers/Microsoft.aadiam", "operationName": "Sign-in activity", "category": "ServicePrincipalSignInLogs", "tenantId": "t", "resultType": "0", "durationMs": 0, "callerIpAddress": "1.128.3.4", "correlationId": "c", "Level": 4, "location": "IN", "properties": {"id":"d5","createdDateTime":"2022-02-08T06:22:28.3518405+00:00","userId":null,"appId":"a","ipAddress":"1.128.3.4","status":{"errorCode":0},"location":{"city":"Hyderabad","geoCoordinates":{"latitude":17.385000228881836,"longitude":78.486701965332031}},"servicePrincipalName":"agent-1","servicePrincipalId":"sp-1","resourceId":"797f"}}"#.into()),
+            // An App Insights category: Log Analytics names beside `time`.
+            ("apprequests", r#"{"time":"2026-10-01T02:00:00Z","Name":"tools/call get_customer","Success":true,"DurationMs":12.5,"ItemCount":1,"Properties":{"mcp.method.name":"tools/call","gen_ai.tool.name":"get_customer"},"Type":"AppRequests"}"#.into()),
+            // App Service HTTP log: counters as numbers and as text, a collision with the envelope.
+            ("appservicehttplogs", r#"{"time": "2022-12-14T12:18:26.4843064Z", "resourceId": "/SUBSCRIPTIONS/S/RESOURCEGROUPS/R/PROVIDERS/MICROSOFT.WEB/SITES/APP", "category": "AppServiceHTTPLogs", "properties": {"CsMethod":"POST","CsUriStem":"/mcp","CIp":"81.2.69.142","ScStatus":200,"ScBytes":778,"TimeTaken":"1793","category":"inner"}}"#.into()),
+            // A ResultType number is re-written as text by the general path: same text here.
+            ("auditlogs", r#"{"time":"2026-10-01T02:00:00Z","operationName":"Add member to role","resultType":0,"properties":{"operationType":"Assign","initiatedBy":{"user":{"userPrincipalName":"eve@contoso.com"}},"resultType":5}}"#.into()),
+        ];
+        for (name, record) in &cases {
+            let category = find_category(name).expect("declared");
+            assert!(
+                same_both_ways(category, record),
+                "plain path refused {name}: {record}"
+            );
+        }
+        // What only the general path reads is refused here, never read differently.
+        let text_properties = r#"{"time":"2026-10-01T02:00:00Z","properties":"{'appName':'f'}"}"#;
+        assert!(!same_both_ways(
+            find_category("functionapplogs").expect("declared"),
+            text_properties
+        ));
+        let odd_result = r#"{"time":"2026-10-01T02:00:00Z","resultType":-0,"properties":{}}"#;
+        assert!(!same_both_ways(
+            find_category("signinlogs").expect("declared"),
+            odd_result
+        ));
+    }
+
+    #[test]
+    fn an_application_gateway_record_lands_typed_with_its_time_stamp() {
+        let record = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/real/appgw-accesslog-v2_docs-example.json"),
+        )
+        .expect("fixture");
+        let category = find_category("ApplicationGatewayAccessLog").expect("declared");
+        let spec = spec_of(category);
+        let row = to_log_analytics(category, map(serde_json::from_str(&record).expect("JSON")));
+        let (cells, extra, time) = log_analytics::row_cells(spec, row).expect("typed");
+        let cell = |name: &str| {
+            let i = spec
+                .columns
+                .iter()
+                .position(|c| c.name == name)
+                .expect("column");
+            cells[i].clone()
+        };
+        assert_eq!(time, Some(1_634_249_831_000_000_000));
+        assert_eq!(cell("ClientIp"), Cell::Str("185.42.129.24".into()));
+        assert_eq!(cell("HttpMethod"), Cell::Str("GET".into()));
+        assert_eq!(cell("HttpStatus"), Cell::Str("200".into()));
+        assert_eq!(
+            cell("TransactionId"),
+            Cell::Str("592d1649f75a8d480a3c4dc6a975309d".into())
+        );
+        assert_eq!(cell("Type"), Cell::Str("AGWAccessLogs".into()));
+        assert!(
+            matches!(cell("_ResourceId"), Cell::Str(r) if r.ends_with("{applicationGatewayName}"))
+        );
+        let extra: Value = serde_json::from_str(&extra.expect("kept")).expect("JSON");
+        assert_eq!(extra["listenerName"], "HTTP-Listener");
+        assert_eq!(extra["timeTaken"], 0.034);
     }
 }

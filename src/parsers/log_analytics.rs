@@ -345,6 +345,46 @@ const APIM_MCP_COLUMNS: &[ColumnSpec] = &[
     la("Type", Str),
 ];
 
+/// HTTP access logs of what fronts an MCP server: the caller's address when the server's own
+/// telemetry has none. Counters stay text: a `-` in one of them must not reject the row.
+const APP_SERVICE_HTTP_COLUMNS: &[ColumnSpec] = &[
+    la("TimeGenerated", Time),
+    la("CIp", Str),
+    la("CsMethod", Str),
+    la("CsUriStem", Str),
+    la("CsHost", Str),
+    la("ScStatus", Str),
+    la("UserAgent", Str),
+    la("_ResourceId", Str),
+    la("Type", Str),
+];
+
+const AGW_ACCESS_COLUMNS: &[ColumnSpec] = &[
+    la("TimeGenerated", Time),
+    la("ClientIp", Str),
+    la("HttpMethod", Str),
+    la("RequestUri", Str),
+    la("Host", Str),
+    la("OriginalHost", Str),
+    la("HttpStatus", Str),
+    la("TransactionId", Str),
+    la("InstanceId", Str),
+    la("_ResourceId", Str),
+    la("Type", Str),
+];
+
+const FRONT_DOOR_ACCESS_COLUMNS: &[ColumnSpec] = &[
+    la("TimeGenerated", Time),
+    la("ClientIp", Str),
+    la("HttpMethod", Str),
+    la("RequestUri", Str),
+    la("HostName", Str),
+    la("HttpStatusCode", Str),
+    la("TrackingReference", Str),
+    la("_ResourceId", Str),
+    la("Type", Str),
+];
+
 const GENERIC_COLUMNS: &[ColumnSpec] = &[la("TimeGenerated", Time), la("Type", Str)];
 
 fn no_derived(_: &Map<String, Value>) -> Vec<Cell> {
@@ -449,6 +489,30 @@ pub static TABLES: &[TableSpec] = &[
         derive: no_derived,
         derive_reads: &[],
     },
+    TableSpec {
+        name: "AppServiceHTTPLogs",
+        doc: "App Service HTTP access log: the caller's address (CIp) of requests to a server hosted on App Service",
+        columns: APP_SERVICE_HTTP_COLUMNS,
+        derived: &[],
+        derive: no_derived,
+        derive_reads: &[],
+    },
+    TableSpec {
+        name: "AGWAccessLogs",
+        doc: "Application Gateway access log: the address of the gateway's immediate client",
+        columns: AGW_ACCESS_COLUMNS,
+        derived: &[],
+        derive: no_derived,
+        derive_reads: &[],
+    },
+    TableSpec {
+        name: "FrontDoorAccessLog",
+        doc: "Azure Front Door access log (diagnostic category FrontDoorAccessLog; no resource-specific Log Analytics table): the client's address",
+        columns: FRONT_DOOR_ACCESS_COLUMNS,
+        derived: &[],
+        derive: no_derived,
+        derive_reads: &[],
+    },
 ];
 
 /// The spec for tables without a declaration: time, `Type`, and everything else in `_extra`.
@@ -546,33 +610,87 @@ impl PlainRows {
     /// value does not convert or the time is missing: the general path ([`row_cells`]) then
     /// rejects the record with the reason.
     pub fn row_cells(&self, record: &str, members: &[Member]) -> Option<RowCells> {
+        self.cells_of(record, members.iter().map(|m| (m.key(record), m)), None)
+    }
+
+    /// As [`Self::row_cells`], for members renamed onto this table (a diagnostic-settings
+    /// record, see [`super::diagnostic::plain_members`]): each member under its name. Without a
+    /// member named `Type`, `Type` holds `table`, as the Log Analytics export fills it.
+    pub fn named_row_cells(
+        &self,
+        record: &str,
+        named: &[(std::borrow::Cow<'_, str>, Member)],
+        table: &str,
+    ) -> Option<RowCells> {
+        self.cells_of(
+            record,
+            named.iter().map(|(k, m)| (k.as_ref(), m)),
+            Some(table),
+        )
+    }
+
+    fn cells_of<'k, I>(&self, record: &str, members: I, table: Option<&str>) -> Option<RowCells>
+    where
+        I: Iterator<Item = (&'k str, &'k Member)> + Clone,
+    {
         let columns = self.spec.columns;
         let mut cells = vec![Cell::Null; columns.len()];
-        let mut typed = vec![false; members.len()];
-        let mut time_member = None;
-        for (i, member) in members.iter().enumerate() {
-            let key = member.key(record);
+        let mut typed = Vec::with_capacity(32);
+        let (mut time_member, mut has_time_generated, mut has_type) = (None, false, false);
+        for (i, (key, member)) in members.clone().enumerate() {
+            has_time_generated |= key == "TimeGenerated";
+            has_type |= key == "Type";
             if let Some(column) = self.column(key) {
                 cells[column] = convert_member(record, member, columns[column].kind)?;
-                typed[i] = true;
-            } else if key == "time" {
-                time_member = Some(i);
+                typed.push(true);
+            } else {
+                if key == "time" {
+                    time_member = Some(i);
+                }
+                typed.push(false);
             }
         }
         let time_column = self.time_column?;
         if let Some(i) = time_member
-            && !members.iter().any(|m| m.key(record) == "TimeGenerated")
+            && !has_time_generated
         {
-            cells[time_column] = convert_member(record, &members[i], Kind::Time)?;
+            let (_, member) = members.clone().nth(i)?;
+            cells[time_column] = convert_member(record, member, Kind::Time)?;
             typed[i] = true;
         }
         let Cell::Time(time) = cells[time_column] else {
             return None;
         };
+        let mut extra: Option<String> = None;
+        let mut push_extra = |key: &str, raw: &str| {
+            let text = extra.get_or_insert_with(|| String::with_capacity(record.len() / 2));
+            text.push(if text.is_empty() { '{' } else { ',' });
+            text.push('"');
+            text.push_str(key);
+            text.push_str("\":");
+            text.push_str(raw);
+        };
+        for ((key, member), typed) in members.clone().zip(&typed) {
+            if !typed {
+                push_extra(key, member.raw(record));
+            }
+        }
+        let quoted_table;
+        if let Some(table) = table.filter(|_| !has_type) {
+            match self.column("Type") {
+                Some(column) => cells[column] = Cell::Str(table.to_string()),
+                None => {
+                    quoted_table = format!("\"{table}\"");
+                    push_extra("Type", &quoted_table);
+                }
+            }
+        }
+        if let Some(text) = extra.as_mut() {
+            text.push('}');
+        }
         if !self.spec.derived.is_empty() {
             let mut reads = Map::new();
-            for member in members {
-                let key = member.key(record);
+            for (key, member) in members {
                 if self.spec.derive_reads.contains(&key) {
                     reads.insert(
                         key.to_string(),
@@ -581,21 +699,6 @@ impl PlainRows {
                 }
             }
             cells.extend((self.spec.derive)(&reads));
-        }
-        let mut extra: Option<String> = None;
-        for (member, typed) in members.iter().zip(typed) {
-            if typed {
-                continue;
-            }
-            let text = extra.get_or_insert_with(|| String::with_capacity(record.len() / 2));
-            text.push(if text.is_empty() { '{' } else { ',' });
-            text.push('"');
-            text.push_str(member.key(record));
-            text.push_str("\":");
-            text.push_str(member.raw(record));
-        }
-        if let Some(text) = extra.as_mut() {
-            text.push('}');
         }
         Some((cells, extra, Some(time)))
     }

@@ -202,9 +202,12 @@ pub fn decode_blob(
     // (and any value that does not convert) take the general path below.
     let plain_rows = match decoder {
         Decoder::Table(spec) => Some(log_analytics::PlainRows::new(spec)),
-        _ => None,
+        Decoder::Diagnostic(category) => {
+            Some(log_analytics::PlainRows::new(diagnostic::spec_of(category)))
+        }
+        Decoder::Flows => None,
     };
-    let (mut members, mut keys) = (Vec::new(), Vec::new());
+    let (mut members, mut keys, mut nested) = (Vec::new(), Vec::new(), Vec::new());
     while let Some(framed) = framer.next_framed()? {
         let (line, bytes) = match framed {
             Framed::Record { line, bytes } => (line, bytes),
@@ -216,7 +219,21 @@ pub fn decode_blob(
         let bytes_len = bytes.len();
         let plain = plain_rows.as_ref().and_then(|rows| {
             let record = scan::top_level_members(&bytes, &mut members, &mut keys)?;
-            rows.row_cells(record, &members)
+            match decoder {
+                Decoder::Diagnostic(category) => {
+                    // Names borrow this record's bytes, so the list lives for this record only.
+                    let mut named = Vec::with_capacity(members.len() + 16);
+                    diagnostic::plain_members(
+                        category,
+                        record,
+                        &members,
+                        (&mut nested, &mut keys),
+                        &mut named,
+                    )?;
+                    rows.named_row_cells(record, &named, category.table)
+                }
+                _ => rows.row_cells(record, &members),
+            }
         });
         if let Some(row) = plain {
             push_row(

@@ -96,6 +96,31 @@ pub fn top_level_members<'a>(
     (scanner.at == record.len()).then_some(text)
 }
 
+/// The members of the object that `member` (a member of a record already read by
+/// [`top_level_members`]) holds, with byte ranges of the whole record, so they can be used like
+/// its top-level members. `None` when the value is not an object.
+pub fn nested_members(
+    record: &str,
+    member: &Member,
+    members: &mut Vec<Member>,
+    keys: &mut Vec<(u32, u32)>,
+) -> Option<()> {
+    if member.kind != ValueKind::Object {
+        return None;
+    }
+    let (start, end) = member.raw;
+    top_level_members(
+        &record.as_bytes()[start as usize..end as usize],
+        members,
+        keys,
+    )?;
+    for nested in members.iter_mut() {
+        nested.key = (nested.key.0 + start, nested.key.1 + start);
+        nested.raw = (nested.raw.0 + start, nested.raw.1 + start);
+    }
+    Some(())
+}
+
 struct Scanner<'a, 'k> {
     bytes: &'a [u8],
     at: usize,
@@ -341,6 +366,17 @@ mod tests {
                 .map(|m| (m.key(text).to_string(), m.raw(text).to_string(), m.kind))
                 .collect(),
         )
+    }
+
+    #[test]
+    fn nested_members_are_in_the_record_coordinates() {
+        let record = r#"{"time":"t", "properties" : {"ipAddress":"1.2.3.4","n":1.50}}"#;
+        let (mut members, mut keys, mut nested) = (Vec::new(), Vec::new(), Vec::new());
+        let text = top_level_members(record.as_bytes(), &mut members, &mut keys).expect("plain");
+        assert!(nested_members(text, &members[0], &mut nested, &mut keys).is_none());
+        nested_members(text, &members[1], &mut nested, &mut keys).expect("an object");
+        let got: Vec<(&str, &str)> = nested.iter().map(|m| (m.key(text), m.raw(text))).collect();
+        assert_eq!(got, [("ipAddress", "\"1.2.3.4\""), ("n", "1.50")]);
     }
 
     #[test]

@@ -56,6 +56,14 @@ pub enum QueryError {
 /// Views created over every case, in order.
 pub const VIEWS_SQL: &str = include_str!("views.sql");
 
+/// `tool_calls` over the plain view renamed `tool_calls_served`, with caller addresses from HTTP
+/// access logs; registered only when the case holds one of [`HTTP_ACCESS_TABLES`].
+pub const HTTP_ACCESS_SQL: &str = include_str!("http_access.sql");
+
+/// The access logs of what may front an MCP server, which [`HTTP_ACCESS_SQL`] reads.
+pub const HTTP_ACCESS_TABLES: &[&str] =
+    &["FrontDoorAccessLog", "AGWAccessLogs", "AppServiceHTTPLogs"];
+
 /// A table or view available to SQL.
 #[derive(Debug, Clone)]
 pub struct TableInfo {
@@ -295,7 +303,22 @@ impl QueryEngine {
             });
         }
         files_in_case += register_identity_index(&ctx, case, &opened, &mut tables).await?;
-        for statement in split_statements(VIEWS_SQL) {
+        let has_access_logs = tables
+            .iter()
+            .any(|t| t.kind == "table" && HTTP_ACCESS_TABLES.contains(&t.name.as_str()));
+        let mut statements = split_statements(VIEWS_SQL);
+        if has_access_logs {
+            for statement in &mut statements {
+                if statement.contains("CREATE VIEW tool_calls AS") {
+                    *statement = statement.replace(
+                        "CREATE VIEW tool_calls AS",
+                        "CREATE VIEW tool_calls_served AS",
+                    );
+                }
+            }
+            statements.extend(split_statements(HTTP_ACCESS_SQL));
+        }
+        for statement in statements {
             ctx.sql(&statement).await?;
             // Computed once per session rather than by every query and join that reads it.
             if statement.contains("CREATE VIEW identities") {

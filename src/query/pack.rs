@@ -54,6 +54,10 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         "session_profiles.sql",
         include_str!("../../queries/session_profiles.sql"),
     ),
+    (
+        "call_addresses.sql",
+        include_str!("../../queries/call_addresses.sql"),
+    ),
     ("mcp_hosts.sql", include_str!("../../queries/mcp_hosts.sql")),
     (
         "server_compromise.sql",

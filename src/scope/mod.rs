@@ -462,6 +462,8 @@ pub async fn scope_with_timings(
     let hourly: Vec<HourRow> = rows("hourly_volume", &run("hourly_volume").await?)?;
     let sampling: Vec<Sampling> = rows("sampling", &run("sampling").await?)?;
     let sampled_calls: Vec<SampledCalls> = rows("sampled_calls", &run("sampled_calls").await?)?;
+    let call_addresses: Vec<CallAddressRow> =
+        rows("call_addresses", &run("call_addresses").await?)?;
 
     let suspects = suspect_rows
         .iter()
@@ -512,6 +514,9 @@ pub async fn scope_with_timings(
         ));
     }
     coverage.sampled_attacker_calls = sampled_calls;
+    coverage
+        .statements
+        .extend(address_statements(&call_addresses));
     let unread: Vec<&str> = engine
         .tables()
         .iter()
@@ -1293,6 +1298,43 @@ fn merge_gaps(gaps: Vec<Gap>) -> Vec<Gap> {
     merged
 }
 
+/// Tool calls of the window by where their caller's address came from.
+#[derive(Debug, Deserialize)]
+struct CallAddressRow {
+    client_address_source: String,
+    has_address: bool,
+    calls: u64,
+}
+
+/// What the coverage says about caller addresses: how many calls of the window have none (the
+/// signs that compare addresses cannot judge them), and how many took theirs from an HTTP access
+/// log by time alone.
+fn address_statements(rows: &[CallAddressRow]) -> Vec<String> {
+    let total: u64 = rows.iter().map(|r| r.calls).sum();
+    let without: u64 = rows
+        .iter()
+        .filter(|r| !r.has_address)
+        .map(|r| r.calls)
+        .sum();
+    let by_time: u64 = rows
+        .iter()
+        .filter(|r| r.has_address && r.client_address_source.ends_with("(time)"))
+        .map(|r| r.calls)
+        .sum();
+    let mut statements = Vec::new();
+    if without > 0 {
+        statements.push(format!(
+            "{without} of {total} tool calls in the window carry no caller address, in the server's telemetry or in any gateway or access log in the case: the signs that compare addresses (an address new to the identity, a spray source, an address that never signed in) cannot judge them; the signs of identity, volume, arguments and destinations still do."
+        ));
+    }
+    if by_time > 0 {
+        statements.push(format!(
+            "{by_time} of {total} tool calls in the window took their caller's address from an HTTP access log in front of the server, matched by time alone (access logs carry no trace id): only where that log saw exactly one caller in the call's time span."
+        ));
+    }
+    statements
+}
+
 /// Source tables coverage looks at.
 const SOURCE_TABLES: &[&str] = &[
     "SigninLogs",
@@ -1335,6 +1377,33 @@ fn day_starts(from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<DateTime<Utc>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn calls_without_an_address_are_counted_and_time_matches_named() {
+        let row = |source: &str, has_address: bool, calls: u64| CallAddressRow {
+            client_address_source: source.into(),
+            has_address,
+            calls,
+        };
+        assert!(address_statements(&[row("mcp row", true, 40)]).is_empty());
+        let statements = address_statements(&[
+            row("mcp row", true, 30),
+            row("(none)", false, 6),
+            row("App Service HTTP log (time)", true, 3),
+            row(
+                "Application Gateway access log: 2 addresses in the call's time span, none taken",
+                false,
+                1,
+            ),
+        ]);
+        assert_eq!(statements.len(), 2);
+        assert!(
+            statements[0].starts_with("7 of 40 tool calls in the window carry no caller address")
+        );
+        assert!(statements[1].starts_with(
+            "3 of 40 tool calls in the window took their caller's address from an HTTP access log"
+        ));
+    }
 
     #[test]
     fn missing_sources_are_said_plainly() {

@@ -145,6 +145,83 @@ fn the_caller_of_an_mcp_child_span_comes_from_its_http_parent() {
     );
 }
 
+/// A server that records no caller address behind Application Gateway and App Service: the
+/// caller is read from the outermost access log that saw one POST in the call's time span, and
+/// only when that log names exactly one address then.
+#[test]
+fn a_call_without_an_address_takes_it_from_the_access_log_in_front() {
+    let account = Account::new();
+    let call = |operation: &str, minute: u32, customer: &str| {
+        line(
+            json!({"TimeGenerated": format!("2026-10-01T02:{minute:02}:00Z"), "Id": format!("span-{operation}"),
+            "OperationId": operation, "Name": "tools/call get_customer", "ClientIP": "0.0.0.0", "DurationMs": 500.0,
+            "AppRoleName": "mcp-crm", "Properties": {"mcp.method.name": "tools/call", "gen_ai.tool.name": "get_customer",
+                "gen_ai.tool.call.arguments": json!({"customer_id": customer}).to_string()}}),
+        )
+    };
+    account.put(
+        &la_blob("AppRequests", "PT05M.json"),
+        (call("op-1", 6, "C-1") + &call("op-2", 7, "C-2") + &call("op-3", 8, "C-3")).as_bytes(),
+    );
+    // Application Gateway through diagnostic settings (v2: `timeStamp`, `clientIP`).
+    let gateway = |at: &str, method: &str, client: &str| {
+        line(
+            json!({"timeStamp": format!("2026-10-01T02:{at}+00:00"), "resourceId": "/SUBSCRIPTIONS/S/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.NETWORK/APPLICATIONGATEWAYS/AGW",
+            "operationName": "ApplicationGatewayAccess", "category": "ApplicationGatewayAccessLog",
+            "properties": {"instanceId": "appgw_0", "clientIP": client, "httpMethod": method, "requestUri": "/mcp", "httpStatus": 200}}),
+        )
+    };
+    account.put(
+        "insights-logs-applicationgatewayaccesslog/resourceId=/SUBSCRIPTIONS/S/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.NETWORK/APPLICATIONGATEWAYS/AGW/y=2026/m=10/d=01/h=02/m=00/PT1H.json",
+        (gateway("06:00.300", "POST", "45.86.202.14")
+            + &gateway("06:00.200", "GET", "9.9.9.9")
+            + &gateway("06:01.000", "POST", "127.0.0.1")
+            + &gateway("07:00.100", "POST", "198.51.100.7")
+            + &gateway("07:00.200", "POST", "198.51.100.8"))
+            .as_bytes(),
+    );
+    // App Service as the Log Analytics export writes it: it sees the gateway for the first call
+    // and the caller itself for the third, which did not pass the gateway.
+    let app_service = |at: &str, client: &str| {
+        line(
+            json!({"TimeGenerated": format!("2026-10-01T02:{at}Z"), "CsMethod": "POST", "CsUriStem": "/mcp",
+            "CIp": client, "ScStatus": 200, "Type": "AppServiceHTTPLogs"}),
+        )
+    };
+    account.put(
+        &la_blob("AppServiceHTTPLogs", "PT05M.json"),
+        (app_service("06:00.400", "10.0.0.5") + &app_service("08:00.300", "81.2.69.142"))
+            .as_bytes(),
+    );
+    let case = tempfile::tempdir().expect("case");
+    let summary = ingest_dir(account.path(), case.path());
+    assert_eq!(summary.rejected, 0);
+    let rows = query(
+        case.path(),
+        "SELECT arguments, client_address, client_address_source FROM tool_calls ORDER BY time",
+    );
+    assert_eq!(
+        rows,
+        vec![
+            vec![
+                "{\"customer_id\":\"C-1\"}",
+                "45.86.202.14",
+                "Application Gateway access log (time)"
+            ],
+            vec![
+                "{\"customer_id\":\"C-2\"}",
+                "",
+                "Application Gateway access log: 2 addresses in the call's time span, none taken"
+            ],
+            vec![
+                "{\"customer_id\":\"C-3\"}",
+                "81.2.69.142",
+                "App Service HTTP log (time)"
+            ],
+        ]
+    );
+}
+
 /// Sampled telemetry (ItemCount above 1): the report estimates the attacker calls it cannot see,
 /// per identity and tool, and says the customers are a lower bound.
 #[test]
