@@ -66,8 +66,10 @@ impl Member {
 /// Deepest nesting read here; deeper records take the general path (which allows 128).
 const MAX_DEPTH: usize = 64;
 /// Most members of one object checked for repeats by comparison; larger objects take the
-/// general path, so a hostile record cannot make the check quadratic.
-const MAX_KEYS_PER_OBJECT: usize = 64;
+/// general path, so a hostile record cannot make the check more than linear in its size times
+/// this bound. Real records stay well under it (an Entra sign-in's `properties` has 40–80
+/// members, a Log Analytics row 30–70).
+const MAX_KEYS_PER_OBJECT: usize = 256;
 
 /// Fills `members` with the top-level members of `record` when it is plain JSON: one object,
 /// valid UTF-8 and syntax, no repeated key at any depth, no escaped key, no escaped surrogate,
@@ -369,6 +371,17 @@ mod tests {
     }
 
     #[test]
+    fn wide_objects_up_to_the_bound_are_plain() {
+        let object = |n: usize| {
+            let members: Vec<String> = (0..n).map(|i| format!("\"k{i}\":{i}")).collect();
+            format!("{{\"p\":{{{}}}}}", members.join(","))
+        };
+        assert!(scan(&object(100)).is_some());
+        assert!(scan(&object(MAX_KEYS_PER_OBJECT)).is_some());
+        assert!(scan(&object(MAX_KEYS_PER_OBJECT + 1)).is_none());
+    }
+
+    #[test]
     fn nested_members_are_in_the_record_coordinates() {
         let record = r#"{"time":"t", "properties" : {"ipAddress":"1.2.3.4","n":1.50}}"#;
         let (mut members, mut keys, mut nested) = (Vec::new(), Vec::new(), Vec::new());
@@ -427,9 +440,6 @@ mod tests {
         }
         let deep = format!("{{\"a\":{}{}}}", "[".repeat(80), "]".repeat(80));
         assert_eq!(scan(&deep), None);
-        let wide: Vec<String> = (0..70).map(|i| format!("\"k{i}\":{i}")).collect();
-        assert_eq!(scan(&format!("{{\"o\":{{{}}}}}", wide.join(","))), None);
-        assert!(scan(&format!("{{{}}}", wide[..60].join(","))).is_some());
         assert!(scan("{\"a\":\"\\u00e9\\n\"}").is_some());
         assert_eq!(
             scan("{\"a\":[1,2],\"b\":{\"a\":1}}").map(|m| m.len()),
