@@ -16,6 +16,9 @@ pub enum Emitter {
     ParentChild,
     /// One row without `mcp.session.id` (protocol 2026-07-28, the Python SDK).
     NoSession,
+    /// One row with no caller address (the server sees only its front end), hosted on App
+    /// Service, whose HTTP log (`AppServiceHTTPLogs`, `CIp`) has the caller of each POST.
+    BehindAppService,
 }
 
 /// The rows (table, row) of one call's server span as this emitter writes them.
@@ -30,7 +33,43 @@ pub fn rows(emitter: Emitter, request: Value) -> Vec<(&'static str, Value)> {
             vec![("AppRequests", request)]
         }
         Emitter::ParentChild => parent_and_child(request),
+        Emitter::BehindAppService => behind_app_service(request),
     }
+}
+
+/// The request without its caller address, and App Service's log line of the same POST, written
+/// when the response ended (its time plus its duration), as App Service writes it.
+fn behind_app_service(request: Value) -> Vec<(&'static str, Value)> {
+    let mut request = request;
+    let client = request
+        .get_mut("Properties")
+        .and_then(Value::as_object_mut)
+        .and_then(|props| {
+            props.remove("client.port");
+            props.remove("client.address")
+        });
+    let start = request
+        .get("TimeGenerated")
+        .and_then(Value::as_str)
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok());
+    let duration_ms = request
+        .get("DurationMs")
+        .and_then(Value::as_f64)
+        .unwrap_or(0.0);
+    let mut rows = Vec::with_capacity(2);
+    if let (Some(client), Some(start)) = (client, start) {
+        let end = start.to_utc() + chrono::Duration::microseconds((duration_ms * 1000.0) as i64);
+        rows.push((
+            "AppServiceHTTPLogs",
+            json!({"TimeGenerated": format!("{}.{:07}Z", end.format("%Y-%m-%dT%H:%M:%S"), end.timestamp_subsec_nanos() / 100), "CsMethod": "POST",
+                "CsUriStem": "/mcp", "SPort": "443", "CIp": client, "UserAgent": "-", "CsHost": "mcp-crm.contoso.com",
+                "ScStatus": 200, "ScSubStatus": "0", "ScWin32Status": "0", "TimeTaken": duration_ms.round() as i64,
+                "Result": "Success", "Type": "AppServiceHTTPLogs",
+                "_ResourceId": "/subscriptions/s/resourcegroups/rg-mcp-prod/providers/microsoft.web/sites/app-mcp-crm"}),
+        ));
+    }
+    rows.insert(0, ("AppRequests", request));
+    rows
 }
 
 /// Attributes that belong to the HTTP request, not to the MCP span.

@@ -416,6 +416,35 @@ fn parent_and_child_rows_give_the_same_answer() {
     );
 }
 
+/// A server whose telemetry has no caller address at all, hosted on App Service: the callers are
+/// read from App Service's HTTP log by time, and the stolen-password story, which rests on new
+/// addresses, is scoped exactly; the coverage says where the addresses came from.
+#[test]
+fn a_server_without_caller_addresses_is_scoped_from_its_http_log() {
+    let report = judged(
+        &tenant(57, 0.4, (2026, 7, 6), 28)
+            .with_story(Story::Password)
+            .with_emitter(Emitter::BehindAppService),
+    );
+    assert!(!report.attacker_calls.is_empty());
+    assert!(
+        report
+            .attacker_calls
+            .iter()
+            .all(|c| c.client_address.is_some()),
+        "every attacker call has its caller's address"
+    );
+    assert!(
+        report
+            .coverage
+            .statements
+            .iter()
+            .any(|s| s.contains("took their caller's address from an HTTP access log")),
+        "{:?}",
+        report.coverage.statements
+    );
+}
+
 /// No MCP session id at all (protocol 2026-07-28): sessions are derived, labelled so, and a
 /// hijacked agent's steered work is still told apart from its own.
 #[test]
