@@ -1025,6 +1025,28 @@ mod tests {
     }
 }
 
+/// Asserts that the plain path's row of `record` is the general path's: the same time and cells
+/// (text of non-string values compared as JSON, since the plain path keeps the bytes written)
+/// and the same `_extra` members.
+#[cfg(test)]
+pub(crate) fn assert_rows_agree(record: &str, plain: &RowCells, general: &RowCells) {
+    let json = |t: &str| serde_json::from_str::<Value>(t).unwrap_or(Value::String(t.into()));
+    let ((cells, extra, time), (want_cells, want_extra, want_time)) = (plain, general);
+    assert_eq!(time, want_time, "{record}");
+    assert_eq!(cells.len(), want_cells.len());
+    for (got, want) in cells.iter().zip(want_cells) {
+        match (got, want) {
+            (Cell::Str(a), Cell::Str(b)) if a != b => assert_eq!(json(a), json(b), "{record}"),
+            _ => assert_eq!(got, want, "{record}"),
+        }
+    }
+    assert_eq!(
+        extra.as_deref().map(json),
+        want_extra.as_deref().map(json),
+        "{record}"
+    );
+}
+
 #[cfg(test)]
 mod plain_tests {
     use super::*;
@@ -1053,24 +1075,12 @@ mod plain_tests {
     /// Both paths give the same row: the same cells (text of non-string values compared as
     /// JSON, since the plain path keeps the bytes written) and the same `_extra` members.
     fn same_row(spec: &'static TableSpec, record: &str) {
-        let Some((cells, extra, time)) = plain(spec, record) else {
+        let Some(row) = plain(spec, record) else {
             return;
         };
-        let (want_cells, want_extra, want_time) =
+        let want =
             general(spec, record).expect("what the plain path reads, the general path reads");
-        assert_eq!(time, want_time, "{record}");
-        assert_eq!(cells.len(), want_cells.len());
-        for (got, want) in cells.iter().zip(&want_cells) {
-            match (got, want) {
-                (Cell::Str(a), Cell::Str(b)) if a != b => assert_eq!(json(a), json(b), "{record}"),
-                _ => assert_eq!(got, want, "{record}"),
-            }
-        }
-        assert_eq!(
-            extra.as_deref().map(json),
-            want_extra.as_deref().map(json),
-            "{record}"
-        );
+        assert_rows_agree(record, &row, &want);
     }
 
     /// Every record of the bundled sample's Log Analytics exports reads the same both ways, and
