@@ -325,7 +325,9 @@ pub enum BookmarkFormat {
     after_help = "Opens a full-screen timeline of every event in the case (sign-ins, audit entries, MCP tool calls and \
 requests, dependencies, traces, exceptions, flow tuples), merged in time order. Left: identities with event counts, \
 suspects (from scope) first and marked '!'. Top: an activity histogram with the visible range highlighted. Bottom: the \
-selected event with its full record and provenance (blob, line, blob SHA-256). Press ? for every key.\n\n\
+selected event with its full record and provenance (blob, line, blob SHA-256). Keys: / search (n/N next/previous match), \
+f filter, p pivot, r a call's related events, s next suspicious, L lanes per identity, e export the view, b bookmark; \
+? lists every key.\n\n\
 Suspect marks come from scope over --scope-since (default: --since); without either, only failures are marked. \
 Bookmarks (b) are kept in the case (bookmarks.json) and exported with `mcpforensics export bookmarks`. Needs a terminal.\n\nExamples:\n  mcpforensics timeline --since 2026-09-30\n  mcpforensics timeline --case ./case --since 2026-10-01 --until 2026-10-03 --user bob.keller@contoso.example --tz +02:00"
 )]

@@ -31,7 +31,7 @@ pub enum ExportFormat {
 }
 
 /// Columns of the CSV and keys of the JSON, in order.
-const FIELDS: [&str; 15] = [
+const FIELDS: [&str; 16] = [
     "datetime",
     "timestamp_desc",
     "message",
@@ -47,6 +47,7 @@ const FIELDS: [&str; 15] = [
     "blob",
     "line",
     "blob_sha256",
+    "operation_id",
 ];
 
 /// What `timestamp_desc` says for each kind of event.
@@ -83,12 +84,7 @@ pub fn export(
         crate::tell!("warning: {}", crate::report::terminal_safe(&statement));
     }
     let io = |e: std::io::Error| format!("writing the timeline: {e}");
-    if format == ExportFormat::Csv {
-        out.write_all(crate::report::CSV_BOM.as_bytes())
-            .map_err(io)?;
-        out.write_all(FIELDS.join(",").as_bytes()).map_err(io)?;
-        out.write_all(b"\r\n").map_err(io)?;
-    }
+    write_header(format, out).map_err(io)?;
     let mut written = 0u64;
     for (chunk_from, chunk_to) in super::loader::plan_chunks(case, from, to) {
         let sql = super::loader::timeline_sql(chunk_from, chunk_to);
@@ -104,6 +100,49 @@ pub fn export(
     }
     out.flush().map_err(io)?;
     Ok(written)
+}
+
+/// Writes what comes before the first event: the CSV's byte-order mark and header.
+pub fn write_header(format: ExportFormat, out: &mut dyn Write) -> std::io::Result<()> {
+    if format == ExportFormat::Csv {
+        out.write_all(crate::report::CSV_BOM.as_bytes())?;
+        out.write_all(FIELDS.join(",").as_bytes())?;
+        out.write_all(b"\r\n")?;
+    }
+    Ok(())
+}
+
+/// Writes one loaded event (the interactive timeline's `e`), with its blob's SHA-256.
+pub fn write_event(
+    event: &super::store::Event<'_>,
+    blob_sha256: Option<String>,
+    format: ExportFormat,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let time = DateTime::<Utc>::UNIX_EPOCH + Duration::nanoseconds(event.time);
+    let text = |value: Option<&str>| value.map_or(Value::Null, |v| json!(v));
+    let mut row = Map::new();
+    row.insert("datetime".into(), json!(crate::time::format_utc(time)));
+    row.insert(
+        "timestamp_desc".into(),
+        json!(description(event.kind.label())),
+    );
+    row.insert("message".into(), json!(event.summary));
+    row.insert("kind".into(), json!(event.kind.label()));
+    row.insert("user".into(), text(event.user));
+    row.insert("ip".into(), text(event.ip));
+    row.insert("peer".into(), text(event.peer));
+    row.insert("session".into(), text(event.session));
+    row.insert("tool".into(), text(event.tool));
+    row.insert("customers".into(), text(event.customers));
+    row.insert("severity".into(), json!(event.severity));
+    row.insert("source_table".into(), json!(event.source_table));
+    row.insert("blob".into(), json!(event.blob));
+    row.insert("line".into(), json!(event.line));
+    row.insert("blob_sha256".into(), text(blob_sha256.as_deref()));
+    row.insert("operation_id".into(), text(event.operation));
+    row.insert("timestamp".into(), json!(event.time / 1_000));
+    write_row(&row, format, out)
 }
 
 /// The events of one batch as flat JSON objects with [`FIELDS`].
@@ -168,6 +207,7 @@ fn rows(
         event.insert("blob".into(), blob);
         event.insert("line".into(), text("line", row)?);
         event.insert("blob_sha256".into(), sha256);
+        event.insert("operation_id".into(), text("operation", row)?);
         event.insert("timestamp".into(), json!(nanos / 1_000));
         out.push(event);
     }

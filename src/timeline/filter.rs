@@ -8,7 +8,7 @@
 //! - `-term` negates a term; values with spaces go in double quotes (`summary~"export all"`).
 //!
 //! Fields: kind, user, ip, peer, session, tool, customer (one of the event's customers), summary,
-//! table, blob, severity (0–2, also with `>=`), time.
+//! table, blob, severity (0–2, also with `>=`), time, operation (the App Insights operation id).
 
 use super::store::Event;
 
@@ -39,6 +39,8 @@ pub enum Field {
     Severity,
     /// Event time.
     Time,
+    /// App Insights operation id.
+    Operation,
 }
 
 impl Field {
@@ -57,6 +59,7 @@ impl Field {
             "blob" => Field::Blob,
             "severity" | "sev" => Field::Severity,
             "time" => Field::Time,
+            "operation" | "op" => Field::Operation,
             _ => return None,
         })
     }
@@ -76,6 +79,7 @@ impl Field {
             Field::Blob => "blob",
             Field::Severity => "severity",
             Field::Time => "time",
+            Field::Operation => "operation",
         }
     }
 }
@@ -194,7 +198,7 @@ fn parse_term(token: &str) -> Result<Term, String> {
     let name = &body[..at];
     let value = &body[at + symbol.len()..];
     let field = Field::parse(name).ok_or_else(|| {
-        format!("unknown field {name:?} (kind, user, ip, peer, session, tool, customer, summary, table, blob, severity, time)")
+        format!("unknown field {name:?} (kind, user, ip, peer, session, tool, customer, summary, table, blob, severity, time, operation)")
     })?;
     let negated = negated ^ negates;
     let test = match field {
@@ -247,6 +251,7 @@ fn field_text<'e>(event: &'e Event<'_>, field: Field) -> Option<&'e str> {
         Field::Summary => Some(&event.summary),
         Field::Table => Some(event.source_table),
         Field::Blob => Some(&event.blob),
+        Field::Operation => event.operation,
         Field::Severity | Field::Time => None,
     }
 }

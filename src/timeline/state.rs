@@ -36,6 +36,10 @@ pub enum PromptKind {
     Filter,
     /// A filter to drop matching events.
     FilterOut,
+    /// An expression to search for (highlight, `n`/`N`), leaving the list as it is.
+    Search,
+    /// A file to write the events in view to.
+    Export,
     /// A time to jump to.
     Jump,
     /// A note for a new bookmark.
@@ -48,6 +52,8 @@ impl PromptKind {
         match self {
             PromptKind::Filter => "filter",
             PromptKind::FilterOut => "filter out",
+            PromptKind::Search => "search (n/N next/previous match)",
+            PromptKind::Export => "export the events in view to (.csv or .jsonl; never overwrites)",
             PromptKind::Jump => "jump to (RFC 3339, date, +2h/-30m from here, 72h before the end)",
             PromptKind::Note => "bookmark note (Enter to save)",
         }
@@ -123,6 +129,8 @@ pub struct Crumb {
     pub filter: Filter,
     /// Drop matching events instead of keeping them.
     pub exclude: bool,
+    /// Starts afresh: the identity and the earlier steps do not apply while it stands (`r`).
+    pub fresh: bool,
 }
 
 /// An identity in the left pane.
@@ -224,8 +232,84 @@ pub struct App {
     pub case_files: Option<String>,
     /// Visible events per histogram bucket.
     pub histogram: Vec<u32>,
+    /// Visible events per histogram bucket that scope marks or that failed.
+    pub flagged_histogram: Vec<u32>,
+    /// Rows of bars the histogram draws (`+`/`-`).
+    pub histogram_rows: u16,
+    /// Per-identity lanes over time, when shown (`L`).
+    pub lanes: Option<Lanes>,
+    /// The search: matching events are highlighted and `n`/`N` move between them.
+    pub search: Option<Filter>,
+    /// Lines the detail pane is scrolled by (`J`/`K`).
+    pub detail_scroll: u16,
+    /// Lines the key help is scrolled by.
+    pub help_scroll: u16,
     /// Screen areas of the last frame.
     pub areas: Areas,
+}
+
+/// Visible events per identity and histogram bucket, for the lane view.
+#[derive(Debug, Clone, Default)]
+pub struct Lanes {
+    /// Per identity (UPN, object id or [`NO_IDENTITY`]): events and flagged events per bucket.
+    pub by_identity: HashMap<String, (Vec<u32>, Vec<u32>)>,
+}
+
+impl Lanes {
+    fn add(&mut self, name: &str, bucket: usize, flagged: bool) {
+        if !self.by_identity.contains_key(name) {
+            self.by_identity.insert(
+                name.to_string(),
+                (vec![0; HISTOGRAM_BUCKETS], vec![0; HISTOGRAM_BUCKETS]),
+            );
+        }
+        if let Some((all, marked)) = self.by_identity.get_mut(name) {
+            all[bucket] += 1;
+            marked[bucket] += u32::from(flagged);
+        }
+    }
+
+    /// The lanes to draw, at most `rows`: identities scope names first, then by events.
+    pub fn ordered(
+        &self,
+        suspects: Option<&std::collections::HashSet<String>>,
+        rows: usize,
+    ) -> Vec<Lane<'_>> {
+        let mut lanes: Vec<(Lane<'_>, u64)> = self
+            .by_identity
+            .iter()
+            .map(|(name, (events, flagged))| {
+                let lane = Lane {
+                    name,
+                    suspect: suspects.is_some_and(|s| s.contains(name)),
+                    events,
+                    flagged,
+                };
+                (lane, events.iter().map(|&c| u64::from(c)).sum())
+            })
+            .collect();
+        lanes.sort_by(|(a, a_total), (b, b_total)| {
+            b.suspect
+                .cmp(&a.suspect)
+                .then(b_total.cmp(a_total))
+                .then(a.name.cmp(b.name))
+        });
+        lanes.truncate(rows);
+        lanes.into_iter().map(|(lane, _)| lane).collect()
+    }
+}
+
+/// One identity's lane.
+#[derive(Debug, Clone, Copy)]
+pub struct Lane<'a> {
+    /// The identity.
+    pub name: &'a str,
+    /// Named by scope.
+    pub suspect: bool,
+    /// Its visible events per histogram bucket.
+    pub events: &'a [u32],
+    /// Those of them that are suspicious.
+    pub flagged: &'a [u32],
 }
 
 fn ns_to_text(ns: i64, zone: Option<FixedOffset>) -> String {
@@ -273,6 +357,12 @@ impl App {
             stopped_at: None,
             case_files: None,
             histogram: vec![0; HISTOGRAM_BUCKETS],
+            flagged_histogram: vec![0; HISTOGRAM_BUCKETS],
+            histogram_rows: 2,
+            lanes: None,
+            search: None,
+            detail_scroll: 0,
+            help_scroll: 0,
             areas: Areas::default(),
         }
     }
@@ -303,13 +393,14 @@ impl App {
     }
 
     fn passes(&self, event: &Event<'_>) -> bool {
-        if let Some(identity) = &self.identity {
+        let fresh = self.crumbs.iter().rposition(|c| c.fresh);
+        if let (Some(identity), None) = (&self.identity, fresh) {
             let name = event.user.unwrap_or(NO_IDENTITY);
             if name != identity {
                 return false;
             }
         }
-        self.crumbs
+        self.crumbs[fresh.unwrap_or(0)..]
             .iter()
             .all(|c| c.filter.matches(event) != c.exclude)
     }
@@ -344,18 +435,33 @@ impl App {
         ((offset * HISTOGRAM_BUCKETS as i128) / span) as usize
     }
 
+    /// Whether the event matches the search.
+    pub fn is_match(&self, event: &Event<'_>) -> bool {
+        self.search.as_ref().is_some_and(|s| s.matches(event))
+    }
+
     fn rebuild_visible(&mut self) {
         let keep = self.selected_index();
         let mut visible = Vec::new();
         let mut histogram = vec![0; HISTOGRAM_BUCKETS];
+        let mut flagged = vec![0; HISTOGRAM_BUCKETS];
+        let mut lanes = self.lanes.as_ref().map(|_| Lanes::default());
         self.store.scan(0..self.store.len(), |index, event| {
             if self.passes(event) {
                 visible.push(index as u32);
-                histogram[self.bucket(event.time)] += 1;
+                let bucket = self.bucket(event.time);
+                let marked = self.is_flagged(event);
+                histogram[bucket] += 1;
+                flagged[bucket] += u32::from(marked);
+                if let Some(lanes) = lanes.as_mut() {
+                    lanes.add(event.user.unwrap_or(NO_IDENTITY), bucket, marked);
+                }
             }
         });
         self.visible = visible;
         self.histogram = histogram;
+        self.flagged_histogram = flagged;
+        self.lanes = lanes;
         self.selected = match keep {
             Some(index) => self.visible.partition_point(|&v| (v as usize) < index),
             None => 0,
@@ -428,15 +534,25 @@ impl App {
                         }
                     }
                     if self.passes(event) {
-                        passing.push((index as u32, self.bucket(event.time)));
+                        let name = self.lanes.is_some().then(|| name.to_string());
+                        passing.push((
+                            index as u32,
+                            self.bucket(event.time),
+                            self.is_flagged(event),
+                            name,
+                        ));
                     }
                 });
                 for (name, count) in names {
                     *self.identity_counts.entry(name).or_default() += count;
                 }
-                for (index, bucket) in passing {
+                for (index, bucket, marked, name) in passing {
                     self.visible.push(index);
                     self.histogram[bucket] += 1;
+                    self.flagged_histogram[bucket] += u32::from(marked);
+                    if let (Some(lanes), Some(name)) = (self.lanes.as_mut(), name) {
+                        lanes.add(&name, bucket, marked);
+                    }
                 }
                 self.progress = (done, total);
                 self.rebuild_identities();
@@ -468,6 +584,8 @@ impl App {
                 self.status = marks.basis.clone();
                 self.marks = Some(marks);
                 self.rebuild_identities();
+                // The histogram's and lanes' marks follow scope's.
+                self.rebuild_visible();
             }
             Update::Detail { index, record } => {
                 self.details.insert(index, record);
@@ -501,6 +619,9 @@ impl App {
     }
 
     fn move_to(&mut self, position: usize) {
+        if position != self.selected {
+            self.detail_scroll = 0;
+        }
         self.selected = position;
         self.clamp_selection();
     }
@@ -510,7 +631,8 @@ impl App {
         self.move_to(position);
     }
 
-    fn find_flagged(&mut self, forward: bool) {
+    /// Moves to the next (or previous) visible event `wanted` holds for; whether there was one.
+    fn find(&mut self, forward: bool, wanted: impl Fn(&Self, &Event<'_>) -> bool) -> bool {
         let total = self.visible.len();
         let candidates: Box<dyn Iterator<Item = usize>> = if forward {
             Box::new(self.selected + 1..total)
@@ -521,12 +643,50 @@ impl App {
             let found = self
                 .visible_index(position)
                 .and_then(|i| self.store.get(i))
-                .is_some_and(|e| self.is_flagged(&e));
+                .is_some_and(|e| wanted(self, &e));
             if found {
                 self.move_to(position);
-                self.status = String::new();
-                return;
+                return true;
             }
+        }
+        false
+    }
+
+    fn find_match(&mut self, forward: bool) {
+        let Some(search) = &self.search else {
+            self.status = "no search yet: / searches, f filters".into();
+            return;
+        };
+        let text = search.text().to_string();
+        if self.find(forward, |app, event| app.is_match(event)) {
+            self.status = format!("/{text}");
+        } else {
+            self.status = format!(
+                "/{text}: no {} match in view",
+                if forward { "later" } else { "earlier" }
+            );
+        }
+    }
+
+    /// The number of visible events the search matches.
+    fn count_matches(&self) -> usize {
+        let mut count = 0;
+        for position in 0..self.visible.len() {
+            if self
+                .visible_index(position)
+                .and_then(|i| self.store.get(i))
+                .is_some_and(|e| self.is_match(&e))
+            {
+                count += 1;
+            }
+        }
+        count
+    }
+
+    fn find_flagged(&mut self, forward: bool) {
+        if self.find(forward, |app, event| app.is_flagged(event)) {
+            self.status = String::new();
+            return;
         }
         self.status = format!(
             "no {} suspicious event{}",
@@ -568,7 +728,11 @@ impl App {
     }
 
     fn push_crumb(&mut self, filter: Filter, exclude: bool) {
-        self.crumbs.push(Crumb { filter, exclude });
+        self.crumbs.push(Crumb {
+            filter,
+            exclude,
+            fresh: false,
+        });
         self.rebuild_visible();
     }
 
@@ -578,7 +742,13 @@ impl App {
         for crumb in &self.crumbs {
             parts.push(format!(
                 "{}{}",
-                if crumb.exclude { "not " } else { "" },
+                if crumb.fresh {
+                    "related "
+                } else if crumb.exclude {
+                    "not "
+                } else {
+                    ""
+                },
                 crumb.filter.text()
             ));
         }
@@ -603,6 +773,72 @@ impl App {
             .unwrap_or(0);
         self.column = PivotColumn::ORDER[(at + 1) % PivotColumn::ORDER.len()];
         self.status = format!("pivot: {}", self.breadcrumb());
+    }
+
+    /// Shows the events of the selected event's operation, whatever the identity and filters:
+    /// a tool call with its dependencies, traces and exceptions. Backspace returns.
+    fn related(&mut self) {
+        let Some(event) = self.selected_event() else {
+            return;
+        };
+        let Some(operation) = event.operation.map(str::to_string) else {
+            self.status = format!(
+                "this {} has no operation id: nothing ties other events to it (try p to pivot)",
+                event.kind.label()
+            );
+            return;
+        };
+        // Every event of the operation, whatever the identity and filters hid.
+        self.crumbs.push(Crumb {
+            filter: Filter::equals(Field::Operation, &operation),
+            exclude: false,
+            fresh: true,
+        });
+        self.rebuild_visible();
+        self.status = format!(
+            "{} events of operation {operation} (Backspace goes back)",
+            self.visible.len()
+        );
+    }
+
+    /// Writes the events in view (identity and filters applied) to a new file.
+    fn export_view(&mut self, path: &str) -> Result<(), String> {
+        let path = std::path::Path::new(path.trim());
+        let format = match path.extension().and_then(|e| e.to_str()) {
+            Some(e) if e.eq_ignore_ascii_case("csv") => super::export::ExportFormat::Csv,
+            Some(e) if e.eq_ignore_ascii_case("jsonl") || e.eq_ignore_ascii_case("json") => {
+                super::export::ExportFormat::Jsonl
+            }
+            _ => return Err(format!("{}: name a .csv or .jsonl file", path.display())),
+        };
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        let mut out = std::io::BufWriter::new(file);
+        let mut written = 0u64;
+        let mut result = super::export::write_header(format, &mut out);
+        for position in 0..self.visible.len() {
+            if result.is_err() {
+                break;
+            }
+            let Some(event) = self.visible_index(position).and_then(|i| self.store.get(i)) else {
+                continue;
+            };
+            let sha = self.context.blob_sha256.get(&event.blob);
+            result = super::export::write_event(&event, sha, format, &mut out);
+            written += 1;
+        }
+        result
+            .and_then(|()| std::io::Write::flush(&mut out))
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        self.status = format!(
+            "wrote {written} events ({}) to {}",
+            self.breadcrumb(),
+            path.display()
+        );
+        Ok(())
     }
 
     fn select_identity(&mut self, cursor: usize) {
@@ -671,6 +907,22 @@ impl App {
                 self.push_crumb(filter, kind == PromptKind::FilterOut);
                 self.status = format!("{} events: {}", self.visible.len(), self.breadcrumb());
             }),
+            PromptKind::Search => Filter::parse(input).map(|filter| {
+                self.search = Some(filter);
+                let matches = self.count_matches();
+                let found = self.selected_event().is_some_and(|e| self.is_match(&e))
+                    || self.find(true, |app, event| app.is_match(event));
+                self.status = format!(
+                    "/{}: {matches} matching events in view{}",
+                    input.trim(),
+                    if found || matches == 0 {
+                        ""
+                    } else {
+                        " (none after here: N goes back)"
+                    }
+                );
+            }),
+            PromptKind::Export => self.export_view(input),
             PromptKind::Jump => self.jump(input),
             PromptKind::Note => {
                 self.save_bookmark(input);
@@ -693,9 +945,18 @@ impl App {
         }
         match std::mem::replace(&mut self.mode, Mode::Normal) {
             Mode::Help => {
-                // Any key closes the help; q still quits.
-                if key.code == KeyCode::Char('q') {
-                    return Some(Effect::Quit);
+                // j/k scroll a help taller than the screen; any other key closes it; q quits.
+                match key.code {
+                    KeyCode::Char('q') => return Some(Effect::Quit),
+                    KeyCode::Down | KeyCode::Char('j') => {
+                        self.help_scroll = self.help_scroll.saturating_add(1);
+                        self.mode = Mode::Help;
+                    }
+                    KeyCode::Up | KeyCode::Char('k') => {
+                        self.help_scroll = self.help_scroll.saturating_sub(1);
+                        self.mode = Mode::Help;
+                    }
+                    _ => self.help_scroll = 0,
                 }
                 None
             }
@@ -742,8 +1003,29 @@ impl App {
                     Focus::Identities => Focus::Timeline,
                 }
             }
-            KeyCode::Char('/') => self.prompt(PromptKind::Filter),
-            KeyCode::Char('\\') => self.prompt(PromptKind::FilterOut),
+            KeyCode::Char('/') => self.prompt(PromptKind::Search),
+            KeyCode::Char('f') if !ctrl => self.prompt(PromptKind::Filter),
+            KeyCode::Char('F' | '\\') => self.prompt(PromptKind::FilterOut),
+            KeyCode::Char('e') => {
+                self.mode = Mode::Prompt {
+                    kind: PromptKind::Export,
+                    input: "timeline-view.csv".into(),
+                };
+            }
+            KeyCode::Char('+') => self.histogram_rows = (self.histogram_rows + 1).min(12),
+            KeyCode::Char('-') => {
+                self.histogram_rows = self.histogram_rows.saturating_sub(1).max(1)
+            }
+            KeyCode::Char('L') => {
+                if self.lanes.is_some() {
+                    self.lanes = None;
+                    self.status = "lanes hidden".into();
+                } else {
+                    self.lanes = Some(Lanes::default());
+                    self.rebuild_visible();
+                    self.status = "lanes: one row per identity, scope's suspects first".into();
+                }
+            }
             KeyCode::Char('t') => self.prompt(PromptKind::Jump),
             KeyCode::Char('z') => {
                 self.show_zone = !self.show_zone;
@@ -755,8 +1037,9 @@ impl App {
             }
             KeyCode::Char('x') => {
                 self.crumbs.clear();
+                self.search = None;
                 self.rebuild_visible();
-                self.status = "filters cleared".into();
+                self.status = "filters and search cleared".into();
             }
             KeyCode::Backspace if !self.crumbs.is_empty() => {
                 self.crumbs.pop();
@@ -772,8 +1055,19 @@ impl App {
             KeyCode::Char('b') if ctrl => self.move_by(-page),
             KeyCode::Home | KeyCode::Char('g') => self.move_to(0),
             KeyCode::End | KeyCode::Char('G') => self.move_to(usize::MAX),
-            KeyCode::Char('n') => self.find_flagged(true),
-            KeyCode::Char('N') => self.find_flagged(false),
+            KeyCode::Char('n') => self.find_match(true),
+            KeyCode::Char('N') => self.find_match(false),
+            KeyCode::Char('s') => self.find_flagged(true),
+            KeyCode::Char('S') => self.find_flagged(false),
+            KeyCode::Char('r') => self.related(),
+            KeyCode::Char('J') => self.detail_scroll = self.detail_scroll.saturating_add(1),
+            KeyCode::Char('K') => self.detail_scroll = self.detail_scroll.saturating_sub(1),
+            KeyCode::Char('d') if ctrl => {
+                self.detail_scroll = self.detail_scroll.saturating_add(10);
+            }
+            KeyCode::Char('u') if ctrl => {
+                self.detail_scroll = self.detail_scroll.saturating_sub(10);
+            }
             KeyCode::Left | KeyCode::Char('h') => {
                 let at = PivotColumn::ORDER
                     .iter()
@@ -1045,9 +1339,9 @@ pub(crate) mod tests {
     #[test]
     fn filters_pivots_and_the_breadcrumb() {
         let mut app = app();
-        press(&mut app, "/kind=tool\n");
+        press(&mut app, "fkind=tool\n");
         assert_eq!(app.visible_len(), 3);
-        press(&mut app, "\\severity>=1\n");
+        press(&mut app, "Fseverity>=1\n");
         assert_eq!(app.visible_len(), 2);
         assert_eq!(app.breadcrumb(), "all › kind=tool › not severity>=1");
         press(&mut app, "\u{8}");
@@ -1069,9 +1363,210 @@ pub(crate) mod tests {
             1_790_000_300,
             "the selection survives filters"
         );
-        press(&mut app, "/colour=red\n");
+        press(&mut app, "fcolour=red\n");
         assert!(app.status.contains("unknown field"));
         assert_eq!(app.visible_len(), 6);
+    }
+
+    #[test]
+    fn search_marks_matches_and_moves_between_them_without_hiding_any() {
+        let mut app = app();
+        press(&mut app, "/list_orders\n");
+        assert_eq!(app.visible_len(), 6, "a search hides nothing");
+        assert_eq!(
+            selected_time(&app),
+            1_790_090_000,
+            "it moves to the first match"
+        );
+        assert!(app.status.contains("2 matching events"), "{}", app.status);
+        press(&mut app, "n");
+        assert_eq!(selected_time(&app), 1_790_100_000);
+        press(&mut app, "n");
+        assert!(app.status.contains("no later match"), "{}", app.status);
+        assert_eq!(selected_time(&app), 1_790_100_000);
+        press(&mut app, "N");
+        assert_eq!(selected_time(&app), 1_790_090_000);
+        // Filters and search are separate: a filter narrows, the search still marks.
+        press(&mut app, "fuser=bob@contoso.example\n");
+        assert_eq!(app.visible_len(), 4);
+        press(&mut app, "g");
+        press(&mut app, "n");
+        assert_eq!(
+            selected_time(&app),
+            1_790_100_000,
+            "carla's call is filtered out"
+        );
+        assert!(app.is_match(&app.selected_event().unwrap()));
+        press(&mut app, "x");
+        assert!(app.search.is_none() && app.crumbs.is_empty());
+        press(&mut app, "n");
+        assert!(app.status.starts_with("no search yet"), "{}", app.status);
+    }
+
+    #[test]
+    fn related_keeps_the_selected_calls_operation() {
+        let mut app = App::new(context(), Bookmarks::in_memory());
+        app.on_update(Update::Chunk {
+            chunk: Box::new(chunk(&[
+                (1_790_000_100, "signin", Some("bob"), "1.1.1.1", "sign-in"),
+                (
+                    1_790_000_300,
+                    "tool",
+                    Some("bob"),
+                    "1.1.1.1",
+                    "export_customers {}",
+                ),
+                (
+                    1_790_000_310,
+                    "dependency",
+                    Some("bob"),
+                    "mcp-crm",
+                    "SQL crmdb",
+                ),
+                (
+                    1_790_000_320,
+                    "trace",
+                    Some("bob"),
+                    "1.1.1.1",
+                    "exported 900 rows",
+                ),
+                (
+                    1_790_002_000,
+                    "tool",
+                    Some("bob"),
+                    "1.1.1.1",
+                    "get_customer {}",
+                ),
+            ])),
+            done: 1,
+            total: 1,
+        });
+        press(&mut app, "r");
+        assert!(app.status.contains("has no operation id"), "{}", app.status);
+        assert_eq!(app.visible_len(), 5);
+        press(&mut app, "j");
+        press(&mut app, "r");
+        let kinds: Vec<EventKind> = (0..app.visible_len())
+            .map(|p| app.store.get(app.visible_index(p).unwrap()).unwrap().kind)
+            .collect();
+        assert_eq!(
+            kinds,
+            [EventKind::Tool, EventKind::Dependency, EventKind::Trace],
+            "the call, its SQL and its trace; not the later call"
+        );
+        assert_eq!(app.breadcrumb(), "all › related operation=op-1790000");
+        press(&mut app, "\u{8}");
+        assert_eq!(app.visible_len(), 5);
+        // Related ignores the filters that hid the rest of the operation, until Backspace.
+        press(&mut app, "fkind=tool\n");
+        assert_eq!(app.visible_len(), 2);
+        press(&mut app, "r");
+        assert_eq!(app.visible_len(), 3);
+        press(&mut app, "\u{8}");
+        assert_eq!(app.visible_len(), 2);
+    }
+
+    #[test]
+    fn the_view_exports_as_filtered_and_never_overwrites() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bob.csv");
+        let mut app = app();
+        press(&mut app, "fuser=bob@contoso.example\n");
+        let typed = format!("e{}{}\n", "\u{8}".repeat(40), path.display());
+        press(&mut app, &typed);
+        assert!(app.status.starts_with("wrote 4 events"), "{}", app.status);
+        let written = std::fs::read_to_string(&path).unwrap();
+        let body = written.strip_prefix('\u{feff}').expect("a byte-order mark");
+        let lines: Vec<&str> = body.split("\r\n").filter(|l| !l.is_empty()).collect();
+        assert_eq!(lines.len(), 5, "header and the four events in view");
+        assert!(lines[0].starts_with("datetime,timestamp_desc,message,kind,user"));
+        assert!(lines[0].ends_with(",blob_sha256,operation_id"));
+        assert!(lines[1..].iter().all(|l| l.contains("bob@contoso.example")));
+        assert!(
+            lines[3].contains(&"ab".repeat(32)) && lines[3].contains("op-1790000"),
+            "the call carries its blob's hash and operation: {}",
+            lines[3]
+        );
+        press(&mut app, &typed);
+        assert!(app.status.starts_with("error:"), "{}", app.status);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), written);
+        let jsonl = dir.path().join("bob.jsonl");
+        press(
+            &mut app,
+            &format!("e{}{}\n", "\u{8}".repeat(40), jsonl.display()),
+        );
+        let rows: Vec<serde_json::Value> = std::fs::read_to_string(&jsonl)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(rows.len(), 4);
+        assert_eq!(rows[2]["operation_id"], "op-1790000");
+        press(
+            &mut app,
+            &format!(
+                "e{}{}\n",
+                "\u{8}".repeat(40),
+                dir.path().join("x.txt").display()
+            ),
+        );
+        assert!(
+            app.status.contains("name a .csv or .jsonl file"),
+            "{}",
+            app.status
+        );
+    }
+
+    #[test]
+    fn lanes_histogram_marks_and_detail_scrolling() {
+        let mut app = app();
+        let mut marks = Marks::default();
+        marks.attacker_ips.insert("185.220.101.47".into());
+        marks.suspects.insert("carla@contoso.example".into());
+        marks
+            .attacker_rows
+            .insert("am-x/497222.json".into(), [3].into_iter().collect());
+        app.on_update(Update::Marks(marks));
+        assert_eq!(
+            app.flagged_histogram.iter().sum::<u32>(),
+            3,
+            "the failure, the attacker address's sign-in and the attacker call"
+        );
+        press(&mut app, "L");
+        let lanes = app.lanes.as_ref().unwrap();
+        let suspects = app.marks.as_ref().map(|m| &m.suspects);
+        let order: Vec<(&str, bool, u32)> = lanes
+            .ordered(suspects, 10)
+            .into_iter()
+            .map(|lane| (lane.name, lane.suspect, lane.events.iter().sum()))
+            .collect();
+        assert_eq!(
+            order,
+            [
+                ("carla@contoso.example", true, 1),
+                ("bob@contoso.example", false, 4),
+                (NO_IDENTITY, false, 1),
+            ],
+            "suspects first, then by events"
+        );
+        press(&mut app, "fkind=tool\n");
+        let lanes = app.lanes.as_ref().unwrap();
+        assert_eq!(lanes.by_identity.len(), 2, "lanes follow the filters");
+        press(&mut app, "L");
+        assert!(app.lanes.is_none());
+        press(&mut app, "++++");
+        assert_eq!(app.histogram_rows, 6);
+        press(&mut app, "----------");
+        assert_eq!(app.histogram_rows, 1);
+        press(&mut app, "JJJ");
+        assert_eq!(app.detail_scroll, 3);
+        press(&mut app, "K");
+        assert_eq!(app.detail_scroll, 2);
+        press(&mut app, "j");
+        assert_eq!(
+            app.detail_scroll, 0,
+            "a new event shows its detail from the top"
+        );
     }
 
     #[test]
@@ -1099,9 +1594,9 @@ pub(crate) mod tests {
         assert!(app.status.starts_with("error:"));
         press(&mut app, "g");
         // Without scope only failures are suspicious.
-        press(&mut app, "n");
+        press(&mut app, "s");
         assert_eq!(selected_time(&app), 1_790_090_000);
-        press(&mut app, "n");
+        press(&mut app, "s");
         assert!(app.status.contains("no later suspicious event"));
         let mut marks = Marks::default();
         marks.attacker_ips.insert("185.220.101.47".into());
@@ -1110,13 +1605,13 @@ pub(crate) mod tests {
             .attacker_rows
             .insert("am-x/497222.json".into(), [3].into_iter().collect());
         app.on_update(Update::Marks(marks));
-        press(&mut app, "N");
+        press(&mut app, "S");
         assert_eq!(
             selected_time(&app),
             1_790_000_300,
             "the attacker call is flagged"
         );
-        press(&mut app, "N");
+        press(&mut app, "S");
         assert_eq!(
             selected_time(&app),
             1_790_000_200,
@@ -1169,8 +1664,14 @@ pub(crate) mod tests {
         assert_eq!(app.format_time(t), "2026-09-21 16:15:00.000 +02:00");
         press(&mut app, "?");
         assert_eq!(app.mode, Mode::Help);
-        press(&mut app, "j");
-        assert_eq!(app.mode, Mode::Normal);
+        press(&mut app, "jj");
+        assert_eq!(
+            (app.mode.clone(), app.help_scroll),
+            (Mode::Help, 2),
+            "j scrolls the help"
+        );
+        press(&mut app, "G");
+        assert_eq!((app.mode.clone(), app.help_scroll), (Mode::Normal, 0));
         assert_eq!(
             app.selected, 0,
             "the key that closes help does nothing else"

@@ -98,6 +98,7 @@ pub struct Chunk {
     customers: Distinct,
     source_table: Distinct,
     blob: SplitText,
+    operation: Distinct,
 }
 
 /// Unsigned integers, each held in the narrowest width the largest of them needs.
@@ -417,6 +418,7 @@ impl Chunk {
             source_table: distinct("source_table")?,
             // Long and repeated: split, each part once.
             blob: SplitText::new(&text_column(batches, "blob")?),
+            operation: distinct("operation")?,
         })
     }
 
@@ -436,6 +438,7 @@ impl Chunk {
             customers: distinct(),
             source_table: distinct(),
             blob: SplitText::new(&[]),
+            operation: distinct(),
         }
     }
 
@@ -454,6 +457,7 @@ impl Chunk {
             &self.tool,
             &self.customers,
             &self.source_table,
+            &self.operation,
         ];
         self.time.capacity() * 8
             + self.kind.capacity()
@@ -498,6 +502,7 @@ impl Chunk {
             source_table: self.source_table.get(row).unwrap_or_default(),
             blob,
             line: self.line.get(row),
+            operation: self.operation.get(row).filter(|s| !s.is_empty()),
         }
     }
 
@@ -549,6 +554,8 @@ pub struct Event<'a> {
     pub blob: Cow<'a, str>,
     /// Line in the blob.
     pub line: u64,
+    /// App Insights operation id: a tool call, its dependencies and traces share it.
+    pub operation: Option<&'a str>,
 }
 
 /// Every event loaded so far.
@@ -667,6 +674,7 @@ pub(crate) mod tests {
             Field::new("source_table", DataType::Utf8, false),
             Field::new("blob", DataType::Utf8, false),
             Field::new("line", DataType::UInt64, false),
+            Field::new("operation", DataType::Utf8, true),
         ]);
         let batch = RecordBatch::try_new(
             Arc::new(schema),
@@ -697,6 +705,10 @@ pub(crate) mod tests {
                 }),
                 text(&|r| Some(format!("am-x/{}.json", r.0 / 3600))),
                 Arc::new(UInt64Array::from_iter_values(1..=rows.len() as u64)),
+                // Events of one operation share the time's thousands of seconds.
+                text(&|r| {
+                    (!matches!(r.1, "signin" | "flow")).then(|| format!("op-{}", r.0 / 1000))
+                }),
             ],
         )
         .unwrap();

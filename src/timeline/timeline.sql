@@ -1,8 +1,9 @@
 -- The merged timeline: one row per event of every source, for the days {from_day}..{to_day}
 -- (partition pruning) and the times [{from}, {to}). Columns: time, kind, user, ip (the caller or
 -- source address), peer (the destination), session, tool, summary, customers, severity
--- (0 info, 1 warning, 2 error), source_table, blob, line.
-SELECT time, kind, "user", ip, peer, session, tool, summary, customers, severity, source_table, blob, line
+-- (0 info, 1 warning, 2 error), source_table, blob, line, operation (the App Insights operation
+-- id: a tool call, its dependencies and its traces share it).
+SELECT time, kind, "user", ip, peer, session, tool, summary, customers, severity, source_table, blob, line, operation
 FROM (
     SELECT "TimeGenerated" AS time, 'signin' AS kind,
            coalesce(nullif("UserPrincipalName", ''), "UserId") AS "user",
@@ -12,7 +13,7 @@ FROM (
                   ' from ', coalesce("IPAddress", '?'), ' ', coalesce("Location", ''), ' ', coalesce("UserAgent", '')) AS summary,
            CAST(NULL AS VARCHAR) AS customers,
            CASE WHEN "ResultType" = '0' THEN 0 ELSE 1 END AS severity,
-           'SigninLogs' AS source_table, _blob AS blob, _line AS line
+           'SigninLogs' AS source_table, _blob AS blob, _line AS line, CAST(NULL AS VARCHAR) AS operation
     FROM "SigninLogs" WHERE date >= '{from_day}' AND date <= '{to_day}'
     UNION ALL
     SELECT "TimeGenerated", 'signin',
@@ -23,7 +24,7 @@ FROM (
                   ' from ', coalesce("IPAddress", '?'), ' ', coalesce("Location", '')),
            NULL,
            CASE WHEN "ResultType" = '0' THEN 0 ELSE 1 END,
-           'AADNonInteractiveUserSignInLogs', _blob, _line
+           'AADNonInteractiveUserSignInLogs', _blob, _line, CAST(NULL AS VARCHAR)
     FROM "AADNonInteractiveUserSignInLogs" WHERE date >= '{from_day}' AND date <= '{to_day}'
     UNION ALL
     SELECT "TimeGenerated", 'audit', coalesce(initiated_by_upn, initiated_by_app, initiated_by_user_id),
@@ -31,21 +32,21 @@ FROM (
            concat(coalesce("OperationName", '?'), ': ', coalesce("Result", '?'), ' ', coalesce("ResultReason", '')),
            NULL,
            CASE WHEN lower(coalesce("Result", '')) IN ('success', '') THEN 0 ELSE 1 END,
-           'AuditLogs', _blob, _line
+           'AuditLogs', _blob, _line, CAST(NULL AS VARCHAR)
     FROM "AuditLogs" WHERE date >= '{from_day}' AND date <= '{to_day}'
     UNION ALL
     SELECT time, 'tool', "user", client_address, server, session_id, tool,
            concat(coalesce(tool, '?'), ' ', coalesce(arguments, ''), CASE WHEN success = false THEN concat(' → FAILED ', coalesce(result_code, '')) ELSE '' END),
            array_to_string(array_distinct(array_concat(customer_ids(coalesce(arguments, '{}')), customer_ids(coalesce(result, '{}')))), ','),
            CASE WHEN success = false THEN 2 ELSE 0 END,
-           CASE WHEN origin LIKE 'APIM%' THEN 'ApiManagementGatewayMCPLog' WHEN origin = 'AppDependencies' THEN 'AppDependencies' ELSE 'AppRequests' END, _blob, _line
+           CASE WHEN origin LIKE 'APIM%' THEN 'ApiManagementGatewayMCPLog' WHEN origin = 'AppDependencies' THEN 'AppDependencies' ELSE 'AppRequests' END, _blob, _line, operation_id
     FROM tool_calls WHERE date >= '{from_day}' AND date <= '{to_day}'
     UNION ALL
     SELECT "TimeGenerated", 'request', enduser_id, coalesce(client_address, "ClientIP"), "AppRoleName", session_id, tool_name,
            concat(coalesce(mcp_method, "Name", '?'), ' → ', coalesce("ResultCode", '?')),
            NULL,
            CASE WHEN "Success" = false THEN 2 ELSE 0 END,
-           'AppRequests', _blob, _line
+           'AppRequests', _blob, _line, "OperationId"
     FROM "AppRequests" WHERE (mcp_method IS NULL OR mcp_method <> 'tools/call') AND date >= '{from_day}' AND date <= '{to_day}'
     UNION ALL
     SELECT "TimeGenerated", 'dependency', enduser_id, "AppRoleName", coalesce(peer_address, "Target"), session_id, tool_name,
@@ -53,26 +54,26 @@ FROM (
                   CASE WHEN response_bytes IS NULL THEN '' ELSE concat(' (', CAST(response_bytes AS VARCHAR), ' B)') END),
            NULL,
            CASE WHEN "Success" = false THEN 2 ELSE 0 END,
-           'AppDependencies', _blob, _line
+           'AppDependencies', _blob, _line, "OperationId"
     FROM "AppDependencies" WHERE date >= '{from_day}' AND date <= '{to_day}'
     UNION ALL
     SELECT "TimeGenerated", 'trace', enduser_id, client_address, NULL, session_id, tool_name,
            coalesce("Message", ''),
            NULL,
            CASE WHEN "SeverityLevel" >= 3 THEN 2 WHEN "SeverityLevel" = 2 THEN 1 ELSE 0 END,
-           'AppTraces', _blob, _line
+           'AppTraces', _blob, _line, "OperationId"
     FROM "AppTraces" WHERE date >= '{from_day}' AND date <= '{to_day}'
     UNION ALL
     SELECT "TimeGenerated", 'exception', enduser_id, client_address, NULL, session_id, tool_name,
            concat(coalesce("ExceptionType", '?'), ': ', coalesce("OuterMessage", "Message", '')),
            NULL, 2,
-           'AppExceptions', _blob, _line
+           'AppExceptions', _blob, _line, "OperationId"
     FROM "AppExceptions" WHERE date >= '{from_day}' AND date <= '{to_day}'
     UNION ALL
     SELECT "TimeGenerated", 'event', enduser_id, client_address, NULL, session_id, tool_name,
            coalesce("Name", '?'),
            NULL, 0,
-           'AppEvents', _blob, _line
+           'AppEvents', _blob, _line, "OperationId"
     FROM "AppEvents" WHERE date >= '{from_day}' AND date <= '{to_day}'
     UNION ALL
     SELECT time, 'flow', NULL, src_ip, dst_ip, NULL, NULL,
@@ -81,7 +82,7 @@ FROM (
                   CASE WHEN bytes_src_to_dst IS NULL THEN '' ELSE concat(' ', CAST(bytes_src_to_dst AS VARCHAR), ' B out, ', CAST(coalesce(bytes_dst_to_src, 0) AS VARCHAR), ' B in') END),
            NULL,
            CASE WHEN decision = 'D' THEN 1 ELSE 0 END,
-           'flows', _blob, _line
+           'flows', _blob, _line, CAST(NULL AS VARCHAR)
     FROM flows WHERE date >= '{from_day}' AND date <= '{to_day}'
 )
 WHERE time >= {from} AND time < {to}

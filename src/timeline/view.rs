@@ -20,27 +20,43 @@ pub const HELP: &[(&str, &str)] = &[
     ("PgDn PgUp Space", "page down / up (also Ctrl-F / Ctrl-B)"),
     ("g G Home End", "first / last event"),
     (
-        "n N",
+        "/",
+        "search: mark matching events (») without hiding the others",
+    ),
+    ("n N", "next / previous search match"),
+    (
+        "s S",
         "next / previous suspicious event (scope marks, failures)",
     ),
+    ("f", "filter: keep only events matching an expression"),
+    ("F \\", "filter out: drop events matching an expression"),
     (
         "t",
         "jump to a time: RFC 3339, a date, +2h / -30m from here, 72h before the end",
     ),
-    ("/", "filter: keep events matching an expression"),
-    ("\\", "filter out: drop events matching an expression"),
     (
         "h l ← →",
         "choose the cell to pivot from: user, session, tool, customer, IP",
     ),
     ("p", "pivot: keep events with the chosen cell's value"),
+    (
+        "r",
+        "related: the selected event's operation (call, its SQL, uploads, traces)",
+    ),
     ("Backspace Esc", "back one step of the breadcrumb"),
-    ("x", "clear every filter"),
+    ("x", "clear every filter and the search"),
     (
         "Tab",
         "switch between identities and events (Enter picks an identity)",
     ),
     ("Enter", "enlarge / shrink the detail pane"),
+    ("J K", "scroll the detail pane (Ctrl-D / Ctrl-U by 10)"),
+    (
+        "+ -",
+        "taller / shorter activity histogram (red: suspicious)",
+    ),
+    ("L", "lanes: activity per identity, suspects first"),
+    ("e", "export the events in view to a .csv or .jsonl file"),
     ("b", "bookmark the event with a note (again to remove)"),
     ("z", "times in UTC / in the chosen zone (--tz)"),
     (
@@ -50,7 +66,7 @@ pub const HELP: &[(&str, &str)] = &[
     ("q Ctrl-C", "quit"),
     ("", ""),
     (
-        "filters",
+        "expressions",
         "field=value  field!=value  field~text  field!~text  -term  bare words",
     ),
     (
@@ -59,7 +75,7 @@ pub const HELP: &[(&str, &str)] = &[
     ),
     (
         "fields",
-        "kind user ip peer session tool customer summary table blob severity time",
+        "kind user ip peer session tool customer summary table blob severity time operation",
     ),
 ];
 
@@ -105,26 +121,46 @@ pub fn draw(frame: &mut Frame<'_>, app: &mut App) {
     } else {
         (area.height / 3).clamp(6, 14)
     };
+    let activity_rows = match &app.lanes {
+        Some(lanes) => (lanes.by_identity.len() as u16).clamp(1, app.histogram_rows.max(6)),
+        None => app.histogram_rows,
+    };
     let [header, histogram, middle, detail, status] = Layout::vertical([
         Constraint::Length(1),
-        Constraint::Length(3),
+        Constraint::Length(activity_rows + 1),
         Constraint::Min(3),
         Constraint::Length(detail_height),
         Constraint::Length(1),
     ])
     .areas(area);
-    let identity_width = (area.width / 5).clamp(16, 34);
+    // Below 100 columns the identity list shows only while it has the focus (Tab), so the
+    // events keep room for their user column.
+    let identity_width = if area.width >= 100 {
+        (area.width / 5).clamp(16, 34)
+    } else if app.focus == Focus::Identities {
+        area.width / 2
+    } else {
+        0
+    };
     let [identities, events] =
         Layout::horizontal([Constraint::Length(identity_width), Constraint::Min(20)]).areas(middle);
 
     draw_events(frame, app, events);
     draw_header(frame, app, header);
-    draw_histogram(frame, app, histogram);
-    draw_identities(frame, app, identities);
+    if app.lanes.is_some() {
+        draw_lanes(frame, app, histogram);
+    } else {
+        draw_histogram(frame, app, histogram);
+    }
+    if identity_width > 0 {
+        draw_identities(frame, app, identities);
+    } else {
+        app.areas.identity_rows = Rect::default();
+    }
     draw_detail(frame, app, detail);
     draw_status(frame, app, status);
     if app.mode == Mode::Help {
-        draw_help(frame, area);
+        draw_help(frame, area, app.help_scroll);
     }
 }
 
@@ -172,25 +208,83 @@ fn draw_header(frame: &mut Frame<'_>, app: &App, area: Rect) {
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
+/// Buckets summed into `width` columns.
+fn columns_of(buckets: &[u32], width: usize) -> Vec<u32> {
+    (0..width)
+        .map(|x| {
+            let start = x * HISTOGRAM_BUCKETS / width;
+            let end = ((x + 1) * HISTOGRAM_BUCKETS / width).max(start + 1);
+            buckets[start..end.min(HISTOGRAM_BUCKETS)].iter().sum()
+        })
+        .collect()
+}
+
+fn draw_lanes(frame: &mut Frame<'_>, app: &App, area: Rect) {
+    let block = Block::default()
+        .borders(Borders::TOP)
+        .title(" lanes: events per identity over the window (red: suspicious; L hides) ");
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let Some(lanes) = &app.lanes else {
+        return;
+    };
+    let label_width = usize::from(inner.width / 5).clamp(8, 30);
+    let width = usize::from(inner.width).saturating_sub(label_width + 1);
+    if width == 0 || inner.height == 0 {
+        return;
+    }
+    const SHADES: [char; 5] = [' ', '░', '▒', '▓', '█'];
+    let suspects = app.marks.as_ref().map(|m| &m.suspects);
+    let lines: Vec<Line<'_>> = lanes
+        .ordered(suspects, usize::from(inner.height))
+        .into_iter()
+        .map(|lane| {
+            let counts = columns_of(lane.events, width);
+            let flagged = columns_of(lane.flagged, width);
+            let peak = counts.iter().copied().max().unwrap_or(0).max(1);
+            let label_style = if lane.suspect {
+                Style::default().fg(Color::Red).add_modifier(Modifier::BOLD)
+            } else {
+                Style::default()
+            };
+            let mut spans = vec![Span::styled(
+                format!(
+                    "{:<label_width$} ",
+                    safe(lane.name, label_width.saturating_sub(1))
+                ),
+                label_style,
+            )];
+            spans.extend(counts.iter().zip(&flagged).map(|(&count, &marks)| {
+                let shade = if count == 0 {
+                    0
+                } else {
+                    ((count as usize * 4).div_ceil(peak as usize)).clamp(1, 4)
+                };
+                let style = if marks > 0 {
+                    Style::default().fg(Color::Red)
+                } else {
+                    Style::default().fg(Color::Cyan)
+                };
+                Span::styled(SHADES[shade].to_string(), style)
+            }));
+            Line::from(spans)
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
 fn draw_histogram(frame: &mut Frame<'_>, app: &App, area: Rect) {
     let block = Block::default()
         .borders(Borders::TOP)
-        .title(" activity (visible range highlighted) ");
+        .title(" activity (visible range highlighted, suspicious in red; + - L) ");
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let width = usize::from(inner.width);
     if width == 0 || inner.height == 0 {
         return;
     }
-    let columns: Vec<u32> = (0..width)
-        .map(|x| {
-            let start = x * HISTOGRAM_BUCKETS / width;
-            let end = ((x + 1) * HISTOGRAM_BUCKETS / width).max(start + 1);
-            app.histogram[start..end.min(HISTOGRAM_BUCKETS)]
-                .iter()
-                .sum()
-        })
-        .collect();
+    let columns = columns_of(&app.histogram, width);
+    let flagged = columns_of(&app.flagged_histogram, width);
     let peak = columns.iter().copied().max().unwrap_or(0).max(1);
     // The columns covering the events on screen.
     let span = (app.context.to - app.context.from).max(1) as i128;
@@ -229,11 +323,17 @@ fn draw_histogram(frame: &mut Frame<'_>, app: &App, area: Rect) {
                 .enumerate()
                 .map(|(x, &h)| {
                     let fill = h.saturating_sub(floor).min(8);
-                    let style = if marked.contains(&x) {
-                        Style::default().fg(Color::Yellow).bg(Color::DarkGray)
+                    let colour = if flagged[x] > 0 {
+                        Color::Red
+                    } else if marked.contains(&x) {
+                        Color::Yellow
                     } else {
-                        Style::default().fg(Color::Cyan)
+                        Color::Cyan
                     };
+                    let mut style = Style::default().fg(colour);
+                    if marked.contains(&x) {
+                        style = style.bg(Color::DarkGray);
+                    }
                     Span::styled(BARS[fill].to_string(), style)
                 })
                 .collect();
@@ -338,7 +438,7 @@ fn draw_events(frame: &mut Frame<'_>, app: &mut App, area: Rect) {
     let time_width: u16 = if app.show_zone { 31 } else { 24 };
     let columns = pivot_columns(inner.width, time_width);
     let mut widths = vec![
-        Constraint::Length(2),
+        Constraint::Length(3),
         Constraint::Length(time_width),
         Constraint::Length(10),
     ];
@@ -387,10 +487,12 @@ fn draw_events(frame: &mut Frame<'_>, app: &mut App, area: Rect) {
 /// The pivot columns that fit beside time, kind and a summary of at least 20 cells, in the order
 /// they are dropped last to first.
 fn pivot_columns(width: u16, time_width: u16) -> Vec<(PivotColumn, usize)> {
-    let mut room = usize::from(width).saturating_sub(2 + usize::from(time_width) + 10 + 20 + 3);
+    let mut room = usize::from(width).saturating_sub(3 + usize::from(time_width) + 10 + 20 + 3);
     let mut chosen = Vec::new();
+    // The user column narrows to 12 cells before it is dropped.
+    let user = room.saturating_sub(1).clamp(12, 24);
     for (column, size) in [
-        (PivotColumn::User, 24),
+        (PivotColumn::User, user),
         (PivotColumn::Ip, 15),
         (PivotColumn::Tool, 16),
         (PivotColumn::Session, 10),
@@ -429,12 +531,13 @@ fn event_row<'a>(
     columns: &[(PivotColumn, usize)],
 ) -> Row<'a> {
     let flagged = app.is_flagged(event);
-    let marker = match (flagged, app.is_bookmarked(event)) {
-        (true, true) => "!*",
-        (true, false) => "! ",
-        (false, true) => " *",
-        (false, false) => "  ",
-    };
+    let marker: String = [
+        if flagged { '!' } else { ' ' },
+        if app.is_bookmarked(event) { '*' } else { ' ' },
+        if app.is_match(event) { '»' } else { ' ' },
+    ]
+    .into_iter()
+    .collect();
     let cell = |column: PivotColumn, width: usize| {
         Cell::from(safe(column.value(event).unwrap_or(""), width))
             .style(pivot_cell_style(app, column, selected))
@@ -442,6 +545,9 @@ fn event_row<'a>(
     let mut style = severity_style(event.severity);
     if flagged {
         style = style.fg(Color::Red).add_modifier(Modifier::BOLD);
+    }
+    if app.is_match(event) {
+        style = style.bg(Color::Blue);
     }
     if selected {
         style = style.add_modifier(Modifier::REVERSED);
@@ -457,7 +563,9 @@ fn event_row<'a>(
 }
 
 fn draw_detail(frame: &mut Frame<'_>, app: &App, area: Rect) {
-    let block = Block::default().borders(Borders::ALL).title(" detail ");
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(" detail (J/K scroll, Enter enlarges, r related) ");
     let Some(index) = app.selected_index() else {
         frame.render_widget(Paragraph::new("no event selected").block(block), area);
         return;
@@ -509,6 +617,7 @@ fn draw_detail(frame: &mut Frame<'_>, app: &App, area: Rect) {
     who.extend(field("session", event.session));
     who.extend(field("tool", event.tool));
     who.extend(field("customers", event.customers));
+    who.extend(field("operation", event.operation));
     lines.push(Line::from(who));
     lines.push(Line::from(vec![
         Span::styled("summary ", label),
@@ -543,7 +652,8 @@ fn draw_detail(frame: &mut Frame<'_>, app: &App, area: Rect) {
     frame.render_widget(
         Paragraph::new(lines)
             .block(block)
-            .wrap(Wrap { trim: false }),
+            .wrap(Wrap { trim: false })
+            .scroll((app.detail_scroll, 0)),
         area,
     );
 }
@@ -574,7 +684,7 @@ fn draw_status(frame: &mut Frame<'_>, app: &App, area: Rect) {
     frame.render_widget(Paragraph::new(line), area);
 }
 
-fn draw_help(frame: &mut Frame<'_>, area: Rect) {
+fn draw_help(frame: &mut Frame<'_>, area: Rect, scroll: u16) {
     let width = area.width.saturating_sub(4).min(100);
     let height = (HELP.len() as u16 + 2).min(area.height);
     let popup = Rect {
@@ -592,13 +702,17 @@ fn draw_help(frame: &mut Frame<'_>, area: Rect) {
             ])
         })
         .collect();
+    let title = if HELP.len() as u16 + 2 > area.height {
+        " keys (j/k scroll, any other key closes) "
+    } else {
+        " keys (any key closes) "
+    };
     frame.render_widget(Clear, popup);
     frame.render_widget(
-        Paragraph::new(lines).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .title(" keys (any key closes) "),
-        ),
+        Paragraph::new(lines)
+            .block(Block::default().borders(Borders::ALL).title(title))
+            .wrap(Wrap { trim: false })
+            .scroll((scroll, 0)),
         popup,
     );
 }
@@ -616,7 +730,11 @@ mod tests {
     use crate::timeline::state::tests::{app, context};
 
     fn screen(app: &mut App) -> String {
-        let mut terminal = Terminal::new(TestBackend::new(140, 34)).unwrap();
+        screen_of_size(app, 140, 34)
+    }
+
+    fn screen_of_size(app: &mut App, width: u16, height: u16) -> String {
+        let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
         terminal.draw(|frame| draw(frame, app)).unwrap();
         let buffer = terminal.backend().buffer().clone();
         let mut out = String::new();
@@ -684,7 +802,7 @@ mod tests {
     #[test]
     fn filtered() {
         let mut app = app();
-        press(&mut app, "/kind=tool\n");
+        press(&mut app, "fkind=tool\n");
         insta::assert_snapshot!(screen(&mut app));
     }
 
@@ -699,6 +817,41 @@ mod tests {
         });
         press(&mut app, "\n");
         insta::assert_snapshot!(screen(&mut app));
+    }
+
+    #[test]
+    fn search_marks_without_hiding() {
+        let mut app = app();
+        press(&mut app, "/list_orders\n");
+        let text = screen(&mut app);
+        assert_eq!(text.matches('»').count(), 2, "{text}");
+        insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn lanes_per_identity() {
+        let mut app = app();
+        let mut marks = Marks::default();
+        marks.suspects.insert("bob@contoso.example".into());
+        marks.attacker_ips.insert("185.220.101.47".into());
+        marks.basis = "scope since 2026-09-21T00:00:00Z: 1 suspect".into();
+        app.on_update(Update::Marks(marks));
+        press(&mut app, "L");
+        insta::assert_snapshot!(screen(&mut app));
+    }
+
+    #[test]
+    fn a_small_terminal_keeps_list_detail_and_status() {
+        let mut app = app();
+        press(&mut app, "jj");
+        let text = screen_of_size(&mut app, 80, 24);
+        for part in ["mcpforensics timeline", "get_customer", "detail", "? keys"] {
+            assert!(text.contains(part), "{part} missing at 80x24:\n{text}");
+        }
+        insta::assert_snapshot!(text);
+        press(&mut app, "?");
+        let help = screen_of_size(&mut app, 80, 24);
+        assert!(help.contains("j/k scroll"), "{help}");
     }
 
     #[test]

@@ -485,7 +485,8 @@ fn timeline_and_bookmark_help_explain() {
     let (code, stdout, _) = run(bin().args(["timeline", "--help"]));
     assert_eq!(code, 0);
     for text in [
-        "Press ? for every key",
+        "? lists every key",
+        "/ search (n/N next/previous match)",
         "--scope-since",
         "export bookmarks",
         "Needs a terminal",

@@ -134,7 +134,7 @@ fn investigator_session_in_tmux() {
     assert!(identities[2].starts_with("!(anonymous)"), "{screen}");
 
     // A filter: the attacker's calls from one address; the count matches SQL.
-    tmux.keys(&["/"]);
+    tmux.keys(&["f"]);
     tmux.literal("kind=tool ip=45.86.202.14");
     tmux.keys(&["Enter"]);
     let screen = tmux.wait_for("› kind=tool ip=45.86.202.14", 10);
@@ -147,6 +147,39 @@ fn investigator_session_in_tmux() {
         screen.contains("SUSPICIOUS"),
         "attacker calls are marked:\n{screen}"
     );
+
+    // The filtered view exports (e) with exactly those events, each with its blob's hash.
+    let exported = dir.path().join("attacker-calls.csv");
+    tmux.keys(&["e"]);
+    tmux.wait_for("export the events in view", 10);
+    tmux.keys(&["BSpace"; 20]);
+    tmux.literal(&exported.display().to_string());
+    tmux.keys(&["Enter"]);
+    tmux.wait_for(&format!("wrote {expected} events"), 20);
+    let csv = std::fs::read_to_string(&exported).unwrap();
+    let rows: Vec<&str> = csv
+        .split("\r\n")
+        .filter(|l| !l.is_empty())
+        .skip(1)
+        .collect();
+    assert_eq!(rows.len() as i64, expected);
+    assert!(rows.iter().all(|r| r.contains("45.86.202.14")));
+
+    // Search (/) marks without hiding; n moves to the next match.
+    tmux.keys(&["/"]);
+    tmux.literal("export");
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("matching events in view", 10);
+    assert_eq!(shown_events(&screen).0, expected, "a search hides nothing");
+    assert!(screen.contains('»'), "{screen}");
+
+    // Related (r): the selected call with its dependencies, by operation id.
+    tmux.keys(&["r"]);
+    let screen = tmux.wait_for("› related operation=", 10);
+    assert!(shown_events(&screen).0 >= 2, "{screen}");
+    assert!(screen.contains("dependency"), "{screen}");
+    tmux.keys(&["BSpace"]);
+    tmux.wait_for("back to all", 10);
 
     // Pivot from the tool cell (user → session → tool), then back.
     tmux.keys(&["l", "l", "p"]);
@@ -164,7 +197,7 @@ fn investigator_session_in_tmux() {
     tmux.keys(&["Enter"]);
     tmux.wait_for("bookmarked (1 in the case)", 10);
     tmux.keys(&["?"]);
-    tmux.wait_for("keys (any key closes)", 10);
+    tmux.wait_for(" keys (", 10);
     tmux.keys(&["Escape"]);
     tmux.keys(&["q"]);
     let screen = tmux.wait_for("EXITED", 10);
@@ -317,7 +350,7 @@ fn loading_stops_at_the_events_budget_and_says_where() {
 
 /// `timeline --format csv|jsonl|timesketch --out FILE` without a terminal: the same events in
 /// each format, in time order, each with its blob, line and the blob's SHA-256 from the manifest;
-/// the CSV as a spreadsheet reads it (BOM, CRLF, 15 columns); Timesketch's three required fields;
+/// the CSV as a spreadsheet reads it (BOM, CRLF, 16 columns); Timesketch's three required fields;
 /// an existing file is never overwritten.
 #[test]
 fn the_timeline_exports_to_files_without_a_terminal() {
@@ -386,6 +419,19 @@ fn the_timeline_exports_to_files_without_a_terminal() {
         );
         assert!(row["line"].as_u64().unwrap() >= 1);
     }
+    // Tool calls carry their App Insights operation, so a spreadsheet can group a call with
+    // its dependencies; sign-ins and flows have none.
+    let with_operation = |kind: &str| {
+        rows.iter()
+            .filter(|r| r["kind"] == kind)
+            .all(|r| r["operation_id"].is_string())
+    };
+    assert!(with_operation("tool") && with_operation("dependency"));
+    assert!(
+        rows.iter()
+            .filter(|r| r["kind"] == "flow")
+            .all(|r| r["operation_id"].is_null())
+    );
     let kinds: std::collections::BTreeSet<&str> =
         rows.iter().map(|r| r["kind"].as_str().unwrap()).collect();
     for kind in ["signin", "tool", "flow"] {
@@ -411,7 +457,7 @@ fn the_timeline_exports_to_files_without_a_terminal() {
     let text = String::from_utf8(csv[3..].to_vec()).unwrap();
     assert!(text.ends_with("\r\n"));
     let schema = std::sync::Arc::new(arrow::datatypes::Schema::new(
-        (0..15)
+        (0..16)
             .map(|i| {
                 arrow::datatypes::Field::new(
                     format!("c{i}"),
@@ -429,7 +475,7 @@ fn the_timeline_exports_to_files_without_a_terminal() {
     assert_eq!(
         parsed,
         rows.len(),
-        "every event one CSV record of 15 fields"
+        "every event one CSV record of 16 fields"
     );
     assert!(text.starts_with("datetime,timestamp_desc,message,"));
 
