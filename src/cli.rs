@@ -329,7 +329,7 @@ selected event with its full record and provenance (blob, line, blob SHA-256). K
 f filter, p pivot, r a call's related events, s next suspicious, L lanes per identity, e export the view, b bookmark; \
 ? lists every key.\n\n\
 Suspect marks come from scope over --scope-since (default: --since); without either, only failures are marked. \
-Bookmarks (b) are kept in the case (bookmarks.json) and exported with `mcpforensics export bookmarks`. Needs a terminal.\n\nExamples:\n  mcpforensics timeline --since 2026-09-30\n  mcpforensics timeline --case ./case --since 2026-10-01 --until 2026-10-03 --user bob.keller@contoso.example --tz +02:00"
+Bookmarks (b) are kept in the case (bookmarks.json) and exported with `mcpforensics export bookmarks`. Needs a terminal.\n\nExamples:\n  mcpforensics timeline --since 2026-09-30\n  mcpforensics timeline --case ./case --since 2026-10-01 --until 2026-10-03 --user bob.keller@contoso.example --tz Europe/Berlin"
 )]
 pub struct TimelineArgs {
     /// The case.
@@ -353,7 +353,8 @@ pub struct TimelineArgs {
     /// Indicators of compromise for the suspect marks.
     #[command(flatten)]
     pub iocs: IocArgs,
-    /// The zone `z` switches times to: `local` or an offset such as +02:00.
+    /// The zone `z` switches times to: an IANA name (Europe/Berlin; each time gets the offset of
+    /// its own date, daylight saving included), `local`, `UTC` or an offset such as +02:00.
     #[arg(long, value_name = "ZONE", default_value = "local")]
     pub tz: String,
     /// Memory for the events the timeline holds, in MiB (about 45 bytes an event). Loading stops,

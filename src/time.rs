@@ -89,6 +89,83 @@ pub fn format_utc(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
 }
 
+/// A zone to show times in (`--tz`): UTC, this machine's zone, a fixed offset, or an IANA zone
+/// (`Europe/Berlin`) whose offset is that of each instant's own date, daylight saving included.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Zone {
+    /// UTC.
+    Utc,
+    /// The machine's zone (the `TZ` variable or `/etc/localtime`), with its rules.
+    Local,
+    /// A fixed offset such as `+02:00`.
+    Fixed(chrono::FixedOffset),
+    /// An IANA zone from the bundled time-zone database.
+    Named(chrono_tz::Tz),
+}
+
+impl Zone {
+    /// Parses `UTC`, `local`, an offset (`+02:00`, `-0530`) or an IANA name (any case).
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        if text.eq_ignore_ascii_case("utc") || text == "Z" {
+            return Ok(Zone::Utc);
+        }
+        if text.eq_ignore_ascii_case("local") {
+            return Ok(Zone::Local);
+        }
+        if text.starts_with(['+', '-']) {
+            let parsed =
+                chrono::DateTime::parse_from_rfc3339(&format!("2000-01-01T00:00:00{text}"))
+                    .or_else(|_| {
+                        chrono::DateTime::parse_from_str(
+                            &format!("2000-01-01T00:00:00{text}"),
+                            "%Y-%m-%dT%H:%M:%S%z",
+                        )
+                    });
+            return parsed
+                .map(|t| Zone::Fixed(*t.offset()))
+                .map_err(|_| format!("{text:?} is not an offset such as +02:00"));
+        }
+        chrono_tz::Tz::from_str_insensitive(text)
+            .map(Zone::Named)
+            .map_err(|_| {
+                format!(
+                    "{text:?} is not a time zone: give an IANA name such as Europe/Berlin or \
+                     America/New_York, an offset such as +02:00, local or UTC"
+                )
+            })
+    }
+
+    /// The zone's offset at an instant.
+    pub fn offset_at(self, t: DateTime<Utc>) -> chrono::FixedOffset {
+        use chrono::Offset;
+        match self {
+            Zone::Utc => Utc.fix(),
+            Zone::Local => chrono::Local.offset_from_utc_datetime(&t.naive_utc()).fix(),
+            Zone::Fixed(offset) => offset,
+            Zone::Named(tz) => tz.offset_from_utc_datetime(&t.naive_utc()).fix(),
+        }
+    }
+
+    /// An instant in this zone, formatted with chrono's `format` (`%:z` gives the offset of
+    /// that instant).
+    pub fn format(self, t: DateTime<Utc>, format: &str) -> String {
+        t.with_timezone(&self.offset_at(t))
+            .format(format)
+            .to_string()
+    }
+
+    /// The zone as given back to the user: `UTC`, `local`, `+02:00` or the IANA name.
+    pub fn label(self) -> String {
+        match self {
+            Zone::Utc => "UTC".into(),
+            Zone::Local => "local".into(),
+            Zone::Fixed(offset) => offset.to_string(),
+            Zone::Named(tz) => tz.name().into(),
+        }
+    }
+}
+
 /// A `--since`/`--until` value: an absolute time, or a span back from the end of the evidence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TimeSpec {
@@ -247,5 +324,44 @@ mod tests {
         assert!(parse_time_spec("20261001").is_err());
         assert!(parse_time_spec("soon").is_err());
         assert!(parse_time_spec("99999999999999999999d").is_err());
+    }
+
+    #[test]
+    fn a_named_zone_follows_daylight_saving_by_each_instants_date() {
+        let berlin = Zone::parse("europe/berlin").unwrap();
+        assert_eq!(berlin.label(), "Europe/Berlin");
+        let summer = parse_timestamp("2026-07-01T12:00:00Z").unwrap();
+        let winter = parse_timestamp("2026-12-01T12:00:00Z").unwrap();
+        let fmt = "%Y-%m-%d %H:%M %:z";
+        assert_eq!(berlin.format(summer, fmt), "2026-07-01 14:00 +02:00");
+        assert_eq!(berlin.format(winter, fmt), "2026-12-01 13:00 +01:00");
+        // The night the clocks go back: 00:30 and 01:30 UTC are both 02:xx local, an hour apart.
+        let before = parse_timestamp("2026-10-25T00:30:00Z").unwrap();
+        let after = parse_timestamp("2026-10-25T01:30:00Z").unwrap();
+        assert_eq!(berlin.format(before, fmt), "2026-10-25 02:30 +02:00");
+        assert_eq!(berlin.format(after, fmt), "2026-10-25 02:30 +01:00");
+        let new_york = Zone::parse("America/New_York").unwrap();
+        assert_eq!(new_york.format(summer, fmt), "2026-07-01 08:00 -04:00");
+    }
+
+    #[test]
+    fn offsets_utc_and_mistakes() {
+        let t = parse_timestamp("2026-07-01T12:00:00Z").unwrap();
+        assert_eq!(
+            Zone::parse("+05:30").unwrap().format(t, "%H:%M %:z"),
+            "17:30 +05:30"
+        );
+        assert_eq!(
+            Zone::parse("-0800").unwrap().format(t, "%H:%M %:z"),
+            "04:00 -08:00"
+        );
+        assert_eq!(Zone::parse("utc").unwrap(), Zone::Utc);
+        assert_eq!(
+            Zone::parse("Z").unwrap().format(t, "%H:%M %:z"),
+            "12:00 +00:00"
+        );
+        let error = Zone::parse("Mars/Olympus").unwrap_err();
+        assert!(error.contains("IANA name such as Europe/Berlin"), "{error}");
+        assert!(Zone::parse("+25:00").is_err());
     }
 }

@@ -2,7 +2,7 @@
 
 use std::io::IsTerminal;
 
-use chrono::{DateTime, Duration, FixedOffset, Local, Offset, Utc};
+use chrono::{DateTime, Duration, Local, Utc};
 
 use super::resolve_case;
 use crate::case::Case;
@@ -18,21 +18,13 @@ fn evidence_span(case: &Case) -> Result<(DateTime<Utc>, DateTime<Utc>)> {
     Ok((start.unwrap_or(end - Duration::days(1)), end))
 }
 
-fn parse_zone(text: &str) -> Result<(FixedOffset, String)> {
-    if text.eq_ignore_ascii_case("local") {
-        let offset = Local::now().offset().fix();
-        return Ok((offset, format!("local ({offset})")));
-    }
-    if text.eq_ignore_ascii_case("utc") || text == "Z" {
-        return Ok((Utc.fix(), "UTC".into()));
-    }
-    let parsed =
-        DateTime::parse_from_rfc3339(&format!("2000-01-01T00:00:00{text}")).map_err(|_| {
-            Error::Usage(format!(
-                "--tz {text:?}: use local, UTC or an offset such as +02:00"
-            ))
-        })?;
-    Ok((*parsed.offset(), text.to_string()))
+fn parse_zone(text: &str) -> Result<(crate::time::Zone, String)> {
+    let zone = crate::time::Zone::parse(text).map_err(|e| Error::Usage(format!("--tz {e}")))?;
+    let label = match zone {
+        crate::time::Zone::Local => format!("local ({})", Local::now().offset()),
+        other => other.label(),
+    };
+    Ok((zone, label))
 }
 
 pub(super) fn run_timeline(args: &TimelineArgs) -> Result<u8> {

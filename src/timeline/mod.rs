@@ -20,7 +20,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, Utc};
 use ratatui::crossterm::event::{
     self, DisableMouseCapture, EnableMouseCapture, Event as TermEvent,
 };
@@ -49,7 +49,7 @@ pub struct TimelineOptions {
     /// Identity to start with.
     pub user: Option<String>,
     /// The zone `z` switches to.
-    pub zone: FixedOffset,
+    pub zone: crate::time::Zone,
     /// Its label.
     pub zone_label: String,
     /// Bytes the loaded events may hold; loading stops past it.

@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 
-use chrono::FixedOffset;
 use ratatui::crossterm::event::{
     KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
 };
@@ -170,7 +169,7 @@ pub struct Context {
     /// Window end (exclusive), ns.
     pub to: i64,
     /// The other zone `z` switches to.
-    pub zone: FixedOffset,
+    pub zone: crate::time::Zone,
     /// Its name, as given.
     pub zone_label: String,
     /// SHA-256 of each blob, from the manifest.
@@ -312,13 +311,11 @@ pub struct Lane<'a> {
     pub flagged: &'a [u32],
 }
 
-fn ns_to_text(ns: i64, zone: Option<FixedOffset>) -> String {
+fn ns_to_text(ns: i64, zone: Option<crate::time::Zone>) -> String {
     let utc = crate::time::from_nanos(ns);
     match zone {
-        Some(zone) => utc
-            .with_timezone(&zone)
-            .format("%Y-%m-%d %H:%M:%S%.3f %:z")
-            .to_string(),
+        // The offset of the event's own date: daylight saving shows.
+        Some(zone) => zone.format(utc, "%Y-%m-%d %H:%M:%S%.3f %:z"),
         None => utc.format("%Y-%m-%d %H:%M:%S%.3fZ").to_string(),
     }
 }
@@ -1157,7 +1154,7 @@ pub(crate) mod tests {
             case_label: "case".into(),
             from: 1_790_000_000_000_000_000,
             to: 1_790_200_000_000_000_000,
-            zone: FixedOffset::east_opt(2 * 3600).unwrap(),
+            zone: crate::time::Zone::Fixed(chrono::FixedOffset::east_opt(2 * 3600).unwrap()),
             zone_label: "+02:00".into(),
             blob_sha256: {
                 let mut hashes = crate::case::manifest::BlobHashes::default();
@@ -1662,6 +1659,13 @@ pub(crate) mod tests {
         assert_eq!(app.format_time(t), "2026-09-21 14:15:00.000Z");
         press(&mut app, "z");
         assert_eq!(app.format_time(t), "2026-09-21 16:15:00.000 +02:00");
+        // A named zone gives each time the offset of its own date.
+        app.context.zone = crate::time::Zone::parse("Europe/Berlin").unwrap();
+        let december =
+            crate::time::to_nanos(crate::time::parse_timestamp("2026-12-01T12:00:00Z").unwrap())
+                .unwrap();
+        assert_eq!(app.format_time(t), "2026-09-21 16:15:00.000 +02:00");
+        assert_eq!(app.format_time(december), "2026-12-01 13:00:00.000 +01:00");
         press(&mut app, "?");
         assert_eq!(app.mode, Mode::Help);
         press(&mut app, "jj");

@@ -88,7 +88,7 @@ fn investigator_session_in_tmux() {
         socket: format!("mcpf-test-{}", std::process::id()),
     };
     let script = format!(
-        "'{binary}' timeline --case '{}' --since 2026-09-30 --tz +02:00; echo EXITED $?; sleep 60",
+        "'{binary}' timeline --case '{}' --since 2026-09-30 --tz Europe/Berlin; echo EXITED $?; sleep 60",
         case.display()
     );
     let status = tmux
@@ -189,6 +189,13 @@ fn investigator_session_in_tmux() {
     tmux.keys(&["BSpace"]);
     let screen = tmux.wait_for("back to all", 10);
     assert_eq!(shown_events(&screen).0, expected);
+
+    // z shows times in the --tz zone: Berlin's summer offset on 2026-09-30; z again for UTC.
+    tmux.keys(&["z"]);
+    let screen = tmux.wait_for("times in Europe/Berlin", 10);
+    assert!(screen.contains(" +02:00"), "{screen}");
+    tmux.keys(&["z"]);
+    tmux.wait_for("times in UTC", 10);
 
     // A bookmark with a note, then the help, then quit.
     tmux.keys(&["b"]);
