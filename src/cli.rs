@@ -257,9 +257,15 @@ pub struct ScopeInputs {
 #[command(
     after_help = "The window is --since to --until (default: the end of the evidence); the baseline of normal \
 behaviour is the --baseline-days before --since. Detection needs no indicators: suspects come from password-spray \
-successes and from tool calls made from addresses new to everyone with another sign of someone else (off-hours for \
-that identity, new country, new tools, anonymous). Every figure comes from the query pack (mcpforensics queries list).\n\n\
-Example: mcpforensics scope --since 2026-09-30 --format html --out scope.html"
+successes, from tool calls made from addresses new to everyone with another sign of someone else (off-hours for \
+that identity, new country, new tools, anonymous), and from sessions far beyond the identity's own baseline (reach, \
+new outside destinations, new addresses without an interactive sign-in); a server copying data out by itself is \
+reported as a server compromise, naming no one. Every figure comes from the query pack (mcpforensics queries list).\n\n\
+The text, Markdown and HTML reports open with a summary (the answer in two sentences, totals, the attack chain, \
+what cannot be excluded), state when they were made (SOURCE_DATE_EPOCH sets that time, to reproduce a report byte \
+for byte) and give all times in UTC. The JSON holds no generation time. The text report is coloured on a terminal \
+unless NO_COLOR is set.\n\n\
+Example: mcpforensics scope --since 2026-09-30 --format html --out scope.html --tz Europe/Berlin"
 )]
 pub struct ScopeArgs {
     /// Evidence, window and indicators.
@@ -271,6 +277,11 @@ pub struct ScopeArgs {
     /// Write the report to this file (atomically) instead of standard output.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Also give the summary's key times in this zone: an IANA name (Europe/Berlin: each time
+    /// with the offset of its own date, daylight saving included), local, or an offset such as
+    /// +02:00. Tables and the JSON stay in UTC.
+    #[arg(long, value_name = "ZONE", value_parser = crate::time::Zone::parse)]
+    pub tz: Option<crate::time::Zone>,
 }
 
 /// `export` subcommands.

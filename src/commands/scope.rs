@@ -8,15 +8,44 @@ use crate::case::Case;
 use crate::cli::{EvidenceArgs, ExportCustomersArgs, ScopeArgs, ScopeInputs};
 use crate::error::{Error, Result, exit};
 use crate::ingest::{IngestOptions, ingest};
-use crate::scope::render::{customers_csv, render_for_case};
+use crate::scope::render::{RenderOptions, ReportFormat, colourise, customers_csv, render};
 use crate::scope::{ScopeReport, ScopeRequest, scope_with_timings};
 
 pub(super) fn run_scope(args: &ScopeArgs) -> Result<u8> {
     let (report, code, case_dir) = build_report(&args.inputs)?;
-    let case = case_dir.display().to_string();
-    let text = render_for_case(&report, args.format, Some(&case));
-    write_output(args.out.as_deref(), &text)?;
+    let options = RenderOptions {
+        case: Some(case_dir.display().to_string()),
+        generated: Some(generation_time()?),
+        zone: args.tz,
+    };
+    let text = render(&report, args.format, &options);
+    if args.out.is_none() && args.format == ReportFormat::Text {
+        crate::report::print_document_decorated(&text, colourise).map_err(|source| Error::Io {
+            context: "writing the report".into(),
+            source,
+        })?;
+    } else {
+        write_output(args.out.as_deref(), &text)?;
+    }
     Ok(code)
+}
+
+/// When the report is made: now, or `SOURCE_DATE_EPOCH` (seconds) to reproduce an earlier
+/// report byte for byte.
+fn generation_time() -> Result<chrono::DateTime<chrono::Utc>> {
+    match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(text) if !text.trim().is_empty() => text
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .and_then(|seconds| chrono::DateTime::from_timestamp(seconds, 0))
+            .ok_or_else(|| {
+                Error::Usage(format!(
+                    "SOURCE_DATE_EPOCH {text:?} is not a number of seconds since 1970"
+                ))
+            }),
+        _ => Ok(chrono::Utc::now()),
+    }
 }
 
 pub(super) fn run_export_customers(args: &ExportCustomersArgs) -> Result<u8> {

@@ -111,6 +111,33 @@ pub fn print_document(text: &str) -> std::io::Result<()> {
     }
 }
 
+/// Whether standard output takes colour: it is a terminal, `NO_COLOR` is unset or empty
+/// (no-color.org), and `TERM` is not `dumb`.
+pub fn colour_wanted() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
+}
+
+/// [`print_document`], with `decorate` (colour) applied to the terminal-safe text when standard
+/// output takes colour: the evidence's own escape sequences are already made inert by then, so
+/// only the decoration's reach the terminal.
+pub fn print_document_decorated(text: &str, decorate: fn(&str) -> String) -> std::io::Result<()> {
+    use std::io::Write;
+    if !colour_wanted() {
+        return print_document(text);
+    }
+    let mut out = std::io::stdout().lock();
+    match out
+        .write_all(decorate(&terminal_safe_document(text)).as_bytes())
+        .and_then(|()| out.flush())
+    {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}
+
 /// The UTF-8 byte-order mark every CSV the tool writes starts with: Excel then reads the file as
 /// UTF-8 instead of the system code page.
 pub const CSV_BOM: &str = "\u{feff}";

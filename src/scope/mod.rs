@@ -5,6 +5,7 @@
 //! volumes against the baseline. Rendering is in [`render`]; nothing here prints.
 
 pub mod render;
+pub mod summary;
 
 use std::collections::{BTreeMap, BTreeSet};
 

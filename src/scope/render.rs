@@ -4,8 +4,12 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+use chrono::{DateTime, Utc};
+
 use super::ScopeReport;
+use super::summary::{Summary, human_bytes, short_blob, shorten_paths, summarise};
 use crate::report::{csv_field, terminal_safe};
+use crate::time::Zone;
 
 /// Report formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -20,22 +24,92 @@ pub enum ReportFormat {
     Html,
 }
 
-/// Renders the report.
-pub fn render(report: &ScopeReport, format: ReportFormat) -> String {
-    render_for_case(report, format, None)
+/// What a rendering adds to the report for the people who read it.
+#[derive(Debug, Clone, Default)]
+pub struct RenderOptions {
+    /// The case directory the suggested commands name (the report itself never holds a local
+    /// path, so it is the same on every machine).
+    pub case: Option<String>,
+    /// When the report was made, stated in the text, Markdown and HTML (not in the JSON, which
+    /// stays byte-identical run after run). `SOURCE_DATE_EPOCH` sets it for a reproduction.
+    pub generated: Option<DateTime<Utc>>,
+    /// A zone the key times are also shown in (`--tz`); UTC otherwise.
+    pub zone: Option<Zone>,
 }
 
-/// Renders the report; the commands it suggests name `case` (the report itself never holds a
-/// local path, so it is the same on every machine).
-pub fn render_for_case(report: &ScopeReport, format: ReportFormat, case: Option<&str>) -> String {
+/// Renders the report.
+pub fn render(report: &ScopeReport, format: ReportFormat, options: &RenderOptions) -> String {
     match format {
         ReportFormat::Json => serde_json::to_string_pretty(report)
             .map(|s| s + "\n")
             .unwrap_or_default(),
-        ReportFormat::Text => text(report, case),
-        ReportFormat::Md => markdown(report),
-        ReportFormat::Html => html(report),
+        ReportFormat::Text => text(report, options),
+        ReportFormat::Md => markdown(report, options),
+        ReportFormat::Html => html(report, options),
     }
+}
+
+/// "Generated … by mcpforensics …; all times UTC", as the human formats open.
+fn generated_line(r: &ScopeReport, options: &RenderOptions) -> String {
+    let when = options.generated.map_or(String::new(), |t| {
+        format!("Generated {} by ", t.format("%Y-%m-%d %H:%M:%S UTC"))
+    });
+    let zone = match options.zone {
+        Some(zone) if zone != Zone::Utc => {
+            format!("; key times of the summary also in {}", zone.label())
+        }
+        _ => String::new(),
+    };
+    format!(
+        "{when}mcpforensics {}. All times are UTC{zone}.",
+        r.evidence.tool_version
+    )
+}
+
+/// A tier with colour in a terminal (ANSI SGR), applied after the text was made terminal-safe.
+pub fn colourise(text: &str) -> String {
+    const RED_BOLD: &str = "\u{1b}[1;31m";
+    const BOLD: &str = "\u{1b}[1m";
+    const RESET: &str = "\u{1b}[0m";
+    let mut out = String::with_capacity(text.len() + 256);
+    let mut in_suspects = false;
+    for line in text.split_inclusive('\n') {
+        let body = line.trim_end_matches('\n');
+        let heading = !body.is_empty()
+            && !body.starts_with(' ')
+            && body
+                .chars()
+                .take_while(|c| *c != '(')
+                .all(|c| c.is_ascii_uppercase() || c == ' ');
+        if heading {
+            in_suspects = body.starts_with("SUSPECT IDENTITIES");
+            out += &format!("{BOLD}{body}{RESET}");
+        } else if in_suspects && body.starts_with("  ") && !body.starts_with("   ") {
+            out += &format!("{RED_BOLD}{body}{RESET}");
+        } else if let Some(rest) = body.strip_prefix("Verdict: ") {
+            let colour = if rest.starts_with("nothing") {
+                BOLD
+            } else {
+                RED_BOLD
+            };
+            out += &format!("Verdict: {colour}{rest}{RESET}");
+        } else {
+            let mut coloured = body.to_string();
+            for (tier, colour) in [
+                ("[exfiltrated]", "\u{1b}[31m"),
+                ("[accessed]", "\u{1b}[33m"),
+                ("[exposed]", "\u{1b}[35m"),
+                ("[cannot_exclude]", "\u{1b}[2m"),
+            ] {
+                coloured = coloured.replace(tier, &format!("{colour}{tier}{RESET}"));
+            }
+            out += &coloured;
+        }
+        if line.ends_with('\n') {
+            out.push('\n');
+        }
+    }
+    out
 }
 
 /// "N exfiltrated, N accessed, N exposed, N cannot_exclude": the customers of each tier.
@@ -84,29 +158,65 @@ fn shell_quote(word: &str) -> String {
     }
 }
 
-fn human_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1000.0 && unit < UNITS.len() - 1 {
-        value /= 1000.0;
-        unit += 1;
+/// The summary's sections in text: the answer, totals, the attack chain, what cannot be
+/// excluded, and the indicators that matched nothing.
+fn text_summary(summary: &Summary, cited: &mut BTreeMap<String, String>) -> String {
+    let s = |t: &str| terminal_safe(t);
+    let mut out = String::new();
+    let _ = writeln!(out, "\nSUMMARY\n  {}", s(&summary.headline));
+    for (label, value) in &summary.totals {
+        let _ = writeln!(out, "  {label:<24} {}", s(value));
     }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
+    if !summary.unmatched_iocs.is_empty() {
+        let _ = writeln!(
+            out,
+            "  {:<24} {}",
+            "indicators matching nothing",
+            s(&summary.unmatched_iocs.join(", "))
+        );
     }
+    if !summary.chain.is_empty() {
+        let _ = writeln!(out, "\nATTACK CHAIN");
+        for step in &summary.chain {
+            let evidence = step
+                .evidence
+                .as_deref()
+                .map(|e| format!("  [{}]", s(&shorten_paths(e, cited))))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "  {:<15} {}  {}{evidence}",
+                step.phase.label(),
+                step.time,
+                s(&step.what)
+            );
+        }
+    }
+    let _ = writeln!(out, "\nWHAT CANNOT BE EXCLUDED (coverage)");
+    if summary.cannot_exclude.is_empty() {
+        let _ = writeln!(
+            out,
+            "  - nothing: every source was present through the window and no record was rejected"
+        );
+    }
+    for statement in &summary.cannot_exclude {
+        let _ = writeln!(out, "  - {}", s(statement));
+    }
+    out
 }
 
-fn text(r: &ScopeReport, case: Option<&str>) -> String {
+fn text(r: &ScopeReport, options: &RenderOptions) -> String {
     let s = |t: &str| terminal_safe(t);
+    let case = options.case.as_deref();
+    let summary = summarise(r, options.zone);
+    let mut cited = BTreeMap::new();
     let mut out = String::new();
     let _ = writeln!(
         out,
         "Breach scope {} … {} (baseline from {})",
         r.since, r.until, r.baseline_start
     );
+    let _ = writeln!(out, "{}", generated_line(r, options));
     let _ = writeln!(
         out,
         "Evidence: case {} · {} blobs · manifest sha256 {} · query pack sha256 {} (mcpforensics {})",
@@ -117,6 +227,7 @@ fn text(r: &ScopeReport, case: Option<&str>) -> String {
         r.evidence.tool_version
     );
     let _ = writeln!(out, "Verdict: {}", r.verdict);
+    out += &text_summary(&summary, &mut cited);
     let _ = writeln!(out, "\nSUSPECT IDENTITIES ({})", r.suspects.len());
     if r.suspects.is_empty() {
         let _ = writeln!(
@@ -147,7 +258,7 @@ fn text(r: &ScopeReport, case: Option<&str>) -> String {
         );
         let _ = writeln!(out, "    addresses: {}", s(&suspect.ips.join(", ")));
         for reason in &suspect.reasons {
-            let _ = writeln!(out, "    - {}", s(reason));
+            let _ = writeln!(out, "    - {}", s(&shorten_paths(reason, &mut cited)));
         }
     }
     if !r.persistence.is_empty() {
@@ -161,7 +272,7 @@ fn text(r: &ScopeReport, case: Option<&str>) -> String {
                 s(p.initiated_by.as_deref().unwrap_or("?")),
                 s(p.initiated_by_ip.as_deref().unwrap_or("?")),
                 s(p.suspect.as_deref().unwrap_or("")),
-                s(&p.blob),
+                s(&shorten_paths(&p.blob, &mut cited)),
                 p.line
             );
         }
@@ -221,7 +332,7 @@ fn text(r: &ScopeReport, case: Option<&str>) -> String {
     if r.affected_customers.len() > 15 {
         let _ = writeln!(
             out,
-            "  … {} more (export them: {})",
+            "  … and {} more (export them: {})",
             r.affected_customers.len() - 15,
             s(&export_hint(r, case))
         );
@@ -258,10 +369,22 @@ fn text(r: &ScopeReport, case: Option<&str>) -> String {
                 resource.calls
             );
         }
+        if r.resources.len() > 10 {
+            let _ = writeln!(
+                out,
+                "  … and {} more (scope --format json or html lists them all)",
+                r.resources.len() - 10
+            );
+        }
     }
-    let _ = writeln!(out, "\nCOVERAGE");
-    for statement in &r.coverage.statements {
-        let _ = writeln!(out, "  - {statement}");
+    if !cited.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nEVIDENCE CITED (shortened above; blob paths in full)"
+        );
+        for (short, full) in &cited {
+            let _ = writeln!(out, "  {}  {}", s(short), s(full));
+        }
     }
     let _ = writeln!(
         out,
@@ -290,9 +413,64 @@ fn md_cell(text: &str) -> String {
     escaped
 }
 
-fn markdown(r: &ScopeReport) -> String {
+/// Attacker calls shown in the Markdown and HTML tables; the JSON holds them all.
+const CALLS_SHOWN: usize = 500;
+
+fn markdown(r: &ScopeReport, options: &RenderOptions) -> String {
+    let summary = summarise(r, options.zone);
+    let mut cited = BTreeMap::new();
     let mut out = String::new();
     let _ = writeln!(out, "# Breach scope {} to {}\n", r.since, r.until);
+    let _ = writeln!(out, "{}\n", generated_line(r, options));
+    let _ = writeln!(
+        out,
+        "## Summary\n\n**Verdict: {}.** {}\n\n| | |\n|---|---|",
+        md_cell(&r.verdict),
+        md_cell(&summary.headline)
+    );
+    for (label, value) in &summary.totals {
+        let _ = writeln!(out, "| {label} | {} |", md_cell(value));
+    }
+    if !summary.unmatched_iocs.is_empty() {
+        let _ = writeln!(
+            out,
+            "| indicators matching nothing | {} |",
+            md_cell(&summary.unmatched_iocs.join(", "))
+        );
+    }
+    if !summary.chain.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n## Attack chain\n\n| phase | time | what | evidence |\n|---|---|---|---|"
+        );
+        for step in &summary.chain {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} |",
+                step.phase.label(),
+                md_cell(&step.time),
+                md_cell(&step.what),
+                md_cell(
+                    &step
+                        .evidence
+                        .as_deref()
+                        .map(|e| shorten_paths(e, &mut cited))
+                        .unwrap_or_default()
+                )
+            );
+        }
+    }
+    let _ = writeln!(out, "\n## What cannot be excluded\n");
+    for statement in &summary.cannot_exclude {
+        let _ = writeln!(out, "- {}", md_cell(statement));
+    }
+    if summary.cannot_exclude.is_empty() {
+        let _ = writeln!(
+            out,
+            "- Nothing: every source was present through the window and no record was rejected."
+        );
+    }
+    let _ = writeln!(out, "\n## Details\n");
     let _ = writeln!(
         out,
         "Baseline from {}. Evidence: case `{}`, {} source blobs, manifest SHA-256 `{}`, query pack SHA-256 `{}`, mcpforensics {}.\n",
@@ -324,8 +502,37 @@ fn markdown(r: &ScopeReport) -> String {
     for s in &r.suspects {
         let _ = writeln!(out, "\n**{}**\n", md_cell(&s.user));
         for reason in &s.reasons {
-            let _ = writeln!(out, "- {}", md_cell(reason));
+            let _ = writeln!(out, "- {}", md_cell(&shorten_paths(reason, &mut cited)));
         }
+    }
+    let _ = writeln!(
+        out,
+        "\n## Attacker tool calls ({})\n\n| time | identity | address | tool | arguments | session | rule | evidence |\n|---|---|---|---|---|---|---|---|",
+        r.attacker_calls.len()
+    );
+    for c in r.attacker_calls.iter().take(CALLS_SHOWN) {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            md_cell(&c.time),
+            md_cell(&c.user),
+            md_cell(c.client_address.as_deref().unwrap_or("")),
+            md_cell(c.tool.as_deref().unwrap_or("")),
+            md_cell(&cut(c.arguments.as_deref().unwrap_or(""), 160)),
+            md_cell(c.session.as_deref().unwrap_or("")),
+            md_cell(&c.rule),
+            md_cell(&shorten_paths(
+                &format!("{}:{}", c.blob, c.line),
+                &mut cited
+            ))
+        );
+    }
+    if r.attacker_calls.len() > CALLS_SHOWN {
+        let _ = writeln!(
+            out,
+            "\n… and {} more (`scope --format json` holds every call).",
+            r.attacker_calls.len() - CALLS_SHOWN
+        );
     }
     if !r.persistence.is_empty() || !r.server_compromise.is_empty() {
         let _ = writeln!(
@@ -340,7 +547,7 @@ fn markdown(r: &ScopeReport) -> String {
                 md_cell(p.activity.as_deref().unwrap_or("")),
                 md_cell(p.initiated_by.as_deref().unwrap_or("")),
                 md_cell(p.initiated_by_ip.as_deref().unwrap_or("")),
-                md_cell(&p.blob),
+                md_cell(&shorten_paths(&p.blob, &mut cited)),
                 p.line
             );
         }
@@ -391,7 +598,7 @@ fn markdown(r: &ScopeReport) -> String {
             "| {} | {} | {} | {} | {} | {} |",
             md_cell(&e.destination_ip),
             md_cell(e.destination_host.as_deref().unwrap_or("")),
-            e.bytes,
+            human_bytes(e.bytes),
             e.first.as_deref().unwrap_or(""),
             e.last.as_deref().unwrap_or(""),
             md_cell(&e.path)
@@ -411,13 +618,9 @@ fn markdown(r: &ScopeReport) -> String {
             x.calls
         );
     }
-    let _ = writeln!(out, "\n## Coverage\n");
-    for statement in &r.coverage.statements {
-        let _ = writeln!(out, "- {}", md_cell(statement));
-    }
     let _ = writeln!(
         out,
-        "\n| table | baseline records | window records | status |\n|---|---|---|---|"
+        "\n## Coverage\n\n| table | baseline records | window records | status |\n|---|---|---|---|"
     );
     for t in &r.coverage.tables {
         let _ = writeln!(
@@ -434,6 +637,25 @@ fn markdown(r: &ScopeReport) -> String {
     for (name, sha256) in &r.evidence.queries {
         let _ = writeln!(out, "| {name} | `{sha256}` |");
     }
+    if !cited.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n## Evidence cited\n\nThe blob paths shortened above, in full.\n\n| shortened | blob |\n|---|---|"
+        );
+        for (short, full) in &cited {
+            let _ = writeln!(out, "| {} | {} |", md_cell(short), md_cell(full));
+        }
+    }
+    out
+}
+
+/// At most `max` characters, ending in `…` when cut.
+fn cut(text: &str, max: usize) -> String {
+    if text.chars().nth(max).is_none() {
+        return text.to_string();
+    }
+    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
     out
 }
 
@@ -454,74 +676,209 @@ pub fn html_escape(text: &str) -> String {
     out
 }
 
-fn html(r: &ScopeReport) -> String {
+/// The style of the HTML report: readable on screen, clean on A4 paper (headers repeat on each
+/// page, rows never split, the details start on a new page, times never wrap).
+const HTML_STYLE: &str = "body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1200px;padding:0 1em;color:#222}\
+h1{font-size:1.6em;margin-bottom:.2em}h2{margin-top:1.6em;border-bottom:1px solid #ddd}\
+.meta{color:#555;margin-top:0}nav{margin:1em 0;color:#555}nav a{margin-right:.8em}\
+table{border-collapse:collapse;margin:.5em 0 1.5em;width:100%}td,th{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top;overflow-wrap:break-word}td code,td.reasons,table.calls td{overflow-wrap:anywhere}\
+th{background:#f3f3f3}td.t,th.t{white-space:nowrap;overflow-wrap:normal}td.n{text-align:right;white-space:nowrap}\
+td.reasons{background:#fafafa}.bad{color:#b00020;font-weight:600}.ok{color:#1b5e20;font-weight:600}\
+.headline{font-size:1.1em}table.totals{width:auto}table.totals th{width:14em}\
+.tier-exfiltrated{color:#b00020;font-weight:600}.tier-accessed{color:#b35c00}.tier-exposed{color:#6a1b9a}.tier-cannot_exclude{color:#555}\
+.ev{border-bottom:1px dotted #888}td.args{min-width:16em}code{font-size:12px}svg{max-width:100%;height:auto}svg text{font-size:10px}\
+@page{size:A4;margin:14mm}\
+@media print{body{margin:0;max-width:none;font-size:10px}nav{display:none}h2{break-after:avoid}tr,li{break-inside:avoid}\
+thead{display:table-header-group}#details{break-before:page}#summary{break-inside:avoid}a{color:inherit;text-decoration:none}}";
+
+/// A time cell that never wraps.
+fn time_cell(time: &str) -> String {
+    format!("<td class=\"t\">{}</td>", html_escape(time))
+}
+
+/// A byte count with its unit; the exact count on hover.
+fn bytes_cell(bytes: u64) -> String {
+    format!(
+        "<td class=\"n\" title=\"{bytes} bytes\">{}</td>",
+        human_bytes(bytes)
+    )
+}
+
+/// An evidence pointer, shortened, with the full path on hover (and in the appendix).
+fn evidence_span(blob: &str, line: u64, cited: &mut BTreeMap<String, String>) -> String {
+    let short = short_blob(blob);
+    if short != blob {
+        cited.insert(short.clone(), blob.to_string());
+    }
+    format!(
+        "<span class=\"ev\" title=\"{}:{line}\">{}:{line}</span>",
+        html_escape(blob),
+        html_escape(&short)
+    )
+}
+
+/// A table's opening with a header row that repeats on every printed page.
+fn table_head(columns: &[&str]) -> String {
+    let cells: String = columns
+        .iter()
+        .map(|c| {
+            let class = if matches!(
+                *c,
+                "time"
+                    | "first"
+                    | "last"
+                    | "first seen"
+                    | "last seen"
+                    | "first access"
+                    | "last access"
+            ) {
+                " class=\"t\""
+            } else {
+                ""
+            };
+            format!("<th{class}>{c}</th>")
+        })
+        .collect();
+    format!("<table><thead><tr>{cells}</tr></thead><tbody>")
+}
+
+fn html_summary(
+    r: &ScopeReport,
+    summary: &Summary,
+    cited: &mut BTreeMap<String, String>,
+) -> String {
     let e = html_escape;
+    let mut out = String::new();
+    let verdict_class = if r.verdict == "nothing found" {
+        "ok"
+    } else {
+        "bad"
+    };
+    let _ = write!(
+        out,
+        "<section id=\"summary\"><h2>Summary</h2><p class=\"headline\"><span class=\"{verdict_class}\">Verdict: {}.</span> {}</p><table class=\"totals\"><tbody>",
+        e(&r.verdict),
+        e(&summary.headline)
+    );
+    for (label, value) in &summary.totals {
+        let _ = write!(out, "<tr><th>{}</th><td>{}</td></tr>", e(label), e(value));
+    }
+    if !summary.unmatched_iocs.is_empty() {
+        let _ = write!(
+            out,
+            "<tr><th>indicators matching nothing</th><td>{}</td></tr>",
+            e(&summary.unmatched_iocs.join(", "))
+        );
+    }
+    out.push_str("</tbody></table></section>");
+    if !summary.chain.is_empty() {
+        out.push_str("<section id=\"chain\"><h2>Attack chain</h2>");
+        out.push_str(&table_head(&["phase", "time", "what", "evidence"]));
+        for step in &summary.chain {
+            let evidence = step
+                .evidence
+                .as_deref()
+                .and_then(|ev| ev.rsplit_once(':'))
+                .map(|(blob, line)| evidence_span(blob, line.parse().unwrap_or(0), cited))
+                .unwrap_or_default();
+            let _ = write!(
+                out,
+                "<tr><td class=\"t\">{}</td>{}<td>{}</td><td>{evidence}</td></tr>",
+                step.phase.label(),
+                time_cell(&step.time),
+                e(&step.what)
+            );
+        }
+        out.push_str("</tbody></table></section>");
+    }
+    out.push_str("<section id=\"cannot-exclude\"><h2>What cannot be excluded</h2><ul>");
+    for statement in &summary.cannot_exclude {
+        let _ = write!(out, "<li>{}</li>", e(statement));
+    }
+    if summary.cannot_exclude.is_empty() {
+        out.push_str("<li>Nothing: every source was present through the window and no record was rejected.</li>");
+    }
+    out.push_str("</ul></section>");
+    out
+}
+
+fn html(r: &ScopeReport, options: &RenderOptions) -> String {
+    let e = html_escape;
+    let summary = summarise(r, options.zone);
+    let mut cited = BTreeMap::new();
     let mut out = String::new();
     let _ = write!(
         out,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\"><title>Breach scope {} to {}</title>",
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\"><title>Breach scope {} to {}</title><style>{HTML_STYLE}</style></head><body>",
         e(&r.since),
         e(&r.until)
     );
-    out.push_str("<style>body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top}td.reasons{overflow-wrap:anywhere;background:#fafafa}th{background:#f3f3f3}.bad{color:#b00020;font-weight:600}code{font-size:12px}svg text{font-size:10px}</style></head><body>");
     let _ = write!(
         out,
-        "<h1>Breach scope {} to {}</h1><p>Baseline from {}. Evidence: case <code>{}</code>, {} source blobs, manifest SHA-256 <code>{}</code>, query pack SHA-256 <code>{}</code>, mcpforensics {}.</p>",
+        "<h1>Breach scope {} to {}</h1><p class=\"meta\">{} Baseline from {}.</p>",
         e(&r.since),
         e(&r.until),
-        e(&r.baseline_start),
-        e(&r.evidence.case),
-        r.evidence.blobs,
-        e(&r.evidence.manifest_sha256),
-        e(&r.evidence.query_pack_sha256),
-        e(&r.evidence.tool_version)
+        e(&generated_line(r, options)),
+        e(&r.baseline_start)
     );
+    out.push_str("<nav><a href=\"#summary\">Summary</a><a href=\"#chain\">Attack chain</a><a href=\"#cannot-exclude\">What cannot be excluded</a><a href=\"#suspects\">Suspects</a><a href=\"#calls\">Attacker calls</a><a href=\"#customers\">Customers</a><a href=\"#exfiltration\">Exfiltration</a><a href=\"#coverage\">Coverage</a><a href=\"#provenance\">Provenance</a></nav>");
+    out += &html_summary(r, &summary, &mut cited);
+    out.push_str("<section id=\"details\">");
     out.push_str(&timeline_svg(r));
     let _ = write!(
         out,
-        "<h2 id=\"suspects\">Suspect identities ({})</h2><table><tr><th>identity</th><th>object id</th><th>attacker calls</th><th>sessions (attacker / own)</th><th>addresses</th><th>first seen</th><th>last seen</th></tr>",
-        r.suspects.len()
+        "<h2 id=\"suspects\">Suspect identities ({})</h2>{}",
+        r.suspects.len(),
+        table_head(&[
+            "identity",
+            "object id",
+            "attacker calls",
+            "sessions (attacker / own)",
+            "addresses",
+            "first seen",
+            "last seen"
+        ])
     );
     for s in &r.suspects {
         let reasons: String = s
             .reasons
             .iter()
-            .map(|x| format!("<li>{}</li>", e(x)))
+            .map(|x| format!("<li>{}</li>", e(&shorten_paths(x, &mut cited))))
             .collect();
         let _ = write!(
             out,
-            "<tr><td class=\"bad\">{}</td><td>{}</td><td>{}</td><td>{} / {}</td><td>{}</td><td>{}</td><td>{}</td></tr><tr><td class=\"reasons\" colspan=\"7\">Reasons:<ul>{}</ul></td></tr>",
+            "<tr><td class=\"bad\">{}</td><td>{}</td><td class=\"n\">{}</td><td>{} / {}</td><td>{}</td>{}{}</tr><tr><td class=\"reasons\" colspan=\"7\">Reasons:<ul>{}</ul></td></tr>",
             e(&s.user),
             e(s.user_id.as_deref().unwrap_or("")),
             s.tool_calls,
             s.attacker_sessions,
             s.own_sessions,
             e(&s.ips.join(", ")),
-            e(s.first_seen.as_deref().unwrap_or("")),
-            e(s.last_seen.as_deref().unwrap_or("")),
+            time_cell(s.first_seen.as_deref().unwrap_or("")),
+            time_cell(s.last_seen.as_deref().unwrap_or("")),
             reasons
         );
     }
-    out.push_str("</table>");
+    out.push_str("</tbody></table>");
     if !r.persistence.is_empty() || !r.server_compromise.is_empty() {
-        out.push_str("<h2 id=\"persistence\">Persistence and server compromise</h2><table><tr><th>time</th><th>what</th><th>by</th><th>from</th><th>evidence</th></tr>");
+        out.push_str("<h2 id=\"persistence\">Persistence and server compromise</h2>");
+        out.push_str(&table_head(&["time", "what", "by", "from", "evidence"]));
         for p in &r.persistence {
             let _ = write!(
                 out,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}:{}</td></tr>",
-                e(&p.time),
+                "<tr>{}<td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                time_cell(&p.time),
                 e(p.activity.as_deref().unwrap_or("")),
                 e(p.initiated_by.as_deref().unwrap_or("")),
                 e(p.initiated_by_ip.as_deref().unwrap_or("")),
-                e(&p.blob),
-                p.line
+                evidence_span(&p.blob, p.line, &mut cited)
             );
         }
         for f in &r.server_compromise {
             let _ = write!(
                 out,
-                "<tr><td>{}</td><td class=\"bad\">the server sent {} to {} in {} flows ({} after answered calls)</td><td>(no identity)</td><td>{}</td><td>flows</td></tr>",
-                e(&f.first),
+                "<tr>{}<td class=\"bad\">the server sent {} to {} in {} flows ({} after answered calls)</td><td>(no identity)</td><td>{}</td><td>flows</td></tr>",
+                time_cell(&f.first),
                 human_bytes(f.bytes),
                 e(&f.destination_ip),
                 f.flows,
@@ -529,22 +886,73 @@ fn html(r: &ScopeReport) -> String {
                 e(&f.host)
             );
         }
-        out.push_str("</table>");
+        out.push_str("</tbody></table>");
     }
     let _ = write!(
         out,
-        "<h2 id=\"customers\">Affected customers ({}: {})</h2><table><tr><th>customer</th><th>tier</th><th>first access</th><th>last access</th><th>identities</th><th>tools</th><th>calls</th><th>exfiltration confirmed</th></tr>",
+        "<h2 id=\"calls\">Attacker tool calls ({})</h2>{}",
+        r.attacker_calls.len(),
+        table_head(&[
+            "time",
+            "identity",
+            "address",
+            "tool",
+            "arguments",
+            "session",
+            "rule",
+            "evidence"
+        ])
+        .replacen("<table>", "<table class=\"calls\">", 1)
+    );
+    for c in r.attacker_calls.iter().take(CALLS_SHOWN) {
+        let arguments = c.arguments.as_deref().unwrap_or("");
+        let _ = write!(
+            out,
+            "<tr>{}<td>{}</td><td>{}</td><td>{}</td><td class=\"args\" title=\"{}\"><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            time_cell(&c.time),
+            e(&c.user),
+            e(c.client_address.as_deref().unwrap_or("")),
+            e(c.tool.as_deref().unwrap_or("")),
+            e(arguments),
+            e(&cut(arguments, 160)),
+            e(c.session.as_deref().unwrap_or("")),
+            e(&c.rule),
+            evidence_span(&c.blob, c.line, &mut cited)
+        );
+    }
+    out.push_str("</tbody></table>");
+    if r.attacker_calls.len() > CALLS_SHOWN {
+        let _ = write!(
+            out,
+            "<p>… and {} more (<code>scope --format json</code> holds every call).</p>",
+            r.attacker_calls.len() - CALLS_SHOWN
+        );
+    }
+    let _ = write!(
+        out,
+        "<h2 id=\"customers\">Affected customers ({}: {})</h2>{}",
         r.affected_customers.len(),
-        e(&tier_counts(r))
+        e(&tier_counts(r)),
+        table_head(&[
+            "customer",
+            "tier",
+            "first access",
+            "last access",
+            "identities",
+            "tools",
+            "calls",
+            "exfiltration confirmed"
+        ])
     );
     for c in &r.affected_customers {
         let _ = write!(
             out,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td class=\"tier-{}\">{}</td>{}{}<td>{}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
             e(&c.customer_id),
             e(&c.tier),
-            e(&c.first_access),
-            e(&c.last_access),
+            e(&c.tier),
+            time_cell(&c.first_access),
+            time_cell(&c.last_access),
             e(&c.users.join(", ")),
             e(&c.tools.join(", ")),
             c.calls,
@@ -555,39 +963,47 @@ fn html(r: &ScopeReport) -> String {
             }
         );
     }
-    out.push_str("</table><h2 id=\"exfiltration\">Exfiltration</h2><table><tr><th>destination</th><th>host</th><th>bytes</th><th>first</th><th>last</th><th>path</th></tr>");
+    let _ = write!(
+        out,
+        "</tbody></table><h2 id=\"exfiltration\">Exfiltration</h2>{}",
+        table_head(&["destination", "host", "bytes", "first", "last", "path"])
+    );
     for x in &r.exfiltration {
         let _ = write!(
             out,
-            "<tr><td class=\"bad\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td class=\"bad\">{}</td><td>{}</td>{}{}{}<td>{}</td></tr>",
             e(&x.destination_ip),
             e(x.destination_host.as_deref().unwrap_or("")),
-            x.bytes,
-            e(x.first.as_deref().unwrap_or("")),
-            e(x.last.as_deref().unwrap_or("")),
+            bytes_cell(x.bytes),
+            time_cell(x.first.as_deref().unwrap_or("")),
+            time_cell(x.last.as_deref().unwrap_or("")),
             e(&x.path)
         );
     }
-    out.push_str("</table><h2 id=\"resources\">Resources reached</h2><table><tr><th>kind</th><th>target</th><th>detail</th><th>calls</th></tr>");
+    let _ = write!(
+        out,
+        "</tbody></table><h2 id=\"resources\">Resources reached</h2>{}",
+        table_head(&["kind", "target", "detail", "calls"])
+    );
     for x in &r.resources {
         let _ = write!(
             out,
-            "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td class=\"n\">{}</td></tr>",
             e(&x.kind),
             e(x.target.as_deref().unwrap_or("")),
             e(x.detail.as_deref().unwrap_or("")),
             x.calls
         );
     }
-    out.push_str("</table><h2 id=\"coverage\">Coverage</h2><ul>");
-    for statement in &r.coverage.statements {
-        let _ = write!(out, "<li>{}</li>", e(statement));
-    }
-    out.push_str("</ul><table><tr><th>table</th><th>baseline records</th><th>window records</th><th>status</th></tr>");
+    let _ = write!(
+        out,
+        "</tbody></table><h2 id=\"coverage\">Coverage</h2>{}",
+        table_head(&["table", "baseline records", "window records", "status"])
+    );
     for t in &r.coverage.tables {
         let _ = write!(
             out,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
             e(&t.table),
             t.baseline_records,
             t.window_records,
@@ -596,8 +1012,13 @@ fn html(r: &ScopeReport) -> String {
     }
     let _ = write!(
         out,
-        "</table><h2 id=\"query-pack\">Query pack</h2><p>SHA-256 <code>{}</code>.</p><table><tr><th>query</th><th>SHA-256 of its SQL</th></tr>",
-        e(&r.evidence.query_pack_sha256)
+        "</tbody></table><h2 id=\"provenance\">Provenance</h2><p>Evidence: case <code>{}</code>, {} source blobs, manifest SHA-256 <code>{}</code>, mcpforensics {}. Query pack SHA-256 <code>{}</code>:</p>{}",
+        e(&r.evidence.case),
+        r.evidence.blobs,
+        e(&r.evidence.manifest_sha256),
+        e(&r.evidence.tool_version),
+        e(&r.evidence.query_pack_sha256),
+        table_head(&["query", "SHA-256 of its SQL"])
     );
     for (name, sha256) in &r.evidence.queries {
         let _ = write!(
@@ -607,7 +1028,21 @@ fn html(r: &ScopeReport) -> String {
             e(sha256)
         );
     }
-    out.push_str("</table></body></html>\n");
+    out.push_str("</tbody></table>");
+    if !cited.is_empty() {
+        out.push_str("<h2 id=\"evidence\">Evidence cited</h2><p>The blob paths shortened above, in full.</p>");
+        out.push_str(&table_head(&["shortened", "blob"]));
+        for (short, full) in &cited {
+            let _ = write!(
+                out,
+                "<tr><td class=\"t\">{}</td><td><code>{}</code></td></tr>",
+                e(short),
+                e(full)
+            );
+        }
+        out.push_str("</tbody></table>");
+    }
+    out.push_str("</section></body></html>\n");
     out
 }
 
@@ -637,7 +1072,7 @@ fn timeline_svg(r: &ScopeReport) -> String {
     let (width, height, left, bottom) = (900.0, 180.0, 40.0, 30.0);
     let bar = (width - left) / per_day.len().max(1) as f64;
     let mut svg = format!(
-        "<h2 id=\"timeline\">Attacker tool calls per day</h2><svg width=\"{width}\" height=\"{height}\" role=\"img\" aria-label=\"attacker tool calls per day\">"
+        "<h2 id=\"timeline\">Attacker tool calls per day</h2><svg width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" role=\"img\" aria-label=\"attacker tool calls per day\">"
     );
     let scale = (height - bottom - 10.0) / max as f64;
     for gap in &r.coverage.gaps {
@@ -710,4 +1145,32 @@ pub fn customers_csv(report: &ScopeReport) -> String {
         out.push_str("\r\n");
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colour_marks_headings_suspects_and_tiers_and_only_those() {
+        let text = "Verdict: suspects found\n\nSUSPECT IDENTITIES (1)\n  bob@contoso.com — 3 attacker calls\n    - a reason\n\nAFFECTED CUSTOMERS (2: 1 exfiltrated)\n  C-1  2 calls  [exfiltrated]\n  C-2  1 calls  [cannot_exclude]\n";
+        let coloured = colourise(text);
+        assert!(coloured.contains("Verdict: \u{1b}[1;31msuspects found\u{1b}[0m"));
+        assert!(coloured.contains("\u{1b}[1mSUSPECT IDENTITIES (1)\u{1b}[0m"));
+        assert!(coloured.contains("\u{1b}[1;31m  bob@contoso.com — 3 attacker calls\u{1b}[0m"));
+        assert!(coloured.contains("\n    - a reason\n"), "reasons stay plain");
+        assert!(coloured.contains("\u{1b}[31m[exfiltrated]\u{1b}[0m"));
+        assert!(coloured.contains("\u{1b}[2m[cannot_exclude]\u{1b}[0m"));
+        // Without the escapes it is the same text.
+        let plain = coloured
+            .replace("\u{1b}[1;31m", "")
+            .replace("\u{1b}[31m", "")
+            .replace("\u{1b}[2m", "")
+            .replace("\u{1b}[1m", "")
+            .replace("\u{1b}[0m", "");
+        assert_eq!(plain, text);
+        // An escape in the evidence is made inert before colour is added.
+        let hostile = crate::report::terminal_safe_document("  C-3 \u{1b}[8m hidden [accessed]\n");
+        assert!(!colourise(&hostile).contains("\u{1b}[8m"));
+    }
 }

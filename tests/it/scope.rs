@@ -1083,3 +1083,164 @@ fn an_empty_baseline_names_only_what_needs_no_baseline() {
     );
     assert!(report.coverage.statements[0].starts_with("There is no evidence in the baseline"));
 }
+
+/// The report for people: the summary first (answer, totals, attack chain, what cannot be
+/// excluded), figures that agree with the JSON, an indicator that matched nothing said so, blob
+/// paths shortened with the full paths in an appendix, the generation time from
+/// SOURCE_DATE_EPOCH so a report is reproduced byte for byte; and in headless Chromium the HTML
+/// prints the summary alone on the first A4 page.
+#[test]
+fn the_report_for_people_opens_with_the_summary_and_prints_on_a4() {
+    let scope = |format: &str| {
+        let (code, out, stderr) = run(bin()
+            .env("SOURCE_DATE_EPOCH", "1790000000")
+            .args(["scope", "--since", "2026-09-30", "--format", format])
+            .args(["--ioc-ip", "203.0.113.9", "--ioc-ip", "45.86.202.14"]));
+        assert_eq!(code, 0, "{format}: {stderr}");
+        out
+    };
+    let json = scope("json");
+    let report: serde_json::Value = serde_json::from_str(&json).expect("json");
+    assert!(
+        !json.contains("Generated"),
+        "the JSON holds no generation time"
+    );
+    let calls = report["attacker_calls"].as_array().expect("calls").len();
+    let customers = report["affected_customers"].as_array().expect("list");
+    let exfiltrated = customers
+        .iter()
+        .filter(|c| c["tier"] == "exfiltrated")
+        .count();
+
+    let html = scope("html");
+    assert_eq!(html, scope("html"), "byte for byte, given the same time");
+    assert!(html.contains("Generated 2026-09-21 14:13:20 UTC by mcpforensics"));
+    assert!(html.contains("All times are UTC"));
+    let at = |text: &str| {
+        html.find(text)
+            .unwrap_or_else(|| panic!("{text} missing from the HTML"))
+    };
+    assert!(
+        at("<h2>Summary</h2>") < at("<h2>Attack chain</h2>")
+            && at("<h2>Attack chain</h2>") < at("<h2>What cannot be excluded</h2>")
+            && at("<h2>What cannot be excluded</h2>") < at("id=\"suspects\""),
+        "the summary comes first"
+    );
+    let summary = &html[at("<h2>Summary</h2>")..at("<h2>Attack chain</h2>")];
+    assert!(
+        summary.contains(&format!("in {calls} tool calls")),
+        "{summary}"
+    );
+    assert!(
+        summary.contains(&format!(
+            "Data of {} customers was touched ({exfiltrated} exfiltrated",
+            customers.len()
+        )),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("<th>indicators matching nothing</th><td>ip 203.0.113.9</td>"),
+        "the indicator that matched nothing is named, the one that matched is not: {summary}"
+    );
+    let chain = &html[at("<h2>Attack chain</h2>")..at("<h2>What cannot be excluded</h2>")];
+    let phases: Vec<&str> = [
+        "initial access",
+        "persistence",
+        "collection",
+        "exfiltration",
+    ]
+    .into_iter()
+    .filter(|phase| chain.contains(&format!("<td class=\"t\">{phase}</td>")))
+    .collect();
+    assert_eq!(
+        phases.len(),
+        4,
+        "every phase of the sample's attack: {chain}"
+    );
+    let calls_table = &html[at("id=\"calls\"")..at("id=\"customers\"")];
+    assert_eq!(
+        calls_table.matches("<tr>").count(),
+        calls + 1,
+        "a row per attacker call, and the header"
+    );
+    // Every shortened pointer has its full path in the appendix, and that path is the call's blob.
+    let appendix = &html[at("id=\"evidence\"")..];
+    for call in report["attacker_calls"].as_array().expect("calls") {
+        let blob = call["_blob"].as_str().expect("blob");
+        assert!(appendix.contains(blob), "{blob} not in the appendix");
+    }
+    assert!(
+        !calls_table.contains("WorkspaceResourceId=/subscriptions/c9c49e67-c2fd-4f36-a7f7-feaeff57d14c/resourcegroups/rg-mcp-prod/providers/microsoft.operationalinsights/workspaces/law-mcp-prod/y=2026</span>"),
+        "pointers are shown short"
+    );
+
+    let text = scope("text");
+    assert!(text.contains("Generated 2026-09-21 14:13:20 UTC"));
+    let order: Vec<usize> = [
+        "\nSUMMARY\n",
+        "\nATTACK CHAIN\n",
+        "\nWHAT CANNOT BE EXCLUDED",
+        "\nSUSPECT IDENTITIES",
+        "\nEVIDENCE CITED",
+    ]
+    .iter()
+    .map(|s| {
+        text.find(s)
+            .unwrap_or_else(|| panic!("{s} missing:\n{text}"))
+    })
+    .collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{text}");
+    assert!(text.contains(&format!("… and {} more", customers.len() - 15)));
+    assert!(!text.contains('\u{1b}'), "no colour into a pipe");
+    let md = scope("md");
+    assert!(
+        md.find("## Summary").expect("md summary") < md.find("## Attack chain").expect("chain")
+    );
+
+    let (code, _, stderr) =
+        run(bin()
+            .env("SOURCE_DATE_EPOCH", "yesterday")
+            .args(["scope", "--since", "2026-09-30"]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("SOURCE_DATE_EPOCH"), "{stderr}");
+
+    // Printed on A4 by Chromium: the summary and attack chain alone on page 1, details after.
+    let dir = tempfile::tempdir().expect("dir");
+    let page = dir.path().join("scope.html");
+    std::fs::write(&page, &html).expect("write");
+    let pdf = dir.path().join("scope.pdf");
+    let status = std::process::Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-pdf-header-footer",
+        ])
+        .arg(format!("--print-to-pdf={}", pdf.display()))
+        .arg(format!("file://{}", page.display()))
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("chromium is installed (.ci/run installs it)");
+    assert!(status.success());
+    let page_text = |n: &str| {
+        let output = std::process::Command::new("pdftotext")
+            .args(["-f", n, "-l", n, "-layout"])
+            .arg(&pdf)
+            .arg("-")
+            .output()
+            .expect("pdftotext is installed (.ci/run installs poppler-utils)");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let first = page_text("1");
+    assert!(
+        first.contains("Summary")
+            && first.contains("Attack chain")
+            && first.contains("What cannot be excluded"),
+        "{first}"
+    );
+    assert!(
+        !first.contains("Suspect identities ("),
+        "details start on page 2: {first}"
+    );
+    assert!(page_text("2").contains("Attacker tool calls per day"));
+}
