@@ -24,17 +24,38 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// `--memory-mib`, on the commands that run queries.
+#[derive(Debug, Args, Clone)]
+pub struct QueryMemoryArgs {
     /// Memory for query operators (sorts, joins, aggregations), in MiB; past it they spill to
     /// temporary files (or the query fails naming the operator, if it cannot spill).
     #[arg(
         long,
-        global = true,
         value_name = "MIB",
         env = "MCPFORENSICS_MEMORY_MIB",
         default_value_t = crate::query::DEFAULT_MEMORY_MIB,
         value_parser = clap::value_parser!(u64).range(32..=1_048_576)
     )]
     pub memory_mib: u64,
+}
+
+impl Command {
+    /// The memory its queries may use (`--memory-mib`), for the commands that run queries.
+    pub fn query_memory_mib(&self) -> Option<u64> {
+        let memory = match self {
+            Command::Sql(args) => &args.memory,
+            Command::Tables(args) => &args.memory,
+            Command::Scope(args) => &args.inputs.memory,
+            Command::Timeline(args) => &args.memory,
+            Command::Export(ExportCommand::Customers(args)) => &args.inputs.memory,
+            Command::Export(ExportCommand::Xlsx(args)) => &args.inputs.memory,
+            Command::Queries(QueriesCommand::Run(args)) => &args.memory,
+            _ => return None,
+        };
+        Some(memory.memory_mib)
+    }
 }
 
 /// Subcommands.
@@ -164,17 +185,25 @@ pub struct IngestArgs {
 #[command(
     after_help = "Identifiers are case-sensitive, as in Log Analytics: SELECT UserPrincipalName FROM SigninLogs. \
 Views: tool_calls (one row per MCP tool call, any origin, with the resolved identity), identities. \
-Statements that change anything (CREATE, INSERT, COPY, SET) are refused."
+Statements that change anything (CREATE, INSERT, COPY, SET) are refused.\n\n\
+Without a query, a terminal gets a prompt with line editing and history (kept in the cache directory, never in \
+the case): end statements with ';', .tables lists the tables, .format switches the output, .help, Ctrl-D leaves. \
+Piped in, the statements are run in order and the first failure stops the run.\n\n\
+Examples:\n  mcpforensics sql \"SELECT tool, count(*) FROM tool_calls GROUP BY tool\"\n  mcpforensics sql --case ./case\n  \
+echo 'SELECT count(*) FROM \"SigninLogs\";' | mcpforensics sql --format csv"
 )]
 pub struct SqlArgs {
-    /// The SQL query.
-    pub query: String,
+    /// The SQL query; without it, a prompt (or the statements on standard input).
+    pub query: Option<String>,
     /// The case.
     #[command(flatten)]
     pub case: CaseArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = TableFormat::Table)]
     pub format: TableFormat,
+    /// Query memory.
+    #[command(flatten)]
+    pub memory: QueryMemoryArgs,
 }
 
 /// Arguments of `tables`.
@@ -186,9 +215,12 @@ pub struct TablesArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = TableFormat::Table)]
     pub format: TableFormat,
-    /// Also list every column with its type.
+    /// List every column with its type instead: one row per column, never cut.
     #[arg(long)]
     pub columns: bool,
+    /// Query memory.
+    #[command(flatten)]
+    pub memory: QueryMemoryArgs,
 }
 
 /// Where the evidence is: a case, or a source directory to ingest first.
@@ -250,6 +282,9 @@ pub struct ScopeInputs {
     /// Print each query's time and row count, and the case files read, to standard error.
     #[arg(long)]
     pub timings: bool,
+    /// Query memory.
+    #[command(flatten)]
+    pub memory: QueryMemoryArgs,
 }
 
 /// Arguments of `scope`.
@@ -384,6 +419,9 @@ pub struct TimelineArgs {
     /// Measure first paint, loading and scrolling off-screen and print the figures as JSON (benchmarks).
     #[arg(long, hide = true)]
     pub bench: bool,
+    /// Query memory.
+    #[command(flatten)]
+    pub memory: QueryMemoryArgs,
 }
 
 /// Arguments of `export customers`.
@@ -454,6 +492,9 @@ pub struct QueriesRunArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = TableFormat::Table)]
     pub format: TableFormat,
+    /// Query memory.
+    #[command(flatten)]
+    pub memory: QueryMemoryArgs,
 }
 
 /// `sample-data` subcommands.

@@ -1,6 +1,7 @@
 //! One function per subcommand: the sequence of steps, no format, storage or SQL detail.
 
 mod ingest;
+mod repl;
 mod scope;
 mod sql;
 mod timeline;
@@ -13,8 +14,10 @@ use crate::error::{Error, Result, exit};
 
 /// Runs a parsed command line; returns the exit code on success (0, or 3 when records were rejected).
 pub fn run(cli: Cli) -> Result<u8> {
-    let mib = usize::try_from(cli.memory_mib).unwrap_or(usize::MAX);
-    crate::query::set_memory_limit(mib.saturating_mul(1024 * 1024));
+    if let Some(mib) = cli.command.query_memory_mib() {
+        let mib = usize::try_from(mib).unwrap_or(usize::MAX);
+        crate::query::set_memory_limit(mib.saturating_mul(1024 * 1024));
+    }
     match cli.command {
         Command::Ingest(args) => ingest::run(&args),
         Command::Sql(args) => sql::run_sql(&args),

@@ -15,24 +15,35 @@ use crate::query::QueryEngine;
 use crate::report::table;
 
 pub(super) fn run_sql(args: &SqlArgs) -> Result<u8> {
+    use std::io::IsTerminal;
     let case_dir = resolve_case(&args.case)?;
     let case = Case::open(&case_dir)?;
-    runtime()?.block_on(async {
-        let engine = QueryEngine::open(&case).await?;
-        let code = warn_file_check(engine.file_check(), exit::OK);
-        let (schema, batches) = match engine.sql(&args.query).await {
-            Ok(result) => result,
-            Err(source) => {
-                let names: Vec<&str> = engine.tables().iter().map(|t| t.name.as_str()).collect();
-                return Err(match table_hint(&source.to_string(), &names) {
-                    Some(hint) => Error::QueryHint { source, hint },
-                    None => Error::Query(source),
-                });
-            }
+    let runtime = runtime()?;
+    let engine = runtime.block_on(QueryEngine::open(&case))?;
+    let code = warn_file_check(engine.file_check(), exit::OK);
+    let Some(query) = &args.query else {
+        let ran = if std::io::stdin().is_terminal() {
+            let label = case_dir.display().to_string();
+            super::repl::interactive(&runtime, &engine, &label, args.format)
+        } else {
+            super::repl::script(&runtime, &engine, args.format)
         };
-        emit(args.format, &schema, &batches)?;
-        Ok(code)
-    })
+        return ran.map(|ok| ok.max(code));
+    };
+    let (schema, batches) = runtime
+        .block_on(engine.sql(query))
+        .map_err(|source| query_error(&engine, source))?;
+    emit(args.format, &schema, &batches)?;
+    Ok(code)
+}
+
+/// A query's failure, with the table the user most likely meant when it names an unknown one.
+pub(super) fn query_error(engine: &QueryEngine, source: crate::query::QueryError) -> Error {
+    let names: Vec<&str> = engine.tables().iter().map(|t| t.name.as_str()).collect();
+    match table_hint(&source.to_string(), &names) {
+        Some(hint) => Error::QueryHint { source, hint },
+        None => Error::Query(source),
+    }
 }
 
 /// For "table '…x' not found": the case's table or view the user most likely meant. Names are
@@ -98,43 +109,48 @@ pub(super) fn run_tables(args: &TablesArgs) -> Result<u8> {
     runtime()?.block_on(async {
         let engine = QueryEngine::open(&case).await?;
         let code = warn_file_check(engine.file_check(), exit::OK);
-        let (mut names, mut kinds, mut rows, mut columns) =
-            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        // With --columns, one row per column: a list that is never cut, whatever its length.
+        let (mut names, mut kinds, mut rows, mut columns, mut types) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for info in engine.tables() {
             let count = engine.count(&info.name).await?;
-            let described: Vec<String> = info
-                .schema
-                .fields()
-                .iter()
-                .map(|f| {
-                    if args.columns {
-                        format!("{} {}", f.name(), f.data_type())
-                    } else {
-                        f.name().clone()
-                    }
-                })
-                .collect();
-            names.push(info.name.clone());
-            kinds.push(info.kind);
-            rows.push(count);
-            columns.push(if args.columns {
-                described.join(", ")
+            let fields = info.schema.fields();
+            if args.columns {
+                for field in fields {
+                    names.push(info.name.clone());
+                    kinds.push(info.kind);
+                    rows.push(count);
+                    columns.push(field.name().clone());
+                    types.push(field.data_type().to_string());
+                }
             } else {
-                format!("{} columns", described.len())
-            });
+                names.push(info.name.clone());
+                kinds.push(info.kind);
+                rows.push(count);
+                columns.push(format!("{} columns", fields.len()));
+            }
         }
-        let schema = Arc::new(Schema::new(vec![
+        let mut fields = vec![
             Field::new("name", DataType::Utf8, false),
             Field::new("kind", DataType::Utf8, false),
             Field::new("rows", DataType::UInt64, false),
-            Field::new("columns", DataType::Utf8, false),
-        ]));
-        let arrays: Vec<ArrayRef> = vec![
+            Field::new(
+                if args.columns { "column" } else { "columns" },
+                DataType::Utf8,
+                false,
+            ),
+        ];
+        let mut arrays: Vec<ArrayRef> = vec![
             Arc::new(StringArray::from(names)),
             Arc::new(StringArray::from(kinds)),
             Arc::new(UInt64Array::from(rows)),
             Arc::new(StringArray::from(columns)),
         ];
+        if args.columns {
+            fields.push(Field::new("type", DataType::Utf8, false));
+            arrays.push(Arc::new(StringArray::from(types)));
+        }
+        let schema = Arc::new(Schema::new(fields));
         let batch = RecordBatch::try_new(schema.clone(), arrays).map_err(|e| Error::Io {
             context: "building the table list".into(),
             source: std::io::Error::other(e),
@@ -175,7 +191,7 @@ pub(super) fn run_queries_run(args: &crate::cli::QueriesRunArgs) -> Result<u8> {
     })
 }
 
-fn emit(
+pub(super) fn emit(
     format: table::TableFormat,
     schema: &arrow::datatypes::SchemaRef,
     batches: &[RecordBatch],

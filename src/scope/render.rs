@@ -1158,7 +1158,10 @@ mod tests {
         assert!(coloured.contains("Verdict: \u{1b}[1;31msuspects found\u{1b}[0m"));
         assert!(coloured.contains("\u{1b}[1mSUSPECT IDENTITIES (1)\u{1b}[0m"));
         assert!(coloured.contains("\u{1b}[1;31m  bob@contoso.com — 3 attacker calls\u{1b}[0m"));
-        assert!(coloured.contains("\n    - a reason\n"), "reasons stay plain");
+        assert!(
+            coloured.contains("\n    - a reason\n"),
+            "reasons stay plain"
+        );
         assert!(coloured.contains("\u{1b}[31m[exfiltrated]\u{1b}[0m"));
         assert!(coloured.contains("\u{1b}[2m[cannot_exclude]\u{1b}[0m"));
         // Without the escapes it is the same text.

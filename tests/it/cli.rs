@@ -169,6 +169,43 @@ fn bundled_sample_is_the_default_case() {
             .lines()
             .any(|l| l.starts_with("AppExceptions,empty,0,"))
     );
+    // --columns: one row per column with its type, none cut however long the table.
+    let (code, stdout, stderr) = run(bin().args(["tables", "--columns", "--format", "csv"]));
+    assert_eq!(code, 0, "{stderr}");
+    let signin_columns: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("SigninLogs,table,"))
+        .collect();
+    let (_, described, _) = run(bin().args([
+        "sql",
+        "--format",
+        "csv",
+        "SELECT count(*) AS n FROM information_schema.columns WHERE table_schema = 'public' AND table_name = 'SigninLogs'",
+    ]));
+    let expected: usize = described
+        .trim_start_matches('\u{feff}')
+        .lines()
+        .nth(1)
+        .and_then(|n| n.trim().parse().ok())
+        .expect("a count");
+    assert_eq!(signin_columns.len(), expected, "{stdout}");
+    assert!(
+        signin_columns
+            .iter()
+            .any(|l| l.contains(",TimeGenerated,\"Timestamp("))
+    );
+    let (_, table, _) = run(bin().args(["tables", "--columns"]));
+    assert!(
+        !table.contains('…'),
+        "nothing cut in the table format:\n{table}"
+    );
+    // Options only where they apply: queries list runs no query, so it takes no --memory-mib.
+    let (code, _, stderr) = run(bin().args(["queries", "list", "--memory-mib", "100"]));
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("unexpected argument '--memory-mib'"),
+        "{stderr}"
+    );
     // Identifiers keep their Log Analytics case.
     let (code, stdout, stderr) = run(bin().args([
         "sql",
@@ -511,7 +548,7 @@ fn queries_past_the_memory_limit_spill_or_fail_clearly() {
                  ORDER BY length(x), a.\"Id\", b.\"Id\"";
     let sorted = |mib: &str| {
         let (code, stdout, stderr) = run(bin()
-            .args(["--memory-mib", mib, "sql", "--format", "csv", "--case"])
+            .args(["sql", "--memory-mib", mib, "--format", "csv", "--case"])
             .arg(sample_case())
             .arg(query));
         assert_eq!(code, 0, "{stderr}");
@@ -522,7 +559,7 @@ fn queries_past_the_memory_limit_spill_or_fail_clearly() {
     assert!(roomy == sorted("100"), "spilling changed the result");
 
     let (code, analyzed, stderr) = run(bin()
-        .args(["--memory-mib", "100", "sql", "--format", "csv", "--case"])
+        .args(["sql", "--memory-mib", "100", "--format", "csv", "--case"])
         .arg(sample_case())
         .arg(format!("EXPLAIN ANALYZE {query}")));
     assert_eq!(code, 0, "{stderr}");
@@ -539,7 +576,7 @@ fn queries_past_the_memory_limit_spill_or_fail_clearly() {
     assert!(spills > 0, "nothing spilled: {analyzed}");
 
     let (code, _, stderr) = run(bin()
-        .args(["--memory-mib", "32", "sql", "--case"])
+        .args(["sql", "--memory-mib", "32", "--case"])
         .arg(sample_case())
         .arg(query));
     assert_eq!(code, 1);
@@ -784,4 +821,121 @@ fn an_unknown_table_names_the_one_meant() {
         .arg(sample_case())
         .arg("SELECT count(*) FROM toolcalls"));
     assert!(stderr.contains("did you mean tool_calls?"), "{stderr}");
+}
+
+/// `sql` without a query: piped statements run in order, the first failure stops the run.
+#[test]
+fn sql_reads_statements_from_standard_input() {
+    use std::io::Write;
+    let script = |sql: &str| {
+        let mut child = bin()
+            .args(["sql", "--format", "csv", "--case"])
+            .arg(sample_case())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(sql.as_bytes())
+            .expect("write");
+        let output = child.wait_with_output().expect("run");
+        (
+            output.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let (code, stdout, stderr) =
+        script("SELECT 'a;b' AS x;\n-- a comment; not a statement\nSELECT 2 AS y");
+    assert_eq!(code, 0, "{stderr}");
+    let lines: Vec<&str> = stdout
+        .split("\r\n")
+        .map(|l| l.trim_start_matches('\u{feff}'))
+        .filter(|l| !l.is_empty())
+        .collect();
+    assert_eq!(lines, ["x", "a;b", "y", "2"], "{stdout}");
+    let (code, stdout, stderr) =
+        script("SELECT 1 AS one; SELECT * FROM signinlogs; SELECT 3 AS three;");
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stdout.contains("one") && !stdout.contains("three"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("did you mean \"SigninLogs\"?"), "{stderr}");
+    let (code, _, stderr) = script("  \n");
+    assert_eq!(code, 2);
+    assert!(stderr.contains("no SQL"), "{stderr}");
+}
+
+/// `sql` without a query in a terminal: a prompt with continuation lines, errors that keep the
+/// session, dot commands, and history recalled with the up arrow, also in the next session.
+#[test]
+fn sql_prompt_in_tmux_keeps_history() {
+    let cache = tempfile::tempdir().expect("cache");
+    let binary = env!("CARGO_BIN_EXE_mcpforensics");
+    let tmux = Tmux {
+        socket: format!("mcpf-sql-{}", std::process::id()),
+    };
+    let start = || {
+        let script = format!(
+            "MCPFORENSICS_CACHE_DIR='{}' '{binary}' sql --case '{}'; echo EXITED $?; sleep 60",
+            cache.path().display(),
+            sample_case().display()
+        );
+        let status = tmux
+            .command()
+            .args([
+                "new-session",
+                "-d",
+                "-s",
+                "tl",
+                "-x",
+                "160",
+                "-y",
+                "40",
+                &script,
+            ])
+            .status()
+            .expect("tmux is installed (.ci/run installs it)");
+        assert!(status.success());
+        tmux.wait_for("sql>", 60);
+    };
+    start();
+    let expected = scalar(&sample_case(), "SELECT count(*) FROM \"SigninLogs\"");
+    tmux.literal("SELECT count(*) AS signins");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("  ->", 10);
+    // tmux reads a trailing `;` as its own command separator; `\;` types it.
+    tmux.literal("FROM \"SigninLogs\"\\;");
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for(&format!("\n{expected}"), 30);
+    assert!(
+        screen.contains("signins\n-"),
+        "the result's header: {screen}"
+    );
+    tmux.literal("SELECT * FROM signinlogs\\;");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("did you mean \"SigninLogs\"?", 30);
+    tmux.literal(".tables");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("tool_calls", 10);
+    tmux.literal(".quit");
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("EXITED", 10);
+    assert!(screen.contains("EXITED 0"), "{screen}");
+    assert!(cache.path().join("sql_history").exists());
+    let _ = tmux.command().args(["kill-session", "-t", "tl"]).status();
+
+    // A new session recalls the last statement with the up arrow.
+    start();
+    tmux.keys(&["Up", "Up"]);
+    let screen = tmux.wait_for("sql> SELECT * FROM signinlogs;", 10);
+    assert!(!screen.contains("EXITED"), "{screen}");
+    tmux.keys(&["C-u", "C-d"]);
+    let screen = tmux.wait_for("EXITED", 10);
+    assert!(screen.contains("EXITED 0"), "{screen}");
 }

@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::time::{Duration, Instant};
 
 use mcpforensics::case::Case;
 use mcpforensics::ingest::{IngestOptions, IngestSummary, ingest};
@@ -200,5 +201,73 @@ pub fn copy_dir(from: &Path, to: &Path) {
         } else {
             std::fs::copy(entry.path(), &target).unwrap();
         }
+    }
+}
+
+/// A tmux server of the test's own.
+pub struct Tmux {
+    /// The server's socket name (`tmux -L`).
+    pub socket: String,
+}
+
+impl Tmux {
+    /// A tmux command on this server.
+    pub fn command(&self) -> Command {
+        let mut command = Command::new("tmux");
+        command.args(["-L", &self.socket]);
+        command
+    }
+
+    /// Sends keys to the session `tl`.
+    pub fn keys(&self, keys: &[&str]) {
+        let status = self
+            .command()
+            .args(["send-keys", "-t", "tl"])
+            .args(keys)
+            .status()
+            .expect("tmux is installed (.ci/run installs it)");
+        assert!(status.success());
+    }
+
+    /// Types text into the session `tl`.
+    pub fn literal(&self, text: &str) {
+        let status = self
+            .command()
+            .args(["send-keys", "-t", "tl", "-l", text])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    /// What the session shows.
+    pub fn screen(&self) -> String {
+        let output = self
+            .command()
+            .args(["capture-pane", "-p", "-t", "tl"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    /// Waits until the screen shows `text`; panics with the screen after `seconds`.
+    pub fn wait_for(&self, text: &str, seconds: u64) -> String {
+        let deadline = Instant::now() + Duration::from_secs(seconds);
+        loop {
+            let screen = self.screen();
+            if screen.contains(text) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "waited for {text:?}; the screen:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.command().arg("kill-server").status();
     }
 }

@@ -1,73 +1,9 @@
 //! The interactive timeline, driven as a person would: the real binary in tmux (send-keys,
 //! capture-pane) on a copy of the sample case; and its refusal without a terminal.
 
-use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::common::{bin, copy_dir, run, sample_case, scalar};
-
-/// A tmux server of the test's own.
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn command(&self) -> Command {
-        let mut command = Command::new("tmux");
-        command.args(["-L", &self.socket]);
-        command
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let status = self
-            .command()
-            .args(["send-keys", "-t", "tl"])
-            .args(keys)
-            .status()
-            .expect("tmux is installed (.ci/run installs it)");
-        assert!(status.success());
-    }
-
-    fn literal(&self, text: &str) {
-        let status = self
-            .command()
-            .args(["send-keys", "-t", "tl", "-l", text])
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
-
-    fn screen(&self) -> String {
-        let output = self
-            .command()
-            .args(["capture-pane", "-p", "-t", "tl"])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&output.stdout).into_owned()
-    }
-
-    /// Waits until the screen shows `text`; panics with the screen after `seconds`.
-    fn wait_for(&self, text: &str, seconds: u64) -> String {
-        let deadline = Instant::now() + Duration::from_secs(seconds);
-        loop {
-            let screen = self.screen();
-            if screen.contains(text) {
-                return screen;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "waited for {text:?}; the screen:\n{screen}"
-            );
-            std::thread::sleep(Duration::from_millis(200));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.command().arg("kill-server").status();
-    }
-}
+use crate::common::{Tmux, bin, copy_dir, run, sample_case, scalar};
 
 /// "N of M events" from the header.
 fn shown_events(screen: &str) -> (i64, i64) {
