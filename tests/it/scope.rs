@@ -1244,3 +1244,56 @@ fn the_report_for_people_opens_with_the_summary_and_prints_on_a4() {
     );
     assert!(page_text("2").contains("Attacker tool calls per day"));
 }
+
+/// On a terminal the text report is coloured (the verdict and suspects in red); with NO_COLOR,
+/// or into a pipe, it is not.
+#[test]
+fn the_text_report_is_coloured_on_a_terminal_unless_no_color() {
+    let binary = env!("CARGO_BIN_EXE_mcpforensics");
+    let tmux = Tmux {
+        socket: format!("mcpf-colour-{}", std::process::id()),
+    };
+    let coloured = |no_color: bool| {
+        let script = format!(
+            "{}'{binary}' scope --case '{}' --since 2026-09-30 2>/dev/null; echo DONE; sleep 60",
+            if no_color { "NO_COLOR=1 " } else { "" },
+            sample_case().display(),
+        );
+        let status = tmux
+            .command()
+            .args([
+                "new-session",
+                "-d",
+                "-s",
+                "tl",
+                "-x",
+                "200",
+                "-y",
+                "50",
+                &script,
+            ])
+            .status()
+            .expect("tmux is installed (.ci/run installs it)");
+        assert!(status.success());
+        tmux.wait_for("DONE", 240);
+        let output = tmux
+            .command()
+            .args(["capture-pane", "-e", "-p", "-S", "-", "-t", "tl"])
+            .output()
+            .expect("capture");
+        let _ = tmux.command().args(["kill-session", "-t", "tl"]).status();
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let screen = coloured(false);
+    assert!(screen.contains("Verdict: "), "{screen}");
+    assert!(
+        screen.contains("\u{1b}[1m\u{1b}[31m") || screen.contains("\u{1b}[1;31m"),
+        "red and bold on a terminal: {screen:?}"
+    );
+    let plain = coloured(true);
+    assert!(plain.contains("Verdict: "), "{plain}");
+    assert!(
+        !plain.contains("\u{1b}[31m") && !plain.contains("31m"),
+        "NO_COLOR: {plain:?}"
+    );
+}
