@@ -758,6 +758,17 @@ mod tests {
         }
     }
 
+    /// The test state with scope's marks: bob a suspect, the spray address an attacker's.
+    fn app_with_marks() -> App {
+        let mut app = app();
+        let mut marks = Marks::default();
+        marks.suspects.insert("bob@contoso.example".into());
+        marks.attacker_ips.insert("185.220.101.47".into());
+        marks.basis = "scope since 2026-09-21T00:00:00Z: 1 suspect".into();
+        app.on_update(Update::Marks(marks));
+        app
+    }
+
     #[test]
     fn empty_case() {
         let mut app = App::new(context(), Bookmarks::in_memory());
@@ -767,12 +778,7 @@ mod tests {
 
     #[test]
     fn populated_timeline_with_scope_marks() {
-        let mut app = app();
-        let mut marks = Marks::default();
-        marks.suspects.insert("bob@contoso.example".into());
-        marks.attacker_ips.insert("185.220.101.47".into());
-        marks.basis = "scope since 2026-09-21T00:00:00Z: 1 suspect".into();
-        app.on_update(Update::Marks(marks));
+        let mut app = app_with_marks();
         insta::assert_snapshot!(screen(&mut app));
     }
 
@@ -830,12 +836,7 @@ mod tests {
 
     #[test]
     fn lanes_per_identity() {
-        let mut app = app();
-        let mut marks = Marks::default();
-        marks.suspects.insert("bob@contoso.example".into());
-        marks.attacker_ips.insert("185.220.101.47".into());
-        marks.basis = "scope since 2026-09-21T00:00:00Z: 1 suspect".into();
-        app.on_update(Update::Marks(marks));
+        let mut app = app_with_marks();
         press(&mut app, "L");
         insta::assert_snapshot!(screen(&mut app));
     }

@@ -886,22 +886,7 @@ fn sql_prompt_in_tmux_keeps_history() {
             cache.path().display(),
             sample_case().display()
         );
-        let status = tmux
-            .command()
-            .args([
-                "new-session",
-                "-d",
-                "-s",
-                "tl",
-                "-x",
-                "160",
-                "-y",
-                "40",
-                &script,
-            ])
-            .status()
-            .expect("tmux is installed (.ci/run installs it)");
-        assert!(status.success());
+        tmux.start(&script, 160, 40);
         tmux.wait_for("sql>", 60);
     };
     start();
@@ -928,7 +913,7 @@ fn sql_prompt_in_tmux_keeps_history() {
     let screen = tmux.wait_for("EXITED", 10);
     assert!(screen.contains("EXITED 0"), "{screen}");
     assert!(cache.path().join("sql_history").exists());
-    let _ = tmux.command().args(["kill-session", "-t", "tl"]).status();
+    tmux.stop();
 
     // A new session recalls the last statement with the up arrow.
     start();

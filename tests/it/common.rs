@@ -218,6 +218,22 @@ impl Tmux {
         command
     }
 
+    /// Starts `script` in the session `tl`, `width` columns by `height` rows.
+    pub fn start(&self, script: &str, width: u16, height: u16) {
+        let status = self
+            .command()
+            .args(["new-session", "-d", "-s", "tl", "-x", &width.to_string()])
+            .args(["-y", &height.to_string(), script])
+            .status()
+            .expect("tmux is installed (.ci/run installs it)");
+        assert!(status.success());
+    }
+
+    /// Ends the session `tl`.
+    pub fn stop(&self) {
+        let _ = self.command().args(["kill-session", "-t", "tl"]).status();
+    }
+
     /// Sends keys to the session `tl`.
     pub fn keys(&self, keys: &[&str]) {
         let status = self

@@ -1259,29 +1259,14 @@ fn the_text_report_is_coloured_on_a_terminal_unless_no_color() {
             if no_color { "NO_COLOR=1 " } else { "" },
             sample_case().display(),
         );
-        let status = tmux
-            .command()
-            .args([
-                "new-session",
-                "-d",
-                "-s",
-                "tl",
-                "-x",
-                "200",
-                "-y",
-                "50",
-                &script,
-            ])
-            .status()
-            .expect("tmux is installed (.ci/run installs it)");
-        assert!(status.success());
+        tmux.start(&script, 200, 50);
         tmux.wait_for("DONE", 240);
         let output = tmux
             .command()
             .args(["capture-pane", "-e", "-p", "-S", "-", "-t", "tl"])
             .output()
             .expect("capture");
-        let _ = tmux.command().args(["kill-session", "-t", "tl"]).status();
+        tmux.stop();
         String::from_utf8_lossy(&output.stdout).into_owned()
     };
     let screen = coloured(false);

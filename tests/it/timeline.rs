@@ -27,22 +27,7 @@ fn investigator_session_in_tmux() {
         "'{binary}' timeline --case '{}' --since 2026-09-30 --tz Europe/Berlin; echo EXITED $?; sleep 60",
         case.display()
     );
-    let status = tmux
-        .command()
-        .args([
-            "new-session",
-            "-d",
-            "-s",
-            "tl",
-            "-x",
-            "180",
-            "-y",
-            "48",
-            &script,
-        ])
-        .status()
-        .expect("tmux is installed (.ci/run installs it)");
-    assert!(status.success());
+    tmux.start(&script, 180, 48);
 
     // Everything loads and scope marks the suspects, which the identity list puts first.
     let screen = tmux.wait_for("attacker calls", 120);
