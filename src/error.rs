@@ -4,6 +4,7 @@ use crate::case::CaseError;
 use crate::ingest::IngestError;
 use crate::query::QueryError;
 use crate::sources::SourceError;
+use crate::timeline::TimelineError;
 
 /// Any error that ends a command.
 #[derive(Debug, thiserror::Error)]
@@ -28,6 +29,9 @@ pub enum Error {
         /// What the user probably meant.
         hint: String,
     },
+    /// The timeline stopped (interactive or export).
+    #[error(transparent)]
+    Timeline(#[from] TimelineError),
     /// The command line makes no sense (exit code 2).
     #[error("{0}")]
     Usage(String),

@@ -73,20 +73,14 @@ pub(super) fn run_timeline(args: &TimelineArgs) -> Result<u8> {
         events_budget: usize::try_from(args.events_mib << 20).unwrap_or(usize::MAX),
     };
     if args.bench {
-        let figures = crate::timeline::bench(&options, 200, 50).map_err(|e| Error::Io {
-            context: "timeline benchmark".into(),
-            source: std::io::Error::other(e.to_string()),
-        })?;
+        let figures = crate::timeline::bench(&options, 200, 50)?;
         crate::say!(
             "{}",
             serde_json::to_string_pretty(&figures).unwrap_or_default()
         );
         return Ok(exit::OK);
     }
-    crate::timeline::run(&options).map_err(|e| Error::Io {
-        context: "timeline".into(),
-        source: std::io::Error::other(e.to_string()),
-    })?;
+    crate::timeline::run(&options)?;
     Ok(exit::OK)
 }
 
@@ -137,10 +131,6 @@ fn export_timeline(
             crate::time::format_utc(to)
         )));
     }
-    let failed = |message: String| Error::Io {
-        context: "exporting the timeline".into(),
-        source: std::io::Error::other(message),
-    };
     let written = match args.out.as_deref().filter(|p| p.as_os_str() != "-") {
         Some(path) => {
             let file = std::fs::File::create_new(path).map_err(|e| Error::Io {
@@ -151,8 +141,7 @@ fn export_timeline(
                 source: e,
             })?;
             let mut out = std::io::BufWriter::new(file);
-            let written = crate::timeline::export::export(&case, from, to, format, &mut out)
-                .map_err(failed)?;
+            let written = crate::timeline::export::export(&case, from, to, format, &mut out)?;
             crate::tell!(
                 "wrote {written} events ({} … {}) to {}",
                 crate::time::format_utc(from),
@@ -166,8 +155,8 @@ fn export_timeline(
             if stdout.is_terminal() {
                 // Made terminal-safe like every document written to a terminal.
                 let mut buffer = Vec::new();
-                let written = crate::timeline::export::export(&case, from, to, format, &mut buffer)
-                    .map_err(failed)?;
+                let written =
+                    crate::timeline::export::export(&case, from, to, format, &mut buffer)?;
                 crate::report::print_document(&String::from_utf8_lossy(&buffer)).map_err(|e| {
                     Error::Io {
                         context: "writing the timeline".into(),
@@ -180,8 +169,12 @@ fn export_timeline(
                 match crate::timeline::export::export(&case, from, to, format, &mut out) {
                     Ok(written) => written,
                     // A reader that went away (| head) ends the export quietly.
-                    Err(message) if message.contains("Broken pipe") => return Ok(exit::OK),
-                    Err(message) => return Err(failed(message)),
+                    Err(crate::timeline::TimelineError::Write(e))
+                        if e.kind() == std::io::ErrorKind::BrokenPipe =>
+                    {
+                        return Ok(exit::OK);
+                    }
+                    Err(other) => return Err(other.into()),
                 }
             }
         }

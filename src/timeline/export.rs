@@ -15,6 +15,8 @@ use arrow::datatypes::{
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Map, Value, json};
 
+use super::TimelineError;
+use super::store::StoreError;
 use crate::case::Case;
 use crate::query::QueryEngine;
 
@@ -74,23 +76,19 @@ pub fn export(
     to: DateTime<Utc>,
     format: ExportFormat,
     out: &mut dyn Write,
-) -> Result<u64, String> {
-    let hashes = case.held_blob_hashes().map_err(|e| e.to_string())?;
-    let runtime = super::loader::runtime()?;
-    let engine = runtime
-        .block_on(QueryEngine::open(case))
-        .map_err(|e| e.to_string())?;
+) -> Result<u64, TimelineError> {
+    let hashes = case.held_blob_hashes()?;
+    let runtime = super::loader::query_runtime()?;
+    let engine = runtime.block_on(QueryEngine::open(case))?;
     if let Some(statement) = engine.file_check().statement() {
         crate::tell!("warning: {}", crate::report::terminal_safe(&statement));
     }
-    let io = |e: std::io::Error| format!("writing the timeline: {e}");
+    let io = TimelineError::Write;
     write_header(format, out).map_err(io)?;
     let mut written = 0u64;
     for (chunk_from, chunk_to) in super::loader::plan_chunks(case, from, to) {
         let sql = super::loader::timeline_sql(chunk_from, chunk_to);
-        let (_, batches) = runtime
-            .block_on(engine.sql(&sql))
-            .map_err(|e| format!("timeline query: {e}"))?;
+        let (_, batches) = runtime.block_on(engine.sql(&sql))?;
         for batch in &batches {
             for row in rows(batch, &hashes)? {
                 write_row(&row, format, out).map_err(io)?;
@@ -149,13 +147,9 @@ pub fn write_event(
 fn rows(
     batch: &RecordBatch,
     hashes: &std::collections::BTreeMap<String, String>,
-) -> Result<Vec<Map<String, Value>>, String> {
-    let column = |name: &str| {
-        batch
-            .column_by_name(name)
-            .ok_or_else(|| format!("the timeline query gave no column {name}"))
-    };
-    let text = |name: &str, row: usize| -> Result<Value, String> {
+) -> Result<Vec<Map<String, Value>>, StoreError> {
+    let column = |name: &'static str| batch.column_by_name(name).ok_or(StoreError::Column(name));
+    let text = |name: &'static str, row: usize| -> Result<Value, StoreError> {
         let array = column(name)?;
         if array.is_null(row) {
             return Ok(Value::Null);
@@ -167,19 +161,12 @@ fn rows(
             DataType::Int32 => json!(array.as_primitive::<Int32Type>().value(row)),
             DataType::Int64 => json!(array.as_primitive::<Int64Type>().value(row)),
             DataType::UInt64 => json!(array.as_primitive::<UInt64Type>().value(row)),
-            other => {
-                let shown = arrow::util::display::array_value_to_string(array, row)
-                    .map_err(|e| format!("{name} ({other}): {e}"))?;
-                json!(shown)
-            }
+            _ => json!(arrow::util::display::array_value_to_string(array, row)?),
         })
     };
     let times = column("time")?;
     let DataType::Timestamp(TimeUnit::Nanosecond, _) = times.data_type() else {
-        return Err(format!(
-            "timeline time is {}, not nanoseconds",
-            times.data_type()
-        ));
+        return Err(StoreError::Column("time"));
     };
     let times = times.as_primitive::<TimestampNanosecondType>();
     let mut out = Vec::with_capacity(batch.num_rows());

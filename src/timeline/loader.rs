@@ -106,12 +106,17 @@ pub struct LoadPlan {
 }
 
 pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    query_runtime().map_err(|e| e.to_string())
+}
+
+/// The runtime of the timeline's queries, its error typed.
+pub(crate) fn query_runtime() -> Result<tokio::runtime::Runtime, super::TimelineError> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_stack_size(crate::query::QUERY_STACK_BYTES)
         .enable_all()
         .build()
-        .map_err(|e| format!("starting a query runtime: {e}"))
+        .map_err(super::TimelineError::Runtime)
 }
 
 /// Starts a worker thread with the stack query planning needs; when the thread cannot start,

@@ -69,6 +69,18 @@ pub enum TimelineError {
     /// The case could not be opened.
     #[error(transparent)]
     Case(#[from] crate::case::CaseError),
+    /// No query runtime could be started.
+    #[error("starting a query runtime: {0}")]
+    Runtime(std::io::Error),
+    /// The timeline query failed.
+    #[error("timeline query: {0}")]
+    Query(#[from] crate::query::QueryError),
+    /// The query's output was not what the timeline reads.
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    /// Writing the exported timeline failed.
+    #[error("writing the timeline: {0}")]
+    Write(std::io::Error),
 }
 
 /// The state before any event arrives, from the case's manifest and bookmarks; and the case.
