@@ -2,7 +2,7 @@
 -- description: Every (identity, client address) that made tool calls in the window, measured against the baseline before it: is the address new for the identity and for the whole organisation, how many calls fall outside the hours the identity (or, for a new identity, the organisation) is active, how many tools are new to it, is the sign-in country new, is the address a spray source. `attacker` marks pairs where an address new to everyone comes with another sign of someone else at the keyboard; with an empty baseline no pair is marked.
 -- params: since
 -- depends: spray_sources, window_calls, window_signins
--- output: user, user_id, client_address, calls, weighted_calls, first_call, last_call, sessions, offhours_calls, new_tools, new_for_user, new_for_org, country, new_country, spray_source, own_login, attacker
+-- output: user, user_id, client_address, calls, weighted_calls, first_call, last_call, sessions, offhours_calls, new_tools, new_for_user, new_for_org, country, new_country, spray_source, own_login, own_device_login, attacker
 WITH base AS (SELECT * FROM window_calls WHERE time < $since AND client_address IS NOT NULL),
 win AS (SELECT * FROM window_calls WHERE time >= $since AND client_address IS NOT NULL),
 signins AS (SELECT * FROM window_signins),
@@ -22,6 +22,15 @@ ip_countries AS (SELECT ip, max(country) AS country FROM signins WHERE time >= $
 sprays AS (SELECT DISTINCT ip FROM spray_sources),
 -- Where the identity itself completed an interactive sign-in in the window (a traveller at a hotel).
 own_logins AS (SELECT DISTINCT "user", ip FROM signins WHERE time >= $since AND result = '0' AND interactive),
+-- The clients (operating system and browser) each identity signed in with in the baseline.
+known_clients AS (SELECT DISTINCT "user", client FROM signins WHERE time < $since AND result = '0' AND client IS NOT NULL),
+-- Of those, the addresses where it signed in interactively with a client of its baseline: the
+-- user on their own device at a new place.
+own_device_logins AS (
+    SELECT DISTINCT s."user", s.ip FROM signins s
+    JOIN known_clients k ON s."user" = k."user" AND s.client = k.client
+    WHERE s.time >= $since AND s.result = '0' AND s.interactive
+),
 marked AS (
     SELECT w.*,
            CASE WHEN hb."user" IS NULL THEN oh.hour IS NULL ELSE uh.hour IS NULL END AS offhours,
@@ -48,7 +57,8 @@ judged AS (
            ic.country,
            ic.country IS NOT NULL AND hb."user" IS NOT NULL AND uc.country IS NULL AS new_country,
            sp.ip IS NOT NULL AS spray_source,
-           ol.ip IS NOT NULL AS own_login
+           ol.ip IS NOT NULL AS own_login,
+           od.ip IS NOT NULL AS own_device_login
     FROM profiles p
     LEFT JOIN known_user_ips ku ON p."user" = ku."user" AND p.client_address = ku.ip
     LEFT JOIN known_org_ips ko ON p.client_address = ko.ip
@@ -57,12 +67,17 @@ judged AS (
     LEFT JOIN has_baseline hb ON p."user" = hb."user"
     LEFT JOIN sprays sp ON p.client_address = sp.ip
     LEFT JOIN own_logins ol ON p."user" = ol."user" AND p.client_address = ol.ip
+    LEFT JOIN own_device_logins od ON p."user" = od."user" AND p.client_address = od.ip
 )
 SELECT *,
        new_for_user AND new_for_org
        -- A new tool is a weak sign (and a sampled baseline misses tools): it does not count from
        -- an address the identity itself signed in from interactively, unless that was a spray source.
-       AND (offhours_calls * 2 > calls OR spray_source OR new_country OR "user" = '(anonymous)'
+       -- Hours are not a sign from an address where the identity signed in interactively on a
+       -- client of its baseline (a traveller keeps other hours, and a thin or sampled baseline
+       -- knows few of its hours); a spray source, a new country and the session signs still are.
+       AND (spray_source OR new_country OR "user" = '(anonymous)'
+            OR (offhours_calls * 2 > calls AND NOT own_device_login)
             OR (new_tools > 0 AND NOT own_login))
        -- Without a baseline nothing is "new": only spray sources and indicators can name anyone then.
        AND (SELECT count(*) FROM base) > 0 AS attacker

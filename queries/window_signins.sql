@@ -1,16 +1,22 @@
 -- name: window_signins
--- description: The sign-ins of the baseline and the window (interactive, non-interactive, service principal, managed identity), with the identity resolved to its latest name: time, address, country, result, whether interactive. The profiles read them several times, so they are computed once.
+-- description: The sign-ins of the baseline and the window (interactive, non-interactive, service principal, managed identity), with the identity resolved to its latest name: time, address, country, result, whether interactive, and the client: the operating system and browser family of DeviceDetail, lower-cased and without version (`windows 10 / edge`), null when the record names neither. The profiles read them several times, so they are computed once.
 -- params: until, baseline_start
--- output: time, ip, country, result, interactive, user
-SELECT s.time, s.ip, s.country, s.result, s.interactive, coalesce(i.user_principal_name, s.upn, s.user_id) AS "user"
+-- output: time, ip, country, result, interactive, user, client
+SELECT s.time, s.ip, s.country, s.result, s.interactive, coalesce(i.user_principal_name, s.upn, s.user_id) AS "user",
+       CASE WHEN s.os IS NULL AND s.browser IS NULL THEN NULL
+            ELSE lower(concat(coalesce(s.os, '?'), ' / ', coalesce(regexp_replace(s.browser, '\s+[0-9][0-9.]*$', ''), '?'))) END AS client
 FROM (
-    SELECT "TimeGenerated" AS time, "IPAddress" AS ip, "Location" AS country, "ResultType" AS result, true AS interactive, "UserPrincipalName" AS upn, "UserId" AS user_id FROM "SigninLogs"
+    SELECT "TimeGenerated" AS time, "IPAddress" AS ip, "Location" AS country, "ResultType" AS result, true AS interactive, "UserPrincipalName" AS upn, "UserId" AS user_id,
+           nullif(json_get_str("DeviceDetail", 'operatingSystem'), '') AS os, nullif(json_get_str("DeviceDetail", 'browser'), '') AS browser
+    FROM "SigninLogs"
     UNION ALL
-    SELECT "TimeGenerated", "IPAddress", "Location", "ResultType", false, "UserPrincipalName", "UserId" FROM "AADNonInteractiveUserSignInLogs"
+    SELECT "TimeGenerated", "IPAddress", "Location", "ResultType", false, "UserPrincipalName", "UserId",
+           nullif(json_get_str("DeviceDetail", 'operatingSystem'), ''), nullif(json_get_str("DeviceDetail", 'browser'), '')
+    FROM "AADNonInteractiveUserSignInLogs"
     UNION ALL
-    SELECT "TimeGenerated", "IPAddress", "Location", "ResultType", false, "ServicePrincipalName", "ServicePrincipalId" FROM "AADServicePrincipalSignInLogs"
+    SELECT "TimeGenerated", "IPAddress", "Location", "ResultType", false, "ServicePrincipalName", "ServicePrincipalId", CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR) FROM "AADServicePrincipalSignInLogs"
     UNION ALL
-    SELECT "TimeGenerated", "IPAddress", "Location", "ResultType", false, "ServicePrincipalName", "ServicePrincipalId" FROM "AADManagedIdentitySignInLogs"
+    SELECT "TimeGenerated", "IPAddress", "Location", "ResultType", false, "ServicePrincipalName", "ServicePrincipalId", CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR) FROM "AADManagedIdentitySignInLogs"
 ) s
 LEFT JOIN identities i ON s.user_id = i.user_id
 WHERE s.time >= $baseline_start AND s.time < $until

@@ -277,6 +277,14 @@ fn variant(seed: u64, scale: f64, days: u32, start: (i32, u32, u32), compromised
 /// Writes a scenario, ingests it, scopes it from its attack day to the end of its evidence, and
 /// judges the report against its truth.
 fn judged(scenario: &Scenario) -> ScopeReport {
+    let (report, truth) = scoped(scenario);
+    judge(&report, &truth);
+    report
+}
+
+/// Writes a scenario, ingests it and scopes it from its attack day to the end of its evidence;
+/// the report and the truth.
+fn scoped(scenario: &Scenario) -> (ScopeReport, serde_json::Value) {
     let account = Account::new();
     scenario.write(account.path()).expect("generate");
     let truth = serde_json::to_value(scenario.truth()).expect("truth");
@@ -293,9 +301,7 @@ fn judged(scenario: &Scenario) -> ScopeReport {
         until: end,
         baseline_start: since - chrono::Duration::days(14),
     };
-    let report = run_scope(case.path(), window, vec![]);
-    judge(&report, &truth);
-    report
+    (run_scope(case.path(), window, vec![]), truth)
 }
 
 /// A refresh token replayed in-country in office hours: only the replayed sessions are the
@@ -504,6 +510,35 @@ fn sampled_telemetry_is_scoped_and_the_unseen_calls_estimated() {
     );
 }
 
+/// A traveller at a hotel signs in interactively on the laptop of her baseline and works from
+/// there; with one operation in three sampled, her baseline knows few of her hours, so her hotel
+/// calls look off-hours. She is not named: hours are no sign from an address where the identity
+/// signed in interactively on a client of its baseline. The attackers still are.
+#[test]
+fn a_traveller_with_a_thin_sampled_baseline_is_not_named() {
+    let (report, truth) = scoped(
+        &tenant(77, 1.0, (2026, 9, 15), 30)
+            .with_story(Story::Mixed)
+            .with_sampling(3),
+    );
+    let named: Vec<&str> = report.suspects.iter().map(|s| s.user.as_str()).collect();
+    let traveller = truth["innocent_users"]
+        .as_array()
+        .expect("innocents")
+        .iter()
+        .find(|u| u["note"].as_str().is_some_and(|n| n.contains("hotel")))
+        .expect("the story has a traveller");
+    let traveller = traveller["upn"].as_str().expect("upn");
+    for innocent in truth["innocent_users"].as_array().expect("innocents") {
+        let upn = innocent["upn"].as_str().unwrap_or_default();
+        assert!(!named.contains(&upn), "{upn} named: {named:?}");
+    }
+    assert!(!named.contains(&traveller));
+    for attacker in ["bob.keller@contoso.com", "(anonymous)"] {
+        assert!(named.contains(&attacker), "{attacker} missed: {named:?}");
+    }
+}
+
 /// All four in one tenant, with every trap.
 #[test]
 fn mixed_breaches_in_one_tenant() {
@@ -678,7 +713,7 @@ fn every_pack_query_gives_its_expected_result_on_the_sample() {
         let attacker_pairs: BTreeSet<(String, String)> = run("ip_profiles")
             .await
             .into_iter()
-            .filter(|r| r[16] == "true")
+            .filter(|r| r[17] == "true")
             .map(|r| (r[0].clone(), r[2].clone()))
             .collect();
         let expected: BTreeSet<(String, String)> = [
