@@ -114,16 +114,9 @@ pub fn colourise(text: &str) -> String {
 
 /// "N exfiltrated, N accessed, N exposed, N cannot_exclude": the customers of each tier.
 fn tier_counts(r: &ScopeReport) -> String {
-    ["exfiltrated", "accessed", "exposed", "cannot_exclude"]
+    super::summary::tiers(r)
         .iter()
-        .map(|tier| {
-            let n = r
-                .affected_customers
-                .iter()
-                .filter(|c| c.tier == *tier)
-                .count();
-            format!("{n} {tier}")
-        })
+        .map(|(tier, n)| format!("{n} {tier}"))
         .collect::<Vec<_>>()
         .join(", ")
 }

@@ -667,16 +667,13 @@ impl App {
 
     /// The number of visible events the search matches.
     fn count_matches(&self) -> usize {
+        // One pass in blocks (each block of summaries decompressed once), not one read an event.
         let mut count = 0;
-        for position in 0..self.visible.len() {
-            if self
-                .visible_index(position)
-                .and_then(|i| self.store.get(i))
-                .is_some_and(|e| self.is_match(&e))
-            {
+        self.store.scan(0..self.store.len(), |_, event| {
+            if self.passes(event) && self.is_match(event) {
                 count += 1;
             }
-        }
+        });
         count
     }
 
@@ -816,17 +813,14 @@ impl App {
         let mut out = std::io::BufWriter::new(file);
         let mut written = 0u64;
         let mut result = super::export::write_header(format, &mut out);
-        for position in 0..self.visible.len() {
-            if result.is_err() {
-                break;
+        // The events in view, in one pass over the store's blocks.
+        self.store.scan(0..self.store.len(), |_, event| {
+            if result.is_ok() && self.passes(event) {
+                let sha = self.context.blob_sha256.get(&event.blob);
+                result = super::export::write_event(event, sha, format, &mut out);
+                written += 1;
             }
-            let Some(event) = self.visible_index(position).and_then(|i| self.store.get(i)) else {
-                continue;
-            };
-            let sha = self.context.blob_sha256.get(&event.blob);
-            result = super::export::write_event(&event, sha, format, &mut out);
-            written += 1;
-        }
+        });
         result
             .and_then(|()| std::io::Write::flush(&mut out))
             .map_err(|e| format!("{}: {e}", path.display()))?;
