@@ -12,6 +12,7 @@
 
 pub mod bundled;
 pub mod case;
+pub mod catalog;
 pub mod cli;
 pub mod commands;
 pub mod error;

@@ -3,9 +3,14 @@
 
 use std::fmt::Write;
 
+use crate::catalog::{self, Decoder};
 use crate::parsers::columns::{ColumnSpec, TRAILING_COLUMNS};
 use crate::parsers::flows::FLOW_COLUMNS;
-use crate::parsers::log_analytics::{GENERIC, TABLES, TableSpec};
+use crate::parsers::log_analytics::{self, GENERIC, TableSpec};
+
+/// What a table without declared columns holds.
+const GENERIC_DOC: &str =
+    "any other exported table: TimeGenerated (or `time`), Type, and every other column in _extra";
 
 /// The whole schema document as Markdown.
 pub fn render() -> String {
@@ -19,14 +24,25 @@ and ends with these columns:\n\n");
     out.push_str("\nColumns marked *derived* are computed by mcpforensics; the others are kept as exported, with the type shown. \
 A value of the wrong type rejects its row (see `rejects`), except that numbers, booleans and JSON are accepted as text, \
 and numbers or booleans written as strings are accepted as numbers or booleans.\n");
-    for spec in TABLES {
-        table_section(&mut out, spec.name, spec);
+    for table in catalog::TABLES
+        .iter()
+        .filter(|t| t.decoder == Decoder::Declared)
+    {
+        if let Some(spec) = log_analytics::find_table(table.name) {
+            table_section(&mut out, table.name, table.doc, spec);
+        }
     }
     let _ = write!(
         out,
-        "\n## Other exported tables\n\n{}. A table exported to `am-<name>` without a declaration is stored as `am_<name>` \
-(lower case, as in the container, `-` as `_`: the prefix keeps `am-rejects` or `am-flows` apart from the case's own tables and views); a diagnostic-settings archive `insights-logs-<category>` as `insights_logs_<category>`.\n\n",
-        GENERIC.doc
+        "\n## Other exported tables\n\n{GENERIC_DOC}. A table exported to `am-<name>` without a declaration is stored as `am_<name>` \
+(lower case, as in the container, `-` as `_`: the prefix keeps `am-rejects` or `am-flows` apart from the case's own tables and views); a diagnostic-settings archive `insights-logs-<category>` as `insights_logs_<category>`. \
+These tables are known without declared columns and keep their own name whichever way they were exported: {}.\n\n",
+        catalog::TABLES
+            .iter()
+            .filter(|t| t.decoder == Decoder::Generic)
+            .map(|t| format!("`{}` ({})", t.name, t.doc))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     columns_table(&mut out, GENERIC.columns, false);
     out.push_str("\n## flows\n\nOne row per NSG (v1, v2) or VNet flow-log tuple, from `insights-logs-networksecuritygroupflowevent` and `insights-logs-flowlogflowevent`.\n\n");
@@ -43,8 +59,8 @@ and the resolved identity: `user_id` (Entra object id, when sign-ins know it), `
     out
 }
 
-fn table_section(out: &mut String, name: &str, spec: &TableSpec) {
-    let _ = write!(out, "\n## {name}\n\n{}.\n\n", spec.doc);
+fn table_section(out: &mut String, name: &str, doc: &str, spec: &TableSpec) {
+    let _ = write!(out, "\n## {name}\n\n{doc}.\n\n");
     columns_table(out, spec.columns, false);
     if !spec.derived.is_empty() {
         out.push_str("\nDerived:\n\n");

@@ -9,7 +9,7 @@ fuzz_target!(|data: &[u8]| {
     let Some((&pick, body)) = data.split_first() else {
         return;
     };
-    let tables = log_analytics::TABLES;
+    let tables = log_analytics::DECLARED;
     let spec = tables
         .get(usize::from(pick) % (tables.len() + 1))
         .unwrap_or(&log_analytics::GENERIC);

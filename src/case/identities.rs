@@ -20,14 +20,12 @@ use arrow::record_batch::RecordBatch;
 
 use super::{Case, CaseError};
 
-/// The sign-in tables identities come from: people, then service principals and managed
-/// identities (an AI agent's identity is a service principal).
-pub const IDENTITY_SOURCES: [&str; 4] = [
-    "SigninLogs",
-    "AADNonInteractiveUserSignInLogs",
-    "AADServicePrincipalSignInLogs",
-    "AADManagedIdentitySignInLogs",
-];
+/// Whether identities come from `table`: the catalogue's identity sources (people's sign-ins,
+/// then service principals' and managed identities': an AI agent's identity is a service
+/// principal).
+pub fn is_identity_source(table: &str) -> bool {
+    crate::catalog::find(table).is_some_and(|t| t.has(crate::catalog::Role::IdentitySource))
+}
 
 /// The columns holding an identity's object id, name and display name in a sign-in table.
 pub fn identity_columns(table: &str) -> (&'static str, &'static str, &'static str) {
@@ -78,7 +76,7 @@ pub fn index_files(case: &Case) -> Result<Option<Vec<PathBuf>>, CaseError> {
         let wrote_sign_ins = ingest
             .files
             .iter()
-            .any(|f| IDENTITY_SOURCES.contains(&f.table.as_str()) && f.rows > 0);
+            .any(|f| is_identity_source(&f.table) && f.rows > 0);
         let index = ingest.files.iter().find(|f| f.table == INDEX_TABLE);
         match index {
             Some(file) => {

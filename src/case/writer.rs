@@ -26,7 +26,7 @@ use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 use sha2::{Digest, Sha256};
 
-use super::identities::{IDENTITY_SOURCES, INDEX_TABLE, IdentityIndex};
+use super::identities::{INDEX_TABLE, IdentityIndex, is_identity_source};
 use super::manifest::CaseFile;
 use super::{Case, CaseError};
 use crate::parsers::Reject;
@@ -167,7 +167,7 @@ impl CaseWriter {
             .collect();
         let kept = filter_record_batch(batch, &keep)?;
         let duplicates = (batch.num_rows() - kept.num_rows()) as u64;
-        if IDENTITY_SOURCES.contains(&table) {
+        if is_identity_source(table) {
             self.identities.add(table, &kept)?;
         }
         let times = kept

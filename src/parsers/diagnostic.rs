@@ -3,10 +3,10 @@
 //!
 //! A diagnostic-settings record is a camelCase envelope (`time`, `category`, `resultType`,
 //! `callerIpAddress`, `correlationId`, `location`, …) around a `properties` object. Application
-//! Insights categories already carry the Log Analytics column names beside `time`. Each category
-//! is declared once in [`CATEGORIES`]: the table it lands in, the envelope keys that become
-//! columns, and the property names that differ from their column (the rest map by capitalising
-//! the first letter). A key that maps to no declared column keeps its own name in `_extra`, so
+//! Insights categories already carry the Log Analytics column names beside `time`. The catalogue
+//! (`crate::catalog`) names each category's table and its layout; here each layout is declared
+//! once: the envelope keys that become columns, and the property names that differ from their
+//! column (the rest map by capitalising the first letter). A key that maps to no declared column keeps its own name in `_extra`, so
 //! nothing is dropped.
 
 use std::borrow::Cow;
@@ -15,9 +15,10 @@ use serde_json::{Map, Value};
 
 use super::log_analytics::{self, TableSpec};
 use super::scan::{self, Member, ValueKind};
+use crate::catalog::{self, Decoder, Envelope};
 
-/// One diagnostic-settings category.
-#[derive(Debug)]
+/// One diagnostic-settings category, as the catalogue places it.
+#[derive(Debug, Clone, Copy)]
 pub struct Category {
     /// The category as in the container name (`insights-logs-<category>`), lower case.
     pub category: &'static str,
@@ -90,101 +91,36 @@ const HTTP_ACCESS_ENVELOPE: &[(&str, &str)] = &[
 /// Application Gateway writes `clientIP`; its Log Analytics table says `ClientIp`.
 const AGW_RENAMES: &[(&str, &str)] = &[("clientIP", "ClientIp")];
 
-macro_rules! category {
-    ($category:literal, $table:literal, $envelope:expr, $renames:expr) => {
-        Category {
-            category: $category,
-            table: $table,
-            envelope: $envelope,
-            renames: $renames,
-        }
-    };
+/// (source key, column) pairs.
+type KeyPairs = &'static [(&'static str, &'static str)];
+
+/// The envelope keys and renames of a layout.
+fn layout(envelope: Envelope) -> (KeyPairs, KeyPairs) {
+    match envelope {
+        Envelope::EntraSignIn => (ENTRA_SIGN_IN_ENVELOPE, ENTRA_SIGN_IN_RENAMES),
+        Envelope::Audit => (AUDIT_ENVELOPE, AUDIT_RENAMES),
+        Envelope::AppInsights => (APP_ENVELOPE, &[]),
+        Envelope::ApiManagement => (APIM_ENVELOPE, &[]),
+        Envelope::HttpAccess => (HTTP_ACCESS_ENVELOPE, &[]),
+        Envelope::ApplicationGateway => (HTTP_ACCESS_ENVELOPE, AGW_RENAMES),
+        Envelope::Generic | Envelope::None => (GENERIC_ENVELOPE, &[]),
+    }
 }
 
-/// Every category read onto a Log Analytics table.
-pub static CATEGORIES: &[Category] = &[
-    category!(
-        "signinlogs",
-        "SigninLogs",
-        ENTRA_SIGN_IN_ENVELOPE,
-        ENTRA_SIGN_IN_RENAMES
-    ),
-    category!(
-        "noninteractiveusersigninlogs",
-        "AADNonInteractiveUserSignInLogs",
-        ENTRA_SIGN_IN_ENVELOPE,
-        ENTRA_SIGN_IN_RENAMES
-    ),
-    category!(
-        "serviceprincipalsigninlogs",
-        "AADServicePrincipalSignInLogs",
-        ENTRA_SIGN_IN_ENVELOPE,
-        ENTRA_SIGN_IN_RENAMES
-    ),
-    category!(
-        "managedidentitysigninlogs",
-        "AADManagedIdentitySignInLogs",
-        ENTRA_SIGN_IN_ENVELOPE,
-        ENTRA_SIGN_IN_RENAMES
-    ),
-    category!("auditlogs", "AuditLogs", AUDIT_ENVELOPE, AUDIT_RENAMES),
-    category!(
-        "microsoftgraphactivitylogs",
-        "MicrosoftGraphActivityLogs",
-        GENERIC_ENVELOPE,
-        &[]
-    ),
-    category!("riskyusers", "AADRiskyUsers", GENERIC_ENVELOPE, &[]),
-    category!("userriskevents", "AADUserRiskEvents", GENERIC_ENVELOPE, &[]),
-    category!("apprequests", "AppRequests", APP_ENVELOPE, &[]),
-    category!("appdependencies", "AppDependencies", APP_ENVELOPE, &[]),
-    category!("apptraces", "AppTraces", APP_ENVELOPE, &[]),
-    category!("appevents", "AppEvents", APP_ENVELOPE, &[]),
-    category!("appexceptions", "AppExceptions", APP_ENVELOPE, &[]),
-    category!(
-        "gatewaylogs",
-        "ApiManagementGatewayLogs",
-        APIM_ENVELOPE,
-        &[]
-    ),
-    category!(
-        "gatewaymcplogs",
-        "ApiManagementGatewayMCPLog",
-        APIM_ENVELOPE,
-        &[]
-    ),
-    category!(
-        "gatewayllmlogs",
-        "ApiManagementGatewayLlmLog",
-        APIM_ENVELOPE,
-        &[]
-    ),
-    category!("functionapplogs", "FunctionAppLogs", GENERIC_ENVELOPE, &[]),
-    category!(
-        "appservicehttplogs",
-        "AppServiceHTTPLogs",
-        HTTP_ACCESS_ENVELOPE,
-        &[]
-    ),
-    category!(
-        "applicationgatewayaccesslog",
-        "AGWAccessLogs",
-        HTTP_ACCESS_ENVELOPE,
-        AGW_RENAMES
-    ),
-    category!(
-        "frontdooraccesslog",
-        "FrontDoorAccessLog",
-        HTTP_ACCESS_ENVELOPE,
-        &[]
-    ),
-];
-
-/// The declaration of a category (case-insensitive), if it is read onto a table.
-pub fn find_category(category: &str) -> Option<&'static Category> {
-    CATEGORIES
-        .iter()
-        .find(|c| c.category.eq_ignore_ascii_case(category))
+/// The declaration of a category (case-insensitive), if the catalogue reads it onto a table
+/// (flow-log categories have their own decoder).
+pub fn find_category(category: &str) -> Option<Category> {
+    let (category, table) = catalog::find_category(category)?;
+    if table.decoder == Decoder::Flows {
+        return None;
+    }
+    let (envelope, renames) = layout(table.envelope);
+    Some(Category {
+        category,
+        table: table.name,
+        envelope,
+        renames,
+    })
 }
 
 /// The table spec a category's rows are checked against: the declared table, or the generic
@@ -414,7 +350,7 @@ mod tests {
     fn a_sign_in_record_becomes_a_signinlogs_row() {
         let category = find_category("SignInLogs").expect("declared");
         let row = to_log_analytics(
-            category,
+            &category,
             map(json!({
                 "time": "2026-10-01T02:00:00Z", "category": "SignInLogs", "resultType": "50126",
                 "callerIpAddress": "1.2.3.4", "location": "DE", "durationMs": 0,
@@ -442,7 +378,7 @@ mod tests {
     #[test]
     fn single_quoted_properties_are_read_and_marked_repaired() {
         let row = to_log_analytics(
-            find_category("FunctionAppLogs").expect("declared"),
+            &find_category("FunctionAppLogs").expect("declared"),
             map(
                 json!({"time": "2026-10-01T02:00:00Z", "category": "FunctionAppLogs",
                 "properties": "{'appName':'func-mcp','message':'Executed \\'Functions.tools\\' said \"hi\"','levelId':2}"}),
@@ -458,7 +394,7 @@ mod tests {
                 .contains("single-quoted")
         );
         let unreadable = to_log_analytics(
-            find_category("FunctionAppLogs").expect("declared"),
+            &find_category("FunctionAppLogs").expect("declared"),
             map(json!({"time": "2026-10-01T02:00:00Z", "properties": "not {json"})),
         );
         assert_eq!(
@@ -470,7 +406,7 @@ mod tests {
     #[test]
     fn app_insights_and_apim_categories() {
         let app = to_log_analytics(
-            find_category("apprequests").expect("declared"),
+            &find_category("apprequests").expect("declared"),
             map(
                 json!({"time": "2026-10-01T02:00:00Z", "resourceId": "/x", "Name": "tools/call a", "Properties": {"a": 1}}),
             ),
@@ -479,7 +415,7 @@ mod tests {
         assert_eq!(app["Name"], "tools/call a");
         assert_eq!(app["Properties"]["a"], 1);
         let gateway = to_log_analytics(
-            find_category("GatewayLogs").expect("declared"),
+            &find_category("GatewayLogs").expect("declared"),
             map(
                 json!({"time": "2026-10-01T02:00:00Z", "callerIpAddress": "9.9.9.9", "correlationId": "c1",
                 "durationMs": 120, "isRequestSuccess": true, "properties": {"responseSize": 2048, "apimSubscriptionId": "k1", "cache": "none"}}),
@@ -496,7 +432,7 @@ mod tests {
 
     /// Both paths read a diagnostic record the same: the same cells (non-string values compared
     /// as JSON, the plain path keeping the bytes written) and the same `_extra` members.
-    fn same_both_ways(category: &'static Category, record: &str) -> bool {
+    fn same_both_ways(category: &Category, record: &str) -> bool {
         let rows = log_analytics::PlainRows::new(spec_of(category));
         let (mut members, mut keys, mut nested, mut named) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new());
@@ -547,19 +483,19 @@ mod tests {
         for (name, record) in &cases {
             let category = find_category(name).expect("declared");
             assert!(
-                same_both_ways(category, record),
+                same_both_ways(&category, record),
                 "plain path refused {name}: {record}"
             );
         }
         // What only the general path reads is refused here, never read differently.
         let text_properties = r#"{"time":"2026-10-01T02:00:00Z","properties":"{'appName':'f'}"}"#;
         assert!(!same_both_ways(
-            find_category("functionapplogs").expect("declared"),
+            &find_category("functionapplogs").expect("declared"),
             text_properties
         ));
         let odd_result = r#"{"time":"2026-10-01T02:00:00Z","resultType":-0,"properties":{}}"#;
         assert!(!same_both_ways(
-            find_category("signinlogs").expect("declared"),
+            &find_category("signinlogs").expect("declared"),
             odd_result
         ));
     }
@@ -572,8 +508,8 @@ mod tests {
         )
         .expect("fixture");
         let category = find_category("ApplicationGatewayAccessLog").expect("declared");
-        let spec = spec_of(category);
-        let row = to_log_analytics(category, map(serde_json::from_str(&record).expect("JSON")));
+        let spec = spec_of(&category);
+        let row = to_log_analytics(&category, map(serde_json::from_str(&record).expect("JSON")));
         let (cells, extra, time) = log_analytics::row_cells(spec, row).expect("typed");
         let cell = |name: &str| {
             let i = spec

@@ -17,8 +17,6 @@ use crate::time;
 pub struct TableSpec {
     /// Table name in the case (the Log Analytics spelling).
     pub name: &'static str,
-    /// One line on what the table holds.
-    pub doc: &'static str,
     /// Typed columns read from the export, by name.
     pub columns: &'static [ColumnSpec],
     /// Columns computed by mcpforensics.
@@ -391,11 +389,10 @@ fn no_derived(_: &Map<String, Value>) -> Vec<Cell> {
     Vec::new()
 }
 
-/// Every table with declared columns.
-pub static TABLES: &[TableSpec] = &[
+/// The columns of every table the catalogue marks `Decoder::Declared`, under its name.
+pub static DECLARED: &[TableSpec] = &[
     TableSpec {
         name: "SigninLogs",
-        doc: "Entra ID interactive sign-ins",
         columns: SIGNIN_COLUMNS,
         derived: &[],
         derive: no_derived,
@@ -403,7 +400,6 @@ pub static TABLES: &[TableSpec] = &[
     },
     TableSpec {
         name: "AADNonInteractiveUserSignInLogs",
-        doc: "Entra ID non-interactive sign-ins (token refresh and replay); dynamic columns arrive as JSON strings",
         columns: SIGNIN_COLUMNS,
         derived: &[],
         derive: no_derived,
@@ -411,7 +407,6 @@ pub static TABLES: &[TableSpec] = &[
     },
     TableSpec {
         name: "AADServicePrincipalSignInLogs",
-        doc: "Entra ID service-principal sign-ins (applications and AI agents; Entra Agent ID records carry Agent)",
         columns: SERVICE_SIGNIN_COLUMNS,
         derived: &[],
         derive: no_derived,
@@ -419,7 +414,6 @@ pub static TABLES: &[TableSpec] = &[
     },
     TableSpec {
         name: "AADManagedIdentitySignInLogs",
-        doc: "Entra ID managed-identity sign-ins",
         columns: SERVICE_SIGNIN_COLUMNS,
         derived: &[],
         derive: no_derived,
@@ -427,7 +421,6 @@ pub static TABLES: &[TableSpec] = &[
     },
     TableSpec {
         name: "AuditLogs",
-        doc: "Entra ID directory changes; the actor is lifted out of InitiatedBy",
         columns: AUDIT_COLUMNS,
         derived: AUDIT_DERIVED,
         derive: derive_audit,
@@ -435,7 +428,6 @@ pub static TABLES: &[TableSpec] = &[
     },
     TableSpec {
         name: "AppRequests",
-        doc: "Application Insights requests: server spans, one per MCP call handled",
         columns: APP_REQUEST_COLUMNS,
         derived: MCP_DERIVED,
         derive: derive_mcp,
@@ -443,7 +435,6 @@ pub static TABLES: &[TableSpec] = &[
     },
     TableSpec {
         name: "AppDependencies",
-        doc: "Application Insights dependencies: outgoing calls (databases, HTTP, storage) and client spans",
         columns: APP_DEPENDENCY_COLUMNS,
         derived: MCP_DERIVED,
         derive: derive_mcp,
@@ -451,7 +442,6 @@ pub static TABLES: &[TableSpec] = &[
     },
     TableSpec {
         name: "AppTraces",
-        doc: "Application Insights traces (log messages)",
         columns: APP_TRACE_COLUMNS,
         derived: MCP_DERIVED,
         derive: derive_mcp,
@@ -459,7 +449,6 @@ pub static TABLES: &[TableSpec] = &[
     },
     TableSpec {
         name: "AppEvents",
-        doc: "Application Insights custom events",
         columns: APP_EVENT_COLUMNS,
         derived: MCP_DERIVED,
         derive: derive_mcp,
@@ -467,7 +456,6 @@ pub static TABLES: &[TableSpec] = &[
     },
     TableSpec {
         name: "AppExceptions",
-        doc: "Application Insights exceptions",
         columns: APP_EXCEPTION_COLUMNS,
         derived: MCP_DERIVED,
         derive: derive_mcp,
@@ -475,7 +463,6 @@ pub static TABLES: &[TableSpec] = &[
     },
     TableSpec {
         name: "ApiManagementGatewayLogs",
-        doc: "API Management gateway requests (caller IP, response codes and sizes, logged bodies)",
         columns: APIM_GATEWAY_COLUMNS,
         derived: APIM_GATEWAY_DERIVED,
         derive: derive_apim_gateway,
@@ -483,7 +470,6 @@ pub static TABLES: &[TableSpec] = &[
     },
     TableSpec {
         name: "ApiManagementGatewayMCPLog",
-        doc: "API Management MCP gateway log: one row per MCP request through APIM; joins ApiManagementGatewayLogs on CorrelationId",
         columns: APIM_MCP_COLUMNS,
         derived: &[],
         derive: no_derived,
@@ -491,7 +477,6 @@ pub static TABLES: &[TableSpec] = &[
     },
     TableSpec {
         name: "AppServiceHTTPLogs",
-        doc: "App Service HTTP access log: the caller's address (CIp) of requests to a server hosted on App Service",
         columns: APP_SERVICE_HTTP_COLUMNS,
         derived: &[],
         derive: no_derived,
@@ -499,7 +484,6 @@ pub static TABLES: &[TableSpec] = &[
     },
     TableSpec {
         name: "AGWAccessLogs",
-        doc: "Application Gateway access log: the address of the gateway's immediate client",
         columns: AGW_ACCESS_COLUMNS,
         derived: &[],
         derive: no_derived,
@@ -507,7 +491,6 @@ pub static TABLES: &[TableSpec] = &[
     },
     TableSpec {
         name: "FrontDoorAccessLog",
-        doc: "Azure Front Door access log (diagnostic category FrontDoorAccessLog; no resource-specific Log Analytics table): the client's address",
         columns: FRONT_DOOR_ACCESS_COLUMNS,
         derived: &[],
         derive: no_derived,
@@ -518,7 +501,6 @@ pub static TABLES: &[TableSpec] = &[
 /// The spec for tables without a declaration: time, `Type`, and everything else in `_extra`.
 pub static GENERIC: TableSpec = TableSpec {
     name: "(other)",
-    doc: "any other exported table: TimeGenerated (or `time`), Type, and every other column in _extra",
     columns: GENERIC_COLUMNS,
     derived: &[],
     derive: no_derived,
@@ -527,7 +509,7 @@ pub static GENERIC: TableSpec = TableSpec {
 
 /// Finds a declared table by name, case-insensitively (container names are lower case).
 pub fn find_table(name: &str) -> Option<&'static TableSpec> {
-    TABLES.iter().find(|t| t.name.eq_ignore_ascii_case(name))
+    DECLARED.iter().find(|t| t.name.eq_ignore_ascii_case(name))
 }
 
 /// A checked row: its cells, the `_extra` JSON of untyped keys, and its time (ns).

@@ -20,6 +20,7 @@ use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;
 use serde_json::{Map, Value};
 
+use crate::catalog;
 use crate::sources::ExportKind;
 use columns::{BatchBuilder, Cell, RowOrigin};
 use framing::{Framed, Framer};
@@ -31,8 +32,20 @@ pub const BATCH_ROWS: usize = 8192;
 /// few huge records is held one batch at a time, not whole.
 pub const BATCH_BYTES: usize = 8 << 20;
 
-/// The table name of every flow log tuple.
+/// The table name of every flow log tuple (the catalogue's table with `Decoder::Flows`).
 pub const FLOWS_TABLE: &str = "flows";
+
+/// The schema of a catalogue table with declared columns (its own, or the flow tuples'); `None`
+/// for a table read with the generic columns.
+pub fn declared_schema(table: &catalog::EvidenceTable) -> Option<SchemaRef> {
+    match table.decoder {
+        catalog::Decoder::Declared => {
+            log_analytics::find_table(table.name).map(|spec| Decoder::Table(spec).schema())
+        }
+        catalog::Decoder::Flows => Some(Decoder::Flows.schema()),
+        catalog::Decoder::Generic => None,
+    }
+}
 
 /// How a blob's records are decoded.
 #[derive(Debug, Clone, Copy)]
@@ -42,7 +55,7 @@ pub enum Decoder {
     /// NSG and VNet flow-log records, one row per tuple.
     Flows,
     /// A diagnostic-settings category read onto its Log Analytics table.
-    Diagnostic(&'static diagnostic::Category),
+    Diagnostic(diagnostic::Category),
 }
 
 impl Decoder {
@@ -52,7 +65,7 @@ impl Decoder {
             Decoder::Table(spec) => columns::schema_for(spec.columns, spec.derived),
             Decoder::Flows => columns::schema_for(flows::FLOW_COLUMNS, &[]),
             Decoder::Diagnostic(category) => {
-                let spec = diagnostic::spec_of(category);
+                let spec = diagnostic::spec_of(&category);
                 columns::schema_for(spec.columns, spec.derived)
             }
         }
@@ -88,12 +101,20 @@ pub fn plan_for(kind: &ExportKind) -> BlobPlan {
                 table: spec.name.to_string(),
                 decoder: Decoder::Table(spec),
             },
-            // Prefixed like undeclared diagnostic categories: a container named after one of
-            // the case's own tables or views (`am-rejects`, `am-flows`, `am-tool-calls`) never
-            // takes its name.
-            None => BlobPlan {
-                table: format!("{UNDECLARED_EXPORT_PREFIX}{}", sanitize_table_name(table)),
-                decoder: Decoder::Table(&log_analytics::GENERIC),
+            // A table the catalogue names without declared columns keeps its name, as its
+            // diagnostic-settings archive does.
+            None => match catalog::find(table).filter(|t| t.decoder == catalog::Decoder::Generic) {
+                Some(known) => BlobPlan {
+                    table: known.name.to_string(),
+                    decoder: Decoder::Table(&log_analytics::GENERIC),
+                },
+                // Anything else is prefixed like undeclared diagnostic categories: a container named
+                // after one of the case's own tables or views (`am-rejects`, `am-flows`,
+                // `am-tool-calls`) never takes its name.
+                None => BlobPlan {
+                    table: format!("{UNDECLARED_EXPORT_PREFIX}{}", sanitize_table_name(table)),
+                    decoder: Decoder::Table(&log_analytics::GENERIC),
+                },
             },
         },
         ExportKind::NsgFlow | ExportKind::VnetFlow => BlobPlan {
@@ -193,7 +214,7 @@ pub fn decode_blob(
         Decoder::Table(spec) => BatchBuilder::new(spec.columns, spec.derived),
         Decoder::Flows => BatchBuilder::new(flows::FLOW_COLUMNS, &[]),
         Decoder::Diagnostic(category) => {
-            let spec = diagnostic::spec_of(category);
+            let spec = diagnostic::spec_of(&category);
             BatchBuilder::new(spec.columns, spec.derived)
         }
     };
@@ -202,9 +223,9 @@ pub fn decode_blob(
     // (and any value that does not convert) take the general path below.
     let plain_rows = match decoder {
         Decoder::Table(spec) => Some(log_analytics::PlainRows::new(spec)),
-        Decoder::Diagnostic(category) => {
-            Some(log_analytics::PlainRows::new(diagnostic::spec_of(category)))
-        }
+        Decoder::Diagnostic(category) => Some(log_analytics::PlainRows::new(diagnostic::spec_of(
+            &category,
+        ))),
         Decoder::Flows => None,
     };
     let (mut members, mut keys, mut nested) = (Vec::new(), Vec::new(), Vec::new());
@@ -224,7 +245,7 @@ pub fn decode_blob(
                     // Names borrow this record's bytes, so the list lives for this record only.
                     let mut named = Vec::with_capacity(members.len() + 16);
                     diagnostic::plain_members(
-                        category,
+                        &category,
                         record,
                         &members,
                         (&mut nested, &mut keys),
@@ -343,8 +364,8 @@ fn decode_general(
     let table_row = match decoder {
         Decoder::Table(spec) => Some((spec, record)),
         Decoder::Diagnostic(category) => Some((
-            diagnostic::spec_of(category),
-            diagnostic::to_log_analytics(category, record),
+            diagnostic::spec_of(&category),
+            diagnostic::to_log_analytics(&category, record),
         )),
         Decoder::Flows => {
             decode_flow_record(&record, blob, line, builder, stats, emit);
@@ -415,6 +436,47 @@ fn json_error(error: &serde_json::Error, record_line: u64) -> String {
 mod tests {
     use super::*;
 
+    /// The catalogue and the decoders name the same tables: every table marked declared has its
+    /// columns, every declaration is in the catalogue, and every category and container is planned
+    /// onto its catalogue table.
+    #[test]
+    fn every_catalogue_table_has_its_decoder() {
+        for table in catalog::TABLES {
+            let declared = log_analytics::find_table(table.name).is_some();
+            assert_eq!(
+                declared,
+                table.decoder == catalog::Decoder::Declared,
+                "{}",
+                table.name
+            );
+            assert!(
+                declared_schema(table).is_some() == (table.decoder != catalog::Decoder::Generic)
+            );
+            for container in catalog::containers() {
+                let kind = ExportKind::from_container(&container).expect("an export container");
+                let plan = plan_for(&kind);
+                assert!(
+                    catalog::find(&plan.table).is_some(),
+                    "{container} lands in {}, which the catalogue does not name",
+                    plan.table
+                );
+            }
+            for category in table.categories {
+                let kind = ExportKind::from_container(&format!("insights-logs-{category}"))
+                    .expect("a diagnostic container");
+                assert_eq!(plan_for(&kind).table, table.name, "{category}");
+            }
+        }
+        for spec in log_analytics::DECLARED {
+            assert_eq!(
+                catalog::find(spec.name).map(|t| t.decoder),
+                Some(catalog::Decoder::Declared),
+                "{}",
+                spec.name
+            );
+        }
+    }
+
     fn decode(kind: &ExportKind, body: &[u8]) -> (u64, Vec<Reject>, DecodeStats) {
         let plan = plan_for(kind);
         let mut rows = 0u64;
@@ -482,6 +544,13 @@ mod tests {
             .table,
             "AADNonInteractiveUserSignInLogs"
         );
+        // A table the catalogue knows without columns lands under its name both ways.
+        for kind in [
+            ExportKind::LogAnalytics("functionapplogs".into()),
+            ExportKind::ResourceLog("FunctionAppLogs".into()),
+        ] {
+            assert_eq!(plan_for(&kind).table, "FunctionAppLogs");
+        }
         assert_eq!(sanitize_table_name("../x-y"), "___x_y");
     }
 }

@@ -35,9 +35,10 @@ pub mod udf;
 
 pub use reads::DayWindow;
 
-use crate::case::identities::{IDENTITY_SOURCES, index_files, index_schema};
+use crate::case::identities::{index_files, index_schema};
 use crate::case::{Case, CaseError};
-use crate::parsers::{Decoder, FLOWS_TABLE, log_analytics};
+use crate::catalog::{self, Role};
+use crate::parsers::{self, Decoder, log_analytics};
 
 /// Errors from querying a case.
 #[derive(Debug, thiserror::Error)]
@@ -57,12 +58,9 @@ pub enum QueryError {
 pub const VIEWS_SQL: &str = include_str!("views.sql");
 
 /// `tool_calls` over the plain view renamed `tool_calls_served`, with caller addresses from HTTP
-/// access logs; registered only when the case holds one of [`HTTP_ACCESS_TABLES`].
+/// access logs; registered only when the case holds a table the catalogue gives the role
+/// `HttpAccess`.
 pub const HTTP_ACCESS_SQL: &str = include_str!("http_access.sql");
-
-/// The access logs of what may front an MCP server, which [`HTTP_ACCESS_SQL`] reads.
-pub const HTTP_ACCESS_TABLES: &[&str] =
-    &["FrontDoorAccessLog", "AGWAccessLogs", "AppServiceHTTPLogs"];
 
 /// A table or view available to SQL.
 #[derive(Debug, Clone)]
@@ -207,11 +205,10 @@ impl QueryEngine {
         });
 
         let present = case.table_names()?;
-        let mut declared: Vec<(String, SchemaRef)> = log_analytics::TABLES
+        let mut declared: Vec<(String, SchemaRef)> = catalog::TABLES
             .iter()
-            .map(|spec| (spec.name.to_string(), Decoder::Table(spec).schema()))
+            .filter_map(|table| Some((table.name.to_string(), parsers::declared_schema(table)?)))
             .collect();
-        declared.push((FLOWS_TABLE.to_string(), Decoder::Flows.schema()));
         for name in &present {
             if !declared.iter().any(|(d, _)| d == name) {
                 declared.push((
@@ -240,7 +237,7 @@ impl QueryEngine {
                         opened.clone(),
                     )),
                 )?;
-                if IDENTITY_SOURCES.contains(&name.as_str()) {
+                if catalog::find(name.as_str()).is_some_and(|t| t.has(Role::IdentitySource)) {
                     all_days.register_table(
                         name.clone(),
                         Arc::new(reads::CaseTable::new(listing, None, opened.clone())),
@@ -258,7 +255,7 @@ impl QueryEngine {
                 let with_date = Arc::new(arrow::datatypes::Schema::new(fields));
                 let empty = Arc::new(MemTable::try_new(with_date, vec![vec![]])?);
                 ctx.register_table(TableReference::bare(name.clone()), empty.clone())?;
-                if IDENTITY_SOURCES.contains(&name.as_str()) {
+                if catalog::find(name.as_str()).is_some_and(|t| t.has(Role::IdentitySource)) {
                     all_days.register_table(name.clone(), empty)?;
                 }
                 "empty"
@@ -303,9 +300,9 @@ impl QueryEngine {
             });
         }
         files_in_case += register_identity_index(&ctx, case, &opened, &mut tables).await?;
-        let has_access_logs = tables
-            .iter()
-            .any(|t| t.kind == "table" && HTTP_ACCESS_TABLES.contains(&t.name.as_str()));
+        let has_access_logs = tables.iter().any(|t| {
+            t.kind == "table" && catalog::find(&t.name).is_some_and(|c| c.has(Role::HttpAccess))
+        });
         let mut statements = split_statements(VIEWS_SQL);
         if has_access_logs {
             for statement in &mut statements {

@@ -4,16 +4,12 @@
 
 use serde_json::{Map, Value, json};
 
-/// The diagnostic-settings container of an Entra table, if it has one.
-pub fn container_of(table: &str) -> Option<&'static str> {
-    Some(match table {
-        "SigninLogs" => "insights-logs-signinlogs",
-        "AADNonInteractiveUserSignInLogs" => "insights-logs-noninteractiveusersigninlogs",
-        "AADServicePrincipalSignInLogs" => "insights-logs-serviceprincipalsigninlogs",
-        "AADManagedIdentitySignInLogs" => "insights-logs-managedidentitysigninlogs",
-        "AuditLogs" => "insights-logs-auditlogs",
-        _ => return None,
-    })
+/// The diagnostic-settings container of an Entra table (sign-ins and audit logs), if it has one.
+pub fn container_of(table: &str) -> Option<String> {
+    use crate::catalog::Envelope;
+    crate::catalog::find(table)
+        .filter(|t| matches!(t.envelope, Envelope::EntraSignIn | Envelope::Audit))
+        .and_then(|t| crate::catalog::diagnostic_container(t.name))
 }
 
 /// Log Analytics columns that diagnostic settings write in the envelope, by envelope key.

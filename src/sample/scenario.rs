@@ -728,7 +728,7 @@ impl DayContext<'_> {
             let record = super::diagnostic::record_of(table, &self.scenario.tenant_id, &row);
             let prefix = format!("tenantId={}", self.scenario.tenant_id);
             self.blobs
-                .diagnostic_row(container, &prefix, t, record.to_string());
+                .diagnostic_row(&container, &prefix, t, record.to_string());
             self.rows += 1;
             return;
         }

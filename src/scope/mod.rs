@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::case::Case;
+use crate::catalog::{self, Role};
 use crate::query::pack::{EMBEDDED, PackParams};
 use crate::query::{QueryEngine, QueryError};
 use crate::time::format_utc;
@@ -1049,7 +1050,7 @@ fn coverage(hourly: &[HourRow], sampling: Vec<Sampling>, params: &PackParams) ->
     };
     let mut tables = Vec::new();
     let mut gaps = Vec::new();
-    for table in SOURCE_TABLES {
+    for table in catalog::with_role(Role::Coverage) {
         let hours = per_table.get(table).cloned().unwrap_or_default();
         let baseline_records: u64 = hours
             .range(params.baseline_start..params.since)
@@ -1178,15 +1179,6 @@ fn coverage(hourly: &[HourRow], sampling: Vec<Sampling>, params: &PackParams) ->
     }
 }
 
-/// Application Insights tables, exported together (an export outage silences all of them).
-const APP_TABLES: &[&str] = &[
-    "AppRequests",
-    "AppDependencies",
-    "AppTraces",
-    "AppEvents",
-    "AppExceptions",
-];
-
 /// Runs of at least two hours in which every Application Insights table is silent while other
 /// sources go on, at hours where most comparable baseline days had App Insights records: an
 /// export outage even when no single table is busy enough to show it alone. Hours already
@@ -1202,10 +1194,10 @@ fn silent_export_gaps(
             .filter_map(|n| per_table.get(n).and_then(|h| h.get(&t)))
             .sum()
     };
-    let others: Vec<&str> = SOURCE_TABLES
-        .iter()
-        .copied()
-        .filter(|t| !APP_TABLES.contains(t))
+    // Application Insights tables are exported together: an export outage silences all of them.
+    let app_tables: Vec<&str> = catalog::with_role(Role::AppInsights).collect();
+    let others: Vec<&str> = catalog::with_role(Role::Coverage)
+        .filter(|t| !app_tables.contains(t))
         .collect();
     let baseline_days = day_starts(params.baseline_start, params.since);
     let mut expected: BTreeMap<(bool, u32), (usize, usize)> = BTreeMap::new();
@@ -1214,7 +1206,7 @@ fn silent_export_gaps(
             let t = *day + Duration::hours(hour);
             let slot = expected.entry((weekend(t), t.hour())).or_default();
             slot.1 += 1;
-            if count_at(APP_TABLES, t) > 0 {
+            if count_at(&app_tables, t) > 0 {
                 slot.0 += 1;
             }
         }
@@ -1227,7 +1219,7 @@ fn silent_export_gaps(
     let mut runs: Vec<Span> = Vec::new();
     let mut t = hour_floor(params.since);
     while t + Duration::hours(1) <= params.until {
-        let silent = is_expected(t) && count_at(APP_TABLES, t) == 0 && count_at(&others, t) > 0;
+        let silent = is_expected(t) && count_at(&app_tables, t) == 0 && count_at(&others, t) > 0;
         if silent {
             match runs.last_mut() {
                 Some((_, end)) if *end == t => *end = t + Duration::hours(1),
@@ -1241,7 +1233,7 @@ fn silent_export_gaps(
         .into_iter()
         .filter(|(from, to)| *to - *from >= Duration::hours(2))
     {
-        for table in APP_TABLES
+        for table in app_tables
             .iter()
             .filter(|n| per_table.get(*n).is_some_and(|h| !h.is_empty()))
         {
@@ -1335,21 +1327,6 @@ fn address_statements(rows: &[CallAddressRow]) -> Vec<String> {
     }
     statements
 }
-
-/// Source tables coverage looks at.
-const SOURCE_TABLES: &[&str] = &[
-    "SigninLogs",
-    "AADNonInteractiveUserSignInLogs",
-    "AuditLogs",
-    "AppRequests",
-    "AppDependencies",
-    "AppTraces",
-    "AppEvents",
-    "AppExceptions",
-    "ApiManagementGatewayLogs",
-    "ApiManagementGatewayMCPLog",
-    "flows",
-];
 
 fn hour_floor(t: DateTime<Utc>) -> DateTime<Utc> {
     t.date_naive()

@@ -191,22 +191,6 @@ pub fn parse_connection_string(text: &str) -> ConnectionString {
     parsed
 }
 
-/// Containers probed when a whole account is given and its containers cannot be listed.
-pub fn export_containers() -> Vec<String> {
-    let mut names: Vec<String> = crate::parsers::log_analytics::TABLES
-        .iter()
-        .map(|t| format!("am-{}", t.name.to_ascii_lowercase()))
-        .collect();
-    names.extend(
-        crate::parsers::diagnostic::CATEGORIES
-            .iter()
-            .map(|c| format!("insights-logs-{}", c.category)),
-    );
-    names.push("insights-logs-networksecuritygroupflowevent".into());
-    names.push("insights-logs-flowlogflowevent".into());
-    names
-}
-
 /// A storage account (or one container of it) as an evidence source.
 pub struct AzureSource {
     location: BlobLocation,
@@ -290,7 +274,7 @@ impl AzureSource {
                     .into_iter()
                     .filter(|n| ExportKind::from_container(n).is_some())
                     .collect(),
-                Err(_) => export_containers(),
+                Err(_) => crate::catalog::containers(),
             },
         };
         Ok(Self {

@@ -6,6 +6,8 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
+use crate::catalog;
+
 /// The export a blob belongs to, told from its container name.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ExportKind {
@@ -23,12 +25,12 @@ impl ExportKind {
     /// Classifies a container name (case-insensitively); `None` for containers that are not exports.
     pub fn from_container(container: &str) -> Option<Self> {
         let lower = container.to_ascii_lowercase();
-        if let Some(table) = lower.strip_prefix("am-") {
+        if let Some(table) = lower.strip_prefix(catalog::EXPORT_PREFIX) {
             return (!table.is_empty()).then(|| ExportKind::LogAnalytics(table.to_string()));
         }
-        match lower.strip_prefix("insights-logs-") {
-            Some("networksecuritygroupflowevent") => Some(ExportKind::NsgFlow),
-            Some("flowlogflowevent") => Some(ExportKind::VnetFlow),
+        match lower.strip_prefix(catalog::DIAGNOSTIC_PREFIX) {
+            Some(catalog::NSG_FLOW_CATEGORY) => Some(ExportKind::NsgFlow),
+            Some(catalog::VNET_FLOW_CATEGORY) => Some(ExportKind::VnetFlow),
             Some(category) if !category.is_empty() => {
                 Some(ExportKind::ResourceLog(category.to_string()))
             }

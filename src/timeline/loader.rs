@@ -398,23 +398,11 @@ pub fn start_detail_worker(
     });
 }
 
-/// The tables a detail can come from (names are spliced into SQL, so only these).
-const DETAIL_TABLES: [&str; 11] = [
-    "SigninLogs",
-    "AADNonInteractiveUserSignInLogs",
-    "AuditLogs",
-    "AppRequests",
-    "AppDependencies",
-    "AppTraces",
-    "AppExceptions",
-    "AppEvents",
-    "ApiManagementGatewayMCPLog",
-    "ApiManagementGatewayLogs",
-    "flows",
-];
-
 async fn fetch_record(engine: &QueryEngine, request: &DetailRequest) -> Result<String, String> {
-    if !DETAIL_TABLES.contains(&request.table.as_str()) {
+    // Names are spliced into SQL, so only the catalogue's timeline tables, by their own spelling.
+    let detail_table = crate::catalog::with_role(crate::catalog::Role::TimelineDetail)
+        .find(|t| *t == request.table);
+    if detail_table.is_none() {
         return Err(format!("no detail for table {}", request.table));
     }
     let day = crate::time::from_nanos(request.time).format("%Y-%m-%d");

@@ -51,7 +51,7 @@ fn fuzz_regressions_replay() {
                 let Some((&pick, body)) = data.split_first() else {
                     continue;
                 };
-                let tables = log_analytics::TABLES;
+                let tables = log_analytics::DECLARED;
                 let spec = tables
                     .get(usize::from(pick) % (tables.len() + 1))
                     .unwrap_or(&log_analytics::GENERIC);

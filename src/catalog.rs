@@ -1,0 +1,386 @@
+//! The catalogue of evidence tables: for each table of a case, where its records come from (the
+//! Log Analytics export container, the diagnostic-settings categories), how diagnostic settings lay
+//! it out, which decoder reads it, and what the analysis uses it for.
+//!
+//! Every list of tables elsewhere (containers to probe, coverage, the App Insights family, timeline
+//! details, identity sources, access logs in front of a server) is read from here. Adding a table is
+//! one entry here, its columns in `parsers::log_analytics` when it has declared ones, and a test.
+//! This module depends on nothing in the crate.
+
+/// How a table's records are decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decoder {
+    /// A Log Analytics record with declared columns (`parsers::log_analytics` declares them under
+    /// the table's name); every other member goes into `_extra` as written.
+    Declared,
+    /// A Log Analytics record without declared columns: its time and `Type` typed, every other
+    /// member in `_extra`.
+    Generic,
+    /// NSG and VNet flow-log documents, unnested to one row per flow tuple (`parsers::flows`).
+    Flows,
+}
+
+/// How diagnostic settings lay out a table's records around its Log Analytics columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Envelope {
+    /// Entra sign-ins: a camelCase envelope, most columns in `properties`.
+    EntraSignIn,
+    /// Entra audit logs.
+    Audit,
+    /// Application Insights: Log Analytics names already; only the time differs.
+    AppInsights,
+    /// API Management gateway logs.
+    ApiManagement,
+    /// HTTP access logs (App Service, Front Door).
+    HttpAccess,
+    /// Application Gateway access logs: an HTTP access log whose client is `clientIP`.
+    ApplicationGateway,
+    /// Any other category: the common envelope members.
+    Generic,
+    /// Not a diagnostic-settings layout (flow logs are read by their own decoder).
+    None,
+}
+
+/// What the analysis uses a table for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Counted per hour by `scope`'s coverage: absence in the window is reported as a gap.
+    Coverage,
+    /// Application Insights, exported together: an export outage silences all of them at once.
+    AppInsights,
+    /// The timeline can show one of its records in full.
+    TimelineDetail,
+    /// Names identities (people, service principals, managed identities).
+    IdentitySource,
+    /// An HTTP access log of what may front an MCP server: caller addresses by time.
+    HttpAccess,
+}
+
+/// One table of a case.
+#[derive(Debug)]
+pub struct EvidenceTable {
+    /// Name in the case and in SQL (the Log Analytics spelling; `flows` for flow logs).
+    pub name: &'static str,
+    /// One line on what the table holds.
+    pub doc: &'static str,
+    /// How its records are decoded.
+    pub decoder: Decoder,
+    /// Diagnostic-settings categories archived as `insights-logs-<category>`, lower case.
+    pub categories: &'static [&'static str],
+    /// How those archives lay out a record.
+    pub envelope: Envelope,
+    /// What the analysis uses it for.
+    pub roles: &'static [Role],
+}
+
+impl EvidenceTable {
+    /// Whether the table has `role`.
+    pub fn has(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+
+    /// The Log Analytics data-export container (`am-<table>`, lower case), if it is exported so
+    /// (flow logs are not).
+    pub fn export_container(&self) -> Option<String> {
+        (self.decoder != Decoder::Flows).then(|| format!("am-{}", self.name.to_ascii_lowercase()))
+    }
+}
+
+/// Diagnostic-settings container prefix.
+pub const DIAGNOSTIC_PREFIX: &str = "insights-logs-";
+
+/// Log Analytics data-export container prefix.
+pub const EXPORT_PREFIX: &str = "am-";
+
+/// The category of NSG flow logs.
+pub const NSG_FLOW_CATEGORY: &str = "networksecuritygroupflowevent";
+
+/// The category of VNet flow logs.
+pub const VNET_FLOW_CATEGORY: &str = "flowlogflowevent";
+
+use Role::{AppInsights, Coverage, HttpAccess, IdentitySource, TimelineDetail};
+
+const SIGN_IN_ROLES: &[Role] = &[Coverage, TimelineDetail, IdentitySource];
+const APP_ROLES: &[Role] = &[Coverage, AppInsights, TimelineDetail];
+
+macro_rules! table {
+    ($name:literal, $doc:literal, $decoder:ident, [$($category:literal),*], $envelope:ident, $roles:expr) => {
+        EvidenceTable {
+            name: $name,
+            doc: $doc,
+            decoder: Decoder::$decoder,
+            categories: &[$($category),*],
+            envelope: Envelope::$envelope,
+            roles: $roles,
+        }
+    };
+}
+
+/// Every table a case can hold, in the order reports list them.
+pub static TABLES: &[EvidenceTable] = &[
+    table!(
+        "SigninLogs",
+        "Entra ID interactive sign-ins",
+        Declared,
+        ["signinlogs"],
+        EntraSignIn,
+        SIGN_IN_ROLES
+    ),
+    table!(
+        "AADNonInteractiveUserSignInLogs",
+        "Entra ID non-interactive sign-ins (token refresh and replay); dynamic columns arrive as JSON strings",
+        Declared,
+        ["noninteractiveusersigninlogs"],
+        EntraSignIn,
+        SIGN_IN_ROLES
+    ),
+    table!(
+        "AADServicePrincipalSignInLogs",
+        "Entra ID service-principal sign-ins (applications and AI agents; Entra Agent ID records carry Agent)",
+        Declared,
+        ["serviceprincipalsigninlogs"],
+        EntraSignIn,
+        &[IdentitySource]
+    ),
+    table!(
+        "AADManagedIdentitySignInLogs",
+        "Entra ID managed-identity sign-ins",
+        Declared,
+        ["managedidentitysigninlogs"],
+        EntraSignIn,
+        &[IdentitySource]
+    ),
+    table!(
+        "AuditLogs",
+        "Entra ID directory changes; the actor is lifted out of InitiatedBy",
+        Declared,
+        ["auditlogs"],
+        Audit,
+        &[Coverage, TimelineDetail]
+    ),
+    table!(
+        "AppRequests",
+        "Application Insights requests: server spans, one per MCP call handled",
+        Declared,
+        ["apprequests"],
+        AppInsights,
+        APP_ROLES
+    ),
+    table!(
+        "AppDependencies",
+        "Application Insights dependencies: outgoing calls (databases, HTTP, storage) and client spans",
+        Declared,
+        ["appdependencies"],
+        AppInsights,
+        APP_ROLES
+    ),
+    table!(
+        "AppTraces",
+        "Application Insights traces (log messages)",
+        Declared,
+        ["apptraces"],
+        AppInsights,
+        APP_ROLES
+    ),
+    table!(
+        "AppEvents",
+        "Application Insights custom events",
+        Declared,
+        ["appevents"],
+        AppInsights,
+        APP_ROLES
+    ),
+    table!(
+        "AppExceptions",
+        "Application Insights exceptions",
+        Declared,
+        ["appexceptions"],
+        AppInsights,
+        APP_ROLES
+    ),
+    table!(
+        "ApiManagementGatewayLogs",
+        "API Management gateway requests (caller IP, response codes and sizes, logged bodies)",
+        Declared,
+        ["gatewaylogs"],
+        ApiManagement,
+        &[Coverage, TimelineDetail]
+    ),
+    table!(
+        "ApiManagementGatewayMCPLog",
+        "API Management MCP gateway log: one row per MCP request through APIM; joins ApiManagementGatewayLogs on CorrelationId",
+        Declared,
+        ["gatewaymcplogs"],
+        ApiManagement,
+        &[Coverage, TimelineDetail]
+    ),
+    table!(
+        "AppServiceHTTPLogs",
+        "App Service HTTP access log: the caller's address (CIp) of requests to a server hosted on App Service",
+        Declared,
+        ["appservicehttplogs"],
+        HttpAccess,
+        &[HttpAccess]
+    ),
+    table!(
+        "AGWAccessLogs",
+        "Application Gateway access log: the address of the gateway's immediate client",
+        Declared,
+        ["applicationgatewayaccesslog"],
+        ApplicationGateway,
+        &[HttpAccess]
+    ),
+    table!(
+        "FrontDoorAccessLog",
+        "Azure Front Door access log (diagnostic category FrontDoorAccessLog; no resource-specific Log Analytics table): the client's address",
+        Declared,
+        ["frontdooraccesslog"],
+        HttpAccess,
+        &[HttpAccess]
+    ),
+    table!(
+        "MicrosoftGraphActivityLogs",
+        "Microsoft Graph requests",
+        Generic,
+        ["microsoftgraphactivitylogs"],
+        Generic,
+        &[]
+    ),
+    table!(
+        "AADRiskyUsers",
+        "Entra ID Protection: users at risk",
+        Generic,
+        ["riskyusers"],
+        Generic,
+        &[]
+    ),
+    table!(
+        "AADUserRiskEvents",
+        "Entra ID Protection: risk detections",
+        Generic,
+        ["userriskevents"],
+        Generic,
+        &[]
+    ),
+    table!(
+        "ApiManagementGatewayLlmLog",
+        "API Management LLM gateway log",
+        Generic,
+        ["gatewayllmlogs"],
+        ApiManagement,
+        &[]
+    ),
+    table!(
+        "FunctionAppLogs",
+        "Azure Functions logs",
+        Generic,
+        ["functionapplogs"],
+        Generic,
+        &[]
+    ),
+    table!(
+        "flows",
+        "NSG (v1, v2) and VNet flow-log tuples, one row per tuple",
+        Flows,
+        ["networksecuritygroupflowevent", "flowlogflowevent"],
+        None,
+        &[Coverage, TimelineDetail]
+    ),
+];
+
+/// The table named `name` (case-insensitively: container names are lower case).
+pub fn find(name: &str) -> Option<&'static EvidenceTable> {
+    TABLES.iter().find(|t| t.name.eq_ignore_ascii_case(name))
+}
+
+/// The table a diagnostic-settings category lands in (case-insensitively), with the category as
+/// the catalogue spells it.
+pub fn find_category(category: &str) -> Option<(&'static str, &'static EvidenceTable)> {
+    TABLES.iter().find_map(|t| {
+        t.categories
+            .iter()
+            .find(|c| c.eq_ignore_ascii_case(category))
+            .map(|c| (*c, t))
+    })
+}
+
+/// Names of the tables with `role`, in catalogue order.
+pub fn with_role(role: Role) -> impl Iterator<Item = &'static str> {
+    TABLES.iter().filter(move |t| t.has(role)).map(|t| t.name)
+}
+
+/// Every container an account's evidence may sit in: each export container, then each
+/// diagnostic-settings container (probed when an account's containers cannot be listed).
+pub fn containers() -> Vec<String> {
+    let mut names: Vec<String> = TABLES.iter().filter_map(|t| t.export_container()).collect();
+    names.extend(
+        TABLES
+            .iter()
+            .flat_map(|t| t.categories)
+            .map(|c| format!("{DIAGNOSTIC_PREFIX}{c}")),
+    );
+    names
+}
+
+/// The diagnostic-settings container of a table (its first category), if it has one.
+pub fn diagnostic_container(table: &str) -> Option<String> {
+    find(table)
+        .and_then(|t| t.categories.first())
+        .map(|c| format!("{DIAGNOSTIC_PREFIX}{c}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_categories_are_unique() {
+        let mut names: Vec<String> = TABLES.iter().map(|t| t.name.to_ascii_lowercase()).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), TABLES.len());
+        let mut categories: Vec<&str> = TABLES.iter().flat_map(|t| t.categories).copied().collect();
+        let count = categories.len();
+        categories.sort();
+        categories.dedup();
+        assert_eq!(categories.len(), count);
+        assert!(
+            categories
+                .iter()
+                .all(|c| *c == c.to_ascii_lowercase().as_str())
+        );
+    }
+
+    #[test]
+    fn lookups_ignore_case_and_roles_keep_catalogue_order() {
+        assert_eq!(find("apprequests").map(|t| t.name), Some("AppRequests"));
+        assert_eq!(
+            find_category("ApplicationGatewayAccessLog").map(|(c, t)| (c, t.name)),
+            Some(("applicationgatewayaccesslog", "AGWAccessLogs"))
+        );
+        assert_eq!(
+            find_category(VNET_FLOW_CATEGORY).map(|(_, t)| t.decoder),
+            Some(Decoder::Flows)
+        );
+        assert!(find_category("auditevent").is_none());
+        assert_eq!(
+            with_role(Role::AppInsights).collect::<Vec<_>>(),
+            [
+                "AppRequests",
+                "AppDependencies",
+                "AppTraces",
+                "AppEvents",
+                "AppExceptions"
+            ]
+        );
+        assert_eq!(
+            diagnostic_container("AuditLogs").as_deref(),
+            Some("insights-logs-auditlogs")
+        );
+        assert_eq!(find("flows").and_then(|t| t.export_container()), None);
+        let containers = containers();
+        assert!(containers.contains(&"am-apprequests".to_string()));
+        assert!(containers.contains(&"insights-logs-networksecuritygroupflowevent".to_string()));
+        assert!(!containers.contains(&"am-flows".to_string()));
+    }
+}
