@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use crate::error::{Error, Result};
-use crate::ingest::{IngestOptions, ingest};
+use crate::ingest::{IngestOptions, ingest_observed};
 use crate::sources::{EvidenceSource, local::LocalSource};
 
 /// The bundled sample storage account: `$MCPFORENSICS_SAMPLE_DIR`, else `sample-data/account` in the source tree.
@@ -62,12 +62,14 @@ pub fn sample_case_at(
     // Build beside the final place and rename, so a concurrent or interrupted run never leaves half a case.
     let building = cache.join(format!(".building-{fingerprint}-{}", std::process::id()));
     let options = IngestOptions {
-        progress,
         warn_limit: 0,
         command: vec!["(bundled sample)".into()],
         ..IngestOptions::default()
     };
-    let summary = ingest(&source, &building, &options)?;
+    let printer = crate::report::runs::IngestProgress::new(progress);
+    let summary = ingest_observed(&source, &building, &options, &|event| {
+        printer.observe(event)
+    })?;
     crate::tell!(
         "… {} rows from {} blobs; the sample deliberately holds {} malformed records (see the rejects table) and {} export-retry duplicates.",
         summary.records,

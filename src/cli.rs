@@ -307,8 +307,8 @@ pub struct ScopeArgs {
     #[command(flatten)]
     pub inputs: ScopeInputs,
     /// Report format.
-    #[arg(long, value_enum, default_value_t = crate::scope::render::ReportFormat::Text)]
-    pub format: crate::scope::render::ReportFormat,
+    #[arg(long, value_enum, default_value_t = crate::report::scope_report::ReportFormat::Text)]
+    pub format: crate::report::scope_report::ReportFormat,
     /// Write the report to this file (atomically) instead of standard output.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,

@@ -13,7 +13,7 @@ fn main() -> ExitCode {
             let mut shown = error.to_string();
             mcpforensics::tell!(
                 "error: {}",
-                mcpforensics::report::terminal_safe_lines(&shown, "  ")
+                mcpforensics::escape::terminal_safe_lines(&shown, "  ")
             );
             let mut source = std::error::Error::source(&error);
             while let Some(cause) = source {
@@ -22,7 +22,7 @@ fn main() -> ExitCode {
                 if !shown.contains(&text) {
                     mcpforensics::tell!(
                         "  caused by: {}",
-                        mcpforensics::report::terminal_safe_lines(&text, "    ")
+                        mcpforensics::escape::terminal_safe_lines(&text, "    ")
                     );
                     shown.push_str(&text);
                 }

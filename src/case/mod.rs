@@ -10,6 +10,7 @@
 //! Files are written under a temporary name and renamed when complete, so a reader never sees
 //! half a file; the manifest is replaced atomically last. Owns no SQL (that is `query`).
 
+pub mod bookmarks;
 pub mod identities;
 pub mod journal;
 pub mod manifest;
@@ -104,6 +105,17 @@ pub struct ManifestSummary {
     pub last_time: Option<chrono::DateTime<chrono::Utc>>,
 }
 
+/// Keys that name a customer in tool arguments and results, unless the case config says otherwise.
+pub const DEFAULT_CUSTOMER_KEYS: [&str; 7] = [
+    "customer_id",
+    "customerId",
+    "customer_ids",
+    "customerIds",
+    "customer",
+    "account_id",
+    "accountId",
+];
+
 /// Settings of a case, from `<case>/config.json` (all optional).
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
@@ -115,7 +127,7 @@ pub struct CaseConfig {
 impl Default for CaseConfig {
     fn default() -> Self {
         Self {
-            customer_keys: crate::query::udf::DEFAULT_CUSTOMER_KEYS
+            customer_keys: DEFAULT_CUSTOMER_KEYS
                 .iter()
                 .map(|k| (*k).to_string())
                 .collect(),

@@ -1,13 +1,10 @@
-//! Re-hashing a case, and optionally its source, against the manifest.
+//! Re-hashing a case against its manifest.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::io::Read;
+use std::collections::BTreeSet;
 
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use super::{Case, CaseError, writer::hash_file};
-use crate::sources::EvidenceSource;
 
 /// What verification found.
 #[derive(Debug, Default, Clone, Serialize, PartialEq)]
@@ -192,8 +189,9 @@ pub fn check_files(case: &Case) -> Result<FileCheck, CaseError> {
     Ok(check)
 }
 
-/// Re-hashes every case file (and, given a source, every source blob) against the manifest.
-pub fn verify(case: &Case, source: Option<&dyn EvidenceSource>) -> Result<VerifyReport, CaseError> {
+/// Re-hashes every case file against the manifest (`crate::ingest::recheck` re-hashes the
+/// source's blobs into the same report).
+pub fn verify(case: &Case) -> Result<VerifyReport, CaseError> {
     let files = check_files(case)?;
     let mut report = VerifyReport {
         manifest_sha256: hash_file(&case.root().join(super::MANIFEST_FILE))?.1,
@@ -217,44 +215,6 @@ pub fn verify(case: &Case, source: Option<&dyn EvidenceSource>) -> Result<Verify
             report.case_files_ok += 1;
         } else {
             report.case_files_changed.push(file.path.clone());
-        }
-    }
-    if let Some(source) = source {
-        // A rewritten version was never read into the case: the earlier one is expected.
-        let expected = case.held_blob_hashes()?;
-        let listing = source.list().map_err(|e| CaseError::Io {
-            action: "listing the source of",
-            path: case.root().to_path_buf(),
-            source: std::io::Error::other(e.to_string()),
-        })?;
-        let present: BTreeMap<&str, &crate::sources::BlobRef> =
-            listing.blobs.iter().map(|b| (b.path.as_str(), b)).collect();
-        for (path, sha256) in &expected {
-            let Some(blob) = present.get(path.as_str()) else {
-                report.source_blobs_missing.push(path.to_string());
-                continue;
-            };
-            let mut reader = source.open(blob).map_err(|e| CaseError::Io {
-                action: "reading",
-                path: path.into(),
-                source: std::io::Error::other(e.to_string()),
-            })?;
-            let mut hasher = Sha256::new();
-            let mut buffer = vec![0u8; 256 * 1024];
-            loop {
-                let n = reader
-                    .read(&mut buffer)
-                    .map_err(CaseError::io("reading", std::path::Path::new(path)))?;
-                if n == 0 {
-                    break;
-                }
-                hasher.update(&buffer[..n]);
-            }
-            if hex::encode(hasher.finalize()) == *sha256 {
-                report.source_blobs_ok += 1;
-            } else {
-                report.source_blobs_changed.push(path.to_string());
-            }
         }
     }
     Ok(report)

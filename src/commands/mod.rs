@@ -2,6 +2,7 @@
 
 mod ingest;
 mod repl;
+mod sample;
 mod scope;
 mod sql;
 mod timeline;
@@ -35,7 +36,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Queries(QueriesCommand::List) => sql::run_queries_list(),
         Command::Queries(QueriesCommand::Run(args)) => sql::run_queries_run(&args),
         Command::SampleData(SampleDataCommand::Generate(args)) => {
-            crate::sample::run_generate(&args).map(|()| exit::OK)
+            sample::run_generate(&args).map(|()| exit::OK)
         }
         Command::SampleData(SampleDataCommand::Where) => {
             crate::say!(
@@ -63,9 +64,11 @@ pub fn run(cli: Cli) -> Result<u8> {
             write_generated(&page, "the man page")
         }
         Command::SchemaDoc => {
-            crate::report::print_document(&crate::schema_doc::render()).map_err(|e| Error::Io {
-                context: "writing the schema".into(),
-                source: e,
+            crate::console::print_document(&crate::schema_doc::render()).map_err(|e| {
+                Error::Io {
+                    context: "writing the schema".into(),
+                    source: e,
+                }
             })?;
             Ok(exit::OK)
         }
@@ -74,15 +77,11 @@ pub fn run(cli: Cli) -> Result<u8> {
 
 /// Writes generated text (completions, the man page) to standard output as it is.
 fn write_generated(bytes: &[u8], what: &str) -> Result<u8> {
-    use std::io::Write as _;
-    let mut out = std::io::stdout().lock();
-    match out.write_all(bytes).and_then(|()| out.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Io {
-            context: format!("writing {what}"),
-            source: e,
-        }),
-        _ => Ok(exit::OK),
-    }
+    crate::console::write_stdout(bytes).map_err(|source| Error::Io {
+        context: format!("writing {what}"),
+        source,
+    })?;
+    Ok(exit::OK)
 }
 
 /// The case to read: `--case`, else the bundled sample's cache case.
@@ -138,60 +137,19 @@ fn run_verify(args: &crate::cli::VerifyArgs) -> Result<u8> {
         )?),
         None => None,
     };
-    let report = crate::case::verify::verify(&case, source.as_deref())?;
-    if args.format == crate::cli::SummaryFormat::Json {
-        crate::say!(
-            "{}",
-            serde_json::to_string_pretty(&report).map_err(|e| Error::Io {
-                context: "writing JSON".into(),
-                source: e.into()
-            })?
-        );
-    } else {
-        let safe = crate::report::terminal_safe;
-        crate::say!("manifest.json sha256 {}", report.manifest_sha256);
-        crate::say!("case files: {} match the manifest", report.case_files_ok);
-        for (label, list) in [
-            ("CHANGED", &report.case_files_changed),
-            (
-                "REFUSED (not a regular file inside the case)",
-                &report.case_files_refused,
-            ),
-            ("MISSING", &report.case_files_missing),
-            ("NOT IN MANIFEST", &report.case_files_unexpected),
-        ] {
-            for path in list {
-                crate::say!("  {label}: {}", safe(path));
-            }
-        }
-        if report.interrupted_commit {
-            crate::say!(
-                "  an ingest was killed while committing its files: run the same ingest again; it removes the files its manifest entry never recorded and reads their blobs again (nothing is lost). Do not delete case files by hand."
-            );
-        }
-        if args.source.is_some() {
-            crate::say!(
-                "source blobs: {} match the manifest",
-                report.source_blobs_ok
-            );
-            for (label, list) in [
-                ("CHANGED", &report.source_blobs_changed),
-                ("MISSING", &report.source_blobs_missing),
-            ] {
-                for path in list {
-                    crate::say!("  {label}: {}", safe(path));
-                }
-            }
-        }
-        crate::say!(
-            "{}",
-            if report.has_differences() {
-                "DIFFERENCES FOUND"
-            } else {
-                "verified: no differences"
-            }
-        );
+    let mut report = crate::case::verify::verify(&case)?;
+    if let Some(source) = &source {
+        crate::ingest::recheck::recheck_source(&case, source.as_ref(), &mut report)?;
     }
+    crate::report::runs::print_verify_report(
+        &report,
+        args.format == crate::cli::SummaryFormat::Json,
+        args.source.is_some(),
+    )
+    .map_err(|e| Error::Io {
+        context: "writing JSON".into(),
+        source: e.into(),
+    })?;
     Ok(if report.has_differences() {
         exit::ERROR
     } else {
@@ -201,14 +159,10 @@ fn run_verify(args: &crate::cli::VerifyArgs) -> Result<u8> {
 
 /// A runtime for the async query engine.
 fn runtime() -> Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
-        .thread_stack_size(crate::query::QUERY_STACK_BYTES)
-        .enable_all()
-        .build()
-        .map_err(|source| Error::Io {
-            context: "starting the query runtime".into(),
-            source,
-        })
+    crate::runtime::multi_thread(None).map_err(|source| Error::Io {
+        context: "starting the query runtime".into(),
+        source,
+    })
 }
 
 /// Warns when the case's files are not those its manifest lists (results may then miss rows,
@@ -216,7 +170,7 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 fn warn_file_check(files: &crate::case::verify::FileCheck, code: u8) -> u8 {
     match files.statement() {
         Some(statement) => {
-            crate::tell!("warning: {}", crate::report::terminal_safe(&statement));
+            crate::tell!("warning: {}", crate::escape::terminal_safe(&statement));
             exit::PARTIAL
         }
         None => code,

@@ -4,9 +4,9 @@
 use std::path::PathBuf;
 
 use crate::error::{Error, Result, exit};
+use crate::escape::terminal_safe_lines;
 use crate::query::QueryEngine;
 use crate::report::table::TableFormat;
-use crate::report::terminal_safe_lines;
 
 /// What the prompt understands besides SQL.
 const HELP: &str = "\
@@ -117,7 +117,7 @@ pub fn interactive(
     let _ = editor.load_history(&history);
     crate::tell!(
         "SQL on case {}: end statements with ';', .help for more, Ctrl-D to leave.",
-        crate::report::terminal_safe(case_label)
+        crate::escape::terminal_safe(case_label)
     );
     let mut buffer = String::new();
     loop {

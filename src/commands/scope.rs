@@ -7,8 +7,9 @@ use super::{resolve_window, runtime, warn_file_check};
 use crate::case::Case;
 use crate::cli::{EvidenceArgs, ExportCustomersArgs, ScopeArgs, ScopeInputs};
 use crate::error::{Error, Result, exit};
-use crate::ingest::{IngestOptions, ingest};
-use crate::scope::render::{RenderOptions, ReportFormat, colourise, customers_csv, render};
+use crate::ingest::{IngestOptions, ingest_observed};
+use crate::report::runs::IngestProgress;
+use crate::report::scope_report::{RenderOptions, ReportFormat, colourise, customers_csv, render};
 use crate::scope::{ScopeReport, ScopeRequest, scope_with_timings};
 
 pub(super) fn run_scope(args: &ScopeArgs) -> Result<u8> {
@@ -20,7 +21,7 @@ pub(super) fn run_scope(args: &ScopeArgs) -> Result<u8> {
     };
     let text = render(&report, args.format, &options);
     if args.out.is_none() && args.format == ReportFormat::Text {
-        crate::report::print_document_decorated(&text, colourise).map_err(|source| Error::Io {
+        crate::console::print_document_decorated(&text, colourise).map_err(|source| Error::Io {
             context: "writing the report".into(),
             source,
         })?;
@@ -166,10 +167,12 @@ fn evidence_case(args: &EvidenceArgs) -> Result<(PathBuf, u8)> {
     };
     let options = IngestOptions {
         command: std::env::args().collect(),
-        progress: std::io::stderr().is_terminal(),
         ..IngestOptions::default()
     };
-    let summary = ingest(evidence.as_ref(), &case_dir, &options)?;
+    let progress = IngestProgress::new(std::io::stderr().is_terminal());
+    let summary = ingest_observed(evidence.as_ref(), &case_dir, &options, &|event| {
+        progress.observe(event)
+    })?;
     crate::tell!(
         "ingested {} blobs ({} rows, {} rejected, {} duplicates) into {}",
         summary.files,
@@ -192,7 +195,7 @@ fn evidence_case(args: &EvidenceArgs) -> Result<(PathBuf, u8)> {
 fn write_output(path: Option<&Path>, text: &str) -> Result<()> {
     match path {
         Some(path) => Ok(crate::case::write_atomic(path, text.as_bytes())?),
-        None => crate::report::print_document(text).map_err(|source| Error::Io {
+        None => crate::console::print_document(text).map_err(|source| Error::Io {
             context: "writing the report".into(),
             source,
         }),

@@ -203,19 +203,15 @@ pub(super) fn emit(
     let written = if stdout.is_terminal() && format != table::TableFormat::Table {
         let mut buffer = Vec::new();
         table::write(format, schema, batches, &mut buffer)
-            .and_then(|()| crate::report::print_document(&String::from_utf8_lossy(&buffer)))
+            .and_then(|()| crate::console::print_document(&String::from_utf8_lossy(&buffer)))
     } else {
         let mut out = stdout.lock();
         table::write(format, schema, batches, &mut out).and_then(|()| out.flush())
     };
-    match written {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        Err(source) => Err(Error::Io {
-            context: "writing results".into(),
-            source,
-        }),
-    }
+    crate::console::quiet_when_closed(written).map_err(|source| Error::Io {
+        context: "writing results".into(),
+        source,
+    })
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use crate::case::Case;
 use crate::cli::{BookmarkFormat, ExportBookmarksArgs, TimelineArgs};
 use crate::error::{Error, Result, exit};
 use crate::query::pack::PackParams;
-use crate::timeline::{TimelineOptions, bookmarks};
+use crate::timeline::TimelineOptions;
 
 /// The evidence's first and last row times, from the manifest.
 fn evidence_span(case: &Case) -> Result<(DateTime<Utc>, DateTime<Utc>)> {
@@ -87,16 +87,18 @@ pub(super) fn run_timeline(args: &TimelineArgs) -> Result<u8> {
 pub(super) fn run_export_bookmarks(args: &ExportBookmarksArgs) -> Result<u8> {
     let case_dir = resolve_case(&args.case)?;
     let case = Case::open(&case_dir)?;
-    let marks = bookmarks::Bookmarks::load(&case_dir)?;
+    let marks = crate::case::bookmarks::Bookmarks::load(&case_dir)?;
     let (_, manifest_sha256) =
         crate::case::writer::hash_file(&case_dir.join(crate::case::MANIFEST_FILE))?;
     let text = match args.format {
-        BookmarkFormat::Csv => bookmarks::to_csv(marks.items(), &manifest_sha256),
-        BookmarkFormat::Jsonl => bookmarks::to_jsonl(marks.items(), &manifest_sha256),
+        BookmarkFormat::Csv => crate::report::bookmarks::to_csv(marks.items(), &manifest_sha256),
+        BookmarkFormat::Jsonl => {
+            crate::report::bookmarks::to_jsonl(marks.items(), &manifest_sha256)
+        }
     };
     drop(case);
     if args.out.as_os_str() == "-" {
-        crate::report::print_document(&text).map_err(|source| crate::error::Error::Io {
+        crate::console::print_document(&text).map_err(|source| crate::error::Error::Io {
             context: "writing bookmarks".into(),
             source,
         })?;
@@ -157,7 +159,7 @@ fn export_timeline(
                 let mut buffer = Vec::new();
                 let written =
                     crate::timeline::export::export(&case, from, to, format, &mut buffer)?;
-                crate::report::print_document(&String::from_utf8_lossy(&buffer)).map_err(|e| {
+                crate::console::print_document(&String::from_utf8_lossy(&buffer)).map_err(|e| {
                     Error::Io {
                         context: "writing the timeline".into(),
                         source: e,
@@ -170,7 +172,7 @@ fn export_timeline(
                     Ok(written) => written,
                     // A reader that went away (| head) ends the export quietly.
                     Err(crate::timeline::TimelineError::Write(e))
-                        if e.kind() == std::io::ErrorKind::BrokenPipe =>
+                        if crate::console::reader_gone(&e) =>
                     {
                         return Ok(exit::OK);
                     }

@@ -6,23 +6,26 @@
 //! per blob) does not depend on thread timing. Workers may run at most a fixed window of blobs
 //! ahead of the writer, so memory is bounded by the window, not by the source.
 
+mod blob;
+mod blob_log;
+pub mod recheck;
+
 use std::collections::{BTreeMap, VecDeque};
-use std::io::Read;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Condvar, Mutex};
 
 use chrono::{DateTime, Utc};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use crate::case::manifest::{BlobRecord, IngestRecord};
 use crate::case::writer::{CaseWriter, remove_stale_temporaries};
 use crate::case::{Case, CaseError};
-use crate::parsers::{self, DecodeEvent, DecodeStats, Reject};
+use crate::parsers::{self, DecodeEvent, DecodeStats};
 use crate::sources::{BlobRef, EvidenceSource, SourceError};
 use crate::time::{TimeSpec, format_utc, from_nanos};
+use blob::{BlobError, process_blob};
+use blob_log::BlobLog;
 
 /// Errors that stop an ingest (bad records never do).
 #[derive(Debug, thiserror::Error)]
@@ -97,8 +100,6 @@ pub struct IngestOptions {
     pub threads: usize,
     /// The command line (secrets are redacted before it is recorded).
     pub command: Vec<String>,
-    /// Show a progress bar (only drawn when stderr is a terminal).
-    pub progress: bool,
     /// How many reject warnings to print before summarising the rest.
     pub warn_limit: usize,
     /// Keep a verified copy of every blob read under `<case>/raw/`.
@@ -112,7 +113,6 @@ impl Default for IngestOptions {
             until: None,
             threads: std::thread::available_parallelism().map_or(2, usize::from),
             command: Vec::new(),
-            progress: false,
             warn_limit: 20,
             keep_raw: false,
         }
@@ -217,7 +217,7 @@ const WINDOW_PER_THREAD: usize = 4;
 
 enum Message {
     Event(DecodeEvent),
-    Done(Result<BlobResult, String>),
+    Done(Result<BlobResult, BlobError>),
 }
 
 struct BlobResult {
@@ -230,11 +230,76 @@ struct BlobResult {
     rewritten: Option<String>,
 }
 
-/// Ingests every export blob of `source` into the case at `case_root`.
+/// What a run tells as it goes; the caller decides how to show it (nothing here prints).
+#[derive(Debug, Clone, Copy)]
+pub enum IngestEvent<'a> {
+    /// The listing is pruned: this many bytes of blobs will be considered.
+    Reading {
+        /// Their total size.
+        bytes: u64,
+    },
+    /// A blob is done with (read, skipped or failed).
+    BlobDone {
+        /// Its size.
+        bytes: u64,
+    },
+    /// A record was rejected (only the run's first `warn_limit`).
+    Rejected {
+        /// The blob.
+        blob: &'a str,
+        /// Its line.
+        line: u64,
+        /// Why.
+        reason: &'a str,
+    },
+    /// A blob's rows repeat a JSON key.
+    RepeatedKeys {
+        /// The blob.
+        blob: &'a str,
+        /// The first line with a repeated key.
+        line: u64,
+        /// Rows of the blob with one.
+        rows: u64,
+    },
+    /// A blob changed since the case read it, and was not read again.
+    Rewritten {
+        /// The blob.
+        blob: &'a str,
+        /// What changed.
+        reason: &'a str,
+    },
+    /// A blob could not be read.
+    Failed {
+        /// The blob.
+        blob: &'a str,
+        /// Why.
+        error: &'a str,
+    },
+    /// Every blob is done with; the case is being committed.
+    Read,
+    /// Rejects beyond `warn_limit` that were not told one by one.
+    MoreRejected {
+        /// How many.
+        count: u64,
+    },
+}
+
+/// Ingests every export blob of `source` into the case at `case_root`, telling nothing as it
+/// goes (the summary says what happened).
 pub fn ingest(
     source: &dyn EvidenceSource,
     case_root: &std::path::Path,
     options: &IngestOptions,
+) -> Result<IngestSummary, IngestError> {
+    ingest_observed(source, case_root, options, &|_| {})
+}
+
+/// [`ingest`], telling `observer` each [`IngestEvent`] as it happens (from the writing thread).
+pub fn ingest_observed(
+    source: &dyn EvidenceSource,
+    case_root: &std::path::Path,
+    options: &IngestOptions,
+    observer: &(dyn Fn(IngestEvent<'_>) + Sync),
 ) -> Result<IngestSummary, IngestError> {
     let started = Utc::now();
     // Checked and listed before the case directory is created: a run that fails here leaves nothing.
@@ -276,7 +341,9 @@ pub fn ingest(
         ingest_id = format!("{base_id}-{attempt}");
     }
 
-    let progress = progress_bar(options.progress, selected.iter().map(|b| b.size).sum());
+    observer(IngestEvent::Reading {
+        bytes: selected.iter().map(|b| b.size).sum(),
+    });
     let mut summary = IngestSummary {
         ingest_id: ingest_id.clone(),
         unchanged: false,
@@ -430,24 +497,25 @@ pub fn ingest(
                 Message::Event(DecodeEvent::Reject(reject)) => {
                     writer.reject(&blob.path, &reject)?;
                     if warnings_printed < options.warn_limit {
-                        warn_reject(&progress, &blob.path, &reject);
+                        observer(IngestEvent::Rejected {
+                            blob: &blob.path,
+                            line: reject.line,
+                            reason: &reject.reason,
+                        });
                         warnings_printed += 1;
                     }
                     Ok(false)
                 }
                 Message::Done(result) => {
-                    progress.inc(blob.size);
+                    observer(IngestEvent::BlobDone { bytes: blob.size });
                     let (written, duplicates) = *counts_of(&mut current, index);
                     current = (usize::MAX, (0, 0));
                     match result {
                         Ok(done) if done.already_ingested => summary.blobs_already_ingested += 1,
                         Ok(done) if done.rewritten.is_some() => {
-                            progress.suspend(|| {
-                                crate::tell!(
-                                    "error: {}: {}",
-                                    crate::report::terminal_safe(&blob.path),
-                                    done.rewritten.as_deref().unwrap_or_default()
-                                )
+                            observer(IngestEvent::Rewritten {
+                                blob: &blob.path,
+                                reason: done.rewritten.as_deref().unwrap_or_default(),
                             });
                             summary.blobs_rewritten.push(blob.path.clone());
                             blob_log
@@ -456,13 +524,10 @@ pub fn ingest(
                         Ok(done) => {
                             if let Some(line) = done.stats.first_repeated_key_line {
                                 summary.rows_with_repeated_keys += done.stats.repeated_keys;
-                                progress.suspend(|| {
-                                    crate::tell!(
-                                        "warning: {} line {}: a JSON key is repeated ({} rows of this blob); the first value is kept in the column, the others under _extra._duplicate_keys",
-                                        crate::report::terminal_safe(&blob.path),
-                                        line,
-                                        done.stats.repeated_keys
-                                    )
+                                observer(IngestEvent::RepeatedKeys {
+                                    blob: &blob.path,
+                                    line,
+                                    rows: done.stats.repeated_keys,
                                 });
                             }
                             summary.files += 1;
@@ -479,13 +544,12 @@ pub fn ingest(
                             ))?;
                         }
                         Err(error) => {
+                            // The manifest records the reason as text, as it was told.
+                            let error = error.to_string();
                             summary.blobs_failed += 1;
-                            progress.suspend(|| {
-                                crate::tell!(
-                                    "error: {}: {}",
-                                    crate::report::terminal_safe(&blob.path),
-                                    crate::report::terminal_safe(&error)
-                                )
+                            observer(IngestEvent::Failed {
+                                blob: &blob.path,
+                                error: &error,
                             });
                             let failed = BlobResult {
                                 sha256: String::new(),
@@ -546,7 +610,7 @@ pub fn ingest(
         outcome
     });
     write_result?;
-    progress.finish_and_clear();
+    observer(IngestEvent::Read);
     if let Some(reason) = source.unavailable() {
         let handled = summary.blobs_already_ingested
             + summary.files
@@ -558,10 +622,9 @@ pub fn ingest(
         });
     }
     if options.warn_limit > 0 && warnings_printed < summary.rejected as usize {
-        crate::tell!(
-            "warning: {} more rejected records not shown; all are in the case's rejects (mcpforensics sql \"SELECT * FROM rejects\")",
-            summary.rejected as usize - warnings_printed
-        );
+        observer(IngestEvent::MoreRejected {
+            count: summary.rejected - warnings_printed as u64,
+        });
     }
 
     // From here to the saved manifest an interruption waits: the run's files and its manifest
@@ -624,58 +687,6 @@ fn counts_of(current: &mut (usize, (u64, u64)), index: usize) -> &mut (u64, u64)
     &mut current.1
 }
 
-/// The run's blob records as lines of compact JSON in a temporary file of the case, removed
-/// when dropped (committed or not).
-struct BlobLog {
-    path: std::path::PathBuf,
-    out: Option<std::io::BufWriter<std::fs::File>>,
-    totals: crate::case::manifest::EvidenceTotals,
-}
-
-impl BlobLog {
-    fn create(case_root: &std::path::Path, ingest_id: &str) -> Result<Self, CaseError> {
-        let path = case_root.join(format!(".blobs-{ingest_id}.jsonl.tmp"));
-        crate::interrupt::track(&path);
-        let file = std::fs::File::create_new(&path).map_err(CaseError::io("creating", &path))?;
-        Ok(Self {
-            out: Some(std::io::BufWriter::new(file)),
-            path,
-            totals: Default::default(),
-        })
-    }
-
-    fn push(&mut self, record: &BlobRecord) -> Result<(), CaseError> {
-        use std::io::Write;
-        let Some(out) = self.out.as_mut() else {
-            return Ok(());
-        };
-        self.totals.add(record);
-        serde_json::to_writer(&mut *out, record)
-            .map_err(std::io::Error::from)
-            .and_then(|()| out.write_all(b"\n"))
-            .map_err(CaseError::io("writing", &self.path))
-    }
-
-    /// Flushes the records; returns the file to read them from, and their totals.
-    fn finish(
-        &mut self,
-    ) -> Result<(&std::path::Path, &crate::case::manifest::EvidenceTotals), CaseError> {
-        if let Some(out) = self.out.take() {
-            out.into_inner()
-                .map_err(|error| CaseError::io("writing", &self.path)(error.into_error()))?;
-        }
-        Ok((&self.path, &self.totals))
-    }
-}
-
-impl Drop for BlobLog {
-    fn drop(&mut self) {
-        self.out = None;
-        let _ = std::fs::remove_file(&self.path);
-        crate::interrupt::untrack(&self.path);
-    }
-}
-
 fn min_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
     match (a, b) {
         (Some(x), Some(y)) => Some(x.min(y)),
@@ -719,285 +730,7 @@ fn record_for(
     }
 }
 
-/// Hashes and decodes one blob; a blob already in the manifest with the same hash is not decoded.
-fn process_blob(
-    source: &dyn EvidenceSource,
-    blob: &BlobRef,
-    decoder: parsers::Decoder,
-    known: &crate::case::manifest::KnownBlobs,
-    raw_dir: Option<&std::path::Path>,
-    emit: &mut dyn FnMut(DecodeEvent),
-) -> Result<BlobResult, String> {
-    // Blob Storage: the same ETag means the same content; nothing is downloaded again.
-    if let Some((sha256, size)) = blob
-        .etag
-        .as_deref()
-        .and_then(|etag| known.by_etag(&blob.path, etag))
-    {
-        return Ok(BlobResult {
-            sha256,
-            size,
-            stats: DecodeStats::default(),
-            already_ingested: true,
-            raw_copy: None,
-            rewritten: None,
-        });
-    }
-    if blob.etag.is_none() && known.may_have(&blob.path, blob.size) {
-        let mut reader = source.open(blob).map_err(|e| e.to_string())?;
-        let mut hasher = Sha256::new();
-        let size =
-            std::io::copy(&mut reader, &mut hasher).map_err(|e| format!("read failed: {e}"))?;
-        let sha256 = hex::encode(hasher.finalize());
-        if known.has(&blob.path, &sha256) {
-            return Ok(BlobResult {
-                sha256,
-                size,
-                stats: DecodeStats::default(),
-                already_ingested: true,
-                raw_copy: None,
-                rewritten: None,
-            });
-        }
-    }
-    // A path already in the case whose content differs: it may only have grown. Its first bytes
-    // are checked before anything is decoded, so a rewritten version never mixes into the case.
-    if let Some((earlier_sha256, earlier_size)) = known.largest(&blob.path)
-        && let Some(rewritten) = rewritten_since(source, blob, &earlier_sha256, earlier_size)?
-    {
-        return Ok(rewritten);
-    }
-    let reader = source.open(blob).map_err(|e| e.to_string())?;
-    let raw = match raw_dir {
-        Some(dir) => Some(RawCopy::create(dir, &blob.path)?),
-        None => None,
-    };
-    let hashing = HashingReader {
-        inner: reader,
-        hasher: Sha256::new(),
-        bytes: 0,
-        raw,
-    };
-    let shared = std::sync::Arc::new(Mutex::new(hashing));
-    let stats = parsers::decode_blob(
-        Box::new(SharedReader(shared.clone())),
-        &blob.path,
-        decoder,
-        emit,
-    )
-    .map_err(|e| format!("read failed after some records: {e}"))?;
-    let mut hashing = shared
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    // The decoder may stop before the end (after a closing `]}`): hash the rest too.
-    std::io::copy(&mut *hashing, &mut std::io::sink()).map_err(|e| format!("read failed: {e}"))?;
-    let sha256 = hex::encode(hashing.hasher.clone().finalize());
-    let raw_copy = match hashing.raw.take() {
-        Some(raw) => Some(raw.finish(&sha256)?),
-        None => None,
-    };
-    Ok(BlobResult {
-        sha256,
-        size: hashing.bytes,
-        stats,
-        already_ingested: false,
-        raw_copy,
-        rewritten: None,
-    })
-}
-
-/// Reads a blob the case holds an earlier version of: `None` when it begins with exactly that
-/// version's bytes (appended to, as Azure appends to an hour's blob), otherwise the result
-/// recording it as rewritten, with its own hash and size, not decoded.
-fn rewritten_since(
-    source: &dyn EvidenceSource,
-    blob: &BlobRef,
-    earlier_sha256: &str,
-    earlier_size: u64,
-) -> Result<Option<BlobResult>, String> {
-    let mut reader = source.open(blob).map_err(|e| e.to_string())?;
-    let mut whole = Sha256::new();
-    let mut prefix = Sha256::new();
-    let mut buffer = vec![0u8; 256 * 1024];
-    let mut size = 0u64;
-    loop {
-        let n = reader
-            .read(&mut buffer)
-            .map_err(|e| format!("read failed: {e}"))?;
-        if n == 0 {
-            break;
-        }
-        let chunk = &buffer[..n];
-        let in_prefix = usize::try_from(earlier_size.saturating_sub(size))
-            .unwrap_or(usize::MAX)
-            .min(n);
-        prefix.update(&chunk[..in_prefix]);
-        whole.update(chunk);
-        size += n as u64;
-    }
-    let prefix_sha256 = hex::encode(prefix.finalize());
-    if size >= earlier_size && prefix_sha256 == earlier_sha256 {
-        return Ok(None);
-    }
-    let how = if size < earlier_size {
-        format!("it is now {size} bytes, shorter than the {earlier_size} bytes ingested")
-    } else {
-        format!("its first {earlier_size} bytes no longer match the version ingested")
-    };
-    Ok(Some(BlobResult {
-        sha256: hex::encode(whole.finalize()),
-        size,
-        stats: DecodeStats::default(),
-        already_ingested: false,
-        raw_copy: None,
-        rewritten: Some(format!(
-            "rewritten since it was ingested (sha256 {earlier_sha256}): {how}; this version was not read into the case, the earlier one is kept"
-        )),
-    }))
-}
-
-/// The custody copy of a blob being read: written beside the stream, verified, then renamed.
-struct RawCopy {
-    file: std::io::BufWriter<std::fs::File>,
-    tmp: std::path::PathBuf,
-    path: std::path::PathBuf,
-    relative: String,
-}
-
-impl RawCopy {
-    fn create(dir: &std::path::Path, blob: &str) -> Result<Self, String> {
-        // A blob name is attacker-controllable data: it may not leave the raw directory.
-        let segments: Vec<&str> = blob.split('/').collect();
-        if segments.iter().any(|s| {
-            s.is_empty() || *s == "." || *s == ".." || s.contains('\\') || s.contains('\0')
-        }) {
-            return Err(format!(
-                "blob name {blob:?} cannot be kept as a file inside the case"
-            ));
-        }
-        let path = segments.iter().fold(dir.to_path_buf(), |p, s| p.join(s));
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| format!("keeping a raw copy: {e}"))?;
-        }
-        let tmp = path.with_extension("raw-tmp");
-        crate::interrupt::track(&tmp);
-        let file = std::fs::File::create(&tmp).map_err(|e| format!("keeping a raw copy: {e}"))?;
-        Ok(Self {
-            file: std::io::BufWriter::new(file),
-            tmp,
-            path,
-            relative: format!("raw/{blob}"),
-        })
-    }
-
-    /// Flushes, re-reads the copy and checks its SHA-256 against the stream's before keeping it.
-    fn finish(mut self, sha256: &str) -> Result<String, String> {
-        use std::io::Write as _;
-        self.file
-            .flush()
-            .map_err(|e| format!("keeping a raw copy: {e}"))?;
-        drop(self.file);
-        let (_, written) = crate::case::writer::hash_file(&self.tmp).map_err(|e| e.to_string())?;
-        if written != sha256 {
-            let _ = std::fs::remove_file(&self.tmp);
-            crate::interrupt::untrack(&self.tmp);
-            return Err(format!(
-                "raw copy of {} does not match the stream (sha256 {written} vs {sha256})",
-                self.relative
-            ));
-        }
-        std::fs::rename(&self.tmp, &self.path).map_err(|e| format!("keeping a raw copy: {e}"))?;
-        crate::interrupt::untrack(&self.tmp);
-        Ok(self.relative)
-    }
-}
-
-struct HashingReader {
-    inner: Box<dyn Read + Send>,
-    hasher: Sha256,
-    bytes: u64,
-    raw: Option<RawCopy>,
-}
-
-impl Read for HashingReader {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
-        self.bytes += n as u64;
-        if let Some(raw) = self.raw.as_mut() {
-            std::io::Write::write_all(&mut raw.file, &buf[..n])?;
-        }
-        Ok(n)
-    }
-}
-
-struct SharedReader(std::sync::Arc<Mutex<HashingReader>>);
-
-impl Read for SharedReader {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .read(buf)
-    }
-}
-
-fn progress_bar(enabled: bool, total_bytes: u64) -> ProgressBar {
-    if !enabled {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::with_draw_target(Some(total_bytes), ProgressDrawTarget::stderr());
-    if let Ok(style) = ProgressStyle::with_template(
-        "{spinner} ingest [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}",
-    ) {
-        bar.set_style(style.progress_chars("=> "));
-    }
-    bar
-}
-
-fn warn_reject(progress: &ProgressBar, blob: &str, reject: &Reject) {
-    let safe = crate::report::terminal_safe;
-    progress.suspend(|| {
-        crate::tell!(
-            "warning: {} line {}: {}",
-            safe(blob),
-            reject.line,
-            safe(&reject.reason)
-        )
-    });
-}
-
 /// Resolves a time against the end of evidence, for callers that already know it.
 pub fn resolve(spec: Option<TimeSpec>, evidence_end: DateTime<Utc>) -> Option<DateTime<Utc>> {
     spec.map(|s| s.resolve(evidence_end))
-}
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-    use super::*;
-
-    #[test]
-    fn raw_copies_cannot_leave_the_case() {
-        let dir = tempfile::tempdir().unwrap();
-        let raw = dir.path().join("case/raw");
-        for hostile in [
-            "../../etc/cron.d/x",
-            "am-x/../../../outside.json",
-            "am-x//double.json",
-            "am-x/./dot.json",
-            "am-x\\..\\win.json",
-            "am-x/nul\0.json",
-        ] {
-            let error = RawCopy::create(&raw, hostile).err().unwrap();
-            assert!(
-                error.contains("cannot be kept as a file inside the case"),
-                "{error}"
-            );
-        }
-        assert!(!dir.path().join("etc").exists() && !dir.path().join("outside.json").exists());
-        let ok = RawCopy::create(&raw, "am-x/y=2026/PT05M.json").unwrap();
-        assert!(ok.tmp.starts_with(&raw));
-        drop(ok);
-    }
 }

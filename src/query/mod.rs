@@ -23,9 +23,8 @@ use datafusion::execution::context::SQLOptions;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
-/// Stack for threads that plan queries: DataFusion plans the pack's views recursively, and the
-/// default 2 MiB of a spawned thread is not enough for the deepest (a debug build needs most).
-pub const QUERY_STACK_BYTES: usize = 16 << 20;
+/// Stack for threads that plan queries (`crate::runtime`'s, for threads started elsewhere).
+pub const QUERY_STACK_BYTES: usize = crate::runtime::STACK_BYTES;
 
 pub mod memory;
 pub mod once;

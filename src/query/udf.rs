@@ -15,16 +15,9 @@ use datafusion::error::DataFusionError;
 use datafusion::logical_expr::{ColumnarValue, ScalarUDF, Volatility, create_udf};
 use serde_json::Value;
 
-/// Keys that name a customer in tool arguments and results, unless the case config says otherwise.
-pub const DEFAULT_CUSTOMER_KEYS: [&str; 7] = [
-    "customer_id",
-    "customerId",
-    "customer_ids",
-    "customerIds",
-    "customer",
-    "account_id",
-    "accountId",
-];
+/// Keys that name a customer in tool arguments and results, unless the case config says
+/// otherwise (the case's settings own them).
+pub use crate::case::DEFAULT_CUSTOMER_KEYS;
 
 /// The `customer_ids` function for these keys.
 pub fn customer_ids_udf(keys: Vec<String>) -> ScalarUDF {

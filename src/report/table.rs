@@ -6,7 +6,7 @@ use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;
 use arrow::util::display::{ArrayFormatter, FormatOptions};
 
-use super::{csv_field, terminal_safe};
+use crate::escape::{csv_field, terminal_safe};
 
 /// Output formats for tabular results.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -59,7 +59,7 @@ pub fn write(
             write!(
                 out,
                 "{}{}\r\n",
-                super::CSV_BOM,
+                crate::escape::CSV_BOM,
                 header
                     .iter()
                     .map(|h| csv_field(h))

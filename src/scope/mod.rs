@@ -2,10 +2,8 @@
 //!
 //! The analysis is SQL (`queries/*.sql`); this module binds the window, reads the results,
 //! words each suspect's reasons from the evidence rows, and finds coverage gaps in the hourly
-//! volumes against the baseline. Rendering is in [`render`]; nothing here prints.
-
-pub mod render;
-pub mod summary;
+//! volumes against the baseline. It returns a typed report and prints nothing: the report's
+//! formats are `crate::report::scope_report`'s.
 
 use std::collections::{BTreeMap, BTreeSet};
 

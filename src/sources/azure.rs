@@ -255,11 +255,8 @@ impl AzureSource {
             })?;
             Credential::Token(store.credentials().clone())
         };
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .map_err(|source| SourceError::List {
+        let runtime =
+            crate::runtime::multi_thread(Some(2)).map_err(|source| SourceError::List {
                 location: parsed.display(),
                 source,
             })?;

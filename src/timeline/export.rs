@@ -81,7 +81,7 @@ pub fn export(
     let runtime = super::loader::query_runtime()?;
     let engine = runtime.block_on(QueryEngine::open(case))?;
     if let Some(statement) = engine.file_check().statement() {
-        crate::tell!("warning: {}", crate::report::terminal_safe(&statement));
+        crate::tell!("warning: {}", crate::escape::terminal_safe(&statement));
     }
     let io = TimelineError::Write;
     write_header(format, out).map_err(io)?;
@@ -103,7 +103,7 @@ pub fn export(
 /// Writes what comes before the first event: the CSV's byte-order mark and header.
 pub fn write_header(format: ExportFormat, out: &mut dyn Write) -> std::io::Result<()> {
     if format == ExportFormat::Csv {
-        out.write_all(crate::report::CSV_BOM.as_bytes())?;
+        out.write_all(crate::escape::CSV_BOM.as_bytes())?;
         out.write_all(FIELDS.join(",").as_bytes())?;
         out.write_all(b"\r\n")?;
     }
@@ -212,7 +212,7 @@ fn write_row(
                 .iter()
                 .map(|name| match event.get(*name) {
                     None | Some(Value::Null) => String::new(),
-                    Some(Value::String(s)) => crate::report::csv_field(s),
+                    Some(Value::String(s)) => crate::escape::csv_field(s),
                     // Numbers stay numbers: only text is neutralised.
                     Some(other) => other.to_string(),
                 })

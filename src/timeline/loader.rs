@@ -111,12 +111,7 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, String> {
 
 /// The runtime of the timeline's queries, its error typed.
 pub(crate) fn query_runtime() -> Result<tokio::runtime::Runtime, super::TimelineError> {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .thread_stack_size(crate::query::QUERY_STACK_BYTES)
-        .enable_all()
-        .build()
-        .map_err(super::TimelineError::Runtime)
+    crate::runtime::multi_thread(Some(2)).map_err(super::TimelineError::Runtime)
 }
 
 /// Starts a worker thread with the stack query planning needs; when the thread cannot start,

@@ -3,12 +3,11 @@
 //! - [`store`] holds the loaded events column-wise; [`loader`] fills it from DataFusion on worker
 //!   threads (the first day first, then larger chunks) and answers detail requests;
 //! - [`state`] is everything keys, mouse and updates do; [`view`] draws it; [`filter`] is the
-//!   filter syntax; [`bookmarks`] keeps marked evidence in the case.
+//!   filter syntax; marked evidence is kept in the case (`crate::case::bookmarks`).
 //!
 //! The terminal is restored on exit, on Ctrl-C (raw mode delivers it as a key) and on panic
 //! (ratatui's hook).
 
-pub mod bookmarks;
 pub mod export;
 pub mod filter;
 pub mod loader;
@@ -27,9 +26,9 @@ use ratatui::crossterm::event::{
 use ratatui::crossterm::execute;
 
 use crate::case::Case;
+use crate::case::bookmarks::Bookmarks;
 use crate::query::pack::PackParams;
 use crate::scope::Ioc;
-use bookmarks::Bookmarks;
 use loader::{LoadPlan, Update};
 use state::{App, Context, Effect};
 

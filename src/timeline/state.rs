@@ -8,10 +8,10 @@ use ratatui::crossterm::event::{
 };
 use ratatui::layout::{Position, Rect};
 
-use super::bookmarks::{Bookmark, Bookmarks};
 use super::filter::{Field, Filter};
 use super::loader::{DetailRequest, Marks, Update};
 use super::store::{Event, EventKind, EventStore};
+use crate::case::bookmarks::{Bookmark, Bookmarks};
 
 /// Buckets of the activity histogram (drawn at any width by summing neighbours).
 pub const HISTOGRAM_BUCKETS: usize = 1024;

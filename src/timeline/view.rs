@@ -12,7 +12,7 @@ use ratatui::widgets::{
 
 use super::state::{App, Focus, HISTOGRAM_BUCKETS, Mode, PivotColumn};
 use super::store::{Event, EventKind};
-use crate::report::terminal_safe;
+use crate::escape::terminal_safe;
 
 /// The keys, as `?` shows them.
 pub const HELP: &[(&str, &str)] = &[
@@ -725,7 +725,7 @@ mod tests {
     use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
     use super::*;
-    use crate::timeline::bookmarks::Bookmarks;
+    use crate::case::bookmarks::Bookmarks;
     use crate::timeline::loader::{Marks, Update};
     use crate::timeline::state::tests::{app, context};
 

@@ -335,7 +335,7 @@ fn identity_index_of_several_runs_equals_identities_from_the_sign_ins() {
         .collect();
     assert_eq!(index.len(), 2, "one index file per run: {index:?}");
     assert!(index.iter().all(|p| p.starts_with("index/identities-")));
-    let report = mcpforensics::case::verify::verify(&Case::open(case.path()).expect("case"), None)
+    let report = mcpforensics::case::verify::verify(&Case::open(case.path()).expect("case"))
         .expect("verify");
     assert!(!report.has_differences(), "{report:?}");
 

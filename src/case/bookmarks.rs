@@ -1,12 +1,11 @@
 //! Evidence bookmarks: events an investigator marked in the timeline, with a note, kept in the
-//! case as `bookmarks.json` (written atomically) and exported as CSV or JSON Lines.
+//! case as `bookmarks.json` (written atomically); `crate::report::bookmarks` exports them.
 
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::case::CaseError;
-use crate::report::csv_field;
+use super::CaseError;
 
 /// File name of the bookmarks in a case.
 pub const BOOKMARKS_FILE: &str = "bookmarks.json";
@@ -111,53 +110,13 @@ impl Bookmarks {
     }
 }
 
-/// Bookmarks as RFC 4180 CSV (spreadsheet-safe), each row naming the evidence it came from.
-pub fn to_csv(items: &[Bookmark], manifest_sha256: &str) -> String {
-    let mut out = format!(
-        "{}time,kind,user,ip,summary,note,table,blob,line,blob_sha256,created,manifest_sha256\r\n",
-        crate::report::CSV_BOM
-    );
-    for b in items {
-        let fields = [
-            csv_field(&b.time),
-            csv_field(&b.kind),
-            csv_field(b.user.as_deref().unwrap_or("")),
-            csv_field(b.ip.as_deref().unwrap_or("")),
-            csv_field(&b.summary),
-            csv_field(&b.note),
-            csv_field(&b.table),
-            csv_field(&b.blob),
-            b.line.to_string(),
-            csv_field(b.blob_sha256.as_deref().unwrap_or("")),
-            csv_field(&b.created),
-            csv_field(manifest_sha256),
-        ];
-        out.push_str(&fields.join(","));
-        out.push_str("\r\n");
-    }
-    out
-}
-
-/// Bookmarks as JSON Lines, each object with the manifest's SHA-256 added.
-pub fn to_jsonl(items: &[Bookmark], manifest_sha256: &str) -> String {
-    let mut out = String::new();
-    for b in items {
-        let mut value = serde_json::to_value(b).unwrap_or_default();
-        if let serde_json::Value::Object(map) = &mut value {
-            map.insert("manifest_sha256".into(), manifest_sha256.into());
-        }
-        out.push_str(&value.to_string());
-        out.push('\n');
-    }
-    out
-}
-
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
-    fn bookmark(note: &str) -> Bookmark {
+    /// A bookmark on the sample's attacker call.
+    pub(crate) fn bookmark(note: &str) -> Bookmark {
         Bookmark {
             time: "2026-10-01T02:14:00Z".into(),
             kind: "tool".into(),
@@ -187,22 +146,5 @@ mod tests {
         assert_eq!(reloaded.remove(at).unwrap().unwrap().note, "first export");
         assert_eq!(Bookmarks::load(dir.path()).unwrap().items().len(), 1);
         assert_eq!(reloaded.remove(5).unwrap(), None);
-    }
-
-    #[test]
-    fn exports_are_spreadsheet_safe_and_name_the_evidence() {
-        let csv = to_csv(
-            &[bookmark("=HYPERLINK(\"http://x\",\"y\")")],
-            "m".repeat(64).as_str(),
-        );
-        let lines: Vec<&str> = csv.split("\r\n").collect();
-        assert!(lines[0].starts_with(crate::report::CSV_BOM), "for Excel");
-        assert_eq!(lines[0].split(',').count(), 12);
-        assert!(lines[1].contains("\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\""));
-        assert!(lines[1].ends_with(&"m".repeat(64)));
-        let jsonl = to_jsonl(&[bookmark("n")], "abc");
-        let value: serde_json::Value = serde_json::from_str(jsonl.trim()).unwrap();
-        assert_eq!(value["manifest_sha256"], "abc");
-        assert_eq!(value["line"], 7);
     }
 }

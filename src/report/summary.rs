@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
-use super::ScopeReport;
+use crate::scope::ScopeReport;
 use crate::time::{Zone, parse_timestamp};
 
 /// A stage of the attack, in the order an attack runs.
@@ -430,7 +430,7 @@ fn chain(r: &ScopeReport) -> Vec<Step> {
         });
     }
     // Collection: each identity's attacker calls, with its tools by use.
-    let mut by_user: BTreeMap<&str, Vec<&super::AttackerCall>> = BTreeMap::new();
+    let mut by_user: BTreeMap<&str, Vec<&crate::scope::AttackerCall>> = BTreeMap::new();
     for call in &r.attacker_calls {
         by_user.entry(call.user.as_str()).or_default().push(call);
     }

@@ -6,9 +6,9 @@ use std::fmt::Write;
 
 use chrono::{DateTime, Utc};
 
-use super::ScopeReport;
 use super::summary::{Summary, human_bytes, short_blob, shorten_paths, summarise};
-use crate::report::{csv_field, terminal_safe};
+use crate::escape::{csv_field, terminal_safe};
+use crate::scope::ScopeReport;
 use crate::time::Zone;
 
 /// Report formats.
@@ -1118,7 +1118,7 @@ fn timeline_svg(r: &ScopeReport) -> String {
 pub fn customers_csv(report: &ScopeReport) -> String {
     let mut out = format!(
         "{}customer_id,tier,first_access,last_access,users,tools,calls,exfiltration_confirmed,evidence,manifest_sha256,query_pack_sha256\r\n",
-        crate::report::CSV_BOM
+        crate::escape::CSV_BOM
     );
     for c in &report.affected_customers {
         let fields = [
@@ -1166,7 +1166,7 @@ mod tests {
             .replace("\u{1b}[0m", "");
         assert_eq!(plain, text);
         // An escape in the evidence is made inert before colour is added.
-        let hostile = crate::report::terminal_safe_document("  C-3 \u{1b}[8m hidden [accessed]\n");
+        let hostile = crate::escape::terminal_safe_document("  C-3 \u{1b}[8m hidden [accessed]\n");
         assert!(!colourise(&hostile).contains("\u{1b}[8m"));
     }
 }
