@@ -139,6 +139,36 @@ pub struct TimeRangeArgs {
     pub until: Option<TimeSpec>,
 }
 
+impl TimeRangeArgs {
+    /// The window asked for.
+    pub fn spec(&self) -> crate::time::WindowSpec {
+        crate::time::WindowSpec {
+            since: self.since,
+            until: self.until,
+        }
+    }
+}
+
+impl TimelineArgs {
+    /// The events shown.
+    pub fn window(&self) -> crate::time::WindowSpec {
+        crate::time::WindowSpec {
+            since: self.since,
+            until: self.until,
+        }
+    }
+}
+
+impl WindowArgs {
+    /// The window asked for.
+    pub fn spec(&self) -> crate::time::WindowSpec {
+        crate::time::WindowSpec {
+            since: Some(self.since),
+            until: self.until,
+        }
+    }
+}
+
 /// Summary formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum SummaryFormat {

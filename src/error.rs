@@ -55,6 +55,13 @@ impl From<SourceError> for Error {
     }
 }
 
+impl From<crate::time::EmptyWindow> for Error {
+    /// An empty window is the user's to fix (exit code 2).
+    fn from(error: crate::time::EmptyWindow) -> Self {
+        Error::Usage(error.to_string())
+    }
+}
+
 /// Convenience alias.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -77,7 +84,7 @@ impl Error {
     /// The exit code for this error.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Usage(_) => exit::USAGE,
+            Error::Usage(_) | Error::Ingest(IngestError::EmptyWindow(_)) => exit::USAGE,
             _ => exit::ERROR,
         }
     }

@@ -187,6 +187,79 @@ impl TimeSpec {
     }
 }
 
+/// `--since`/`--until` as asked for, before the end of the evidence is known: the one place a
+/// window is resolved, for `scope`, `export`, `queries run`, `timeline` and `ingest`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct WindowSpec {
+    /// Start, when given.
+    pub since: Option<TimeSpec>,
+    /// End (exclusive), when given.
+    pub until: Option<TimeSpec>,
+}
+
+/// A resolved window: `[since, until)`, never empty.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    /// Start, inclusive.
+    pub since: DateTime<Utc>,
+    /// End, exclusive.
+    pub until: DateTime<Utc>,
+}
+
+/// A window that holds no time.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+#[error("--since {} is not before the end of the window {}", format_utc(*since), format_utc(*until))]
+pub struct EmptyWindow {
+    /// The resolved start.
+    pub since: DateTime<Utc>,
+    /// The resolved end.
+    pub until: DateTime<Utc>,
+}
+
+impl WindowSpec {
+    /// Resolves against the evidence: spans count back from `end`; a missing start is `start`,
+    /// a missing end is `end`.
+    pub fn resolve(self, start: DateTime<Utc>, end: DateTime<Utc>) -> Result<Window, EmptyWindow> {
+        self.resolve_open_end(start, end, end)
+    }
+
+    /// [`resolve`](Self::resolve), with `open_end` where no end is given (a span still counts
+    /// back from `end`).
+    pub fn resolve_open_end(
+        self,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        open_end: DateTime<Utc>,
+    ) -> Result<Window, EmptyWindow> {
+        let since = self.since.map_or(start, |s| s.resolve(end));
+        let until = self.until.map_or(open_end, |u| u.resolve(end));
+        if since >= until {
+            return Err(EmptyWindow { since, until });
+        }
+        Ok(Window { since, until })
+    }
+
+    /// The bounds given, resolved against `end`, open where not given (ingest prunes by them).
+    pub fn bounds(self, end: DateTime<Utc>) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
+        (
+            self.since.map(|s| s.resolve(end)),
+            self.until.map(|u| u.resolve(end)),
+        )
+    }
+
+    /// Refuses a window that is empty whatever the end of the evidence: both bounds absolute
+    /// and the start not before the end (checked before any evidence is read; a span is decided
+    /// once the end of the evidence is known).
+    pub fn check(self) -> Result<(), EmptyWindow> {
+        match (self.since, self.until) {
+            (Some(TimeSpec::At(since)), Some(TimeSpec::At(until))) if since >= until => {
+                Err(EmptyWindow { since, until })
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
 /// The longest span `--since 30d` accepts, in days (a century).
 pub const MAX_SPAN_DAYS: i64 = 36_525;
 
@@ -237,6 +310,54 @@ pub fn parse_time_spec(text: &str) -> Result<TimeSpec, String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn windows_resolve_against_the_end_of_the_evidence_and_are_never_empty() {
+        use super::*;
+        let at = |text: &str| parse_timestamp(text).expect("time");
+        let (start, end) = (at("2026-09-01T00:00:00Z"), at("2026-10-01T00:00:00Z"));
+        let spec = |since: &str, until: Option<&str>| WindowSpec {
+            since: Some(parse_time_spec(since).expect("since")),
+            until: until.map(|u| parse_time_spec(u).expect("until")),
+        };
+        assert_eq!(
+            spec("72h", None).resolve(start, end),
+            Ok(Window {
+                since: at("2026-09-28T00:00:00Z"),
+                until: end
+            })
+        );
+        assert_eq!(
+            WindowSpec::default().resolve(start, end),
+            Ok(Window {
+                since: start,
+                until: end
+            })
+        );
+        // A span counts back from the end of the evidence, whatever the open end.
+        let open = at("2026-10-01T00:00:00.000000001Z");
+        assert_eq!(
+            spec("1d", None).resolve_open_end(start, end, open),
+            Ok(Window {
+                since: at("2026-09-30T00:00:00Z"),
+                until: open
+            })
+        );
+        let empty = spec("2026-10-02", Some("2026-10-01")).resolve(start, end);
+        assert_eq!(
+            empty.map_err(|e| e.to_string()),
+            Err("--since 2026-10-02T00:00:00Z is not before the end of the window 2026-10-01T00:00:00Z".into())
+        );
+        assert!(spec("2026-10-02", Some("2026-10-01")).check().is_err());
+        assert!(
+            spec("3d", Some("2026-10-01")).check().is_ok(),
+            "decided against the evidence"
+        );
+        assert_eq!(
+            spec("1d", None).bounds(end),
+            (Some(at("2026-09-30T00:00:00Z")), None)
+        );
+    }
+
     #[test]
     fn us_style_timestamps_are_read_month_first() {
         let at = |text: &str| parse_timestamp(text).map(|t| t.to_rfc3339());

@@ -315,6 +315,22 @@ impl Case {
         Ok(known.finish())
     }
 
+    /// The evidence's span: its first row time, and the exclusive end (the second after its
+    /// latest row time). An empty case spans the day before now.
+    pub fn evidence_span(
+        &self,
+    ) -> Result<(chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>), CaseError> {
+        // The totals alone: resolving a window needs neither the records nor the manifest's hash.
+        let totals = self.totals()?;
+        let last = totals.last().unwrap_or_else(chrono::Utc::now);
+        let end = last - chrono::Duration::nanoseconds(i64::from(last.timestamp_subsec_nanos()))
+            + chrono::Duration::seconds(1);
+        Ok((
+            totals.first().unwrap_or(end - chrono::Duration::days(1)),
+            end,
+        ))
+    }
+
     /// Totals over the manifest's blob records (count, rejects, time range), from the head of
     /// the manifest; manifests written before it held totals are read whole, once.
     pub fn totals(&self) -> Result<&manifest::EvidenceTotals, CaseError> {

@@ -23,10 +23,7 @@ pub(super) fn run(args: &IngestArgs) -> Result<u8> {
             ));
         }
     };
-    let now = chrono::Utc::now();
-    if let (Some(since), Some(until)) = (args.time.since, args.time.until)
-        && since.resolve(now) >= until.resolve(now)
-    {
+    if args.time.spec().check().is_err() {
         return Err(Error::Usage("--since must be before --until".into()));
     }
     // Listing is pruned by day for absolute times; spans are relative to the end of the evidence,

@@ -92,38 +92,17 @@ fn resolve_case(args: &CaseArgs) -> Result<PathBuf> {
     }
 }
 
-/// The exclusive end of the evidence: the second after the manifest's latest row time (now, for
-/// an empty case).
-fn evidence_end(case: &crate::case::Case) -> Result<chrono::DateTime<chrono::Utc>> {
-    // The totals alone: resolving a window needs neither the records nor the manifest's hash.
-    let last = case.totals()?.last().unwrap_or_else(chrono::Utc::now);
-    Ok(
-        last - chrono::Duration::nanoseconds(i64::from(last.timestamp_subsec_nanos()))
-            + chrono::Duration::seconds(1),
-    )
-}
-
 /// Resolves `--since/--until/--baseline-days` against the case's evidence (the manifest's latest row time).
 fn resolve_window(
     case: &crate::case::Case,
     window: &crate::cli::WindowArgs,
 ) -> Result<crate::query::pack::PackParams> {
-    let end = evidence_end(case)?;
-    let since = window.since.resolve(end);
-    let until = window.until.map_or(end, |u| u.resolve(end));
-    if since >= until {
-        return Err(Error::Usage(format!(
-            "--since {} is not before the end of the window {}",
-            crate::time::format_utc(since),
-            crate::time::format_utc(until)
-        )));
-    }
-    let baseline_start = since - chrono::Duration::days(i64::from(window.baseline_days));
-    Ok(crate::query::pack::PackParams {
-        since,
-        until,
-        baseline_start,
-    })
+    let (start, end) = case.evidence_span()?;
+    let resolved = window.spec().resolve(start, end)?;
+    Ok(crate::query::pack::PackParams::new(
+        resolved,
+        window.baseline_days,
+    ))
 }
 
 fn run_verify(args: &crate::cli::VerifyArgs) -> Result<u8> {

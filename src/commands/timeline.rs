@@ -2,21 +2,15 @@
 
 use std::io::IsTerminal;
 
-use chrono::{DateTime, Duration, Local, Utc};
+use chrono::{Duration, Local};
 
 use super::resolve_case;
 use crate::case::Case;
 use crate::cli::{BookmarkFormat, ExportBookmarksArgs, TimelineArgs};
 use crate::error::{Error, Result, exit};
 use crate::query::pack::PackParams;
+use crate::time::WindowSpec;
 use crate::timeline::TimelineOptions;
-
-/// The evidence's first and last row times, from the manifest.
-fn evidence_span(case: &Case) -> Result<(DateTime<Utc>, DateTime<Utc>)> {
-    let end = super::evidence_end(case)?;
-    let start = case.totals()?.first();
-    Ok((start.unwrap_or(end - Duration::days(1)), end))
-}
 
 fn parse_zone(text: &str) -> Result<(crate::time::Zone, String)> {
     let zone = crate::time::Zone::parse(text).map_err(|e| Error::Usage(format!("--tz {e}")))?;
@@ -41,24 +35,22 @@ pub(super) fn run_timeline(args: &TimelineArgs) -> Result<u8> {
     }
     let case_dir = resolve_case(&args.case)?;
     let case = Case::open(&case_dir)?;
-    let (start, end) = evidence_span(&case)?;
-    let from = args.since.map_or(start, |s| s.resolve(end));
-    let to = args.until.map_or(end, |u| u.resolve(end));
-    if from >= to {
-        return Err(Error::Usage(format!(
-            "--since {} is not before the end of the window {}",
-            crate::time::format_utc(from),
-            crate::time::format_utc(to)
-        )));
-    }
-    let scope = args.scope_since.or(args.since).map(|spec| {
-        let since = spec.resolve(end);
-        PackParams {
-            since,
-            until: end,
-            baseline_start: since - Duration::days(i64::from(args.baseline_days)),
+    let (start, end) = case.evidence_span()?;
+    let shown = args.window().resolve(start, end)?;
+    let (from, to) = (shown.since, shown.until);
+    let scope = match args.scope_since.or(args.since) {
+        Some(since) => {
+            let marks = WindowSpec {
+                since: Some(since),
+                until: None,
+            };
+            Some(PackParams::new(
+                marks.resolve(start, end)?,
+                args.baseline_days,
+            ))
         }
-    });
+        None => None,
+    };
     let iocs = args.iocs.indicators();
     let (zone, zone_label) = parse_zone(&args.tz)?;
     let options = TimelineOptions {
@@ -120,19 +112,12 @@ fn export_timeline(
 ) -> Result<u8> {
     let case_dir = resolve_case(&args.case)?;
     let case = Case::open(&case_dir)?;
-    let (start, end) = evidence_span(&case)?;
-    let from = args.since.map_or(start, |s| s.resolve(end));
+    let (start, end) = case.evidence_span()?;
     // The end of the evidence is its last event: included.
-    let to = args
-        .until
-        .map_or(end + Duration::nanoseconds(1), |u| u.resolve(end));
-    if from >= to {
-        return Err(Error::Usage(format!(
-            "--since {} is not before the end of the window {}",
-            crate::time::format_utc(from),
-            crate::time::format_utc(to)
-        )));
-    }
+    let exported = args
+        .window()
+        .resolve_open_end(start, end, end + Duration::nanoseconds(1))?;
+    let (from, to) = (exported.since, exported.until);
     let written = match args.out.as_deref().filter(|p| p.as_os_str() != "-") {
         Some(path) => {
             let file = std::fs::File::create_new(path).map_err(|e| Error::Io {

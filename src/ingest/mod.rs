@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Condvar, Mutex};
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use serde::Serialize;
 
 use crate::case::manifest::{BlobRecord, IngestRecord};
@@ -23,7 +23,7 @@ use crate::case::writer::{CaseWriter, remove_stale_temporaries};
 use crate::case::{Case, CaseError};
 use crate::parsers::{self, DecodeEvent, DecodeStats};
 use crate::sources::{BlobRef, EvidenceSource, SourceError};
-use crate::time::{TimeSpec, format_utc, from_nanos};
+use crate::time::{EmptyWindow, TimeSpec, WindowSpec, format_utc, from_nanos};
 use blob::{BlobError, process_blob};
 use blob_log::BlobLog;
 
@@ -51,6 +51,9 @@ pub enum IngestError {
         "{0} holds export containers ({1}): it looks like evidence, not a case; were SOURCE and --case swapped? Nothing was written"
     )]
     CaseIsEvidence(String, String),
+    /// The window holds no time once resolved against the end of the evidence listed.
+    #[error("{0}; nothing was written")]
+    EmptyWindow(EmptyWindow),
     /// The source is an mcpforensics case, not evidence.
     #[error(
         "{0} is an mcpforensics case (it has a manifest.json), not evidence; were SOURCE and --case swapped? Nothing was written"
@@ -311,19 +314,28 @@ pub fn ingest_observed(
             ignored: listing.ignored.len(),
         });
     }
-    // Held to the end of the run: another ingest into this case waits for nothing and fails.
-    let _lock = crate::case::lock_for_writing(case_root)?;
-    let mut case = Case::open_or_create(case_root)?;
-    remove_stale_temporaries(&case)?;
-    let settled = crate::case::journal::settle(&case)?;
     let evidence_end = listing
         .blobs
         .iter()
         .filter_map(|b| b.path_time.map(|t| t.start + t.span))
         .max()
         .unwrap_or(started);
-    let since = options.since.map(|s| s.resolve(evidence_end));
-    let until = options.until.map(|u| u.resolve(evidence_end));
+    // Spans count back from the end of the evidence listed.
+    let (since, until) = WindowSpec {
+        since: options.since,
+        until: options.until,
+    }
+    .bounds(evidence_end);
+    if let (Some(since), Some(until)) = (since, until)
+        && since >= until
+    {
+        return Err(IngestError::EmptyWindow(EmptyWindow { since, until }));
+    }
+    // Held to the end of the run: another ingest into this case waits for nothing and fails.
+    let _lock = crate::case::lock_for_writing(case_root)?;
+    let mut case = Case::open_or_create(case_root)?;
+    remove_stale_temporaries(&case)?;
+    let settled = crate::case::journal::settle(&case)?;
     // Filtered in place: a listing holds hundreds of thousands of blobs.
     let mut selected = listing.blobs;
     let blobs_listed = selected.len() as u64;
@@ -728,9 +740,4 @@ fn record_for(
         raw_copy: done.raw_copy.clone(),
         rewritten: done.rewritten.clone(),
     }
-}
-
-/// Resolves a time against the end of evidence, for callers that already know it.
-pub fn resolve(spec: Option<TimeSpec>, evidence_end: DateTime<Utc>) -> Option<DateTime<Utc>> {
-    spec.map(|s| s.resolve(evidence_end))
 }

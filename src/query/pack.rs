@@ -170,6 +170,15 @@ pub struct PackParams {
 }
 
 impl PackParams {
+    /// The window with a baseline of `baseline_days` before it.
+    pub fn new(window: crate::time::Window, baseline_days: u32) -> Self {
+        Self {
+            since: window.since,
+            until: window.until,
+            baseline_start: window.since - chrono::Duration::days(i64::from(baseline_days)),
+        }
+    }
+
     fn values(&self) -> ParamValues {
         let ts = |t: DateTime<Utc>| {
             ScalarValue::TimestampNanosecond(t.timestamp_nanos_opt(), Some("UTC".into()))

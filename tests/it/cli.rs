@@ -924,3 +924,37 @@ fn sql_prompt_in_tmux_keeps_history() {
     let screen = tmux.wait_for("EXITED", 10);
     assert!(screen.contains("EXITED 0"), "{screen}");
 }
+
+/// A window that holds no time is refused before anything is written, whether its emptiness is
+/// clear at once (two dates) or only once the end of the evidence is known (two spans), and the
+/// same words say so for ingest, scope and the timeline export.
+#[test]
+fn an_empty_window_is_a_usage_error_that_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = dir.path().join("case");
+    for window in [["2026-10-02", "2026-10-01"], ["1d", "2d"]] {
+        let (code, _, stderr) = run(bin()
+            .arg("ingest")
+            .arg(sample_account())
+            .arg("--case")
+            .arg(&case)
+            .args(["--since", window[0], "--until", window[1]]));
+        assert_eq!(code, 2, "{window:?}: {stderr}");
+        assert!(
+            stderr.contains("before") && !case.exists(),
+            "{window:?}: {stderr}"
+        );
+    }
+    for command in [&["scope"][..], &["timeline", "--format", "csv"][..]] {
+        let (code, _, stderr) = run(bin()
+            .args(command)
+            .arg("--case")
+            .arg(sample_case())
+            .args(["--since", "1d", "--until", "2d"]));
+        assert_eq!(code, 2, "{command:?}: {stderr}");
+        assert!(
+            stderr.contains("is not before the end of the window"),
+            "{command:?}: {stderr}"
+        );
+    }
+}
