@@ -3,12 +3,11 @@
 
 use std::collections::HashMap;
 
-use ratatui::crossterm::event::{
-    KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
-};
+use ratatui::crossterm::event::{KeyEvent, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::{Position, Rect};
 
 use super::filter::{Field, Filter};
+use super::keymap::{self, Action, KeyContext};
 use super::loader::{DetailRequest, Marks, Update};
 use super::store::{Event, EventKind, EventStore};
 use crate::case::bookmarks::{Bookmark, Bookmarks};
@@ -925,50 +924,15 @@ impl App {
         }
     }
 
-    /// Handles a key; returns what the main loop must do.
+    /// Handles a key: the keymap says what it asks for, [`App::apply`] does it; returns what the
+    /// main loop must do.
     pub fn on_key(&mut self, key: KeyEvent) -> Option<Effect> {
-        if key.kind == KeyEventKind::Release {
-            return None;
-        }
-        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-        if ctrl && matches!(key.code, KeyCode::Char('c')) {
-            return Some(Effect::Quit);
-        }
-        match std::mem::replace(&mut self.mode, Mode::Normal) {
-            Mode::Help => {
-                // j/k scroll a help taller than the screen; any other key closes it; q quits.
-                match key.code {
-                    KeyCode::Char('q') => return Some(Effect::Quit),
-                    KeyCode::Down | KeyCode::Char('j') => {
-                        self.help_scroll = self.help_scroll.saturating_add(1);
-                        self.mode = Mode::Help;
-                    }
-                    KeyCode::Up | KeyCode::Char('k') => {
-                        self.help_scroll = self.help_scroll.saturating_sub(1);
-                        self.mode = Mode::Help;
-                    }
-                    _ => self.help_scroll = 0,
-                }
-                None
-            }
-            Mode::Prompt { kind, mut input } => {
-                match key.code {
-                    KeyCode::Enter => self.submit(kind, &input),
-                    KeyCode::Esc => self.status = "cancelled".into(),
-                    KeyCode::Backspace => {
-                        input.pop();
-                        self.mode = Mode::Prompt { kind, input };
-                    }
-                    KeyCode::Char(c) if !ctrl => {
-                        input.push(c);
-                        self.mode = Mode::Prompt { kind, input };
-                    }
-                    _ => self.mode = Mode::Prompt { kind, input },
-                }
-                None
-            }
-            Mode::Normal => self.on_normal_key(key, ctrl),
-        }
+        let context = match self.mode {
+            Mode::Normal => KeyContext::Normal(self.focus),
+            Mode::Prompt { .. } => KeyContext::Prompt,
+            Mode::Help => KeyContext::Help,
+        };
+        self.apply(keymap::action(context, key)?)
     }
 
     fn prompt(&mut self, kind: PromptKind) {
@@ -978,36 +942,70 @@ impl App {
         };
     }
 
-    fn on_normal_key(&mut self, key: KeyEvent, ctrl: bool) -> Option<Effect> {
+    /// Does what an action asks for; returns what the main loop must do.
+    pub fn apply(&mut self, action: Action) -> Option<Effect> {
         let page = self.page.max(1) as isize;
-        match key.code {
-            KeyCode::Char('q') => return Some(Effect::Quit),
-            KeyCode::Esc if self.detail_zoom => self.detail_zoom = false,
-            KeyCode::Esc if !self.crumbs.is_empty() => {
+        match action {
+            Action::Quit => return Some(Effect::Quit),
+            // The help: j/k scroll a help taller than the screen; any other key closes it.
+            Action::HelpScroll(by) => {
+                self.help_scroll = self.help_scroll.saturating_add_signed(by);
+                self.mode = Mode::Help;
+            }
+            Action::CloseHelp => {
+                self.help_scroll = 0;
+                self.mode = Mode::Normal;
+            }
+            // The prompt line.
+            Action::Submit
+            | Action::Cancel
+            | Action::DeleteChar
+            | Action::Type(_)
+            | Action::KeepPrompt => {
+                let Mode::Prompt { kind, mut input } =
+                    std::mem::replace(&mut self.mode, Mode::Normal)
+                else {
+                    return None;
+                };
+                match action {
+                    Action::Submit => self.submit(kind, &input),
+                    Action::Cancel => self.status = "cancelled".into(),
+                    Action::DeleteChar => {
+                        input.pop();
+                        self.mode = Mode::Prompt { kind, input };
+                    }
+                    Action::Type(c) => {
+                        input.push(c);
+                        self.mode = Mode::Prompt { kind, input };
+                    }
+                    _ => self.mode = Mode::Prompt { kind, input },
+                }
+            }
+            Action::Escape if self.detail_zoom => self.detail_zoom = false,
+            Action::Escape if !self.crumbs.is_empty() => {
                 self.crumbs.pop();
                 self.rebuild_visible();
             }
-            KeyCode::Char('?') => self.mode = Mode::Help,
-            KeyCode::Tab | KeyCode::BackTab => {
+            Action::Escape => {}
+            Action::Help => self.mode = Mode::Help,
+            Action::SwitchPane => {
                 self.focus = match self.focus {
                     Focus::Timeline => Focus::Identities,
                     Focus::Identities => Focus::Timeline,
                 }
             }
-            KeyCode::Char('/') => self.prompt(PromptKind::Search),
-            KeyCode::Char('f') if !ctrl => self.prompt(PromptKind::Filter),
-            KeyCode::Char('F' | '\\') => self.prompt(PromptKind::FilterOut),
-            KeyCode::Char('e') => {
+            Action::Prompt(kind) => self.prompt(kind),
+            Action::ExportPrompt => {
                 self.mode = Mode::Prompt {
                     kind: PromptKind::Export,
                     input: "timeline-view.csv".into(),
                 };
             }
-            KeyCode::Char('+') => self.histogram_rows = (self.histogram_rows + 1).min(12),
-            KeyCode::Char('-') => {
+            Action::HistogramHeight(1..) => self.histogram_rows = (self.histogram_rows + 1).min(12),
+            Action::HistogramHeight(_) => {
                 self.histogram_rows = self.histogram_rows.saturating_sub(1).max(1)
             }
-            KeyCode::Char('L') => {
+            Action::ToggleLanes => {
                 if self.lanes.is_some() {
                     self.lanes = None;
                     self.status = "lanes hidden".into();
@@ -1017,8 +1015,7 @@ impl App {
                     self.status = "lanes: one row per identity, scope's suspects first".into();
                 }
             }
-            KeyCode::Char('t') => self.prompt(PromptKind::Jump),
-            KeyCode::Char('z') => {
+            Action::ToggleZone => {
                 self.show_zone = !self.show_zone;
                 self.status = if self.show_zone {
                     format!("times in {}", self.context.zone_label)
@@ -1026,81 +1023,55 @@ impl App {
                     "times in UTC".into()
                 };
             }
-            KeyCode::Char('x') => {
+            Action::ClearFilters => {
                 self.crumbs.clear();
                 self.search = None;
                 self.rebuild_visible();
                 self.status = "filters and search cleared".into();
             }
-            KeyCode::Backspace if !self.crumbs.is_empty() => {
+            Action::Back if !self.crumbs.is_empty() => {
                 self.crumbs.pop();
                 self.rebuild_visible();
                 self.status = format!("back to {}", self.breadcrumb());
             }
-            _ if self.focus == Focus::Identities => self.on_identity_key(key),
-            KeyCode::Down | KeyCode::Char('j') => self.move_by(1),
-            KeyCode::Up | KeyCode::Char('k') => self.move_by(-1),
-            KeyCode::PageDown | KeyCode::Char(' ') => self.move_by(page),
-            KeyCode::Char('f') if ctrl => self.move_by(page),
-            KeyCode::PageUp => self.move_by(-page),
-            KeyCode::Char('b') if ctrl => self.move_by(-page),
-            KeyCode::Home | KeyCode::Char('g') => self.move_to(0),
-            KeyCode::End | KeyCode::Char('G') => self.move_to(usize::MAX),
-            KeyCode::Char('n') => self.find_match(true),
-            KeyCode::Char('N') => self.find_match(false),
-            KeyCode::Char('s') => self.find_flagged(true),
-            KeyCode::Char('S') => self.find_flagged(false),
-            KeyCode::Char('r') => self.related(),
-            KeyCode::Char('J') => self.detail_scroll = self.detail_scroll.saturating_add(1),
-            KeyCode::Char('K') => self.detail_scroll = self.detail_scroll.saturating_sub(1),
-            KeyCode::Char('d') if ctrl => {
-                self.detail_scroll = self.detail_scroll.saturating_add(10);
+            Action::Back => {}
+            Action::MoveBy(by) => self.move_by(by),
+            Action::MoveByPages(pages) => self.move_by(pages * page),
+            Action::First => self.move_to(0),
+            Action::Last => self.move_to(usize::MAX),
+            Action::FindMatch(forward) => self.find_match(forward),
+            Action::FindFlagged(forward) => self.find_flagged(forward),
+            Action::Related => self.related(),
+            Action::ScrollDetail(by) => {
+                self.detail_scroll = self.detail_scroll.saturating_add_signed(by);
             }
-            KeyCode::Char('u') if ctrl => {
-                self.detail_scroll = self.detail_scroll.saturating_sub(10);
-            }
-            KeyCode::Left | KeyCode::Char('h') => {
+            Action::PivotColumn(step) => {
+                let count = PivotColumn::ORDER.len() as isize;
                 let at = PivotColumn::ORDER
                     .iter()
                     .position(|c| *c == self.column)
-                    .unwrap_or(0);
-                self.column = PivotColumn::ORDER
-                    [(at + PivotColumn::ORDER.len() - 1) % PivotColumn::ORDER.len()];
+                    .unwrap_or(0) as isize;
+                self.column = PivotColumn::ORDER[(at + step).rem_euclid(count) as usize];
             }
-            KeyCode::Right | KeyCode::Char('l') => {
-                let at = PivotColumn::ORDER
-                    .iter()
-                    .position(|c| *c == self.column)
-                    .unwrap_or(0);
-                self.column = PivotColumn::ORDER[(at + 1) % PivotColumn::ORDER.len()];
+            Action::Pivot => self.pivot(),
+            Action::ToggleDetail => self.detail_zoom = !self.detail_zoom,
+            Action::ToggleBookmark => self.toggle_bookmark(),
+            Action::IdentityBy(by) => {
+                self.identity_cursor = self
+                    .identity_cursor
+                    .saturating_add_signed(by)
+                    .min(self.identities.len().saturating_sub(1));
             }
-            KeyCode::Char('p') => self.pivot(),
-            KeyCode::Enter => self.detail_zoom = !self.detail_zoom,
-            KeyCode::Char('b') => self.toggle_bookmark(),
-            _ => {}
-        }
-        None
-    }
-
-    fn on_identity_key(&mut self, key: KeyEvent) {
-        match key.code {
-            KeyCode::Down | KeyCode::Char('j') => {
-                self.identity_cursor =
-                    (self.identity_cursor + 1).min(self.identities.len().saturating_sub(1));
-            }
-            KeyCode::Up | KeyCode::Char('k') => {
-                self.identity_cursor = self.identity_cursor.saturating_sub(1);
-            }
-            KeyCode::Home | KeyCode::Char('g') => self.identity_cursor = 0,
-            KeyCode::End | KeyCode::Char('G') => {
+            Action::IdentityFirst => self.identity_cursor = 0,
+            Action::IdentityLast => {
                 self.identity_cursor = self.identities.len().saturating_sub(1);
             }
-            KeyCode::Enter | KeyCode::Char(' ') => {
+            Action::IdentityChoose => {
                 self.select_identity(self.identity_cursor);
                 self.focus = Focus::Timeline;
             }
-            _ => {}
         }
+        None
     }
 
     /// Handles the mouse: the wheel scrolls, a click selects an event or an identity.
@@ -1142,6 +1113,7 @@ pub(crate) mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::timeline::store::tests::chunk;
+    use ratatui::crossterm::event::{KeyCode, KeyModifiers};
 
     pub(crate) fn context() -> Context {
         Context {

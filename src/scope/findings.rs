@@ -1,0 +1,400 @@
+//! The typed scope report: what was found, with the evidence behind it, in the layout of
+//! `docs/scope-report.md` (`report_version`).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::query::pack::PackParams;
+
+/// Version of the report layout (docs/scope-report.md).
+pub const REPORT_VERSION: u32 = 2;
+
+/// The scope report.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ScopeReport {
+    /// Layout version.
+    pub report_version: u32,
+    /// The answer in a word: `suspects found`, `server compromise found`, `nothing found`, or
+    /// `inconclusive` (nothing found, and the evidence cannot show it: no tool-call telemetry in
+    /// the window, or no baseline to compare with; the coverage statements say what is missing).
+    pub verdict: String,
+    /// Window start.
+    pub since: String,
+    /// Window end (exclusive).
+    pub until: String,
+    /// Baseline start (the baseline ends at `since`).
+    pub baseline_start: String,
+    /// The evidence the report came from.
+    pub evidence: Evidence,
+    /// Indicators of compromise given by the user.
+    pub iocs: Vec<Ioc>,
+    /// Identities with evidence of abuse.
+    pub suspects: Vec<Suspect>,
+    /// Sessions of the suspects in the window, attacker's or the user's own.
+    pub sessions: Vec<Session>,
+    /// Every attacker tool call, in time order.
+    pub attacker_calls: Vec<AttackerCall>,
+    /// Customers named in attacker calls.
+    pub affected_customers: Vec<AffectedCustomer>,
+    /// What the attacker's calls reached inside.
+    pub resources: Vec<Resource>,
+    /// Where data went.
+    pub exfiltration: Vec<Exfiltration>,
+    /// Password-spray sources seen.
+    pub spray_sources: Vec<SpraySource>,
+    /// Directory changes that keep or widen access, by or for a suspect (AuditLogs).
+    pub persistence: Vec<Persistence>,
+    /// Signs that the MCP server itself was compromised (an implant copying data out), which
+    /// name no identity.
+    pub server_compromise: Vec<ServerCompromise>,
+    /// New inbound connections to an MCP host's management ports (how an implant may have come).
+    pub management_access: Vec<ManagementAccess>,
+    /// What the evidence covers and cannot show.
+    pub coverage: Coverage,
+}
+
+/// Provenance of a report.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Evidence {
+    /// The case directory.
+    pub case: String,
+    /// SHA-256 of the case's manifest.json when the report was made.
+    pub manifest_sha256: String,
+    /// Source blobs recorded in the manifest.
+    pub blobs: usize,
+    /// mcpforensics version.
+    pub tool_version: String,
+    /// The query pack's version: SHA-256 over the lines `<name> <sha256>` of its queries, sorted.
+    pub query_pack_sha256: String,
+    /// SHA-256 of each query of the pack.
+    pub queries: BTreeMap<String, String>,
+    /// Parquet files in the case's tables.
+    pub case_files: usize,
+    /// Of those, the files the report's queries opened: the days of the baseline and the window,
+    /// and the sign-ins of every day (identity resolution).
+    pub case_files_read: usize,
+    /// First and last UTC day read, or null when every day was read (`--all-days`).
+    pub days_read: Option<[String; 2]>,
+    /// Files the manifest lists that the case lacks when the report was made (their rows are
+    /// not in it); checked by name, `verify` checks content.
+    #[serde(default)]
+    pub case_files_missing: Vec<String>,
+    /// Parquet files in the case the manifest does not list (their rows were read).
+    #[serde(default)]
+    pub case_files_unlisted: Vec<String>,
+}
+
+/// A known-bad indicator.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Ioc {
+    /// `ip` or `user`.
+    pub kind: String,
+    /// The value.
+    pub value: String,
+}
+
+/// A suspect identity.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Suspect {
+    /// UPN when known, else object id, else `(anonymous)`.
+    pub user: String,
+    /// Entra object id when known.
+    pub user_id: Option<String>,
+    /// Why, each with its evidence (times, addresses, records).
+    pub reasons: Vec<String>,
+    /// Addresses the attacker used with this identity.
+    pub ips: Vec<String>,
+    /// First attacker activity (sign-in or call).
+    pub first_seen: Option<String>,
+    /// Last attacker activity.
+    pub last_seen: Option<String>,
+    /// Attacker tool calls.
+    pub tool_calls: u64,
+    /// Attacker sessions.
+    pub attacker_sessions: u64,
+    /// The identity's own sessions in the window (the real user's work).
+    pub own_sessions: u64,
+}
+
+/// A session of a suspect identity.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Session {
+    /// Identity.
+    pub user: String,
+    /// MCP session id (split at pauses over 30 minutes), or `(derived) <address> <start>` when the
+    /// server sets none.
+    pub session: String,
+    /// Whether the session was derived (no usable MCP session id).
+    pub derived: bool,
+    /// Whether it is the attacker's.
+    pub attacker: bool,
+    /// Calls in it.
+    pub calls: u64,
+    /// First call.
+    pub first_call: String,
+    /// Last call.
+    pub last_call: String,
+    /// Client addresses.
+    pub ips: Vec<String>,
+    /// Tools called.
+    pub tools: Vec<String>,
+}
+
+/// One attacker tool call.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AttackerCall {
+    /// When.
+    pub time: String,
+    /// Identity used.
+    pub user: String,
+    /// Client address.
+    pub client_address: Option<String>,
+    /// `AppRequests` or `APIM`.
+    pub origin: String,
+    /// Tool.
+    pub tool: Option<String>,
+    /// Arguments (JSON text).
+    pub arguments: Option<String>,
+    /// MCP session id as logged.
+    pub session_id: Option<String>,
+    /// The session the call belongs to (see [`Session::session`]).
+    pub session: Option<String>,
+    /// Trace id or APIM correlation id.
+    pub operation_id: Option<String>,
+    /// `detected` or `ioc`.
+    pub basis: String,
+    /// Which rule chose it: `address` (someone else at the keyboard from an address), `session`
+    /// (a session steered by someone else), `ioc`.
+    pub rule: String,
+    /// Source blob.
+    #[serde(rename = "_blob")]
+    pub blob: String,
+    /// Line in the blob.
+    #[serde(rename = "_line")]
+    pub line: u64,
+}
+
+/// A customer whose data the attacker touched.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AffectedCustomer {
+    /// Customer (data subject) id.
+    pub customer_id: String,
+    /// Confidence: `exfiltrated`, `accessed`, `exposed` (answered by a compromised server).
+    pub tier: String,
+    /// First attacker access.
+    pub first_access: String,
+    /// Last attacker access.
+    pub last_access: String,
+    /// Identities used.
+    pub users: Vec<String>,
+    /// Tools used.
+    pub tools: Vec<String>,
+    /// Attacker calls naming the customer.
+    pub calls: u64,
+    /// Whether any of those calls is tied to an exfiltration path (response bytes to the attacker, an upload).
+    pub exfiltration_confirmed: bool,
+    /// The calls: origin, span or correlation id, blob and line.
+    pub evidence: Vec<String>,
+}
+
+/// A resource reached by attacker calls.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Resource {
+    /// Dependency type, or `mcp resource`.
+    pub kind: String,
+    /// Target (host, database, server).
+    pub target: Option<String>,
+    /// Statement, URL or resource URI.
+    pub detail: Option<String>,
+    /// Calls.
+    pub calls: u64,
+    /// First.
+    pub first: String,
+    /// Last.
+    pub last: String,
+}
+
+/// A destination data went to.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Exfiltration {
+    /// Address.
+    pub destination_ip: String,
+    /// Host name, when a dependency names it.
+    pub destination_host: Option<String>,
+    /// Bytes.
+    pub bytes: u64,
+    /// First transfer.
+    pub first: Option<String>,
+    /// Last transfer.
+    pub last: Option<String>,
+    /// The path that carried it.
+    pub path: String,
+    /// Flow or log records behind the figure.
+    pub records: u64,
+}
+
+/// A password-spray source.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SpraySource {
+    /// Source address.
+    pub ip: String,
+    /// Accounts it failed against.
+    pub accounts_targeted: u64,
+    /// Failed sign-ins.
+    pub failures: u64,
+    /// First failure.
+    pub first_failure: String,
+    /// Last failure.
+    pub last_failure: String,
+    /// Accounts that then signed in from it.
+    pub compromised: Vec<String>,
+}
+
+/// A directory change by or for a suspect that keeps or widens access.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Persistence {
+    /// When.
+    pub time: String,
+    /// Activity (`User registered security info`, `Consent to application`, …).
+    pub activity: Option<String>,
+    /// Audit category.
+    pub category: Option<String>,
+    /// Result.
+    pub result: Option<String>,
+    /// Who made the change.
+    pub initiated_by: Option<String>,
+    /// From which address.
+    pub initiated_by_ip: Option<String>,
+    /// What it changed (the start of TargetResources).
+    pub target: Option<String>,
+    /// The suspect it belongs to, or `(attacker address)`.
+    pub suspect: Option<String>,
+    /// Source blob.
+    #[serde(rename = "_blob")]
+    pub blob: String,
+    /// Line in the blob.
+    #[serde(rename = "_line")]
+    pub line: u64,
+}
+
+/// A destination the MCP server copied data to by itself.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ServerCompromise {
+    /// The MCP host's address.
+    pub host: String,
+    /// Where it sent data.
+    pub destination_ip: String,
+    /// Destination port.
+    pub destination_port: Option<u64>,
+    /// Outbound flow records.
+    pub flows: u64,
+    /// Bytes sent.
+    pub bytes: u64,
+    /// Of those, bytes that left within ten minutes after a tool call was answered.
+    pub following_bytes: u64,
+    /// First flow.
+    pub first: String,
+    /// Last flow.
+    pub last: String,
+}
+
+/// A new inbound connection to a management port of an MCP host.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ManagementAccess {
+    /// Who connected.
+    pub source_ip: String,
+    /// The MCP host.
+    pub host: String,
+    /// Port (22 SSH, 3389 RDP, …).
+    pub port: u64,
+    /// Flow records.
+    pub flows: u64,
+    /// Bytes both ways.
+    pub bytes: u64,
+    /// First.
+    pub first: String,
+    /// Last.
+    pub last: String,
+}
+
+/// Coverage of the evidence.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct Coverage {
+    /// Per source table: records in the baseline and the window.
+    pub tables: Vec<TableCoverage>,
+    /// Hours in the window with no records where the baseline always had some.
+    pub gaps: Vec<Gap>,
+    /// Sampled tables (ItemCount above 1).
+    pub sampling: Vec<Sampling>,
+    /// Attacker calls seen only through sampling, per identity and tool, with the calls estimated
+    /// not to be in the evidence.
+    #[serde(default)]
+    pub sampled_attacker_calls: Vec<SampledCalls>,
+    /// What the gaps mean.
+    pub statements: Vec<String>,
+}
+
+/// Coverage of one table.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TableCoverage {
+    /// Table.
+    pub table: String,
+    /// Records in the baseline.
+    pub baseline_records: u64,
+    /// Records in the window.
+    pub window_records: u64,
+    /// `present`, `missing in window`, `absent` (never exported).
+    pub status: String,
+}
+
+/// A gap.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Gap {
+    /// Table.
+    pub table: String,
+    /// Gap start.
+    pub from: String,
+    /// Gap end (exclusive).
+    pub to: String,
+}
+
+/// Attacker calls of one identity and tool that the telemetry samples.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SampledCalls {
+    /// Identity.
+    pub user: String,
+    /// Tool.
+    pub tool: String,
+    /// Rows in the evidence.
+    pub rows: u64,
+    /// Calls the rows stand for (sum of ItemCount).
+    pub estimated_calls: u64,
+    /// Calls estimated not to be in the evidence.
+    pub unseen_calls: u64,
+}
+
+/// Sampling of one table.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Sampling {
+    /// Table.
+    pub table_name: String,
+    /// Rows.
+    pub rows: u64,
+    /// Events the rows stand for.
+    pub events: u64,
+    /// Largest ItemCount.
+    pub max_item_count: u64,
+}
+
+/// What to scope.
+#[derive(Debug, Clone)]
+pub struct ScopeRequest {
+    /// Window and baseline.
+    pub params: PackParams,
+    /// Known-bad indicators.
+    pub iocs: Vec<Ioc>,
+    /// Read every day of the case, not only the baseline's and the window's (the results are the
+    /// same; this is slower).
+    pub all_days: bool,
+}
