@@ -153,6 +153,7 @@ def main():
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--skip-timeline", action="store_true", help="leave out the timeline measurement")
     parser.add_argument("--skip-duckdb", action="store_true", help="leave out DuckDB (no `pip install duckdb`)")
+    parser.add_argument("--headline-only", action="store_true", help="measure only the am-* headline (ingest against DuckDB's two ways)")
     parser.add_argument("--workdir", default=os.path.join(tempfile.gettempdir(), "mcpforensics-bench"))
     args = parser.parse_args()
 
@@ -197,6 +198,8 @@ def main():
                 seconds, rss, out, _ = timed([sys.executable, "-c", script, am_only, out_dir, *extra])
                 samples.append((seconds, rss, int(out.strip())))
             shutil.rmtree(out_dir, ignore_errors=True)
+        if args.headline_only:
+            continue
         case = os.path.join(args.workdir, "case")
         shutil.rmtree(case, ignore_errors=True)
         seconds, rss, out, _ = timed([args.binary, "ingest", account, "--case", case, "--format", "json"])
@@ -256,6 +259,8 @@ def main():
             print(f"| {name} | {s:.2f} | {am_megabytes / s:.1f} | {samples[0][2]:,} | {median(samples, 1):.0f} |")
     if am_duck_default:
         print(f"\nDuckDB default / mcpforensics time: {median(am_duck_default, 0) / s_ours:.2f}x (union_by_name: {median(am_duck_union, 0) / s_ours:.2f}x)\n")
+    if args.headline_only:
+        return
     print(f"Whole account: {blobs} blobs, {megabytes:.1f} MB\n")
     print("| step | seconds | MB/s | rows/s | peak RSS (MiB) |")
     print("|---|---|---|---|---|")

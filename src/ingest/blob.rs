@@ -60,14 +60,7 @@ pub(super) fn process_blob(
         .as_deref()
         .and_then(|etag| known.by_etag(&blob.path, etag))
     {
-        return Ok(BlobResult {
-            sha256,
-            size,
-            stats: DecodeStats::default(),
-            already_ingested: true,
-            raw_copy: None,
-            rewritten: None,
-        });
+        return Ok(BlobResult::already_ingested(sha256, size));
     }
     if blob.etag.is_none() && known.may_have(&blob.path, blob.size) {
         let mut reader = source.open(blob)?;
@@ -75,14 +68,7 @@ pub(super) fn process_blob(
         let size = std::io::copy(&mut reader, &mut hasher).map_err(BlobError::Read)?;
         let sha256 = hex::encode(hasher.finalize());
         if known.has(&blob.path, &sha256) {
-            return Ok(BlobResult {
-                sha256,
-                size,
-                stats: DecodeStats::default(),
-                already_ingested: true,
-                raw_copy: None,
-                rewritten: None,
-            });
+            return Ok(BlobResult::already_ingested(sha256, size));
         }
     }
     // A path already in the case whose content differs: it may only have grown. Its first bytes

@@ -233,6 +233,20 @@ struct BlobResult {
     rewritten: Option<String>,
 }
 
+impl BlobResult {
+    /// A blob the case already holds with this hash: not decoded again.
+    fn already_ingested(sha256: String, size: u64) -> Self {
+        Self {
+            sha256,
+            size,
+            stats: DecodeStats::default(),
+            already_ingested: true,
+            raw_copy: None,
+            rewritten: None,
+        }
+    }
+}
+
 /// What a run tells as it goes; the caller decides how to show it (nothing here prints).
 #[derive(Debug, Clone, Copy)]
 pub enum IngestEvent<'a> {
