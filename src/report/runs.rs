@@ -18,7 +18,13 @@ impl IngestProgress {
     pub fn new(bar: bool) -> Self {
         Self {
             bar: if bar {
-                ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr())
+                let drawn = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+                if let Ok(style) = ProgressStyle::with_template(
+                    "{spinner} ingest [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}",
+                ) {
+                    drawn.set_style(style.progress_chars("=> "));
+                }
+                drawn
             } else {
                 ProgressBar::hidden()
             },
@@ -29,14 +35,7 @@ impl IngestProgress {
     pub fn observe(&self, event: IngestEvent<'_>) {
         let tell = |line: String| self.bar.suspend(|| crate::tell!("{line}"));
         match event {
-            IngestEvent::Reading { bytes } => {
-                self.bar.set_length(bytes);
-                if let Ok(style) = ProgressStyle::with_template(
-                    "{spinner} ingest [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}",
-                ) {
-                    self.bar.set_style(style.progress_chars("=> "));
-                }
-            }
+            IngestEvent::Reading { bytes } => self.bar.set_length(bytes),
             IngestEvent::BlobDone { bytes } => self.bar.inc(bytes),
             IngestEvent::Rejected { blob, line, reason } => tell(format!(
                 "warning: {} line {line}: {}",
