@@ -12,23 +12,81 @@ use std::sync::Arc;
 use arrow::array::{Array, ArrayRef, ListBuilder, StringArray, StringBuilder};
 use arrow::datatypes::{DataType, Field};
 use datafusion::error::DataFusionError;
-use datafusion::logical_expr::{ColumnarValue, ScalarUDF, Volatility, create_udf};
+use datafusion::logical_expr::{
+    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility, create_udf,
+};
 use serde_json::Value;
 
 /// Keys that name a customer in tool arguments and results, unless the case config says
 /// otherwise (the case's settings own them).
 pub use crate::case::DEFAULT_CUSTOMER_KEYS;
 
-/// The `customer_ids` function for these keys.
-pub fn customer_ids_udf(keys: Vec<String>) -> ScalarUDF {
-    let keys = Arc::new(keys);
-    let implementation = move |args: &[ColumnarValue]| -> Result<ColumnarValue, DataFusionError> {
-        let arrays = ColumnarValue::values_to_arrays(args)?;
+/// Which reading of a text a [`CustomerFunction`] makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CustomerReading {
+    /// `customer_ids`: the text parsed as JSON ([`customer_ids`]).
+    Ids,
+    /// `customer_mentions`: leniently, also when the text is not JSON ([`customer_mentions`]).
+    Mentions,
+}
+
+/// `customer_ids` or `customer_mentions` for a case's customer keys. The keys are part of the
+/// function, so a plan sent to other processes (a cluster's scheduler and executors) carries them.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CustomerFunction {
+    reading: CustomerReading,
+    keys: Vec<String>,
+    signature: Signature,
+}
+
+impl CustomerFunction {
+    /// The function reading texts this way under `keys`.
+    pub fn new(reading: CustomerReading, keys: Vec<String>) -> Self {
+        Self {
+            reading,
+            keys,
+            signature: Signature::exact(vec![DataType::Utf8], Volatility::Immutable),
+        }
+    }
+
+    /// How the function reads a text.
+    pub fn reading(&self) -> CustomerReading {
+        self.reading
+    }
+
+    /// The customer keys it looks under.
+    pub fn keys(&self) -> &[String] {
+        &self.keys
+    }
+}
+
+impl ScalarUDFImpl for CustomerFunction {
+    fn name(&self) -> &str {
+        match self.reading {
+            CustomerReading::Ids => "customer_ids",
+            CustomerReading::Mentions => "customer_mentions",
+        }
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _args: &[DataType]) -> Result<DataType, DataFusionError> {
+        Ok(DataType::List(Arc::new(Field::new(
+            "item",
+            DataType::Utf8,
+            true,
+        ))))
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue, DataFusionError> {
+        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
         let input = arrays
             .first()
             .and_then(|a| a.as_any().downcast_ref::<StringArray>())
             .ok_or_else(|| {
-                DataFusionError::Plan("customer_ids expects one text argument".into())
+                DataFusionError::Plan(format!("{} expects one text argument", self.name()))
             })?;
         let mut builder = ListBuilder::new(StringBuilder::new());
         for row in 0..input.len() {
@@ -36,21 +94,24 @@ pub fn customer_ids_udf(keys: Vec<String>) -> ScalarUDF {
                 builder.append_null();
                 continue;
             }
-            for id in customer_ids(input.value(row), &keys) {
+            let text = input.value(row);
+            let found = match self.reading {
+                CustomerReading::Ids => customer_ids(text, &self.keys),
+                CustomerReading::Mentions => customer_mentions(text, &self.keys),
+            };
+            for id in found {
                 builder.values().append_value(id);
             }
             builder.append(true);
         }
         let array: ArrayRef = Arc::new(builder.finish());
         Ok(ColumnarValue::Array(array))
-    };
-    create_udf(
-        "customer_ids",
-        vec![DataType::Utf8],
-        DataType::List(Arc::new(Field::new("item", DataType::Utf8, true))),
-        Volatility::Immutable,
-        Arc::new(implementation),
-    )
+    }
+}
+
+/// The `customer_ids` function for these keys.
+pub fn customer_ids_udf(keys: Vec<String>) -> ScalarUDF {
+    ScalarUDF::new_from_impl(CustomerFunction::new(CustomerReading::Ids, keys))
 }
 
 /// The identifiers under `keys` anywhere in a JSON text, in order of appearance, without repeats.
@@ -136,20 +197,7 @@ pub fn customer_mentions(text: &str, keys: &[String]) -> Vec<String> {
 
 /// The `customer_mentions` function for these keys.
 pub fn customer_mentions_udf(keys: Vec<String>) -> ScalarUDF {
-    text_udf(
-        "customer_mentions",
-        DataType::List(Arc::new(Field::new("item", DataType::Utf8, true))),
-        || ListBuilder::new(StringBuilder::new()),
-        move |text, builder: &mut ListBuilder<StringBuilder>| match text {
-            None => builder.append_null(),
-            Some(text) => {
-                for id in customer_mentions(text, &keys) {
-                    builder.values().append_value(id);
-                }
-                builder.append(true);
-            }
-        },
-    )
+    ScalarUDF::new_from_impl(CustomerFunction::new(CustomerReading::Mentions, keys))
 }
 
 fn collect(value: &Value, found: &mut Vec<String>) {
@@ -203,6 +251,29 @@ where
         Volatility::Immutable,
         Arc::new(implementation),
     )
+}
+
+/// Every function a session registers that needs nothing from the case: the JSON functions of
+/// `datafusion-functions-json` and [`outside_hosts_udf`], [`wide_request_udf`].
+pub fn keyless_functions() -> Vec<Arc<ScalarUDF>> {
+    use datafusion_functions_json::udfs;
+    vec![
+        udfs::json_get_udf(),
+        udfs::json_get_bool_udf(),
+        udfs::json_get_float_udf(),
+        udfs::json_get_int_udf(),
+        udfs::json_get_json_udf(),
+        udfs::json_get_array_udf(),
+        udfs::json_as_text_udf(),
+        udfs::json_get_str_udf(),
+        udfs::json_contains_udf(),
+        udfs::json_length_udf(),
+        udfs::json_object_keys_udf(),
+        udfs::json_from_scalar_udf(),
+        udfs::json_union_to_text_udf(),
+        Arc::new(outside_hosts_udf()),
+        Arc::new(wide_request_udf()),
+    ]
 }
 
 /// The `outside_hosts` function.
