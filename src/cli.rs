@@ -41,7 +41,61 @@ pub struct QueryMemoryArgs {
     pub memory_mib: u64,
 }
 
+/// `--cluster`, on the commands whose analysis may run on a Ballista cluster.
+#[derive(Debug, Args, Clone)]
+pub struct ClusterArgs {
+    /// Run the queries on the Ballista cluster whose scheduler listens here (df://HOST:PORT)
+    /// instead of in this process; every executor must see the case at the same path. The
+    /// answers are the same. Needs a build with the `cluster` feature; `queries run` and `sql`
+    /// only, for now: scope refuses it (docs/scale-out.md says why).
+    #[arg(long, value_name = "df://HOST:PORT", env = "MCPFORENSICS_CLUSTER", value_parser = parse_cluster_url)]
+    pub cluster: Option<String>,
+}
+
+/// A scheduler's address as `df://HOST:PORT` (the port defaults to Ballista's 50050).
+pub fn parse_cluster_url(text: &str) -> Result<String, String> {
+    let url =
+        url::Url::parse(text).map_err(|e| format!("{e}: give the scheduler as df://HOST:PORT"))?;
+    if url.scheme() != "df" {
+        return Err(format!(
+            "the scheme is {}, not df: give the scheduler as df://HOST:PORT",
+            url.scheme()
+        ));
+    }
+    let host = url
+        .host_str()
+        .filter(|h| !h.is_empty())
+        .ok_or("no host: give the scheduler as df://HOST:PORT")?;
+    if !(url.path().is_empty() || url.path() == "/") || url.query().is_some() {
+        return Err("only a host and a port: give the scheduler as df://HOST:PORT".into());
+    }
+    Ok(format!("df://{host}:{}", url.port().unwrap_or(50050)))
+}
+
 impl Command {
+    /// The cluster its queries run on (`--cluster`), for the commands that may use one.
+    pub fn query_cluster(&self) -> Option<&str> {
+        let cluster = match self {
+            Command::Sql(args) => &args.cluster,
+            Command::Scope(args) => &args.inputs.cluster,
+            Command::Export(ExportCommand::Customers(args)) => &args.inputs.cluster,
+            Command::Export(ExportCommand::Xlsx(args)) => &args.inputs.cluster,
+            Command::Queries(QueriesCommand::Run(args)) => &args.cluster,
+            _ => return None,
+        };
+        cluster.cluster.as_deref()
+    }
+
+    /// Whether it runs the whole scope (`scope`, `export customers`, `export xlsx`).
+    pub fn is_scope(&self) -> bool {
+        matches!(
+            self,
+            Command::Scope(_)
+                | Command::Export(ExportCommand::Customers(_))
+                | Command::Export(ExportCommand::Xlsx(_))
+        )
+    }
+
     /// The memory its queries may use (`--memory-mib`), for the commands that run queries.
     pub fn query_memory_mib(&self) -> Option<u64> {
         let memory = match self {
@@ -88,6 +142,9 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+    /// Run a scheduler or an executor of a Ballista cluster for `--cluster` (docs/scale-out.md).
+    #[command(subcommand)]
+    Cluster(ClusterCommand),
     /// Print the man page (roff): `mcpforensics man > mcpforensics.1; man ./mcpforensics.1`.
     Man,
     /// Print docs/schema.md (every table and column) from the declared schemas.
@@ -234,6 +291,9 @@ pub struct SqlArgs {
     /// Query memory.
     #[command(flatten)]
     pub memory: QueryMemoryArgs,
+    /// Where the queries run.
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
 }
 
 /// Arguments of `tables`.
@@ -315,6 +375,9 @@ pub struct ScopeInputs {
     /// Query memory.
     #[command(flatten)]
     pub memory: QueryMemoryArgs,
+    /// Where the queries run.
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
 }
 
 /// Arguments of `scope`.
@@ -525,6 +588,74 @@ pub struct QueriesRunArgs {
     /// Query memory.
     #[command(flatten)]
     pub memory: QueryMemoryArgs,
+    /// Where the queries run.
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+}
+
+/// `cluster` subcommands: the processes of a Ballista cluster with this tool's tables and
+/// functions built in.
+#[derive(Debug, Subcommand)]
+pub enum ClusterCommand {
+    /// Run a scheduler: clients (`--cluster df://HOST:PORT`) send it their plans, executors pull
+    /// the tasks. Runs until stopped.
+    #[command(
+        after_help = "Example (three terminals, or three machines that all see the case at the same path):\n  \
+mcpforensics cluster scheduler --bind 0.0.0.0:50050 --advertise sched.internal\n  \
+mcpforensics cluster executor --scheduler sched.internal:50050 --bind 0.0.0.0:50051 --advertise exec1.internal\n  \
+mcpforensics scope --case /mnt/cases/c1 --since 30d --cluster df://sched.internal:50050"
+    )]
+    Scheduler(SchedulerArgs),
+    /// Run an executor: it pulls tasks from the scheduler, reads the case's Parquet files and
+    /// serves its results on its own port (Arrow Flight). Runs until stopped.
+    Executor(ExecutorArgs),
+}
+
+/// Arguments of `cluster scheduler`.
+#[derive(Debug, Args)]
+pub struct SchedulerArgs {
+    /// Address to listen on (gRPC, for clients and executors). Loopback by default: the
+    /// scheduler has no authentication, so expose it only on a network you trust.
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:50050")]
+    pub bind: std::net::SocketAddr,
+    /// Host name executors and clients reach it by, when not the bind address.
+    #[arg(long, value_name = "HOST")]
+    pub advertise: Option<String>,
+}
+
+/// Arguments of `cluster executor`.
+#[derive(Debug, Args)]
+pub struct ExecutorArgs {
+    /// The scheduler.
+    #[arg(long, value_name = "HOST:PORT", value_parser = parse_host_port)]
+    pub scheduler: (String, u16),
+    /// Address to serve results and shuffle data on (Arrow Flight). Loopback by default.
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:50051")]
+    pub bind: std::net::SocketAddr,
+    /// Host name the scheduler and clients reach it by, when not the bind address.
+    #[arg(long, value_name = "HOST")]
+    pub advertise: Option<String>,
+    /// Tasks it runs at once. Default: one per core.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub slots: Option<u16>,
+    /// Directory for shuffle files. Default: a temporary directory.
+    #[arg(long, value_name = "DIR")]
+    pub work_dir: Option<PathBuf>,
+}
+
+/// `HOST:PORT`, the host a name or an address.
+pub fn parse_host_port(text: &str) -> Result<(String, u16), String> {
+    let (host, port) = text
+        .rsplit_once(':')
+        .ok_or_else(|| format!("{text}: give HOST:PORT"))?;
+    let port = port
+        .parse::<u16>()
+        .map_err(|_| format!("{port} is not a port: give HOST:PORT"))?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if host.is_empty() {
+        return Err(format!("{text}: no host: give HOST:PORT"));
+    }
+    Ok((host.to_string(), port))
 }
 
 /// `sample-data` subcommands.

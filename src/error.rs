@@ -29,6 +29,10 @@ pub enum Error {
         /// What the user probably meant.
         hint: String,
     },
+    /// A cluster process stopped.
+    #[cfg(feature = "cluster")]
+    #[error("cluster: {0}")]
+    Cluster(#[from] crate::cluster::ClusterError),
     /// The timeline stopped (interactive or export).
     #[error(transparent)]
     Timeline(#[from] TimelineError),

@@ -14,6 +14,8 @@ pub mod bundled;
 pub mod case;
 pub mod catalog;
 pub mod cli;
+#[cfg(feature = "cluster")]
+pub mod cluster;
 pub mod commands;
 pub mod console;
 pub mod error;

@@ -26,6 +26,8 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 /// Stack for threads that plan queries (`crate::runtime`'s, for threads started elsewhere).
 pub const QUERY_STACK_BYTES: usize = crate::runtime::STACK_BYTES;
 
+#[cfg(feature = "cluster")]
+pub mod codec;
 pub mod memory;
 pub mod once;
 pub mod pack;
@@ -51,6 +53,11 @@ pub enum QueryError {
     /// A query of the pack is missing or malformed.
     #[error("{0}")]
     Pack(String),
+    /// `--cluster` was given to a build without the `cluster` feature.
+    #[error(
+        "this build of mcpforensics cannot run on a cluster: build it with `cargo build --release --features cluster` (docs/scale-out.md)"
+    )]
+    NoClusterSupport,
 }
 
 /// Views created over every case, in order.
@@ -89,6 +96,68 @@ pub fn set_memory_limit(bytes: usize) {
 /// The memory limit sessions run under.
 pub fn memory_limit() -> usize {
     MEMORY_LIMIT.get().copied().unwrap_or(DEFAULT_MEMORY_LIMIT)
+}
+
+static CLUSTER: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Runs every later session of this process on the Ballista scheduler at `url`
+/// (`df://HOST:PORT`, the `--cluster` option) instead of in this process.
+pub fn set_cluster(url: String) {
+    let _ = CLUSTER.set(url);
+}
+
+/// The scheduler sessions run on, if not in this process.
+pub fn cluster() -> Option<&'static str> {
+    CLUSTER.get().map(String::as_str)
+}
+
+/// A session in this process, or (with [`set_cluster`]) one whose queries the cluster runs.
+async fn session(
+    config: SessionConfig,
+    runtime: Arc<datafusion::execution::runtime_env::RuntimeEnv>,
+) -> Result<SessionContext, QueryError> {
+    match cluster() {
+        None => Ok(SessionContext::new_with_config_rt(config, runtime)),
+        #[cfg(feature = "cluster")]
+        Some(url) => {
+            use ballista::prelude::{SessionConfigExt, SessionContextExt};
+            let mut config = config;
+            // An uncorrelated scalar subquery is otherwise left to `ScalarSubqueryExec`, which
+            // a stage of a distributed plan cannot carry apart from it: plan it as a join.
+            let optimizer = &mut config.options_mut().optimizer;
+            optimizer.enable_physical_uncorrelated_scalar_subquery = false;
+            // The scheduler's join selection swaps join inputs after dynamic filters were
+            // planned, which DataFusion refuses (and the job then never ends): plan none.
+            optimizer.enable_dynamic_filter_pushdown = false;
+            optimizer.enable_join_dynamic_filter_pushdown = false;
+            optimizer.enable_topk_dynamic_filter_pushdown = false;
+            optimizer.enable_aggregate_dynamic_filter_pushdown = false;
+            // A join that collects one side whole keeps one record of which of its rows matched,
+            // shared by the tasks probing it: tasks in other processes cannot share it, and
+            // outer and mark joins then lose or repeat rows. One task per stage until Ballista
+            // plans such joins itself.
+            config.options_mut().execution.target_partitions = 1;
+            let config = config
+                .with_ballista_logical_extension_codec(Arc::new(codec::CaseLogicalCodec::default()))
+                .with_ballista_physical_extension_codec(Arc::new(
+                    codec::CasePhysicalCodec::default(),
+                ))
+                .with_ballista_grpc_client_max_message_size(codec::MAX_MESSAGE_BYTES as usize)
+                // The adaptive planner re-plans the pack's many-join plans into hundreds of
+                // stages (and cannot yet cancel the ones it drops); the static plan is faster.
+                .with_ballista_adaptive_query_planner(false)
+                .with_ballista_broadcast_join_threshold_bytes(0)
+                .with_ballista_broadcast_join_threshold_rows(0);
+            let state = datafusion::execution::SessionStateBuilder::new()
+                .with_config(config)
+                .with_runtime_env(runtime)
+                .with_default_features()
+                .build();
+            Ok(SessionContext::remote_with_state(url, state).await?)
+        }
+        #[cfg(not(feature = "cluster"))]
+        Some(_) => Err(QueryError::NoClusterSupport),
+    }
 }
 
 /// Schema holding every day of the sign-in tables, for identity resolution in a windowed session.
@@ -158,7 +227,7 @@ impl QueryEngine {
         let runtime = RuntimeEnvBuilder::new()
             .with_memory_pool(memory::pool(memory_limit()))
             .build_arc()?;
-        let mut ctx = SessionContext::new_with_config_rt(config, runtime);
+        let mut ctx = session(config, runtime).await?;
         let all_days = Arc::new(MemorySchemaProvider::new());
         if let Some(catalog) = ctx.catalog("datafusion") {
             catalog.register_schema(ALL_DAYS_SCHEMA, all_days.clone())?;
@@ -316,11 +385,21 @@ impl QueryEngine {
         }
         for statement in statements {
             ctx.sql(&statement).await?;
-            // Computed once per session rather than by every query and join that reads it.
+            // Computed once per session rather than by every query and join that reads it: on
+            // its first use; on a cluster (which cannot carry a view computed on demand), now,
+            // by the cluster, and then carried as rows.
             if statement.contains("CREATE VIEW identities") {
-                let plan = ctx.table("identities").await?.into_unoptimized_plan();
+                let frame = ctx.table("identities").await?;
                 ctx.deregister_table("identities")?;
-                ctx.register_table("identities", Arc::new(once::OnceView::new(plan)))?;
+                let rows: Arc<dyn TableProvider> = if cluster().is_none() {
+                    Arc::new(once::OnceView::new(frame.into_unoptimized_plan()))
+                } else {
+                    let schema = Arc::new(frame.schema().as_arrow().clone());
+                    let batches = frame.collect().await?;
+                    let schema = batches.first().map_or(schema, RecordBatch::schema);
+                    Arc::new(MemTable::try_new(schema, vec![batches])?)
+                };
+                ctx.register_table("identities", rows)?;
             }
         }
         for view in ["identities", "tool_calls"] {
@@ -381,8 +460,39 @@ impl QueryEngine {
             .with_allow_statements(false);
         let frame = self.ctx.sql_with_options(sql, options).await?;
         let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
-        let batches = frame.collect().await?;
+        let batches = self.collect(frame).await?;
         Ok((schema, batches))
+    }
+
+    /// Runs a query. On a cluster, the scheduler plans its scans, so this session first plans the
+    /// scans of the case's tables itself to record the files they open (the same files: the
+    /// scheduler plans them from the same filters).
+    async fn collect(
+        &self,
+        frame: datafusion::dataframe::DataFrame,
+    ) -> Result<Vec<RecordBatch>, QueryError> {
+        if cluster().is_some() {
+            use datafusion::common::tree_node::TreeNodeRecursion;
+            use datafusion::logical_expr::LogicalPlan;
+            let plan = frame.clone().into_optimized_plan()?;
+            let mut scans = Vec::new();
+            plan.apply_with_subqueries(|node| {
+                if let LogicalPlan::TableScan(scan) = node {
+                    scans.push(scan.clone());
+                }
+                Ok(TreeNodeRecursion::Continue)
+            })?;
+            let state = self.ctx.state();
+            for scan in scans {
+                let provider = datafusion::datasource::source_as_provider(&scan.source)?;
+                if let Some(table) = provider.downcast_ref::<reads::CaseTable>() {
+                    table
+                        .scan(&state, scan.projection.as_ref(), &scan.filters, scan.fetch)
+                        .await?;
+                }
+            }
+        }
+        Ok(frame.collect().await?)
     }
 
     /// Rows in a table or view.

@@ -239,7 +239,7 @@ impl QueryEngine {
                 .await?
                 .with_param_values(params.values())?;
             let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
-            let batches = frame.collect().await?;
+            let batches = self.collect(frame).await?;
             if let Ok(mut timings) = self.timings.lock() {
                 let rows = batches.iter().map(|b| b.num_rows()).sum();
                 timings.push((query.name.clone(), started.elapsed().as_secs_f64(), rows));

@@ -108,6 +108,16 @@ impl CaseTable {
             opened,
         }
     }
+
+    /// The listing table it wraps.
+    pub fn inner(&self) -> Arc<dyn TableProvider> {
+        self.inner.clone()
+    }
+
+    /// The days it reads, if it is bounded.
+    pub fn window(&self) -> Option<DayWindow> {
+        self.window
+    }
 }
 
 #[async_trait]

@@ -958,3 +958,21 @@ fn an_empty_window_is_a_usage_error_that_writes_nothing() {
         );
     }
 }
+
+/// A build without the `cluster` feature says how to get one, and runs nothing.
+#[cfg(not(feature = "cluster"))]
+#[test]
+fn cluster_options_in_a_build_without_the_feature_say_how_to_get_one() {
+    for args in [
+        &["sql", "--cluster", "df://127.0.0.1:1", "SELECT 1"][..],
+        &["cluster", "scheduler", "--bind", "127.0.0.1:0"][..],
+    ] {
+        let (code, stdout, stderr) = run(bin().args(args));
+        assert_eq!(code, 2, "{args:?}: {stdout}{stderr}");
+        assert!(stdout.is_empty(), "{stdout}");
+        assert!(stderr.contains("--features cluster"), "{stderr}");
+    }
+    let (code, _, stderr) = run(bin().args(["sql", "--cluster", "http://h:1", "SELECT 1"]));
+    assert_eq!(code, 2);
+    assert!(stderr.contains("df://HOST:PORT"), "{stderr}");
+}

@@ -5,6 +5,8 @@
 mod azure;
 mod bad_input;
 mod cli;
+#[cfg(feature = "cluster")]
+mod cluster;
 mod common;
 mod faults;
 mod fuzz_regressions;

@@ -1,0 +1,135 @@
+//! A Ballista cluster for case queries (feature `cluster`): `mcpforensics cluster scheduler` and
+//! `mcpforensics cluster executor`, built on the Ballista crates with the case's codecs
+//! ([`crate::query::codec`]), so our tables and functions travel with every plan.
+//!
+//! Tasks are pulled: an executor asks the scheduler for work when it has free slots, so executors
+//! need no port of their own but the one they serve shuffle data and results on (Arrow Flight).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use ballista_core::config::TaskSchedulingPolicy;
+use ballista_executor::executor_process::{ExecutorProcessConfig, start_executor_process};
+use ballista_scheduler::cluster::BallistaCluster;
+use ballista_scheduler::config::SchedulerConfig;
+use ballista_scheduler::scheduler_process::start_server;
+
+use crate::query::codec::{CaseLogicalCodec, CasePhysicalCodec, MAX_MESSAGE_BYTES};
+
+/// Prints Ballista's log records on standard error, at the level `MCPFORENSICS_LOG` names
+/// (`error`, `warn`, `info`, `debug`, `trace`; `warn` when unset), DataFusion's and Ballista's only.
+struct StderrLog(log::LevelFilter);
+
+impl log::Log for StderrLog {
+    fn enabled(&self, metadata: &log::Metadata) -> bool {
+        metadata.level() <= self.0
+            && ["ballista", "datafusion"]
+                .iter()
+                .any(|crate_name| metadata.target().starts_with(crate_name))
+    }
+
+    fn log(&self, record: &log::Record) {
+        if self.enabled(record.metadata()) {
+            crate::tell!(
+                "{} {} {}",
+                record.level(),
+                record.target(),
+                crate::escape::terminal_safe(&record.args().to_string())
+            );
+        }
+    }
+
+    fn flush(&self) {}
+}
+
+fn start_logging() {
+    let level = std::env::var("MCPFORENSICS_LOG")
+        .ok()
+        .and_then(|text| text.parse().ok())
+        .unwrap_or(log::LevelFilter::Warn);
+    let logger: &'static StderrLog = Box::leak(Box::new(StderrLog(level)));
+    if log::set_logger(logger).is_ok() {
+        log::set_max_level(level);
+    }
+}
+
+/// Errors of a cluster process.
+#[derive(Debug, thiserror::Error)]
+pub enum ClusterError {
+    /// Ballista refused the configuration or failed while serving.
+    #[error("{0}")]
+    Ballista(#[from] ballista_core::error::BallistaError),
+    /// The process could not start its runtime.
+    #[error("cannot start the runtime: {0}")]
+    Runtime(#[from] std::io::Error),
+}
+
+/// Runs a scheduler on `bind` until the process is stopped. `advertise` is the host name
+/// executors and clients reach it by (the bind address when not given).
+pub fn run_scheduler(bind: SocketAddr, advertise: Option<String>) -> Result<(), ClusterError> {
+    start_logging();
+    let config = SchedulerConfig {
+        bind_host: bind.ip().to_string(),
+        bind_port: bind.port(),
+        external_host: advertise.unwrap_or_else(|| bind.ip().to_string()),
+        scheduling_policy: TaskSchedulingPolicy::PullStaged,
+        override_logical_codec: Some(Arc::new(CaseLogicalCodec::default())),
+        override_physical_codec: Some(Arc::new(CasePhysicalCodec::default())),
+        grpc_server_max_decoding_message_size: MAX_MESSAGE_BYTES,
+        grpc_server_max_encoding_message_size: MAX_MESSAGE_BYTES,
+        grpc_client_max_message_size: MAX_MESSAGE_BYTES,
+        ..SchedulerConfig::default()
+    };
+    crate::runtime::multi_thread(None)?.block_on(async move {
+        let cluster = BallistaCluster::new_from_config(&config).await?;
+        start_server(cluster, bind, Arc::new(config)).await?;
+        Ok(())
+    })
+}
+
+/// What an executor needs to know.
+#[derive(Debug, Clone)]
+pub struct ExecutorSettings {
+    /// The scheduler's host and port.
+    pub scheduler: (String, u16),
+    /// Where it serves shuffle data and results (Arrow Flight).
+    pub bind: SocketAddr,
+    /// The host name others reach it by (the bind address when not given).
+    pub advertise: Option<String>,
+    /// Tasks it runs at once (the cores when not given).
+    pub slots: Option<usize>,
+    /// Where it keeps shuffle files (a temporary directory when not given).
+    pub work_dir: Option<String>,
+}
+
+/// Runs an executor until the process is stopped.
+pub fn run_executor(settings: ExecutorSettings) -> Result<(), ClusterError> {
+    start_logging();
+    let defaults = ExecutorProcessConfig::default();
+    let config = ExecutorProcessConfig {
+        bind_host: settings.bind.ip().to_string(),
+        port: settings.bind.port(),
+        external_host: Some(
+            settings
+                .advertise
+                .unwrap_or_else(|| settings.bind.ip().to_string()),
+        ),
+        scheduler_host: settings.scheduler.0,
+        scheduler_port: settings.scheduler.1,
+        // The scheduler may start after its executors (a container platform starts them at once).
+        scheduler_connect_timeout_seconds: 30,
+        vcores: settings.slots.unwrap_or(defaults.vcores),
+        task_scheduling_policy: TaskSchedulingPolicy::PullStaged,
+        work_dir: settings.work_dir,
+        print_thread_info: false,
+        override_logical_codec: Some(Arc::new(CaseLogicalCodec::default())),
+        override_physical_codec: Some(Arc::new(CasePhysicalCodec::default())),
+        grpc_max_decoding_message_size: MAX_MESSAGE_BYTES,
+        grpc_max_encoding_message_size: MAX_MESSAGE_BYTES,
+        ..defaults
+    };
+    crate::runtime::multi_thread(None)?.block_on(async move {
+        start_executor_process(Arc::new(config)).await?;
+        Ok(())
+    })
+}

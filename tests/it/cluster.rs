@@ -1,0 +1,254 @@
+//! Scale-out (feature `cluster`): a real Ballista scheduler and two executors on loopback, each a
+//! child process of the real binary (`mcpforensics cluster …`); the analysis commands run through
+//! them give what the local run gives, byte for byte.
+
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use std::sync::Arc;
+
+use arrow::array::StringArray;
+use arrow::datatypes::{DataType, Field, Schema};
+use arrow::record_batch::RecordBatch;
+use datafusion::common::TableReference;
+use datafusion::datasource::MemTable;
+use datafusion::prelude::SessionContext;
+use datafusion_proto::logical_plan::LogicalExtensionCodec;
+use mcpforensics::query::codec::CaseLogicalCodec;
+use mcpforensics::query::udf;
+
+use crate::common::{bin, run, sample_case};
+
+/// A cluster process, stopped when dropped.
+struct Process {
+    child: Child,
+    name: String,
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Process {
+    fn start(name: &str, args: &[&str], log: &Path) -> Self {
+        let log = std::fs::File::create(log).expect("log file");
+        let child = bin()
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("cluster process starts");
+        Self {
+            child,
+            name: name.to_string(),
+        }
+    }
+
+    /// Waits until it accepts connections on `port`, failing if it exits first.
+    fn wait_listening(&mut self, port: u16) {
+        let started = Instant::now();
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("{} exited before listening: {status}", self.name);
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "{} is not listening on {port} after 60 s",
+                self.name
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
+    listener.local_addr().expect("address").port()
+}
+
+/// Jobs an executor ran: the job directories it left in its work directory.
+fn jobs_run(work_dir: &Path) -> usize {
+    std::fs::read_dir(work_dir)
+        .map(|entries| entries.filter_map(Result::ok).count())
+        .unwrap_or(0)
+}
+
+#[test]
+#[ignore = "Ballista 55 sometimes never finishes a job (its scheduler drops a task status on a \
+            metrics mismatch, docs/scale-out.md, issue 19); run by hand with --run-ignored all"]
+fn pack_queries_and_sql_on_a_loopback_cluster_match_the_local_run_byte_for_byte() {
+    let case = sample_case();
+    let case = case.to_str().expect("utf-8 path");
+    let dir = tempfile::tempdir().expect("dir");
+    let scheduler_port = free_port();
+    let mut scheduler = Process::start(
+        "scheduler",
+        &[
+            "cluster",
+            "scheduler",
+            "--bind",
+            &format!("127.0.0.1:{scheduler_port}"),
+        ],
+        &dir.path().join("scheduler.log"),
+    );
+    scheduler.wait_listening(scheduler_port);
+    let mut executors = Vec::new();
+    let mut work_dirs = Vec::new();
+    for n in 0..2 {
+        let port = free_port();
+        let work_dir = dir.path().join(format!("executor-{n}"));
+        std::fs::create_dir_all(&work_dir).expect("work dir");
+        let mut executor = Process::start(
+            &format!("executor {n}"),
+            &[
+                "cluster",
+                "executor",
+                "--scheduler",
+                &format!("127.0.0.1:{scheduler_port}"),
+                "--bind",
+                &format!("127.0.0.1:{port}"),
+                "--slots",
+                "2",
+                "--work-dir",
+                work_dir.to_str().expect("utf-8 path"),
+            ],
+            &dir.path().join(format!("executor-{n}.log")),
+        );
+        executor.wait_listening(port);
+        executors.push(executor);
+        work_dirs.push(work_dir);
+    }
+    let cluster = format!("df://127.0.0.1:{scheduler_port}");
+    let both = |args: &[&str]| {
+        let local = run(bin().args(args).args(["--case", case]));
+        let remote = run(bin()
+            .args(args)
+            .args(["--case", case, "--cluster", &cluster]));
+        assert_eq!(local.0, 0, "local {args:?}: {}", local.2);
+        assert_eq!(
+            remote.0,
+            0,
+            "cluster {args:?}: {}\nscheduler log:\n{}",
+            remote.2,
+            std::fs::read_to_string(dir.path().join("scheduler.log")).unwrap_or_default()
+        );
+        (local.1, remote.1)
+    };
+
+    // Scope does not finish on Ballista 55 yet: refused with the reason, never left hanging.
+    let (code, stdout, stderr) = run(bin().args([
+        "scope",
+        "--case",
+        case,
+        "--since",
+        "2026-09-30",
+        "--cluster",
+        &cluster,
+    ]));
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    assert!(
+        stderr.contains("scope cannot run on a cluster yet"),
+        "{stderr}"
+    );
+
+    let (local, remote) = both(&[
+        "queries",
+        "run",
+        "attacker_calls",
+        "--since",
+        "2026-09-30",
+        "--format",
+        "csv",
+    ]);
+    // The attacker's calls of the sample: joins of the window's calls with earlier results
+    // carried as rows, customer keys in the UDFs, the indicators' semi-joins.
+    assert!(local.lines().count() > 100, "{local}");
+    assert!(local == remote, "queries run attacker_calls differs");
+    let after_pack: usize = work_dirs.iter().map(|d| jobs_run(d)).sum();
+    assert!(
+        after_pack > 0,
+        "no executor ran a job: the queries did not go to the cluster"
+    );
+
+    let (local, remote) = both(&[
+        "sql",
+        "--format",
+        "csv",
+        "SELECT tool, count(*) AS calls, min(time) AS first, max(time) AS last FROM tool_calls \
+         GROUP BY tool ORDER BY tool",
+    ]);
+    assert!(local.lines().count() > 5);
+    assert!(local == remote, "ad-hoc SQL differs");
+    assert!(
+        work_dirs.iter().map(|d| jobs_run(d)).sum::<usize>() > after_pack,
+        "the ad-hoc query ran on the cluster too"
+    );
+
+    // A scheduler that is gone is an error naming it, never a quiet local run.
+    drop(executors);
+    drop(scheduler);
+    let (code, stdout, stderr) = run(bin().args([
+        "sql",
+        "--case",
+        case,
+        "--cluster",
+        &cluster,
+        "SELECT count(*) FROM tool_calls",
+    ]));
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(stderr.contains(&scheduler_port.to_string()), "{stderr}");
+}
+
+/// A table's rows and the case's customer keys travel through the codec unchanged.
+#[tokio::test]
+async fn rows_and_customer_keys_survive_the_codec() {
+    let schema = Arc::new(Schema::new(vec![Field::new("args", DataType::Utf8, true)]));
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![Arc::new(StringArray::from(vec![
+            Some(r#"{"acct": "C-7", "customerId": "C-1"}"#),
+            None,
+        ]))],
+    )
+    .unwrap();
+    let table = MemTable::try_new(schema.clone(), vec![vec![batch.clone()]]).unwrap();
+    let codec = CaseLogicalCodec::default();
+    let ctx = SessionContext::new();
+    let mut buf = Vec::new();
+    codec
+        .try_encode_table_provider(&TableReference::bare("t"), Arc::new(table), &mut buf)
+        .unwrap();
+    let decoded = codec
+        .try_decode_table_provider(&buf, &TableReference::bare("t"), schema, &ctx.task_ctx())
+        .unwrap();
+    ctx.register_table("t", decoded).unwrap();
+    // The keys chosen for the case, not the defaults, travel with the function.
+    let function = udf::customer_ids_udf(vec!["acct".into()]);
+    let mut keys = Vec::new();
+    codec.try_encode_udf(&function, &mut keys).unwrap();
+    let arrived = codec.try_decode_udf("customer_ids", &keys).unwrap();
+    ctx.register_udf(arrived.as_ref().clone());
+    let rows = ctx
+        .sql("SELECT customer_ids(args) AS ids FROM t")
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    let text = arrow::util::pretty::pretty_format_batches(&rows)
+        .unwrap()
+        .to_string();
+    assert!(text.contains("[C-7]"), "{text}");
+    assert!(!text.contains("C-1"), "{text}");
+    // A function without state is found by name; an unknown one is refused by name.
+    assert!(codec.try_decode_udf("json_get_str", &[]).is_ok());
+    assert!(codec.try_decode_udf("array_sort", &[]).is_ok());
+    let unknown = codec.try_decode_udf("no_such_function", &[]).unwrap_err();
+    assert!(unknown.to_string().contains("no_such_function"));
+}
