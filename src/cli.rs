@@ -603,7 +603,7 @@ pub enum ClusterCommand {
         after_help = "Example (three terminals, or three machines that all see the case at the same path):\n  \
 mcpforensics cluster scheduler --bind 0.0.0.0:50050 --advertise sched.internal\n  \
 mcpforensics cluster executor --scheduler sched.internal:50050 --bind 0.0.0.0:50051 --advertise exec1.internal\n  \
-mcpforensics scope --case /mnt/cases/c1 --since 30d --cluster df://sched.internal:50050"
+mcpforensics queries run attacker_calls --case /mnt/cases/c1 --since 30d --cluster df://sched.internal:50050"
     )]
     Scheduler(SchedulerArgs),
     /// Run an executor: it pulls tasks from the scheduler, reads the case's Parquet files and
