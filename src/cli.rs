@@ -46,8 +46,8 @@ pub struct QueryMemoryArgs {
 pub struct ClusterArgs {
     /// Run the queries on the Ballista cluster whose scheduler listens here (df://HOST:PORT)
     /// instead of in this process; every executor must see the case at the same path. The
-    /// answers are the same. Needs a build with the `cluster` feature; `queries run` and `sql`
-    /// only, for now: scope refuses it (docs/scale-out.md says why).
+    /// answers are the same, byte for byte. Needs a build with the `cluster` feature
+    /// (docs/scale-out.md).
     #[arg(long, value_name = "df://HOST:PORT", env = "MCPFORENSICS_CLUSTER", value_parser = parse_cluster_url)]
     pub cluster: Option<String>,
 }
@@ -84,16 +84,6 @@ impl Command {
             _ => return None,
         };
         cluster.cluster.as_deref()
-    }
-
-    /// Whether it runs the whole scope (`scope`, `export customers`, `export xlsx`).
-    pub fn is_scope(&self) -> bool {
-        matches!(
-            self,
-            Command::Scope(_)
-                | Command::Export(ExportCommand::Customers(_))
-                | Command::Export(ExportCommand::Xlsx(_))
-        )
     }
 
     /// The memory its queries may use (`--memory-mib`), for the commands that run queries.
@@ -603,7 +593,7 @@ pub enum ClusterCommand {
         after_help = "Example (three terminals, or three machines that all see the case at the same path):\n  \
 mcpforensics cluster scheduler --bind 0.0.0.0:50050 --advertise sched.internal\n  \
 mcpforensics cluster executor --scheduler sched.internal:50050 --bind 0.0.0.0:50051 --advertise exec1.internal\n  \
-mcpforensics queries run attacker_calls --case /mnt/cases/c1 --since 30d --cluster df://sched.internal:50050"
+mcpforensics scope --case /mnt/cases/c1 --since 30d --cluster df://sched.internal:50050"
     )]
     Scheduler(SchedulerArgs),
     /// Run an executor: it pulls tasks from the scheduler, reads the case's Parquet files and

@@ -8,7 +8,19 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use datafusion::execution::TaskContext;
+use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_plan::metrics::MetricsSet;
+use datafusion::prelude::SessionConfig;
+
+use ballista_core::JobId;
 use ballista_core::config::TaskSchedulingPolicy;
+use ballista_core::serde::protobuf::{
+    RuntimeStatsReport, ShuffleWritePartition, TaskColumnStats, WindowStateReport,
+};
+use ballista_executor::execution_engine::{
+    DefaultExecutionEngine, ExecutionEngine, QueryStageExecutor,
+};
 use ballista_executor::executor_process::{ExecutorProcessConfig, start_executor_process};
 use ballista_scheduler::cluster::BallistaCluster;
 use ballista_scheduler::config::SchedulerConfig;
@@ -126,10 +138,87 @@ pub fn run_executor(settings: ExecutorSettings) -> Result<(), ClusterError> {
         override_physical_codec: Some(Arc::new(CasePhysicalCodec::default())),
         grpc_max_decoding_message_size: MAX_MESSAGE_BYTES,
         grpc_max_encoding_message_size: MAX_MESSAGE_BYTES,
+        // Ballista's pool of shuffle clients is private to its crate, so shuffle reads connect
+        // afresh (on loopback and within a cluster's network this costs little).
+        override_execution_engine: Some(Arc::new(WithoutOperatorMetrics(Arc::new(
+            DefaultExecutionEngine::new(),
+        )))),
         ..defaults
     };
     crate::runtime::multi_thread(None)?.block_on(async move {
         start_executor_process(Arc::new(config)).await?;
         Ok(())
     })
+}
+
+/// Ballista's own execution engine, except that a task reports no operator metrics.
+///
+/// The scheduler gives each task of a stage its own copy of the stage's plan, restricted to the
+/// task's partitions; a union arm a task does not read becomes an empty in-memory scan, which has
+/// metrics where the `EmptyExec` or `PlaceholderRowExec` it replaces has none. Tasks of one stage
+/// then report different numbers of operator metrics, and Ballista 55's scheduler rejects the
+/// second such task's status ("task metrics array size 7 does not equal with the stage metrics
+/// array size 6") without failing it, so the job never ends. The metrics are only shown in the
+/// scheduler's own views; nothing in the answer depends on them.
+struct WithoutOperatorMetrics(Arc<dyn ExecutionEngine>);
+
+impl ExecutionEngine for WithoutOperatorMetrics {
+    fn create_query_stage_exec(
+        &self,
+        job_id: JobId,
+        stage_id: usize,
+        task_id: usize,
+        global_output_partition_ids: Vec<usize>,
+        plan: Arc<dyn ExecutionPlan>,
+        work_dir: &str,
+        config: &SessionConfig,
+    ) -> datafusion::error::Result<Arc<dyn QueryStageExecutor>> {
+        let stage = self.0.create_query_stage_exec(
+            job_id,
+            stage_id,
+            task_id,
+            global_output_partition_ids,
+            plan,
+            work_dir,
+            config,
+        )?;
+        Ok(Arc::new(StageWithoutOperatorMetrics(stage)))
+    }
+}
+
+/// A query stage that runs as Ballista's does and reports no operator metrics.
+#[derive(Debug)]
+struct StageWithoutOperatorMetrics(Arc<dyn QueryStageExecutor>);
+
+impl std::fmt::Display for StageWithoutOperatorMetrics {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(formatter)
+    }
+}
+
+#[async_trait::async_trait]
+impl QueryStageExecutor for StageWithoutOperatorMetrics {
+    async fn execute_query_stage(
+        &self,
+        task_id: usize,
+        context: Arc<TaskContext>,
+    ) -> datafusion::error::Result<Vec<ShuffleWritePartition>> {
+        self.0.execute_query_stage(task_id, context).await
+    }
+
+    fn collect_plan_metrics(&self) -> Vec<MetricsSet> {
+        Vec::new()
+    }
+
+    fn collect_runtime_stats_reports(&self) -> Vec<RuntimeStatsReport> {
+        self.0.collect_runtime_stats_reports()
+    }
+
+    fn collect_window_state_reports(&self) -> datafusion::error::Result<Vec<WindowStateReport>> {
+        self.0.collect_window_state_reports()
+    }
+
+    fn collect_column_stats(&self) -> Vec<TaskColumnStats> {
+        self.0.collect_column_stats()
+    }
 }

@@ -14,9 +14,6 @@ use std::path::PathBuf;
 use crate::cli::{CaseArgs, Cli, Command, QueriesCommand, SampleDataCommand};
 use crate::error::{Error, Result, exit};
 
-/// Why `scope`, `export customers` and `export xlsx` refuse `--cluster` for now.
-const SCOPE_ON_A_CLUSTER: &str = "scope cannot run on a cluster yet: Ballista 55's scheduler refuses the task metrics of some of the pack's stages and the job then never ends (docs/scale-out.md). `queries run` and `sql` run on the cluster; run scope without --cluster.";
-
 /// Runs a parsed command line; returns the exit code on success (0, or 3 when records were rejected).
 pub fn run(cli: Cli) -> Result<u8> {
     if let Some(mib) = cli.command.query_memory_mib() {
@@ -28,9 +25,6 @@ pub fn run(cli: Cli) -> Result<u8> {
             return Err(Error::Usage(
                 crate::query::QueryError::NoClusterSupport.to_string(),
             ));
-        }
-        if cli.command.is_scope() {
-            return Err(Error::Usage(SCOPE_ON_A_CLUSTER.into()));
         }
         crate::query::set_cluster(url.to_string());
     }

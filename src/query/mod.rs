@@ -395,7 +395,7 @@ impl QueryEngine {
                     Arc::new(once::OnceView::new(frame.into_unoptimized_plan()))
                 } else {
                     let schema = Arc::new(frame.schema().as_arrow().clone());
-                    let batches = frame.collect().await?;
+                    let batches = collect(&ctx, frame).await?;
                     let schema = batches.first().map_or(schema, RecordBatch::schema);
                     Arc::new(MemTable::try_new(schema, vec![batches])?)
                 };
@@ -464,35 +464,12 @@ impl QueryEngine {
         Ok((schema, batches))
     }
 
-    /// Runs a query. On a cluster, the scheduler plans its scans, so this session first plans the
-    /// scans of the case's tables itself to record the files they open (the same files: the
-    /// scheduler plans them from the same filters).
+    /// Runs a query (see the free function [`collect`]).
     async fn collect(
         &self,
         frame: datafusion::dataframe::DataFrame,
     ) -> Result<Vec<RecordBatch>, QueryError> {
-        if cluster().is_some() {
-            use datafusion::common::tree_node::TreeNodeRecursion;
-            use datafusion::logical_expr::LogicalPlan;
-            let plan = frame.clone().into_optimized_plan()?;
-            let mut scans = Vec::new();
-            plan.apply_with_subqueries(|node| {
-                if let LogicalPlan::TableScan(scan) = node {
-                    scans.push(scan.clone());
-                }
-                Ok(TreeNodeRecursion::Continue)
-            })?;
-            let state = self.ctx.state();
-            for scan in scans {
-                let provider = datafusion::datasource::source_as_provider(&scan.source)?;
-                if let Some(table) = provider.downcast_ref::<reads::CaseTable>() {
-                    table
-                        .scan(&state, scan.projection.as_ref(), &scan.filters, scan.fetch)
-                        .await?;
-                }
-            }
-        }
-        Ok(frame.collect().await?)
+        collect(&self.ctx, frame).await
     }
 
     /// Rows in a table or view.
@@ -514,6 +491,37 @@ impl QueryEngine {
             .unwrap_or(0);
         Ok(u64::try_from(count).unwrap_or(0))
     }
+}
+
+/// Runs a frame's plan. On a cluster, the scheduler plans its scans, so this session first plans
+/// the scans of the case's tables itself to record the files they open (the same files: the
+/// scheduler plans them from the same filters).
+async fn collect(
+    ctx: &SessionContext,
+    frame: datafusion::dataframe::DataFrame,
+) -> Result<Vec<RecordBatch>, QueryError> {
+    if cluster().is_some() {
+        use datafusion::common::tree_node::TreeNodeRecursion;
+        use datafusion::logical_expr::LogicalPlan;
+        let plan = frame.clone().into_optimized_plan()?;
+        let mut scans = Vec::new();
+        plan.apply_with_subqueries(|node| {
+            if let LogicalPlan::TableScan(scan) = node {
+                scans.push(scan.clone());
+            }
+            Ok(TreeNodeRecursion::Continue)
+        })?;
+        let state = ctx.state();
+        for scan in scans {
+            let provider = datafusion::datasource::source_as_provider(&scan.source)?;
+            if let Some(table) = provider.downcast_ref::<reads::CaseTable>() {
+                table
+                    .scan(&state, scan.projection.as_ref(), &scan.filters, scan.fetch)
+                    .await?;
+            }
+        }
+    }
+    Ok(frame.collect().await?)
 }
 
 /// A directory as a listing-table URL (trailing slash: a directory, not a file).

@@ -79,9 +79,7 @@ fn jobs_run(work_dir: &Path) -> usize {
 }
 
 #[test]
-#[ignore = "Ballista 55 sometimes never finishes a job (its scheduler drops a task status on a \
-            metrics mismatch, docs/scale-out.md, issue 19); run by hand with --run-ignored all"]
-fn pack_queries_and_sql_on_a_loopback_cluster_match_the_local_run_byte_for_byte() {
+fn scope_customers_and_sql_on_a_loopback_cluster_match_the_local_run_byte_for_byte() {
     let case = sample_case();
     let case = case.to_str().expect("utf-8 path");
     let dir = tempfile::tempdir().expect("dir");
@@ -140,39 +138,46 @@ fn pack_queries_and_sql_on_a_loopback_cluster_match_the_local_run_byte_for_byte(
         (local.1, remote.1)
     };
 
-    // Scope does not finish on Ballista 55 yet: refused with the reason, never left hanging.
-    let (code, stdout, stderr) = run(bin().args([
-        "scope",
-        "--case",
-        case,
-        "--since",
-        "2026-09-30",
-        "--cluster",
-        &cluster,
-    ]));
-    assert_eq!(code, 2, "{stdout}{stderr}");
+    // The whole scope: every query of the pack, results of earlier queries carried as rows,
+    // the customer keys in the functions, the indicators' semi-joins.
+    let (local, remote) = both(&["scope", "--since", "2026-09-30", "--format", "json"]);
+    assert!(local.contains("\"exfiltrated\""), "{local}");
+    assert!(local == remote, "scope's JSON differs");
+    let after_scope: usize = work_dirs.iter().map(|d| jobs_run(d)).sum();
     assert!(
-        stderr.contains("scope cannot run on a cluster yet"),
-        "{stderr}"
+        after_scope > 0,
+        "no executor ran a job: the queries did not go to the cluster"
     );
 
-    let (local, remote) = both(&[
-        "queries",
-        "run",
-        "attacker_calls",
-        "--since",
-        "2026-09-30",
-        "--format",
-        "csv",
-    ]);
-    // The attacker's calls of the sample: joins of the window's calls with earlier results
-    // carried as rows, customer keys in the UDFs, the indicators' semi-joins.
-    assert!(local.lines().count() > 100, "{local}");
-    assert!(local == remote, "queries run attacker_calls differs");
-    let after_pack: usize = work_dirs.iter().map(|d| jobs_run(d)).sum();
+    let out = dir.path();
+    let customers = |file: &str, cluster: Option<&str>| {
+        let path = out.join(file);
+        let mut command = bin();
+        command.args([
+            "export",
+            "customers",
+            "--case",
+            case,
+            "--since",
+            "2026-09-30",
+            "--out",
+            path.to_str().expect("utf-8 path"),
+        ]);
+        if let Some(cluster) = cluster {
+            command.args(["--cluster", cluster]);
+        }
+        let (code, _, stderr) = run(&mut command);
+        assert_eq!(code, 0, "export customers: {stderr}");
+        std::fs::read(path).expect("customer CSV")
+    };
+    let local = customers("local.csv", None);
+    let remote = customers("cluster.csv", Some(&cluster));
+    assert!(local.len() > 1000, "{}", String::from_utf8_lossy(&local));
+    assert!(local == remote, "the customer CSV differs");
+    let after_pack = work_dirs.iter().map(|d| jobs_run(d)).sum::<usize>();
     assert!(
-        after_pack > 0,
-        "no executor ran a job: the queries did not go to the cluster"
+        after_pack > after_scope,
+        "export customers ran on the cluster"
     );
 
     let (local, remote) = both(&[
