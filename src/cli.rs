@@ -146,6 +146,8 @@ pub enum Command {
 #[derive(Debug, Args, Clone)]
 pub struct CaseArgs {
     /// Case directory. Default: the bundled sample, ingested into a cache case on first use.
+    /// `sql`, `tables` and `queries run` also read a case kept in Blob Storage in place
+    /// (az://ACCOUNT/CONTAINER/PREFIX, or its https:// URL; credentials from the environment).
     #[arg(long, value_name = "DIR", env = "MCPFORENSICS_CASE")]
     pub case: Option<PathBuf>,
 }
@@ -306,13 +308,15 @@ pub struct TablesArgs {
 /// Where the evidence is: a case, or a source directory to ingest first.
 #[derive(Debug, Args, Clone)]
 pub struct EvidenceArgs {
-    /// Case directory. Default: the bundled sample (or, with --source, a cache case for that source).
-    #[arg(long, value_name = "DIR", env = "MCPFORENSICS_CASE")]
+    /// Case directory, or a case kept in Blob Storage, read in place (az://ACCOUNT/CONTAINER/PREFIX,
+    /// or its https:// URL). Default: the bundled sample (or, with --source, a cache case for that
+    /// source).
+    #[arg(long, value_name = "DIR|URL", env = "MCPFORENSICS_CASE")]
     pub case: Option<PathBuf>,
     /// Ingest this source (a directory in storage-account layout, or a Blob Storage URL) into the case first.
     #[arg(long, value_name = "DIR|URL")]
     pub source: Option<String>,
-    /// Blob Storage credentials for --source.
+    /// Blob Storage credentials for --source and for a --case in Blob Storage.
     #[command(flatten)]
     pub azure: AzureArgs,
 }

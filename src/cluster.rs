@@ -9,6 +9,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use datafusion::execution::TaskContext;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::metrics::MetricsSet;
 use datafusion::prelude::SessionConfig;
@@ -26,6 +28,7 @@ use ballista_scheduler::cluster::BallistaCluster;
 use ballista_scheduler::config::SchedulerConfig;
 use ballista_scheduler::scheduler_process::start_server;
 
+use crate::case::remote::CaseStores;
 use crate::query::codec::{CaseLogicalCodec, CasePhysicalCodec, MAX_MESSAGE_BYTES};
 
 /// Prints Ballista's log records on standard error, at the level `MCPFORENSICS_LOG` names
@@ -90,6 +93,16 @@ pub fn run_scheduler(bind: SocketAddr, advertise: Option<String>) -> Result<(), 
         grpc_server_max_decoding_message_size: MAX_MESSAGE_BYTES,
         grpc_server_max_encoding_message_size: MAX_MESSAGE_BYTES,
         grpc_client_max_message_size: MAX_MESSAGE_BYTES,
+        // Plans it receives may scan a case in Blob Storage: its stores are built on first use.
+        override_session_builder: Some(Arc::new(|config| {
+            let state = ballista_core::utils::default_session_builder(config)?;
+            let runtime = RuntimeEnvBuilder::from_runtime_env(state.runtime_env())
+                .with_object_store_registry(Arc::new(CaseStores::from_environment()))
+                .build_arc()?;
+            Ok(SessionStateBuilder::new_from_existing(state)
+                .with_runtime_env(runtime)
+                .build())
+        })),
         ..SchedulerConfig::default()
     };
     crate::runtime::multi_thread(None)?.block_on(async move {
@@ -118,6 +131,7 @@ pub struct ExecutorSettings {
 pub fn run_executor(settings: ExecutorSettings) -> Result<(), ClusterError> {
     start_logging();
     let defaults = ExecutorProcessConfig::default();
+    let scratch = settings.work_dir.clone();
     let config = ExecutorProcessConfig {
         bind_host: settings.bind.ip().to_string(),
         port: settings.bind.port(),
@@ -140,6 +154,16 @@ pub fn run_executor(settings: ExecutorSettings) -> Result<(), ClusterError> {
         grpc_max_encoding_message_size: MAX_MESSAGE_BYTES,
         // Ballista's pool of shuffle clients is private to its crate, so shuffle reads connect
         // afresh (on loopback and within a cluster's network this costs little).
+        // Tasks may scan a case in Blob Storage: its stores are built on first use, with this
+        // process's credentials (the environment's; none travel in plans).
+        override_runtime_producer: Some(Arc::new(move |_config| {
+            let mut runtime = RuntimeEnvBuilder::new()
+                .with_object_store_registry(Arc::new(CaseStores::from_environment()));
+            if let Some(dir) = &scratch {
+                runtime = runtime.with_temp_file_path(dir.clone());
+            }
+            runtime.build_arc()
+        })),
         override_execution_engine: Some(Arc::new(WithoutOperatorMetrics(Arc::new(
             DefaultExecutionEngine::new(),
         )))),

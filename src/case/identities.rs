@@ -70,7 +70,8 @@ pub fn index_paths(case_root: &Path, ingest_id: &str) -> (PathBuf, PathBuf) {
 /// The index files of a case, when every ingest run that wrote sign-in rows also wrote its
 /// index file and all of them are present; `None` otherwise (a case from an earlier version,
 /// or a damaged one), and identities are then computed from the sign-ins themselves.
-pub fn index_files(case: &Case) -> Result<Option<Vec<PathBuf>>, CaseError> {
+/// The files are relative to the case root, `/`-separated.
+pub fn index_files(case: &Case) -> Result<Option<Vec<String>>, CaseError> {
     let mut files = Vec::new();
     for ingest in &case.head()?.ingests {
         let wrote_sign_ins = ingest
@@ -80,11 +81,10 @@ pub fn index_files(case: &Case) -> Result<Option<Vec<PathBuf>>, CaseError> {
         let index = ingest.files.iter().find(|f| f.table == INDEX_TABLE);
         match index {
             Some(file) => {
-                let path = case.root().join(&file.path);
-                if !path.is_file() {
+                if !case.has_file(&file.path) {
                     return Ok(None);
                 }
-                files.push(path);
+                files.push(file.path.clone());
             }
             None if wrote_sign_ins => return Ok(None),
             None => {}

@@ -14,12 +14,13 @@ pub mod bookmarks;
 pub mod identities;
 pub mod journal;
 pub mod manifest;
+pub mod remote;
 pub mod verify;
 pub mod writer;
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 pub use manifest::Manifest;
 
@@ -60,6 +61,9 @@ pub enum CaseError {
     /// A batch could not be split or filtered.
     #[error("arrow: {0}")]
     Arrow(#[from] arrow::error::ArrowError),
+    /// A case in Blob Storage could not be listed or read (the message never holds a secret).
+    #[error("{0}")]
+    Remote(String),
     /// Another process is writing to the case.
     #[error(
         "another mcpforensics process is ingesting into {0}; wait for it to finish (two at once would each rewrite the manifest, and one would remove the other's files in progress)"
@@ -84,6 +88,8 @@ impl CaseError {
 #[derive(Debug)]
 pub struct Case {
     root: PathBuf,
+    /// A case in Blob Storage: `root` then holds only the copy of its metadata.
+    remote: Option<remote::RemoteCase>,
     manifest: OnceLock<Manifest>,
     head: OnceLock<Manifest>,
     totals: OnceLock<manifest::EvidenceTotals>,
@@ -149,6 +155,7 @@ pub struct WriteLock {
 /// Takes the case at `root` for writing, creating the directory if need be; fails at once with
 /// [`CaseError::Busy`] while another process holds it.
 pub fn lock_for_writing(root: &Path) -> Result<WriteLock, CaseError> {
+    refuse_blob_url(root)?;
     fs::create_dir_all(root).map_err(CaseError::io("creating case directory", root))?;
     let directory = fs::File::open(root).map_err(CaseError::io("opening", root))?;
     match directory.try_lock() {
@@ -165,11 +172,13 @@ pub fn lock_for_writing(root: &Path) -> Result<WriteLock, CaseError> {
 impl Case {
     /// Opens an existing case.
     pub fn open(root: &Path) -> Result<Self, CaseError> {
+        refuse_blob_url(root)?;
         if !root.join(MANIFEST_FILE).exists() {
             return Err(CaseError::NotACase(root.display().to_string()));
         }
         Ok(Self {
             root: root.to_path_buf(),
+            remote: None,
             manifest: OnceLock::new(),
             head: OnceLock::new(),
             totals: OnceLock::new(),
@@ -179,12 +188,14 @@ impl Case {
 
     /// Opens a case, creating an empty one when the directory has none.
     pub fn open_or_create(root: &Path) -> Result<Self, CaseError> {
+        refuse_blob_url(root)?;
         if root.join(MANIFEST_FILE).exists() {
             return Self::open(root);
         }
         fs::create_dir_all(root).map_err(CaseError::io("creating case directory", root))?;
         let case = Self {
             root: root.to_path_buf(),
+            remote: None,
             manifest: OnceLock::from(Manifest::new(crate::time::format_utc(chrono::Utc::now()))),
             head: OnceLock::new(),
             totals: OnceLock::new(),
@@ -194,9 +205,93 @@ impl Case {
         Ok(case)
     }
 
-    /// The case directory.
+    /// Opens a case to read it: a directory, or a case in Blob Storage (`az://…`, `https://…`, an
+    /// emulator URL; read with `credentials`, then the environment's).
+    pub fn open_to_read(
+        location: &str,
+        credentials: &crate::sources::azure::AzureCredentials,
+    ) -> Result<Self, CaseError> {
+        if !crate::sources::azure::is_blob_url(location) {
+            return Self::open(Path::new(location));
+        }
+        let remote = remote::fetch(location, credentials)?;
+        Ok(Self {
+            root: remote.scratch.0.clone(),
+            remote: Some(remote),
+            manifest: OnceLock::new(),
+            head: OnceLock::new(),
+            totals: OnceLock::new(),
+            summary: OnceLock::new(),
+        })
+    }
+
+    /// The case directory (for a case in Blob Storage, the local copy of its metadata).
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// Where the case is, as printed and recorded (a Blob Storage URL never with its SAS).
+    pub fn location(&self) -> String {
+        match &self.remote {
+            Some(remote) => remote.display.clone(),
+            None => self.root.display().to_string(),
+        }
+    }
+
+    /// The object stores its files are read through (local files; the case's container).
+    pub fn object_stores(
+        &self,
+    ) -> Arc<dyn datafusion::execution::object_store::ObjectStoreRegistry> {
+        match &self.remote {
+            Some(remote) => remote.stores.clone(),
+            None => Arc::new(remote::CaseStores::from_environment()),
+        }
+    }
+
+    /// The finished Parquet files under a directory of the case (`tables/AppRequests`, `rejects`),
+    /// relative to its root and `/`-separated, sorted.
+    pub fn files_under(&self, relative_dir: &str) -> Result<Vec<String>, CaseError> {
+        if let Some(remote) = &self.remote {
+            return Ok(remote.parquet_files(relative_dir));
+        }
+        Ok(Self::parquet_files(&self.root.join(relative_dir))?
+            .iter()
+            .map(|path| self.relative(path))
+            .collect())
+    }
+
+    /// Whether the case holds a file (relative to its root, `/`-separated).
+    pub fn has_file(&self, relative: &str) -> bool {
+        match &self.remote {
+            Some(remote) => remote.files.contains_key(relative),
+            None => self.root.join(relative).is_file(),
+        }
+    }
+
+    /// The address DataFusion reads a directory or file of the case at (a directory's ends in `/`).
+    pub fn address_of(&self, relative: &str, directory: bool) -> String {
+        let slash = if directory { "/" } else { "" };
+        match &self.remote {
+            Some(remote) => format!(
+                "{}{}{slash}",
+                remote.address,
+                crate::sources::blob_rest::encode_path(relative.trim_matches('/'))
+            ),
+            None => {
+                let path = self.root.join(relative);
+                let absolute = std::path::absolute(&path).unwrap_or(path);
+                format!("{}{slash}", absolute.display())
+            }
+        }
+    }
+
+    fn relative(&self, path: &Path) -> String {
+        path.strip_prefix(&self.root)
+            .unwrap_or(path)
+            .iter()
+            .map(|c| c.to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/")
     }
 
     /// The manifest as loaded (on first use) or last changed.
@@ -390,6 +485,16 @@ impl Case {
 
     /// Tables present in the case (directories under `tables/`), sorted.
     pub fn table_names(&self) -> Result<Vec<String>, CaseError> {
+        if let Some(remote) = &self.remote {
+            let mut names: Vec<String> = remote
+                .files
+                .keys()
+                .filter_map(|f| f.strip_prefix("tables/")?.split_once('/'))
+                .map(|(name, _)| name.to_string())
+                .collect();
+            names.dedup();
+            return Ok(names);
+        }
         let dir = self.root.join("tables");
         if !dir.exists() {
             return Ok(Vec::new());
@@ -491,6 +596,23 @@ fn collect_parquet(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// A Blob Storage URL given where a case directory is needed (to write it, or to read it by a
+/// command that reads only directories) is refused: never a local directory named `az:` or `https:`.
+fn refuse_blob_url(root: &Path) -> Result<(), CaseError> {
+    let text = root.to_string_lossy();
+    if !crate::sources::azure::is_blob_url(&text) {
+        return Ok(());
+    }
+    let shown = crate::sources::azure::parse_location(&text)
+        .map(|l| l.display())
+        .unwrap_or_else(|_| text.split('?').next().unwrap_or_default().to_string());
+    Err(CaseError::Remote(format!(
+        "{shown} is in Blob Storage: this command needs a case directory on this machine (a case in \
+         Blob Storage is read in place by scope, export customers, export xlsx, sql, tables and \
+         queries run; copy it here, e.g. with azcopy, for the others)"
+    )))
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same directory and a rename.

@@ -164,23 +164,12 @@ pub fn check_files(case: &Case) -> Result<FileCheck, CaseError> {
     let mut listed = BTreeSet::new();
     for file in case.head()?.ingests.iter().flat_map(|i| &i.files) {
         listed.insert(file.path.as_str());
-        if !case.root().join(&file.path).exists() {
+        if !case.has_file(&file.path) {
             check.missing.push(file.path.clone());
         }
     }
-    for dir in [
-        case.root().join("tables"),
-        case.rejects_dir(),
-        case.root().join(super::identities::INDEX_DIR),
-    ] {
-        for path in Case::parquet_files(&dir)? {
-            let relative = path
-                .strip_prefix(case.root())
-                .unwrap_or(&path)
-                .iter()
-                .map(|c| c.to_string_lossy())
-                .collect::<Vec<_>>()
-                .join("/");
+    for dir in ["tables", "rejects", super::identities::INDEX_DIR] {
+        for relative in case.files_under(dir)? {
             if !listed.contains(relative.as_str()) {
                 check.unexpected.push(relative);
             }

@@ -102,6 +102,18 @@ fn resolve_case(args: &CaseArgs) -> Result<PathBuf> {
     }
 }
 
+/// Opens a case to read it: a directory, or a case in Blob Storage read in place with `credentials`
+/// (then the environment's).
+fn open_case_to_read(
+    case: &std::path::Path,
+    credentials: &crate::sources::azure::AzureCredentials,
+) -> Result<crate::case::Case> {
+    Ok(crate::case::Case::open_to_read(
+        &case.to_string_lossy(),
+        credentials,
+    )?)
+}
+
 /// Resolves `--since/--until/--baseline-days` against the case's evidence (the manifest's latest row time).
 fn resolve_window(
     case: &crate::case::Case,

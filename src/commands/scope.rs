@@ -4,7 +4,6 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use super::{resolve_window, runtime, warn_file_check};
-use crate::case::Case;
 use crate::cli::{EvidenceArgs, ExportCustomersArgs, ScopeArgs, ScopeInputs};
 use crate::error::{Error, Result, exit};
 use crate::ingest::{IngestOptions, ingest_observed};
@@ -91,7 +90,7 @@ pub(super) fn run_export_xlsx(args: &crate::cli::ExportXlsxArgs) -> Result<u8> {
 fn build_report(inputs: &ScopeInputs) -> Result<(ScopeReport, u8, PathBuf)> {
     let (evidence, window, iocs) = (&inputs.evidence, &inputs.window, &inputs.iocs);
     let (case_dir, code) = evidence_case(evidence)?;
-    let case = Case::open(&case_dir)?;
+    let case = super::open_case_to_read(&case_dir, &evidence.azure.credentials())?;
     let params = resolve_window(&case, window)?;
     let indicators = iocs.indicators();
     let request = ScopeRequest {

@@ -7,17 +7,17 @@ use arrow::array::{ArrayRef, StringArray, UInt64Array};
 use arrow::datatypes::{DataType, Field, Schema};
 use arrow::record_batch::RecordBatch;
 
-use super::{resolve_case, runtime, warn_file_check};
-use crate::case::Case;
+use super::{open_case_to_read, resolve_case, runtime, warn_file_check};
 use crate::cli::{SqlArgs, TablesArgs};
 use crate::error::{Error, Result, exit};
 use crate::query::QueryEngine;
 use crate::report::table;
+use crate::sources::azure::AzureCredentials;
 
 pub(super) fn run_sql(args: &SqlArgs) -> Result<u8> {
     use std::io::IsTerminal;
     let case_dir = resolve_case(&args.case)?;
-    let case = Case::open(&case_dir)?;
+    let case = open_case_to_read(&case_dir, &AzureCredentials::default())?;
     let runtime = runtime()?;
     let engine = runtime.block_on(QueryEngine::open(&case))?;
     let code = warn_file_check(engine.file_check(), exit::OK);
@@ -105,7 +105,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
 
 pub(super) fn run_tables(args: &TablesArgs) -> Result<u8> {
     let case_dir = resolve_case(&args.case)?;
-    let case = Case::open(&case_dir)?;
+    let case = open_case_to_read(&case_dir, &AzureCredentials::default())?;
     runtime()?.block_on(async {
         let engine = QueryEngine::open(&case).await?;
         let code = warn_file_check(engine.file_check(), exit::OK);
@@ -180,7 +180,7 @@ pub(super) fn run_queries_list() -> Result<u8> {
 
 pub(super) fn run_queries_run(args: &crate::cli::QueriesRunArgs) -> Result<u8> {
     let case_dir = resolve_case(&args.case)?;
-    let case = Case::open(&case_dir)?;
+    let case = open_case_to_read(&case_dir, &AzureCredentials::default())?;
     let params = super::resolve_window(&case, &args.window)?;
     runtime()?.block_on(async {
         let engine = QueryEngine::open_windowed(&case, &[], Some(params.day_window())).await?;

@@ -226,6 +226,7 @@ impl QueryEngine {
         options.execution.sort_spill_reservation_bytes = (memory_limit() / 16).min(10 << 20);
         let runtime = RuntimeEnvBuilder::new()
             .with_memory_pool(memory::pool(memory_limit()))
+            .with_object_store_registry(case.object_stores())
             .build_arc()?;
         let mut ctx = session(config, runtime).await?;
         let all_days = Arc::new(MemorySchemaProvider::new());
@@ -286,16 +287,17 @@ impl QueryEngine {
             }
         }
         for (name, schema) in declared {
-            let dir = case.table_dir(&name);
-            let files = Case::parquet_files(&dir)?.len();
+            let dir = format!("tables/{name}");
+            let files = case.files_under(&dir)?.len();
             files_in_case += files;
             let partitioned = ListingOptions::new(Arc::new(ParquetFormat::default()))
                 .with_file_extension(".parquet")
                 .with_table_partition_cols(vec![("date".to_string(), DataType::Utf8)]);
             let kind = if files > 0 {
-                let config = ListingTableConfig::new(ListingTableUrl::parse(dir_url(&dir))?)
-                    .with_listing_options(partitioned)
-                    .with_schema(schema.clone());
+                let config =
+                    ListingTableConfig::new(ListingTableUrl::parse(case.address_of(&dir, true))?)
+                        .with_listing_options(partitioned)
+                        .with_schema(schema.clone());
                 let listing: Arc<dyn TableProvider> = Arc::new(ListingTable::try_new(config)?);
                 ctx.register_table(
                     TableReference::bare(name.clone()),
@@ -339,8 +341,7 @@ impl QueryEngine {
             });
         }
         let rejects_schema = crate::case::writer::rejects_schema();
-        let rejects_dir = case.rejects_dir();
-        if Case::parquet_files(&rejects_dir)?.is_empty() {
+        if case.files_under("rejects")?.is_empty() {
             ctx.register_table(
                 "rejects",
                 Arc::new(MemTable::try_new(rejects_schema.clone(), vec![vec![]])?),
@@ -355,7 +356,7 @@ impl QueryEngine {
                 .with_file_extension(".parquet");
             ctx.register_listing_table(
                 "rejects",
-                dir_url(&rejects_dir),
+                case.address_of("rejects", true),
                 options,
                 Some(rejects_schema.clone()),
                 None,
@@ -524,12 +525,6 @@ async fn collect(
     Ok(frame.collect().await?)
 }
 
-/// A directory as a listing-table URL (trailing slash: a directory, not a file).
-fn dir_url(dir: &std::path::Path) -> String {
-    let absolute = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
-    format!("{}/", absolute.display())
-}
-
 /// Registers `identity_index`: the case's index files, or, when it has none for some of its
 /// sign-ins, a view computing the same rows from every day's sign-ins. Returns the files it lists.
 async fn register_identity_index(
@@ -548,7 +543,7 @@ async fn register_identity_index(
         Some(files) => {
             let urls = files
                 .iter()
-                .map(|f| ListingTableUrl::parse(std::path::absolute(f)?.to_string_lossy()))
+                .map(|f| ListingTableUrl::parse(case.address_of(f, false)))
                 .collect::<Result<Vec<_>, _>>()?;
             let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
                 .with_file_extension(".parquet");

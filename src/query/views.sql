@@ -26,8 +26,9 @@ GROUP BY user_id;
 --   id and tool within a minute (the neighbouring row of the same session and tool); joined_by says
 --   how. A gateway row without a server row, and a server row without a gateway row, stay calls of
 --   their own.
--- Each source table is scanned once: rows of every origin are stacked and related by window
--- functions over their trace id and their session, not by joins of the view with itself.
+-- Rows of every origin are stacked; the facts of traces with two or more rows (and of traces with
+-- a gateway row) are grouped and joined back, small; gateway rows are related to server rows by a
+-- window over their session and tool, only for the sessions and tools the gateway log names.
 -- The caller is resolved against Entra sign-ins by object id or UPN.
 CREATE VIEW tool_calls AS
 WITH stacked AS (
@@ -59,25 +60,64 @@ WITH stacked AS (
 ),
 -- Per trace: the HTTP parent's caller, whether the request row is the call (then a child span of
 -- it is not another call), whether a gateway row shares the trace, and the server call's fields.
-traced AS (
-    SELECT *,
-           bool_or(kind = 'call' AND origin = 'AppRequests') OVER (PARTITION BY coalesce(operation_id, _blob || ':' || CAST(_line AS VARCHAR))) AS trace_has_request_call,
-           bool_or(kind = 'gateway') OVER (PARTITION BY coalesce(operation_id, _blob || ':' || CAST(_line AS VARCHAR))) AS trace_has_gateway,
-           count(CASE WHEN kind = 'call' THEN 1 END) OVER (PARTITION BY coalesce(operation_id, _blob || ':' || CAST(_line AS VARCHAR))) AS trace_calls,
-           max(CASE WHEN kind = 'parent' THEN client_address END) OVER (PARTITION BY coalesce(operation_id, _blob || ':' || CAST(_line AS VARCHAR))) AS parent_address,
-           max(CASE WHEN kind = 'parent' THEN enduser_id END) OVER (PARTITION BY coalesce(operation_id, _blob || ':' || CAST(_line AS VARCHAR))) AS parent_user,
-           max(CASE WHEN kind = 'parent' THEN response_bytes END) OVER (PARTITION BY coalesce(operation_id, _blob || ':' || CAST(_line AS VARCHAR))) AS parent_bytes,
-           max(CASE WHEN kind = 'call' THEN arguments END) OVER (PARTITION BY coalesce(operation_id, _blob || ':' || CAST(_line AS VARCHAR))) AS trace_arguments,
-           max(CASE WHEN kind = 'call' THEN result END) OVER (PARTITION BY coalesce(operation_id, _blob || ':' || CAST(_line AS VARCHAR))) AS trace_result,
-           max(CASE WHEN kind = 'call' THEN enduser_id END) OVER (PARTITION BY coalesce(operation_id, _blob || ':' || CAST(_line AS VARCHAR))) AS trace_enduser_id,
-           max(CASE WHEN kind = 'call' THEN client_address END) OVER (PARTITION BY coalesce(operation_id, _blob || ':' || CAST(_line AS VARCHAR))) AS trace_client_address,
-           max(CASE WHEN kind = 'call' THEN origin END) OVER (PARTITION BY coalesce(operation_id, _blob || ':' || CAST(_line AS VARCHAR))) AS trace_origin,
-           max(CASE WHEN kind = 'call' THEN span_id END) OVER (PARTITION BY coalesce(operation_id, _blob || ':' || CAST(_line AS VARCHAR))) AS trace_span_id,
-           max(CASE WHEN kind = 'call' THEN server END) OVER (PARTITION BY coalesce(operation_id, _blob || ':' || CAST(_line AS VARCHAR))) AS trace_server,
-           max(CASE WHEN kind = 'call' THEN sdk_user_id END) OVER (PARTITION BY coalesce(operation_id, _blob || ':' || CAST(_line AS VARCHAR))) AS trace_sdk_user_id,
-           max(CASE WHEN kind = 'call' THEN item_count END) OVER (PARTITION BY coalesce(operation_id, _blob || ':' || CAST(_line AS VARCHAR))) AS trace_item_count,
-           max(CASE WHEN kind = 'call' THEN response_bytes END) OVER (PARTITION BY coalesce(operation_id, _blob || ':' || CAST(_line AS VARCHAR))) AS trace_response_bytes
+-- Grouped and joined back, not a window over the trace: a window whose frame is a whole partition
+-- holds every row of its input at once and builds arrays per trace (many gigabytes on a 90-day
+-- case, where nearly every trace is one call). Only traces of two or more rows are grouped (a
+-- trace of one row is its own fact), and the server call's arguments and result only for traces
+-- with a gateway row, so the tables joined back (held in memory) stay small.
+keyed AS (
+    SELECT *, coalesce(operation_id, _blob || ':' || CAST(_line AS VARCHAR)) AS trace_key
     FROM stacked
+),
+trace_facts AS (
+    SELECT trace_key AS fact_key,
+           bool_or(kind = 'call' AND origin = 'AppRequests') AS f_has_request_call,
+           bool_or(kind = 'gateway') AS f_has_gateway,
+           count(CASE WHEN kind = 'call' THEN 1 END) AS f_calls,
+           max(CASE WHEN kind = 'parent' THEN client_address END) AS f_parent_address,
+           max(CASE WHEN kind = 'parent' THEN enduser_id END) AS f_parent_user,
+           max(CASE WHEN kind = 'parent' THEN response_bytes END) AS f_parent_bytes,
+           max(CASE WHEN kind = 'call' THEN enduser_id END) AS f_enduser_id,
+           max(CASE WHEN kind = 'call' THEN client_address END) AS f_client_address,
+           max(CASE WHEN kind = 'call' THEN origin END) AS f_origin,
+           max(CASE WHEN kind = 'call' THEN span_id END) AS f_span_id,
+           max(CASE WHEN kind = 'call' THEN server END) AS f_server,
+           max(CASE WHEN kind = 'call' THEN sdk_user_id END) AS f_sdk_user_id,
+           max(CASE WHEN kind = 'call' THEN item_count END) AS f_item_count,
+           max(CASE WHEN kind = 'call' THEN response_bytes END) AS f_response_bytes
+    FROM keyed
+    GROUP BY trace_key
+    HAVING count(*) > 1
+),
+gateway_traces AS (
+    SELECT k.trace_key AS gateway_key,
+           max(CASE WHEN k.kind = 'call' THEN k.arguments END) AS g_arguments,
+           max(CASE WHEN k.kind = 'call' THEN k.result END) AS g_result
+    FROM (SELECT DISTINCT trace_key AS gateway_trace FROM keyed WHERE kind = 'gateway') gt
+    JOIN keyed k ON k.trace_key = gt.gateway_trace
+    GROUP BY k.trace_key
+),
+traced AS (
+    SELECT k.*,
+           CASE WHEN f.fact_key IS NULL THEN kind = 'call' AND origin = 'AppRequests' ELSE f.f_has_request_call END AS trace_has_request_call,
+           CASE WHEN f.fact_key IS NULL THEN kind = 'gateway' ELSE f.f_has_gateway END AS trace_has_gateway,
+           CASE WHEN f.fact_key IS NULL THEN CAST(CASE WHEN kind = 'call' THEN 1 ELSE 0 END AS BIGINT) ELSE f.f_calls END AS trace_calls,
+           CASE WHEN f.fact_key IS NULL THEN CASE WHEN kind = 'parent' THEN client_address END ELSE f.f_parent_address END AS parent_address,
+           CASE WHEN f.fact_key IS NULL THEN CASE WHEN kind = 'parent' THEN enduser_id END ELSE f.f_parent_user END AS parent_user,
+           CASE WHEN f.fact_key IS NULL THEN CASE WHEN kind = 'parent' THEN response_bytes END ELSE f.f_parent_bytes END AS parent_bytes,
+           CASE WHEN g.gateway_key IS NULL THEN CASE WHEN kind = 'call' THEN arguments END ELSE g.g_arguments END AS trace_arguments,
+           CASE WHEN g.gateway_key IS NULL THEN CASE WHEN kind = 'call' THEN result END ELSE g.g_result END AS trace_result,
+           CASE WHEN f.fact_key IS NULL THEN CASE WHEN kind = 'call' THEN enduser_id END ELSE f.f_enduser_id END AS trace_enduser_id,
+           CASE WHEN f.fact_key IS NULL THEN CASE WHEN kind = 'call' THEN client_address END ELSE f.f_client_address END AS trace_client_address,
+           CASE WHEN f.fact_key IS NULL THEN CASE WHEN kind = 'call' THEN origin END ELSE f.f_origin END AS trace_origin,
+           CASE WHEN f.fact_key IS NULL THEN CASE WHEN kind = 'call' THEN span_id END ELSE f.f_span_id END AS trace_span_id,
+           CASE WHEN f.fact_key IS NULL THEN CASE WHEN kind = 'call' THEN server END ELSE f.f_server END AS trace_server,
+           CASE WHEN f.fact_key IS NULL THEN CASE WHEN kind = 'call' THEN sdk_user_id END ELSE f.f_sdk_user_id END AS trace_sdk_user_id,
+           CASE WHEN f.fact_key IS NULL THEN CASE WHEN kind = 'call' THEN item_count END ELSE f.f_item_count END AS trace_item_count,
+           CASE WHEN f.fact_key IS NULL THEN CASE WHEN kind = 'call' THEN response_bytes END ELSE f.f_response_bytes END AS trace_response_bytes
+    -- The small tables first: a hash join holds its first (build) side in memory.
+    FROM gateway_traces g
+    RIGHT JOIN (trace_facts f RIGHT JOIN keyed k ON f.fact_key = k.trace_key) ON g.gateway_key = k.trace_key
 ),
 calls AS (
     SELECT *,
@@ -87,26 +127,38 @@ calls AS (
     WHERE kind <> 'parent' AND NOT (kind = 'call' AND origin = 'AppDependencies' AND trace_has_request_call)
 ),
 -- Gateway and server rows of one MCP session and tool, in time order: a gateway row takes the
--- server row next to it (after it, else before it) when it is within a minute.
+-- server row next to it (after it, else before it) when it is within a minute. Only sessions and
+-- tools the gateway log names are ordered so (`pair`); every other row has no neighbour. (Ordering
+-- every session and tool as its own window partition took most of scope's time on a large case.)
+gateway_pairs AS (
+    SELECT DISTINCT "SessionId" || chr(10) || coalesce("ToolName", '') AS pair_key
+    FROM "ApiManagementGatewayMCPLog"
+    WHERE "Method" = 'tools/call' AND "SessionId" IS NOT NULL AND "SessionId" <> ''
+),
+near AS (
+    SELECT c.*, CASE WHEN c.candidate AND g.pair_key IS NOT NULL THEN g.pair_key END AS pair
+    FROM gateway_pairs g
+    RIGHT JOIN calls c ON g.pair_key = CASE WHEN c.candidate THEN c.session_id || chr(10) || coalesce(c.tool, '') END
+),
 neighbours AS (
     SELECT *,
-           lead(arguments) OVER (PARTITION BY CASE WHEN candidate THEN session_id || chr(10) || coalesce(tool, '') ELSE _blob || ':' || CAST(_line AS VARCHAR) END ORDER BY time, _blob, _line) AS next_arguments, lag(arguments) OVER (PARTITION BY CASE WHEN candidate THEN session_id || chr(10) || coalesce(tool, '') ELSE _blob || ':' || CAST(_line AS VARCHAR) END ORDER BY time, _blob, _line) AS prev_arguments,
-           lead(result) OVER (PARTITION BY CASE WHEN candidate THEN session_id || chr(10) || coalesce(tool, '') ELSE _blob || ':' || CAST(_line AS VARCHAR) END ORDER BY time, _blob, _line) AS next_result, lag(result) OVER (PARTITION BY CASE WHEN candidate THEN session_id || chr(10) || coalesce(tool, '') ELSE _blob || ':' || CAST(_line AS VARCHAR) END ORDER BY time, _blob, _line) AS prev_result,
-           lead(enduser_id) OVER (PARTITION BY CASE WHEN candidate THEN session_id || chr(10) || coalesce(tool, '') ELSE _blob || ':' || CAST(_line AS VARCHAR) END ORDER BY time, _blob, _line) AS next_enduser_id, lag(enduser_id) OVER (PARTITION BY CASE WHEN candidate THEN session_id || chr(10) || coalesce(tool, '') ELSE _blob || ':' || CAST(_line AS VARCHAR) END ORDER BY time, _blob, _line) AS prev_enduser_id,
-           lead(client_address) OVER (PARTITION BY CASE WHEN candidate THEN session_id || chr(10) || coalesce(tool, '') ELSE _blob || ':' || CAST(_line AS VARCHAR) END ORDER BY time, _blob, _line) AS next_client_address, lag(client_address) OVER (PARTITION BY CASE WHEN candidate THEN session_id || chr(10) || coalesce(tool, '') ELSE _blob || ':' || CAST(_line AS VARCHAR) END ORDER BY time, _blob, _line) AS prev_client_address,
-           lead(origin) OVER (PARTITION BY CASE WHEN candidate THEN session_id || chr(10) || coalesce(tool, '') ELSE _blob || ':' || CAST(_line AS VARCHAR) END ORDER BY time, _blob, _line) AS next_origin, lag(origin) OVER (PARTITION BY CASE WHEN candidate THEN session_id || chr(10) || coalesce(tool, '') ELSE _blob || ':' || CAST(_line AS VARCHAR) END ORDER BY time, _blob, _line) AS prev_origin,
-           lead(span_id) OVER (PARTITION BY CASE WHEN candidate THEN session_id || chr(10) || coalesce(tool, '') ELSE _blob || ':' || CAST(_line AS VARCHAR) END ORDER BY time, _blob, _line) AS next_span_id, lag(span_id) OVER (PARTITION BY CASE WHEN candidate THEN session_id || chr(10) || coalesce(tool, '') ELSE _blob || ':' || CAST(_line AS VARCHAR) END ORDER BY time, _blob, _line) AS prev_span_id,
-           lead(server) OVER (PARTITION BY CASE WHEN candidate THEN session_id || chr(10) || coalesce(tool, '') ELSE _blob || ':' || CAST(_line AS VARCHAR) END ORDER BY time, _blob, _line) AS next_server, lag(server) OVER (PARTITION BY CASE WHEN candidate THEN session_id || chr(10) || coalesce(tool, '') ELSE _blob || ':' || CAST(_line AS VARCHAR) END ORDER BY time, _blob, _line) AS prev_server,
-           lead(sdk_user_id) OVER (PARTITION BY CASE WHEN candidate THEN session_id || chr(10) || coalesce(tool, '') ELSE _blob || ':' || CAST(_line AS VARCHAR) END ORDER BY time, _blob, _line) AS next_sdk_user_id, lag(sdk_user_id) OVER (PARTITION BY CASE WHEN candidate THEN session_id || chr(10) || coalesce(tool, '') ELSE _blob || ':' || CAST(_line AS VARCHAR) END ORDER BY time, _blob, _line) AS prev_sdk_user_id,
-           lead(item_count) OVER (PARTITION BY CASE WHEN candidate THEN session_id || chr(10) || coalesce(tool, '') ELSE _blob || ':' || CAST(_line AS VARCHAR) END ORDER BY time, _blob, _line) AS next_item_count, lag(item_count) OVER (PARTITION BY CASE WHEN candidate THEN session_id || chr(10) || coalesce(tool, '') ELSE _blob || ':' || CAST(_line AS VARCHAR) END ORDER BY time, _blob, _line) AS prev_item_count,
-           lead(operation_id) OVER (PARTITION BY CASE WHEN candidate THEN session_id || chr(10) || coalesce(tool, '') ELSE _blob || ':' || CAST(_line AS VARCHAR) END ORDER BY time, _blob, _line) AS next_operation_id, lag(operation_id) OVER (PARTITION BY CASE WHEN candidate THEN session_id || chr(10) || coalesce(tool, '') ELSE _blob || ':' || CAST(_line AS VARCHAR) END ORDER BY time, _blob, _line) AS prev_operation_id,
-           lead(parent_address) OVER (PARTITION BY CASE WHEN candidate THEN session_id || chr(10) || coalesce(tool, '') ELSE _blob || ':' || CAST(_line AS VARCHAR) END ORDER BY time, _blob, _line) AS next_parent_address, lag(parent_address) OVER (PARTITION BY CASE WHEN candidate THEN session_id || chr(10) || coalesce(tool, '') ELSE _blob || ':' || CAST(_line AS VARCHAR) END ORDER BY time, _blob, _line) AS prev_parent_address,
-           lead(parent_user) OVER (PARTITION BY CASE WHEN candidate THEN session_id || chr(10) || coalesce(tool, '') ELSE _blob || ':' || CAST(_line AS VARCHAR) END ORDER BY time, _blob, _line) AS next_parent_user, lag(parent_user) OVER (PARTITION BY CASE WHEN candidate THEN session_id || chr(10) || coalesce(tool, '') ELSE _blob || ':' || CAST(_line AS VARCHAR) END ORDER BY time, _blob, _line) AS prev_parent_user,
-           lead(response_bytes) OVER (PARTITION BY CASE WHEN candidate THEN session_id || chr(10) || coalesce(tool, '') ELSE _blob || ':' || CAST(_line AS VARCHAR) END ORDER BY time, _blob, _line) AS next_response_bytes, lag(response_bytes) OVER (PARTITION BY CASE WHEN candidate THEN session_id || chr(10) || coalesce(tool, '') ELSE _blob || ':' || CAST(_line AS VARCHAR) END ORDER BY time, _blob, _line) AS prev_response_bytes,
-           lead(kind) OVER (PARTITION BY CASE WHEN candidate THEN session_id || chr(10) || coalesce(tool, '') ELSE _blob || ':' || CAST(_line AS VARCHAR) END ORDER BY time, _blob, _line) AS next_kind, lag(kind) OVER (PARTITION BY CASE WHEN candidate THEN session_id || chr(10) || coalesce(tool, '') ELSE _blob || ':' || CAST(_line AS VARCHAR) END ORDER BY time, _blob, _line) AS prev_kind,
-           lead(time) OVER (PARTITION BY CASE WHEN candidate THEN session_id || chr(10) || coalesce(tool, '') ELSE _blob || ':' || CAST(_line AS VARCHAR) END ORDER BY time, _blob, _line) AS next_time, lag(time) OVER (PARTITION BY CASE WHEN candidate THEN session_id || chr(10) || coalesce(tool, '') ELSE _blob || ':' || CAST(_line AS VARCHAR) END ORDER BY time, _blob, _line) AS prev_time,
-           lead(kind, 2) OVER (PARTITION BY CASE WHEN candidate THEN session_id || chr(10) || coalesce(tool, '') ELSE _blob || ':' || CAST(_line AS VARCHAR) END ORDER BY time, _blob, _line) AS next2_kind, lead(time, 2) OVER (PARTITION BY CASE WHEN candidate THEN session_id || chr(10) || coalesce(tool, '') ELSE _blob || ':' || CAST(_line AS VARCHAR) END ORDER BY time, _blob, _line) AS next2_time
-    FROM calls
+           CASE WHEN pair IS NOT NULL THEN lead(arguments) OVER (PARTITION BY pair ORDER BY time, _blob, _line) END AS next_arguments, CASE WHEN pair IS NOT NULL THEN lag(arguments) OVER (PARTITION BY pair ORDER BY time, _blob, _line) END AS prev_arguments,
+           CASE WHEN pair IS NOT NULL THEN lead(result) OVER (PARTITION BY pair ORDER BY time, _blob, _line) END AS next_result, CASE WHEN pair IS NOT NULL THEN lag(result) OVER (PARTITION BY pair ORDER BY time, _blob, _line) END AS prev_result,
+           CASE WHEN pair IS NOT NULL THEN lead(enduser_id) OVER (PARTITION BY pair ORDER BY time, _blob, _line) END AS next_enduser_id, CASE WHEN pair IS NOT NULL THEN lag(enduser_id) OVER (PARTITION BY pair ORDER BY time, _blob, _line) END AS prev_enduser_id,
+           CASE WHEN pair IS NOT NULL THEN lead(client_address) OVER (PARTITION BY pair ORDER BY time, _blob, _line) END AS next_client_address, CASE WHEN pair IS NOT NULL THEN lag(client_address) OVER (PARTITION BY pair ORDER BY time, _blob, _line) END AS prev_client_address,
+           CASE WHEN pair IS NOT NULL THEN lead(origin) OVER (PARTITION BY pair ORDER BY time, _blob, _line) END AS next_origin, CASE WHEN pair IS NOT NULL THEN lag(origin) OVER (PARTITION BY pair ORDER BY time, _blob, _line) END AS prev_origin,
+           CASE WHEN pair IS NOT NULL THEN lead(span_id) OVER (PARTITION BY pair ORDER BY time, _blob, _line) END AS next_span_id, CASE WHEN pair IS NOT NULL THEN lag(span_id) OVER (PARTITION BY pair ORDER BY time, _blob, _line) END AS prev_span_id,
+           CASE WHEN pair IS NOT NULL THEN lead(server) OVER (PARTITION BY pair ORDER BY time, _blob, _line) END AS next_server, CASE WHEN pair IS NOT NULL THEN lag(server) OVER (PARTITION BY pair ORDER BY time, _blob, _line) END AS prev_server,
+           CASE WHEN pair IS NOT NULL THEN lead(sdk_user_id) OVER (PARTITION BY pair ORDER BY time, _blob, _line) END AS next_sdk_user_id, CASE WHEN pair IS NOT NULL THEN lag(sdk_user_id) OVER (PARTITION BY pair ORDER BY time, _blob, _line) END AS prev_sdk_user_id,
+           CASE WHEN pair IS NOT NULL THEN lead(item_count) OVER (PARTITION BY pair ORDER BY time, _blob, _line) END AS next_item_count, CASE WHEN pair IS NOT NULL THEN lag(item_count) OVER (PARTITION BY pair ORDER BY time, _blob, _line) END AS prev_item_count,
+           CASE WHEN pair IS NOT NULL THEN lead(operation_id) OVER (PARTITION BY pair ORDER BY time, _blob, _line) END AS next_operation_id, CASE WHEN pair IS NOT NULL THEN lag(operation_id) OVER (PARTITION BY pair ORDER BY time, _blob, _line) END AS prev_operation_id,
+           CASE WHEN pair IS NOT NULL THEN lead(parent_address) OVER (PARTITION BY pair ORDER BY time, _blob, _line) END AS next_parent_address, CASE WHEN pair IS NOT NULL THEN lag(parent_address) OVER (PARTITION BY pair ORDER BY time, _blob, _line) END AS prev_parent_address,
+           CASE WHEN pair IS NOT NULL THEN lead(parent_user) OVER (PARTITION BY pair ORDER BY time, _blob, _line) END AS next_parent_user, CASE WHEN pair IS NOT NULL THEN lag(parent_user) OVER (PARTITION BY pair ORDER BY time, _blob, _line) END AS prev_parent_user,
+           CASE WHEN pair IS NOT NULL THEN lead(response_bytes) OVER (PARTITION BY pair ORDER BY time, _blob, _line) END AS next_response_bytes, CASE WHEN pair IS NOT NULL THEN lag(response_bytes) OVER (PARTITION BY pair ORDER BY time, _blob, _line) END AS prev_response_bytes,
+           CASE WHEN pair IS NOT NULL THEN lead(kind) OVER (PARTITION BY pair ORDER BY time, _blob, _line) END AS next_kind, CASE WHEN pair IS NOT NULL THEN lag(kind) OVER (PARTITION BY pair ORDER BY time, _blob, _line) END AS prev_kind,
+           CASE WHEN pair IS NOT NULL THEN lead(time) OVER (PARTITION BY pair ORDER BY time, _blob, _line) END AS next_time, CASE WHEN pair IS NOT NULL THEN lag(time) OVER (PARTITION BY pair ORDER BY time, _blob, _line) END AS prev_time,
+           CASE WHEN pair IS NOT NULL THEN lead(kind, 2) OVER (PARTITION BY pair ORDER BY time, _blob, _line) END AS next2_kind, CASE WHEN pair IS NOT NULL THEN lead(time, 2) OVER (PARTITION BY pair ORDER BY time, _blob, _line) END AS next2_time
+    FROM near
 ),
 paired AS (
     SELECT *,

@@ -222,7 +222,7 @@ fn evidence(case: &Case) -> Result<Evidence, QueryError> {
         .map(|(name, sha256)| format!("{name} {sha256}\n"))
         .collect();
     Ok(Evidence {
-        case: case.root().display().to_string(),
+        case: case.location(),
         manifest_sha256,
         blobs: case.summary()?.blobs,
         tool_version: env!("CARGO_PKG_VERSION").into(),

@@ -18,19 +18,19 @@ use sha2::Sha256;
 
 use crate::common::*;
 
-const ACCOUNT: &str = "devstoreaccount1";
-const KEY: &str =
+pub(crate) const ACCOUNT: &str = "devstoreaccount1";
+pub(crate) const KEY: &str =
     "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
 /// An Azurite blob service on a free loopback port, stopped on drop.
-struct Azurite {
+pub(crate) struct Azurite {
     child: Child,
     port: u16,
     data: PathBuf,
 }
 
 impl Azurite {
-    fn start(data: &Path) -> Self {
+    pub(crate) fn start(data: &Path) -> Self {
         let binary = root().join("tests/azurite/node_modules/.bin/azurite-blob");
         assert!(
             binary.exists(),
@@ -79,11 +79,11 @@ impl Azurite {
         }
     }
 
-    fn endpoint(&self) -> String {
+    pub(crate) fn endpoint(&self) -> String {
         format!("http://127.0.0.1:{}/{ACCOUNT}", self.port)
     }
 
-    fn connection_string(&self) -> String {
+    pub(crate) fn connection_string(&self) -> String {
         format!(
             "DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={KEY};BlobEndpoint={};",
             self.endpoint()
@@ -114,7 +114,7 @@ impl Azurite {
     }
 
     /// Creates a container with one Shared Key signed request (object_store cannot create containers).
-    fn create_container(&self, container: &str) {
+    pub(crate) fn create_container(&self, container: &str) {
         let date = chrono::Utc::now()
             .format("%a, %d %b %Y %H:%M:%S GMT")
             .to_string();
@@ -164,7 +164,7 @@ impl Azurite {
     }
 
     /// Uploads every file of a local storage-account copy, keeping its path.
-    fn upload(&self, account_dir: &Path) {
+    pub(crate) fn upload(&self, account_dir: &Path) {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
@@ -202,7 +202,7 @@ impl Azurite {
     }
 
     /// An account SAS allowing read and list (service b, all resource types).
-    fn sas(&self) -> String {
+    pub(crate) fn sas(&self) -> String {
         let expiry = (chrono::Utc::now() + chrono::Duration::hours(2))
             .format("%Y-%m-%dT%H:%M:%SZ")
             .to_string();
@@ -800,4 +800,134 @@ fn storage_gone_mid_ingest_stops_soon_and_a_rerun_completes() {
     );
 
     let _azurite = resume_equals_local(&data_dir, port, &account, case.path());
+}
+
+/// Copies a case directory into `account/<container>/<prefix>` for [`Azurite::upload`].
+pub(crate) fn case_as_blobs(case: &Path, container: &str, prefix: &str) -> tempfile::TempDir {
+    let account = tempfile::tempdir().expect("account");
+    for (path, _) in hash_tree(case) {
+        let target = account.path().join(container).join(prefix).join(&path);
+        std::fs::create_dir_all(target.parent().expect("parent")).expect("mkdir");
+        std::fs::copy(case.join(&path), target).expect("copy");
+    }
+    account
+}
+
+/// Reports of a case read in place from Blob Storage, apart from where the case is.
+fn without_case_location(json: &str) -> serde_json::Value {
+    let mut report: serde_json::Value = serde_json::from_str(json).expect("scope JSON");
+    report["evidence"]["case"] = serde_json::Value::Null;
+    report
+}
+
+#[test]
+fn a_case_in_blob_storage_is_read_in_place_and_never_written() {
+    let case = sample_case();
+    let data = tempfile::tempdir().expect("azurite data");
+    let azurite = Azurite::start(data.path());
+    let blobs = case_as_blobs(&case, "cases", "contoso/sample");
+    azurite.upload(blobs.path());
+    let sas = azurite.sas();
+    let url = format!("{}/cases/contoso/sample", azurite.endpoint());
+
+    let local = run(bin()
+        .args([
+            "scope",
+            "--since",
+            "2026-09-30",
+            "--format",
+            "json",
+            "--case",
+        ])
+        .arg(&case));
+    assert_eq!(local.0, 0, "{}", local.2);
+    // With the account's SAS in the URL, and with none but the environment's connection string.
+    let with_sas = format!("{url}?{sas}");
+    let remote = run(bin()
+        .args([
+            "scope",
+            "--since",
+            "2026-09-30",
+            "--format",
+            "json",
+            "--case",
+            &with_sas,
+        ])
+        .env_remove("AZURE_STORAGE_CONNECTION_STRING"));
+    assert_eq!(remote.0, 0, "{}", remote.2);
+    assert_eq!(
+        without_case_location(&remote.1),
+        without_case_location(&local.1)
+    );
+    let report: serde_json::Value = serde_json::from_str(&remote.1).expect("JSON");
+    assert_eq!(
+        report["evidence"]["case"],
+        url.as_str(),
+        "the case is named without its SAS"
+    );
+    let signature = sas.split("sig=").nth(1).expect("sig");
+    for text in [&remote.1, &remote.2] {
+        assert!(
+            !text.contains(signature) && !text.contains("sig="),
+            "a secret leaked: {text}"
+        );
+    }
+    let count = "SELECT count(*) AS calls, count(DISTINCT tool) AS tools FROM tool_calls";
+    let (code, stdout, stderr) = run(bin()
+        .args(["sql", "--format", "csv", count, "--case", &url])
+        .env(
+            "AZURE_STORAGE_CONNECTION_STRING",
+            azurite.connection_string(),
+        ));
+    assert_eq!(code, 0, "{stderr}");
+    let (_, local_count, _) = run(bin()
+        .args(["sql", "--format", "csv", count, "--case"])
+        .arg(&case));
+    assert!(
+        local_count
+            .lines()
+            .nth(1)
+            .is_some_and(|row| !row.starts_with("0,")),
+        "{local_count}"
+    );
+    assert_eq!(stdout, local_count);
+
+    // Commands that write a case, or read only directories, refuse the URL and make no directory.
+    let here = tempfile::tempdir().expect("cwd");
+    let source = mcpforensics::bundled::sample_source_dir();
+    let source = source.to_str().expect("utf-8 path");
+    for args in [
+        vec!["ingest", source, "--case", url.as_str()],
+        vec![
+            "timeline",
+            "--case",
+            url.as_str(),
+            "--format",
+            "csv",
+            "--out",
+            "t.csv",
+        ],
+        vec!["verify", "--case", url.as_str()],
+    ] {
+        let (code, stdout, stderr) = run(bin().args(&args).current_dir(here.path()));
+        assert_ne!(code, 0, "{args:?}: {stdout}");
+        assert!(stderr.contains("is in Blob Storage"), "{args:?}: {stderr}");
+        assert!(
+            std::fs::read_dir(here.path())
+                .expect("cwd")
+                .next()
+                .is_none(),
+            "{args:?} wrote into the working directory"
+        );
+    }
+    // A location that holds no case says so.
+    let (code, _, stderr) = run(bin()
+        .args(["sql", "SELECT 1", "--case"])
+        .arg(format!("{}/cases/nothing-here", azurite.endpoint()))
+        .env(
+            "AZURE_STORAGE_CONNECTION_STRING",
+            azurite.connection_string(),
+        ));
+    assert_ne!(code, 0);
+    assert!(stderr.contains("nothing-here"), "{stderr}");
 }

@@ -19,6 +19,7 @@ use datafusion_proto::logical_plan::LogicalExtensionCodec;
 use mcpforensics::query::codec::CaseLogicalCodec;
 use mcpforensics::query::udf;
 
+use crate::azure::{Azurite, case_as_blobs};
 use crate::common::{bin, run, sample_case};
 
 /// A cluster process, stopped when dropped.
@@ -35,10 +36,12 @@ impl Drop for Process {
 }
 
 impl Process {
-    fn start(name: &str, args: &[&str], log: &Path) -> Self {
+    /// Starts `mcpforensics <args>` with `env` set (credentials for a case in Blob Storage).
+    fn start(name: &str, args: &[&str], env: &[(&str, &str)], log: &Path) -> Self {
         let log = std::fs::File::create(log).expect("log file");
         let child = bin()
             .args(args)
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
@@ -71,18 +74,32 @@ fn free_port() -> u16 {
     listener.local_addr().expect("address").port()
 }
 
-/// Jobs an executor ran: the job directories it left in its work directory.
-fn jobs_run(work_dir: &Path) -> usize {
-    std::fs::read_dir(work_dir)
-        .map(|entries| entries.filter_map(Result::ok).count())
-        .unwrap_or(0)
+/// Tasks the executors finished: the lines their logs (at level `info`) have for them. Their work
+/// directories are no measure: Ballista removes a job's directory some time after the job.
+fn tasks_run(logs: &[std::path::PathBuf]) -> usize {
+    logs.iter()
+        .map(|log| {
+            std::fs::read_to_string(log)
+                .unwrap_or_default()
+                .matches("Finished task")
+                .count()
+        })
+        .sum()
 }
 
 #[test]
 fn scope_customers_and_sql_on_a_loopback_cluster_match_the_local_run_byte_for_byte() {
-    let case = sample_case();
-    let case = case.to_str().expect("utf-8 path");
+    let case_dir = sample_case();
+    let case = case_dir.to_str().expect("utf-8 path");
     let dir = tempfile::tempdir().expect("dir");
+    // The same case in Blob Storage (Azurite); the cluster's processes have its credentials in
+    // their environment, the client has a SAS in the URL: none travels in a plan.
+    let azurite_data = tempfile::tempdir().expect("azurite data");
+    let azurite = Azurite::start(azurite_data.path());
+    let blobs = case_as_blobs(&case_dir, "cases", "sample");
+    azurite.upload(blobs.path());
+    let connection = azurite.connection_string();
+    let env = [("AZURE_STORAGE_CONNECTION_STRING", connection.as_str())];
     let scheduler_port = free_port();
     let mut scheduler = Process::start(
         "scheduler",
@@ -92,15 +109,18 @@ fn scope_customers_and_sql_on_a_loopback_cluster_match_the_local_run_byte_for_by
             "--bind",
             &format!("127.0.0.1:{scheduler_port}"),
         ],
+        &env,
         &dir.path().join("scheduler.log"),
     );
     scheduler.wait_listening(scheduler_port);
     let mut executors = Vec::new();
-    let mut work_dirs = Vec::new();
+    let mut logs = Vec::new();
     for n in 0..2 {
         let port = free_port();
         let work_dir = dir.path().join(format!("executor-{n}"));
         std::fs::create_dir_all(&work_dir).expect("work dir");
+        let log = dir.path().join(format!("executor-{n}.log"));
+        let executor_env = [env[0], ("MCPFORENSICS_LOG", "info")];
         let mut executor = Process::start(
             &format!("executor {n}"),
             &[
@@ -115,11 +135,12 @@ fn scope_customers_and_sql_on_a_loopback_cluster_match_the_local_run_byte_for_by
                 "--work-dir",
                 work_dir.to_str().expect("utf-8 path"),
             ],
-            &dir.path().join(format!("executor-{n}.log")),
+            &executor_env,
+            &log,
         );
         executor.wait_listening(port);
         executors.push(executor);
-        work_dirs.push(work_dir);
+        logs.push(log);
     }
     let cluster = format!("df://127.0.0.1:{scheduler_port}");
     let both = |args: &[&str]| {
@@ -143,10 +164,45 @@ fn scope_customers_and_sql_on_a_loopback_cluster_match_the_local_run_byte_for_by
     let (local, remote) = both(&["scope", "--since", "2026-09-30", "--format", "json"]);
     assert!(local.contains("\"exfiltrated\""), "{local}");
     assert!(local == remote, "scope's JSON differs");
-    let after_scope: usize = work_dirs.iter().map(|d| jobs_run(d)).sum();
+    let after_scope: usize = tasks_run(&logs);
     assert!(
         after_scope > 0,
         "no executor ran a job: the queries did not go to the cluster"
+    );
+
+    // The case in Blob Storage, read by the executors through object_store: the in-process run
+    // from the same URL gives the same report, byte for byte.
+    let url = format!("{}/cases/sample?{}", azurite.endpoint(), azurite.sas());
+    let in_blob = |cluster: Option<&str>| {
+        let mut command = bin();
+        command
+            .args([
+                "scope",
+                "--since",
+                "2026-09-30",
+                "--format",
+                "json",
+                "--case",
+                &url,
+            ])
+            .env_remove("AZURE_STORAGE_CONNECTION_STRING");
+        if let Some(cluster) = cluster {
+            command.args(["--cluster", cluster]);
+        }
+        let (code, stdout, stderr) = run(&mut command);
+        assert_eq!(code, 0, "scope of the case in Blob Storage: {stderr}");
+        stdout
+    };
+    let jobs_before = tasks_run(&logs);
+    let from_blob = in_blob(None);
+    assert!(from_blob.contains("/cases/sample\""), "{from_blob}");
+    assert!(
+        from_blob == in_blob(Some(&cluster)),
+        "scope's JSON from Blob Storage differs"
+    );
+    assert!(
+        tasks_run(&logs) > jobs_before,
+        "the scope of the case in Blob Storage ran on the cluster"
     );
 
     let out = dir.path();
@@ -174,7 +230,7 @@ fn scope_customers_and_sql_on_a_loopback_cluster_match_the_local_run_byte_for_by
     let remote = customers("cluster.csv", Some(&cluster));
     assert!(local.len() > 1000, "{}", String::from_utf8_lossy(&local));
     assert!(local == remote, "the customer CSV differs");
-    let after_pack = work_dirs.iter().map(|d| jobs_run(d)).sum::<usize>();
+    let after_pack = tasks_run(&logs);
     assert!(
         after_pack > after_scope,
         "export customers ran on the cluster"
@@ -190,7 +246,7 @@ fn scope_customers_and_sql_on_a_loopback_cluster_match_the_local_run_byte_for_by
     assert!(local.lines().count() > 5);
     assert!(local == remote, "ad-hoc SQL differs");
     assert!(
-        work_dirs.iter().map(|d| jobs_run(d)).sum::<usize>() > after_pack,
+        tasks_run(&logs) > after_pack,
         "the ad-hoc query ran on the cluster too"
     );
 

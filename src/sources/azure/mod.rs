@@ -16,9 +16,11 @@ use futures::StreamExt;
 
 mod credentials;
 mod location;
+mod store;
 
 pub use credentials::{AzureCredentials, ConnectionString, parse_connection_string};
 pub use location::{BlobLocation, is_blob_url, parse_location};
+pub use store::{container_store, location_of_address, plan_address};
 
 use super::blob_rest::{BlobClient, BlobError};
 use super::{BlobRef, EvidenceSource, ExportKind, Listing, SourceError, layout};
