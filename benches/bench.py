@@ -287,7 +287,8 @@ def main():
             rss = [sample[1] for sample in samples if sample[3] == "finished"]
             rss = f"{statistics.median(rss):.0f}" if rss else "unknown"
             shown = f"more than {s:.2f}" if stopped * 2 > len(samples) else f"{s:.2f}"
-            print(f"| {name} | {shown} ({runs}; {stopped} stopped) | {am_megabytes / s:.1f} | {rows} | {rss} |")
+            rate = f"{'less than ' if stopped * 2 > len(samples) else ''}{am_megabytes / s:.1f}"
+            print(f"| {name} | {shown} ({runs}; {stopped} stopped) | {rate} | {rows} | {rss} |")
     if am_duck_default:
         print(f"\nDuckDB default / mcpforensics time: {ratio(am_duck_default)} (union_by_name: {ratio(am_duck_union)})\n")
     if args.headline_only:
