@@ -830,29 +830,21 @@ fn a_case_in_blob_storage_is_read_in_place_and_never_written() {
     let sas = azurite.sas();
     let url = format!("{}/cases/contoso/sample", azurite.endpoint());
 
-    let local = run(bin()
-        .args([
-            "scope",
-            "--since",
-            "2026-09-30",
-            "--format",
-            "json",
-            "--case",
-        ])
-        .arg(&case));
+    let scope_json = [
+        "scope",
+        "--since",
+        "2026-09-30",
+        "--format",
+        "json",
+        "--case",
+    ];
+    let local = run(bin().args(scope_json).arg(&case));
     assert_eq!(local.0, 0, "{}", local.2);
     // With the account's SAS in the URL, and with none but the environment's connection string.
     let with_sas = format!("{url}?{sas}");
     let remote = run(bin()
-        .args([
-            "scope",
-            "--since",
-            "2026-09-30",
-            "--format",
-            "json",
-            "--case",
-            &with_sas,
-        ])
+        .args(scope_json)
+        .arg(&with_sas)
         .env_remove("AZURE_STORAGE_CONNECTION_STRING"));
     assert_eq!(remote.0, 0, "{}", remote.2);
     assert_eq!(
