@@ -1,25 +1,40 @@
 -- name: attacker_calls
 -- description: The tool calls in the window that are the attacker's: every call from an (identity, client address) pair ip_profiles judged to be someone else at the keyboard (rule `address`), every call of a session session_profiles judged to be steered by someone else (rule `session`: the same identity's other sessions, even from the same address, stay its own; responses to the address count as exfiltration only when the address itself is new, `attacker_address`), and every call matching a known-bad IP or identity given with --ioc-ip / --ioc-user (rule `ioc`).
 -- params: since, until
--- depends: ip_profiles, session_profiles, call_sessions
+-- depends: ip_profiles, session_profiles, call_sessions, window_calls
 -- output: time, user, user_id, enduser_id, client_address, origin, server, tool, arguments, result, session_id, session, jsonrpc_request_id, operation_id, span_id, response_bytes, item_count, basis, rule, attacker_address, _blob, _line
+-- The calls the profiles mark are picked from the sessions, and read with the calls matching an
+-- indicator from window_calls (tool_calls is not evaluated again).
+WITH marked AS (
+    SELECT cs._blob, cs._line, coalesce(p.attacker, false) AS by_address, coalesce(s.attacker, false) AS by_session,
+           coalesce(s.access, false) AS session_access
+    FROM call_sessions cs
+    LEFT JOIN (SELECT "user", client_address, attacker FROM ip_profiles WHERE attacker) p
+           ON cs."user" = p."user" AND cs.client_address = p.client_address
+    LEFT JOIN (SELECT "user", session, access, attacker FROM session_profiles WHERE attacker) s
+           ON cs."user" = s."user" AND cs.session = s.session
+    WHERE cs.time >= $since AND cs.time < $until AND (p.attacker OR s.attacker)
+),
+chosen AS (
+    SELECT c.*, coalesce(m.by_address, false) AS by_address, coalesce(m.by_session, false) AS by_session,
+           coalesce(m.session_access, false) AS session_access
+    FROM window_calls c
+    LEFT JOIN marked m ON c._blob = m._blob AND c._line = m._line
+    WHERE c.time >= $since AND c.time < $until
+      AND (m._blob IS NOT NULL
+           OR c.client_address IN (SELECT value FROM iocs WHERE kind = 'ip')
+           OR lower(c."user") IN (SELECT lower(value) FROM iocs WHERE kind = 'user')
+           OR lower(c.user_id) IN (SELECT lower(value) FROM iocs WHERE kind = 'user')
+           OR lower(c.enduser_id) IN (SELECT lower(value) FROM iocs WHERE kind = 'user'))
+)
 SELECT c.time, c."user", c.user_id, c.enduser_id, c.client_address, c.origin, c.server, c.tool, c.arguments, c.result,
        c.session_id, cs.session, c.jsonrpc_request_id, c.operation_id, c.span_id, c.response_bytes, c.item_count,
-       CASE WHEN coalesce(p.attacker, false) OR coalesce(s.attacker, false) THEN 'detected' ELSE 'ioc' END AS basis,
-       CASE WHEN coalesce(p.attacker, false) THEN 'address' WHEN coalesce(s.attacker, false) THEN 'session' ELSE 'ioc' END AS rule,
+       CASE WHEN c.by_address OR c.by_session THEN 'detected' ELSE 'ioc' END AS basis,
+       CASE WHEN c.by_address THEN 'address' WHEN c.by_session THEN 'session' ELSE 'ioc' END AS rule,
        -- Whether the client address is the attacker's own (not a steered agent's usual address):
        -- responses to it left the organisation.
-       coalesce(p.attacker, false) OR coalesce(s.access, false) OR NOT coalesce(s.attacker, false) AS attacker_address,
+       c.by_address OR c.session_access OR NOT c.by_session AS attacker_address,
        c._blob, c._line
-FROM tool_calls c
-LEFT JOIN ip_profiles p ON c."user" = p."user" AND c.client_address = p.client_address
+FROM chosen c
 LEFT JOIN call_sessions cs ON c._blob = cs._blob AND c._line = cs._line
-LEFT JOIN session_profiles s ON cs."user" = s."user" AND cs.session = s.session
-WHERE c.time >= $since AND c.time < $until
-  AND (coalesce(p.attacker, false)
-       OR coalesce(s.attacker, false)
-       OR c.client_address IN (SELECT value FROM iocs WHERE kind = 'ip')
-       OR lower(c."user") IN (SELECT lower(value) FROM iocs WHERE kind = 'user')
-       OR lower(c.user_id) IN (SELECT lower(value) FROM iocs WHERE kind = 'user')
-       OR lower(c.enduser_id) IN (SELECT lower(value) FROM iocs WHERE kind = 'user'))
 ORDER BY c.time, c._blob, c._line

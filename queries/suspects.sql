@@ -1,7 +1,7 @@
 -- name: suspects
 -- description: Identities with evidence of abuse: those with attacker calls, and those that signed in from a spray source after its failure burst, with their volume against their own baseline.
--- params: since, baseline_start
--- depends: attacker_calls, spray_sources
+-- params: since
+-- depends: attacker_calls, spray_sources, window_calls
 -- output: user, user_id, tool_calls, first_seen, last_seen, call_ips, spray_ips, sessions, attacker_days, baseline_calls_per_day
 WITH from_calls AS (
     SELECT "user", max(user_id) AS user_id, count(*) AS tool_calls, min(time) AS first_seen, max(time) AS last_seen,
@@ -20,8 +20,8 @@ from_spray AS (
 ),
 baseline AS (
     SELECT "user", CAST(count(*) AS DOUBLE) / count(DISTINCT date_bin(INTERVAL '1 day', time)) AS calls_per_day
-    FROM tool_calls
-    WHERE time >= $baseline_start AND time < $since
+    FROM window_calls
+    WHERE time < $since
     GROUP BY "user"
 )
 SELECT coalesce(c."user", s."user") AS "user",

@@ -53,6 +53,14 @@ pub enum QueryError {
     /// A query of the pack is missing or malformed.
     #[error("{0}")]
     Pack(String),
+    /// A query of the pack failed while it ran (named, since one command runs many).
+    #[error("pack query {query}: {source}")]
+    InPack {
+        /// The query's name.
+        query: String,
+        /// Why it failed.
+        source: Box<QueryError>,
+    },
     /// `--cluster` was given to a build without the `cluster` feature.
     #[error(
         "this build of mcpforensics cannot run on a cluster: build it with `cargo build --release --features cluster` (docs/scale-out.md)"
@@ -222,6 +230,10 @@ impl QueryEngine {
         options.sql_parser.enable_ident_normalization = false;
         options.execution.listing_table_factory_infer_partitions = false;
         options.execution.parquet.pushdown_filters = true;
+        // Text as plain `Utf8`, not views into the decoded pages: a view array filtered or joined
+        // keeps (and every batch of it counts) whole pages, so sorts and join build sides of a
+        // large case asked the memory pool for gigabytes they did not use.
+        options.execution.parquet.schema_force_view_types = false;
         // Each sorting partition keeps this much back for merging its spill files.
         options.execution.sort_spill_reservation_bytes = (memory_limit() / 16).min(10 << 20);
         let runtime = RuntimeEnvBuilder::new()

@@ -233,13 +233,18 @@ impl QueryEngine {
                 .with_allow_ddl(false)
                 .with_allow_dml(false)
                 .with_allow_statements(false);
+            let named = |source: QueryError| QueryError::InPack {
+                query: query.name.clone(),
+                source: Box::new(source),
+            };
             let frame = self
                 .ctx
                 .sql_with_options(&query.sql, options)
-                .await?
-                .with_param_values(params.values())?;
+                .await
+                .and_then(|frame| frame.with_param_values(params.values()))
+                .map_err(|e| named(e.into()))?;
             let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
-            let batches = self.collect(frame).await?;
+            let batches = self.collect(frame).await.map_err(named)?;
             if let Ok(mut timings) = self.timings.lock() {
                 let rows = batches.iter().map(|b| b.num_rows()).sum();
                 timings.push((query.name.clone(), started.elapsed().as_secs_f64(), rows));
