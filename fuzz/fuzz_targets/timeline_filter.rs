@@ -1,6 +1,8 @@
 //! Any text as a timeline filter expression, parsed and matched against an event.
 #![no_main]
 
+use std::borrow::Cow;
+
 use libfuzzer_sys::fuzz_target;
 use mcpforensics::timeline::filter::Filter;
 use mcpforensics::timeline::store::{Event, EventKind};
@@ -18,11 +20,12 @@ fuzz_target!(|data: &[u8]| {
         peer: Some("mcp-crm-server"),
         session: Some("a432a2ca"),
         tool: Some("export_customer_data"),
-        summary: "export_customer_data {\"customer_ids\":[\"C-1\"]} ÄÖ İ",
+        summary: Cow::Borrowed("export_customer_data {\"customer_ids\":[\"C-1\"]} ÄÖ İ"),
         customers: Some("C-1,C-2"),
         source_table: "AppRequests",
-        blob: "am-apprequests/x.json",
+        blob: Cow::Borrowed("am-apprequests/x.json"),
         line: 3,
+        operation: Some("4bf92f3577b34da6a3ce929d0e0e4736"),
     };
     if let Ok(filter) = Filter::parse(text) {
         let _ = filter.matches(&event);

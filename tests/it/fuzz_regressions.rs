@@ -2,7 +2,8 @@
 //! replayed through the same calls as its fuzz target (`fuzz/fuzz_targets/`).
 
 use crate::common::root;
-use mcpforensics::parsers::{DecodeEvent, Decoder, decode_blob, log_analytics};
+use mcpforensics::catalog::TABLES;
+use mcpforensics::parsers::{DecodeEvent, Decoder, decode_blob, diagnostic, log_analytics};
 
 fn decode(body: &[u8], decoder: Decoder) {
     let mut rows = 0u64;
@@ -56,6 +57,18 @@ fn fuzz_regressions_replay() {
                     .get(usize::from(pick) % (tables.len() + 1))
                     .unwrap_or(&log_analytics::GENERIC);
                 decode(body, Decoder::Table(spec));
+            }
+            "decode_diagnostic" => {
+                let Some((&pick, body)) = data.split_first() else {
+                    continue;
+                };
+                let categories: Vec<diagnostic::Category> = TABLES
+                    .iter()
+                    .flat_map(|t| t.categories)
+                    .filter_map(|c| diagnostic::find_category(c))
+                    .collect();
+                let category = categories[usize::from(pick) % categories.len()];
+                decode(body, Decoder::Diagnostic(category));
             }
             other => panic!("{name}: unknown fuzz target {other}"),
         }
