@@ -1,121 +1,17 @@
 -- name: session_profiles
--- description: Every session of the window measured against the same identity's sessions in the baseline (the organisation's where the identity has none), with three independent signs of someone else steering it. reach: far more customers than the identity ever reads in a session (at least three times its baseline maximum and ten more), or a request for everything (wildcard search, limit of 1000 or more) the identity never made in the baseline. egress: arguments naming an outside host the identity never named in the baseline (not one of the organisation's own domains), or an HTTP dependency of its calls to a destination new in the window that no other identity's calls reach. access: the client address is new to the whole organisation and nobody ever completed an interactive sign-in from it (a replayed token refreshes non-interactively; a traveller signs in at the hotel). A session with two of the three is the attacker's.
--- params: since, until, baseline_start
--- depends: call_sessions, window_signins
+-- description: Every session of the window with its signs (session_signs: reach, egress, access) and the verdict. A session with two of the three signs is the attacker's; so is another session of the same identity that sends to a destination new in the window which only that identity's attacker sessions reach (the attacker's own infrastructure: the same campaign, even when sampling or a short session shows no other sign).
+-- params: none
+-- depends: session_signs
 -- output: user, session, derived, client_address, first_call, last_call, calls, customers, baseline_max_customers, wide_calls, new_hosts, new_destinations, new_address, reach, egress, access, shared_destination, attacker
-WITH calls AS (SELECT * FROM call_sessions),
-named AS (
-    SELECT "user", session, in_window, unnest(customers) AS customer FROM calls
-),
-session_customers AS (
-    SELECT "user", session, in_window, count(DISTINCT customer) AS customers FROM named GROUP BY "user", session, in_window
-),
-baseline_reach AS (
-    SELECT "user", max(customers) AS max_customers FROM session_customers WHERE NOT in_window GROUP BY "user"
-),
-org_reach AS (
-    SELECT coalesce(max(customers), 0) AS max_customers FROM session_customers WHERE NOT in_window
-),
-baseline_users AS (SELECT DISTINCT "user" FROM calls WHERE NOT in_window),
-baseline_wide AS (SELECT DISTINCT "user" FROM calls WHERE NOT in_window AND wide),
-org_domains AS (
-    SELECT DISTINCT lower(split_part(user_principal_name, '@', 2)) AS domain
-    FROM identities WHERE user_principal_name LIKE '%@%'
-),
-hosts AS (
-    SELECT "user", session, in_window, unnest(hosts) AS host FROM calls
-),
-own_hosts AS (
-    SELECT DISTINCT h.host FROM hosts h JOIN org_domains d ON h.host = d.domain OR h.host LIKE '%.' || d.domain
-),
-baseline_hosts AS (SELECT DISTINCT "user", host FROM hosts WHERE NOT in_window),
-new_hosts AS (
-    SELECT h."user", h.session, array_sort(array_agg(DISTINCT h.host)) AS hosts
-    FROM hosts h
-    LEFT JOIN baseline_hosts b ON h."user" = b."user" AND h.host = b.host
-    LEFT JOIN own_hosts o ON h.host = o.host
-    WHERE h.in_window AND b.host IS NULL AND o.host IS NULL
-    GROUP BY h."user", h.session
-),
-dependencies AS (
-    SELECT c."user", c.session, c.in_window, coalesce(d.peer_address, d."Target") AS destination
-    FROM "AppDependencies" d
-    JOIN calls c ON d."OperationId" = c.operation_id
-    WHERE d."TimeGenerated" >= $baseline_start AND d."TimeGenerated" < $until
-      AND coalesce(d."DependencyType", '') NOT IN ('SQL', 'InProc')
-      AND coalesce(d.peer_address, d."Target") IS NOT NULL
-),
-baseline_destinations AS (SELECT DISTINCT destination FROM dependencies WHERE NOT in_window),
-single_identity AS (
-    SELECT destination FROM dependencies WHERE in_window GROUP BY destination HAVING count(DISTINCT "user") = 1
-),
-new_destinations AS (
-    SELECT d."user", d.session, array_sort(array_agg(DISTINCT d.destination)) AS destinations
-    FROM dependencies d
-    JOIN single_identity s ON d.destination = s.destination
-    LEFT JOIN baseline_destinations b ON d.destination = b.destination
-    WHERE d.in_window AND b.destination IS NULL
-    GROUP BY d."user", d.session
-),
-known_addresses AS (
-    SELECT DISTINCT client_address AS ip FROM calls WHERE NOT in_window AND client_address IS NOT NULL
-    UNION
-    SELECT DISTINCT ip FROM window_signins WHERE time < $since AND result = '0'
-),
-interactive_addresses AS (
-    SELECT DISTINCT ip FROM window_signins WHERE interactive AND result = '0'
-),
-window_sessions AS (
-    SELECT "user", session, bool_and(derived) AS derived, max(client_address) AS client_address,
-           min(time) AS first_call, max(time) AS last_call, count(*) AS calls,
-           sum(CASE WHEN wide THEN 1 ELSE 0 END) AS wide_calls
-    FROM calls WHERE in_window
-    GROUP BY "user", session
-),
-measured AS (
-    SELECT w.*,
-           coalesce(sc.customers, 0) AS customers,
-           CASE WHEN bu."user" IS NOT NULL THEN coalesce(br.max_customers, 0) ELSE (SELECT max_customers FROM org_reach) END AS baseline_max_customers,
-           nh.hosts AS new_hosts,
-           nd.destinations AS new_destinations,
-           w.client_address IS NOT NULL AND ka.ip IS NULL AND ia.ip IS NULL AS new_address,
-           bu."user" IS NOT NULL AND bw."user" IS NULL AS wide_is_new
-    FROM window_sessions w
-    LEFT JOIN session_customers sc ON w."user" = sc."user" AND w.session = sc.session AND sc.in_window
-    LEFT JOIN baseline_users bu ON w."user" = bu."user"
-    LEFT JOIN baseline_reach br ON w."user" = br."user"
-    LEFT JOIN baseline_wide bw ON w."user" = bw."user"
-    LEFT JOIN new_hosts nh ON w."user" = nh."user" AND w.session = nh.session
-    LEFT JOIN new_destinations nd ON w."user" = nd."user" AND w.session = nd.session
-    LEFT JOIN known_addresses ka ON w.client_address = ka.ip
-    LEFT JOIN interactive_addresses ia ON w.client_address = ia.ip
-),
-signed AS (
-    SELECT *,
-           (customers >= 3 * baseline_max_customers AND customers >= baseline_max_customers + 10)
-               OR (wide_calls > 0 AND wide_is_new) AS reach,
-           new_hosts IS NOT NULL OR new_destinations IS NOT NULL AS egress,
-           new_address AS access
-    FROM measured
-),
-judged AS (
-    SELECT *,
-           (CASE WHEN reach THEN 1 ELSE 0 END + CASE WHEN egress THEN 1 ELSE 0 END + CASE WHEN access THEN 1 ELSE 0 END) >= 2
-           AND (SELECT count(*) FROM baseline_users) > 0 AS by_signs
-    FROM signed
-),
--- Destinations new in the window that an identity's attacker sessions sent to, and only that
--- identity reaches: the attacker's own infrastructure. Another session of the same identity
--- sending there is the same campaign, even when sampling or a short session shows no other sign.
-attacker_destinations AS (
+WITH attacker_destinations AS (
     SELECT "user", array_agg(DISTINCT destination) AS destinations
-    FROM (SELECT "user", unnest(new_destinations) AS destination FROM judged WHERE by_signs AND new_destinations IS NOT NULL) d
+    FROM (SELECT "user", unnest(new_destinations) AS destination FROM session_signs WHERE by_signs AND new_destinations IS NOT NULL) d
     GROUP BY "user"
 )
 SELECT j."user", j.session, j.derived, j.client_address, j.first_call, j.last_call, j.calls, j.customers, j.baseline_max_customers, j.wide_calls,
        j.new_hosts, j.new_destinations, j.new_address, j.reach, j.egress, j.access,
        NOT j.by_signs AND coalesce(array_has_any(j.new_destinations, a.destinations), false) AS shared_destination,
        j.by_signs OR coalesce(array_has_any(j.new_destinations, a.destinations), false) AS attacker
-FROM judged j
+FROM session_signs j
 LEFT JOIN attacker_destinations a ON j."user" = a."user"
 ORDER BY j."user", j.first_call, j.session

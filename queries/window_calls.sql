@@ -1,13 +1,14 @@
 -- name: window_calls
--- description: The tool calls of the baseline and the window with the columns the profiles compare: identity, address, time, hour, tool, session id, the customers named in arguments and results, the outside hosts named in arguments (URLs, mail addresses), whether the arguments ask for everything (wildcard search, limit of 1000 or more), and the evidence row; and what attacker_calls reports of a call (caller as logged, arguments, result, request and span ids). The profiles read them several times, so they are computed once, and tool_calls is evaluated once per scope.
--- params: until, baseline_start
+-- description: The tool calls of the baseline and the window with the columns the profiles compare: identity, address, time, hour, tool, session id, the customers named in arguments and results, the outside hosts named in arguments (URLs, mail addresses), whether the arguments ask for everything (wildcard search, limit of 1000 or more), and the evidence row; and, for the window's calls only, what attacker_calls reports of a call (caller as logged, arguments, result, request and span ids: attacker calls are window calls, and the baseline's text would only be held). The profiles read them several times, so they are computed once, and tool_calls is evaluated once per scope.
+-- params: since, until, baseline_start
 -- output: user, user_id, enduser_id, client_address, client_address_source, time, tool, session_id, item_count, hour, origin, server, operation_id, response_bytes, customers, hosts, wide, arguments, result, jsonrpc_request_id, span_id, _blob, _line
-SELECT "user", user_id, enduser_id, client_address, client_address_source, time, tool, session_id, item_count, CAST(date_part('hour', time) AS BIGINT) AS hour,
+SELECT "user", user_id, CASE WHEN time >= $since THEN enduser_id END AS enduser_id, client_address, client_address_source, time, tool, session_id, item_count, CAST(date_part('hour', time) AS BIGINT) AS hour,
        origin, server, operation_id, response_bytes,
        customer_ids('[' || coalesce(arguments, 'null') || ',' || coalesce(result, 'null') || ']') AS customers,
        outside_hosts(coalesce(arguments, '{}')) AS hosts,
        coalesce(wide_request(arguments), false) AS wide,
-       arguments, result, jsonrpc_request_id, span_id,
+       CASE WHEN time >= $since THEN arguments END AS arguments, CASE WHEN time >= $since THEN result END AS result,
+       CASE WHEN time >= $since THEN jsonrpc_request_id END AS jsonrpc_request_id, CASE WHEN time >= $since THEN span_id END AS span_id,
        _blob, _line
 FROM tool_calls
 WHERE time >= $baseline_start AND time < $until

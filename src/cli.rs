@@ -280,6 +280,14 @@ pub struct SqlArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = TableFormat::Table)]
     pub format: TableFormat,
+    /// Print the query's plan instead of its result (the queries it depends on run first as
+    /// usual, so the plan sees their real sizes).
+    #[arg(long)]
+    pub explain: bool,
+    /// With --explain: run the query and print the plan as run (EXPLAIN ANALYZE: each
+    /// operator's rows, time and memory).
+    #[arg(long, requires = "explain")]
+    pub analyze: bool,
     /// Query memory.
     #[command(flatten)]
     pub memory: QueryMemoryArgs,
@@ -579,6 +587,14 @@ pub struct QueriesRunArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = TableFormat::Table)]
     pub format: TableFormat,
+    /// Print the query's plan instead of its result (the queries it depends on run first as
+    /// usual, so the plan sees their real sizes).
+    #[arg(long)]
+    pub explain: bool,
+    /// With --explain: run the query and print the plan as run (EXPLAIN ANALYZE: each
+    /// operator's rows, time and memory).
+    #[arg(long, requires = "explain")]
+    pub analyze: bool,
     /// Query memory.
     #[command(flatten)]
     pub memory: QueryMemoryArgs,

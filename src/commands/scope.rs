@@ -100,10 +100,11 @@ fn build_report(inputs: &ScopeInputs) -> Result<(ScopeReport, u8, PathBuf)> {
     };
     let (report, timings) = runtime()?.block_on(scope_with_timings(&case, &request))?;
     if inputs.timings {
-        for (name, seconds, rows) in &timings {
-            crate::tell!("{name:<20} {seconds:>8.3} s {rows:>9} rows");
+        for (name, seconds, rows, held) in &timings {
+            let mib = *held as f64 / f64::from(1u32 << 20);
+            crate::tell!("{name:<20} {seconds:>8.3} s {rows:>9} rows {mib:>9.1} MiB held");
         }
-        let total: f64 = timings.iter().map(|(_, seconds, _)| seconds).sum();
+        let total: f64 = timings.iter().map(|(_, seconds, _, _)| seconds).sum();
         crate::tell!("{:<20} {total:>8.3} s", "queries");
     }
     if inputs.timings || std::io::stderr().is_terminal() {

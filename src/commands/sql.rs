@@ -185,7 +185,13 @@ pub(super) fn run_queries_run(args: &crate::cli::QueriesRunArgs) -> Result<u8> {
     runtime()?.block_on(async {
         let engine = QueryEngine::open_windowed(&case, &[], Some(params.day_window())).await?;
         let code = warn_file_check(engine.file_check(), exit::OK);
-        let (schema, batches) = engine.run_pack(&args.name, &params).await?;
+        let (schema, batches) = if args.explain {
+            engine
+                .explain_pack(&args.name, &params, args.analyze)
+                .await?
+        } else {
+            engine.run_pack(&args.name, &params).await?
+        };
         emit(args.format, &schema, &batches)?;
         Ok(code)
     })

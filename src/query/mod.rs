@@ -192,7 +192,7 @@ pub struct QueryEngine {
     /// Pack queries already run in this session, with the parameters they ran with.
     pack_results: std::sync::Mutex<Vec<(String, pack::PackParams)>>,
     /// Each pack query run: name, seconds, rows.
-    timings: std::sync::Mutex<Vec<(String, f64, usize)>>,
+    timings: std::sync::Mutex<Vec<crate::scope::QueryTiming>>,
     opened: Arc<reads::OpenedFiles>,
     files_in_case: usize,
     window: Option<DayWindow>,
@@ -234,6 +234,10 @@ impl QueryEngine {
         // keeps (and every batch of it counts) whole pages, so sorts and join build sides of a
         // large case asked the memory pool for gigabytes they did not use.
         options.execution.parquet.schema_force_view_types = false;
+        // And `VARCHAR` in the pack's SQL (`CAST(NULL AS VARCHAR)`) as `Utf8` too: one view column
+        // in a union makes the whole column a view, and a view array taken or filtered keeps every
+        // data buffer of its source (a 5 GB case's session results reported hundreds of GB).
+        options.sql_parser.map_string_types_to_utf8view = false;
         // Each sorting partition keeps this much back for merging its spill files.
         options.execution.sort_spill_reservation_bytes = (memory_limit() / 16).min(10 << 20);
         let runtime = RuntimeEnvBuilder::new()
@@ -450,8 +454,8 @@ impl QueryEngine {
         }
     }
 
-    /// Each pack query run in this session: name, seconds, rows.
-    pub fn timings(&self) -> Vec<(String, f64, usize)> {
+    /// Each pack query run in this session: name, seconds, rows, bytes its result holds.
+    pub fn timings(&self) -> Vec<crate::scope::QueryTiming> {
         self.timings.lock().map(|t| t.clone()).unwrap_or_default()
     }
 

@@ -51,6 +51,10 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         include_str!("../../queries/call_sessions.sql"),
     ),
     (
+        "session_signs.sql",
+        include_str!("../../queries/session_signs.sql"),
+    ),
+    (
         "session_profiles.sql",
         include_str!("../../queries/session_profiles.sql"),
     ),
@@ -245,10 +249,19 @@ impl QueryEngine {
                 .map_err(|e| named(e.into()))?;
             let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
             let batches = self.collect(frame).await.map_err(named)?;
+            let batches = owned(batches, self.ctx.state().config().batch_size())
+                .map_err(|e| named(datafusion::error::DataFusionError::from(e).into()))?;
             if let Ok(mut timings) = self.timings.lock() {
-                let rows = batches.iter().map(|b| b.num_rows()).sum();
-                timings.push((query.name.clone(), started.elapsed().as_secs_f64(), rows));
+                let rows = batches.iter().map(RecordBatch::num_rows).sum();
+                let held = batches.iter().map(RecordBatch::get_array_memory_size).sum();
+                timings.push((
+                    query.name.clone(),
+                    started.elapsed().as_secs_f64(),
+                    rows,
+                    held,
+                ));
             }
+
             // The batches' own schema: a function's declared list field may differ from the
             // one its arrays carry (nullability), which MemTable refuses.
             let schema = batches.first().map_or(schema, RecordBatch::schema);
@@ -265,6 +278,97 @@ impl QueryEngine {
         }
         last.ok_or_else(|| QueryError::Pack(format!("no query named {name}")))
     }
+}
+
+impl QueryEngine {
+    /// Runs the queries `name` depends on, then explains `name`: its physical plan, or with
+    /// `analyze` the plan as run, with each operator's rows, time and memory
+    /// (`queries run --explain [--analyze]`).
+    pub async fn explain_pack(
+        &self,
+        name: &str,
+        params: &PackParams,
+        analyze: bool,
+    ) -> Result<(SchemaRef, Vec<RecordBatch>), QueryError> {
+        let all = queries();
+        let query = all
+            .iter()
+            .find(|q| q.name == name)
+            .ok_or_else(|| QueryError::Pack(format!("no query named {name}")))?;
+        for dependency in &query.depends {
+            self.run_pack(dependency, params).await?;
+        }
+        let options = SQLOptions::new()
+            .with_allow_ddl(false)
+            .with_allow_dml(false)
+            .with_allow_statements(false);
+        let frame = self
+            .ctx
+            .sql_with_options(
+                &format!(
+                    "EXPLAIN {}{}",
+                    if analyze { "ANALYZE " } else { "" },
+                    query.sql
+                ),
+                options,
+            )
+            .await
+            .and_then(|frame| frame.with_param_values(params.values()))?;
+        let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
+        let batches = self.collect(frame).await?;
+        Ok((schema, batches))
+    }
+}
+
+/// A pack result as batches of at most `batch_size` rows that own their data. Some operators
+/// return one batch per partition holding every row (a window over whole partitions), others
+/// slices of one large array (an aggregation's groups); every slice reports, and keeps alive,
+/// the whole array. A later query reading such a result asked the memory pool for gigabytes for
+/// one batch (a sort failed so on the 5 GB case). One copy of the result.
+fn owned(
+    batches: Vec<RecordBatch>,
+    batch_size: usize,
+) -> Result<Vec<RecordBatch>, arrow::error::ArrowError> {
+    let too_large =
+        |e: std::num::TryFromIntError| arrow::error::ArrowError::ComputeError(e.to_string());
+    let mut chunks = Vec::new();
+    for batch in batches {
+        let rows = u32::try_from(batch.num_rows()).map_err(too_large)?;
+        let step = u32::try_from(batch_size.max(1)).map_err(too_large)?;
+        let mut start = 0;
+        while start < rows {
+            let end = rows.min(start.saturating_add(step));
+            let indices = arrow::array::UInt32Array::from_iter_values(start..end);
+            let chunk = arrow::compute::take_record_batch(&batch, &indices)?;
+            chunks.push(compact_views(chunk)?);
+            start = end;
+        }
+    }
+    Ok(chunks)
+}
+
+/// `take` copies a view array's views but keeps every data buffer of its source: the views'
+/// bytes are copied into buffers of their own.
+fn compact_views(batch: RecordBatch) -> Result<RecordBatch, arrow::error::ArrowError> {
+    use arrow::array::{Array, ArrayRef, AsArray};
+    use arrow::datatypes::DataType;
+    if !batch
+        .columns()
+        .iter()
+        .any(|c| matches!(c.data_type(), DataType::Utf8View | DataType::BinaryView))
+    {
+        return Ok(batch);
+    }
+    let columns: Vec<ArrayRef> = batch
+        .columns()
+        .iter()
+        .map(|column| match column.data_type() {
+            DataType::Utf8View => Arc::new(column.as_string_view().gc()) as ArrayRef,
+            DataType::BinaryView => Arc::new(column.as_binary_view().gc()) as ArrayRef,
+            _ => column.clone(),
+        })
+        .collect();
+    RecordBatch::try_new(batch.schema(), columns)
 }
 
 fn resolve(
@@ -296,6 +400,68 @@ fn resolve(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pack_results_are_held_as_small_batches_that_own_their_data() {
+        use arrow::array::{Array, StringArray};
+        let text: StringArray = (0..20_000)
+            .map(|i| Some(format!("row {i:05} {}", "x".repeat(100))))
+            .collect();
+        let schema = Arc::new(arrow::datatypes::Schema::new(vec![
+            arrow::datatypes::Field::new("text", arrow::datatypes::DataType::Utf8, true),
+        ]));
+        let whole = RecordBatch::try_new(schema, vec![Arc::new(text)]).expect("batch");
+        // A slice of 1,000 rows reports (and keeps) the whole 20,000-row buffer.
+        let slice = whole.slice(5_000, 1_000);
+        assert!(slice.get_array_memory_size() > 2_000_000);
+        let chunks = owned(vec![whole.clone(), slice.clone()], 8192).expect("copied");
+        let sizes: Vec<usize> = chunks.iter().map(RecordBatch::num_rows).collect();
+        assert_eq!(sizes, vec![8192, 8192, 3616, 1000]);
+        // Same rows, in the same order.
+        let all = arrow::compute::concat_batches(&whole.schema(), &chunks[..3]).expect("concat");
+        assert_eq!(all, whole);
+        assert_eq!(chunks[3], slice);
+        // The copied slice holds its own 1,000 rows only.
+        assert!(
+            chunks[3].get_array_memory_size() < 200_000,
+            "{}",
+            chunks[3].get_array_memory_size()
+        );
+        assert!(chunks[3].column(0).to_data().buffers()[1].len() < 150_000);
+        assert!(owned(Vec::new(), 8192).expect("empty").is_empty());
+    }
+
+    #[test]
+    fn view_columns_of_pack_results_keep_only_their_own_bytes() {
+        use arrow::array::{Array, StringViewArray};
+        // Values longer than 12 bytes live in the view array's data buffers, not in the views.
+        let text: StringViewArray = (0..20_000)
+            .map(|i| Some(format!("identity {i:05} {}", "y".repeat(100))))
+            .collect();
+        let schema = Arc::new(arrow::datatypes::Schema::new(vec![
+            arrow::datatypes::Field::new("user", arrow::datatypes::DataType::Utf8View, true),
+        ]));
+        let whole = RecordBatch::try_new(schema, vec![Arc::new(text)]).expect("batch");
+        let chunks = owned(vec![whole.clone()], 1_000).expect("copied");
+        assert_eq!(chunks.len(), 20);
+        let rows = arrow::compute::concat_batches(&whole.schema(), &chunks).expect("concat");
+        assert_eq!(rows, whole);
+        // A plain take of 1,000 rows keeps every data buffer of the 20,000; the chunk does not.
+        let indices = arrow::array::UInt32Array::from_iter_values(0..1_000);
+        let taken = arrow::compute::take_record_batch(&whole, &indices).expect("take");
+        assert!(taken.get_array_memory_size() > 2_000_000);
+        for chunk in &chunks {
+            assert!(
+                chunk.get_array_memory_size() < 300_000,
+                "{}",
+                chunk.get_array_memory_size()
+            );
+            assert_eq!(
+                chunk.column(0).data_type(),
+                &arrow::datatypes::DataType::Utf8View
+            );
+        }
+    }
 
     #[test]
     fn every_file_in_queries_is_embedded_and_well_formed() {

@@ -27,8 +27,8 @@ use coverage::*;
 pub use findings::*;
 use reasons::*;
 
-/// One query of a scope run: name, seconds, rows.
-pub type QueryTiming = (String, f64, usize);
+/// One query of a scope run: name, seconds, rows, bytes its result holds.
+pub type QueryTiming = (String, f64, usize, usize);
 
 /// Runs the scope over a case.
 pub async fn scope(case: &Case, request: &ScopeRequest) -> Result<ScopeReport, QueryError> {
