@@ -233,17 +233,13 @@ impl QueryEngine {
                 continue;
             }
             let started = std::time::Instant::now();
-            let options = SQLOptions::new()
-                .with_allow_ddl(false)
-                .with_allow_dml(false)
-                .with_allow_statements(false);
             let named = |source: QueryError| QueryError::InPack {
                 query: query.name.clone(),
                 source: Box::new(source),
             };
             let frame = self
                 .ctx
-                .sql_with_options(&query.sql, options)
+                .sql_with_options(&query.sql, read_only())
                 .await
                 .and_then(|frame| frame.with_param_values(params.values()))
                 .map_err(|e| named(e.into()))?;
@@ -261,7 +257,6 @@ impl QueryEngine {
                     held,
                 ));
             }
-
             // The batches' own schema: a function's declared list field may differ from the
             // one its arrays carry (nullability), which MemTable refuses.
             let schema = batches.first().map_or(schema, RecordBatch::schema);
@@ -298,10 +293,6 @@ impl QueryEngine {
         for dependency in &query.depends {
             self.run_pack(dependency, params).await?;
         }
-        let options = SQLOptions::new()
-            .with_allow_ddl(false)
-            .with_allow_dml(false)
-            .with_allow_statements(false);
         let frame = self
             .ctx
             .sql_with_options(
@@ -310,7 +301,7 @@ impl QueryEngine {
                     if analyze { "ANALYZE " } else { "" },
                     query.sql
                 ),
-                options,
+                read_only(),
             )
             .await
             .and_then(|frame| frame.with_param_values(params.values()))?;
@@ -318,6 +309,14 @@ impl QueryEngine {
         let batches = self.collect(frame).await?;
         Ok((schema, batches))
     }
+}
+
+/// Pack queries only read: no DDL, DML or statements.
+fn read_only() -> SQLOptions {
+    SQLOptions::new()
+        .with_allow_ddl(false)
+        .with_allow_dml(false)
+        .with_allow_statements(false)
 }
 
 /// A pack result as batches of at most `batch_size` rows that own their data. Some operators

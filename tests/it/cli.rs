@@ -266,6 +266,49 @@ fn query_pack_is_listed_and_runs_by_name() {
             .is_some_and(|l| l.starts_with("185.220.101.47,19,")),
         "{stdout}"
     );
+    // --explain: the plan, after the queries it reads ran (session_signs is read as a table);
+    // --analyze: the plan as run, with each operator's rows.
+    let (code, stdout, stderr) = run(bin().args([
+        "queries",
+        "run",
+        "session_profiles",
+        "--since",
+        "2026-09-30",
+        "--explain",
+        "--format",
+        "csv",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("physical_plan") && stdout.contains("SortExec"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("output_rows"), "{stdout}");
+    let (code, stdout, stderr) = run(bin().args([
+        "queries",
+        "run",
+        "session_profiles",
+        "--since",
+        "2026-09-30",
+        "--explain",
+        "--analyze",
+        "--format",
+        "csv",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("output_rows="), "{stdout}");
+    let (code, _, stderr) = run(bin().args([
+        "queries",
+        "run",
+        "spray_sources",
+        "--since",
+        "2026-09-30",
+        "--analyze",
+    ]));
+    assert_eq!(
+        code, 2,
+        "--analyze without --explain is a usage error: {stderr}"
+    );
     let (code, _, stderr) =
         run(bin().args(["queries", "run", "no_such_query", "--since", "2026-09-30"]));
     assert_eq!(code, 1);
