@@ -13,21 +13,27 @@ keyed AS (
     SELECT c.*, s.session_id AS mcp_session, coalesce(c.client_address, '') AS address_key, coalesce(s.session_id, '') AS session_key
     FROM window_calls c LEFT JOIN shared s ON c.session_id = s.session_id
 ),
-marked AS (
-    SELECT *,
-           CASE WHEN lag(time) OVER (PARTITION BY "user", address_key, session_key ORDER BY time, _blob, _line) IS NULL
-                  OR lag(time) OVER (PARTITION BY "user", address_key, session_key ORDER BY time, _blob, _line)
-                     < time - CASE WHEN mcp_session IS NULL THEN INTERVAL '5 minutes' ELSE INTERVAL '30 minutes' END
-                THEN 1 ELSE 0 END AS starts
+-- One ordering per (identity, address, session id): the pause before each call marks where a
+-- session starts; the running count of starts numbers the part, and the latest start's time is
+-- the part's start (calls come in time order). Both are computed in that one ordering, so the
+-- calls are sorted once.
+paused AS (
+    SELECT *, lag(time) OVER (PARTITION BY "user", address_key, session_key ORDER BY time, _blob, _line) AS previous_time
     FROM keyed
 ),
-numbered AS (
-    SELECT *, sum(starts) OVER (PARTITION BY "user", address_key, session_key ORDER BY time, _blob, _line ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS part
-    FROM marked
+marked AS (
+    SELECT *,
+           CASE WHEN previous_time IS NULL
+                  OR previous_time < time - CASE WHEN mcp_session IS NULL THEN INTERVAL '5 minutes' ELSE INTERVAL '30 minutes' END
+                THEN 1 ELSE 0 END AS starts
+    FROM paused
 ),
 started AS (
-    SELECT *, min(time) OVER (PARTITION BY "user", address_key, session_key, part) AS session_start
-    FROM numbered
+    SELECT *,
+           sum(starts) OVER running AS part,
+           max(CASE WHEN starts = 1 THEN time END) OVER running AS session_start
+    FROM marked
+    WINDOW running AS (PARTITION BY "user", address_key, session_key ORDER BY time, _blob, _line ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
 )
 SELECT "user", client_address,
        CASE WHEN mcp_session IS NULL

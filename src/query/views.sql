@@ -69,6 +69,15 @@ keyed AS (
     SELECT *, coalesce(operation_id, _blob || ':' || CAST(_line AS VARCHAR)) AS trace_key
     FROM stacked
 ),
+-- Only a parent, dependency or gateway row makes a trace's facts differ from its rows' own: a call
+-- row reads the facts only for its parent's caller and to be dropped beside a request call, and
+-- gateway rows read the rest. So only traces with such a row are grouped (a semi-join on their
+-- few keys), not every call's trace.
+linked AS (
+    SELECT DISTINCT trace_key AS linked_key
+    FROM keyed
+    WHERE kind <> 'call' OR origin <> 'AppRequests'
+),
 trace_facts AS (
     SELECT trace_key AS fact_key,
            bool_or(kind = 'call' AND origin = 'AppRequests') AS f_has_request_call,
@@ -85,7 +94,8 @@ trace_facts AS (
            max(CASE WHEN kind = 'call' THEN sdk_user_id END) AS f_sdk_user_id,
            max(CASE WHEN kind = 'call' THEN item_count END) AS f_item_count,
            max(CASE WHEN kind = 'call' THEN response_bytes END) AS f_response_bytes
-    FROM keyed
+    FROM linked l
+    JOIN keyed k ON k.trace_key = l.linked_key
     GROUP BY trace_key
     HAVING count(*) > 1
 ),
@@ -130,6 +140,8 @@ calls AS (
 -- server row next to it (after it, else before it) when it is within a minute. Only sessions and
 -- tools the gateway log names are ordered so (`pair`); every other row has no neighbour. (Ordering
 -- every session and tool as its own window partition took most of scope's time on a large case.)
+-- Rows outside a pair share one partition, and the values the window shifts are null there, so
+-- the window copies no text for them.
 gateway_pairs AS (
     SELECT DISTINCT "SessionId" || chr(10) || coalesce("ToolName", '') AS pair_key
     FROM "ApiManagementGatewayMCPLog"
@@ -142,23 +154,24 @@ near AS (
 ),
 neighbours AS (
     SELECT *,
-           CASE WHEN pair IS NOT NULL THEN lead(arguments) OVER (PARTITION BY pair ORDER BY time, _blob, _line) END AS next_arguments, CASE WHEN pair IS NOT NULL THEN lag(arguments) OVER (PARTITION BY pair ORDER BY time, _blob, _line) END AS prev_arguments,
-           CASE WHEN pair IS NOT NULL THEN lead(result) OVER (PARTITION BY pair ORDER BY time, _blob, _line) END AS next_result, CASE WHEN pair IS NOT NULL THEN lag(result) OVER (PARTITION BY pair ORDER BY time, _blob, _line) END AS prev_result,
-           CASE WHEN pair IS NOT NULL THEN lead(enduser_id) OVER (PARTITION BY pair ORDER BY time, _blob, _line) END AS next_enduser_id, CASE WHEN pair IS NOT NULL THEN lag(enduser_id) OVER (PARTITION BY pair ORDER BY time, _blob, _line) END AS prev_enduser_id,
-           CASE WHEN pair IS NOT NULL THEN lead(client_address) OVER (PARTITION BY pair ORDER BY time, _blob, _line) END AS next_client_address, CASE WHEN pair IS NOT NULL THEN lag(client_address) OVER (PARTITION BY pair ORDER BY time, _blob, _line) END AS prev_client_address,
-           CASE WHEN pair IS NOT NULL THEN lead(origin) OVER (PARTITION BY pair ORDER BY time, _blob, _line) END AS next_origin, CASE WHEN pair IS NOT NULL THEN lag(origin) OVER (PARTITION BY pair ORDER BY time, _blob, _line) END AS prev_origin,
-           CASE WHEN pair IS NOT NULL THEN lead(span_id) OVER (PARTITION BY pair ORDER BY time, _blob, _line) END AS next_span_id, CASE WHEN pair IS NOT NULL THEN lag(span_id) OVER (PARTITION BY pair ORDER BY time, _blob, _line) END AS prev_span_id,
-           CASE WHEN pair IS NOT NULL THEN lead(server) OVER (PARTITION BY pair ORDER BY time, _blob, _line) END AS next_server, CASE WHEN pair IS NOT NULL THEN lag(server) OVER (PARTITION BY pair ORDER BY time, _blob, _line) END AS prev_server,
-           CASE WHEN pair IS NOT NULL THEN lead(sdk_user_id) OVER (PARTITION BY pair ORDER BY time, _blob, _line) END AS next_sdk_user_id, CASE WHEN pair IS NOT NULL THEN lag(sdk_user_id) OVER (PARTITION BY pair ORDER BY time, _blob, _line) END AS prev_sdk_user_id,
-           CASE WHEN pair IS NOT NULL THEN lead(item_count) OVER (PARTITION BY pair ORDER BY time, _blob, _line) END AS next_item_count, CASE WHEN pair IS NOT NULL THEN lag(item_count) OVER (PARTITION BY pair ORDER BY time, _blob, _line) END AS prev_item_count,
-           CASE WHEN pair IS NOT NULL THEN lead(operation_id) OVER (PARTITION BY pair ORDER BY time, _blob, _line) END AS next_operation_id, CASE WHEN pair IS NOT NULL THEN lag(operation_id) OVER (PARTITION BY pair ORDER BY time, _blob, _line) END AS prev_operation_id,
-           CASE WHEN pair IS NOT NULL THEN lead(parent_address) OVER (PARTITION BY pair ORDER BY time, _blob, _line) END AS next_parent_address, CASE WHEN pair IS NOT NULL THEN lag(parent_address) OVER (PARTITION BY pair ORDER BY time, _blob, _line) END AS prev_parent_address,
-           CASE WHEN pair IS NOT NULL THEN lead(parent_user) OVER (PARTITION BY pair ORDER BY time, _blob, _line) END AS next_parent_user, CASE WHEN pair IS NOT NULL THEN lag(parent_user) OVER (PARTITION BY pair ORDER BY time, _blob, _line) END AS prev_parent_user,
-           CASE WHEN pair IS NOT NULL THEN lead(response_bytes) OVER (PARTITION BY pair ORDER BY time, _blob, _line) END AS next_response_bytes, CASE WHEN pair IS NOT NULL THEN lag(response_bytes) OVER (PARTITION BY pair ORDER BY time, _blob, _line) END AS prev_response_bytes,
-           CASE WHEN pair IS NOT NULL THEN lead(kind) OVER (PARTITION BY pair ORDER BY time, _blob, _line) END AS next_kind, CASE WHEN pair IS NOT NULL THEN lag(kind) OVER (PARTITION BY pair ORDER BY time, _blob, _line) END AS prev_kind,
-           CASE WHEN pair IS NOT NULL THEN lead(time) OVER (PARTITION BY pair ORDER BY time, _blob, _line) END AS next_time, CASE WHEN pair IS NOT NULL THEN lag(time) OVER (PARTITION BY pair ORDER BY time, _blob, _line) END AS prev_time,
-           CASE WHEN pair IS NOT NULL THEN lead(kind, 2) OVER (PARTITION BY pair ORDER BY time, _blob, _line) END AS next2_kind, CASE WHEN pair IS NOT NULL THEN lead(time, 2) OVER (PARTITION BY pair ORDER BY time, _blob, _line) END AS next2_time
+           lead(CASE WHEN pair IS NOT NULL THEN arguments END) OVER pair_order AS next_arguments, lag(CASE WHEN pair IS NOT NULL THEN arguments END) OVER pair_order AS prev_arguments,
+           lead(CASE WHEN pair IS NOT NULL THEN result END) OVER pair_order AS next_result, lag(CASE WHEN pair IS NOT NULL THEN result END) OVER pair_order AS prev_result,
+           lead(CASE WHEN pair IS NOT NULL THEN enduser_id END) OVER pair_order AS next_enduser_id, lag(CASE WHEN pair IS NOT NULL THEN enduser_id END) OVER pair_order AS prev_enduser_id,
+           lead(CASE WHEN pair IS NOT NULL THEN client_address END) OVER pair_order AS next_client_address, lag(CASE WHEN pair IS NOT NULL THEN client_address END) OVER pair_order AS prev_client_address,
+           lead(CASE WHEN pair IS NOT NULL THEN origin END) OVER pair_order AS next_origin, lag(CASE WHEN pair IS NOT NULL THEN origin END) OVER pair_order AS prev_origin,
+           lead(CASE WHEN pair IS NOT NULL THEN span_id END) OVER pair_order AS next_span_id, lag(CASE WHEN pair IS NOT NULL THEN span_id END) OVER pair_order AS prev_span_id,
+           lead(CASE WHEN pair IS NOT NULL THEN server END) OVER pair_order AS next_server, lag(CASE WHEN pair IS NOT NULL THEN server END) OVER pair_order AS prev_server,
+           lead(CASE WHEN pair IS NOT NULL THEN sdk_user_id END) OVER pair_order AS next_sdk_user_id, lag(CASE WHEN pair IS NOT NULL THEN sdk_user_id END) OVER pair_order AS prev_sdk_user_id,
+           lead(CASE WHEN pair IS NOT NULL THEN item_count END) OVER pair_order AS next_item_count, lag(CASE WHEN pair IS NOT NULL THEN item_count END) OVER pair_order AS prev_item_count,
+           lead(CASE WHEN pair IS NOT NULL THEN operation_id END) OVER pair_order AS next_operation_id, lag(CASE WHEN pair IS NOT NULL THEN operation_id END) OVER pair_order AS prev_operation_id,
+           lead(CASE WHEN pair IS NOT NULL THEN parent_address END) OVER pair_order AS next_parent_address, lag(CASE WHEN pair IS NOT NULL THEN parent_address END) OVER pair_order AS prev_parent_address,
+           lead(CASE WHEN pair IS NOT NULL THEN parent_user END) OVER pair_order AS next_parent_user, lag(CASE WHEN pair IS NOT NULL THEN parent_user END) OVER pair_order AS prev_parent_user,
+           lead(CASE WHEN pair IS NOT NULL THEN response_bytes END) OVER pair_order AS next_response_bytes, lag(CASE WHEN pair IS NOT NULL THEN response_bytes END) OVER pair_order AS prev_response_bytes,
+           lead(CASE WHEN pair IS NOT NULL THEN kind END) OVER pair_order AS next_kind, lag(CASE WHEN pair IS NOT NULL THEN kind END) OVER pair_order AS prev_kind,
+           lead(CASE WHEN pair IS NOT NULL THEN time END) OVER pair_order AS next_time, lag(CASE WHEN pair IS NOT NULL THEN time END) OVER pair_order AS prev_time,
+           lead(CASE WHEN pair IS NOT NULL THEN kind END, 2) OVER pair_order AS next2_kind, lead(CASE WHEN pair IS NOT NULL THEN time END, 2) OVER pair_order AS next2_time
     FROM near
+    WINDOW pair_order AS (PARTITION BY pair ORDER BY time, _blob, _line)
 ),
 paired AS (
     SELECT *,
