@@ -1,7 +1,7 @@
 -- name: exfiltration
 -- description: Where the data went, per destination and path: (1) responses to attacker client addresses (server-to-client bytes of inbound flows, else the response sizes the server logged; separately, the response sizes API Management logged for calls through it); (2) outbound flows from the MCP hosts to destinations never seen in the baseline, when an attacker call's HTTP dependency names them or they start within ten minutes after an attacker call (unless the server's dependencies for other callers name them too); (3) attacker-call HTTP dependencies to new hosts with no flow record; (4) what the server copies out by itself (server_compromise). Destinations seen in the baseline (backups, Key Vault) never appear.
 -- params: since, until, baseline_start
--- depends: attacker_calls, mcp_hosts, server_compromise
+-- depends: attacker_calls, window_outbound, server_compromise
 -- output: destination_ip, destination_host, bytes, first, last, path, records
 WITH attacker_ips AS (SELECT DISTINCT client_address AS ip FROM attacker_calls WHERE attacker_address),
 response_flows AS (
@@ -38,16 +38,7 @@ responses AS (
     LEFT JOIN response_logged l ON a.ip = l.ip
     WHERE coalesce(f.bytes, 0) > 0 OR coalesce(l.bytes, 0) > 0
 ),
-baseline_destinations AS (
-    SELECT DISTINCT dst_ip FROM flows WHERE direction = 'O' AND time >= $baseline_start AND time < $since
-),
-new_outbound AS (
-    SELECT f.dst_ip, f.time, coalesce(f.bytes_src_to_dst, 0) AS bytes
-    FROM flows f
-    JOIN mcp_hosts h ON f.src_ip = h.ip
-    LEFT JOIN baseline_destinations b ON f.dst_ip = b.dst_ip
-    WHERE f.direction = 'O' AND f.decision = 'A' AND f.time >= $since AND f.time < $until AND b.dst_ip IS NULL
-),
+new_outbound AS (SELECT dst_ip, time, bytes FROM window_outbound),
 baseline_targets AS (
     SELECT DISTINCT "Target" AS target FROM "AppDependencies"
     WHERE "TimeGenerated" >= $baseline_start AND "TimeGenerated" < $since AND "Target" IS NOT NULL

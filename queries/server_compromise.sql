@@ -1,24 +1,12 @@
 -- name: server_compromise
 -- description: Signs that the MCP server itself copies data out (an implant), with no identity misused: outbound flows from an MCP host (a host MCP clients connect to; every host receiving allowed inbound flows when no call carries a client address) to a destination never seen in the baseline and named by no HTTP dependency the server logged, whose bytes mostly leave within ten minutes after the server answered a tool call (a copy of the results; a beacon alone carries little). One row per host and destination.
 -- params: since, until, baseline_start
--- depends: mcp_hosts, window_calls
+-- depends: window_outbound, window_calls
 -- output: host, destination_ip, destination_port, flows, bytes, following_bytes, first, last
-WITH baseline_destinations AS (
-    SELECT DISTINCT dst_ip FROM flows WHERE direction = 'O' AND time >= $baseline_start AND time < $since
-),
-named_destinations AS (
-    SELECT DISTINCT peer_address AS ip FROM "AppDependencies"
-    WHERE "TimeGenerated" >= $baseline_start AND "TimeGenerated" < $until AND peer_address IS NOT NULL
-),
-new_outbound AS (
-    SELECT f.src_ip AS host, f.dst_ip, f.dst_port, f.time, coalesce(f.bytes_src_to_dst, 0) AS bytes,
-           f._blob, f._line, f.src_port
-    FROM flows f
-    JOIN mcp_hosts h ON f.src_ip = h.ip
-    LEFT JOIN baseline_destinations b ON f.dst_ip = b.dst_ip
-    LEFT JOIN named_destinations n ON f.dst_ip = n.ip
-    WHERE f.direction = 'O' AND f.decision = 'A' AND f.time >= $since AND f.time < $until
-      AND b.dst_ip IS NULL AND n.ip IS NULL
+WITH new_outbound AS (
+    SELECT host, dst_ip, dst_port, time, bytes, _blob, _line, src_port
+    FROM window_outbound
+    WHERE NOT named_by_dependency
 ),
 call_minutes AS (
     SELECT DISTINCT date_bin(INTERVAL '1 minute', time) AS minute FROM window_calls

@@ -64,6 +64,10 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ),
     ("mcp_hosts.sql", include_str!("../../queries/mcp_hosts.sql")),
     (
+        "window_outbound.sql",
+        include_str!("../../queries/window_outbound.sql"),
+    ),
+    (
         "server_compromise.sql",
         include_str!("../../queries/server_compromise.sql"),
     ),
