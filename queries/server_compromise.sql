@@ -1,6 +1,6 @@
 -- name: server_compromise
 -- description: Signs that the MCP server itself copies data out (an implant), with no identity misused: outbound flows from an MCP host (a host MCP clients connect to; every host receiving allowed inbound flows when no call carries a client address) to a destination never seen in the baseline and named by no HTTP dependency the server logged, whose bytes mostly leave within ten minutes after the server answered a tool call (a copy of the results; a beacon alone carries little). One row per host and destination.
--- params: since, until, baseline_start
+-- params: since, until
 -- depends: window_outbound, window_calls
 -- output: host, destination_ip, destination_port, flows, bytes, following_bytes, first, last
 WITH new_outbound AS (
