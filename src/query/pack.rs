@@ -327,7 +327,8 @@ fn read_only() -> SQLOptions {
 /// return one batch per partition holding every row (a window over whole partitions), others
 /// slices of one large array (an aggregation's groups); every slice reports, and keeps alive,
 /// the whole array. A later query reading such a result asked the memory pool for gigabytes for
-/// one batch (a sort failed so on the 5 GB case). One copy of the result.
+/// one batch (a sort failed so on the 5 GB case). One copy of the result, of the batches that
+/// need it.
 fn owned(
     batches: Vec<RecordBatch>,
     batch_size: usize,
@@ -336,6 +337,10 @@ fn owned(
         |e: std::num::TryFromIntError| arrow::error::ArrowError::ComputeError(e.to_string());
     let mut chunks = Vec::new();
     for batch in batches {
+        if batch.num_rows() <= batch_size && owns_its_data(&batch)? {
+            chunks.push(batch);
+            continue;
+        }
         let rows = u32::try_from(batch.num_rows()).map_err(too_large)?;
         let step = u32::try_from(batch_size.max(1)).map_err(too_large)?;
         let mut start = 0;
@@ -352,6 +357,28 @@ fn owned(
 
 /// `take` copies a view array's views but keeps every data buffer of its source: the views'
 /// bytes are copied into buffers of their own.
+/// Whether a batch's buffers hold little more than its own rows (no view columns, which share
+/// their source's data buffers, and at most half again the bytes its rows need: builders
+/// over-allocate a little, while a slice of a larger result holds many times its rows), so it
+/// needs no copy.
+fn owns_its_data(batch: &RecordBatch) -> Result<bool, arrow::error::ArrowError> {
+    use arrow::array::Array;
+    use arrow::datatypes::DataType;
+    let mut held = 0usize;
+    let mut needed = 0usize;
+    for column in batch.columns() {
+        if matches!(
+            column.data_type(),
+            DataType::Utf8View | DataType::BinaryView
+        ) {
+            return Ok(false);
+        }
+        held = held.saturating_add(column.get_buffer_memory_size());
+        needed = needed.saturating_add(column.to_data().get_slice_memory_size()?);
+    }
+    Ok(held <= needed.saturating_add(needed / 2).saturating_add(4096))
+}
+
 fn compact_views(batch: RecordBatch) -> Result<RecordBatch, arrow::error::ArrowError> {
     use arrow::array::{Array, ArrayRef, AsArray};
     use arrow::datatypes::DataType;
@@ -432,6 +459,19 @@ mod tests {
         );
         assert!(chunks[3].column(0).to_data().buffers()[1].len() < 150_000);
         assert!(owned(Vec::new(), 8192).expect("empty").is_empty());
+        // A batch within the size that holds only its own rows is kept as it is, not copied; a
+        // small slice of it (a few rows keeping all of its bytes) is copied.
+        let small = chunks[3].clone();
+        let kept = owned(vec![small.clone(), small.slice(10, 20)], 8192).expect("kept");
+        assert!(
+            Arc::ptr_eq(kept[0].column(0), small.column(0)),
+            "not copied"
+        );
+        assert_eq!(kept[1], small.slice(10, 20));
+        assert!(
+            kept[1].get_array_memory_size() < 10_000,
+            "the slice was copied"
+        );
     }
 
     #[test]
