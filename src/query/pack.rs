@@ -431,16 +431,21 @@ fn resolve(
 mod tests {
     use super::*;
 
+    /// A batch of one nullable column.
+    fn one_column(name: &str, column: arrow::array::ArrayRef) -> RecordBatch {
+        let schema = Arc::new(arrow::datatypes::Schema::new(vec![
+            arrow::datatypes::Field::new(name, column.data_type().clone(), true),
+        ]));
+        RecordBatch::try_new(schema, vec![column]).expect("batch")
+    }
+
     #[test]
     fn pack_results_are_held_as_small_batches_that_own_their_data() {
         use arrow::array::{Array, StringArray};
         let text: StringArray = (0..20_000)
             .map(|i| Some(format!("row {i:05} {}", "x".repeat(100))))
             .collect();
-        let schema = Arc::new(arrow::datatypes::Schema::new(vec![
-            arrow::datatypes::Field::new("text", arrow::datatypes::DataType::Utf8, true),
-        ]));
-        let whole = RecordBatch::try_new(schema, vec![Arc::new(text)]).expect("batch");
+        let whole = one_column("text", Arc::new(text));
         // A slice of 1,000 rows reports (and keeps) the whole 20,000-row buffer.
         let slice = whole.slice(5_000, 1_000);
         assert!(slice.get_array_memory_size() > 2_000_000);
@@ -481,10 +486,7 @@ mod tests {
         let text: StringViewArray = (0..20_000)
             .map(|i| Some(format!("identity {i:05} {}", "y".repeat(100))))
             .collect();
-        let schema = Arc::new(arrow::datatypes::Schema::new(vec![
-            arrow::datatypes::Field::new("user", arrow::datatypes::DataType::Utf8View, true),
-        ]));
-        let whole = RecordBatch::try_new(schema, vec![Arc::new(text)]).expect("batch");
+        let whole = one_column("user", Arc::new(text));
         let chunks = owned(vec![whole.clone()], 1_000).expect("copied");
         assert_eq!(chunks.len(), 20);
         let rows = arrow::compute::concat_batches(&whole.schema(), &chunks).expect("concat");

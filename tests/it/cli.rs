@@ -268,35 +268,30 @@ fn query_pack_is_listed_and_runs_by_name() {
     );
     // --explain: the plan, after the queries it reads ran (session_signs is read as a table);
     // --analyze: the plan as run, with each operator's rows.
-    let (code, stdout, stderr) = run(bin().args([
-        "queries",
-        "run",
-        "session_profiles",
-        "--since",
-        "2026-09-30",
-        "--explain",
-        "--format",
-        "csv",
-    ]));
-    assert_eq!(code, 0, "{stderr}");
+    let explain = |extra: &[&str]| {
+        let mut args = vec![
+            "queries",
+            "run",
+            "session_profiles",
+            "--since",
+            "2026-09-30",
+            "--explain",
+            "--format",
+            "csv",
+        ];
+        args.extend_from_slice(extra);
+        let (code, stdout, stderr) = run(bin().args(args));
+        assert_eq!(code, 0, "{stderr}");
+        stdout
+    };
+    let plan = explain(&[]);
     assert!(
-        stdout.contains("physical_plan") && stdout.contains("SortExec"),
-        "{stdout}"
+        plan.contains("physical_plan") && plan.contains("SortExec"),
+        "{plan}"
     );
-    assert!(!stdout.contains("output_rows"), "{stdout}");
-    let (code, stdout, stderr) = run(bin().args([
-        "queries",
-        "run",
-        "session_profiles",
-        "--since",
-        "2026-09-30",
-        "--explain",
-        "--analyze",
-        "--format",
-        "csv",
-    ]));
-    assert_eq!(code, 0, "{stderr}");
-    assert!(stdout.contains("output_rows="), "{stdout}");
+    assert!(!plan.contains("output_rows"), "{plan}");
+    let plan = explain(&["--analyze"]);
+    assert!(plan.contains("output_rows="), "{plan}");
     let (code, _, stderr) = run(bin().args([
         "queries",
         "run",
