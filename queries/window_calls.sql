@@ -4,9 +4,7 @@
 -- output: user, user_id, enduser_id, client_address, client_address_source, time, tool, session_id, item_count, hour, origin, server, operation_id, response_bytes, customers, hosts, wide, arguments, result, jsonrpc_request_id, span_id, _blob, _line
 SELECT "user", user_id, CASE WHEN time >= $since THEN enduser_id END AS enduser_id, client_address, client_address_source, time, tool, session_id, item_count, CAST(date_part('hour', time) AS BIGINT) AS hour,
        origin, server, operation_id, response_bytes,
-       customer_ids('[' || coalesce(arguments, 'null') || ',' || coalesce(result, 'null') || ']') AS customers,
-       outside_hosts(coalesce(arguments, '{}')) AS hosts,
-       coalesce(wide_request(arguments), false) AS wide,
+       customers, hosts, wide,
        CASE WHEN time >= $since THEN arguments END AS arguments, CASE WHEN time >= $since THEN result END AS result,
        CASE WHEN time >= $since THEN jsonrpc_request_id END AS jsonrpc_request_id, CASE WHEN time >= $since THEN span_id END AS span_id,
        _blob, _line

@@ -6,6 +6,7 @@
 //! <case>/tables/<Table>/date=YYYY-MM-DD/part-<ingest>-<n>.parquet
 //! <case>/rejects/rejects-<ingest>.parquet
 //! <case>/index/identities-<ingest>.parquet      (the identities of each run's sign-ins)
+//! <case>/derived/tool_calls-<fingerprint>/      (derived, not evidence: `crate::query::call_index`)
 //! ```
 //! Files are written under a temporary name and renamed when complete, so a reader never sees
 //! half a file; the manifest is replaced atomically last. Owns no SQL (that is `query`).
@@ -223,6 +224,11 @@ impl Case {
             totals: OnceLock::new(),
             summary: OnceLock::new(),
         })
+    }
+
+    /// Whether the case is read in Blob Storage (its root is then a local copy of its metadata).
+    pub fn is_remote(&self) -> bool {
+        self.remote.is_some()
     }
 
     /// The case directory (for a case in Blob Storage, the local copy of its metadata).

@@ -477,7 +477,8 @@ pub fn remove_stale_temporaries(case: &Case) -> Result<usize, CaseError> {
     Ok(removed)
 }
 
-fn writer_properties() -> WriterProperties {
+/// Properties of every Parquet file the tool writes into a case.
+pub(crate) fn writer_properties() -> WriterProperties {
     WriterProperties::builder()
         // Snappy, not zstd: the zstd codec allocates compression and decompression contexts for
         // every column chunk read, a tenth of scope's time (docs/performance.md).

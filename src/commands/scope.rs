@@ -135,13 +135,19 @@ fn build_report(inputs: &ScopeInputs) -> Result<(ScopeReport, u8, PathBuf)> {
 /// One line on how much of the case the report read.
 pub(crate) fn files_read(report: &ScopeReport) -> String {
     let evidence = &report.evidence;
+    let calls = match &evidence.call_index {
+        Some(dir) => format!(
+            "; the tool calls from the call index {dir}, derived at ingest from the files this manifest lists"
+        ),
+        None => String::new(),
+    };
     match &evidence.days_read {
         Some([first, last]) => format!(
-            "read {} of {} case files: the days {first} to {last} (baseline and window), and the identity index (in a case ingested before it existed, the sign-ins of every day)",
+            "read {} of {} case files: the days {first} to {last} (baseline and window), and the identity index (in a case ingested before it existed, the sign-ins of every day){calls}",
             evidence.case_files_read, evidence.case_files
         ),
         None => format!(
-            "read {} of {} case files (every day)",
+            "read {} of {} case files (every day){calls}",
             evidence.case_files_read, evidence.case_files
         ),
     }

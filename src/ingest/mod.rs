@@ -181,6 +181,10 @@ pub struct IngestSummary {
     /// this one (rolled back, its blobs read again by this run; or completed).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub recovered_commit: Option<String>,
+    /// The call index derived for scope after the run (or why there is none): see
+    /// `crate::query::call_index`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub call_index: Option<crate::query::call_index::Derived>,
 }
 
 /// A file at the source that was not ingested.
@@ -294,6 +298,8 @@ pub enum IngestEvent<'a> {
     },
     /// Every blob is done with; the case is being committed.
     Read,
+    /// The run is committed; the call index is being derived.
+    Deriving,
     /// Rejects beyond `warn_limit` that were not told one by one.
     MoreRejected {
         /// How many.
@@ -347,6 +353,37 @@ pub fn ingest_observed(
     }
     // Held to the end of the run: another ingest into this case waits for nothing and fails.
     let _lock = crate::case::lock_for_writing(case_root)?;
+    let mut summary = commit_run(
+        source,
+        case_root,
+        options,
+        observer,
+        crate::sources::Listing {
+            blobs: listing.blobs,
+            ignored: listing.ignored,
+        },
+        (since, until),
+        started,
+    )?;
+    // Still under the lock: the call index is derived from the case as this run left it.
+    observer(IngestEvent::Deriving);
+    let case = Case::open(case_root)?;
+    summary.call_index = Some(crate::query::call_index::ensure_blocking(&case));
+    Ok(summary)
+}
+
+/// Reads the selected blobs of `listing` into the case and commits the run (the case's write
+/// lock held).
+#[allow(clippy::too_many_arguments)]
+fn commit_run(
+    source: &dyn EvidenceSource,
+    case_root: &std::path::Path,
+    options: &IngestOptions,
+    observer: &(dyn Fn(IngestEvent<'_>) + Sync),
+    listing: crate::sources::Listing,
+    (since, until): (Option<chrono::DateTime<Utc>>, Option<chrono::DateTime<Utc>>),
+    started: chrono::DateTime<Utc>,
+) -> Result<IngestSummary, IngestError> {
     let mut case = Case::open_or_create(case_root)?;
     remove_stale_temporaries(&case)?;
     let settled = crate::case::journal::settle(&case)?;
@@ -397,6 +434,7 @@ pub fn ingest_observed(
         last_time: None,
         bytes_read: 0,
         stopped_early: None,
+        call_index: None,
         recovered_commit: match settled {
             crate::case::journal::Settled::Nothing => None,
             crate::case::journal::Settled::Completed(id) => Some(format!(

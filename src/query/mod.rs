@@ -26,6 +26,7 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 /// Stack for threads that plan queries (`crate::runtime`'s, for threads started elsewhere).
 pub const QUERY_STACK_BYTES: usize = crate::runtime::STACK_BYTES;
 
+pub mod call_index;
 #[cfg(feature = "cluster")]
 pub mod codec;
 pub mod memory;
@@ -197,6 +198,8 @@ pub struct QueryEngine {
     files_in_case: usize,
     window: Option<DayWindow>,
     file_check: crate::case::verify::FileCheck,
+    /// The call index `tool_calls` reads (its directory in the case), when it reads one.
+    call_index: Option<String>,
 }
 
 impl QueryEngine {
@@ -222,6 +225,23 @@ impl QueryEngine {
         case: &Case,
         iocs: &[(String, String)],
         window: Option<DayWindow>,
+    ) -> Result<Self, QueryError> {
+        Self::open_session(case, iocs, window, true).await
+    }
+
+    /// A session over every day whose `tool_calls` is the view, whatever call index the case
+    /// has: what a call index is derived from.
+    pub(crate) async fn open_without_index(case: &Case) -> Result<Self, QueryError> {
+        Self::open_session(case, &[], None, false).await
+    }
+
+    /// [`Self::open_windowed`]; `tool_calls` reads the case's call index when `use_index` and
+    /// the index is current (and the session runs in this process).
+    async fn open_session(
+        case: &Case,
+        iocs: &[(String, String)],
+        window: Option<DayWindow>,
+        use_index: bool,
     ) -> Result<Self, QueryError> {
         let mut config = SessionConfig::new()
             .with_information_schema(true)
@@ -419,6 +439,23 @@ impl QueryEngine {
                 ctx.register_table("identities", rows)?;
             }
         }
+        let mut index_read = None;
+        // Only over the files the manifest lists: the index was derived from exactly those.
+        if use_index
+            && cluster().is_none()
+            && file_check.missing.is_empty()
+            && file_check.unexpected.is_empty()
+            && let Some(index) = call_index::current(case)?
+        {
+            files_in_case += index.record.files.len();
+            index_read = Some(index.dir.clone());
+            let schema = call_index::register(&ctx, case, &index, window, opened.clone()).await?;
+            tables.push(TableInfo {
+                name: call_index::TABLE.into(),
+                kind: "derived",
+                schema,
+            });
+        }
         for view in ["identities", "tool_calls"] {
             let schema = ctx.table_provider(view).await?.schema();
             tables.push(TableInfo {
@@ -437,7 +474,14 @@ impl QueryEngine {
             files_in_case,
             window,
             file_check,
+            call_index: index_read,
         })
+    }
+
+    /// The call index `tool_calls` reads (its directory in the case), or `None` when
+    /// `tool_calls` relates the telemetry rows itself.
+    pub fn call_index(&self) -> Option<&str> {
+        self.call_index.as_deref()
     }
 
     /// The case's files against its manifest, as checked when the session opened.

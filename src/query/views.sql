@@ -29,7 +29,10 @@ GROUP BY user_id;
 -- Rows of every origin are stacked; the facts of traces with two or more rows (and of traces with
 -- a gateway row) are grouped and joined back, small; gateway rows are related to server rows by a
 -- window over their session and tool, only for the sessions and tools the gateway log names.
--- The caller is resolved against Entra sign-ins by object id or UPN.
+-- The caller is resolved against Entra sign-ins by object id or UPN. What the profiles compare
+-- of a call's arguments and result is computed here too (a query that reads none of it computes
+-- none of it): the customers named, the outside hosts named, and whether it asks for everything.
+-- A case whose call index is current reads all of this from the index instead (call_index.rs).
 CREATE VIEW tool_calls AS
 WITH stacked AS (
     SELECT CASE WHEN r.mcp_method = 'tools/call' THEN 'call' ELSE 'parent' END AS kind, 'AppRequests' AS origin,
@@ -249,7 +252,10 @@ SELECT c.time, c.origin, c.tool, c.method, c.session_id, c.jsonrpc_request_id, c
                 CASE WHEN c.caller LIKE '%@%' THEN c.caller END) AS user_principal_name,
        coalesce(by_id.user_principal_name, upn_id.user_principal_name,
                 CASE WHEN c.caller LIKE '%@%' THEN c.caller END,
-                nullif(c.caller, ''), '(anonymous)') AS "user"
+                nullif(c.caller, ''), '(anonymous)') AS "user",
+       customer_ids('[' || coalesce(c.arguments, 'null') || ',' || coalesce(c.result, 'null') || ']') AS customers,
+       outside_hosts(coalesce(c.arguments, '{}')) AS hosts,
+       coalesce(wide_request(c.arguments), false) AS wide
 FROM resolved c
 LEFT JOIN identities by_id ON c.caller = by_id.user_id
 LEFT JOIN upn_to_id by_upn ON lower(c.caller) = by_upn.upn_key

@@ -55,6 +55,11 @@ impl IngestProgress {
                 terminal_safe(error)
             )),
             IngestEvent::Read => self.bar.finish_and_clear(),
+            IngestEvent::Deriving => {
+                if !self.bar.is_hidden() {
+                    crate::tell!("deriving the call index for scope …");
+                }
+            }
             IngestEvent::MoreRejected { count } => crate::tell!(
                 "warning: {count} more rejected records not shown; all are in the case's rejects (mcpforensics sql \"SELECT * FROM rejects\")"
             ),
@@ -130,6 +135,25 @@ pub fn print_ingest_summary(s: &IngestSummary) {
     }
     if let (Some(first), Some(last)) = (&s.first_time, &s.last_time) {
         crate::say!("  time range: {first} … {last}");
+    }
+    match &s.call_index {
+        Some(crate::query::call_index::Derived::Current {
+            dir,
+            calls,
+            seconds,
+        }) => crate::say!(
+            "  call index: {calls} tool calls in {} ({}; scope reads them instead of relating the telemetry rows again)",
+            safe(dir),
+            match seconds {
+                Some(seconds) => format!("derived in {seconds:.1} s"),
+                None => "already current".into(),
+            }
+        ),
+        Some(crate::query::call_index::Derived::Failed { error }) => crate::say!(
+            "  warning: no call index ({}); scope relates the telemetry rows itself, slower, with the same answer",
+            safe(error)
+        ),
+        None => {}
     }
     if !s.ignored.is_empty() {
         crate::say!(

@@ -69,11 +69,16 @@ pub struct Evidence {
     pub query_pack_sha256: String,
     /// SHA-256 of each query of the pack.
     pub queries: BTreeMap<String, String>,
-    /// Parquet files in the case's tables.
+    /// Parquet files in the case's tables (and in its call index, when the report read one).
     pub case_files: usize,
     /// Of those, the files the report's queries opened: the days of the baseline and the window,
     /// and the sign-ins of every day (identity resolution).
     pub case_files_read: usize,
+    /// The call index the tool calls were read from (`derived/tool_calls-<fingerprint>`, derived
+    /// at ingest from exactly the files this manifest lists), or null when the report related
+    /// the telemetry rows itself.
+    #[serde(default)]
+    pub call_index: Option<String>,
     /// First and last UTC day read, or null when every day was read (`--all-days`).
     pub days_read: Option<[String; 2]>,
     /// Files the manifest lists that the case lacks when the report was made (their rows are

@@ -158,6 +158,7 @@ pub async fn scope_with_timings(
     let reads = engine.reads();
     evidence.case_files = reads.files_in_case;
     evidence.case_files_read = reads.files_opened.len();
+    evidence.call_index = engine.call_index().map(str::to_string);
     evidence.days_read = reads.window.map(|w| {
         [
             w.first.format("%Y-%m-%d").to_string(),
@@ -230,6 +231,7 @@ fn evidence(case: &Case) -> Result<Evidence, QueryError> {
         queries,
         case_files: 0,
         case_files_read: 0,
+        call_index: None,
         days_read: None,
         case_files_missing: Vec::new(),
         case_files_unlisted: Vec::new(),

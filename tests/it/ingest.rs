@@ -672,3 +672,189 @@ fn links_pipes_and_overlong_paths_are_named_as_ignored_and_the_rest_is_ingested(
         "nothing outside the source was read"
     );
 }
+
+/// The rows of `tool_calls`, sorted, as text: what the call index must reproduce exactly.
+fn every_call(case: &std::path::Path) -> Vec<Vec<String>> {
+    query(
+        case,
+        "SELECT * FROM tool_calls ORDER BY _blob, _line, time, origin, arguments",
+    )
+}
+
+/// Each ingest derives the call index; a session reads it only while it describes the case as it
+/// is (the same files, customer keys and build), and it holds exactly the view's rows.
+#[test]
+fn the_call_index_is_derived_at_ingest_and_read_only_while_current() {
+    use mcpforensics::query::call_index::{self, Derived};
+    let account = generated_account(5, (2026, 3, 1), 10);
+    let case = tempfile::tempdir().expect("case");
+    let index_dirs = || -> Vec<String> {
+        std::fs::read_dir(case.path().join("derived"))
+            .map(|entries| {
+                entries
+                    .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let reads_index = |case: &std::path::Path| {
+        scalar(
+            case,
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'tool_calls_index'",
+        ) == 1
+    };
+    let split = parse_time_spec("2026-03-06").expect("split");
+    let first = ingest_with(
+        account.path(),
+        case.path(),
+        IngestOptions {
+            until: Some(split),
+            threads: 2,
+            warn_limit: 0,
+            ..IngestOptions::default()
+        },
+    );
+    let Some(Derived::Current {
+        calls,
+        seconds: Some(_),
+        dir: first_dir,
+    }) = first.call_index
+    else {
+        panic!("the first run derives the index: {:?}", first.call_index);
+    };
+    assert!(calls > 20, "{calls} calls");
+    assert!(reads_index(case.path()));
+    assert_eq!(
+        scalar(case.path(), "SELECT count(*) FROM tool_calls") as u64,
+        calls
+    );
+    assert_eq!(index_dirs().len(), 1);
+
+    // A second run adds days: a new index over the whole case replaces the first.
+    let second = ingest_with(
+        account.path(),
+        case.path(),
+        IngestOptions {
+            since: Some(split),
+            threads: 2,
+            warn_limit: 0,
+            ..IngestOptions::default()
+        },
+    );
+    let Some(Derived::Current {
+        calls: all, dir, ..
+    }) = second.call_index.clone()
+    else {
+        panic!("the second run derives the index: {:?}", second.call_index);
+    };
+    assert!(all > calls);
+    assert_ne!(dir, first_dir);
+    assert_eq!(
+        index_dirs(),
+        vec![dir.trim_start_matches("derived/").to_string()]
+    );
+    let opened = Case::open(case.path()).expect("case");
+    let current = call_index::current(&opened)
+        .expect("reads")
+        .expect("current");
+    assert_eq!(current.dir, dir);
+    assert_eq!(current.record.calls, all);
+    for file in &current.record.files {
+        let (size, sha256) =
+            mcpforensics::case::writer::hash_file(&case.path().join(&dir).join(&file.path))
+                .expect("hash");
+        assert_eq!((size, sha256.as_str()), (file.size, file.sha256.as_str()));
+    }
+
+    // Exactly the view's rows, every column (the view is what a case without the index reads).
+    let from_index = every_call(case.path());
+    assert_eq!(from_index.len() as u64, all);
+    let without = tempfile::tempdir().expect("copy");
+    copy_dir(case.path(), without.path());
+    std::fs::remove_dir_all(without.path().join("derived")).expect("remove");
+    assert!(!reads_index(without.path()));
+    assert_eq!(every_call(without.path()), from_index);
+
+    // A run that adds nothing finds it current; in a copy without it, it derives it again.
+    let third = ingest_dir(account.path(), case.path());
+    assert!(third.unchanged);
+    assert!(
+        matches!(&third.call_index, Some(Derived::Current { seconds: None, dir: d, .. }) if *d == dir),
+        "{:?}",
+        third.call_index
+    );
+    let rederived = ingest_dir(account.path(), without.path());
+    assert!(
+        rederived.unchanged,
+        "deriving the index changes no evidence"
+    );
+    assert!(matches!(
+        rederived.call_index,
+        Some(Derived::Current {
+            seconds: Some(_),
+            ..
+        })
+    ));
+    assert!(reads_index(without.path()));
+
+    // Other customer keys: the index no longer describes the case and is not read.
+    std::fs::write(
+        without.path().join("config.json"),
+        r#"{"customer_keys": ["no_such_key"]}"#,
+    )
+    .expect("config");
+    assert!(!reads_index(without.path()));
+    assert_eq!(
+        scalar(
+            without.path(),
+            "SELECT count(*) FROM tool_calls WHERE cardinality(customers) > 0"
+        ),
+        0
+    );
+    assert!(
+        scalar(
+            case.path(),
+            "SELECT count(*) FROM tool_calls WHERE cardinality(customers) > 0"
+        ) > 0
+    );
+
+    // A damaged index (a file cut short) or a case file gone: the view answers.
+    let copy = tempfile::tempdir().expect("copy");
+    copy_dir(case.path(), copy.path());
+    let file = copy.path().join(&dir).join(&current.record.files[0].path);
+    let bytes = std::fs::read(&file).expect("read");
+    std::fs::write(&file, &bytes[..bytes.len() / 2]).expect("cut");
+    assert!(!reads_index(copy.path()));
+    assert_eq!(every_call(copy.path()), from_index);
+    let table_file = &opened.head().expect("head").ingests[0]
+        .files
+        .iter()
+        .find(|f| f.table == "AppRequests")
+        .expect("a request file")
+        .path;
+    copy_dir(case.path(), copy.path());
+    std::fs::remove_file(copy.path().join(table_file)).expect("remove");
+    assert!(!reads_index(copy.path()));
+
+    // A derivation killed part-way left its temporary directory: the next one removes it.
+    let killed = case
+        .path()
+        .join("derived/.tool_calls-0000.tmp/date=2026-03-01");
+    std::fs::create_dir_all(&killed).expect("mkdir");
+    std::fs::write(killed.join("calls.parquet"), b"half").expect("write");
+    std::fs::remove_file(case.path().join(&dir).join(call_index::INDEX_FILE)).expect("remove");
+    assert!(!reads_index(case.path()));
+    let fourth = ingest_dir(account.path(), case.path());
+    assert!(matches!(
+        fourth.call_index,
+        Some(Derived::Current {
+            seconds: Some(_),
+            ..
+        })
+    ));
+    assert_eq!(
+        index_dirs(),
+        vec![dir.trim_start_matches("derived/").to_string()]
+    );
+    assert_eq!(every_call(case.path()), from_index);
+}

@@ -301,7 +301,23 @@ fn scoped(scenario: &Scenario) -> (ScopeReport, serde_json::Value) {
         until: end,
         baseline_start: since - chrono::Duration::days(14),
     };
-    (run_scope(case.path(), window, vec![]), truth)
+    let report = run_scope(case.path(), window, vec![]);
+    assert!(
+        report.evidence.call_index.is_some(),
+        "the tool calls come from the call index derived at ingest"
+    );
+    // Without the index, relating the telemetry rows at query time gives the same report.
+    std::fs::remove_dir_all(case.path().join("derived")).expect("remove the call index");
+    let mut related = run_scope(case.path(), window, vec![]);
+    assert_eq!(related.evidence.call_index, None);
+    related
+        .evidence
+        .call_index
+        .clone_from(&report.evidence.call_index);
+    related.evidence.case_files = report.evidence.case_files;
+    related.evidence.case_files_read = report.evidence.case_files_read;
+    assert_eq!(related, report, "the call index changed the report");
+    (report, truth)
 }
 
 /// A refresh token replayed in-country in office hours: only the replayed sessions are the
