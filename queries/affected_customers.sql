@@ -1,7 +1,7 @@
 -- name: affected_customers
 -- description: Customers (data subjects) named in the arguments or results of attacker calls, under the case's customer keys (customer_id, customerId, customer_ids, customerIds, customer, account_id, accountId by default), and those the server answered for while it copied data out by itself, each with a confidence tier: `exfiltrated` (an attacker call naming them has response bytes to the attacker in the flows or the API Management log, or its session uploaded to an exfiltration destination), `accessed` (an attacker call named them, with no exfiltration path seen), `exposed` (a call the compromised host answered, by the flows from the call's client to it, while the implant ran, from ten minutes before its first copy), `cannot_exclude` (named only in a record rejected as unreadable whose blob covers the attack's span, from its first to its last attacker call or the implant's run: it may have been an attacker call). With first and last access, identities, tools, calls and the evidence rows.
 -- params: since, until
--- depends: attacker_calls, exfiltration, server_compromise, window_calls
+-- depends: attacker_calls, attacker_flows, exfiltration, server_compromise, window_calls
 -- output: customer_id, tier, first_access, last_access, users, tools, calls, exfiltration_confirmed, evidence
 WITH named AS (
     SELECT unnest(customer_ids(arguments)) AS customer_id, _blob, _line FROM attacker_calls WHERE arguments IS NOT NULL
@@ -11,9 +11,9 @@ WITH named AS (
 response_seen AS (
     SELECT a._blob, a._line
     FROM attacker_calls a
-    JOIN flows f ON f.src_ip = a.client_address AND f.direction = 'I'
+    JOIN attacker_flows f ON f.ip = a.client_address
                 AND f.time >= a.time - INTERVAL '2 minutes' AND f.time <= a.time + INTERVAL '5 minutes'
-    WHERE f.bytes_dst_to_src > 0 AND f.time >= $since AND f.time < $until AND a.attacker_address
+    WHERE f.bytes_dst_to_src > 0 AND a.attacker_address
     GROUP BY a._blob, a._line
 ),
 uploads AS (

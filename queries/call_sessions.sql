@@ -10,30 +10,22 @@ WITH shared AS (
     HAVING count(*) > 1
 ),
 keyed AS (
-    SELECT c.*, s.session_id AS mcp_session, coalesce(c.client_address, '') AS address_key, coalesce(s.session_id, '') AS session_key
+    SELECT c.*, s.session_id AS mcp_session, coalesce(c.client_address, '') AS address_key, coalesce(s.session_id, '') AS session_key,
+           CAST(CASE WHEN s.session_id IS NULL THEN 300 ELSE 1800 END AS BIGINT) AS pause_seconds
     FROM window_calls c LEFT JOIN shared s ON c.session_id = s.session_id
 ),
--- One ordering per (identity, address, session id): the pause before each call marks where a
--- session starts; the running count of starts numbers the part, and the latest start's time is
--- the part's start (calls come in time order). Both are computed in that one ordering, so the
--- calls are sorted once.
-paused AS (
-    SELECT *, lag(time) OVER (PARTITION BY "user", address_key, session_key ORDER BY time, _blob, _line) AS previous_time
-    FROM keyed
-),
-marked AS (
-    SELECT *,
-           CASE WHEN previous_time IS NULL
-                  OR previous_time < time - CASE WHEN mcp_session IS NULL THEN INTERVAL '5 minutes' ELSE INTERVAL '30 minutes' END
-                THEN 1 ELSE 0 END AS starts
-    FROM paused
-),
+-- The calls in one ordering, by identity, address and session id, then time: `session_part`
+-- numbers the parts of each (identity, address, session id) where its calls pause for longer
+-- than the limit, and `session_start` gives the time of each part's first call, in one pass
+-- (src/query/sessions.rs: the running count of pauses and the latest start, as lag and two
+-- running aggregates per group would give them). Calls of equal time are ordered either way:
+-- neither can start a part the other does not belong to, so the numbers and starts are the same.
 started AS (
     SELECT *,
-           sum(starts) OVER running AS part,
-           max(CASE WHEN starts = 1 THEN time END) OVER running AS session_start
-    FROM marked
-    WINDOW running AS (PARTITION BY "user", address_key, session_key ORDER BY time, _blob, _line ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+           session_part("user", address_key, session_key, time, pause_seconds) OVER ordered AS part,
+           session_start("user", address_key, session_key, time, pause_seconds) OVER ordered AS session_start
+    FROM keyed
+    WINDOW ordered AS (ORDER BY "user", address_key, session_key, time)
 )
 SELECT "user", client_address,
        CASE WHEN mcp_session IS NULL

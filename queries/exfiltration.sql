@@ -1,15 +1,14 @@
 -- name: exfiltration
 -- description: Where the data went, per destination and path: (1) responses to attacker client addresses (server-to-client bytes of inbound flows, else the response sizes the server logged; separately, the response sizes API Management logged for calls through it); (2) outbound flows from the MCP hosts to destinations never seen in the baseline, when an attacker call's HTTP dependency names them or they start within ten minutes after an attacker call (unless the server's dependencies for other callers name them too); (3) attacker-call HTTP dependencies to new hosts with no flow record; (4) what the server copies out by itself (server_compromise). Destinations seen in the baseline (backups, Key Vault) never appear.
 -- params: since, until, baseline_start
--- depends: attacker_calls, window_outbound, server_compromise
+-- depends: attacker_calls, attacker_flows, window_outbound, server_compromise
 -- output: destination_ip, destination_host, bytes, first, last, path, records
 WITH attacker_ips AS (SELECT DISTINCT client_address AS ip FROM attacker_calls WHERE attacker_address),
 response_flows AS (
-    SELECT f.src_ip AS ip, sum(coalesce(f.bytes_dst_to_src, 0)) AS bytes, min(f.time) AS first, max(f.time) AS last, count(*) AS records
-    FROM flows f
-    JOIN attacker_ips a ON f.src_ip = a.ip
-    WHERE f.direction = 'I' AND f.decision = 'A' AND f.time >= $since AND f.time < $until
-    GROUP BY f.src_ip
+    SELECT ip, sum(coalesce(bytes_dst_to_src, 0)) AS bytes, min(time) AS first, max(time) AS last, count(*) AS records
+    FROM attacker_flows
+    WHERE decision = 'A'
+    GROUP BY ip
 ),
 response_logged AS (
     SELECT client_address AS ip, sum(response_bytes) AS bytes, min(time) AS first, max(time) AS last, count(*) AS records

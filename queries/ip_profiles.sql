@@ -31,24 +31,36 @@ own_device_logins AS (
     JOIN known_clients k ON s."user" = k."user" AND s.client = k.client
     WHERE s.time >= $since AND s.result = '0' AND s.interactive
 ),
+-- The window's calls counted per identity, address, hour and tool (far fewer rows than calls),
+-- each group then judged by its hour and tool: the same counts as judging every call.
+win_groups AS (
+    SELECT "user", client_address, hour, tool, max(user_id) AS user_id,
+           count(*) AS calls, sum(item_count) AS weighted_calls, min(time) AS first_call, max(time) AS last_call
+    FROM win
+    GROUP BY "user", client_address, hour, tool
+),
+win_sessions AS (
+    SELECT "user", client_address, count(DISTINCT session_id) AS sessions FROM win GROUP BY "user", client_address
+),
 marked AS (
     SELECT w.*,
            CASE WHEN hb."user" IS NULL THEN oh.hour IS NULL ELSE uh.hour IS NULL END AS offhours,
            hb."user" IS NOT NULL AND ut.tool IS NULL AS new_tool
-    FROM win w
+    FROM win_groups w
     LEFT JOIN has_baseline hb ON w."user" = hb."user"
     LEFT JOIN user_hours uh ON w."user" = uh."user" AND w.hour = uh.hour
     LEFT JOIN org_hours oh ON w.hour = oh.hour
     LEFT JOIN user_tools ut ON w."user" = ut."user" AND w.tool = ut.tool
 ),
 profiles AS (
-    SELECT "user", max(user_id) AS user_id, client_address,
-           count(*) AS calls, sum(item_count) AS weighted_calls, min(time) AS first_call, max(time) AS last_call,
-           count(DISTINCT session_id) AS sessions,
-           sum(CASE WHEN offhours THEN 1 ELSE 0 END) AS offhours_calls,
-           count(DISTINCT CASE WHEN new_tool THEN tool END) AS new_tools
-    FROM marked
-    GROUP BY "user", client_address
+    SELECT m."user", max(m.user_id) AS user_id, m.client_address,
+           sum(m.calls) AS calls, sum(m.weighted_calls) AS weighted_calls, min(m.first_call) AS first_call, max(m.last_call) AS last_call,
+           max(s.sessions) AS sessions,
+           sum(CASE WHEN m.offhours THEN m.calls ELSE 0 END) AS offhours_calls,
+           count(DISTINCT CASE WHEN m.new_tool THEN m.tool END) AS new_tools
+    FROM marked m
+    JOIN win_sessions s ON m."user" = s."user" AND m.client_address = s.client_address
+    GROUP BY m."user", m.client_address
 ),
 judged AS (
     SELECT p.*,

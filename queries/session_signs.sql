@@ -1,7 +1,7 @@
 -- name: session_signs
 -- description: Every session of the window measured against the same identity's sessions in the baseline (the organisation's where the identity has none), with three independent signs of someone else steering it. reach: far more customers than the identity ever reads in a session (at least three times its baseline maximum and ten more), or a request for everything (wildcard search, limit of 1000 or more) the identity never made in the baseline. egress: arguments naming an outside host the identity never named in the baseline (not one of the organisation's own domains), or an HTTP dependency of its calls to a destination new in the window that no other identity's calls reach. access: the client address is new to the whole organisation and nobody ever completed an interactive sign-in from it (a replayed token refreshes non-interactively; a traveller signs in at the hotel). by_signs: two of the three. Computed once for session_profiles, which reads it twice.
--- params: since, until, baseline_start
--- depends: call_sessions, window_signins
+-- params: since
+-- depends: call_sessions, session_destinations, window_signins
 -- output: user, session, derived, client_address, first_call, last_call, calls, wide_calls, customers, baseline_max_customers, new_hosts, new_destinations, new_address, wide_is_new, reach, egress, access, by_signs
 WITH calls AS (SELECT * FROM call_sessions),
 -- Distinct customers per session: each session's customer lists gathered and flattened, so the
@@ -38,14 +38,7 @@ new_hosts AS (
     WHERE h.in_window AND b.host IS NULL AND o.host IS NULL
     GROUP BY h."user", h.session
 ),
-dependencies AS (
-    SELECT c."user", c.session, c.in_window, coalesce(d.peer_address, d."Target") AS destination
-    FROM "AppDependencies" d
-    JOIN calls c ON d."OperationId" = c.operation_id
-    WHERE d."TimeGenerated" >= $baseline_start AND d."TimeGenerated" < $until
-      AND coalesce(d."DependencyType", '') NOT IN ('SQL', 'InProc')
-      AND coalesce(d.peer_address, d."Target") IS NOT NULL
-),
+dependencies AS (SELECT * FROM session_destinations),
 baseline_destinations AS (SELECT DISTINCT destination FROM dependencies WHERE NOT in_window),
 single_identity AS (
     SELECT destination FROM dependencies WHERE in_window GROUP BY destination HAVING count(DISTINCT "user") = 1

@@ -1,14 +1,15 @@
 -- name: spray_sources
 -- description: Password spray: an address whose failed sign-ins (50126 bad password, 50053 locked, 50034 no such user) hit at least five accounts within two hours, most of which never sign in successfully from that address (an office where colleagues mistype their passwords over weeks is not a spray: they all get in from there); and every account that then signed in from it (0, or 50074/50076/50079/53003: the password was right, then MFA or Conditional Access stopped it). `established` says whether the organisation signed in from the address on three or more baseline days.
 -- params: baseline_start, since, until
--- depends: none
+-- depends: window_signins
 -- output: ip, accounts_targeted, failures, first_failure, last_failure, established, user_id, user_principal_name, success_time, success_result, success_id, success_blob, success_line
-WITH signins AS (
-    SELECT "TimeGenerated" AS time, "IPAddress" AS ip, "UserId" AS user_id, "UserPrincipalName" AS upn, "ResultType" AS result, "Id" AS id, _blob, _line
-    FROM "SigninLogs"
-    UNION ALL
-    SELECT "TimeGenerated", "IPAddress", "UserId", "UserPrincipalName", "ResultType", "Id", _blob, _line
-    FROM "AADNonInteractiveUserSignInLogs"
+WITH
+-- The people's sign-ins (interactive and non-interactive) of the baseline and the window: every
+-- time condition below lies within them.
+signins AS (
+    SELECT time, ip, user_id, upn, result, id, _blob, _line
+    FROM window_signins
+    WHERE NOT service_principal
 ),
 failures AS (
     SELECT ip, user_id, time, date_bin(INTERVAL '1 hour', time) AS hour

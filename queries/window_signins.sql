@@ -1,22 +1,29 @@
 -- name: window_signins
--- description: The sign-ins of the baseline and the window (interactive, non-interactive, service principal, managed identity), with the identity resolved to its latest name: time, address, country, result, whether interactive, and the client: the operating system and browser family of DeviceDetail, lower-cased and without version (`windows 10 / edge`), null when the record names neither. The profiles read them several times, so they are computed once.
+-- description: The sign-ins of the baseline and the window (interactive, non-interactive, service principal, managed identity), with the identity resolved to its latest name: time, address, country, result, whether interactive, and the client: the operating system and browser family of DeviceDetail, lower-cased and without version (`windows 10 / edge`), null when the record names neither. The profiles and spray_sources read them several times, so they are computed once; with each record's own object id and UPN as logged, whether it is a service principal's or managed identity's, its Id, and the evidence row.
 -- params: until, baseline_start
--- output: time, ip, country, result, interactive, user, client
+-- output: time, ip, country, result, interactive, user, client, service_principal, user_id, upn, id, _blob, _line
 SELECT s.time, s.ip, s.country, s.result, s.interactive, coalesce(i.user_principal_name, s.upn, s.user_id) AS "user",
        CASE WHEN s.os IS NULL AND s.browser IS NULL THEN NULL
-            ELSE lower(concat(coalesce(s.os, '?'), ' / ', coalesce(regexp_replace(s.browser, '\s+[0-9][0-9.]*$', ''), '?'))) END AS client
+            ELSE lower(concat(coalesce(s.os, '?'), ' / ', coalesce(regexp_replace(s.browser, '\s+[0-9][0-9.]*$', ''), '?'))) END AS client,
+       s.service_principal, s.user_id, s.upn, s.id, s._blob, s._line
 FROM (
     SELECT "TimeGenerated" AS time, "IPAddress" AS ip, "Location" AS country, "ResultType" AS result, true AS interactive, "UserPrincipalName" AS upn, "UserId" AS user_id,
-           nullif(json_get_str("DeviceDetail", 'operatingSystem'), '') AS os, nullif(json_get_str("DeviceDetail", 'browser'), '') AS browser
+           nullif(json_get_str("DeviceDetail", 'operatingSystem'), '') AS os, nullif(json_get_str("DeviceDetail", 'browser'), '') AS browser,
+           false AS service_principal, "Id" AS id, _blob, _line
     FROM "SigninLogs"
     UNION ALL
     SELECT "TimeGenerated", "IPAddress", "Location", "ResultType", false, "UserPrincipalName", "UserId",
-           nullif(json_get_str("DeviceDetail", 'operatingSystem'), ''), nullif(json_get_str("DeviceDetail", 'browser'), '')
+           nullif(json_get_str("DeviceDetail", 'operatingSystem'), ''), nullif(json_get_str("DeviceDetail", 'browser'), ''),
+           false, "Id", _blob, _line
     FROM "AADNonInteractiveUserSignInLogs"
     UNION ALL
-    SELECT "TimeGenerated", "IPAddress", "Location", "ResultType", false, "ServicePrincipalName", "ServicePrincipalId", CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR) FROM "AADServicePrincipalSignInLogs"
+    SELECT "TimeGenerated", "IPAddress", "Location", "ResultType", false, "ServicePrincipalName", "ServicePrincipalId", CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR),
+           true, "Id", _blob, _line
+    FROM "AADServicePrincipalSignInLogs"
     UNION ALL
-    SELECT "TimeGenerated", "IPAddress", "Location", "ResultType", false, "ServicePrincipalName", "ServicePrincipalId", CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR) FROM "AADManagedIdentitySignInLogs"
+    SELECT "TimeGenerated", "IPAddress", "Location", "ResultType", false, "ServicePrincipalName", "ServicePrincipalId", CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR),
+           true, "Id", _blob, _line
+    FROM "AADManagedIdentitySignInLogs"
 ) s
 LEFT JOIN identities i ON s.user_id = i.user_id
 WHERE s.time >= $baseline_start AND s.time < $until

@@ -27,7 +27,7 @@ use datafusion::datasource::file_format::FileFormatFactory;
 use datafusion::datasource::{MemTable, provider_as_source, source_as_provider};
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::TaskContext;
-use datafusion::logical_expr::{Extension, LogicalPlan, LogicalPlanBuilder, ScalarUDF};
+use datafusion::logical_expr::{Extension, LogicalPlan, LogicalPlanBuilder, ScalarUDF, WindowUDF};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion_proto::bytes::{
     logical_plan_from_bytes_with_extension_codec, logical_plan_to_bytes_with_extension_codec,
@@ -129,6 +129,10 @@ impl LogicalExtensionCodec for CaseLogicalCodec {
         decode_function(name, buf)
     }
 
+    fn try_decode_udwf(&self, name: &str, _buf: &[u8]) -> Result<Arc<WindowUDF>> {
+        decode_window_function(name)
+    }
+
     fn try_encode_udf(&self, node: &ScalarUDF, buf: &mut Vec<u8>) -> Result<()> {
         encode_function(node, buf)
     }
@@ -221,6 +225,10 @@ impl PhysicalExtensionCodec for CasePhysicalCodec {
         decode_function(name, buf)
     }
 
+    fn try_decode_udwf(&self, name: &str, _buf: &[u8]) -> Result<Arc<WindowUDF>> {
+        decode_window_function(name)
+    }
+
     fn try_encode_udf(&self, node: &ScalarUDF, buf: &mut Vec<u8>) -> Result<()> {
         encode_function(node, buf)
     }
@@ -276,6 +284,18 @@ fn decode_function(name: &str, buf: &[u8]) -> Result<Arc<ScalarUDF>> {
                 DataFusionError::Plan(format!("this cluster does not know the function {name}"))
             }),
     }
+}
+
+/// Our window functions, by name (they have no state).
+fn decode_window_function(name: &str) -> Result<Arc<WindowUDF>> {
+    super::sessions::session_functions()
+        .into_iter()
+        .find(|function| function.name() == name)
+        .ok_or_else(|| {
+            DataFusionError::Plan(format!(
+                "this cluster does not know the window function {name}"
+            ))
+        })
 }
 
 /// DataFusion's own scalar functions, as a session of this build has them (a Ballista executor's

@@ -33,6 +33,7 @@ pub mod memory;
 pub mod once;
 pub mod pack;
 pub mod reads;
+pub mod sessions;
 pub mod udf;
 
 pub use reads::DayWindow;
@@ -258,6 +259,10 @@ impl QueryEngine {
         // in a union makes the whole column a view, and a view array taken or filtered keeps every
         // data buffer of its source (a 5 GB case's session results reported hundreds of GB).
         options.sql_parser.map_string_types_to_utf8view = false;
+        // A join whose smaller side is a few MiB (the pack's sets of ids, addresses and hosts)
+        // builds it once and probes every partition of the larger side where it is, rather than
+        // re-partitioning both sides by the key: that moved every column of the calls.
+        options.optimizer.hash_join_single_partition_threshold = 16 << 20;
         // Each sorting partition keeps this much back for merging its spill files.
         options.execution.sort_spill_reservation_bytes = (memory_limit() / 16).min(10 << 20);
         let runtime = RuntimeEnvBuilder::new()
@@ -279,6 +284,9 @@ impl QueryEngine {
         ctx.register_udf(udf::customer_ids_udf(customer_keys));
         ctx.register_udf(udf::outside_hosts_udf());
         ctx.register_udf(udf::wide_request_udf());
+        for function in sessions::session_functions() {
+            ctx.register_udwf(function.as_ref().clone());
+        }
         let mut tables = Vec::new();
         let ioc_schema = Arc::new(arrow::datatypes::Schema::new(vec![
             arrow::datatypes::Field::new("kind", DataType::Utf8, false),
@@ -442,7 +450,6 @@ impl QueryEngine {
         let mut index_read = None;
         // Only over the files the manifest lists: the index was derived from exactly those.
         if use_index
-            && cluster().is_none()
             && file_check.missing.is_empty()
             && file_check.unexpected.is_empty()
             && let Some(index) = call_index::current(case)?

@@ -51,6 +51,10 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         include_str!("../../queries/call_sessions.sql"),
     ),
     (
+        "session_destinations.sql",
+        include_str!("../../queries/session_destinations.sql"),
+    ),
+    (
         "session_signs.sql",
         include_str!("../../queries/session_signs.sql"),
     ),
@@ -66,6 +70,10 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     (
         "window_outbound.sql",
         include_str!("../../queries/window_outbound.sql"),
+    ),
+    (
+        "attacker_flows.sql",
+        include_str!("../../queries/attacker_flows.sql"),
     ),
     (
         "server_compromise.sql",

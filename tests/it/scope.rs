@@ -602,8 +602,10 @@ fn scope_reads_only_the_days_of_its_window_and_finds_the_same() {
     let files = pruned.evidence.case_files;
     assert!(files > 300, "{files} files in a 60-day case");
     // Without the window, each query still opens only the days its own time conditions allow:
-    // more than the window, fewer than the case.
-    assert!(pruned.evidence.case_files_read < everything.evidence.case_files_read);
+    // at least the window's (the same, when every scan's conditions bound its days), fewer than
+    // the case.
+    assert!(pruned.evidence.case_files_read <= everything.evidence.case_files_read);
+    assert!(everything.evidence.case_files_read < files);
     assert!(everything.evidence.case_files_read <= files);
     let mut same = pruned.clone();
     same.evidence.case_files_read = everything.evidence.case_files_read;
@@ -648,18 +650,21 @@ fn scope_reads_only_the_days_of_its_window_and_finds_the_same() {
         index_files, 1,
         "the one ingest's identity index: {opened:?}"
     );
-    // AppRequests: its files of the 23 days (window, baseline, a day either side).
+    // The tool calls, read from the call index: its files of the 23 days (window, baseline, a day
+    // either side).
+    let index = mcpforensics::query::call_index::current(&case)
+        .expect("reads")
+        .expect("the call index is current");
     let opened_requests: Vec<&String> = opened
         .iter()
-        .filter(|f| f.contains("/AppRequests/"))
+        .filter(|f| f.contains(&format!("/{}/", index.dir)))
         .collect();
-    let all_requests = Case::parquet_files(&case.table_dir("AppRequests")).expect("files");
+    let all_requests: Vec<String> = index.record.files.iter().map(|f| f.path.clone()).collect();
     let files_between = |from: &str, to: &str| {
         all_requests
             .iter()
-            .filter(|p| {
-                let path = p.to_string_lossy();
-                let day = &path.split("/date=").nth(1).expect("date")[..10];
+            .filter(|path| {
+                let day = &path.split("date=").nth(1).expect("date")[..10];
                 from <= day && day <= to
             })
             .count()
@@ -676,12 +681,12 @@ fn scope_reads_only_the_days_of_its_window_and_finds_the_same() {
     let strict = files_between(&strict_first, &strict_last);
     assert!(
         strict <= opened_requests.len() && opened_requests.len() <= in_window,
-        "{} AppRequests files opened; {strict} in [baseline_start, until), {in_window} in the window",
+        "{} call index files opened; {strict} in [baseline_start, until), {in_window} in the window",
         opened_requests.len()
     );
     assert!(
         in_window >= 20 && in_window * 2 < all_requests.len(),
-        "{in_window} of {} AppRequests files",
+        "{in_window} of {} call index files",
         all_requests.len()
     );
 }
