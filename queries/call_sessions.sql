@@ -14,18 +14,20 @@ keyed AS (
            CAST(CASE WHEN s.session_id IS NULL THEN 300 ELSE 1800 END AS BIGINT) AS pause_seconds
     FROM window_calls c LEFT JOIN shared s ON c.session_id = s.session_id
 ),
--- The calls in one ordering, by identity, address and session id, then time: `session_part`
+-- Each identity's calls in one ordering, by address and session id, then time: `session_part`
 -- numbers the parts of each (identity, address, session id) where its calls pause for longer
 -- than the limit, and `session_start` gives the time of each part's first call, in one pass
 -- (src/query/sessions.rs: the running count of pauses and the latest start, as lag and two
--- running aggregates per group would give them). Calls of equal time are ordered either way:
--- neither can start a part the other does not belong to, so the numbers and starts are the same.
+-- running aggregates per group would give them). Partitioned by identity only, so both cores sort
+-- and number (a partition per group was most of the time). Calls of equal time are ordered
+-- either way: neither can start a part the other does not belong to, so the numbers and starts
+-- are the same.
 started AS (
     SELECT *,
            session_part("user", address_key, session_key, time, pause_seconds) OVER ordered AS part,
            session_start("user", address_key, session_key, time, pause_seconds) OVER ordered AS session_start
     FROM keyed
-    WINDOW ordered AS (ORDER BY "user", address_key, session_key, time)
+    WINDOW ordered AS (PARTITION BY "user" ORDER BY address_key, session_key, time)
 )
 SELECT "user", client_address,
        CASE WHEN mcp_session IS NULL

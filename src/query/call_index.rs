@@ -293,27 +293,95 @@ struct DayFile {
     rows: u64,
 }
 
+/// Days derived per session: a session over a week (and a day either side) holds a week's rows
+/// of the view at once, not the case's.
+const CHUNK_DAYS: i64 = 7;
+
 /// Writes the whole case's `tool_calls` under `dir`, one file per day, and `index.json` last.
+///
+/// A week at a time: each week's calls come from a session over that week and a day either side,
+/// so a trace or gateway pair crossing midnight at the week's edge is related as over the whole
+/// case (its rows are seconds apart), and memory is bounded by a week's rows whatever the case's
+/// size.
 async fn write_index(
     case: &Case,
     dir: &Path,
     fingerprint: &str,
 ) -> Result<IndexRecord, QueryError> {
     fs::create_dir_all(dir).map_err(CaseError::io("creating", dir))?;
-    let engine = QueryEngine::open_without_index(case).await?;
-    let frame = engine.context().sql("SELECT * FROM tool_calls").await?;
-    let mut stream = frame.execute_stream().await?;
+    let mut files = Vec::new();
+    for (first, last) in weeks(&case_days(case)?) {
+        let margin = chrono::Duration::days(1);
+        let window = DayWindow {
+            first: first - margin,
+            last: last + margin,
+        };
+        let engine = QueryEngine::open_without_index(case, Some(window)).await?;
+        let frame = engine
+            .context()
+            .sql(&format!(
+                "SELECT * FROM tool_calls WHERE date >= '{first}' AND date <= '{last}'"
+            ))
+            .await?;
+        write_days(frame.execute_stream().await?, dir, &mut files).await?;
+    }
+    let record = IndexRecord {
+        fingerprint: fingerprint.to_string(),
+        tool_version: env!("MCPFORENSICS_LONG_VERSION").to_string(),
+        calls: files.iter().map(|f| f.rows).sum(),
+        files,
+    };
+    let text = serde_json::to_vec_pretty(&record).map_err(|source| CaseError::Manifest {
+        path: dir.join(INDEX_FILE),
+        source,
+    })?;
+    crate::case::write_atomic(&dir.join(INDEX_FILE), &text)?;
+    Ok(record)
+}
+
+/// Every day some table of the case has a file for.
+fn case_days(case: &Case) -> Result<std::collections::BTreeSet<chrono::NaiveDate>, CaseError> {
+    let mut days = std::collections::BTreeSet::new();
+    for table in case.table_names()? {
+        for file in case.files_under(&format!("tables/{table}"))? {
+            let day = file
+                .split("/date=")
+                .nth(1)
+                .and_then(|rest| rest.get(..10))
+                .and_then(|text| chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok());
+            days.extend(day);
+        }
+    }
+    Ok(days)
+}
+
+/// `days` in spans of at most [`CHUNK_DAYS`] calendar days: (first, last) of each.
+fn weeks(
+    days: &std::collections::BTreeSet<chrono::NaiveDate>,
+) -> Vec<(chrono::NaiveDate, chrono::NaiveDate)> {
+    let mut spans: Vec<(chrono::NaiveDate, chrono::NaiveDate)> = Vec::new();
+    for &day in days {
+        match spans.last_mut() {
+            Some((first, last)) if (day - *first).num_days() < CHUNK_DAYS => *last = day,
+            _ => spans.push((day, day)),
+        }
+    }
+    spans
+}
+
+/// Writes the rows of `stream` (`tool_calls`) into one file per day under `dir`, and adds the
+/// files to `files`.
+async fn write_days(
+    mut stream: datafusion::execution::SendableRecordBatchStream,
+    dir: &Path,
+    files: &mut Vec<IndexFile>,
+) -> Result<(), QueryError> {
     let schema = stream.schema();
     let date_column = schema.index_of("date").map_err(DataFusionError::from)?;
-    let file_schema = Arc::new(
-        schema
-            .project(
-                &(0..schema.fields().len())
-                    .filter(|&i| i != date_column)
-                    .collect::<Vec<_>>(),
-            )
-            .map_err(DataFusionError::from)?,
-    );
+    let others: Vec<usize> = (0..schema.fields().len())
+        .filter(|&i| i != date_column)
+        .collect();
+    let file_schema = Arc::new(schema.project(&others).map_err(DataFusionError::from)?);
     let mut days: BTreeMap<String, DayFile> = BTreeMap::new();
     let result = async {
         while let Some(batch) = stream.next().await {
@@ -329,13 +397,7 @@ async fn write_index(
                     "tool_calls: a call without a partition day".into(),
                 ));
             }
-            let rows = batch
-                .project(
-                    &(0..batch.num_columns())
-                        .filter(|&i| i != date_column)
-                        .collect::<Vec<_>>(),
-                )
-                .map_err(DataFusionError::from)?;
+            let rows = batch.project(&others).map_err(DataFusionError::from)?;
             let mut seen: Vec<&str> = dates.iter().flatten().collect();
             seen.sort_unstable();
             seen.dedup();
@@ -360,7 +422,6 @@ async fn write_index(
         Ok::<(), QueryError>(())
     }
     .await;
-    let mut files = Vec::new();
     let mut failure = result.err();
     for (day, file) in days {
         let closed = file
@@ -380,21 +441,7 @@ async fn write_index(
             sha256,
         });
     }
-    if let Some(error) = failure {
-        return Err(error);
-    }
-    let record = IndexRecord {
-        fingerprint: fingerprint.to_string(),
-        tool_version: env!("MCPFORENSICS_LONG_VERSION").to_string(),
-        calls: files.iter().map(|f| f.rows).sum(),
-        files,
-    };
-    let text = serde_json::to_vec_pretty(&record).map_err(|source| CaseError::Manifest {
-        path: dir.join(INDEX_FILE),
-        source,
-    })?;
-    crate::case::write_atomic(&dir.join(INDEX_FILE), &text)?;
-    Ok(record)
+    failure.map_or(Ok(()), Err)
 }
 
 fn open_day(dir: &Path, day: &str, schema: &SchemaRef) -> Result<DayFile, QueryError> {
@@ -421,4 +468,29 @@ fn parquet_error(path: &Path, source: parquet::errors::ParquetError) -> QueryErr
         path: path.to_path_buf(),
         source,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Days are derived a calendar week at a time, a gap starting a new span.
+    #[test]
+    fn days_are_derived_in_spans_of_a_week() {
+        let day = |d: u32| chrono::NaiveDate::from_ymd_opt(2026, 3, d).expect("day");
+        let days = [1, 2, 3, 4, 5, 6, 7, 8, 10, 20, 26, 27]
+            .into_iter()
+            .map(day)
+            .collect();
+        assert_eq!(
+            weeks(&days),
+            vec![
+                (day(1), day(7)),
+                (day(8), day(10)),
+                (day(20), day(26)),
+                (day(27), day(27))
+            ]
+        );
+        assert!(weeks(&std::collections::BTreeSet::new()).is_empty());
+    }
 }

@@ -230,10 +230,13 @@ impl QueryEngine {
         Self::open_session(case, iocs, window, true).await
     }
 
-    /// A session over every day whose `tool_calls` is the view, whatever call index the case
-    /// has: what a call index is derived from.
-    pub(crate) async fn open_without_index(case: &Case) -> Result<Self, QueryError> {
-        Self::open_session(case, &[], None, false).await
+    /// A session over the days of `window` (every day when `None`) whose `tool_calls` is the
+    /// view, whatever call index the case has: what a call index is derived from.
+    pub(crate) async fn open_without_index(
+        case: &Case,
+        window: Option<DayWindow>,
+    ) -> Result<Self, QueryError> {
+        Self::open_session(case, &[], window, false).await
     }
 
     /// [`Self::open_windowed`]; `tool_calls` reads the case's call index when `use_index` and

@@ -2,7 +2,7 @@
 //! `session_start` that `call_sessions` numbers its sessions with.
 //!
 //! Both take `(user, address_key, session_key, time, pause_seconds)` over a window ordered by
-//! the three keys, then time: consecutive rows with the same keys are one group (an identity's
+//! the three keys (or partitioned by some and ordered by the rest), then time: consecutive rows with the same keys are one group (an identity's
 //! calls from one address under one session id), and within a group a call starts a new part
 //! when the call before it is more than `pause_seconds` earlier (or has no time). `session_part`
 //! is the part's number in its group (from 1), `session_start` the time of the call that started
@@ -232,9 +232,13 @@ mod tests {
         let text = |batches: Vec<arrow::record_batch::RecordBatch>| {
             arrow::util::pretty::pretty_format_batches(&batches).map(|t| t.to_string())
         };
+        // As call_sessions partitions it (by identity), and as one partition.
+        let partitioned = ours.replace("(ORDER BY \"user\", ", "(PARTITION BY \"user\" ORDER BY ");
+        assert_ne!(partitioned, ours);
         let ours = text(ctx.sql(ours).await?.collect().await?)?;
         let theirs = text(ctx.sql(theirs).await?.collect().await?)?;
         assert_eq!(ours, theirs);
+        assert_eq!(text(ctx.sql(&partitioned).await?.collect().await?)?, theirs);
         // The parts the rows above make: a pause of exactly the limit continues a part.
         for expected in [
             "| a    | 1.1.1.1     | s           | 1970-01-01T01:01:00 | 2    |",

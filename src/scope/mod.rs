@@ -61,8 +61,16 @@ pub async fn scope_with_timings(
     };
     let sprays: Vec<SprayRow> = rows("spray_sources", &run("spray_sources").await?)?;
     let profiles: Vec<ProfileRow> = rows("ip_profiles", &run("ip_profiles").await?)?;
-    let session_profiles: Vec<SessionProfileRow> =
-        rows("session_profiles", &run("session_profiles").await?)?;
+    // Every session of the window is profiled, but only the attacker's are reported: typed rows
+    // for those alone (at 5 GB, 283,149 sessions took half a second to convert).
+    run("session_profiles").await?;
+    let session_profiles: Vec<SessionProfileRow> = rows(
+        "session_profiles",
+        &engine
+            .sql("SELECT * FROM session_profiles WHERE attacker")
+            .await?
+            .1,
+    )?;
     let server_compromise: Vec<ServerCompromise> =
         rows("server_compromise", &run("server_compromise").await?)?;
     let management_access: Vec<ManagementAccess> =

@@ -814,9 +814,14 @@ pub(crate) fn case_as_blobs(case: &Path, container: &str, prefix: &str) -> tempf
 }
 
 /// Reports of a case read in place from Blob Storage, apart from where the case is.
+/// A report without where its case was, nor how its tool calls were read: a case read in Blob
+/// Storage relates them from the telemetry rows (its call index is not read in place), and
+/// counts the files it read accordingly; the findings must be the same.
 fn without_case_location(json: &str) -> serde_json::Value {
     let mut report: serde_json::Value = serde_json::from_str(json).expect("scope JSON");
-    report["evidence"]["case"] = serde_json::Value::Null;
+    for field in ["case", "call_index", "case_files", "case_files_read"] {
+        report["evidence"][field] = serde_json::Value::Null;
+    }
     report
 }
 
@@ -851,6 +856,11 @@ fn a_case_in_blob_storage_is_read_in_place_and_never_written() {
         without_case_location(&remote.1),
         without_case_location(&local.1)
     );
+    let evidence = |json: &str| {
+        serde_json::from_str::<serde_json::Value>(json).expect("JSON")["evidence"].clone()
+    };
+    assert!(evidence(&local.1)["call_index"].is_string(), "{}", local.1);
+    assert!(evidence(&remote.1)["call_index"].is_null(), "{}", remote.1);
     let report: serde_json::Value = serde_json::from_str(&remote.1).expect("JSON");
     assert_eq!(
         report["evidence"]["case"],

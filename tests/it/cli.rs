@@ -33,6 +33,8 @@ fn ingest_then_sql_end_to_end() {
         ),
         (Some(1), Some(1), Some(0))
     );
+    assert_eq!(summary["call_index"]["state"], "current", "{stdout}");
+    assert_eq!(summary["call_index"]["calls"], 1, "{stdout}");
 
     let (code, stdout, _) = run(bin().args([
         "sql",
@@ -1013,4 +1015,37 @@ fn cluster_options_in_a_build_without_the_feature_say_how_to_get_one() {
     let (code, _, stderr) = run(bin().args(["sql", "--cluster", "http://h:1", "SELECT 1"]));
     assert_eq!(code, 2);
     assert!(stderr.contains("df://HOST:PORT"), "{stderr}");
+}
+
+/// `--timings` names every pack query scope ran with its time, rows and memory held, the total,
+/// and the time outside the queries; and says the tool calls came from the call index.
+#[test]
+fn scope_timings_account_for_the_whole_run() {
+    let (code, _, stderr) = run(bin().args(["scope", "--case"]).arg(sample_case()).args([
+        "--since",
+        "2026-10-01",
+        "--timings",
+        "--format",
+        "json",
+    ]));
+    assert!(code == 0 || code == 3, "{stderr}");
+    for query in mcpforensics::query::pack::queries() {
+        let name = query.name.as_str();
+        assert!(
+            stderr
+                .lines()
+                .any(|l| l.starts_with(name) && l.contains(" s ") && l.contains("MiB held")),
+            "{name} not timed:\n{stderr}"
+        );
+    }
+    for line in ["queries ", "opening the case ", "the rest "] {
+        assert!(
+            stderr.lines().any(|l| l.starts_with(line)),
+            "{line}:\n{stderr}"
+        );
+    }
+    assert!(
+        stderr.contains("the tool calls from the call index derived/tool_calls-"),
+        "{stderr}"
+    );
 }
