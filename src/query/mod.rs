@@ -83,7 +83,7 @@ pub const HTTP_ACCESS_SQL: &str = include_str!("http_access.sql");
 pub struct TableInfo {
     /// Name to use in SQL.
     pub name: String,
-    /// `table` (data in the case), `empty` (declared, no data) or `view`.
+    /// `table` (data in the case), `empty` (declared, no data), `derived` (the call index) or `view`.
     pub kind: &'static str,
     /// Its schema.
     pub schema: SchemaRef,
