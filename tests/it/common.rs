@@ -114,6 +114,26 @@ pub fn ingest_dir(source: &Path, case: &Path) -> IngestSummary {
     )
 }
 
+/// Ingests the blobs of `[since, until)` with the library, two threads, no output.
+pub fn ingest_window(
+    source: &Path,
+    case: &Path,
+    since: Option<mcpforensics::time::TimeSpec>,
+    until: Option<mcpforensics::time::TimeSpec>,
+) -> IngestSummary {
+    ingest_with(
+        source,
+        case,
+        IngestOptions {
+            since,
+            until,
+            threads: 2,
+            warn_limit: 0,
+            ..IngestOptions::default()
+        },
+    )
+}
+
 pub fn ingest_with(source: &Path, case: &Path, options: IngestOptions) -> IngestSummary {
     ingest(&LocalSource::new(source), case, &options).expect("ingest runs")
 }

@@ -312,14 +312,7 @@ fn identity_index_of_several_runs_equals_identities_from_the_sign_ins() {
     let case = tempfile::tempdir().expect("case");
     let split = parse_time_spec("2026-03-06").expect("split");
     for (since, until) in [(None, Some(split)), (Some(split), None)] {
-        let options = IngestOptions {
-            since,
-            until,
-            threads: 2,
-            warn_limit: 0,
-            ..IngestOptions::default()
-        };
-        ingest_with(account.path(), case.path(), options);
+        ingest_window(account.path(), case.path(), since, until);
     }
     let manifest = Case::open(case.path())
         .expect("case")
@@ -704,16 +697,7 @@ fn the_call_index_is_derived_at_ingest_and_read_only_while_current() {
         ) == 1
     };
     let split = parse_time_spec("2026-03-06").expect("split");
-    let first = ingest_with(
-        account.path(),
-        case.path(),
-        IngestOptions {
-            until: Some(split),
-            threads: 2,
-            warn_limit: 0,
-            ..IngestOptions::default()
-        },
-    );
+    let first = ingest_window(account.path(), case.path(), None, Some(split));
     let Some(Derived::Current {
         calls,
         seconds: Some(_),
@@ -731,16 +715,7 @@ fn the_call_index_is_derived_at_ingest_and_read_only_while_current() {
     assert_eq!(index_dirs().len(), 1);
 
     // A second run adds days: a new index over the whole case replaces the first.
-    let second = ingest_with(
-        account.path(),
-        case.path(),
-        IngestOptions {
-            since: Some(split),
-            threads: 2,
-            warn_limit: 0,
-            ..IngestOptions::default()
-        },
-    );
+    let second = ingest_window(account.path(), case.path(), Some(split), None);
     let Some(Derived::Current {
         calls: all, dir, ..
     }) = second.call_index.clone()
