@@ -36,7 +36,8 @@ pub fn sample_case(progress: bool) -> Result<PathBuf> {
     sample_case_at(&sample_source_dir(), &cache_dir(), progress)
 }
 
-/// The cache case under `cache` for the sample account at `sample_dir`, ingested when missing.
+/// The cache case under `cache` for the sample account at `sample_dir` and this build, ingested
+/// when missing.
 pub fn sample_case_at(
     sample_dir: &std::path::Path,
     cache: &std::path::Path,
@@ -46,7 +47,9 @@ pub fn sample_case_at(
     let listing = source.list().map_err(|e| {
         Error::Usage(format!("no --case given and the bundled sample is not available ({e}); pass --case DIR or set MCPFORENSICS_SAMPLE_DIR"))
     })?;
-    let mut key = String::from(env!("CARGO_PKG_VERSION"));
+    // Keyed by the build, not only the version: a cache case is built whole, with the call index
+    // of the build that reads it (another build's index is not read: `query::call_index`).
+    let mut key = String::from(env!("MCPFORENSICS_LONG_VERSION"));
     for blob in &listing.blobs {
         key.push_str(&format!("\n{}:{}", blob.path, blob.size));
     }
