@@ -2,11 +2,11 @@
 -- description: The tool calls in the window that are the attacker's: every call from an (identity, client address) pair ip_profiles judged to be someone else at the keyboard (rule `address`), every call of a session session_profiles judged to be steered by someone else (rule `session`: the same identity's other sessions, even from the same address, stay its own; responses to the address count as exfiltration only when the address itself is new, `attacker_address`), and every call matching a known-bad IP or identity given with --ioc-ip / --ioc-user (rule `ioc`).
 -- params: since, until
 -- depends: ip_profiles, session_profiles, call_sessions, window_calls
--- output: time, user, user_id, enduser_id, client_address, origin, server, tool, arguments, result, session_id, session, jsonrpc_request_id, operation_id, span_id, response_bytes, item_count, basis, rule, attacker_address, _blob, _line
+-- output: time, user, user_id, enduser_id, client_address, origin, server, tool, arguments, result, session_id, session, jsonrpc_request_id, operation_id, span_id, response_bytes, item_count, basis, rule, attacker_address, _blob, _line, call_key
 -- The calls the profiles mark are picked from the sessions, and read with the calls matching an
 -- indicator from window_calls (tool_calls is not evaluated again).
 WITH marked AS (
-    SELECT cs._blob, cs._line, coalesce(p.attacker, false) AS by_address, coalesce(s.attacker, false) AS by_session,
+    SELECT cs.call_key, coalesce(p.attacker, false) AS by_address, coalesce(s.attacker, false) AS by_session,
            coalesce(s.access, false) AS session_access
     FROM call_sessions cs
     LEFT JOIN (SELECT "user", client_address, attacker FROM ip_profiles WHERE attacker) p
@@ -19,9 +19,9 @@ chosen AS (
     SELECT c.*, coalesce(m.by_address, false) AS by_address, coalesce(m.by_session, false) AS by_session,
            coalesce(m.session_access, false) AS session_access
     FROM window_calls c
-    LEFT JOIN marked m ON c._blob = m._blob AND c._line = m._line
+    LEFT JOIN marked m ON c.call_key = m.call_key
     WHERE c.time >= $since AND c.time < $until
-      AND (m._blob IS NOT NULL
+      AND (m.call_key IS NOT NULL
            OR c.client_address IN (SELECT value FROM iocs WHERE kind = 'ip')
            OR lower(c."user") IN (SELECT lower(value) FROM iocs WHERE kind = 'user')
            OR lower(c.user_id) IN (SELECT lower(value) FROM iocs WHERE kind = 'user')
@@ -34,7 +34,7 @@ SELECT c.time, c."user", c.user_id, c.enduser_id, c.client_address, c.origin, c.
        -- Whether the client address is the attacker's own (not a steered agent's usual address):
        -- responses to it left the organisation.
        c.by_address OR c.session_access OR NOT c.by_session AS attacker_address,
-       c._blob, c._line
+       c._blob, c._line, c.call_key
 FROM chosen c
-LEFT JOIN call_sessions cs ON c._blob = cs._blob AND c._line = cs._line
+LEFT JOIN call_sessions cs ON c.call_key = cs.call_key
 ORDER BY c.time, c._blob, c._line

@@ -1,10 +1,11 @@
 -- name: ip_profiles
 -- description: Every (identity, client address) that made tool calls in the window, measured against the baseline before it: is the address new for the identity and for the whole organisation, how many calls fall outside the hours the identity (or, for a new identity, the organisation) is active, how many tools are new to it, is the sign-in country new, is the address a spray source. `attacker` marks pairs where an address new to everyone comes with another sign of someone else at the keyboard; with an empty baseline no pair is marked.
 -- params: since
--- depends: spray_sources, window_calls, window_signins
+-- depends: spray_sources, call_groups, window_calls, window_signins
 -- output: user, user_id, client_address, calls, weighted_calls, first_call, last_call, sessions, offhours_calls, new_tools, new_for_user, new_for_org, country, new_country, spray_source, own_login, own_device_login, attacker
-WITH base AS (SELECT * FROM window_calls WHERE time < $since AND client_address IS NOT NULL),
-win AS (SELECT * FROM window_calls WHERE time >= $since AND client_address IS NOT NULL),
+-- The baseline's calls with an address as groups (call_groups): each comparison below reads the
+-- identities, addresses, hours and tools of the groups, which are those of the calls.
+WITH base AS (SELECT * FROM call_groups WHERE NOT in_window),
 signins AS (SELECT * FROM window_signins),
 known_user_ips AS (
     SELECT "user", client_address AS ip FROM base
@@ -34,13 +35,13 @@ own_device_logins AS (
 -- The window's calls counted per identity, address, hour and tool (far fewer rows than calls),
 -- each group then judged by its hour and tool: the same counts as judging every call.
 win_groups AS (
-    SELECT "user", client_address, hour, tool, max(user_id) AS user_id,
-           count(*) AS calls, sum(item_count) AS weighted_calls, min(time) AS first_call, max(time) AS last_call
-    FROM win
-    GROUP BY "user", client_address, hour, tool
+    SELECT "user", client_address, hour, tool, user_id, calls, weighted_calls, first_call, last_call
+    FROM call_groups WHERE in_window
 ),
 win_sessions AS (
-    SELECT "user", client_address, count(DISTINCT session_id) AS sessions FROM win GROUP BY "user", client_address
+    SELECT "user", client_address, count(DISTINCT session_id) AS sessions FROM window_calls
+    WHERE time >= $since AND client_address IS NOT NULL
+    GROUP BY "user", client_address
 ),
 marked AS (
     SELECT w.*,

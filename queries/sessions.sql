@@ -4,12 +4,12 @@
 -- depends: attacker_calls, call_sessions
 -- output: user, session, derived, attacker, calls, first_call, last_call, ips, tools
 WITH suspect_users AS (SELECT DISTINCT "user" FROM attacker_calls),
-attacker_keys AS (SELECT DISTINCT _blob, _line FROM attacker_calls),
+attacker_keys AS (SELECT DISTINCT call_key FROM attacker_calls),
 calls AS (
-    SELECT c."user", c.session, c.derived, c.time, c.client_address, c.tool, k._blob IS NOT NULL AS attacker
+    SELECT c."user", c.session, c.derived, c.time, c.client_address, c.tool, k.call_key IS NOT NULL AS attacker
     FROM call_sessions c
     JOIN suspect_users u ON c."user" = u."user"
-    LEFT JOIN attacker_keys k ON c._blob = k._blob AND c._line = k._line
+    LEFT JOIN attacker_keys k ON c.call_key = k.call_key
     WHERE c.time >= $since AND c.time < $until
 )
 SELECT "user", session, bool_and(derived) AS derived, bool_or(attacker) AS attacker, count(*) AS calls, min(time) AS first_call, max(time) AS last_call,

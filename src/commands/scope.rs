@@ -110,7 +110,14 @@ fn build_report(inputs: &ScopeInputs) -> Result<(ScopeReport, u8, PathBuf)> {
     if inputs.timings {
         for (name, seconds, rows, held) in &timings {
             let mib = *held as f64 / f64::from(1u32 << 20);
-            crate::tell!("{name:<20} {seconds:>8.3} s {rows:>9} rows {mib:>9.1} MiB held");
+            match rows {
+                Some(rows) => {
+                    crate::tell!("{name:<20} {seconds:>8.3} s {rows:>9} rows {mib:>9.1} MiB held")
+                }
+                None => crate::tell!(
+                    "{name:<20} {seconds:>8.3} s a view over the call index: each query reads its columns, 0 MiB held"
+                ),
+            }
         }
         let total: f64 = timings.iter().map(|(_, seconds, _, _)| seconds).sum();
         crate::tell!("{:<20} {total:>8.3} s", "queries");

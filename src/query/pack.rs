@@ -10,7 +10,13 @@
 //! ```
 //! Parameters are bound as named placeholders (`$since`), never spliced into the text. A query
 //! may read the results of the queries it depends on under their names; they are run first and
-//! registered as tables of the session.
+//! registered as tables of the session, held in memory. Two optional headers:
+//! `-- held: unless the call index is read` registers the query as a view (its parameters bound)
+//! when the session reads a current call index, so readers read the index's columns they need
+//! and nothing is held; `-- unique: <column>` checks that no two different rows of the result
+//! share the column's value (the pack joins calls on `call_key`, a hash: a shared key would
+//! relate two calls, so it is an error, never a silent join; the same row twice, from a case file
+//! copied into the case, is one row read twice).
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -37,6 +43,10 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     (
         "window_signins.sql",
         include_str!("../../queries/window_signins.sql"),
+    ),
+    (
+        "call_groups.sql",
+        include_str!("../../queries/call_groups.sql"),
     ),
     (
         "ip_profiles.sql",
@@ -125,6 +135,10 @@ pub struct PackQuery {
     pub depends: Vec<String>,
     /// Its output columns, as documented.
     pub output: String,
+    /// Whether a session reading a current call index registers it as a view, not its rows.
+    pub view_over_index: bool,
+    /// A column whose values the result must not repeat.
+    pub unique: Option<String>,
     /// The SQL (header included; comments are ignored by the parser).
     pub sql: String,
 }
@@ -162,6 +176,12 @@ pub fn parse(file: &str, text: &str) -> Result<PackQuery, String> {
         params: list(header("params:")),
         depends: list(header("depends:")),
         output: header("output:").ok_or_else(|| format!("{file}: no `-- output:` header"))?,
+        view_over_index: match header("held:").as_deref() {
+            None => false,
+            Some("unless the call index is read") => true,
+            Some(other) => return Err(format!("{file}: `-- held: {other}` is not understood")),
+        },
+        unique: header("unique:"),
         sql: text.to_string(),
     })
 }
@@ -256,16 +276,33 @@ impl QueryEngine {
                 .and_then(|frame| frame.with_param_values(params.values()))
                 .map_err(|e| named(e.into()))?;
             let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
+            if query.view_over_index && query.name != name && self.call_index().is_some() {
+                if let Ok(mut timings) = self.timings.lock() {
+                    timings.push((query.name.clone(), started.elapsed().as_secs_f64(), None, 0));
+                }
+                self.ctx
+                    .deregister_table(TableReference::bare(query.name.clone()))?;
+                self.ctx
+                    .register_table(TableReference::bare(query.name.clone()), frame.into_view())?;
+                if let Ok(mut done) = self.pack_results.lock() {
+                    done.retain(|(n, _)| n != &query.name);
+                    done.push((query.name.clone(), *params));
+                }
+                continue;
+            }
             let batches = self.collect(frame).await.map_err(named)?;
             let batches = owned(batches, self.ctx.state().config().batch_size())
                 .map_err(|e| named(datafusion::error::DataFusionError::from(e).into()))?;
+            if let Some(column) = &query.unique {
+                distinct_in(&batches, column).map_err(named)?;
+            }
             if let Ok(mut timings) = self.timings.lock() {
                 let rows = batches.iter().map(RecordBatch::num_rows).sum();
                 let held = batches.iter().map(RecordBatch::get_array_memory_size).sum();
                 timings.push((
                     query.name.clone(),
                     started.elapsed().as_secs_f64(),
-                    rows,
+                    Some(rows),
                     held,
                 ));
             }
@@ -321,6 +358,56 @@ impl QueryEngine {
         let batches = self.collect(frame).await?;
         Ok((schema, batches))
     }
+}
+
+/// Checks that no two different rows of a result share a value of `column` (an integer key).
+/// Rows equal in every column are the same evidence row read twice (a case file copied into the
+/// case, which the report already names as not in the manifest): they pass, and relate as the
+/// same row always did.
+fn distinct_in(batches: &[RecordBatch], column: &str) -> Result<(), QueryError> {
+    use arrow::array::{Array, AsArray};
+    use arrow::datatypes::Int64Type;
+    use datafusion::common::ScalarValue;
+    let same_row = |(b1, r1): (usize, usize), (b2, r2): (usize, usize)| {
+        let (first, second) = (&batches[b1], &batches[b2]);
+        first.columns().iter().zip(second.columns()).all(|(a, b)| {
+            match (
+                ScalarValue::try_from_array(a, r1),
+                ScalarValue::try_from_array(b, r2),
+            ) {
+                (Ok(a), Ok(b)) => a == b,
+                _ => false,
+            }
+        })
+    };
+    let mut seen = std::collections::HashMap::new();
+    for (index, batch) in batches.iter().enumerate() {
+        let values = batch
+            .column_by_name(column)
+            .and_then(|c| c.as_primitive_opt::<Int64Type>())
+            .ok_or_else(|| QueryError::Pack(format!("no integer column {column} to check")))?;
+        for row in 0..values.len() {
+            if !values.is_valid(row) {
+                continue;
+            }
+            match seen.entry(values.value(row)) {
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    slot.insert((index, row));
+                }
+                std::collections::hash_map::Entry::Occupied(first) => {
+                    if !same_row(*first.get(), (index, row)) {
+                        return Err(QueryError::Pack(format!(
+                            "two different rows share the {column} {}: the calls they key cannot \
+                             be told apart, so the sessions cannot be attributed. Scope the case \
+                             with a narrower window (--since/--until) and report this",
+                            values.value(row)
+                        )));
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Pack queries only read: no DDL, DML or statements.
@@ -549,5 +636,67 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_key_shared_by_two_rows_is_an_error_not_a_join() {
+        let keys = |values: Vec<Option<i64>>| {
+            one_column(
+                "call_key",
+                Arc::new(arrow::array::Int64Array::from(values)) as arrow::array::ArrayRef,
+            )
+        };
+        // Distinct keys across batches, and rows without a key, pass.
+        let distinct = [
+            keys(vec![Some(1), None, Some(2)]),
+            keys(vec![None, Some(3)]),
+        ];
+        assert!(distinct_in(&distinct, "call_key").is_ok());
+        // A key repeated in another batch by a different row is named.
+        let two_columns = |key: i64, time: i64| {
+            RecordBatch::try_from_iter(vec![
+                (
+                    "call_key",
+                    Arc::new(arrow::array::Int64Array::from(vec![key])) as arrow::array::ArrayRef,
+                ),
+                (
+                    "time",
+                    Arc::new(arrow::array::Int64Array::from(vec![time])) as arrow::array::ArrayRef,
+                ),
+            ])
+            .expect("batch")
+        };
+        let different = [two_columns(2, 10), two_columns(2, 11)];
+        let error = distinct_in(&different, "call_key").expect_err("shared key");
+        assert!(
+            error.to_string().contains("share the call_key 2"),
+            "{error}"
+        );
+        // The same row twice (a case file copied into the case) is one row read twice.
+        let shared = [keys(vec![Some(1), Some(2)]), keys(vec![Some(7), Some(2)])];
+        assert!(distinct_in(&shared, "call_key").is_ok());
+        assert!(distinct_in(&[two_columns(2, 10), two_columns(2, 10)], "call_key").is_ok());
+        // A column that is not there is an error too, not a pass.
+        assert!(distinct_in(&distinct, "other").is_err());
+    }
+
+    #[test]
+    fn the_optional_headers_are_read_and_unknown_values_refused() {
+        let text = |held: &str| {
+            format!(
+                "-- name: q\n-- description: d\n-- params: none\n{held}-- unique: call_key\n\
+                 -- output: a\nSELECT 1"
+            )
+        };
+        let query = parse("q.sql", &text("-- held: unless the call index is read\n")).expect("q");
+        assert!(query.view_over_index);
+        assert_eq!(query.unique.as_deref(), Some("call_key"));
+        assert!(!parse("q.sql", &text("")).expect("q").view_over_index);
+        assert!(parse("q.sql", &text("-- held: never\n")).is_err());
+        // The pack itself: window_calls is a view over a current index, call_sessions unique.
+        let all = queries();
+        let named = |name: &str| all.iter().find(|q| q.name == name).expect(name);
+        assert!(named("window_calls").view_over_index);
+        assert_eq!(named("call_sessions").unique.as_deref(), Some("call_key"));
     }
 }

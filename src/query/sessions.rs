@@ -1,76 +1,73 @@
-//! Sessions of ordered tool calls, in one pass: the window functions `session_part` and
-//! `session_start` that `call_sessions` numbers its sessions with.
+//! Sessions of tool calls, in one pass: the window function `session_marks` that
+//! `call_sessions` numbers and names its sessions with.
 //!
-//! Both take `(user, address_key, session_key, time, pause_seconds)` over a window ordered by
-//! the three keys (or partitioned by some and ordered by the rest), then time: consecutive rows with the same keys are one group (an identity's
-//! calls from one address under one session id), and within a group a call starts a new part
-//! when the call before it is more than `pause_seconds` earlier (or has no time). `session_part`
-//! is the part's number in its group (from 1), `session_start` the time of the call that started
-//! it. This is the running count of starts and the latest start's time, as SQL would compute them
-//! with `lag` and two running aggregates over `PARTITION BY` the keys; but one pass over rows
-//! already sorted, without a window partition per group (hundreds of thousands at 5 GB, each
-//! with its own state: most of `call_sessions`' time).
+//! `session_marks(user, client_address, session_key, time, pause_seconds)` over rows in any order
+//! (`OVER ()`, or partitioned by some of the keys): rows with the same identity, address (a call
+//! without one and a call with an empty one alike) and session key are one group (an identity's
+//! calls from one address under one session id; an empty key for calls without a shared id), and
+//! within a group, in time order, a call starts a new part when the call before it is more than
+//! `pause_seconds` earlier (or has no time). Each row gets `{part, start, session}`: the part's
+//! number in its group (from 1), the time of the call that started it, and the session's name:
+//! the session key, with ` (part N)` from the second part on, or for an empty key
+//! `(derived) <address or "no address"> <start, UTC, to the second>` (none without a start).
+//!
+//! The parts are the running count of starts and the latest start's time, as SQL would compute
+//! them with `lag` and two running aggregates over `PARTITION BY` the keys `ORDER BY time`; but
+//! without a window partition per group (hundreds of thousands at 5 GB, each with its own state)
+//! and without sorting the rows: the function orders only a group number and a time per row and
+//! writes each row's marks in its place, so the calls' other columns are never copied into
+//! sorted order (at 5 GB a sort of the calls held most of scope's peak memory). Calls of equal
+//! time in a group may be taken either way: neither can start a part the other does not belong
+//! to, so the marks are the same.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, AsArray, Int64Array, StringArray, TimestampNanosecondArray};
+use arrow::array::{
+    Array, ArrayRef, AsArray, Int64Array, StringArray, StringBuilder, StructArray,
+    TimestampNanosecondArray,
+};
 use arrow::compute::cast;
-use arrow::datatypes::{DataType, Field, FieldRef, Int64Type, TimeUnit, TimestampNanosecondType};
+use arrow::datatypes::{
+    DataType, Field, FieldRef, Fields, Int64Type, TimeUnit, TimestampNanosecondType,
+};
 use datafusion::common::{Result, plan_err};
 use datafusion::logical_expr::function::{PartitionEvaluatorArgs, WindowUDFFieldArgs};
 use datafusion::logical_expr::{
     PartitionEvaluator, Signature, Volatility, WindowUDF, WindowUDFImpl,
 };
 
-/// Which of the two values a [`SessionFunction`] gives.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum Output {
-    /// The part's number within its group, from 1.
-    Part,
-    /// The time of the call that started the part.
-    Start,
-}
-
-/// `session_part` or `session_start` (see the module).
+/// `session_marks` (see the module).
 #[derive(Debug, PartialEq, Eq, Hash)]
-pub struct SessionFunction {
-    output: Output,
+pub struct SessionMarks {
     signature: Signature,
 }
 
-/// `session_part(user, address_key, session_key, time, pause_seconds)`.
-pub fn session_part_udwf() -> WindowUDF {
-    WindowUDF::new_from_impl(SessionFunction::new(Output::Part))
+/// `session_marks(user, client_address, session_key, time, pause_seconds)`.
+pub fn session_marks_udwf() -> WindowUDF {
+    WindowUDF::new_from_impl(SessionMarks {
+        signature: Signature::any(5, Volatility::Immutable),
+    })
 }
 
-/// `session_start(user, address_key, session_key, time, pause_seconds)`.
-pub fn session_start_udwf() -> WindowUDF {
-    WindowUDF::new_from_impl(SessionFunction::new(Output::Start))
-}
-
-/// Both functions (for a session and for the cluster's codec).
+/// The session window functions (for a session and for the cluster's codec).
 pub fn session_functions() -> Vec<Arc<WindowUDF>> {
-    vec![
-        Arc::new(session_part_udwf()),
-        Arc::new(session_start_udwf()),
-    ]
+    vec![Arc::new(session_marks_udwf())]
 }
 
-impl SessionFunction {
-    fn new(output: Output) -> Self {
-        Self {
-            output,
-            signature: Signature::any(5, Volatility::Immutable),
-        }
-    }
+/// The marks' fields: the part's number, its start with the type of the calls' time, and the
+/// session's name.
+fn marks_fields(time_type: &DataType) -> Fields {
+    Fields::from(vec![
+        Field::new("part", DataType::Int64, false),
+        Field::new("start", time_type.clone(), true),
+        Field::new("session", DataType::Utf8, true),
+    ])
 }
 
-impl WindowUDFImpl for SessionFunction {
+impl WindowUDFImpl for SessionMarks {
     fn name(&self) -> &str {
-        match self.output {
-            Output::Part => "session_part",
-            Output::Start => "session_start",
-        }
+        "session_marks"
     }
 
     fn signature(&self) -> &Signature {
@@ -81,35 +78,32 @@ impl WindowUDFImpl for SessionFunction {
         &self,
         _args: PartitionEvaluatorArgs,
     ) -> Result<Box<dyn PartitionEvaluator>> {
-        Ok(Box::new(SessionEvaluator {
-            output: self.output,
-        }))
+        Ok(Box::new(SessionEvaluator))
     }
 
     fn field(&self, field_args: WindowUDFFieldArgs) -> Result<FieldRef> {
         let inputs = field_args.input_fields();
         if inputs.len() != 5 {
             return plan_err!(
-                "{} takes (user, address_key, session_key, time, pause_seconds)",
+                "{} takes (user, client_address, session_key, time, pause_seconds)",
                 self.name()
             );
         }
-        Ok(Arc::new(match self.output {
-            Output::Part => Field::new(field_args.name(), DataType::Int64, false),
-            Output::Start => Field::new(field_args.name(), inputs[3].data_type().clone(), true),
-        }))
+        Ok(Arc::new(Field::new(
+            field_args.name(),
+            DataType::Struct(marks_fields(inputs[3].data_type())),
+            false,
+        )))
     }
 }
 
 #[derive(Debug)]
-struct SessionEvaluator {
-    output: Output,
-}
+struct SessionEvaluator;
 
 impl PartitionEvaluator for SessionEvaluator {
     fn evaluate_all(&mut self, values: &[ArrayRef], num_rows: usize) -> Result<ArrayRef> {
         let [user, address, session, time, pause] = values else {
-            return plan_err!("session functions take five arguments");
+            return plan_err!("session_marks takes five arguments");
         };
         let keys = [user, address, session]
             .map(|key| cast(key, &DataType::Utf8))
@@ -121,16 +115,46 @@ impl PartitionEvaluator for SessionEvaluator {
         let nanos = nanos.as_primitive::<TimestampNanosecondType>();
         let pause = cast(pause, &DataType::Int64)?;
         let pause = pause.as_primitive::<Int64Type>();
-        let mut parts = Vec::with_capacity(num_rows);
-        let mut starts: Vec<Option<i64>> = Vec::with_capacity(num_rows);
-        let (mut part, mut start, mut previous) = (0_i64, None, None);
+        if u32::try_from(num_rows).is_err() {
+            return plan_err!("session_marks takes at most {} rows", u32::MAX);
+        }
+        fn value(key: &StringArray, row: usize) -> Option<&str> {
+            key.is_valid(row).then(|| key.value(row))
+        }
+        // Each row's group (by first appearance), then the rows ordered by group and time, a
+        // call without a time last in its group (as `ORDER BY time` puts nulls).
+        let mut groups: HashMap<_, u32, xxhash_rust::xxh3::Xxh3DefaultBuilder> = HashMap::default();
+        let mut order = Vec::with_capacity(num_rows);
         for row in 0..num_rows {
-            let same_group = row > 0 && keys.iter().all(|k| same_key(k, row));
-            if !same_group {
+            let key = (
+                value(keys[0], row),
+                value(keys[1], row).unwrap_or(""),
+                value(keys[2], row),
+            );
+            // Both fit: there are at most u32::MAX rows, checked above.
+            let next = u32::try_from(groups.len()).unwrap_or(u32::MAX);
+            let group = *groups.entry(key).or_insert(next);
+            let at = nanos.is_valid(row).then(|| nanos.value(row));
+            order.push((
+                group,
+                at.is_none(),
+                at.unwrap_or(0),
+                u32::try_from(row).unwrap_or(u32::MAX),
+            ));
+        }
+        drop(groups);
+        order.sort_unstable();
+        let mut parts = vec![0_i64; num_rows];
+        let mut starts: Vec<Option<i64>> = vec![None; num_rows];
+        let (mut part, mut start, mut previous, mut group_before) = (0_i64, None, None, None);
+        for &(group, untimed, at, row) in &order {
+            let row = row as usize;
+            if group_before != Some(group) {
                 part = 0;
                 previous = None;
+                group_before = Some(group);
             }
-            let at = nanos.is_valid(row).then(|| nanos.value(row));
+            let at = (!untimed).then_some(at);
             let gap =
                 i64::from(pause.is_valid(row)) * pause.value(row).saturating_mul(1_000_000_000);
             // As `previous_time IS NULL OR previous_time < time - pause`: no call before it (or
@@ -144,23 +168,52 @@ impl PartitionEvaluator for SessionEvaluator {
                 part += 1;
                 start = at;
             }
-            parts.push(part);
-            starts.push(start);
+            parts[row] = part;
+            starts[row] = start;
             previous = at;
         }
-        Ok(match self.output {
-            Output::Part => Arc::new(Int64Array::from(parts)),
-            Output::Start => cast(&TimestampNanosecondArray::from(starts), &time_type)?,
-        })
+        let names = names(&parts, &starts, keys[1], keys[2]);
+        let starts = cast(&TimestampNanosecondArray::from(starts), &time_type)?;
+        Ok(Arc::new(StructArray::try_new(
+            marks_fields(&time_type),
+            vec![Arc::new(Int64Array::from(parts)), starts, names],
+            None,
+        )?))
     }
 }
 
-/// Whether `row` holds the same value (or null) as the row before it.
-fn same_key(key: &StringArray, row: usize) -> bool {
-    match (key.is_valid(row), key.is_valid(row - 1)) {
-        (true, true) => key.value(row) == key.value(row - 1),
-        (valid, valid_before) => valid == valid_before,
+/// Each row's session name (see the module).
+fn names(
+    parts: &[i64],
+    starts: &[Option<i64>],
+    addresses: &StringArray,
+    sessions: &StringArray,
+) -> ArrayRef {
+    let mut names = StringBuilder::with_capacity(parts.len(), sessions.value_data().len());
+    for (row, (part, start)) in parts.iter().zip(starts).enumerate() {
+        let session = (sessions.is_valid(row)).then(|| sessions.value(row));
+        match session {
+            None => names.append_null(),
+            Some("") => match start.map(chrono::DateTime::from_timestamp_nanos) {
+                None => names.append_null(),
+                Some(start) => {
+                    let address = match addresses.is_valid(row) {
+                        true => addresses.value(row),
+                        false => "no address",
+                    };
+                    names.append_value(format!(
+                        "(derived) {address} {}",
+                        start.format("%Y-%m-%dT%H:%M:%SZ")
+                    ));
+                }
+            },
+            Some(session) if *part > 1 => {
+                names.append_value(format!("{session} (part {part})"));
+            }
+            Some(session) => names.append_value(session),
+        }
     }
+    Arc::new(names.finish())
 }
 
 #[cfg(test)]
@@ -169,27 +222,33 @@ mod tests {
     use arrow::array::TimestampNanosecondArray;
     use datafusion::prelude::SessionContext;
 
-    /// Both functions against the SQL they replace (`lag` and running aggregates over a window
+    /// The marks against the SQL they replace (`lag` and running aggregates over a window
     /// partition per group), on groups with pauses either side of the limit, a call without a
-    /// time, equal times, and keys that differ in one column only.
+    /// time, equal times, and keys that differ in one column only; with the rows in any order.
     #[tokio::test]
     async fn sessions_match_the_running_aggregates_they_replace() -> Result<()> {
         let ctx = SessionContext::new();
-        ctx.register_udwf(session_part_udwf());
-        ctx.register_udwf(session_start_udwf());
+        ctx.register_udwf(session_marks_udwf());
         let minute = 60_000_000_000_i64;
-        let rows: Vec<(&str, &str, &str, Option<i64>, i64)> = vec![
-            ("a", "1.1.1.1", "s", Some(0), 1800),
-            ("a", "1.1.1.1", "s", Some(30 * minute), 1800),
-            ("a", "1.1.1.1", "s", Some(61 * minute), 1800),
-            ("a", "1.1.1.1", "s", Some(61 * minute), 1800),
-            ("a", "1.1.1.1", "s", None, 1800),
-            ("a", "1.1.1.1", "", Some(0), 300),
-            ("a", "1.1.1.1", "", Some(5 * minute), 300),
-            ("a", "1.1.1.1", "", Some(11 * minute), 300),
-            ("a", "2.2.2.2", "", Some(12 * minute), 300),
-            ("b", "2.2.2.2", "", Some(12 * minute), 300),
-            ("b", "2.2.2.2", "", Some(100 * minute), 300),
+        // Out of order, as the calls reach the function; a call without an address and one with
+        // an empty address are of one group.
+        /// Identity, address, session key, time, pause.
+        type Call<'a> = (&'a str, Option<&'a str>, &'a str, Option<i64>, i64);
+        let rows: Vec<Call> = vec![
+            ("b", Some("2.2.2.2"), "", Some(100 * minute), 300),
+            ("a", Some("1.1.1.1"), "s", Some(61 * minute), 1800),
+            ("a", Some("1.1.1.1"), "", Some(11 * minute), 300),
+            ("a", Some("1.1.1.1"), "s", None, 1800),
+            ("a", Some("1.1.1.1"), "s", Some(30 * minute), 1800),
+            ("a", Some("2.2.2.2"), "", Some(12 * minute), 300),
+            ("a", Some("1.1.1.1"), "", Some(0), 300),
+            ("a", Some("1.1.1.1"), "s", Some(0), 1800),
+            ("b", Some("2.2.2.2"), "", Some(12 * minute), 300),
+            ("a", Some("1.1.1.1"), "s", Some(61 * minute), 1800),
+            ("a", Some("1.1.1.1"), "", Some(5 * minute), 300),
+            ("c", None, "", Some(0), 300),
+            ("c", Some(""), "", Some(2 * minute), 300),
+            ("c", None, "t", Some(0), 1800),
         ];
         let batch = arrow::record_batch::RecordBatch::try_from_iter(vec![
             (
@@ -197,8 +256,10 @@ mod tests {
                 Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.0))) as ArrayRef,
             ),
             (
-                "address_key",
-                Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.1))),
+                "client_address",
+                Arc::new(StringArray::from(
+                    rows.iter().map(|r| r.1).collect::<Vec<_>>(),
+                )),
             ),
             (
                 "session_key",
@@ -216,34 +277,42 @@ mod tests {
             ),
         ])?;
         ctx.register_batch("calls", batch)?;
-        let ours = "SELECT \"user\", address_key, session_key, time, \
-                    session_part(\"user\", address_key, session_key, time, pause) OVER w AS part, \
-                    session_start(\"user\", address_key, session_key, time, pause) OVER w AS started \
-                    FROM calls WINDOW w AS (ORDER BY \"user\", address_key, session_key, time) \
+        let ours = "SELECT \"user\", coalesce(client_address, '') AS address_key, session_key, time, \
+                    m['part'] AS part, m['start'] AS started, m['session'] AS session \
+                    FROM (SELECT *, session_marks(\"user\", client_address, session_key, time, pause) OVER () AS m FROM calls) \
                     ORDER BY 1, 2, 3, 4, 5";
-        let theirs = "WITH paused AS (SELECT *, lag(time) OVER p AS previous_time FROM calls \
+        let theirs = "WITH keyed AS (SELECT *, coalesce(client_address, '') AS address_key FROM calls), \
+                      paused AS (SELECT *, lag(time) OVER p AS previous_time FROM keyed \
                       WINDOW p AS (PARTITION BY \"user\", address_key, session_key ORDER BY time)), \
                       marked AS (SELECT *, CASE WHEN previous_time IS NULL \
-                      OR previous_time < time - CASE WHEN pause = 300 THEN INTERVAL '5 minutes' ELSE INTERVAL '30 minutes' END THEN 1 ELSE 0 END AS starts FROM paused) \
-                      SELECT \"user\", address_key, session_key, time, sum(starts) OVER r AS part, \
+                      OR previous_time < time - CASE WHEN pause = 300 THEN INTERVAL '5 minutes' ELSE INTERVAL '30 minutes' END THEN 1 ELSE 0 END AS starts FROM paused), \
+                      started AS (SELECT \"user\", address_key, client_address, session_key, time, sum(starts) OVER r AS part, \
                       max(CASE WHEN starts = 1 THEN time END) OVER r AS started FROM marked \
                       WINDOW r AS (PARTITION BY \"user\", address_key, session_key ORDER BY time \
-                      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) ORDER BY 1, 2, 3, 4, 5";
+                      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)) \
+                      SELECT \"user\", address_key, session_key, time, part, started, \
+                      CASE WHEN session_key = '' \
+                      THEN '(derived) ' || coalesce(client_address, 'no address') || ' ' || to_char(started, '%Y-%m-%dT%H:%M:%SZ') \
+                      WHEN part > 1 THEN session_key || ' (part ' || CAST(part AS VARCHAR) || ')' \
+                      ELSE session_key END AS session \
+                      FROM started ORDER BY 1, 2, 3, 4, 5";
         let text = |batches: Vec<arrow::record_batch::RecordBatch>| {
             arrow::util::pretty::pretty_format_batches(&batches).map(|t| t.to_string())
         };
-        // As call_sessions partitions it (by identity), and as one partition.
-        let partitioned = ours.replace("(ORDER BY \"user\", ", "(PARTITION BY \"user\" ORDER BY ");
+        // Over every row at once (as call_sessions has it), and partitioned by identity.
+        let partitioned = ours.replace("OVER ()", "OVER (PARTITION BY \"user\")");
         assert_ne!(partitioned, ours);
         let ours = text(ctx.sql(ours).await?.collect().await?)?;
         let theirs = text(ctx.sql(theirs).await?.collect().await?)?;
         assert_eq!(ours, theirs);
         assert_eq!(text(ctx.sql(&partitioned).await?.collect().await?)?, theirs);
-        // The parts the rows above make: a pause of exactly the limit continues a part.
+        // The parts and names the rows above make: a pause of exactly the limit continues a part.
         for expected in [
-            "| a    | 1.1.1.1     | s           | 1970-01-01T01:01:00 | 2    |",
-            "| a    | 1.1.1.1     |             | 1970-01-01T00:11:00 | 2    |",
-            "| b    | 2.2.2.2     |             | 1970-01-01T01:40:00 | 2    |",
+            "| a    | 1.1.1.1     | s           | 1970-01-01T01:01:00 | 2    | 1970-01-01T01:01:00 | s (part 2)                                |",
+            "| a    | 1.1.1.1     |             | 1970-01-01T00:11:00 | 2    | 1970-01-01T00:11:00 | (derived) 1.1.1.1 1970-01-01T00:11:00Z    |",
+            "| b    | 2.2.2.2     |             | 1970-01-01T01:40:00 | 2    | 1970-01-01T01:40:00 | (derived) 2.2.2.2 1970-01-01T01:40:00Z    |",
+            "| c    |             |             | 1970-01-01T00:00:00 | 1    | 1970-01-01T00:00:00 | (derived) no address 1970-01-01T00:00:00Z |",
+            "| c    |             |             | 1970-01-01T00:02:00 | 1    | 1970-01-01T00:00:00 | (derived)  1970-01-01T00:00:00Z           |",
         ] {
             assert!(ours.contains(expected), "{expected} not in\n{ours}");
         }

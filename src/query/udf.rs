@@ -6,6 +6,8 @@
 //! string values (where tool arguments send data), lower case, as a list of text.
 //! `wide_request(json_text)`: whether tool arguments ask for everything: a wildcard as a
 //! search value (`%`, `*`, `.*`, empty query) or a row limit of 1,000 or more.
+//! `call_key(_blob, _line)`: a 64-bit key for one evidence row (xxh3 of the blob name seeded with
+//! the line), so that the pack's queries join calls on one integer instead of a long blob name.
 
 use std::sync::Arc;
 
@@ -273,7 +275,51 @@ pub fn keyless_functions() -> Vec<Arc<ScalarUDF>> {
         udfs::json_union_to_text_udf(),
         Arc::new(outside_hosts_udf()),
         Arc::new(wide_request_udf()),
+        Arc::new(call_key_udf()),
     ]
+}
+
+/// The `call_key` function: [`call_key`] of each row's blob name and line.
+pub fn call_key_udf() -> ScalarUDF {
+    use arrow::array::{Int64Builder, UInt64Array};
+    let implementation = |args: &[ColumnarValue]| -> Result<ColumnarValue, DataFusionError> {
+        let arrays = ColumnarValue::values_to_arrays(args)?;
+        let (Some(blobs), Some(lines)) = (
+            arrays
+                .first()
+                .and_then(|a| a.as_any().downcast_ref::<StringArray>()),
+            arrays
+                .get(1)
+                .and_then(|a| a.as_any().downcast_ref::<UInt64Array>()),
+        ) else {
+            return Err(DataFusionError::Plan(
+                "call_key expects a blob name and a line number".into(),
+            ));
+        };
+        let mut keys = Int64Builder::with_capacity(blobs.len());
+        for row in 0..blobs.len() {
+            keys.append_option(
+                (!blobs.is_null(row) && !lines.is_null(row))
+                    .then(|| call_key(blobs.value(row), lines.value(row))),
+            );
+        }
+        Ok(ColumnarValue::Array(Arc::new(keys.finish()) as ArrayRef))
+    };
+    create_udf(
+        "call_key",
+        vec![DataType::Utf8, DataType::UInt64],
+        DataType::Int64,
+        Volatility::Immutable,
+        Arc::new(implementation),
+    )
+}
+
+/// A 64-bit key for the evidence row at `line` of `blob`: the same in every process and run of a
+/// build (xxh3, which is specified, seeded with the line). Distinct rows may share a key with a
+/// chance of about n²/2⁶⁵ among n rows (1 in 50 million at a million calls), so the pack checks
+/// that the keys of every call it relates are distinct (`-- unique:` in a query's header).
+pub fn call_key(blob: &str, line: u64) -> i64 {
+    i64::from_ne_bytes(xxhash_rust::xxh3::xxh3_64_with_seed(blob.as_bytes(), line).to_ne_bytes())
 }
 
 /// The `outside_hosts` function.

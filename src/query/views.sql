@@ -32,6 +32,7 @@ GROUP BY user_id;
 -- The caller is resolved against Entra sign-ins by object id or UPN. What the profiles compare
 -- of a call's arguments and result is computed here too (a query that reads none of it computes
 -- none of it): the customers named, the outside hosts named, and whether it asks for everything.
+-- call_key keys the call's evidence row in one integer, for the pack's joins of calls.
 -- A case whose call index is current reads all of this from the index instead (call_index.rs).
 CREATE VIEW tool_calls AS
 WITH stacked AS (
@@ -255,7 +256,8 @@ SELECT c.time, c.origin, c.tool, c.method, c.session_id, c.jsonrpc_request_id, c
                 nullif(c.caller, ''), '(anonymous)') AS "user",
        customer_ids('[' || coalesce(c.arguments, 'null') || ',' || coalesce(c.result, 'null') || ']') AS customers,
        outside_hosts(coalesce(c.arguments, '{}')) AS hosts,
-       coalesce(wide_request(c.arguments), false) AS wide
+       coalesce(wide_request(c.arguments), false) AS wide,
+       call_key(c._blob, c._line) AS call_key
 FROM resolved c
 LEFT JOIN identities by_id ON c.caller = by_id.user_id
 LEFT JOIN upn_to_id by_upn ON lower(c.caller) = by_upn.upn_key

@@ -1038,6 +1038,13 @@ fn scope_timings_account_for_the_whole_run() {
             "{name} not timed:\n{stderr}"
         );
     }
+    // The sample case reads its call index, so window_calls is a view over it, held nowhere.
+    assert!(
+        stderr.lines().any(|l| l.starts_with("window_calls")
+            && l.contains("a view over the call index")
+            && l.contains("0 MiB held")),
+        "{stderr}"
+    );
     for line in ["queries ", "opening the case ", "the rest "] {
         assert!(
             stderr.lines().any(|l| l.starts_with(line)),
