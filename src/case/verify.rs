@@ -33,6 +33,21 @@ pub struct VerifyReport {
     /// own, and the next run of that ingest removes them and reads their blobs again.
     #[serde(default)]
     pub interrupted_commit: bool,
+    /// The call index scope reads (derived data, not evidence), re-hashed against its own
+    /// `index.json`; none when the case has no current index.
+    #[serde(default)]
+    pub call_index: Option<IndexVerification>,
+}
+
+/// A call index re-hashed against the SHA-256 its `index.json` lists for each file.
+#[derive(Debug, Default, Clone, Serialize, PartialEq)]
+pub struct IndexVerification {
+    /// Its directory, relative to the case root.
+    pub dir: String,
+    /// Files whose hash matches.
+    pub files_ok: u64,
+    /// Files whose content changed (paths relative to the case root).
+    pub files_changed: Vec<String>,
 }
 
 impl VerifyReport {
@@ -43,7 +58,11 @@ impl VerifyReport {
             && self.case_files_missing.is_empty()
             && self.case_files_unexpected.is_empty()
             && self.source_blobs_changed.is_empty()
-            && self.source_blobs_missing.is_empty())
+            && self.source_blobs_missing.is_empty()
+            && self
+                .call_index
+                .as_ref()
+                .is_none_or(|index| index.files_changed.is_empty()))
     }
 }
 

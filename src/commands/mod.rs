@@ -139,6 +139,7 @@ fn run_verify(args: &crate::cli::VerifyArgs) -> Result<u8> {
         None => None,
     };
     let mut report = crate::case::verify::verify(&case)?;
+    report.call_index = crate::query::call_index::verify(&case)?;
     if let Some(source) = &source {
         crate::ingest::recheck::recheck_source(&case, source.as_ref(), &mut report)?;
     }

@@ -44,6 +44,8 @@ use sha2::{Digest, Sha256};
 
 use super::reads::{CaseTable, DayWindow, OpenedFiles};
 use super::{QueryEngine, QueryError};
+use crate::case::verify::IndexVerification;
+use crate::case::writer::hash_file;
 use crate::case::{Case, CaseError};
 
 /// Directory of derived data under the case root.
@@ -158,6 +160,28 @@ pub fn current(case: &Case) -> Result<Option<CallIndex>, CaseError> {
             .iter()
             .all(|file| fs::metadata(root.join(&file.path)).is_ok_and(|m| m.len() == file.size));
     Ok(complete.then_some(CallIndex { dir, record }))
+}
+
+/// Re-hashes the case's current call index against its `index.json` (`verify`): scope checks
+/// only that each file is there with its size, so a file changed in place is found here. `None`
+/// when the case has no current index (scope then reads none).
+pub fn verify(case: &Case) -> Result<Option<IndexVerification>, CaseError> {
+    let Some(index) = current(case)? else {
+        return Ok(None);
+    };
+    let mut verified = IndexVerification {
+        dir: index.dir.clone(),
+        ..IndexVerification::default()
+    };
+    for file in &index.record.files {
+        let path = format!("{}/{}", index.dir, file.path);
+        if hash_file(&case.root().join(&path))?.1 == file.sha256 {
+            verified.files_ok += 1;
+        } else {
+            verified.files_changed.push(path);
+        }
+    }
+    Ok(Some(verified))
 }
 
 /// Registers `index`'s rows as [`TABLE`] and replaces the `tool_calls` view by one over them,
@@ -433,7 +457,7 @@ async fn write_days(
             failure.get_or_insert(error);
             continue;
         }
-        let (size, sha256) = crate::case::writer::hash_file(&file.path)?;
+        let (size, sha256) = hash_file(&file.path)?;
         files.push(IndexFile {
             path: format!("date={day}/calls.parquet"),
             rows: file.rows,

@@ -201,6 +201,22 @@ pub fn print_verify_report(
                 "  an ingest was killed while committing its files: run the same ingest again; it removes the files its manifest entry never recorded and reads their blobs again (nothing is lost). Do not delete case files by hand."
             );
         }
+        if let Some(index) = &report.call_index {
+            crate::say!(
+                "call index {}: {} files match its index.json",
+                safe(&index.dir),
+                index.files_ok
+            );
+            for path in &index.files_changed {
+                crate::say!("  CHANGED: {}", safe(path));
+            }
+            if !index.files_changed.is_empty() {
+                crate::say!(
+                    "  the call index is derived data, not evidence, but scope reads it while its files keep their sizes: delete {} and run the same ingest again to derive it anew",
+                    safe(&index.dir)
+                );
+            }
+        }
         if source_checked {
             crate::say!(
                 "source blobs: {} match the manifest",

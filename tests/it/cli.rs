@@ -388,6 +388,68 @@ fn verify_finds_every_difference_and_nothing_else() {
     assert_eq!(report["source_blobs_ok"], 1);
 }
 
+/// Scope reads the call index while its files keep their sizes: verify re-hashes them against
+/// the index's own list, so a file changed in place is found.
+#[test]
+fn verify_rehashes_the_call_index_scope_reads() {
+    let case = tempfile::tempdir().expect("case");
+    copy_dir(&sample_case(), case.path());
+    let verify = || {
+        run(bin()
+            .args(["verify", "--case"])
+            .arg(case.path())
+            .args(["--format", "json"]))
+    };
+    let (code, stdout, stderr) = verify();
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    let dir = report["call_index"]["dir"]
+        .as_str()
+        .expect("dir")
+        .to_string();
+    assert!(dir.starts_with("derived/tool_calls-"), "{dir}");
+    let files = report["call_index"]["files_ok"].as_u64().expect("files");
+    assert!(files > 0);
+    assert_eq!(report["call_index"]["files_changed"], serde_json::json!([]));
+
+    // One byte of one index file changed in place: the size is the same, so scope would read it.
+    let day = std::fs::read_dir(case.path().join(&dir))
+        .expect("index")
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .find(|n| n.starts_with("date="))
+        .expect("a day");
+    let changed = format!("{dir}/{day}/calls.parquet");
+    let mut bytes = std::fs::read(case.path().join(&changed)).expect("file");
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 1;
+    std::fs::write(case.path().join(&changed), bytes).expect("tamper");
+    let (code, stdout, _) = verify();
+    assert_eq!(code, 1, "{stdout}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    assert_eq!(
+        report["call_index"]["files_changed"],
+        serde_json::json!([changed])
+    );
+    assert_eq!(report["call_index"]["files_ok"].as_u64(), Some(files - 1));
+    assert_eq!(report["case_files_changed"], serde_json::json!([]));
+    let (code, text, _) = run(bin().args(["verify", "--case"]).arg(case.path()));
+    assert_eq!(code, 1);
+    assert!(
+        text.contains(&format!("CHANGED: {changed}"))
+            && text.contains(&format!("delete {dir} and run the same ingest again"))
+            && text.contains("DIFFERENCES FOUND"),
+        "{text}"
+    );
+
+    // Without the index there is nothing derived to check, and the evidence verifies.
+    std::fs::remove_dir_all(case.path().join(&dir)).expect("remove");
+    let (code, stdout, _) = verify();
+    assert_eq!(code, 0, "{stdout}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    assert!(report["call_index"].is_null(), "{stdout}");
+}
+
 /// Queries read whatever Parquet files the case's table directories hold: a file gone or one
 /// planted changes results silently unless every command that queries says so.
 #[test]
