@@ -25,7 +25,7 @@ use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;
 use chrono::{DateTime, Utc};
 use datafusion::common::{ParamValues, ScalarValue, TableReference};
-use datafusion::datasource::MemTable;
+use datafusion::datasource::{MemTable, TableProvider};
 use datafusion::execution::context::SQLOptions;
 
 use super::{DayWindow, QueryEngine, QueryError};
@@ -276,49 +276,46 @@ impl QueryEngine {
                 .and_then(|frame| frame.with_param_values(params.values()))
                 .map_err(|e| named(e.into()))?;
             let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
-            if query.view_over_index && query.name != name && self.call_index().is_some() {
+            let table: Arc<dyn TableProvider> = if query.view_over_index
+                && query.name != name
+                && self.call_index().is_some()
+            {
                 if let Ok(mut timings) = self.timings.lock() {
                     timings.push((query.name.clone(), started.elapsed().as_secs_f64(), None, 0));
                 }
-                self.ctx
-                    .deregister_table(TableReference::bare(query.name.clone()))?;
-                self.ctx
-                    .register_table(TableReference::bare(query.name.clone()), frame.into_view())?;
-                if let Ok(mut done) = self.pack_results.lock() {
-                    done.retain(|(n, _)| n != &query.name);
-                    done.push((query.name.clone(), *params));
+                frame.into_view()
+            } else {
+                let batches = self.collect(frame).await.map_err(named)?;
+                let batches = owned(batches, self.ctx.state().config().batch_size())
+                    .map_err(|e| named(datafusion::error::DataFusionError::from(e).into()))?;
+                if let Some(column) = &query.unique {
+                    distinct_in(&batches, column).map_err(named)?;
                 }
-                continue;
-            }
-            let batches = self.collect(frame).await.map_err(named)?;
-            let batches = owned(batches, self.ctx.state().config().batch_size())
-                .map_err(|e| named(datafusion::error::DataFusionError::from(e).into()))?;
-            if let Some(column) = &query.unique {
-                distinct_in(&batches, column).map_err(named)?;
-            }
-            if let Ok(mut timings) = self.timings.lock() {
-                let rows = batches.iter().map(RecordBatch::num_rows).sum();
-                let held = batches.iter().map(RecordBatch::get_array_memory_size).sum();
-                timings.push((
-                    query.name.clone(),
-                    started.elapsed().as_secs_f64(),
-                    Some(rows),
-                    held,
-                ));
-            }
-            // The batches' own schema: a function's declared list field may differ from the
-            // one its arrays carry (nullability), which MemTable refuses.
-            let schema = batches.first().map_or(schema, RecordBatch::schema);
-            let table = MemTable::try_new(schema.clone(), vec![batches.clone()])?;
+                if let Ok(mut timings) = self.timings.lock() {
+                    let rows = batches.iter().map(RecordBatch::num_rows).sum();
+                    let held = batches.iter().map(RecordBatch::get_array_memory_size).sum();
+                    timings.push((
+                        query.name.clone(),
+                        started.elapsed().as_secs_f64(),
+                        Some(rows),
+                        held,
+                    ));
+                }
+                // The batches' own schema: a function's declared list field may differ from
+                // the one its arrays carry (nullability), which MemTable refuses.
+                let schema = batches.first().map_or(schema, RecordBatch::schema);
+                let table = MemTable::try_new(schema.clone(), vec![batches.clone()])?;
+                last = Some((schema, batches));
+                Arc::new(table)
+            };
             self.ctx
                 .deregister_table(TableReference::bare(query.name.clone()))?;
             self.ctx
-                .register_table(TableReference::bare(query.name.clone()), Arc::new(table))?;
+                .register_table(TableReference::bare(query.name.clone()), table)?;
             if let Ok(mut done) = self.pack_results.lock() {
                 done.retain(|(n, _)| n != &query.name);
                 done.push((query.name.clone(), *params));
             }
-            last = Some((schema, batches));
         }
         last.ok_or_else(|| QueryError::Pack(format!("no query named {name}")))
     }

@@ -191,15 +191,16 @@ fn names(
 ) -> ArrayRef {
     let mut names = StringBuilder::with_capacity(parts.len(), sessions.value_data().len());
     for (row, (part, start)) in parts.iter().zip(starts).enumerate() {
-        let session = (sessions.is_valid(row)).then(|| sessions.value(row));
+        let session = sessions.is_valid(row).then(|| sessions.value(row));
         match session {
             None => names.append_null(),
             Some("") => match start.map(chrono::DateTime::from_timestamp_nanos) {
                 None => names.append_null(),
                 Some(start) => {
-                    let address = match addresses.is_valid(row) {
-                        true => addresses.value(row),
-                        false => "no address",
+                    let address = if addresses.is_valid(row) {
+                        addresses.value(row)
+                    } else {
+                        "no address"
                     };
                     names.append_value(format!(
                         "(derived) {address} {}",
