@@ -2,7 +2,7 @@
 -- description: Customers (data subjects) named in the arguments or results of attacker calls, under the case's customer keys (customer_id, customerId, customer_ids, customerIds, customer, account_id, accountId by default), and those the server answered for while it copied data out by itself, each with a confidence tier: `exfiltrated` (an attacker call naming them has response bytes to the attacker in the flows or the API Management log, or its session uploaded to an exfiltration destination), `accessed` (an attacker call named them, with no exfiltration path seen), `exposed` (a call the compromised host answered, by the flows from the call's client to it, while the implant ran, from ten minutes before its first copy), `cannot_exclude` (named only in a record rejected as unreadable whose blob covers the attack's span, from its first to its last attacker call or the implant's run: it may have been an attacker call). With first and last access, identities, tools, calls and the evidence rows.
 -- params: since, until
 -- depends: attacker_calls, attacker_flows, exfiltration, server_compromise, window_calls
--- output: customer_id, tier, first_access, last_access, users, tools, calls, exfiltration_confirmed, evidence
+-- output: customer_id, tier, first_access, last_access, users, answered_to, tools, calls, exfiltration_confirmed, evidence
 WITH named AS (
     SELECT unnest(customer_ids(arguments)) AS customer_id, _blob, _line FROM attacker_calls WHERE arguments IS NOT NULL
     UNION
@@ -16,13 +16,28 @@ response_seen AS (
     WHERE f.bytes_dst_to_src > 0 AND a.attacker_address
     GROUP BY a._blob, a._line
 ),
+-- An attacker call's HTTP dependency to an exfiltration destination, by its address or, as
+-- exporters usually write it, by its host name (Target).
+exfiltration_targets AS (
+    SELECT DISTINCT destination_ip AS target FROM exfiltration WHERE destination_ip <> ''
+    UNION
+    SELECT DISTINCT destination_host FROM exfiltration WHERE destination_host IS NOT NULL
+),
+attacker_dependencies AS (
+    SELECT a._blob, a._line, a."user", a.session, d.peer_address,
+           lower(split_part(split_part(d."Target", ' | ', 1), ':', 1)) AS host
+    FROM attacker_calls a
+    JOIN "AppDependencies" d ON trace_id(d."OperationId") = a.operation_id
+    WHERE d."TimeGenerated" >= $since AND d."TimeGenerated" < $until
+),
 uploads AS (
     SELECT a._blob, a._line, a."user", a.session
-    FROM attacker_calls a
-    JOIN "AppDependencies" d ON d."OperationId" = a.operation_id
-    JOIN exfiltration e ON d.peer_address = e.destination_ip
-    WHERE d."TimeGenerated" >= $since AND d."TimeGenerated" < $until
-    GROUP BY a._blob, a._line, a."user", a.session
+    FROM attacker_dependencies a
+    JOIN exfiltration_targets e ON a.host = e.target
+    UNION
+    SELECT a._blob, a._line, a."user", a.session
+    FROM attacker_dependencies a
+    JOIN exfiltration_targets e ON a.peer_address = e.target
 ),
 upload_sessions AS (SELECT DISTINCT "user", session FROM uploads WHERE session IS NOT NULL),
 calls AS (
@@ -39,6 +54,7 @@ attacked AS (
            min(c.time) AS first_access,
            max(c.time) AS last_access,
            array_sort(array_agg(DISTINCT c."user")) AS users,
+           CAST([] AS VARCHAR[]) AS answered_to,
            array_sort(array_agg(DISTINCT coalesce(c.tool, '(no tool name)'))) AS tools,
            count(*) AS calls,
            bool_or(c.exfiltrated) AS exfiltration_confirmed,
@@ -50,22 +66,45 @@ attacked AS (
 implant_start AS (SELECT min(first) - INTERVAL '10 minutes' AS start FROM server_compromise),
 implant_hosts AS (SELECT DISTINCT host FROM server_compromise),
 -- Calls the compromised host answered: its client connected to that host in the flows around the
--- call (a call through a gateway to another server did not pass through it); a call without a
--- client address cannot be placed and counts.
-answered AS (
-    SELECT unnest(w.customers) AS customer_id, w.time, w."user", w.tool, w.origin, w.operation_id, w._blob, w._line
+-- call (from two minutes before to five after; a call through a gateway to
+-- another server did not pass through it); a call without a client address cannot be placed and
+-- counts. The clients' minutes are gathered once and joined, so the cost does not grow with the
+-- calls times the flows.
+client_minutes AS (
+    SELECT DISTINCT f.src_ip, f.time, date_bin(INTERVAL '1 minute', f.time) AS minute
+    FROM flows f JOIN implant_hosts h ON f.dst_ip = h.host
+    WHERE f.direction = 'I' AND f.time >= $since - INTERVAL '5 minutes' AND f.time < $until + INTERVAL '5 minutes'
+),
+call_offsets AS (
+    SELECT INTERVAL '-5 minutes' AS k UNION ALL SELECT INTERVAL '-4 minutes' UNION ALL SELECT INTERVAL '-3 minutes'
+    UNION ALL SELECT INTERVAL '-2 minutes' UNION ALL SELECT INTERVAL '-1 minutes' UNION ALL SELECT INTERVAL '0 minutes'
+    UNION ALL SELECT INTERVAL '1 minutes' UNION ALL SELECT INTERVAL '2 minutes'
+),
+implant_calls AS (
+    SELECT w.customers, w.time, w."user", w.tool, w.origin, w.operation_id, w.client_address, w._blob, w._line, w.call_key
     FROM window_calls w
     JOIN implant_start s ON w.time >= s.start
     WHERE w.time >= $since AND w.time < $until
-      AND (w.client_address IS NULL OR EXISTS (
-          SELECT 1 FROM flows f JOIN implant_hosts h ON f.dst_ip = h.host
-          WHERE f.src_ip = w.client_address AND f.direction = 'I'
-            AND f.time >= w.time - INTERVAL '2 minutes' AND f.time <= w.time + INTERVAL '5 minutes'
-            AND f.time >= $since AND f.time < $until))
+),
+placed AS (
+    SELECT DISTINCT c.call_key
+    FROM implant_calls c
+    CROSS JOIN call_offsets k
+    JOIN client_minutes m ON m.src_ip = c.client_address AND m.minute = date_bin(INTERVAL '1 minute', c.time) - k.k
+    WHERE m.time >= c.time - INTERVAL '2 minutes' AND m.time <= c.time + INTERVAL '5 minutes'
+),
+answered AS (
+    SELECT unnest(c.customers) AS customer_id, c.time, c."user", c.tool, c.origin, c.operation_id, c._blob, c._line
+    FROM implant_calls c
+    LEFT JOIN placed p ON c.call_key = p.call_key
+    WHERE c.client_address IS NULL OR p.call_key IS NOT NULL
 ),
 exposed AS (
     SELECT a.customer_id, 'exposed' AS tier, min(a.time) AS first_access, max(a.time) AS last_access,
-           array_sort(array_agg(DISTINCT a."user")) AS users,
+           -- Exposed customers were read by their ordinary callers, not by a suspect: the callers
+           -- are listed apart, as whom the copied answers went to.
+           CAST([] AS VARCHAR[]) AS users,
+           array_sort(array_agg(DISTINCT a."user")) AS answered_to,
            array_sort(array_agg(DISTINCT coalesce(a.tool, '(no tool name)'))) AS tools,
            count(*) AS calls,
            false AS exfiltration_confirmed,
@@ -91,17 +130,28 @@ rejected AS (
     WHERE blob LIKE '%/y=%/m=%/d=%/h=%/m=%'
 ),
 unreadable AS (
-    SELECT unnest(r.mentioned) AS customer_id, r.bucket, r.blob, r.line
+    SELECT unnest(r.mentioned) AS customer_id, r.bucket, r.blob, r.line,
+           '(unknown: unreadable record)' AS who, '(unknown: unreadable record)' AS tool_used, 'rejected ' AS cited
     FROM rejected r CROSS JOIN attack_span s
     WHERE r.bucket + r.bucket_length > s.first AND r.bucket <= s.last
+    UNION ALL
+    -- Gateway calls whose server row is missing, by a caller the gateway authenticated but did
+    -- not name, during the attack: they may have been the attacker's.
+    SELECT unnest(w.customers) AS customer_id, w.time AS bucket, w._blob AS blob, w._line AS line,
+           '(unknown: gateway call without its server row)' AS who, coalesce(w.tool, '(no tool name)') AS tool_used,
+           'unnamed gateway caller ' AS cited
+    FROM window_calls w CROSS JOIN attack_span s
+    WHERE w."user" = '(authenticated caller, not named)' AND w.time >= $since AND w.time < $until
+      AND w.time >= s.first AND w.time <= s.last
 ),
 cannot_exclude AS (
     SELECT u.customer_id, 'cannot_exclude' AS tier, min(u.bucket) AS first_access, max(u.bucket) AS last_access,
-           array_agg(DISTINCT '(unknown: unreadable record)') AS users,
-           array_agg(DISTINCT '(unknown: unreadable record)') AS tools,
+           array_sort(array_agg(DISTINCT u.who)) AS users,
+           CAST([] AS VARCHAR[]) AS answered_to,
+           array_sort(array_agg(DISTINCT u.tool_used)) AS tools,
            count(*) AS calls,
            false AS exfiltration_confirmed,
-           array_agg('rejected ' || u.blob || ':' || CAST(u.line AS VARCHAR) ORDER BY u.bucket, u.blob, u.line) AS evidence
+           array_agg(u.cited || u.blob || ':' || CAST(u.line AS VARCHAR) ORDER BY u.bucket, u.blob, u.line) AS evidence
     FROM unreadable u
     LEFT JOIN attacked t ON u.customer_id = t.customer_id
     LEFT JOIN exposed e ON u.customer_id = e.customer_id

@@ -2,7 +2,7 @@
 -- description: The tool calls in the window that are the attacker's: every call from an (identity, client address) pair ip_profiles judged to be someone else at the keyboard (rule `address`), every call of a session session_profiles judged to be steered by someone else (rule `session`: the same identity's other sessions, even from the same address, stay its own; responses to the address count as exfiltration only when the address itself is new, `attacker_address`), and every call matching a known-bad IP or identity given with --ioc-ip / --ioc-user (rule `ioc`).
 -- params: since, until
 -- depends: ip_profiles, session_profiles, call_sessions, window_calls
--- output: time, user, user_id, enduser_id, client_address, origin, server, tool, arguments, result, session_id, session, jsonrpc_request_id, operation_id, span_id, response_bytes, item_count, basis, rule, attacker_address, _blob, _line, call_key
+-- output: time, user, user_id, enduser_id, client_address, origin, server, tool, arguments, result, session_id, session, jsonrpc_request_id, operation_id, span_id, apim_subscription_id, response_bytes, item_count, basis, rule, attacker_address, _blob, _line, call_key
 -- The calls the profiles mark are picked from the sessions, and read with the calls matching an
 -- indicator from window_calls (tool_calls is not evaluated again).
 WITH marked AS (
@@ -28,7 +28,7 @@ chosen AS (
            OR lower(c.enduser_id) IN (SELECT lower(value) FROM iocs WHERE kind = 'user'))
 )
 SELECT c.time, c."user", c.user_id, c.enduser_id, c.client_address, c.origin, c.server, c.tool, c.arguments, c.result,
-       c.session_id, cs.session, c.jsonrpc_request_id, c.operation_id, c.span_id, c.response_bytes, c.item_count,
+       c.session_id, cs.session, c.jsonrpc_request_id, c.operation_id, c.span_id, c.apim_subscription_id, c.response_bytes, c.item_count,
        CASE WHEN c.by_address OR c.by_session THEN 'detected' ELSE 'ioc' END AS basis,
        CASE WHEN c.by_address THEN 'address' WHEN c.by_session THEN 'session' ELSE 'ioc' END AS rule,
        -- Whether the client address is the attacker's own (not a steered agent's usual address):

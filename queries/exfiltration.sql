@@ -37,30 +37,48 @@ responses AS (
     LEFT JOIN response_logged l ON a.ip = l.ip
     WHERE coalesce(f.bytes, 0) > 0 OR coalesce(l.bytes, 0) > 0
 ),
-new_outbound AS (SELECT dst_ip, time, bytes FROM window_outbound),
+new_outbound AS (SELECT dst_ip, time, bytes, named_hosts FROM window_outbound),
+-- The host names the new destinations answer to (window_outbound: a dependency's address, or
+-- connections starting with a host's dependencies).
+destination_hosts AS (
+    SELECT DISTINCT dst_ip, unnest(named_hosts) AS host FROM window_outbound WHERE named_hosts IS NOT NULL
+),
 baseline_targets AS (
-    SELECT DISTINCT "Target" AS target FROM "AppDependencies"
+    SELECT DISTINCT lower(split_part(split_part("Target", ' | ', 1), ':', 1)) AS target FROM "AppDependencies"
     WHERE "TimeGenerated" >= $baseline_start AND "TimeGenerated" < $since AND "Target" IS NOT NULL
 ),
 -- A destination the server reaches for other callers too (a new service it started using) is
 -- not the attacker's, however close in time to an attacker call.
-own_work_destinations AS (
-    SELECT DISTINCT coalesce(d.peer_address, d."Target") AS ip, d."Target" AS target
+own_work_targets AS (
+    SELECT DISTINCT lower(split_part(split_part(d."Target", ' | ', 1), ':', 1)) AS target, d.peer_address
     FROM "AppDependencies" d
-    LEFT JOIN (SELECT DISTINCT operation_id FROM attacker_calls) a ON d."OperationId" = a.operation_id
+    LEFT JOIN (SELECT DISTINCT operation_id FROM attacker_calls) a ON trace_id(d."OperationId") = a.operation_id
     WHERE d."TimeGenerated" >= $since AND d."TimeGenerated" < $until AND a.operation_id IS NULL
+      AND d."Target" IS NOT NULL AND d."Target" <> ''
+),
+own_work_destinations AS (
+    SELECT DISTINCT peer_address AS ip FROM own_work_targets WHERE peer_address IS NOT NULL
+    UNION
+    SELECT DISTINCT h.dst_ip FROM destination_hosts h JOIN own_work_targets w ON h.host = w.target
 ),
 attacker_dependencies AS (
-    SELECT d."Target" AS host, d.peer_address, d."TimeGenerated" AS time
+    SELECT lower(split_part(split_part(d."Target", ' | ', 1), ':', 1)) AS host, d.peer_address, d."TimeGenerated" AS time
     FROM "AppDependencies" d
-    JOIN (SELECT DISTINCT operation_id FROM attacker_calls) a ON d."OperationId" = a.operation_id
-    LEFT JOIN baseline_targets t ON d."Target" = t.target
-    LEFT JOIN (SELECT DISTINCT target FROM own_work_destinations) w ON d."Target" = w.target
+    JOIN (SELECT DISTINCT operation_id FROM attacker_calls) a ON trace_id(d."OperationId") = a.operation_id
+    LEFT JOIN baseline_targets t ON lower(split_part(split_part(d."Target", ' | ', 1), ':', 1)) = t.target
+    LEFT JOIN (SELECT DISTINCT target FROM own_work_targets) w ON lower(split_part(split_part(d."Target", ' | ', 1), ':', 1)) = w.target
     WHERE d."TimeGenerated" >= $since AND d."TimeGenerated" < $until AND t.target IS NULL AND w.target IS NULL
-      AND coalesce(d."DependencyType", '') NOT IN ('SQL', 'InProc')
+      AND coalesce(d."DependencyType", '') NOT IN ('SQL', 'InProc') AND d."Target" IS NOT NULL AND d."Target" <> ''
 ),
+-- Addresses of the attacker's dependency hosts: the address a row carries, else the new
+-- destinations that answer to the host's name.
 dependency_hosts AS (
-    SELECT peer_address, max(host) AS host FROM attacker_dependencies WHERE peer_address IS NOT NULL GROUP BY peer_address
+    SELECT ip, max(host) AS host FROM (
+        SELECT peer_address AS ip, host FROM attacker_dependencies WHERE peer_address IS NOT NULL
+        UNION ALL
+        SELECT h.dst_ip AS ip, h.host FROM destination_hosts h JOIN (SELECT DISTINCT host FROM attacker_dependencies) d ON h.host = d.host
+    ) linked
+    GROUP BY ip
 ),
 near_attacker AS (
     SELECT DISTINCT o.dst_ip
@@ -76,7 +94,7 @@ outbound AS (
                 ELSE 'outbound flows from an MCP host to a destination new in the window, during attacker activity' END AS path,
            count(*) AS records
     FROM new_outbound o
-    LEFT JOIN dependency_hosts h ON o.dst_ip = h.peer_address
+    LEFT JOIN dependency_hosts h ON o.dst_ip = h.ip
     LEFT JOIN near_attacker n ON o.dst_ip = n.dst_ip
     LEFT JOIN server_compromise s ON o.dst_ip = s.destination_ip
     WHERE s.destination_ip IS NULL
@@ -95,7 +113,8 @@ dependency_only AS (
            'HTTP dependency of an attacker call to a new host (no flow record)' AS path, count(*) AS records
     FROM attacker_dependencies d
     LEFT JOIN (SELECT DISTINCT dst_ip FROM new_outbound) o ON d.peer_address = o.dst_ip
-    WHERE o.dst_ip IS NULL
+    LEFT JOIN (SELECT DISTINCT host FROM dependency_hosts) l ON d.host = l.host
+    WHERE o.dst_ip IS NULL AND l.host IS NULL
     GROUP BY 1, 2
 )
 SELECT * FROM responses

@@ -93,6 +93,10 @@ SELECT *,
             OR (offhours_calls * 2 > calls AND NOT own_device_login)
             OR (new_tools > 0 AND NOT own_login))
        -- Without a baseline nothing is "new": only spray sources and indicators can name anyone then.
-       AND (SELECT count(*) FROM base) > 0 AS attacker
+       AND (SELECT count(*) FROM base) > 0
+       -- Gateway calls whose server row is missing (an export gap, sampling) carry a caller the
+       -- gateway authenticated but did not name: unmatched is not malicious, so they never make an
+       -- attacker by themselves (the coverage statements count them).
+       AND "user" <> '(authenticated caller, not named)' AS attacker
 FROM judged
 ORDER BY "user", first_call, client_address

@@ -1,16 +1,23 @@
 -- name: server_compromise
--- description: Signs that the MCP server itself copies data out (an implant), with no identity misused: outbound flows from an MCP host (a host MCP clients connect to; every host receiving allowed inbound flows when no call carries a client address) to a destination never seen in the baseline and named by no HTTP dependency the server logged, whose bytes mostly leave within ten minutes after the server answered a tool call (a copy of the results; a beacon alone carries little). One row per host and destination.
+-- description: Signs that the MCP server itself copies data out (an implant), with no identity misused: outbound flows from an MCP host (a host MCP clients connect to; every host receiving allowed inbound flows when no call carries a client address) to a destination never seen in the baseline that no HTTP dependency explains (neither by its address nor by a host name whose dependencies start with its connections), whose bytes mostly leave within ten minutes after the server answered calls of identities that are not the attacker's (an implant copies every caller's answers; a beacon alone carries little), in at least three hours without any attacker call (what the attacker's own requests cause, the server's upload on their request included, is exfiltration, never an implant). One row per host and destination.
 -- params: since, until
--- depends: window_outbound, window_calls
+-- depends: window_outbound, window_calls, attacker_calls
 -- output: host, destination_ip, destination_port, flows, bytes, following_bytes, first, last
 WITH new_outbound AS (
     SELECT host, dst_ip, dst_port, time, bytes, _blob, _line, src_port
     FROM window_outbound
     WHERE NOT named_by_dependency
 ),
+attacker_keys AS (SELECT DISTINCT call_key FROM attacker_calls),
+-- Minutes in which the server answered a call that is not the attacker's.
 call_minutes AS (
-    SELECT DISTINCT date_bin(INTERVAL '1 minute', time) AS minute FROM window_calls
-    WHERE time >= $since - INTERVAL '10 minutes' AND time < $until
+    SELECT DISTINCT date_bin(INTERVAL '1 minute', w.time) AS minute
+    FROM window_calls w
+    LEFT JOIN attacker_keys a ON w.call_key = a.call_key
+    WHERE w.time >= $since - INTERVAL '10 minutes' AND w.time < $until AND a.call_key IS NULL
+),
+attacker_hours AS (
+    SELECT DISTINCT date_bin(INTERVAL '1 hour', time) AS hour FROM attacker_calls
 ),
 offsets AS (
     SELECT INTERVAL '0 minutes' AS k UNION ALL SELECT INTERVAL '1 minutes' UNION ALL SELECT INTERVAL '2 minutes' UNION ALL SELECT INTERVAL '3 minutes' UNION ALL SELECT INTERVAL '4 minutes' UNION ALL SELECT INTERVAL '5 minutes' UNION ALL SELECT INTERVAL '6 minutes' UNION ALL SELECT INTERVAL '7 minutes' UNION ALL SELECT INTERVAL '8 minutes' UNION ALL SELECT INTERVAL '9 minutes' UNION ALL SELECT INTERVAL '10 minutes'
@@ -21,11 +28,20 @@ following AS (
     CROSS JOIN offsets k
     JOIN call_minutes m ON m.minute = date_bin(INTERVAL '1 minute', o.time) - k.k
 ),
-following_bytes AS (SELECT dst_ip, sum(bytes) AS bytes FROM following GROUP BY dst_ip)
+following_bytes AS (SELECT dst_ip, sum(bytes) AS bytes FROM following GROUP BY dst_ip),
+quiet_hours AS (
+    SELECT o.dst_ip, count(DISTINCT date_bin(INTERVAL '1 hour', o.time)) AS hours
+    FROM new_outbound o
+    LEFT JOIN attacker_hours a ON date_bin(INTERVAL '1 hour', o.time) = a.hour
+    WHERE a.hour IS NULL
+    GROUP BY o.dst_ip
+)
 SELECT o.host, o.dst_ip AS destination_ip, min(o.dst_port) AS destination_port, count(*) AS flows, sum(o.bytes) AS bytes,
        coalesce(max(fb.bytes), 0) AS following_bytes, min(o.time) AS first, max(o.time) AS last
 FROM new_outbound o
 LEFT JOIN following_bytes fb ON o.dst_ip = fb.dst_ip
+LEFT JOIN quiet_hours q ON o.dst_ip = q.dst_ip
 GROUP BY o.host, o.dst_ip
 HAVING count(*) >= 3 AND coalesce(max(fb.bytes), 0) * 2 >= sum(o.bytes) AND sum(o.bytes) > 0
+   AND coalesce(max(q.hours), 0) >= 3
 ORDER BY first, destination_ip

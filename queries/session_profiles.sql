@@ -11,7 +11,8 @@ WITH attacker_destinations AS (
 SELECT j."user", j.session, j.derived, j.client_address, j.first_call, j.last_call, j.calls, j.customers, j.baseline_max_customers, j.wide_calls,
        j.new_hosts, j.new_destinations, j.new_address, j.reach, j.egress, j.access,
        NOT j.by_signs AND coalesce(array_has_any(j.new_destinations, a.destinations), false) AS shared_destination,
-       j.by_signs OR coalesce(array_has_any(j.new_destinations, a.destinations), false) AS attacker
+       (j.by_signs OR coalesce(array_has_any(j.new_destinations, a.destinations), false))
+       AND j."user" <> '(authenticated caller, not named)' AS attacker
 FROM session_signs j
 LEFT JOIN attacker_destinations a ON j."user" = a."user"
 ORDER BY j."user", j.first_call, j.session

@@ -1,20 +1,73 @@
 -- name: window_outbound
--- description: The window's allowed outbound flows from the MCP hosts to destinations never seen in the baseline (no host's outbound flow reached them between the baseline start and the window), each with its evidence row, and whether an HTTP dependency the server logged (baseline or window) names the destination's address. exfiltration and server_compromise both read them, so the flows are read once.
+-- description: The window's allowed outbound flows from the MCP hosts to destinations never seen in the baseline (no host's outbound flow reached them between the baseline start and the window), each with its evidence row and the host names the server's own HTTP dependencies give that address. Flow logs hold addresses, dependencies host names (Target) and rarely an address: a destination is named by a dependency when a dependency row carries its address (network.peer.address), or when at least half of its connections start within two seconds of a dependency to one host whose dependencies are sparse enough (their ±2 s cover at most a tenth of the window) that so many coincidences are not chance. exfiltration and server_compromise both read them, so the flows are read once.
 -- params: since, until, baseline_start
 -- depends: mcp_hosts
--- output: host, dst_ip, dst_port, src_port, time, bytes, named_by_dependency, _blob, _line
+-- output: host, dst_ip, dst_port, src_port, time, bytes, named_by_dependency, named_hosts, named_basis, _blob, _line
 WITH baseline_destinations AS (
     SELECT DISTINCT dst_ip FROM flows WHERE direction = 'O' AND time >= $baseline_start AND time < $since
 ),
-named_destinations AS (
-    SELECT DISTINCT peer_address AS ip FROM "AppDependencies"
+addressed_destinations AS (
+    SELECT peer_address AS ip, array_agg(DISTINCT lower(split_part(split_part("Target", ' | ', 1), ':', 1))) AS hosts
+    FROM "AppDependencies"
     WHERE "TimeGenerated" >= $baseline_start AND "TimeGenerated" < $until AND peer_address IS NOT NULL
+    GROUP BY peer_address
+),
+new_flows AS (
+    SELECT f.src_ip AS host, f.dst_ip, f.dst_port, f.src_port, f.time, coalesce(f.bytes_src_to_dst, 0) AS bytes, f._blob, f._line
+    FROM flows f
+    JOIN mcp_hosts h ON f.src_ip = h.ip
+    LEFT JOIN baseline_destinations b ON f.dst_ip = b.dst_ip
+    WHERE f.direction = 'O' AND f.decision = 'A' AND f.time >= $since AND f.time < $until AND b.dst_ip IS NULL
+),
+-- A connection is one (host, destination, ports); it starts at its first tuple (B in v2 and VNet
+-- logs; the first tuple seen where the begin tuple is missing or the log is v1).
+connections AS (
+    SELECT host, dst_ip, dst_port, src_port, date_trunc('second', min(time)) AS start
+    FROM new_flows
+    GROUP BY host, dst_ip, dst_port, src_port
+),
+connection_seconds AS (
+    SELECT c.dst_ip, c.host, c.src_port, c.dst_port, c.start, c.start + k.k AS second
+    FROM connections c
+    CROSS JOIN (SELECT INTERVAL '-2 seconds' AS k UNION ALL SELECT INTERVAL '-1 seconds' UNION ALL SELECT INTERVAL '0 seconds'
+                UNION ALL SELECT INTERVAL '1 seconds' UNION ALL SELECT INTERVAL '2 seconds') k
+),
+-- Outgoing calls the server logged, by host name and second (in-process spans reach nothing).
+dependency_seconds AS (
+    SELECT DISTINCT lower(split_part(split_part("Target", ' | ', 1), ':', 1)) AS dependency_host,
+           date_trunc('second', "TimeGenerated") AS second
+    FROM "AppDependencies"
+    WHERE "TimeGenerated" >= $since - INTERVAL '2 seconds' AND "TimeGenerated" < $until + INTERVAL '2 seconds'
+      AND "Target" IS NOT NULL AND "Target" <> '' AND coalesce("DependencyType", '') <> 'InProc'
+),
+-- The share of the window a host's dependencies cover (each ±2 s): where it is large, a flow
+-- starting beside one of them says nothing.
+host_cover AS (
+    SELECT dependency_host, count(*) * 5.0 / greatest(extract(epoch FROM (CAST($until AS TIMESTAMP) - CAST($since AS TIMESTAMP))), 1.0) AS cover
+    FROM dependency_seconds
+    GROUP BY dependency_host
+),
+coincident AS (
+    SELECT c.dst_ip, d.dependency_host, count(DISTINCT concat(c.host, '|', CAST(c.src_port AS VARCHAR), '|', CAST(c.dst_port AS VARCHAR), '|', CAST(c.start AS VARCHAR))) AS connections
+    FROM connection_seconds c
+    JOIN dependency_seconds d ON c.second = d.second
+    GROUP BY c.dst_ip, d.dependency_host
+),
+destination_connections AS (SELECT dst_ip, count(*) AS connections FROM connections GROUP BY dst_ip),
+timed_destinations AS (
+    SELECT c.dst_ip AS ip, array_agg(DISTINCT c.dependency_host) AS hosts
+    FROM coincident c
+    JOIN destination_connections t ON c.dst_ip = t.dst_ip
+    JOIN host_cover h ON c.dependency_host = h.dependency_host
+    WHERE c.connections * 2 >= t.connections AND h.cover <= 0.1
+    GROUP BY c.dst_ip
 )
-SELECT f.src_ip AS host, f.dst_ip, f.dst_port, f.src_port, f.time, coalesce(f.bytes_src_to_dst, 0) AS bytes,
-       n.ip IS NOT NULL AS named_by_dependency, f._blob, f._line
-FROM flows f
-JOIN mcp_hosts h ON f.src_ip = h.ip
-LEFT JOIN baseline_destinations b ON f.dst_ip = b.dst_ip
-LEFT JOIN named_destinations n ON f.dst_ip = n.ip
-WHERE f.direction = 'O' AND f.decision = 'A' AND f.time >= $since AND f.time < $until AND b.dst_ip IS NULL
+SELECT f.host, f.dst_ip, f.dst_port, f.src_port, f.time, f.bytes,
+       a.ip IS NOT NULL OR t.ip IS NOT NULL AS named_by_dependency,
+       array_sort(coalesce(a.hosts, t.hosts)) AS named_hosts,
+       CASE WHEN a.ip IS NOT NULL THEN 'dependency address' WHEN t.ip IS NOT NULL THEN 'host by time ±2 s' END AS named_basis,
+       f._blob, f._line
+FROM new_flows f
+LEFT JOIN addressed_destinations a ON f.dst_ip = a.ip
+LEFT JOIN timed_destinations t ON f.dst_ip = t.ip
 ORDER BY f.time, f._blob, f._line

@@ -283,6 +283,8 @@ const APIM_GATEWAY_COLUMNS: &[ColumnSpec] = &[
     la("LastErrorMessage", Str),
     la("RequestHeaders", Dyn),
     la("ResponseHeaders", Dyn),
+    la("BackendRequestHeaders", Dyn),
+    la("BackendResponseHeaders", Dyn),
     la("RequestBody", Str),
     la("ResponseBody", Str),
     la("TenantId", Str),

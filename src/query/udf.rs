@@ -8,6 +8,10 @@
 //! search value (`%`, `*`, `.*`, empty query) or a row limit of 1,000 or more.
 //! `call_key(_blob, _line)`: a 64-bit key for one evidence row (xxh3 of the blob name seeded with
 //! the line), so that the pack's queries join calls on one integer instead of a long blob name.
+//! `trace_id(text)`: a W3C trace id in one form (32 lower-case hex digits) from any form Azure
+//! writes it in: App Insights' `OperationId`, API Management's `CorrelationId` (a GUID with
+//! dashes), a `traceparent` header or a hierarchical `Request-Id` (`|<trace>.<span>.`); other
+//! text is returned as it is, so ids that are not trace ids still compare as text.
 
 use std::sync::Arc;
 
@@ -276,7 +280,64 @@ pub fn keyless_functions() -> Vec<Arc<ScalarUDF>> {
         Arc::new(outside_hosts_udf()),
         Arc::new(wide_request_udf()),
         Arc::new(call_key_udf()),
+        Arc::new(trace_id_udf()),
     ]
+}
+
+/// The `trace_id` function: [`trace_id`] of each row.
+pub fn trace_id_udf() -> ScalarUDF {
+    text_udf(
+        "trace_id",
+        DataType::Utf8,
+        StringBuilder::new,
+        |text, builder: &mut StringBuilder| match text {
+            Some(text) => match trace_id(text) {
+                Some(id) => builder.append_value(id),
+                None => builder.append_value(text),
+            },
+            None => builder.append_null(),
+        },
+    )
+}
+
+/// The 128-bit trace id a text carries, as 32 lower-case hex digits: 32 hex digits, a GUID with
+/// dashes (8-4-4-4-12, optionally in braces), a `traceparent` (`00-<trace>-<span>-<flags>`) or a
+/// hierarchical `Request-Id` (`|<trace>.<span>.`). None for anything else, and for the all-zero
+/// id, which the W3C specification declares invalid.
+pub fn trace_id(text: &str) -> Option<String> {
+    let text = text.trim();
+    let hex32 = |s: &str| -> Option<String> {
+        (s.len() == 32 && s.bytes().all(|b| b.is_ascii_hexdigit())).then(|| s.to_ascii_lowercase())
+    };
+    let id = if let Some(id) = hex32(text) {
+        Some(id)
+    } else if let Some(rest) = text.strip_prefix('|') {
+        hex32(rest.split('.').next().unwrap_or_default())
+    } else {
+        let parts: Vec<&str> = text.split('-').collect();
+        match parts.as_slice() {
+            // traceparent: version, trace id, parent span id, flags.
+            [version, trace, span, flags]
+                if version.len() == 2 && span.len() == 16 && flags.len() == 2 =>
+            {
+                hex32(trace)
+            }
+            _ => {
+                let guid = text
+                    .strip_prefix('{')
+                    .and_then(|t| t.strip_suffix('}'))
+                    .unwrap_or(text);
+                let groups: Vec<&str> = guid.split('-').collect();
+                let lengths: Vec<usize> = groups.iter().map(|g| g.len()).collect();
+                if lengths == [8, 4, 4, 4, 12] {
+                    hex32(&groups.concat())
+                } else {
+                    None
+                }
+            }
+        }
+    };
+    id.filter(|id| id.bytes().any(|b| b != b'0'))
 }
 
 /// The `call_key` function: [`call_key`] of each row's blob name and line.
@@ -445,6 +506,31 @@ pub fn wide_request(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trace_ids_compare_in_every_form_azure_writes() {
+        let id = "4bf92f3577b34da6a3ce929d0e0e4736";
+        for form in [
+            "4bf92f3577b34da6a3ce929d0e0e4736",
+            "4BF92F3577B34DA6A3CE929D0E0E4736",
+            "4bf92f35-77b3-4da6-a3ce-929d0e0e4736",
+            "{4BF92F35-77B3-4DA6-A3CE-929D0E0E4736}",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "|4bf92f3577b34da6a3ce929d0e0e4736.00f067aa0ba902b7.",
+        ] {
+            assert_eq!(trace_id(form).as_deref(), Some(id), "{form}");
+        }
+        for other in [
+            "",
+            "abc",
+            "00000000-0000-0000-0000-000000000000",
+            "4bf92f35-77b3-4da6-a3ce-929d0e0e473",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7",
+            "zzf92f3577b34da6a3ce929d0e0e4736",
+        ] {
+            assert_eq!(trace_id(other), None, "{other}");
+        }
+    }
 
     #[test]
     fn customer_mentions_reads_a_line_cut_short() {

@@ -40,24 +40,28 @@ WITH stacked AS (
            r."TimeGenerated" AS time, r.tool_name AS tool, r.mcp_method AS method, r.session_id, r.jsonrpc_request_id,
            r.tool_arguments AS arguments, r.tool_result AS result, r.enduser_id, r.client_address,
            r."Success" AS success, r."ResultCode" AS result_code, r."DurationMs" AS duration_ms, r.response_bytes,
-           coalesce(r."ItemCount", 1) AS item_count, r."OperationId" AS operation_id, r."Id" AS span_id,
-           r."AppRoleName" AS server, CAST(NULL AS VARCHAR) AS apim_subscription_id, r."UserId" AS sdk_user_id,
-           r._blob, r._line, r.date
+           coalesce(r."ItemCount", 1) AS item_count, trace_id(r."OperationId") AS operation_id, r."Id" AS span_id,
+           r."AppRoleName" AS server, CAST(NULL AS VARCHAR) AS apim_subscription_id, nullif(r."UserId", '') AS sdk_user_id,
+           CAST(NULL AS VARCHAR) AS auth_method, r._blob, r._line, r.date
     FROM "AppRequests" r
     WHERE r.mcp_method = 'tools/call' OR r.client_address IS NOT NULL OR r.enduser_id IS NOT NULL
+       OR (r."UserId" IS NOT NULL AND r."UserId" <> '')
     UNION ALL
     SELECT 'call', 'AppDependencies', d."TimeGenerated", d.tool_name, d.mcp_method, d.session_id, d.jsonrpc_request_id,
            d.tool_arguments, d.tool_result, d.enduser_id, d.client_address, d."Success", d."ResultCode", d."DurationMs",
-           d.response_bytes, coalesce(d."ItemCount", 1), d."OperationId", d."Id", d."AppRoleName", CAST(NULL AS VARCHAR),
-           d."UserId", d._blob, d._line, d.date
+           d.response_bytes, coalesce(d."ItemCount", 1), trace_id(d."OperationId"), d."Id", d."AppRoleName", CAST(NULL AS VARCHAR),
+           nullif(d."UserId", ''), CAST(NULL AS VARCHAR), d._blob, d._line, d.date
     FROM "AppDependencies" d
     WHERE d.mcp_method = 'tools/call'
     UNION ALL
     SELECT 'gateway', 'APIM', m."TimeGenerated", m."ToolName", m."Method", m."SessionId", g.jsonrpc_request_id,
            g.tool_arguments, g.tool_result, CAST(NULL AS VARCHAR), g."CallerIpAddress", g."IsRequestSuccess",
            CAST(g."ResponseCode" AS VARCHAR), CAST(g."TotalTime" AS DOUBLE), g."ResponseSize", CAST(1 AS BIGINT),
-           m."CorrelationId", CAST(NULL AS VARCHAR), m."ServerName", g."ApimSubscriptionId", CAST(NULL AS VARCHAR),
-           m._blob, m._line, m.date
+           -- The trace the gateway propagated to the server (traceparent, when backend request
+           -- headers are logged), else its correlation id, which is the trace id with dashes.
+           trace_id(coalesce(json_get_str(g."BackendRequestHeaders", 'traceparent'), json_get_str(g."BackendRequestHeaders", 'Traceparent'), m."CorrelationId")),
+           CAST(NULL AS VARCHAR), m."ServerName", g."ApimSubscriptionId", CAST(NULL AS VARCHAR),
+           lower(m."AuthenticationMethod"), m._blob, m._line, m.date
     FROM "ApiManagementGatewayMCPLog" m
     LEFT JOIN "ApiManagementGatewayLogs" g ON m."CorrelationId" = g."CorrelationId"
     WHERE m."Method" = 'tools/call'
@@ -89,6 +93,7 @@ trace_facts AS (
            count(CASE WHEN kind = 'call' THEN 1 END) AS f_calls,
            max(CASE WHEN kind = 'parent' THEN client_address END) AS f_parent_address,
            max(CASE WHEN kind = 'parent' THEN enduser_id END) AS f_parent_user,
+           max(CASE WHEN kind = 'parent' THEN sdk_user_id END) AS f_parent_sdk_user,
            max(CASE WHEN kind = 'parent' THEN response_bytes END) AS f_parent_bytes,
            max(CASE WHEN kind = 'call' THEN enduser_id END) AS f_enduser_id,
            max(CASE WHEN kind = 'call' THEN client_address END) AS f_client_address,
@@ -112,6 +117,7 @@ traced AS (
            CASE WHEN f.fact_key IS NULL THEN CAST(CASE WHEN kind = 'call' THEN 1 ELSE 0 END AS BIGINT) ELSE f.f_calls END AS trace_calls,
            CASE WHEN f.fact_key IS NULL THEN CASE WHEN kind = 'parent' THEN client_address END ELSE f.f_parent_address END AS parent_address,
            CASE WHEN f.fact_key IS NULL THEN CASE WHEN kind = 'parent' THEN enduser_id END ELSE f.f_parent_user END AS parent_user,
+           CASE WHEN f.fact_key IS NULL THEN CASE WHEN kind = 'parent' THEN sdk_user_id END ELSE f.f_parent_sdk_user END AS parent_sdk_user,
            CASE WHEN f.fact_key IS NULL THEN CASE WHEN kind = 'parent' THEN response_bytes END ELSE f.f_parent_bytes END AS parent_bytes,
            CASE WHEN f.fact_key IS NULL OR NOT f.f_has_gateway THEN CASE WHEN kind = 'call' THEN arguments END ELSE f.f_gateway_arguments END AS trace_arguments,
            CASE WHEN f.fact_key IS NULL OR NOT f.f_has_gateway THEN CASE WHEN kind = 'call' THEN result END ELSE f.f_gateway_result END AS trace_result,
@@ -165,6 +171,7 @@ neighbours AS (
            lead(CASE WHEN pair IS NOT NULL THEN operation_id END) OVER pair_order AS next_operation_id, lag(CASE WHEN pair IS NOT NULL THEN operation_id END) OVER pair_order AS prev_operation_id,
            lead(CASE WHEN pair IS NOT NULL THEN parent_address END) OVER pair_order AS next_parent_address, lag(CASE WHEN pair IS NOT NULL THEN parent_address END) OVER pair_order AS prev_parent_address,
            lead(CASE WHEN pair IS NOT NULL THEN parent_user END) OVER pair_order AS next_parent_user, lag(CASE WHEN pair IS NOT NULL THEN parent_user END) OVER pair_order AS prev_parent_user,
+           lead(CASE WHEN pair IS NOT NULL THEN parent_sdk_user END) OVER pair_order AS next_parent_sdk_user, lag(CASE WHEN pair IS NOT NULL THEN parent_sdk_user END) OVER pair_order AS prev_parent_sdk_user,
            lead(CASE WHEN pair IS NOT NULL THEN response_bytes END) OVER pair_order AS next_response_bytes, lag(CASE WHEN pair IS NOT NULL THEN response_bytes END) OVER pair_order AS prev_response_bytes,
            lead(CASE WHEN pair IS NOT NULL THEN kind END) OVER pair_order AS next_kind, lag(CASE WHEN pair IS NOT NULL THEN kind END) OVER pair_order AS prev_kind,
            lead(CASE WHEN pair IS NOT NULL THEN time END) OVER pair_order AS next_time, lag(CASE WHEN pair IS NOT NULL THEN time END) OVER pair_order AS prev_time,
@@ -186,7 +193,7 @@ paired AS (
 ),
 merged AS (
     SELECT time, tool, method, session_id, jsonrpc_request_id, success, result_code, duration_ms, apim_subscription_id,
-           _blob, _line, date, kind, pick,
+           auth_method, _blob, _line, date, kind, pick,
            client_address AS own_address, enduser_id AS own_user,
            CASE pick WHEN 'trace' THEN trace_origin WHEN 'next' THEN next_origin WHEN 'prev' THEN prev_origin END AS server_origin,
            CASE pick WHEN 'trace' THEN trace_arguments WHEN 'next' THEN next_arguments WHEN 'prev' THEN prev_arguments ELSE arguments END AS s_arguments,
@@ -198,6 +205,7 @@ merged AS (
            CASE pick WHEN 'trace' THEN trace_span_id WHEN 'next' THEN next_span_id WHEN 'prev' THEN prev_span_id ELSE span_id END AS s_span,
            CASE pick WHEN 'trace' THEN trace_server WHEN 'next' THEN next_server WHEN 'prev' THEN prev_server ELSE server END AS s_server,
            CASE pick WHEN 'trace' THEN trace_sdk_user_id WHEN 'next' THEN next_sdk_user_id WHEN 'prev' THEN prev_sdk_user_id ELSE sdk_user_id END AS s_sdk_user,
+           CASE pick WHEN 'trace' THEN parent_sdk_user WHEN 'next' THEN next_parent_sdk_user WHEN 'prev' THEN prev_parent_sdk_user ELSE parent_sdk_user END AS s_parent_sdk_user,
            CASE pick WHEN 'trace' THEN trace_item_count WHEN 'next' THEN next_item_count WHEN 'prev' THEN prev_item_count ELSE item_count END AS s_item_count,
            CASE pick WHEN 'trace' THEN operation_id WHEN 'next' THEN next_operation_id WHEN 'prev' THEN prev_operation_id ELSE operation_id END AS s_operation,
            arguments AS own_arguments, result AS own_result, response_bytes AS own_bytes, parent_bytes, server AS own_server,
@@ -227,7 +235,10 @@ calls_resolved AS (
                 WHEN s_parent_address IS NOT NULL THEN 'http parent row' END AS client_address_source,
            CASE WHEN s_user IS NOT NULL THEN 'mcp row' WHEN s_parent_user IS NOT NULL THEN 'http parent row' END AS user_source,
            CASE pick WHEN 'trace' THEN 'trace id' WHEN 'next' THEN 'session id and tool' WHEN 'prev' THEN 'session id and tool' END AS joined_by,
-           s_sdk_user AS sdk_user_id
+           s_sdk_user AS sdk_user_id, s_parent_sdk_user AS parent_sdk_user, auth_method,
+           -- A gateway call no server row was joined to, authenticated by a token or certificate
+           -- the gateway validated: someone signed in, but the evidence does not name them.
+           kind = 'gateway' AND server_origin IS NULL AND coalesce(auth_method, '') IN ('oauth2', 'cert') AS unnamed_caller
     FROM merged
 ),
 upn_to_id AS (
@@ -236,13 +247,23 @@ upn_to_id AS (
     WHERE user_principal_name IS NOT NULL
     GROUP BY lower(user_principal_name)
 ),
--- The exporter maps enduser.id to the user id: a UserId that names a known identity is the caller.
+-- The exporter maps enduser.id to the user id (the Node exporter to UserId): a UserId of the MCP
+-- row, else of its HTTP parent, that names a known identity is the caller.
 resolved AS (
-    SELECT c.*, coalesce(c.enduser_id, CASE WHEN sdk.user_id IS NOT NULL OR sdk_upn.user_id IS NOT NULL THEN c.sdk_user_id END) AS caller,
-           CASE WHEN c.enduser_id IS NULL AND (sdk.user_id IS NOT NULL OR sdk_upn.user_id IS NOT NULL) THEN 'UserId (known identity)' ELSE c.user_source END AS caller_source
+    SELECT c.*,
+           coalesce(c.enduser_id,
+                    CASE WHEN sdk.user_id IS NOT NULL OR sdk_upn.user_id IS NOT NULL THEN c.sdk_user_id END,
+                    CASE WHEN psdk.user_id IS NOT NULL OR psdk_upn.user_id IS NOT NULL THEN c.parent_sdk_user END,
+                    CASE WHEN c.unnamed_caller THEN '(authenticated caller, not named)' END) AS caller,
+           CASE WHEN c.enduser_id IS NULL AND (sdk.user_id IS NOT NULL OR sdk_upn.user_id IS NOT NULL) THEN 'UserId (known identity)'
+                WHEN c.enduser_id IS NULL AND (psdk.user_id IS NOT NULL OR psdk_upn.user_id IS NOT NULL) THEN 'UserId of the http parent row (known identity)'
+                WHEN c.enduser_id IS NULL AND c.unnamed_caller THEN 'API Management (' || c.auth_method || ', no server row)'
+                ELSE c.user_source END AS caller_source
     FROM calls_resolved c
     LEFT JOIN identities sdk ON c.enduser_id IS NULL AND c.sdk_user_id = sdk.user_id
     LEFT JOIN upn_to_id sdk_upn ON c.enduser_id IS NULL AND lower(c.sdk_user_id) = sdk_upn.upn_key
+    LEFT JOIN identities psdk ON c.enduser_id IS NULL AND c.parent_sdk_user = psdk.user_id
+    LEFT JOIN upn_to_id psdk_upn ON c.enduser_id IS NULL AND lower(c.parent_sdk_user) = psdk_upn.upn_key
 )
 SELECT c.time, c.origin, c.tool, c.method, c.session_id, c.jsonrpc_request_id, c.arguments, c.result,
        c.caller AS enduser_id, c.client_address, c.success, c.result_code, c.duration_ms, c.response_bytes, c.item_count,

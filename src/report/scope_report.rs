@@ -559,19 +559,20 @@ fn markdown(r: &ScopeReport, options: &RenderOptions) -> String {
     }
     let _ = writeln!(
         out,
-        "\n## Affected customers ({}: {})\n\n| customer | tier | first access | last access | identities | tools | calls | exfiltration confirmed |\n|---|---|---|---|---|---|---|---|",
+        "\n## Affected customers ({}: {})\n\n| customer | tier | first access | last access | identities | answered to (not suspects) | tools | calls | exfiltration confirmed |\n|---|---|---|---|---|---|---|---|---|",
         r.affected_customers.len(),
         tier_counts(r)
     );
     for c in &r.affected_customers {
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             md_cell(&c.customer_id),
             c.tier,
             c.first_access,
             c.last_access,
             md_cell(&c.users.join(", ")),
+            md_cell(&c.answered_to.join(", ")),
             md_cell(&c.tools.join(", ")),
             c.calls,
             if c.exfiltration_confirmed {
@@ -932,6 +933,7 @@ fn html(r: &ScopeReport, options: &RenderOptions) -> String {
             "first access",
             "last access",
             "identities",
+            "answered to (not suspects)",
             "tools",
             "calls",
             "exfiltration confirmed"
@@ -940,13 +942,14 @@ fn html(r: &ScopeReport, options: &RenderOptions) -> String {
     for c in &r.affected_customers {
         let _ = write!(
             out,
-            "<tr><td>{}</td><td class=\"tier-{}\">{}</td>{}{}<td>{}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td class=\"tier-{}\">{}</td>{}{}<td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
             e(&c.customer_id),
             e(&c.tier),
             e(&c.tier),
             time_cell(&c.first_access),
             time_cell(&c.last_access),
             e(&c.users.join(", ")),
+            e(&c.answered_to.join(", ")),
             e(&c.tools.join(", ")),
             c.calls,
             if c.exfiltration_confirmed {
@@ -1117,7 +1120,7 @@ fn timeline_svg(r: &ScopeReport) -> String {
 /// The affected-customer CSV: one row per customer, RFC 4180, UTF-8, Excel-safe.
 pub fn customers_csv(report: &ScopeReport) -> String {
     let mut out = format!(
-        "{}customer_id,tier,first_access,last_access,users,tools,calls,exfiltration_confirmed,evidence,manifest_sha256,query_pack_sha256\r\n",
+        "{}customer_id,tier,first_access,last_access,users,answered_to (not suspects),tools,calls,exfiltration_confirmed,evidence,manifest_sha256,query_pack_sha256\r\n",
         crate::escape::CSV_BOM
     );
     for c in &report.affected_customers {
@@ -1127,6 +1130,7 @@ pub fn customers_csv(report: &ScopeReport) -> String {
             csv_field(&c.first_access),
             csv_field(&c.last_access),
             csv_field(&c.users.join("; ")),
+            csv_field(&c.answered_to.join("; ")),
             csv_field(&c.tools.join("; ")),
             c.calls.to_string(),
             c.exfiltration_confirmed.to_string(),

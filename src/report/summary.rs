@@ -242,11 +242,23 @@ fn tier_phrase(r: &ScopeReport) -> String {
     parts.join(", ")
 }
 
-/// Bytes that left: every exfiltration path and every destination of a compromised server.
+/// Bytes that left, each byte once: every exfiltration path (which holds what a compromised
+/// server copied out), and any destination of a compromised server no path holds.
 pub fn bytes_out(r: &ScopeReport) -> u64 {
     r.exfiltration.iter().map(|x| x.bytes).sum::<u64>()
-        + r.server_compromise.iter().map(|f| f.bytes).sum::<u64>()
+        + r.server_compromise
+            .iter()
+            .filter(|f| {
+                !r.exfiltration.iter().any(|x| {
+                    x.destination_ip == f.destination_ip && x.path.starts_with(IMPLANT_PATH)
+                })
+            })
+            .map(|f| f.bytes)
+            .sum::<u64>()
 }
+
+/// How `exfiltration` opens the path of what a compromised server copied out by itself.
+const IMPLANT_PATH: &str = "copied out by the server itself";
 
 fn destinations(r: &ScopeReport) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
@@ -463,7 +475,12 @@ fn chain(r: &ScopeReport) -> Vec<Step> {
             evidence: earliest,
         });
     }
-    for x in &r.exfiltration {
+    // What the server copied out by itself is told once, as its server finding below.
+    for x in r
+        .exfiltration
+        .iter()
+        .filter(|x| !x.path.starts_with(IMPLANT_PATH))
+    {
         steps.push(Step {
             phase: Phase::Exfiltration,
             time: x.first.clone().unwrap_or_default(),
@@ -579,6 +596,16 @@ pub fn summarise(r: &ScopeReport, zone: Option<Zone>) -> Summary {
             },
         ),
     ];
+    let credentials: Vec<String> = r
+        .suspects
+        .iter()
+        .flat_map(|s| s.credentials.iter().cloned())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if !credentials.is_empty() {
+        totals.push(("credentials to revoke", list_cut(&credentials, 4)));
+    }
     if !r.server_compromise.is_empty() {
         totals.push((
             "server compromise",

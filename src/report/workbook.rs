@@ -27,6 +27,7 @@ pub fn write(report: &ScopeReport, path: &Path) -> Result<(), XlsxError> {
         "first_access",
         "last_access",
         "identities",
+        "answered_to (not suspects)",
         "tools",
         "calls",
         "exfiltration_confirmed",
@@ -40,19 +41,20 @@ pub fn write(report: &ScopeReport, path: &Path) -> Result<(), XlsxError> {
         text(sheet, row, 2, &c.first_access)?;
         text(sheet, row, 3, &c.last_access)?;
         text(sheet, row, 4, &c.users.join("; "))?;
-        text(sheet, row, 5, &c.tools.join("; "))?;
-        number(sheet, row, 6, c.calls)?;
+        text(sheet, row, 5, &c.answered_to.join("; "))?;
+        text(sheet, row, 6, &c.tools.join("; "))?;
+        number(sheet, row, 7, c.calls)?;
         text(
             sheet,
             row,
-            7,
+            8,
             if c.exfiltration_confirmed {
                 "yes"
             } else {
                 "no"
             },
         )?;
-        text(sheet, row, 8, &c.evidence.join("\n"))?;
+        text(sheet, row, 9, &c.evidence.join("\n"))?;
     }
 
     let sheet = workbook.add_worksheet().set_name("Suspects")?;

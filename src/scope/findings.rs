@@ -120,6 +120,10 @@ pub struct Suspect {
     pub attacker_sessions: u64,
     /// The identity's own sessions in the window (the real user's work).
     pub own_sessions: u64,
+    /// Credentials the attacker used that must be revoked beyond the identity itself: the API
+    /// Management subscriptions (keys) its attacker calls carried.
+    #[serde(default)]
+    pub credentials: Vec<String>,
 }
 
 /// A session of a suspect identity.
@@ -167,6 +171,9 @@ pub struct AttackerCall {
     pub session: Option<String>,
     /// Trace id or APIM correlation id.
     pub operation_id: Option<String>,
+    /// The API Management subscription the call carried (a key), when it came through a gateway.
+    #[serde(default)]
+    pub apim_subscription_id: Option<String>,
     /// `detected` or `ioc`.
     pub basis: String,
     /// Which rule chose it: `address` (someone else at the keyboard from an address), `session`
@@ -191,8 +198,12 @@ pub struct AffectedCustomer {
     pub first_access: String,
     /// Last attacker access.
     pub last_access: String,
-    /// Identities used.
+    /// Identities the attacker used to reach the customer (suspects only; empty for `exposed`).
     pub users: Vec<String>,
+    /// For `exposed` customers: the ordinary callers whose answers the compromised server copied
+    /// (not suspects).
+    #[serde(default)]
+    pub answered_to: Vec<String>,
     /// Tools used.
     pub tools: Vec<String>,
     /// Attacker calls naming the customer.

@@ -334,6 +334,18 @@ pub(super) fn suspect(
     let mut ips: BTreeSet<String> = row.call_ips.iter().flatten().flatten().cloned().collect();
     ips.extend(row.spray_ips.iter().flatten().flatten().cloned());
     let mine = sessions.iter().filter(|s| s.user == row.user);
+    let credentials: BTreeSet<String> = calls
+        .iter()
+        .filter(|c| c.user == row.user)
+        .filter_map(|c| c.apim_subscription_id.as_deref())
+        .filter(|id| !id.is_empty())
+        .map(|id| format!("API Management subscription {id}"))
+        .collect();
+    for credential in &credentials {
+        reasons.push(format!(
+            "its attacker calls carried the key of {credential}: revoke it (regenerate the keys)"
+        ));
+    }
     Suspect {
         user: row.user.clone(),
         user_id: row.user_id.clone(),
@@ -344,6 +356,7 @@ pub(super) fn suspect(
         tool_calls: row.tool_calls,
         attacker_sessions: mine.clone().filter(|s| s.attacker).count() as u64,
         own_sessions: mine.filter(|s| !s.attacker).count() as u64,
+        credentials: credentials.into_iter().collect(),
     }
 }
 

@@ -796,12 +796,12 @@ fn every_pack_query_gives_its_expected_result_on_the_sample() {
             assert_eq!(row[1], tier_of(&row[0]), "{row:?}");
             // Readable attacker calls here all have an exfiltration path; the others are named
             // only in lines the export cut short.
-            assert_eq!(row[7] == "true", row[1] == "exfiltrated", "{row:?}");
+            assert_eq!(row[8] == "true", row[1] == "exfiltrated", "{row:?}");
         }
         assert!(
             customers
                 .iter()
-                .any(|r| r[1] == "cannot_exclude" && r[8].starts_with("[rejected am-apprequests/")),
+                .any(|r| r[1] == "cannot_exclude" && r[9].starts_with("[rejected am-apprequests/")),
             "customers named only in cut lines during the attack: {customers:?}"
         );
         let resources = run("resources_touched").await;
@@ -986,7 +986,7 @@ fn reports_as_users_read_them() {
     assert_eq!(
         lines.next(),
         Some(
-            "\u{feff}customer_id,tier,first_access,last_access,users,tools,calls,exfiltration_confirmed,evidence,manifest_sha256,query_pack_sha256"
+            "\u{feff}customer_id,tier,first_access,last_access,users,answered_to (not suspects),tools,calls,exfiltration_confirmed,evidence,manifest_sha256,query_pack_sha256"
         ),
         "a byte-order mark for Excel, then the header"
     );
