@@ -42,7 +42,7 @@ uploads AS (
 upload_sessions AS (SELECT DISTINCT "user", session FROM uploads WHERE session IS NOT NULL),
 calls AS (
     SELECT a.*, r._blob IS NOT NULL OR u._blob IS NOT NULL OR us.session IS NOT NULL
-                OR (a.origin LIKE 'APIM%' AND coalesce(a.response_bytes, 0) > 0) AS exfiltrated
+                OR (a.origin LIKE 'APIM%' AND coalesce(a.response_bytes, 0) > 0 AND a.attacker_address) AS exfiltrated
     FROM attacker_calls a
     LEFT JOIN response_seen r ON a._blob = r._blob AND a._line = r._line
     LEFT JOIN (SELECT DISTINCT _blob, _line FROM uploads) u ON a._blob = u._blob AND a._line = u._line
@@ -67,8 +67,9 @@ implant_start AS (SELECT min(first) - INTERVAL '10 minutes' AS start FROM server
 implant_hosts AS (SELECT DISTINCT host FROM server_compromise),
 -- Calls the compromised host answered: its client connected to that host in the flows around the
 -- call (from two minutes before to five after; a call through a gateway to
--- another server did not pass through it); a call without a client address cannot be placed and
--- counts. The clients' minutes are gathered once and joined, so the cost does not grow with the
+-- another server did not pass through it), or the gateway forwarded it to that host (BackendUrl:
+-- behind a gateway the host's flows come from the gateway, not the client); a call without a
+-- client address or backend cannot be placed and counts. The clients' minutes are gathered once and joined, so the cost does not grow with the
 -- calls times the flows.
 client_minutes AS (
     SELECT DISTINCT f.src_ip, f.time, date_bin(INTERVAL '1 minute', f.time) AS minute
@@ -81,7 +82,7 @@ call_offsets AS (
     UNION ALL SELECT INTERVAL '1 minutes' UNION ALL SELECT INTERVAL '2 minutes'
 ),
 implant_calls AS (
-    SELECT w.customers, w.time, w."user", w.tool, w.origin, w.operation_id, w.client_address, w._blob, w._line, w.call_key
+    SELECT w.customers, w.time, w."user", w.tool, w.origin, w.operation_id, w.client_address, w.backend_address, w._blob, w._line, w.call_key
     FROM window_calls w
     JOIN implant_start s ON w.time >= s.start
     WHERE w.time >= $since AND w.time < $until
@@ -97,7 +98,8 @@ answered AS (
     SELECT unnest(c.customers) AS customer_id, c.time, c."user", c.tool, c.origin, c.operation_id, c._blob, c._line
     FROM implant_calls c
     LEFT JOIN placed p ON c.call_key = p.call_key
-    WHERE c.client_address IS NULL OR p.call_key IS NOT NULL
+    LEFT JOIN implant_hosts h ON c.backend_address = h.host
+    WHERE (c.client_address IS NULL AND c.backend_address IS NULL) OR p.call_key IS NOT NULL OR h.host IS NOT NULL
 ),
 exposed AS (
     SELECT a.customer_id, 'exposed' AS tier, min(a.time) AS first_access, max(a.time) AS last_access,

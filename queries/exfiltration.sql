@@ -21,7 +21,7 @@ apim_responses AS (
            min(time) AS first, max(time) AS last,
            'responses to the attacker client through API Management (ResponseSize of the gateway log)' AS path, count(*) AS records
     FROM attacker_calls
-    WHERE origin LIKE 'APIM%' AND coalesce(response_bytes, 0) > 0
+    WHERE origin LIKE 'APIM%' AND coalesce(response_bytes, 0) > 0 AND attacker_address
     GROUP BY client_address
 ),
 responses AS (

@@ -1,5 +1,5 @@
 -- name: window_outbound
--- description: The window's allowed outbound flows from the MCP hosts to destinations never seen in the baseline (no host's outbound flow reached them between the baseline start and the window), each with its evidence row and the host names the server's own HTTP dependencies give that address. Flow logs hold addresses, dependencies host names (Target) and rarely an address: a destination is named by a dependency when a dependency row carries its address (network.peer.address), or when at least half of its connections start within two seconds of a dependency to one host whose dependencies are sparse enough (their ±2 s cover at most a tenth of the window) that so many coincidences are not chance. exfiltration and server_compromise both read them, so the flows are read once.
+-- description: The window's allowed outbound flows from the MCP hosts to destinations never seen in the baseline (no host's outbound flow reached them between the baseline start and the window), each with its evidence row and the host names the server's own HTTP dependencies give that address. Flow logs hold addresses, dependencies host names (Target) and rarely an address: a destination is named by a dependency when a dependency row carries its address (network.peer.address), or when at least half of its connections start within two seconds of a dependency to one host, at least a fifth of whose dependencies start with its connections, and whose dependencies are sparse enough (their ±2 s cover at most a tenth of the window) that so many coincidences are not chance; a sampled dependency row counts for its ItemCount. exfiltration and server_compromise both read them, so the flows are read once.
 -- params: since, until, baseline_start
 -- depends: mcp_hosts
 -- output: host, dst_ip, dst_port, src_port, time, bytes, named_by_dependency, named_hosts, named_basis, _blob, _line
@@ -33,25 +33,33 @@ connection_seconds AS (
                 UNION ALL SELECT INTERVAL '1 seconds' UNION ALL SELECT INTERVAL '2 seconds') k
 ),
 -- Outgoing calls the server logged, by host name and second (in-process spans reach nothing).
+-- A sampled row stands for ItemCount dependencies, of which only it was kept: it counts for that
+-- many, so that sampling does not make a service's own connections look unexplained.
 dependency_seconds AS (
-    SELECT DISTINCT lower(split_part(split_part("Target", ' | ', 1), ':', 1)) AS dependency_host,
-           date_trunc('second', "TimeGenerated") AS second
+    SELECT lower(split_part(split_part("Target", ' | ', 1), ':', 1)) AS dependency_host,
+           date_trunc('second', "TimeGenerated") AS second, max(coalesce("ItemCount", 1)) AS weight
     FROM "AppDependencies"
     WHERE "TimeGenerated" >= $since - INTERVAL '2 seconds' AND "TimeGenerated" < $until + INTERVAL '2 seconds'
       AND "Target" IS NOT NULL AND "Target" <> '' AND coalesce("DependencyType", '') <> 'InProc'
+    GROUP BY 1, 2
 ),
 -- The share of the window a host's dependencies cover (each ±2 s): where it is large, a flow
--- starting beside one of them says nothing.
+-- starting beside one of them says nothing. With the host's dependencies counted (weighted).
 host_cover AS (
-    SELECT dependency_host, count(*) * 5.0 / greatest(extract(epoch FROM (CAST($until AS TIMESTAMP) - CAST($since AS TIMESTAMP))), 1.0) AS cover
+    SELECT dependency_host, sum(weight) AS dependencies, sum(weight) * 5.0 / greatest(extract(epoch FROM (CAST($until AS TIMESTAMP) - CAST($since AS TIMESTAMP))), 1.0) AS cover
     FROM dependency_seconds
     GROUP BY dependency_host
 ),
-coincident AS (
-    SELECT c.dst_ip, d.dependency_host, count(DISTINCT concat(c.host, '|', CAST(c.src_port AS VARCHAR), '|', CAST(c.dst_port AS VARCHAR), '|', CAST(c.start AS VARCHAR))) AS connections
+coincident_connections AS (
+    SELECT c.dst_ip, d.dependency_host, c.host, c.src_port, c.dst_port, c.start, max(d.weight) AS weight
     FROM connection_seconds c
     JOIN dependency_seconds d ON c.second = d.second
-    GROUP BY c.dst_ip, d.dependency_host
+    GROUP BY c.dst_ip, d.dependency_host, c.host, c.src_port, c.dst_port, c.start
+),
+coincident AS (
+    SELECT dst_ip, dependency_host, sum(weight) AS connections
+    FROM coincident_connections
+    GROUP BY dst_ip, dependency_host
 ),
 destination_connections AS (SELECT dst_ip, count(*) AS connections FROM connections GROUP BY dst_ip),
 timed_destinations AS (
@@ -59,7 +67,11 @@ timed_destinations AS (
     FROM coincident c
     JOIN destination_connections t ON c.dst_ip = t.dst_ip
     JOIN host_cover h ON c.dependency_host = h.dependency_host
-    WHERE c.connections * 2 >= t.connections AND h.cover <= 0.1
+    -- Half the destination's connections start with the host's dependencies, and a fifth of the
+    -- host's dependencies with the destination's connections (a database called in the same
+    -- second as every geocoding request is not the geocoder; a host behind a few rotating
+    -- addresses still is each of them).
+    WHERE c.connections * 2 >= t.connections AND c.connections * 5 >= h.dependencies AND h.cover <= 0.1
     GROUP BY c.dst_ip
 )
 SELECT f.host, f.dst_ip, f.dst_port, f.src_port, f.time, f.bytes,

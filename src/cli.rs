@@ -705,11 +705,15 @@ pub struct GenerateArgs {
     /// (diagnostic settings, insights-logs-*/tenantId=…). The incident is the same either way.
     #[arg(long, value_enum, default_value = "la")]
     pub signins: crate::sample::SignInLayout,
-    /// How the MCP server's telemetry is shaped: one-row (every attribute on the AppRequests row),
-    /// parent-child (an HTTP parent row with the client address and user, an MCP child span in
-    /// AppDependencies without them), no-session (no mcp.session.id, as protocol 2026-07-28).
+    /// How the MCP server's telemetry is shaped (each value below); every shape gives the same
+    /// incident, as real SDKs and exporters write it differently.
     #[arg(long, value_enum, default_value = "one-row")]
     pub emitter: crate::sample::Emitter,
+    /// Outgoing HTTP dependency rows also carry the peer's address (network.peer.address), as some
+    /// instrumentations add. By default they name the host (Target) and URL (Data) only, as the
+    /// Azure Monitor exporters write them.
+    #[arg(long)]
+    pub peer_addresses: bool,
     /// Application Insights sampling: keep one operation in N (every row of a kept operation,
     /// each with ItemCount N), as fixed-rate sampling does. 1 keeps everything.
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]

@@ -37,6 +37,7 @@ pub(super) fn run_generate(args: &GenerateArgs) -> Result<()> {
         .with_story(args.scenario)
         .with_sign_in_layout(args.signins)
         .with_emitter(args.emitter)
+        .with_peer_addresses(args.peer_addresses)
         .with_sampling(args.sampled);
     let summary = scenario.write(&args.out)?;
     if let Some(path) = &args.truth {

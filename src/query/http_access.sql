@@ -55,6 +55,6 @@ SELECT c.time, c.origin, c.tool, c.method, c.session_id, c.jsonrpc_request_id, c
             WHEN o.addresses = 1 THEN o.source || ' (time)'
             WHEN o.addresses > 1 THEN o.source || ': ' || CAST(o.addresses AS VARCHAR) || ' addresses in the call''s time span, none taken'
        END AS client_address_source,
-       c.user_source, c.joined_by, c.user_id, c.user_principal_name, c."user", c.customers, c.hosts, c.wide, c.call_key
+       c.user_source, c.joined_by, c.backend_address, c.user_id, c.user_principal_name, c."user", c.customers, c.hosts, c.wide, c.call_key
 FROM tool_calls_served c
 LEFT JOIN outermost o ON c._blob = o._blob AND c._line = o._line;

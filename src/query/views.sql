@@ -42,7 +42,7 @@ WITH stacked AS (
            r."Success" AS success, r."ResultCode" AS result_code, r."DurationMs" AS duration_ms, r.response_bytes,
            coalesce(r."ItemCount", 1) AS item_count, trace_id(r."OperationId") AS operation_id, r."Id" AS span_id,
            r."AppRoleName" AS server, CAST(NULL AS VARCHAR) AS apim_subscription_id, nullif(r."UserId", '') AS sdk_user_id,
-           CAST(NULL AS VARCHAR) AS auth_method, r._blob, r._line, r.date
+           CAST(NULL AS VARCHAR) AS auth_method, CAST(NULL AS VARCHAR) AS backend, r._blob, r._line, r.date
     FROM "AppRequests" r
     WHERE r.mcp_method = 'tools/call' OR r.client_address IS NOT NULL OR r.enduser_id IS NOT NULL
        OR (r."UserId" IS NOT NULL AND r."UserId" <> '')
@@ -50,7 +50,7 @@ WITH stacked AS (
     SELECT 'call', 'AppDependencies', d."TimeGenerated", d.tool_name, d.mcp_method, d.session_id, d.jsonrpc_request_id,
            d.tool_arguments, d.tool_result, d.enduser_id, d.client_address, d."Success", d."ResultCode", d."DurationMs",
            d.response_bytes, coalesce(d."ItemCount", 1), trace_id(d."OperationId"), d."Id", d."AppRoleName", CAST(NULL AS VARCHAR),
-           nullif(d."UserId", ''), CAST(NULL AS VARCHAR), d._blob, d._line, d.date
+           nullif(d."UserId", ''), CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR), d._blob, d._line, d.date
     FROM "AppDependencies" d
     WHERE d.mcp_method = 'tools/call'
     UNION ALL
@@ -61,7 +61,9 @@ WITH stacked AS (
            -- headers are logged), else its correlation id, which is the trace id with dashes.
            trace_id(coalesce(json_get_str(g."BackendRequestHeaders", 'traceparent'), json_get_str(g."BackendRequestHeaders", 'Traceparent'), m."CorrelationId")),
            CAST(NULL AS VARCHAR), m."ServerName", g."ApimSubscriptionId", CAST(NULL AS VARCHAR),
-           lower(m."AuthenticationMethod"), m._blob, m._line, m.date
+           lower(m."AuthenticationMethod"),
+           nullif(split_part(split_part(split_part(g."BackendUrl", '://', 2), '/', 1), ':', 1), ''),
+           m._blob, m._line, m.date
     FROM "ApiManagementGatewayMCPLog" m
     LEFT JOIN "ApiManagementGatewayLogs" g ON m."CorrelationId" = g."CorrelationId"
     WHERE m."Method" = 'tools/call'
@@ -193,7 +195,7 @@ paired AS (
 ),
 merged AS (
     SELECT time, tool, method, session_id, jsonrpc_request_id, success, result_code, duration_ms, apim_subscription_id,
-           auth_method, _blob, _line, date, kind, pick,
+           auth_method, backend, _blob, _line, date, kind, pick,
            client_address AS own_address, enduser_id AS own_user,
            CASE pick WHEN 'trace' THEN trace_origin WHEN 'next' THEN next_origin WHEN 'prev' THEN prev_origin END AS server_origin,
            CASE pick WHEN 'trace' THEN trace_arguments WHEN 'next' THEN next_arguments WHEN 'prev' THEN prev_arguments ELSE arguments END AS s_arguments,
@@ -236,6 +238,7 @@ calls_resolved AS (
            CASE WHEN s_user IS NOT NULL THEN 'mcp row' WHEN s_parent_user IS NOT NULL THEN 'http parent row' END AS user_source,
            CASE pick WHEN 'trace' THEN 'trace id' WHEN 'next' THEN 'session id and tool' WHEN 'prev' THEN 'session id and tool' END AS joined_by,
            s_sdk_user AS sdk_user_id, s_parent_sdk_user AS parent_sdk_user, auth_method,
+           backend AS backend_address,
            -- A gateway call no server row was joined to, authenticated by a token or certificate
            -- the gateway validated: someone signed in, but the evidence does not name them.
            kind = 'gateway' AND server_origin IS NULL AND coalesce(auth_method, '') IN ('oauth2', 'cert') AS unnamed_caller
@@ -268,7 +271,7 @@ resolved AS (
 SELECT c.time, c.origin, c.tool, c.method, c.session_id, c.jsonrpc_request_id, c.arguments, c.result,
        c.caller AS enduser_id, c.client_address, c.success, c.result_code, c.duration_ms, c.response_bytes, c.item_count,
        c.operation_id, c.span_id, c.server, c.apim_subscription_id, c._blob, c._line, c.date,
-       c.client_address_source, c.caller_source AS user_source, c.joined_by,
+       c.client_address_source, c.caller_source AS user_source, c.joined_by, c.backend_address,
        coalesce(by_id.user_id, by_upn.user_id) AS user_id,
        coalesce(by_id.user_principal_name, upn_id.user_principal_name,
                 CASE WHEN c.caller LIKE '%@%' THEN c.caller END) AS user_principal_name,

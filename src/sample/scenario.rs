@@ -251,6 +251,9 @@ pub struct Scenario {
     emitter: super::emitter::Emitter,
     /// Application Insights keeps one operation in this many (1: all).
     sampling: u32,
+    /// Whether outgoing HTTP dependency rows carry the peer's address (`network.peer.address`);
+    /// the Azure Monitor exporters write the host (`Target`) and the URL (`Data`) only.
+    peer_addresses: bool,
 }
 
 /// How Entra sign-ins and audit logs reach the storage account.
@@ -286,6 +289,9 @@ struct DayContext<'a> {
     cut_lines: Vec<(DateTime<Utc>, Vec<String>)>,
     /// Whether sampling kept the last tool call's telemetry.
     last_call_seen: bool,
+    /// Whether the export cut the last tool call's line short (its customers are then named only
+    /// as far as the surviving text goes, in `cut_lines`).
+    last_call_cut: bool,
     /// Attacker calls sampling kept out of the evidence.
     attacker_calls_sampled_away: u64,
     /// The hijacked agent's posts whose telemetry was kept.
@@ -387,7 +393,16 @@ impl Scenario {
             sign_in_layout: SignInLayout::La,
             emitter: super::emitter::Emitter::OneRow,
             sampling: 1,
+            peer_addresses: false,
         }
+    }
+
+    /// Outgoing HTTP dependency rows carry the peer's address, as some instrumentations add
+    /// (`network.peer.address`); by default they name the host only, as the exporters write them.
+    #[must_use]
+    pub fn with_peer_addresses(mut self, on: bool) -> Self {
+        self.peer_addresses = on;
+        self
     }
 
     /// Application Insights sampling: one operation in `n` is kept, with `ItemCount` n.
@@ -566,6 +581,7 @@ impl Scenario {
             first_implant_copy: None,
             cut_lines: Vec::new(),
             last_call_seen: true,
+            last_call_cut: false,
             attacker_calls_sampled_away: 0,
             hijack_posts_seen: 0,
             attacker_calls: 0,
@@ -705,6 +721,9 @@ impl DayContext<'_> {
         let roll = self.rng.unit();
         if table == "AppRequests" && roll < 0.002 {
             line.truncate(line.len() * 3 / 5);
+            if line.contains("gen_ai.tool.call.arguments") {
+                self.last_call_cut = true;
+            }
             let bucket = t
                 - Duration::seconds(t.timestamp().rem_euclid(300))
                 - Duration::nanoseconds(i64::from(t.timestamp_subsec_nanos()));
@@ -869,6 +888,7 @@ impl DayContext<'_> {
         let trace = self.rng.hex(32);
         let span = self.rng.hex(16);
         self.last_call_seen = self.scenario.keeps_operation(&trace);
+        self.last_call_cut = false;
         let enduser = match self.scenario.enduser_form {
             EnduserForm::ObjectId => user.object_id.clone(),
             EnduserForm::Upn => user.upn.clone(),
@@ -882,7 +902,12 @@ impl DayContext<'_> {
             }
             _ => json!({"ok": true}),
         };
-        let duration = self.rng.range(40, 900) as f64 + self.rng.unit();
+        let mut duration = self.rng.range(40, 900) as f64 + self.rng.unit();
+        // An upload is part of the call's work: the call lasts until it has been sent.
+        let upload_offset = self.rng.range(300, 2_000);
+        if call.upload.is_some() {
+            duration = duration.max(upload_offset as f64 + 450.0);
+        }
         let agent = if attacker {
             "mcp-python-client/1.9.0"
         } else {
@@ -937,13 +962,13 @@ impl DayContext<'_> {
         self.emit("AppTraces", t + Duration::milliseconds(1), json!({
             "TenantId": self.scenario.workspace_id, "TimeGenerated": ts(t + Duration::milliseconds(1)),
             "Message": format!("tool {} called in session {}", call.tool, session), "SeverityLevel": 1,
-            "Properties": if self.scenario.emitter == super::emitter::Emitter::NoSession { json!({"gen_ai.tool.name": call.tool}) } else { json!({"gen_ai.tool.name": call.tool, "mcp.session.id": session}) },
+            "Properties": if matches!(self.scenario.emitter, super::emitter::Emitter::NoSession | super::emitter::Emitter::ViaApim) { json!({"gen_ai.tool.name": call.tool}) } else { json!({"gen_ai.tool.name": call.tool, "mcp.session.id": session}) },
             "OperationName": format!("tools/call {}", call.tool),
             "OperationId": trace, "ParentId": span, "AppRoleName": "mcp-crm-server", "AppRoleInstance": "vm-mcp-01", "ClientIP": "0.0.0.0",
             "ItemCount": 1, "SDKVersion": "otelpy1.29.0", "Type": "AppTraces",
         }));
         if let Some(upload_bytes) = call.upload {
-            let upload_time = t + Duration::milliseconds(self.rng.range(300, 2_000));
+            let upload_time = t + Duration::milliseconds(upload_offset);
             let (host, ip, name, url) = if call.tool == "fetch_url" {
                 let (host, ip) = stories::fetch_target(&call.arguments);
                 let url = call
@@ -983,11 +1008,17 @@ impl DayContext<'_> {
         if call.tool == "get_customer" {
             self.geocode(db_time, &trace, &span);
         }
-        // The client's connection to the server: the response bytes flow back to the client.
+        // The client's connection to the server (through API Management: the gateway's): the
+        // response bytes flow back to the client.
+        let caller = if self.scenario.emitter == super::emitter::Emitter::ViaApim {
+            APIM_PRIVATE_IP
+        } else {
+            client_ip
+        };
         self.flow(
             MCP_MAC,
             t,
-            client_ip,
+            caller,
             MCP_HOST_IP,
             (49_152, 65_535),
             443,
@@ -1003,7 +1034,7 @@ impl DayContext<'_> {
             }
             // Calls lost in the export outage or sampled away name nobody in the evidence: not
             // in the truth.
-            if !self.in_outage("AppRequests", t) && self.last_call_seen {
+            if !self.in_outage("AppRequests", t) && self.last_call_seen && !self.last_call_cut {
                 self.touched.extend(call.customers.iter().cloned());
             }
         }
@@ -1024,7 +1055,12 @@ impl DayContext<'_> {
         bytes: i64,
     ) {
         let mut properties = json!({"db.system": if kind == "SQL" { "mssql" } else { "" }});
-        if let Some(peer) = peer {
+        if kind == "HTTP" {
+            // The exporter keeps no http.*, server.* or network.peer.* attribute of a CLIENT span:
+            // the host is in Target and the URL in Data.
+            properties = json!({});
+        }
+        if let Some(peer) = peer.filter(|_| self.scenario.peer_addresses) {
             properties = json!({"network.peer.address": peer, "server.address": target, "http.request.body.size": format!("{bytes}")});
         }
         let id = self.rng.hex(16);

@@ -334,9 +334,11 @@ pub(super) fn suspect(
     let mut ips: BTreeSet<String> = row.call_ips.iter().flatten().flatten().cloned().collect();
     ips.extend(row.spray_ips.iter().flatten().flatten().cloned());
     let mine = sessions.iter().filter(|s| s.user == row.user);
+    // A subscription key identifies the caller only where nothing else does: the ordinary client
+    // subscription an identified user calls through is not the credential they abused.
     let credentials: BTreeSet<String> = calls
         .iter()
-        .filter(|c| c.user == row.user)
+        .filter(|c| c.user == row.user && row.user == "(anonymous)")
         .filter_map(|c| c.apim_subscription_id.as_deref())
         .filter(|id| !id.is_empty())
         .map(|id| format!("API Management subscription {id}"))

@@ -473,7 +473,7 @@ impl DayContext<'_> {
             upload: None,
         };
         self.story_call(agent, AGENT_IP, &session, t, &search, true);
-        let search_seen = self.last_call_seen;
+        let search_seen = self.last_call_seen && !self.last_call_cut;
         for customer in matched.iter().take(3) {
             t += Duration::seconds(self.story_rng.range(3, 20));
             let read = Call {
@@ -502,7 +502,11 @@ impl DayContext<'_> {
         self.story_call(agent, AGENT_IP, &session, t, &post, true);
         // Attributable from the evidence only with its wide search and its post both kept: the
         // post alone is one sign (a new outside host), which an innocent new service also gives.
-        if search_seen && self.last_call_seen && !self.in_outage("AppRequests", t) {
+        if search_seen
+            && self.last_call_seen
+            && !self.last_call_cut
+            && !self.in_outage("AppRequests", t)
+        {
             self.hijack_posts_seen += 1;
         }
     }
@@ -578,7 +582,7 @@ impl DayContext<'_> {
         if !scenario.story.has(Story::Implant) || t < scenario.implant_start() {
             return;
         }
-        if !self.in_outage("AppRequests", t) && self.last_call_seen {
+        if !self.in_outage("AppRequests", t) && self.last_call_seen && !self.last_call_cut {
             self.exposed.extend(call.customers.iter().cloned());
         }
         let copy = t + Duration::seconds(self.story_rng.range(20, 60));
