@@ -1,5 +1,5 @@
 -- name: server_compromise
--- description: Signs that the MCP server itself copies data out (an implant), with no identity misused: outbound flows from an MCP host (a host MCP clients connect to; every host receiving allowed inbound flows when no call carries a client address) to a destination never seen in the baseline that no HTTP dependency explains (neither by its address nor by a host name whose dependencies start with its connections), whose bytes mostly leave within ten minutes after the server answered calls of identities that are not the attacker's (an implant copies every caller's answers; a beacon alone carries little), in at least three hours without any attacker call (what the attacker's own requests cause, the server's upload on their request included, is exfiltration, never an implant). One row per host and destination.
+-- description: Signs that the MCP server itself copies data out (an implant), with no identity misused: outbound flows from an MCP host (a host MCP clients connect to; every host receiving allowed inbound flows when no call carries a client address) to a destination never seen in the baseline that no HTTP dependency explains (neither by its address nor by a host name whose dependencies start with its connections), whose bytes mostly leave within ten minutes after the server answered calls (a copy of the results; a beacon alone carries little), in at least three hours without any attacker call (an implant copies every caller's answers, not only the attacker's) (what the attacker's own requests cause, the server's upload on their request included, is exfiltration, never an implant). One row per host and destination.
 -- params: since, until
 -- depends: window_outbound, window_calls, attacker_calls
 -- output: host, destination_ip, destination_port, flows, bytes, following_bytes, first, last
@@ -8,13 +8,9 @@ WITH new_outbound AS (
     FROM window_outbound
     WHERE NOT named_by_dependency
 ),
-attacker_keys AS (SELECT DISTINCT call_key FROM attacker_calls),
--- Minutes in which the server answered a call that is not the attacker's.
 call_minutes AS (
-    SELECT DISTINCT date_bin(INTERVAL '1 minute', w.time) AS minute
-    FROM window_calls w
-    LEFT JOIN attacker_keys a ON w.call_key = a.call_key
-    WHERE w.time >= $since - INTERVAL '10 minutes' AND w.time < $until AND a.call_key IS NULL
+    SELECT DISTINCT date_bin(INTERVAL '1 minute', time) AS minute FROM window_calls
+    WHERE time >= $since - INTERVAL '10 minutes' AND time < $until
 ),
 attacker_hours AS (
     SELECT DISTINCT date_bin(INTERVAL '1 hour', time) AS hour FROM attacker_calls

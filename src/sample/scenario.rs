@@ -126,6 +126,9 @@ pub struct GroundTruth {
     pub story: Story,
     /// Compromised identities (UPN or service principal name, and object id).
     pub compromised_users: Vec<TruthUser>,
+    /// Identities that were abused but whose abuse the evidence cannot show (sampling kept no
+    /// hijacked session whole): a scope need not name them, and naming them is not an error.
+    pub compromised_unseen_users: Vec<TruthUser>,
     /// Whether code planted in the MCP server copied data out (no identity misused for it).
     pub server_compromised: bool,
     /// Users who must not be named (night shift, new hire) with why.
@@ -524,7 +527,8 @@ impl Scenario {
                 self.day_start(self.attack_day) + Duration::minutes(185),
             ),
             story: self.story,
-            compromised_users: self.compromised_truth(),
+            compromised_users: self.compromised_truth(hijack_posts_seen > 0),
+            compromised_unseen_users: self.compromised_unseen_truth(hijack_posts_seen > 0),
             server_compromised: self.story.has(Story::Implant),
             innocent_users: self.innocent_truth(),
             attacker_ips: self.attacker_ips_truth(),

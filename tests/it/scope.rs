@@ -129,10 +129,9 @@ fn judge(report: &ScopeReport, truth: &Value) {
     }
     let named_ok = |s: &&str| {
         *s == "(anonymous)"
-            || truth["compromised_users"]
-                .as_array()
-                .expect("list")
+            || ["compromised_users", "compromised_unseen_users"]
                 .iter()
+                .flat_map(|list| truth[*list].as_array().expect("list"))
                 .any(|u| u["upn"] == *s)
     };
     assert!(
@@ -250,10 +249,10 @@ fn scope_on_the_sample_finds_what_happened() {
             .coverage
             .statements
             .iter()
-            .any(|s| s.starts_with("12 records were rejected at ingest")),
+            .any(|s| s.starts_with("7 records were rejected at ingest")),
         "the report says what was left out"
     );
-    assert_eq!(report.evidence.blobs, 6808);
+    assert_eq!(report.evidence.blobs, 6825);
     assert_eq!(
         report.evidence.queries.len(),
         mcpforensics::query::pack::EMBEDDED.len()
@@ -738,7 +737,6 @@ fn every_pack_query_gives_its_expected_result_on_the_sample() {
             .map(|r| (r[0].clone(), r[2].clone()))
             .collect();
         let expected: BTreeSet<(String, String)> = [
-            ("(anonymous)", "45.86.202.14"),
             ("(anonymous)", "45.86.202.77"),
             ("bob.keller@contoso.com", "45.86.202.14"),
             ("bob.keller@contoso.com", "45.86.202.77"),

@@ -93,7 +93,24 @@ impl Scenario {
             .collect()
     }
 
-    pub(super) fn compromised_truth(&self) -> Vec<TruthUser> {
+    /// The abused identities the evidence can show (`hijack_seen`: a hijacked session kept both
+    /// its wide search and its post).
+    pub(super) fn compromised_truth(&self, hijack_seen: bool) -> Vec<TruthUser> {
+        let mut all = self.compromised_all();
+        if !hijack_seen {
+            all.retain(|u| u.upn != AGENT_NAME);
+        }
+        all
+    }
+
+    /// The abused identities the evidence cannot show.
+    pub(super) fn compromised_unseen_truth(&self, hijack_seen: bool) -> Vec<TruthUser> {
+        let mut all = self.compromised_all();
+        all.retain(|u| !hijack_seen && u.upn == AGENT_NAME);
+        all
+    }
+
+    fn compromised_all(&self) -> Vec<TruthUser> {
         let mut out = Vec::new();
         let note = |u: &User, note: &str| TruthUser {
             upn: u.upn.clone(),
