@@ -68,8 +68,9 @@ implant_hosts AS (SELECT DISTINCT host FROM server_compromise),
 -- Calls the compromised host answered: its client connected to that host in the flows around the
 -- call (from two minutes before to five after; a call through a gateway to
 -- another server did not pass through it), or the gateway forwarded it to that host (BackendUrl:
--- behind a gateway the host's flows come from the gateway, not the client); a call without a
--- client address or backend cannot be placed and counts. The clients' minutes are gathered once and joined, so the cost does not grow with the
+-- behind a gateway the host's flows come from the gateway, not the client, so a gateway call is
+-- placed by its backend alone); a call without a client address or backend cannot be placed and
+-- counts. The clients' minutes are gathered once and joined, so the cost does not grow with the
 -- calls times the flows.
 client_minutes AS (
     SELECT DISTINCT f.src_ip, f.time, date_bin(INTERVAL '1 minute', f.time) AS minute
@@ -99,7 +100,8 @@ answered AS (
     FROM implant_calls c
     LEFT JOIN placed p ON c.call_key = p.call_key
     LEFT JOIN implant_hosts h ON c.backend_address = h.host
-    WHERE (c.client_address IS NULL AND c.backend_address IS NULL) OR p.call_key IS NOT NULL OR h.host IS NOT NULL
+    WHERE CASE WHEN c.backend_address IS NOT NULL THEN h.host IS NOT NULL
+               ELSE c.client_address IS NULL OR p.call_key IS NOT NULL END
 ),
 exposed AS (
     SELECT a.customer_id, 'exposed' AS tier, min(a.time) AS first_access, max(a.time) AS last_access,

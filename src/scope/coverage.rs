@@ -318,7 +318,13 @@ pub(super) fn merge_gaps(gaps: Vec<Gap>) -> Vec<Gap> {
 pub(super) struct CallAddressRow {
     pub(super) client_address_source: String,
     pub(super) has_address: bool,
+    #[serde(default)]
+    pub(super) unnamed: bool,
     pub(super) calls: u64,
+    #[serde(default)]
+    pub(super) first_call: Option<String>,
+    #[serde(default)]
+    pub(super) last_call: Option<String>,
 }
 
 /// What the coverage says about caller addresses: how many calls of the window have none (the
@@ -345,6 +351,17 @@ pub(super) fn address_statements(rows: &[CallAddressRow]) -> Vec<String> {
     if by_time > 0 {
         statements.push(format!(
             "{by_time} of {total} tool calls in the window took their caller's address from an HTTP access log in front of the server, matched by time alone (access logs carry no trace id): only where that log saw exactly one caller in the call's time span."
+        ));
+    }
+    let unnamed: Vec<&CallAddressRow> = rows.iter().filter(|r| r.unnamed).collect();
+    let unnamed_calls: u64 = unnamed.iter().map(|r| r.calls).sum();
+    if unnamed_calls > 0 {
+        let first = unnamed.iter().filter_map(|r| r.first_call.as_deref()).min();
+        let last = unnamed.iter().filter_map(|r| r.last_call.as_deref()).max();
+        statements.push(format!(
+            "{unnamed_calls} of {total} tool calls in the window came through API Management with a caller it authenticated (OAuth or a certificate) but without the server's row of the call (an export gap or sampling), from {} to {}: the evidence does not name who made them or what they asked for, so they are attributed to no one; customers they name are listed as cannot_exclude where they fall within the attack.",
+            first.unwrap_or("?"),
+            last.unwrap_or("?")
         ));
     }
     statements
@@ -383,7 +400,10 @@ mod tests {
         let row = |source: &str, has_address: bool, calls: u64| CallAddressRow {
             client_address_source: source.into(),
             has_address,
+            unnamed: false,
             calls,
+            first_call: None,
+            last_call: None,
         };
         assert!(address_statements(&[row("mcp row", true, 40)]).is_empty());
         let statements = address_statements(&[
@@ -403,6 +423,18 @@ mod tests {
         assert!(statements[1].starts_with(
             "3 of 40 tool calls in the window took their caller's address from an HTTP access log"
         ));
+        let orphaned = CallAddressRow {
+            client_address_source: "API Management gateway log".into(),
+            has_address: true,
+            unnamed: true,
+            calls: 4,
+            first_call: Some("2026-10-05T06:10:00Z".into()),
+            last_call: Some("2026-10-05T12:40:00Z".into()),
+        };
+        let statements = address_statements(&[row("mcp row", true, 36), orphaned]);
+        assert_eq!(statements.len(), 1);
+        assert!(statements[0].starts_with("4 of 40 tool calls in the window came through API Management with a caller it authenticated"));
+        assert!(statements[0].contains("from 2026-10-05T06:10:00Z to 2026-10-05T12:40:00Z"));
     }
 
     #[test]

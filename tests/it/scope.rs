@@ -1336,3 +1336,142 @@ fn the_text_report_is_coloured_on_a_terminal_unless_no_color() {
         "NO_COLOR: {plain:?}"
     );
 }
+
+/// One breach on one telemetry shape, as the exporters write it by default (dependencies name
+/// hosts, not addresses): judged against its truth, the upload through the server's own HTTP
+/// client never an implant, and, behind API Management, the gateway calls the export gap left
+/// without their server rows attributed to no one.
+fn breach_on(story: Story, emitter: Emitter, sampled: u32, seed: u64) -> ScopeReport {
+    // Sampled telemetry needs more traffic for the baseline to show an export gap at all.
+    let scale = if sampled > 1 { 0.5 } else { 0.3 };
+    let scenario = tenant(seed, scale, (2026, 9, 15), 24)
+        .with_story(story)
+        .with_emitter(emitter)
+        .with_sampling(sampled);
+    let report = judged(&scenario);
+    assert!(
+        report
+            .attacker_calls
+            .iter()
+            .all(|c| c.user != "(authenticated caller, not named)"),
+        "a gateway call without its server row is never the attacker's by itself"
+    );
+    if story.has(Story::Password) {
+        let upload = report
+            .exfiltration
+            .iter()
+            .find(|e| e.destination_ip == "91.215.85.30")
+            .expect("the upload's address, tied to its host by time");
+        assert_eq!(
+            upload.destination_host.as_deref(),
+            Some("files-drop.example.net")
+        );
+        assert!(
+            !report
+                .server_compromise
+                .iter()
+                .any(|s| s.destination_ip == "91.215.85.30"),
+            "the server's upload on the attacker's request is exfiltration, not an implant"
+        );
+    }
+    if emitter == Emitter::ViaApim {
+        assert!(
+            report.coverage.statements.iter().any(|s| s.contains(
+                "came through API Management with a caller it authenticated (OAuth or a certificate) but without the server's row"
+            )),
+            "the export gap orphans gateway rows, and the report says so: {:?}",
+            report.coverage.statements
+        );
+    }
+    for customer in report
+        .affected_customers
+        .iter()
+        .filter(|c| c.tier == "exposed")
+    {
+        assert!(
+            customer.users.is_empty() && !customer.answered_to.is_empty(),
+            "an exposed customer names no suspect, and says whom the copied answers went to"
+        );
+    }
+    report
+}
+
+#[test]
+fn matrix_password_via_api_management() {
+    let report = breach_on(Story::Password, Emitter::ViaApim, 1, 101);
+    let anonymous = report
+        .suspects
+        .iter()
+        .find(|s| s.user == "(anonymous)")
+        .expect("the stolen key's calls");
+    assert_eq!(
+        anonymous.credentials,
+        vec!["API Management subscription helpdesk"]
+    );
+    assert!(
+        report
+            .suspects
+            .iter()
+            .filter(|s| s.user != "(anonymous)")
+            .all(|s| s.credentials.is_empty()),
+        "the ordinary client subscription a signed-in user calls through is not named"
+    );
+}
+
+#[test]
+fn matrix_password_parent_user_id_diagnostic_sign_ins() {
+    let scenario = tenant(103, 0.3, (2026, 9, 15), 24)
+        .with_story(Story::Password)
+        .with_emitter(Emitter::ParentChildUserId)
+        .with_sign_in_layout(SignInLayout::Diag);
+    judged(&scenario);
+}
+
+#[test]
+fn matrix_token_via_api_management() {
+    breach_on(Story::Token, Emitter::ViaApim, 1, 105);
+}
+
+#[test]
+fn matrix_token_parent_child() {
+    breach_on(Story::Token, Emitter::ParentChild, 1, 107);
+}
+
+#[test]
+fn matrix_agent_via_api_management() {
+    breach_on(Story::Agent, Emitter::ViaApim, 1, 109);
+}
+
+#[test]
+fn matrix_agent_parent_user_id() {
+    breach_on(Story::Agent, Emitter::ParentChildUserId, 1, 111);
+}
+
+#[test]
+fn matrix_implant_via_api_management() {
+    breach_on(Story::Implant, Emitter::ViaApim, 1, 113);
+}
+
+#[test]
+fn matrix_implant_sessionless_sampled() {
+    breach_on(Story::Implant, Emitter::NoSession, 3, 115);
+}
+
+#[test]
+fn matrix_mixed_via_api_management_sampled() {
+    breach_on(Story::Mixed, Emitter::ViaApim, 3, 117);
+}
+
+#[test]
+fn matrix_mixed_parent_user_id() {
+    breach_on(Story::Mixed, Emitter::ParentChildUserId, 1, 119);
+}
+
+/// Dependencies that carry the peer's address (some instrumentations add it) give the same answer.
+#[test]
+fn matrix_mixed_with_peer_addresses() {
+    let scenario = tenant(121, 0.3, (2026, 9, 15), 24)
+        .with_story(Story::Mixed)
+        .with_peer_addresses(true);
+    judged(&scenario);
+}
