@@ -1,7 +1,7 @@
 -- name: exfiltration
--- description: Where the data went, per destination and path: (1) responses to attacker client addresses (server-to-client bytes of inbound flows, else the response sizes the server logged; separately, the response sizes API Management logged for calls through it); (2) outbound flows from the MCP hosts to destinations never seen in the baseline, when an attacker call's HTTP dependency names them or they start within ten minutes after an attacker call (unless the server's dependencies for other callers name them too); (3) attacker-call HTTP dependencies to new hosts with no flow record; (4) what the server copies out by itself (server_compromise). Destinations seen in the baseline (backups, Key Vault) never appear.
+-- description: Where the data went, per destination and path: (1) responses to attacker client addresses (server-to-client bytes of inbound flows, else the response sizes the server logged; separately, the response sizes API Management logged for calls through it); (2) outbound flows from the MCP hosts to destinations never seen in the baseline, when an attacker call's HTTP dependency names them or they start within ten minutes after an attacker call (unless the server's dependencies for other callers name them too); (3) attacker-call HTTP dependencies to new hosts with no flow record; (4) what the server copies out by itself (server_compromise); (5) outbound flows from the MCP hosts to an address given with --ioc-ip, even one seen in the baseline. Destinations seen in the baseline (backups, Key Vault) never appear.
 -- params: since, until, baseline_start
--- depends: attacker_calls, attacker_flows, window_outbound, server_compromise
+-- depends: attacker_calls, attacker_flows, window_outbound, server_compromise, mcp_hosts
 -- output: destination_ip, destination_host, bytes, first, last, path, records
 WITH attacker_ips AS (SELECT DISTINCT client_address AS ip FROM attacker_calls WHERE attacker_address),
 response_flows AS (
@@ -116,9 +116,25 @@ dependency_only AS (
     LEFT JOIN (SELECT DISTINCT host FROM dependency_hosts) l ON d.host = l.host
     WHERE o.dst_ip IS NULL AND l.host IS NULL
     GROUP BY 1, 2
+),
+-- Outbound flows from an MCP host to an address the responder named (--ioc-ip), seen in the
+-- baseline or not, where no other path already holds that destination.
+indicated AS (
+    SELECT f.dst_ip AS destination_ip, CAST(NULL AS VARCHAR) AS destination_host, sum(coalesce(f.bytes_src_to_dst, 0)) AS bytes,
+           min(f.time) AS first, max(f.time) AS last,
+           'outbound flows from an MCP host to an indicator address (--ioc-ip)' AS path, count(*) AS records
+    FROM flows f
+    JOIN mcp_hosts h ON f.src_ip = h.ip
+    JOIN (SELECT DISTINCT value FROM iocs WHERE kind = 'ip') i ON f.dst_ip = i.value
+    LEFT JOIN (SELECT DISTINCT dst_ip FROM new_outbound) o ON f.dst_ip = o.dst_ip
+    LEFT JOIN (SELECT DISTINCT destination_ip FROM server_compromise) s ON f.dst_ip = s.destination_ip
+    WHERE f.direction = 'O' AND f.decision = 'A' AND f.time >= $since AND f.time < $until
+      AND o.dst_ip IS NULL AND s.destination_ip IS NULL
+    GROUP BY f.dst_ip
 )
 SELECT * FROM responses
 UNION ALL SELECT * FROM apim_responses
+UNION ALL SELECT * FROM indicated
 UNION ALL SELECT * FROM outbound
 UNION ALL SELECT * FROM dependency_only
 UNION ALL SELECT * FROM implant

@@ -93,6 +93,10 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         "management_access.sql",
         include_str!("../../queries/management_access.sql"),
     ),
+    (
+        "ioc_sightings.sql",
+        include_str!("../../queries/ioc_sightings.sql"),
+    ),
     ("suspects.sql", include_str!("../../queries/suspects.sql")),
     ("sessions.sql", include_str!("../../queries/sessions.sql")),
     (

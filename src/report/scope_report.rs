@@ -254,6 +254,20 @@ fn text(r: &ScopeReport, options: &RenderOptions) -> String {
             let _ = writeln!(out, "    - {}", s(&shorten_paths(reason, &mut cited)));
         }
     }
+    if !r.ioc_sightings.is_empty() {
+        let _ = writeln!(out, "\nINDICATORS SEEN ({})", r.ioc_sightings.len());
+        for sighting in &r.ioc_sightings {
+            let _ = writeln!(
+                out,
+                "  {}  {}: {} records, {} … {}",
+                s(&sighting.value),
+                s(&sighting.place),
+                sighting.records,
+                sighting.first,
+                sighting.last
+            );
+        }
+    }
     if !r.persistence.is_empty() {
         let _ = writeln!(out, "\nPERSISTENCE ({})", r.persistence.len());
         for p in &r.persistence {

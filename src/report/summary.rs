@@ -352,9 +352,10 @@ fn unmatched_iocs(r: &ScopeReport) -> Vec<String> {
             let value = ioc.value.as_str();
             let hit = match ioc.kind.as_str() {
                 "ip" => {
-                    r.suspects
-                        .iter()
-                        .any(|s| s.ips.iter().any(|ip| ip == value))
+                    r.ioc_sightings.iter().any(|s| s.value == value)
+                        || r.suspects
+                            .iter()
+                            .any(|s| s.ips.iter().any(|ip| ip == value))
                         || r.attacker_calls
                             .iter()
                             .any(|c| c.client_address.as_deref() == Some(value))

@@ -50,8 +50,28 @@ pub struct ScopeReport {
     pub server_compromise: Vec<ServerCompromise>,
     /// New inbound connections to an MCP host's management ports (how an implant may have come).
     pub management_access: Vec<ManagementAccess>,
+    /// Where each `--ioc-ip` occurs in the window's evidence (an indicator without a row occurs
+    /// nowhere).
+    #[serde(default)]
+    pub ioc_sightings: Vec<IocSighting>,
     /// What the evidence covers and cannot show.
     pub coverage: Coverage,
+}
+
+/// Where an indicator address occurs in the window: one place (tool calls, flows either side,
+/// sign-ins, gateway callers, dependencies).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct IocSighting {
+    /// The indicator.
+    pub value: String,
+    /// Where it is written.
+    pub place: String,
+    /// Records.
+    pub records: u64,
+    /// First.
+    pub first: String,
+    /// Last.
+    pub last: String,
 }
 
 /// Provenance of a report.

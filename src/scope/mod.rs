@@ -76,6 +76,11 @@ pub async fn scope_with_timings(
         rows("server_compromise", &run("server_compromise").await?)?;
     let management_access: Vec<ManagementAccess> =
         rows("management_access", &run("management_access").await?)?;
+    let ioc_sightings: Vec<IocSighting> = if request.iocs.iter().any(|i| i.kind == "ip") {
+        rows("ioc_sightings", &run("ioc_sightings").await?)?
+    } else {
+        Vec::new()
+    };
     let calls: Vec<AttackerCall> = rows("attacker_calls", &run("attacker_calls").await?)?;
     let suspect_rows: Vec<SuspectRow> = rows("suspects", &run("suspects").await?)?;
     let sessions: Vec<Session> = rows("sessions", &run("sessions").await?)?;
@@ -193,6 +198,7 @@ pub async fn scope_with_timings(
         persistence,
         server_compromise,
         management_access,
+        ioc_sightings,
         coverage,
     };
     Ok((report, engine.timings()))

@@ -875,6 +875,51 @@ fn indicators_are_scoped_exactly_on_top_of_detection() {
     assert_eq!(report.iocs, vec![ioc]);
 }
 
+/// An indicator address is looked for wherever an address is written, not only among callers:
+/// one that only the flows hold (the nightly backup's address, given as if it were an implant's
+/// destination) is seen there and its flows are a path of data out; one that occurs nowhere is
+/// said to match nothing.
+#[test]
+fn indicators_are_found_wherever_an_address_is_written() {
+    let case = sample_case();
+    let iocs: Vec<Ioc> = ["20.60.40.4", "91.215.85.30", "192.0.2.250"]
+        .iter()
+        .map(|ip| Ioc {
+            kind: "ip".into(),
+            value: (*ip).into(),
+        })
+        .collect();
+    let report = run_scope(
+        &case,
+        params("2026-09-30T00:00:00Z", "2026-10-15T00:00:00Z"),
+        iocs,
+    );
+    let places = |ip: &str| -> Vec<&str> {
+        report
+            .ioc_sightings
+            .iter()
+            .filter(|s| s.value == ip)
+            .map(|s| s.place.as_str())
+            .collect()
+    };
+    assert_eq!(places("20.60.40.4"), vec!["outbound flow destination"]);
+    assert!(
+        places("91.215.85.30").iter().any(|p| p
+            .starts_with("outgoing dependency host (files-drop.example.net, tied by host by time")),
+        "{:?}",
+        places("91.215.85.30")
+    );
+    assert!(places("192.0.2.250").is_empty());
+    let backup = report
+        .exfiltration
+        .iter()
+        .find(|e| e.destination_ip == "20.60.40.4")
+        .expect("flows to an indicator are a path of data out");
+    assert!(backup.path.contains("indicator address"));
+    let summary = mcpforensics::report::summary::summarise(&report, None);
+    assert_eq!(summary.unmatched_iocs, vec!["ip 192.0.2.250"]);
+}
+
 #[test]
 fn reports_as_users_read_them() {
     let _ = sample_case();
