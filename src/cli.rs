@@ -562,7 +562,10 @@ pub enum QueriesCommand {
 /// The scoping window and baseline, shared by `scope`, `export customers` and `queries run`.
 #[derive(Debug, Args, Clone)]
 pub struct WindowArgs {
-    /// Start of the suspected activity: RFC 3339, a date (UTC midnight) or a span back from the end of the evidence (72h, 30d).
+    /// Start of the suspected activity: RFC 3339, a date (UTC midnight), a span back from the end
+    /// of the evidence (72h, 30d), or `auto` (no guess: the breach's start is found from the
+    /// evidence, after a baseline of its earliest days). `scope` and the exports widen the window
+    /// to the breach's first evidence whatever is given, and say so.
     #[arg(long, value_name = "TIME", value_parser = parse_time_spec)]
     pub since: TimeSpec,
     /// End of the window (exclusive). Default: the end of the evidence.

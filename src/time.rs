@@ -4,7 +4,7 @@
 //! offset, the same without a zone (taken as UTC), and Unix epochs in seconds or milliseconds
 //! (flow tuples). Everything is normalised to nanoseconds since the epoch, UTC.
 
-use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, TimeZone, Timelike, Utc};
 
 /// Parses an evidence timestamp string into UTC. Returns `None` when it is not a time.
 pub fn parse_timestamp(text: &str) -> Option<DateTime<Utc>> {
@@ -173,6 +173,29 @@ pub enum TimeSpec {
     At(DateTime<Utc>),
     /// A span such as `72h` or `30d`, counted back from the end of the evidence.
     Ago(Duration),
+    /// `auto`: no guess. As a start, the breach's start found from the evidence itself (`scope`
+    /// begins after a baseline of the evidence's earliest days: [`auto_since`]); as an end, the
+    /// end of the evidence.
+    Auto,
+}
+
+/// Where `--since auto` begins before the window widens to the breach's first evidence: after
+/// the evidence's first `baseline_days` days, or its first third when it holds less than three
+/// times that, so that a baseline and a window exist.
+pub fn auto_since(start: DateTime<Utc>, end: DateTime<Utc>, baseline_days: u32) -> DateTime<Utc> {
+    let span = end.signed_duration_since(start);
+    let baseline = Duration::days(i64::from(baseline_days));
+    let lead = if span >= baseline * 3 {
+        baseline
+    } else {
+        span / 3
+    };
+    let since = start + lead;
+    // A whole hour, as a responder would write it.
+    since
+        .date_naive()
+        .and_hms_opt(since.hour(), 0, 0)
+        .map_or(since, |t| t.and_utc())
 }
 
 impl TimeSpec {
@@ -183,6 +206,7 @@ impl TimeSpec {
             TimeSpec::Ago(span) => evidence_end
                 .checked_sub_signed(span)
                 .unwrap_or(DateTime::<Utc>::MIN_UTC),
+            TimeSpec::Auto => evidence_end,
         }
     }
 }
@@ -231,7 +255,10 @@ impl WindowSpec {
         end: DateTime<Utc>,
         open_end: DateTime<Utc>,
     ) -> Result<Window, EmptyWindow> {
-        let since = self.since.map_or(start, |s| s.resolve(end));
+        let since = match self.since {
+            None | Some(TimeSpec::Auto) => start,
+            Some(s) => s.resolve(end),
+        };
         let until = self.until.map_or(open_end, |u| u.resolve(end));
         if since >= until {
             return Err(EmptyWindow { since, until });
@@ -266,6 +293,9 @@ pub const MAX_SPAN_DAYS: i64 = 36_525;
 /// Parses RFC 3339, `YYYY-MM-DD` (UTC midnight) or a span `<n>{s,m,h,d,w}`.
 pub fn parse_time_spec(text: &str) -> Result<TimeSpec, String> {
     let text = text.trim();
+    if text.eq_ignore_ascii_case("auto") {
+        return Ok(TimeSpec::Auto);
+    }
     if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
         let midnight = date.and_hms_opt(0, 0, 0).map(|t| Utc.from_utc_datetime(&t));
         return midnight

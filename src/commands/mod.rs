@@ -120,7 +120,10 @@ fn resolve_window(
     window: &crate::cli::WindowArgs,
 ) -> Result<crate::query::pack::PackParams> {
     let (start, end) = case.evidence_span()?;
-    let resolved = window.spec().resolve(start, end)?;
+    let mut resolved = window.spec().resolve(start, end)?;
+    if window.since == crate::time::TimeSpec::Auto {
+        resolved.since = crate::time::auto_since(start, resolved.until, window.baseline_days);
+    }
     Ok(crate::query::pack::PackParams::new(
         resolved,
         window.baseline_days,

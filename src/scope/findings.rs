@@ -54,6 +54,9 @@ pub struct ScopeReport {
     /// nowhere).
     #[serde(default)]
     pub ioc_sightings: Vec<IocSighting>,
+    /// What happened to the window: asked for, scoped, and the earlier evidence that moved it.
+    #[serde(default)]
+    pub window: super::window::WindowReport,
     /// What the evidence covers and cannot show.
     pub coverage: Coverage,
 }
@@ -199,6 +202,9 @@ pub struct AttackerCall {
     /// Which rule chose it: `address` (someone else at the keyboard from an address), `session`
     /// (a session steered by someone else), `ioc`.
     pub rule: String,
+    /// Whether the client address is the attacker's own (not a steered agent's usual address).
+    #[serde(default)]
+    pub attacker_address: bool,
     /// Source blob.
     #[serde(rename = "_blob")]
     pub blob: String,
@@ -433,4 +439,7 @@ pub struct ScopeRequest {
     /// Read every day of the case, not only the baseline's and the window's (the results are the
     /// same; this is slower).
     pub all_days: bool,
+    /// How the start was chosen: `given`, or `auto` (after a baseline of the evidence's earliest
+    /// days). Either way the window widens to the breach's first evidence ([`super::window`]).
+    pub method: String,
 }

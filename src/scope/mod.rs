@@ -22,6 +22,7 @@ use crate::time::format_utc;
 mod coverage;
 mod findings;
 mod reasons;
+pub mod window;
 
 use coverage::*;
 pub use findings::*;
@@ -38,19 +39,160 @@ pub async fn scope(case: &Case, request: &ScopeRequest) -> Result<ScopeReport, Q
         .map(|(report, _)| report)
 }
 
-/// Runs the scope over a case, and says how long each query took.
+/// Runs the scope over a case, and says how long each query took. The window widens to the
+/// breach's first evidence: whatever a run attributes to the attacker is looked up before its
+/// window, and where it occurs earlier (in a run of sightings that reaches the window) the scope
+/// runs again from there, at most [`window::MAX_MOVES`] times. When the window asked for finds
+/// nothing, the scope from the evidence's first days (`--since auto`) is tried, and taken when it
+/// finds a breach that began before the window asked for.
 pub async fn scope_with_timings(
     case: &Case,
     request: &ScopeRequest,
+) -> Result<(ScopeReport, Vec<QueryTiming>), QueryError> {
+    let requested = request.params;
+    let baseline = requested.since - requested.baseline_start;
+    let (evidence_start, _) = case.evidence_span()?;
+    let mut params = requested;
+    let (mut report, mut timings) = scope_once(case, request, params).await?;
+    let mut moved_by: Vec<window::WindowMove> = Vec::new();
+    if report.verdict == "nothing found" && request.method != "auto" {
+        let auto = crate::time::auto_since(
+            evidence_start,
+            requested.until,
+            u32::try_from(baseline.num_days()).unwrap_or(14),
+        );
+        if auto < requested.since {
+            let earlier = PackParams {
+                since: auto,
+                until: requested.until,
+                baseline_start: auto - baseline,
+            };
+            let (found, more) = scope_once(case, request, earlier).await?;
+            timings.extend(more);
+            let first = found
+                .attacker_calls
+                .iter()
+                .map(|c| c.time.as_str())
+                .chain(found.server_compromise.iter().map(|f| f.first.as_str()))
+                .filter_map(crate::time::parse_timestamp)
+                .min();
+            if let Some(first) = first.filter(|f| *f < requested.since) {
+                moved_by.push(window::WindowMove {
+                    artifact: "(the whole evidence)".into(),
+                    kind: "nothing found from the start asked for; scoped from the evidence's first days instead".into(),
+                    first_seen: format_utc(first),
+                    record: "the scope from --since auto".into(),
+                });
+                params = earlier;
+                report = found;
+            }
+        }
+    }
+    let mut iterations = 0;
+    let mut bounded = false;
+    loop {
+        let found = window::artifacts(&report);
+        let earlier = window::earlier_evidence(case, &found, params.since).await?;
+        let Some(first) = earlier
+            .iter()
+            .filter_map(|m| crate::time::parse_timestamp(&m.first_seen))
+            .min()
+        else {
+            break;
+        };
+        let since = window::start_before(first).max(evidence_start.min(params.since));
+        if since >= params.since {
+            break;
+        }
+        if iterations == window::MAX_MOVES {
+            bounded = true;
+            break;
+        }
+        moved_by.extend(earlier);
+        params = PackParams {
+            since,
+            until: params.until,
+            baseline_start: since - baseline,
+        };
+        let (next, more) = scope_once(case, request, params).await?;
+        timings.extend(more);
+        report = next;
+        iterations += 1;
+    }
+    let span = |p: PackParams| window::WindowSpan {
+        since: format_utc(p.since),
+        until: format_utc(p.until),
+        baseline_start: format_utc(p.baseline_start),
+    };
+    let first_activity = report
+        .attacker_calls
+        .iter()
+        .map(|c| c.time.as_str())
+        .chain(report.server_compromise.iter().map(|f| f.first.as_str()))
+        .chain(
+            report
+                .spray_sources
+                .iter()
+                .map(|s| s.first_failure.as_str()),
+        )
+        .filter_map(crate::time::parse_timestamp)
+        .min();
+    let reaches_evidence_start =
+        first_activity.is_some_and(|f| f - evidence_start < Duration::days(1));
+    if reaches_evidence_start {
+        report.coverage.statements.push(format!(
+            "The breach's first evidence ({}) lies in the first day of the evidence the case holds (from {}): it may have begun before the oldest blob. Retention limits what this report can show; earlier activity cannot be excluded.",
+            first_activity.map(format_utc).unwrap_or_default(),
+            format_utc(evidence_start)
+        ));
+    }
+    if !moved_by.is_empty() {
+        report.coverage.statements.push(format!(
+            "The window asked for began {}; what it attributes to the attacker occurs earlier ({}), so the breach is scoped from {} with the baseline before that.",
+            format_utc(requested.since),
+            moved_by
+                .iter()
+                .take(3)
+                .map(|m| format!("{} {} from {}", m.kind, m.artifact, m.first_seen))
+                .collect::<Vec<_>>()
+                .join("; "),
+            format_utc(params.since)
+        ));
+    }
+    if bounded {
+        report.coverage.statements.push(format!(
+            "The window moved {} times and earlier evidence was still to follow: the breach may have begun before {}.",
+            window::MAX_MOVES,
+            format_utc(params.since)
+        ));
+    }
+    report.window = window::WindowReport {
+        requested: span(requested),
+        scoped: span(params),
+        method: request.method.clone(),
+        moved_by,
+        iterations,
+        bounded,
+        evidence_start: format_utc(evidence_start),
+        reaches_evidence_start,
+    };
+    Ok((report, timings))
+}
+
+/// One run of the pack over one window.
+async fn scope_once(
+    case: &Case,
+    request: &ScopeRequest,
+    params: PackParams,
 ) -> Result<(ScopeReport, Vec<QueryTiming>), QueryError> {
     let ioc_pairs: Vec<(String, String)> = request
         .iocs
         .iter()
         .map(|i| (i.kind.clone(), i.value.clone()))
         .collect();
-    let window = (!request.all_days).then(|| request.params.day_window());
+    let window = (!request.all_days).then(|| params.day_window());
     let engine = QueryEngine::open_windowed(case, &ioc_pairs, window).await?;
-    let params = &request.params;
+    let params = &params;
     let run = |name: &'static str| {
         let engine = &engine;
         async move {
@@ -199,6 +341,7 @@ pub async fn scope_with_timings(
         server_compromise,
         management_access,
         ioc_sightings,
+        window: window::WindowReport::default(),
         coverage,
     };
     Ok((report, engine.timings()))

@@ -307,6 +307,7 @@ fn load_marks(plan: &LoadPlan) -> Result<Marks, String> {
         params,
         iocs: plan.iocs.clone(),
         all_days: false,
+        method: "given".into(),
     };
     let report = runtime()?
         .block_on(crate::scope::scope(case, &request))

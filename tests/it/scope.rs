@@ -44,6 +44,7 @@ fn run_scope_days(case: &Path, params: PackParams, iocs: Vec<Ioc>, all_days: boo
                 params,
                 iocs,
                 all_days,
+                method: "given".into(),
             },
         ))
         .expect("scope runs")

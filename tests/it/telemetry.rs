@@ -253,6 +253,7 @@ fn sampled_attacker_calls_are_estimated() {
             value: "45.86.202.14".into(),
         }],
         all_days: false,
+        method: "given".into(),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

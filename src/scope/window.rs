@@ -1,0 +1,304 @@
+//! The window that finds where the breach began: whatever a scope attributes to the attacker is
+//! looked up through all the evidence before the window, and the window widens to its first
+//! occurrence (docs/scope-report.md, "The window").
+
+use std::collections::BTreeMap;
+
+use arrow::array::Array;
+use chrono::{DateTime, Duration, Timelike, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::findings::ScopeReport;
+use crate::case::Case;
+use crate::query::{QueryEngine, QueryError};
+use crate::time::format_utc;
+
+/// The longest quiet spell allowed within an attacker's run of evidence: an earlier sighting
+/// separated from the window by a longer one (an innocent who used a shared cloud address weeks
+/// before, a service that was legitimate before the breach) is not the breach.
+pub const MAX_GAP: Duration = Duration::days(3);
+
+/// How many times the window may move before the scope stops widening (and says so).
+pub const MAX_MOVES: u32 = 4;
+
+/// What happened to the window: asked for, scoped, and what moved it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct WindowReport {
+    /// The window as asked for (`--since auto` resolved to its starting point).
+    pub requested: WindowSpan,
+    /// The window the report covers.
+    pub scoped: WindowSpan,
+    /// `given` (a time or span), or `auto` (found from the evidence after a baseline of its
+    /// earliest days).
+    pub method: String,
+    /// The earlier evidence of what the window attributed to the attacker, each with its record.
+    pub moved_by: Vec<WindowMove>,
+    /// How many times the window moved.
+    pub iterations: u32,
+    /// Whether the widening stopped at its bound with earlier evidence still to follow.
+    pub bounded: bool,
+    /// The first time of the evidence in the case.
+    pub evidence_start: String,
+    /// Whether the breach's first evidence lies in the evidence's first day: it may have begun
+    /// before the oldest blob (retention limits what can be shown).
+    pub reaches_evidence_start: bool,
+}
+
+/// A window and its baseline.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct WindowSpan {
+    /// Start.
+    pub since: String,
+    /// End (exclusive).
+    pub until: String,
+    /// Baseline start.
+    pub baseline_start: String,
+}
+
+/// One attacker artifact seen before the window.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct WindowMove {
+    /// The address, destination or host.
+    pub artifact: String,
+    /// What the scope held it for (`attacker address`, `spray source`, `destination`, `host`, …).
+    pub kind: String,
+    /// Its first occurrence in the run of evidence that reaches the window.
+    pub first_seen: String,
+    /// Where that occurrence is written (table and record).
+    pub record: String,
+}
+
+/// What a report attributes to the attacker, by what each is.
+pub fn artifacts(report: &ScopeReport) -> BTreeMap<String, String> {
+    let mut found = BTreeMap::new();
+    let mut add = |value: &str, kind: &str| {
+        if !value.is_empty() {
+            found
+                .entry(value.to_string())
+                .or_insert_with(|| kind.to_string());
+        }
+    };
+    for spray in report
+        .spray_sources
+        .iter()
+        .filter(|s| !s.compromised.is_empty())
+    {
+        add(&spray.ip, "spray source");
+    }
+    // The attacker's own addresses only: a steered agent's usual address is its everyday one.
+    for call in report.attacker_calls.iter().filter(|c| c.attacker_address) {
+        if let Some(address) = &call.client_address {
+            add(address, "attacker address");
+        }
+    }
+    for change in &report.persistence {
+        if let Some(address) = &change.initiated_by_ip {
+            add(address, "persistence from");
+        }
+    }
+    for access in &report.management_access {
+        add(&access.source_ip, "management access from");
+    }
+    for path in &report.exfiltration {
+        add(&path.destination_ip, "destination");
+        if let Some(host) = &path.destination_host {
+            add(host, "destination host");
+        }
+    }
+    for finding in &report.server_compromise {
+        add(&finding.destination_ip, "implant destination");
+    }
+    found
+}
+
+/// One sighting of an artifact.
+struct Sighting {
+    time: DateTime<Utc>,
+    record: String,
+}
+
+/// The first evidence before `since` of each artifact, in the run of sightings that reaches the
+/// window without a quiet spell longer than [`MAX_GAP`]; the earliest first.
+pub async fn earlier_evidence(
+    case: &Case,
+    found: &BTreeMap<String, String>,
+    since: DateTime<Utc>,
+) -> Result<Vec<WindowMove>, QueryError> {
+    if found.is_empty() {
+        return Ok(Vec::new());
+    }
+    let engine = QueryEngine::open_windowed(case, &[], None).await?;
+    let list = |values: &mut dyn Iterator<Item = &String>| -> String {
+        let quoted: Vec<String> = values
+            .map(|v| format!("'{}'", v.replace('\'', "''")))
+            .collect();
+        if quoted.is_empty() {
+            "NULL".to_string()
+        } else {
+            quoted.join(", ")
+        }
+    };
+    let hosts = list(&mut found.keys().filter(|v| !looks_like_address(v)));
+    let addresses = list(&mut found.keys().filter(|v| looks_like_address(v)));
+    let before = format!("TIMESTAMP '{}'", since.format("%Y-%m-%d %H:%M:%S"));
+    let record = "table_name || ' ' || _blob || ':' || CAST(_line AS VARCHAR)";
+    let signins = [
+        "SigninLogs",
+        "AADNonInteractiveUserSignInLogs",
+        "AADServicePrincipalSignInLogs",
+        "AADManagedIdentitySignInLogs",
+    ]
+    .iter()
+    .filter(|t| engine.tables().iter().any(|i| i.name == **t))
+    .map(|t| {
+        format!(
+            "SELECT \"IPAddress\" AS artifact, \"TimeGenerated\" AS time, '{t}' AS table_name, _blob, _line FROM \"{t}\" WHERE \"IPAddress\" IN ({addresses}) AND \"TimeGenerated\" < {before}"
+        )
+    })
+    .collect::<Vec<_>>();
+    let mut parts = vec![
+        format!(
+            "SELECT client_address AS artifact, time, 'tool call' AS table_name, _blob, _line FROM tool_calls WHERE client_address IN ({addresses}) AND time < {before}"
+        ),
+        format!(
+            "SELECT src_ip, time, 'flow from', _blob, _line FROM flows WHERE src_ip IN ({addresses}) AND time < {before}"
+        ),
+        format!(
+            "SELECT dst_ip, time, 'flow to', _blob, _line FROM flows WHERE dst_ip IN ({addresses}) AND direction = 'O' AND decision = 'A' AND time < {before}"
+        ),
+        format!(
+            "SELECT \"CallerIpAddress\", \"TimeGenerated\", 'API Management caller', _blob, _line FROM \"ApiManagementGatewayLogs\" WHERE \"CallerIpAddress\" IN ({addresses}) AND \"TimeGenerated\" < {before}"
+        ),
+        format!(
+            "SELECT lower(split_part(split_part(\"Target\", ' | ', 1), ':', 1)), \"TimeGenerated\", 'dependency', _blob, _line FROM \"AppDependencies\" WHERE lower(split_part(split_part(\"Target\", ' | ', 1), ':', 1)) IN ({hosts}) AND \"TimeGenerated\" < {before}"
+        ),
+    ];
+    parts.extend(signins);
+    let sql = format!(
+        "SELECT artifact, CAST(to_unixtime(time) * 1000 AS BIGINT) AS millis, {record} AS record FROM ({}) sightings WHERE time IS NOT NULL ORDER BY artifact, time DESC",
+        parts.join(" UNION ALL ")
+    );
+    let (_, batches) = engine.sql(&sql).await?;
+    let mut sightings: BTreeMap<String, Vec<Sighting>> = BTreeMap::new();
+    for batch in &batches {
+        let cast = |i: usize, to: &arrow::datatypes::DataType| {
+            arrow::compute::cast(batch.column(i), to)
+                .map_err(|e| QueryError::Pack(format!("reading earlier evidence: {e}")))
+        };
+        let artifacts = cast(0, &arrow::datatypes::DataType::Utf8)?;
+        let records = cast(2, &arrow::datatypes::DataType::Utf8)?;
+        let millis = cast(1, &arrow::datatypes::DataType::Int64)?;
+        let (Some(artifacts), Some(records), Some(millis)) = (
+            artifacts
+                .as_any()
+                .downcast_ref::<arrow::array::StringArray>(),
+            records.as_any().downcast_ref::<arrow::array::StringArray>(),
+            millis.as_any().downcast_ref::<arrow::array::Int64Array>(),
+        ) else {
+            continue;
+        };
+        for row in 0..batch.num_rows() {
+            if artifacts.is_null(row) || millis.is_null(row) {
+                continue;
+            }
+            let Some(time) = DateTime::from_timestamp_millis(millis.value(row)) else {
+                continue;
+            };
+            sightings
+                .entry(artifacts.value(row).to_string())
+                .or_default()
+                .push(Sighting {
+                    time,
+                    record: if records.is_null(row) {
+                        String::new()
+                    } else {
+                        records.value(row).to_string()
+                    },
+                });
+        }
+    }
+    let mut moves = Vec::new();
+    for (artifact, mut seen) in sightings {
+        if let Some(first) = first_in_run(&mut seen, since) {
+            moves.push(WindowMove {
+                kind: found.get(&artifact).cloned().unwrap_or_default(),
+                artifact,
+                first_seen: format_utc(first.time),
+                record: first.record.clone(),
+            });
+        }
+    }
+    moves.sort_by(|a, b| {
+        a.first_seen
+            .cmp(&b.first_seen)
+            .then_with(|| a.artifact.cmp(&b.artifact))
+    });
+    Ok(moves)
+}
+
+/// The earliest of `seen` in the run of sightings that reaches `since` back in time without a
+/// quiet spell longer than [`MAX_GAP`].
+fn first_in_run(seen: &mut [Sighting], since: DateTime<Utc>) -> Option<&Sighting> {
+    seen.sort_by(|a, b| b.time.cmp(&a.time).then_with(|| a.record.cmp(&b.record)));
+    let mut reach = since;
+    let mut first = None;
+    for sighting in seen.iter() {
+        if reach.signed_duration_since(sighting.time) > MAX_GAP {
+            break;
+        }
+        reach = sighting.time;
+        first = Some(sighting);
+    }
+    first
+}
+
+/// The new start of a window moved to `first`: the whole hour before it, so that the first
+/// sighting is inside.
+pub fn start_before(first: DateTime<Utc>) -> DateTime<Utc> {
+    first
+        .date_naive()
+        .and_hms_opt(first.hour(), 0, 0)
+        .map_or(first, |t| t.and_utc())
+}
+
+fn looks_like_address(value: &str) -> bool {
+    value.parse::<std::net::IpAddr>().is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_window_moves_to_the_whole_hour_before_its_first_evidence() {
+        let first = crate::time::parse_timestamp("2026-09-27T03:05:09.249Z").expect("time");
+        assert_eq!(format_utc(start_before(first)), "2026-09-27T03:00:00Z");
+        assert!(looks_like_address("45.86.202.14"));
+        assert!(looks_like_address("2001:db8::1"));
+        assert!(!looks_like_address("files-drop.example.net"));
+    }
+
+    /// The breach's nightly use of an address reaches back to its first night; an innocent's use of
+    /// the same (shared cloud) address three weeks earlier, after a long quiet spell, is not the
+    /// breach and does not pull the window back.
+    #[test]
+    fn only_a_run_of_sightings_that_reaches_the_window_moves_it() {
+        let at = |t: &str| crate::time::parse_timestamp(t).expect("time");
+        let sighting = |t: &str, record: &str| Sighting {
+            time: at(t),
+            record: record.into(),
+        };
+        let since = at("2026-10-01T00:00:00Z");
+        let mut seen = vec![
+            sighting("2026-09-08T14:00:00Z", "innocent, weeks before"),
+            sighting("2026-09-27T02:10:00Z", "first night"),
+            sighting("2026-09-28T01:40:00Z", "second night"),
+            sighting("2026-09-30T03:00:00Z", "fourth night"),
+        ];
+        let first = first_in_run(&mut seen, since).expect("a run");
+        assert_eq!(first.record, "first night");
+        let mut stale = vec![sighting("2026-09-20T00:00:00Z", "long before")];
+        assert!(first_in_run(&mut stale, since).is_none());
+        assert!(first_in_run(&mut [], since).is_none());
+    }
+}
