@@ -1,7 +1,7 @@
 -- name: exfiltration
 -- description: Where the data went, per destination and path: (1) responses to attacker client addresses (server-to-client bytes of inbound flows, else the response sizes the server logged; separately, the response sizes API Management logged for calls through it); (2) outbound flows from the MCP hosts to destinations never seen in the baseline, when an attacker call's HTTP dependency names them or they start within ten minutes after an attacker call (unless the server's dependencies for other callers name them too); (3) attacker-call HTTP dependencies to new hosts with no flow record; (4) what the server copies out by itself (server_compromise); (5) outbound flows from the MCP hosts to an address given with --ioc-ip, even one seen in the baseline. Destinations seen in the baseline (backups, Key Vault) never appear.
 -- params: since, until, baseline_start
--- depends: attacker_calls, attacker_flows, window_outbound, server_compromise, mcp_hosts
+-- depends: attacker_calls, attacker_flows, window_outbound, server_compromise, mcp_hosts, window_calls
 -- output: destination_ip, destination_host, bytes, first, last, path, records
 WITH attacker_ips AS (SELECT DISTINCT client_address AS ip FROM attacker_calls WHERE attacker_address),
 response_flows AS (
@@ -49,11 +49,18 @@ baseline_targets AS (
 ),
 -- A destination the server reaches for other callers too (a new service it started using) is
 -- not the attacker's, however close in time to an attacker call.
+-- Calls whose caller the evidence does not name (a gateway call without its server row) are
+-- nobody's work: they neither make a destination the server's own nor the attacker's.
+unnamed_operations AS (
+    SELECT DISTINCT operation_id FROM window_calls
+    WHERE "user" = '(authenticated caller, not named)' AND time >= $since AND time < $until AND operation_id IS NOT NULL
+),
 own_work_targets AS (
     SELECT DISTINCT lower(split_part(split_part(d."Target", ' | ', 1), ':', 1)) AS target, d.peer_address
     FROM "AppDependencies" d
     LEFT JOIN (SELECT DISTINCT operation_id FROM attacker_calls) a ON trace_id(d."OperationId") = a.operation_id
-    WHERE d."TimeGenerated" >= $since AND d."TimeGenerated" < $until AND a.operation_id IS NULL
+    LEFT JOIN unnamed_operations u ON trace_id(d."OperationId") = u.operation_id
+    WHERE d."TimeGenerated" >= $since AND d."TimeGenerated" < $until AND a.operation_id IS NULL AND u.operation_id IS NULL
       AND d."Target" IS NOT NULL AND d."Target" <> ''
 ),
 own_work_destinations AS (

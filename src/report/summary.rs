@@ -613,6 +613,32 @@ pub fn summarise(r: &ScopeReport, zone: Option<Zone>) -> Summary {
             "yes: the MCP server copied data out by itself".to_string(),
         ));
     }
+    if !r.window.moved_by.is_empty() {
+        totals.push((
+            "window",
+            format!(
+                "scoped from {} (asked from {}): {}",
+                r.window.scoped.since,
+                r.window.requested.since,
+                list_cut(
+                    &r.window
+                        .moved_by
+                        .iter()
+                        .map(|m| format!("{} {} first seen {}", m.kind, m.artifact, m.first_seen))
+                        .collect::<Vec<_>>(),
+                    3
+                )
+            ),
+        ));
+    } else if r.window.method == "auto" {
+        totals.push((
+            "window",
+            format!(
+                "found from the evidence (--since auto): from {}, after a baseline of the evidence's first days",
+                r.window.scoped.since
+            ),
+        ));
+    }
     totals.push((
         "first attacker activity",
         first.map_or("none".into(), |t| readable_time(t, zone)),

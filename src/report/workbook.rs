@@ -153,6 +153,28 @@ pub fn write(report: &ScopeReport, path: &Path) -> Result<(), XlsxError> {
             format!("{} … {} (UTC)", report.since, report.until),
         ),
         ("baseline from", report.baseline_start.clone()),
+        (
+            "window asked for",
+            format!(
+                "from {} ({})",
+                report.window.requested.since, report.window.method
+            ),
+        ),
+        (
+            "window moved by",
+            report
+                .window
+                .moved_by
+                .iter()
+                .map(|m| {
+                    format!(
+                        "{} {} first seen {} ({})",
+                        m.kind, m.artifact, m.first_seen, m.record
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n"),
+        ),
         ("manifest sha256", report.evidence.manifest_sha256.clone()),
         (
             "query pack sha256",

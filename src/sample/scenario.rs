@@ -299,6 +299,9 @@ struct DayContext<'a> {
     attacker_calls_sampled_away: u64,
     /// The hijacked agent's posts whose telemetry was kept.
     hijack_posts_seen: u64,
+    /// Customers of hijacked sessions whose post was kept (the attacker's in the evidence when
+    /// some hijacked session is attributable whole).
+    agent_touched: BTreeSet<String>,
 }
 
 impl DayContext<'_> {
@@ -479,11 +482,13 @@ impl Scenario {
         let mut first_copy: Option<DateTime<Utc>> = None;
         let mut cut_lines = Vec::new();
         let (mut sampled_away, mut hijack_posts_seen) = (0, 0);
+        let mut agent_touched = BTreeSet::new();
         for day in 0..self.days {
             let ctx = self.generate_day(day);
             sampled_away += ctx.attacker_calls_sampled_away;
             hijack_posts_seen += ctx.hijack_posts_seen;
             touched.extend(ctx.touched);
+            agent_touched.extend(ctx.agent_touched);
             exposed.extend(ctx.exposed);
             attacker_calls += ctx.attacker_calls;
             anonymous_calls += ctx.anonymous_calls;
@@ -492,6 +497,9 @@ impl Scenario {
             }
             first_copy = first_copy.or(ctx.first_implant_copy);
             cut_lines.extend(ctx.cut_lines);
+        }
+        if hijack_posts_seen > 0 {
+            touched.extend(agent_touched);
         }
         // The server is exposed from ten minutes before its first copy to the end of the evidence.
         if let Some(copy) = first_copy {
@@ -588,6 +596,7 @@ impl Scenario {
             last_call_cut: false,
             attacker_calls_sampled_away: 0,
             hijack_posts_seen: 0,
+            agent_touched: BTreeSet::new(),
             attacker_calls: 0,
             anonymous_calls: 0,
             story_rng: Rng(self

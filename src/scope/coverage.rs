@@ -63,7 +63,18 @@ pub(super) fn coverage(
         }
     }
     let weekend = |t: DateTime<Utc>| matches!(t.weekday(), Weekday::Sat | Weekday::Sun);
-    let baseline_days: Vec<DateTime<Utc>> = day_starts(params.baseline_start, params.since);
+    // Baseline days that exist: a day the case holds no evidence of at all (before the oldest
+    // blob, or a day no export covers) is not a day on which every table was silent.
+    let evidence_days: std::collections::BTreeSet<chrono::NaiveDate> = per_table
+        .values()
+        .flat_map(|hours| hours.range(params.baseline_start..params.since))
+        .filter(|(_, n)| **n > 0)
+        .map(|(hour, _)| hour.date_naive())
+        .collect();
+    let baseline_days: Vec<DateTime<Utc>> = day_starts(params.baseline_start, params.since)
+        .into_iter()
+        .filter(|d| evidence_days.contains(&d.date_naive()))
+        .collect();
     let days_of_kind = |kind: bool| {
         baseline_days
             .iter()
@@ -221,7 +232,18 @@ pub(super) fn silent_export_gaps(
     let others: Vec<&str> = catalog::with_role(Role::Coverage)
         .filter(|t| !app_tables.contains(t))
         .collect();
-    let baseline_days = day_starts(params.baseline_start, params.since);
+    // Only baseline days the case holds evidence of (of any source).
+    let baseline_days: Vec<DateTime<Utc>> = day_starts(params.baseline_start, params.since)
+        .into_iter()
+        .filter(|day| {
+            (0..24).any(|hour| {
+                let t = *day + Duration::hours(hour);
+                per_table
+                    .values()
+                    .any(|h| h.get(&t).is_some_and(|n| *n > 0))
+            })
+        })
+        .collect();
     let mut expected: BTreeMap<(bool, u32), (usize, usize)> = BTreeMap::new();
     for day in &baseline_days {
         for hour in 0..24 {

@@ -55,43 +55,54 @@ pub async fn scope_with_timings(
     let mut params = requested;
     let (mut report, mut timings) = scope_once(case, request, params).await?;
     let mut moved_by: Vec<window::WindowMove> = Vec::new();
-    if report.verdict == "nothing found" && request.method != "auto" {
-        let auto = crate::time::auto_since(
-            evidence_start,
-            requested.until,
-            u32::try_from(baseline.num_days()).unwrap_or(14),
-        );
-        if auto < requested.since {
-            let earlier = PackParams {
-                since: auto,
-                until: requested.until,
-                baseline_start: auto - baseline,
-            };
-            let (found, more) = scope_once(case, request, earlier).await?;
-            timings.extend(more);
-            let first = found
-                .attacker_calls
-                .iter()
-                .map(|c| c.time.as_str())
-                .chain(found.server_compromise.iter().map(|f| f.first.as_str()))
-                .filter_map(crate::time::parse_timestamp)
-                .min();
-            if let Some(first) = first.filter(|f| *f < requested.since) {
-                moved_by.push(window::WindowMove {
-                    artifact: "(the whole evidence)".into(),
-                    kind: "nothing found from the start asked for; scoped from the evidence's first days instead".into(),
-                    first_seen: format_utc(first),
-                    record: "the scope from --since auto".into(),
-                });
-                params = earlier;
-                report = found;
-            }
+    // The scope from the evidence's first days (what --since auto runs), when the start asked
+    // for is later: what it attributes to the attacker is looked up before the window too, so a
+    // guess that put the breach's first days in the baseline (where its addresses and
+    // destinations look known) still finds them.
+    let auto = crate::time::auto_since(
+        evidence_start,
+        requested.until,
+        u32::try_from(baseline.num_days()).unwrap_or(14),
+    );
+    let mut probe_artifacts = BTreeMap::new();
+    if request.method != "auto" && auto + Duration::days(1) < requested.since {
+        let earlier = PackParams {
+            since: auto,
+            until: requested.until,
+            baseline_start: auto - baseline,
+        };
+        let (found, more) = scope_once(case, request, earlier).await?;
+        timings.extend(more);
+        probe_artifacts = window::artifacts(&found);
+        let first = found
+            .attacker_calls
+            .iter()
+            .map(|c| c.time.as_str())
+            .chain(found.server_compromise.iter().map(|f| f.first.as_str()))
+            .filter_map(crate::time::parse_timestamp)
+            .min();
+        if report.verdict == "nothing found"
+            && let Some(first) = first.filter(|f| *f < requested.since)
+        {
+            moved_by.push(window::WindowMove {
+                artifact: "(the whole evidence)".into(),
+                kind: "nothing found from the start asked for; scoped from the evidence's first days instead".into(),
+                first_seen: format_utc(first),
+                record: "the scope from --since auto".into(),
+            });
+            params = earlier;
+            report = found;
         }
     }
     let mut iterations = 0;
     let mut bounded = false;
     loop {
-        let found = window::artifacts(&report);
+        let mut found = window::artifacts(&report);
+        for (artifact, kind) in &probe_artifacts {
+            found
+                .entry(artifact.clone())
+                .or_insert_with(|| kind.clone());
+        }
         let earlier = window::earlier_evidence(case, &found, params.since).await?;
         let Some(first) = earlier
             .iter()
@@ -218,11 +229,7 @@ async fn scope_once(
         rows("server_compromise", &run("server_compromise").await?)?;
     let management_access: Vec<ManagementAccess> =
         rows("management_access", &run("management_access").await?)?;
-    let ioc_sightings: Vec<IocSighting> = if request.iocs.iter().any(|i| i.kind == "ip") {
-        rows("ioc_sightings", &run("ioc_sightings").await?)?
-    } else {
-        Vec::new()
-    };
+    let ioc_sightings: Vec<IocSighting> = rows("ioc_sightings", &run("ioc_sightings").await?)?;
     let calls: Vec<AttackerCall> = rows("attacker_calls", &run("attacker_calls").await?)?;
     let suspect_rows: Vec<SuspectRow> = rows("suspects", &run("suspects").await?)?;
     let sessions: Vec<Session> = rows("sessions", &run("sessions").await?)?;

@@ -196,7 +196,7 @@ pub(super) fn session_reason(profile: &SessionProfileRow, calls: &[AttackerCall]
     }
     if profile.shared_destination {
         signs.push(
-            "it sent to a destination this identity's attacker sessions also sent to (new in the window, reached by no other identity): the same campaign".into(),
+            "it sent to a destination this identity's attacker sessions also sent to (new in the window, reached by no other identity), or came from the address of one of them that is new to the organisation and never signed in interactively: the same campaign".into(),
         );
     }
     if profile.access {

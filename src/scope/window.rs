@@ -86,7 +86,13 @@ pub fn artifacts(report: &ScopeReport) -> BTreeMap<String, String> {
         add(&spray.ip, "spray source");
     }
     // The attacker's own addresses only: a steered agent's usual address is its everyday one.
-    for call in report.attacker_calls.iter().filter(|c| c.attacker_address) {
+    // Indicators the responder gave are looked for where they occur (`ioc_sightings`), but what
+    // only they chose does not move the window: the tool widens on what it attributes itself.
+    for call in report
+        .attacker_calls
+        .iter()
+        .filter(|c| c.attacker_address && c.basis != "ioc")
+    {
         if let Some(address) = &call.client_address {
             add(address, "attacker address");
         }
@@ -99,7 +105,11 @@ pub fn artifacts(report: &ScopeReport) -> BTreeMap<String, String> {
     for access in &report.management_access {
         add(&access.source_ip, "management access from");
     }
-    for path in &report.exfiltration {
+    for path in report
+        .exfiltration
+        .iter()
+        .filter(|p| !p.path.contains("(--ioc-ip)"))
+    {
         add(&path.destination_ip, "destination");
         if let Some(host) = &path.destination_host {
             add(host, "destination host");

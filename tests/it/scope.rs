@@ -1479,8 +1479,8 @@ fn matrix_token_via_api_management() {
 }
 
 #[test]
-fn matrix_token_parent_child() {
-    breach_on(Story::Token, Emitter::ParentChild, 1, 107);
+fn matrix_token_parent_child_sampled() {
+    breach_on(Story::Token, Emitter::ParentChild, 3, 107);
 }
 
 #[test]
@@ -1520,4 +1520,103 @@ fn matrix_mixed_with_peer_addresses() {
         .with_story(Story::Mixed)
         .with_peer_addresses(true);
     judged(&scenario);
+}
+
+/// A responder's guess of `--since`: a week early, a day early, an hour late, two days late, and
+/// no guess (`auto`). Every one gives the answer of the exact window, and a window that moved says
+/// what moved it.
+fn window_sweep(story: Story, emitter: Emitter, seed: u64) {
+    let scenario = tenant(seed, 0.3, (2026, 9, 1), 30)
+        .with_story(story)
+        .with_emitter(emitter);
+    let account = Account::new();
+    scenario.write(account.path()).expect("generate");
+    let truth = serde_json::to_value(scenario.truth()).expect("truth");
+    let case_dir = tempfile::tempdir().expect("case");
+    ingest_dir(account.path(), case_dir.path());
+    let attack =
+        mcpforensics::time::parse_timestamp(truth["attack_start"].as_str().expect("start"))
+            .expect("start");
+    let end = mcpforensics::time::parse_timestamp(&format!(
+        "{}T00:00:00Z",
+        truth["start"].as_str().expect("start")
+    ))
+    .expect("day")
+        + chrono::Duration::days(truth["days"].as_i64().expect("days"));
+    let case = Case::open(case_dir.path()).expect("case");
+    let (evidence_start, _) = case.evidence_span().expect("span");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let guesses = [
+        ("a week early", Some(chrono::Duration::days(-7))),
+        ("a day early", Some(chrono::Duration::days(-1))),
+        ("an hour late", Some(chrono::Duration::hours(1))),
+        ("two days late", Some(chrono::Duration::days(2))),
+        ("auto", None),
+    ];
+    for (guess, offset) in guesses {
+        let since = match offset {
+            Some(offset) => attack + offset,
+            None => mcpforensics::time::auto_since(evidence_start, end, 14),
+        };
+        let request = ScopeRequest {
+            params: PackParams {
+                since,
+                until: end,
+                baseline_start: since - chrono::Duration::days(14),
+            },
+            iocs: Vec::new(),
+            all_days: false,
+            method: if offset.is_some() { "given" } else { "auto" }.into(),
+        };
+        let report = runtime
+            .block_on(scope(&case, &request))
+            .expect("scope runs");
+        eprintln!(
+            "{story:?} {guess}: asked {} scoped {} moved by {:?}",
+            report.window.requested.since, report.window.scoped.since, report.window.moved_by
+        );
+        judge(&report, &truth);
+        assert_eq!(
+            report.window.requested.since,
+            mcpforensics::time::format_utc(since)
+        );
+        assert_eq!(report.since, report.window.scoped.since, "{guess}");
+        if report.window.scoped.since != report.window.requested.since {
+            assert!(
+                !report.window.moved_by.is_empty(),
+                "{guess}: the report says what moved the window"
+            );
+            assert!(
+                report
+                    .coverage
+                    .statements
+                    .iter()
+                    .any(|s| s.starts_with("The window asked for began")),
+                "{guess}"
+            );
+        }
+    }
+}
+
+#[test]
+fn window_sweep_password_via_api_management() {
+    window_sweep(Story::Password, Emitter::ViaApim, 131);
+}
+
+#[test]
+fn window_sweep_implant() {
+    window_sweep(Story::Implant, Emitter::OneRow, 133);
+}
+
+#[test]
+fn window_sweep_token_parent_user_id() {
+    window_sweep(Story::Token, Emitter::ParentChildUserId, 135);
+}
+
+#[test]
+fn window_sweep_mixed_sessionless() {
+    window_sweep(Story::Mixed, Emitter::NoSession, 137);
 }

@@ -475,6 +475,9 @@ impl DayContext<'_> {
     /// Injected content steers the agent: a wide search, a few reads, and the results posted
     /// to an outside host through `fetch_url`.
     fn hijacked_session(&mut self, agent: &User, start: DateTime<Utc>) {
+        // The session's customers are the attacker's in the evidence only when the session is
+        // attributable there: otherwise its reads are the agent's ordinary-looking work.
+        let touched_before = self.touched.clone();
         let targets = self.scenario.targets();
         let session = self.story_rng.uuid();
         let matched: Vec<String> = (0..self.story_rng.range(25, 45))
@@ -525,6 +528,14 @@ impl DayContext<'_> {
             && !self.in_outage("AppRequests", t)
         {
             self.hijack_posts_seen += 1;
+        }
+        // Kept apart: they are the attacker's in the evidence when its post is kept and some
+        // hijacked session is attributable whole (the same campaign), which only the whole
+        // evidence tells (`truth`).
+        let added: Vec<String> = self.touched.difference(&touched_before).cloned().collect();
+        self.touched = touched_before;
+        if self.last_call_seen && !self.last_call_cut && !self.in_outage("AppRequests", t) {
+            self.agent_touched.extend(added);
         }
     }
 
