@@ -88,11 +88,19 @@ implant_calls AS (
     JOIN implant_start s ON w.time >= s.start
     WHERE w.time >= $since AND w.time < $until
 ),
-placed AS (
-    SELECT DISTINCT c.call_key
+-- Each call's minutes around it as a column of their own, so that the join below is on the
+-- client and the minute (an equality on both), not on the client alone with a filter on time:
+-- an office address has thousands of flows.
+call_minutes_around AS (
+    SELECT c.call_key, c.client_address, c.time, date_bin(INTERVAL '1 minute', c.time) - k.k AS minute
     FROM implant_calls c
     CROSS JOIN call_offsets k
-    JOIN client_minutes m ON m.src_ip = c.client_address AND m.minute = date_bin(INTERVAL '1 minute', c.time) - k.k
+    WHERE c.client_address IS NOT NULL
+),
+placed AS (
+    SELECT DISTINCT c.call_key
+    FROM call_minutes_around c
+    JOIN client_minutes m ON m.src_ip = c.client_address AND m.minute = c.minute
     WHERE m.time >= c.time - INTERVAL '2 minutes' AND m.time <= c.time + INTERVAL '5 minutes'
 ),
 answered AS (
