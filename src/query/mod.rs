@@ -121,6 +121,10 @@ pub fn cluster() -> Option<&'static str> {
     CLUSTER.get().map(String::as_str)
 }
 
+/// One query of a run: name, seconds, rows (none when registered as a view), bytes its result
+/// holds.
+pub type QueryTiming = (String, f64, Option<usize>, usize);
+
 /// A session in this process, or (with [`set_cluster`]) one whose queries the cluster runs.
 async fn session(
     config: SessionConfig,
@@ -194,7 +198,7 @@ pub struct QueryEngine {
     /// Pack queries already run in this session, with the parameters they ran with.
     pack_results: std::sync::Mutex<Vec<(String, pack::PackParams)>>,
     /// Each pack query run: name, seconds, rows.
-    timings: std::sync::Mutex<Vec<crate::scope::QueryTiming>>,
+    timings: std::sync::Mutex<Vec<QueryTiming>>,
     opened: Arc<reads::OpenedFiles>,
     files_in_case: usize,
     window: Option<DayWindow>,
@@ -514,7 +518,7 @@ impl QueryEngine {
     }
 
     /// Each pack query run in this session: name, seconds, rows, bytes its result holds.
-    pub fn timings(&self) -> Vec<crate::scope::QueryTiming> {
+    pub fn timings(&self) -> Vec<QueryTiming> {
         self.timings.lock().map(|t| t.clone()).unwrap_or_default()
     }
 

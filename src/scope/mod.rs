@@ -28,9 +28,8 @@ use coverage::*;
 pub use findings::*;
 use reasons::*;
 
-/// One query of a scope run: name, seconds, rows (none when registered as a view), bytes its
-/// result holds.
-pub type QueryTiming = (String, f64, Option<usize>, usize);
+/// One query of a scope run (defined with the session that measures it).
+pub use crate::query::QueryTiming;
 
 /// Runs the scope over a case.
 pub async fn scope(case: &Case, request: &ScopeRequest) -> Result<ScopeReport, QueryError> {
