@@ -25,7 +25,7 @@ exfiltration_targets AS (
 ),
 attacker_dependencies AS (
     SELECT a._blob, a._line, a."user", a.session, d.peer_address,
-           lower(split_part(split_part(d."Target", ' | ', 1), ':', 1)) AS host
+           target_host(d."Target") AS host
     FROM attacker_calls a
     JOIN "AppDependencies" d ON trace_id(d."OperationId") = a.operation_id
     WHERE d."TimeGenerated" >= $since AND d."TimeGenerated" < $until

@@ -44,7 +44,7 @@ destination_hosts AS (
     SELECT DISTINCT dst_ip, unnest(named_hosts) AS host FROM window_outbound WHERE named_hosts IS NOT NULL
 ),
 baseline_targets AS (
-    SELECT DISTINCT lower(split_part(split_part("Target", ' | ', 1), ':', 1)) AS target FROM "AppDependencies"
+    SELECT DISTINCT target_host("Target") AS target FROM "AppDependencies"
     WHERE "TimeGenerated" >= $baseline_start AND "TimeGenerated" < $since AND "Target" IS NOT NULL
 ),
 -- A destination the server reaches for other callers too (a new service it started using) is
@@ -56,7 +56,7 @@ unnamed_operations AS (
     WHERE "user" = '(authenticated caller, not named)' AND time >= $since AND time < $until AND operation_id IS NOT NULL
 ),
 own_work_targets AS (
-    SELECT DISTINCT lower(split_part(split_part(d."Target", ' | ', 1), ':', 1)) AS target, d.peer_address
+    SELECT DISTINCT target_host(d."Target") AS target, d.peer_address
     FROM "AppDependencies" d
     LEFT JOIN (SELECT DISTINCT operation_id FROM attacker_calls) a ON trace_id(d."OperationId") = a.operation_id
     LEFT JOIN unnamed_operations u ON trace_id(d."OperationId") = u.operation_id
@@ -69,11 +69,11 @@ own_work_destinations AS (
     SELECT DISTINCT h.dst_ip FROM destination_hosts h JOIN own_work_targets w ON h.host = w.target
 ),
 attacker_dependencies AS (
-    SELECT lower(split_part(split_part(d."Target", ' | ', 1), ':', 1)) AS host, d.peer_address, d."TimeGenerated" AS time
+    SELECT target_host(d."Target") AS host, d.peer_address, d."TimeGenerated" AS time
     FROM "AppDependencies" d
     JOIN (SELECT DISTINCT operation_id FROM attacker_calls) a ON trace_id(d."OperationId") = a.operation_id
-    LEFT JOIN baseline_targets t ON lower(split_part(split_part(d."Target", ' | ', 1), ':', 1)) = t.target
-    LEFT JOIN (SELECT DISTINCT target FROM own_work_targets) w ON lower(split_part(split_part(d."Target", ' | ', 1), ':', 1)) = w.target
+    LEFT JOIN baseline_targets t ON target_host(d."Target") = t.target
+    LEFT JOIN (SELECT DISTINCT target FROM own_work_targets) w ON target_host(d."Target") = w.target
     WHERE d."TimeGenerated" >= $since AND d."TimeGenerated" < $until AND t.target IS NULL AND w.target IS NULL
       AND coalesce(d."DependencyType", '') NOT IN ('SQL', 'InProc') AND d."Target" IS NOT NULL AND d."Target" <> ''
 ),

@@ -5,7 +5,7 @@
 -- output: ip
 WITH addressed AS (SELECT DISTINCT client_address FROM window_calls WHERE client_address IS NOT NULL),
 backends AS (
-    SELECT DISTINCT split_part(split_part(split_part("BackendUrl", '://', 2), '/', 1), ':', 1) AS ip
+    SELECT DISTINCT target_host("BackendUrl") AS ip
     FROM "ApiManagementGatewayLogs"
     WHERE "TimeGenerated" >= $baseline_start AND "TimeGenerated" < $until AND "BackendUrl" IS NOT NULL
 )

@@ -7,7 +7,7 @@ WITH baseline_destinations AS (
     SELECT DISTINCT dst_ip FROM flows WHERE direction = 'O' AND time >= $baseline_start AND time < $since
 ),
 addressed_destinations AS (
-    SELECT peer_address AS ip, array_agg(DISTINCT lower(split_part(split_part("Target", ' | ', 1), ':', 1))) AS hosts
+    SELECT peer_address AS ip, array_agg(DISTINCT target_host("Target")) AS hosts
     FROM "AppDependencies"
     WHERE "TimeGenerated" >= $baseline_start AND "TimeGenerated" < $until AND peer_address IS NOT NULL
     GROUP BY peer_address
@@ -36,7 +36,7 @@ connection_seconds AS (
 -- A sampled row stands for ItemCount dependencies, of which only it was kept: it counts for that
 -- many, so that sampling does not make a service's own connections look unexplained.
 dependency_seconds AS (
-    SELECT lower(split_part(split_part("Target", ' | ', 1), ':', 1)) AS dependency_host,
+    SELECT target_host("Target") AS dependency_host,
            date_trunc('second', "TimeGenerated") AS second, max(coalesce("ItemCount", 1)) AS weight
     FROM "AppDependencies"
     WHERE "TimeGenerated" >= $since - INTERVAL '2 seconds' AND "TimeGenerated" < $until + INTERVAL '2 seconds'

@@ -296,6 +296,7 @@ impl QueryEngine {
         ctx.register_udf(udf::wide_request_udf());
         ctx.register_udf(udf::call_key_udf());
         ctx.register_udf(udf::trace_id_udf());
+        ctx.register_udf(udf::target_host_udf());
         for function in sessions::session_functions() {
             ctx.register_udwf(function.as_ref().clone());
         }

@@ -8,6 +8,8 @@
 //! search value (`%`, `*`, `.*`, empty query) or a row limit of 1,000 or more.
 //! `call_key(_blob, _line)`: a 64-bit key for one evidence row (xxh3 of the blob name seeded with
 //! the line), so that the pack's queries join calls on one integer instead of a long blob name.
+//! `target_host(text)`: the host a dependency's `Target` or a URL names, lower case, without
+//! scheme, port, path or the database after ` | ` (`sql-1.database.windows.net | crm`).
 //! `trace_id(text)`: a W3C trace id in one form (32 lower-case hex digits) from any form Azure
 //! writes it in: App Insights' `OperationId`, API Management's `CorrelationId` (a GUID with
 //! dashes), a `traceparent` header or a hierarchical `Request-Id` (`|<trace>.<span>.`); other
@@ -281,7 +283,40 @@ pub fn keyless_functions() -> Vec<Arc<ScalarUDF>> {
         Arc::new(wide_request_udf()),
         Arc::new(call_key_udf()),
         Arc::new(trace_id_udf()),
+        Arc::new(target_host_udf()),
     ]
+}
+
+/// The `target_host` function: [`target_host`] of each row.
+pub fn target_host_udf() -> ScalarUDF {
+    text_udf(
+        "target_host",
+        DataType::Utf8,
+        StringBuilder::new,
+        |text, builder: &mut StringBuilder| match text.map(target_host) {
+            Some(host) if !host.is_empty() => builder.append_value(host),
+            _ => builder.append_null(),
+        },
+    )
+}
+
+/// The host a dependency `Target` (`host`, `host:port`, `server | database`) or a URL
+/// (`http://10.0.2.5:8080/mcp`) names, lower case; an IPv6 address loses its brackets.
+pub fn target_host(text: &str) -> String {
+    let text = text.split(" | ").next().unwrap_or_default().trim();
+    let text = text.split_once("://").map_or(text, |(_, rest)| rest);
+    let authority = text.split(['/', '?', '#']).next().unwrap_or_default();
+    let authority = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    let host = if let Some(rest) = authority.strip_prefix('[') {
+        rest.split(']').next().unwrap_or_default()
+    } else if authority.matches(':').count() == 1 {
+        authority.split(':').next().unwrap_or_default()
+    } else {
+        authority
+    };
+    host.to_ascii_lowercase()
 }
 
 /// The `trace_id` function: [`trace_id`] of each row.
@@ -506,6 +541,25 @@ pub fn wide_request(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn target_hosts_read_as_exporters_write_targets() {
+        for (target, host) in [
+            ("files-drop.example.net", "files-drop.example.net"),
+            ("Files-Drop.example.net:443", "files-drop.example.net"),
+            (
+                "sql-crm-prod.database.windows.net | crm",
+                "sql-crm-prod.database.windows.net",
+            ),
+            ("http://10.0.2.5:8080/mcp", "10.0.2.5"),
+            ("https://user@kb.contoso.com/a?b=1", "kb.contoso.com"),
+            ("[2001:db8::1]:443", "2001:db8::1"),
+            ("2001:db8::1", "2001:db8::1"),
+            ("", ""),
+        ] {
+            assert_eq!(target_host(target), host, "{target}");
+        }
+    }
 
     #[test]
     fn trace_ids_compare_in_every_form_azure_writes() {

@@ -62,7 +62,7 @@ WITH stacked AS (
            trace_id(coalesce(json_get_str(g."BackendRequestHeaders", 'traceparent'), json_get_str(g."BackendRequestHeaders", 'Traceparent'), m."CorrelationId")),
            CAST(NULL AS VARCHAR), m."ServerName", g."ApimSubscriptionId", CAST(NULL AS VARCHAR),
            lower(m."AuthenticationMethod"),
-           nullif(split_part(split_part(split_part(g."BackendUrl", '://', 2), '/', 1), ':', 1), ''),
+           target_host(g."BackendUrl"),
            m._blob, m._line, m.date
     FROM "ApiManagementGatewayMCPLog" m
     LEFT JOIN "ApiManagementGatewayLogs" g ON m."CorrelationId" = g."CorrelationId"

@@ -73,13 +73,7 @@ pub async fn scope_with_timings(
         let (found, more) = scope_once(case, request, earlier).await?;
         timings.extend(more);
         probe_artifacts = window::artifacts(&found);
-        let first = found
-            .attacker_calls
-            .iter()
-            .map(|c| c.time.as_str())
-            .chain(found.server_compromise.iter().map(|f| f.first.as_str()))
-            .filter_map(crate::time::parse_timestamp)
-            .min();
+        let first = first_activity(&found);
         if report.verdict == "nothing found"
             && let Some(first) = first.filter(|f| *f < requested.since)
         {
@@ -134,19 +128,12 @@ pub async fn scope_with_timings(
         until: format_utc(p.until),
         baseline_start: format_utc(p.baseline_start),
     };
-    let first_activity = report
-        .attacker_calls
+    let spray_start = report
+        .spray_sources
         .iter()
-        .map(|c| c.time.as_str())
-        .chain(report.server_compromise.iter().map(|f| f.first.as_str()))
-        .chain(
-            report
-                .spray_sources
-                .iter()
-                .map(|s| s.first_failure.as_str()),
-        )
-        .filter_map(crate::time::parse_timestamp)
+        .filter_map(|s| crate::time::parse_timestamp(&s.first_failure))
         .min();
+    let first_activity = first_activity(&report).into_iter().chain(spray_start).min();
     let reaches_evidence_start =
         first_activity.is_some_and(|f| f - evidence_start < Duration::days(1));
     if reaches_evidence_start {
@@ -187,6 +174,17 @@ pub async fn scope_with_timings(
         reaches_evidence_start,
     };
     Ok((report, timings))
+}
+
+/// The report's first attacker call or implant flow.
+fn first_activity(report: &ScopeReport) -> Option<DateTime<Utc>> {
+    report
+        .attacker_calls
+        .iter()
+        .map(|c| c.time.as_str())
+        .chain(report.server_compromise.iter().map(|f| f.first.as_str()))
+        .filter_map(crate::time::parse_timestamp)
+        .min()
 }
 
 /// One run of the pack over one window.

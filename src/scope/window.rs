@@ -180,7 +180,7 @@ pub async fn earlier_evidence(
             "SELECT \"CallerIpAddress\", \"TimeGenerated\", 'API Management caller', _blob, _line FROM \"ApiManagementGatewayLogs\" WHERE \"CallerIpAddress\" IN ({addresses}) AND \"TimeGenerated\" < {before}"
         ),
         format!(
-            "SELECT lower(split_part(split_part(\"Target\", ' | ', 1), ':', 1)), \"TimeGenerated\", 'dependency', _blob, _line FROM \"AppDependencies\" WHERE lower(split_part(split_part(\"Target\", ' | ', 1), ':', 1)) IN ({hosts}) AND \"TimeGenerated\" < {before}"
+            "SELECT target_host(\"Target\"), \"TimeGenerated\", 'dependency', _blob, _line FROM \"AppDependencies\" WHERE target_host(\"Target\") IN ({hosts}) AND \"TimeGenerated\" < {before}"
         ),
     ];
     parts.extend(signins);
