@@ -590,6 +590,11 @@ pub struct QueriesRunArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = TableFormat::Table)]
     pub format: TableFormat,
+    /// Run on the window exactly as given. By default the scope runs first and the query runs on
+    /// the window it scoped (widened to the breach's first evidence, as `scope` reports), so the
+    /// pack's rows match the report's.
+    #[arg(long)]
+    pub as_given: bool,
     /// Print the query's plan instead of its result (the queries it depends on run first as
     /// usual, so the plan sees their real sizes).
     #[arg(long)]

@@ -130,6 +130,15 @@ fn resolve_window(
     ))
 }
 
+/// How the window's start was chosen, as the report names it: `auto` or `given`.
+fn window_method(window: &crate::cli::WindowArgs) -> &'static str {
+    if window.since == crate::time::TimeSpec::Auto {
+        "auto"
+    } else {
+        "given"
+    }
+}
+
 fn run_verify(args: &crate::cli::VerifyArgs) -> Result<u8> {
     let case_dir = resolve_case(&args.case)?;
     let case = crate::case::Case::open(&case_dir)?;

@@ -99,12 +99,7 @@ fn build_report(inputs: &ScopeInputs) -> Result<(ScopeReport, u8, PathBuf)> {
         params,
         iocs: indicators,
         all_days: inputs.all_days,
-        method: if window.since == crate::time::TimeSpec::Auto {
-            "auto"
-        } else {
-            "given"
-        }
-        .into(),
+        method: super::window_method(window).into(),
     };
     // The manifest's SHA-256 (hundreds of MB at scale), hashed beside the queries; the report
     // takes it from the case once done (or hashes it itself, should the queries finish first).

@@ -11,6 +11,7 @@ use super::{open_case_to_read, resolve_case, runtime, warn_file_check};
 use crate::cli::{SqlArgs, TablesArgs};
 use crate::error::{Error, Result, exit};
 use crate::query::QueryEngine;
+use crate::query::pack::PackParams;
 use crate::report::table;
 use crate::sources::azure::AzureCredentials;
 
@@ -181,8 +182,11 @@ pub(super) fn run_queries_list() -> Result<u8> {
 pub(super) fn run_queries_run(args: &crate::cli::QueriesRunArgs) -> Result<u8> {
     let case_dir = resolve_case(&args.case)?;
     let case = open_case_to_read(&case_dir, &AzureCredentials::default())?;
-    let params = super::resolve_window(&case, &args.window)?;
+    let mut params = super::resolve_window(&case, &args.window)?;
     runtime()?.block_on(async {
+        if !args.as_given {
+            params = scoped_window(&case, &args.window, params).await?;
+        }
         let engine = QueryEngine::open_windowed(&case, &[], Some(params.day_window())).await?;
         let code = warn_file_check(engine.file_check(), exit::OK);
         let (schema, batches) = if args.explain {
@@ -195,6 +199,32 @@ pub(super) fn run_queries_run(args: &crate::cli::QueriesRunArgs) -> Result<u8> {
         emit(args.format, &schema, &batches)?;
         Ok(code)
     })
+}
+
+/// The window the scope reports for `params` (widened to the breach's first evidence), said on
+/// standard error when it differs from the one given.
+async fn scoped_window(
+    case: &crate::case::Case,
+    window: &crate::cli::WindowArgs,
+    params: PackParams,
+) -> Result<PackParams> {
+    let request = crate::scope::ScopeRequest {
+        params,
+        iocs: Vec::new(),
+        all_days: false,
+        method: super::window_method(window).into(),
+    };
+    let report = crate::scope::scope(case, &request).await?;
+    let scoped = report.window.scoped_params().unwrap_or(params);
+    if scoped != params {
+        crate::tell!(
+            "the window widened to the breach's first evidence: since {} (asked for {}), baseline from {}; --as-given runs on the window as given",
+            report.window.scoped.since,
+            report.window.requested.since,
+            report.window.scoped.baseline_start
+        );
+    }
+    Ok(scoped)
 }
 
 pub(super) fn emit(

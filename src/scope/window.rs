@@ -44,6 +44,18 @@ pub struct WindowReport {
     pub reaches_evidence_start: bool,
 }
 
+impl WindowReport {
+    /// The scoped window as the pack's parameters (`None` for a report without one).
+    pub fn scoped_params(&self) -> Option<crate::query::pack::PackParams> {
+        let at = crate::time::parse_timestamp;
+        Some(crate::query::pack::PackParams {
+            since: at(&self.scoped.since)?,
+            until: at(&self.scoped.until)?,
+            baseline_start: at(&self.scoped.baseline_start)?,
+        })
+    }
+}
+
 /// A window and its baseline.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 pub struct WindowSpan {

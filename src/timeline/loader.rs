@@ -314,8 +314,13 @@ fn load_marks(plan: &LoadPlan) -> Result<Marks, String> {
         .map_err(|e| e.to_string())?;
     let mut marks = Marks {
         basis: format!(
-            "scope since {} (baseline from {}): {} suspects, {} attacker calls",
+            "scope since {}{} (baseline from {}): {} suspects, {} attacker calls",
             report.since,
+            if report.window.moved_by.is_empty() {
+                String::new()
+            } else {
+                format!(", widened from {}", report.window.requested.since)
+            },
             report.baseline_start,
             report.suspects.len(),
             report.attacker_calls.len()

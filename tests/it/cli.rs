@@ -251,16 +251,24 @@ fn query_pack_is_listed_and_runs_by_name() {
             query.name
         );
     }
-    let (code, stdout, stderr) = run(bin().args([
-        "queries",
-        "run",
-        "spray_sources",
-        "--since",
-        "2026-09-30",
-        "--format",
-        "csv",
-    ]));
-    assert_eq!(code, 0, "{stderr}");
+    // Two days late: the query runs on the window the scope widened to (the spray of
+    // 2026-09-30 03:05), and says so; --as-given runs on the window as given.
+    let spray = |extra: &[&str]| {
+        let mut args = vec![
+            "queries",
+            "run",
+            "spray_sources",
+            "--since",
+            "2026-10-02",
+            "--format",
+            "csv",
+        ];
+        args.extend_from_slice(extra);
+        let (code, stdout, stderr) = run(bin().args(args));
+        assert_eq!(code, 0, "{stderr}");
+        (stdout, stderr)
+    };
+    let (stdout, stderr) = spray(&[]);
     assert!(
         stdout
             .lines()
@@ -268,6 +276,12 @@ fn query_pack_is_listed_and_runs_by_name() {
             .is_some_and(|l| l.starts_with("185.220.101.47,19,")),
         "{stdout}"
     );
+    assert!(
+        stderr.contains("the window widened to the breach's first evidence: since 2026-09-30T03:00:00Z (asked for 2026-10-02T00:00:00Z)"),
+        "{stderr}"
+    );
+    let (_, stderr) = spray(&["--as-given"]);
+    assert!(!stderr.contains("widened"), "{stderr}");
     // --explain: the plan, after the queries it reads ran (session_signs is read as a table);
     // --analyze: the plan as run, with each operator's rows.
     let explain = |extra: &[&str]| {
@@ -278,6 +292,7 @@ fn query_pack_is_listed_and_runs_by_name() {
             "--since",
             "2026-09-30",
             "--explain",
+            "--as-given",
             "--format",
             "csv",
         ];
