@@ -67,6 +67,7 @@ pub fn sample_case_at(
     let options = IngestOptions {
         warn_limit: 0,
         command: vec!["(bundled sample)".into()],
+        derive: Some(crate::query::call_index::ensure_blocking),
         ..IngestOptions::default()
     };
     let printer = crate::report::runs::IngestProgress::new(progress);

@@ -59,6 +59,16 @@ impl From<SourceError> for Error {
     }
 }
 
+impl From<crate::sample::SampleError> for Error {
+    /// The generator's failure to write is an output failure like any other.
+    fn from(error: crate::sample::SampleError) -> Self {
+        Error::Io {
+            context: error.context,
+            source: error.source,
+        }
+    }
+}
+
 impl From<crate::time::EmptyWindow> for Error {
     /// An empty window is the user's to fix (exit code 2).
     fn from(error: crate::time::EmptyWindow) -> Self {

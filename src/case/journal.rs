@@ -103,7 +103,7 @@ pub fn settle(case: &Case) -> Result<Settled, CaseError> {
     for listed in &journal.files {
         // Only plain paths inside the case that carry the run's id: a damaged or planted
         // journal cannot remove evidence of another run.
-        let Ok(Some(file)) = super::verify::case_file(case.root(), listed) else {
+        let Ok(Some(file)) = super::files::case_file(case.root(), listed) else {
             continue;
         };
         let named_after_run = file

@@ -12,6 +12,8 @@
 //! half a file; the manifest is replaced atomically last. Owns no SQL (that is `query`).
 
 pub mod bookmarks;
+pub mod derived;
+pub mod files;
 pub mod identities;
 pub mod journal;
 pub mod manifest;
@@ -457,7 +459,7 @@ impl Case {
         if let Some(summary) = self.summary.get() {
             return Ok(summary);
         }
-        let (_, sha256) = writer::hash_file(&self.root.join(MANIFEST_FILE))?;
+        let (_, sha256) = files::hash_file(&self.root.join(MANIFEST_FILE))?;
         let totals = self.totals()?;
         let summary = ManifestSummary {
             sha256,
@@ -707,9 +709,7 @@ mod tests {
         assert_eq!(summary.blobs, 2);
         assert_eq!(
             summary.sha256,
-            writer::hash_file(&dir.path().join(MANIFEST_FILE))
-                .unwrap()
-                .1
+            files::hash_file(&dir.path().join(MANIFEST_FILE)).unwrap().1
         );
         // Only the complete record is known to a new ingest.
         let known = case.known_blobs().unwrap();

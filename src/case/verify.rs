@@ -4,7 +4,8 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 
-use super::{Case, CaseError, writer::hash_file};
+use super::files::{case_file, hash_file};
+use super::{Case, CaseError};
 
 /// What verification found.
 #[derive(Debug, Default, Clone, Serialize, PartialEq)]
@@ -63,32 +64,6 @@ impl VerifyReport {
                 .call_index
                 .as_ref()
                 .is_none_or(|index| index.files_changed.is_empty()))
-    }
-}
-
-/// A path the manifest lists, as a regular file inside the case: `Ok(None)` when it is absent
-/// (reported as missing elsewhere), `Err` with the reason when it may not be opened: absolute,
-/// leaving the case (`..`), a symbolic link, or not a regular file (a device such as /dev/zero
-/// would never end, a pipe would block).
-pub fn case_file(
-    root: &std::path::Path,
-    listed: &str,
-) -> Result<Option<std::path::PathBuf>, String> {
-    use std::path::Component;
-    let relative = std::path::Path::new(listed);
-    if !relative
-        .components()
-        .all(|c| matches!(c, Component::Normal(_)))
-    {
-        return Err("not a plain path inside the case (absolute, or with `..` or `.`)".into());
-    }
-    let path = root.join(relative);
-    match std::fs::symlink_metadata(&path) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(format!("cannot be examined: {e}")),
-        Ok(meta) if meta.file_type().is_symlink() => Err("a symbolic link, not followed".into()),
-        Ok(meta) if !meta.is_file() => Err("not a regular file".into()),
-        Ok(_) => Ok(Some(path)),
     }
 }
 

@@ -24,8 +24,8 @@ use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
-use sha2::{Digest, Sha256};
 
+use super::files::hash_file;
 use super::identities::{INDEX_TABLE, IdentityIndex, is_identity_source};
 use super::manifest::CaseFile;
 use super::{Case, CaseError};
@@ -486,14 +486,6 @@ pub(crate) fn writer_properties() -> WriterProperties {
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
         .set_created_by(format!("mcpforensics {}", env!("CARGO_PKG_VERSION")))
         .build()
-}
-
-/// Size and SHA-256 of a file.
-pub fn hash_file(path: &Path) -> Result<(u64, String), CaseError> {
-    let mut file = File::open(path).map_err(CaseError::io("hashing", path))?;
-    let mut hasher = Sha256::new();
-    let size = std::io::copy(&mut file, &mut hasher).map_err(CaseError::io("hashing", path))?;
-    Ok((size, hex::encode(hasher.finalize())))
 }
 
 /// Every `_row_hash` already stored for a table, in the files the manifest records.

@@ -53,6 +53,7 @@ pub(super) fn run(args: &IngestArgs) -> Result<u8> {
         command: std::env::args().collect(),
         warn_limit: 20,
         keep_raw: args.keep_raw,
+        derive: Some(crate::query::call_index::ensure_blocking),
     };
     let progress =
         IngestProgress::new(args.format == SummaryFormat::Text && std::io::stderr().is_terminal());

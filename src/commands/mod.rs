@@ -3,6 +3,7 @@
 mod cluster;
 mod ingest;
 mod repl;
+mod results;
 mod sample;
 mod scope;
 mod sql;

@@ -65,8 +65,8 @@ fn run_statement(
 ) -> Result<()> {
     let result = runtime.block_on(engine.sql(sql));
     match result {
-        Ok((schema, batches)) => super::sql::emit(format, &schema, &batches),
-        Err(source) => Err(super::sql::query_error(engine, source)),
+        Ok((schema, batches)) => super::results::emit(format, &schema, &batches),
+        Err(source) => Err(super::results::query_error(engine, source)),
     }
 }
 

@@ -196,6 +196,7 @@ fn evidence_case(args: &EvidenceArgs) -> Result<(PathBuf, u8)> {
     };
     let options = IngestOptions {
         command: std::env::args().collect(),
+        derive: Some(crate::query::call_index::ensure_blocking),
         ..IngestOptions::default()
     };
     let progress = IngestProgress::new(std::io::stderr().is_terminal());

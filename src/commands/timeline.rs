@@ -81,7 +81,7 @@ pub(super) fn run_export_bookmarks(args: &ExportBookmarksArgs) -> Result<u8> {
     let case = Case::open(&case_dir)?;
     let marks = crate::case::bookmarks::Bookmarks::load(&case_dir)?;
     let (_, manifest_sha256) =
-        crate::case::writer::hash_file(&case_dir.join(crate::case::MANIFEST_FILE))?;
+        crate::case::files::hash_file(&case_dir.join(crate::case::MANIFEST_FILE))?;
     let text = match args.format {
         BookmarkFormat::Csv => crate::report::bookmarks::to_csv(marks.items(), &manifest_sha256),
         BookmarkFormat::Jsonl => {

@@ -7,7 +7,6 @@ use std::sync::Mutex;
 
 use sha2::{Digest, Sha256};
 
-use super::BlobResult;
 use crate::case::CaseError;
 use crate::parsers::{self, DecodeEvent, DecodeStats};
 use crate::sources::{BlobRef, EvidenceSource, SourceError};
@@ -202,7 +201,7 @@ impl RawCopy {
         use std::io::Write as _;
         self.file.flush().map_err(BlobError::RawCopy)?;
         drop(self.file);
-        let (_, written) = crate::case::writer::hash_file(&self.tmp)?;
+        let (_, written) = crate::case::files::hash_file(&self.tmp)?;
         if written != sha256 {
             let _ = std::fs::remove_file(&self.tmp);
             crate::interrupt::untrack(&self.tmp);
@@ -245,6 +244,31 @@ impl Read for SharedReader {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .read(buf)
+    }
+}
+
+/// One blob's outcome, as the writer takes it.
+pub(super) struct BlobResult {
+    pub(super) sha256: String,
+    pub(super) size: u64,
+    pub(super) stats: DecodeStats,
+    pub(super) already_ingested: bool,
+    pub(super) raw_copy: Option<String>,
+    /// Why the blob was not decoded: its earlier bytes changed since the case read it.
+    pub(super) rewritten: Option<String>,
+}
+
+impl BlobResult {
+    /// A blob the case already holds with this hash: not decoded again.
+    fn already_ingested(sha256: String, size: u64) -> Self {
+        Self {
+            sha256,
+            size,
+            stats: DecodeStats::default(),
+            already_ingested: true,
+            raw_copy: None,
+            rewritten: None,
+        }
     }
 }
 

@@ -24,7 +24,7 @@ use crate::case::{Case, CaseError};
 use crate::parsers::{self, DecodeEvent, DecodeStats};
 use crate::sources::{BlobRef, EvidenceSource, SourceError};
 use crate::time::{EmptyWindow, TimeSpec, WindowSpec, format_utc, from_nanos};
-use blob::{BlobError, process_blob};
+use blob::{BlobError, BlobResult, process_blob};
 use blob_log::BlobLog;
 
 /// Errors that stop an ingest (bad records never do).
@@ -107,6 +107,10 @@ pub struct IngestOptions {
     pub warn_limit: usize,
     /// Keep a verified copy of every blob read under `<case>/raw/`.
     pub keep_raw: bool,
+    /// What to derive for the queries once the run is committed, under the case's write lock
+    /// (the command supplies `query::call_index::ensure_blocking`; `None` derives nothing and
+    /// scope reads the view instead).
+    pub derive: Option<crate::case::derived::DeriveFn>,
 }
 
 impl Default for IngestOptions {
@@ -118,6 +122,7 @@ impl Default for IngestOptions {
             command: Vec::new(),
             warn_limit: 20,
             keep_raw: false,
+            derive: None,
         }
     }
 }
@@ -182,9 +187,9 @@ pub struct IngestSummary {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub recovered_commit: Option<String>,
     /// The call index derived for scope after the run (or why there is none): see
-    /// `crate::query::call_index`.
+    /// [`IngestOptions::derive`].
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub call_index: Option<crate::query::call_index::Derived>,
+    pub call_index: Option<crate::case::derived::Derived>,
 }
 
 /// A file at the source that was not ingested.
@@ -225,30 +230,6 @@ const WINDOW_PER_THREAD: usize = 4;
 enum Message {
     Event(DecodeEvent),
     Done(Result<BlobResult, BlobError>),
-}
-
-struct BlobResult {
-    sha256: String,
-    size: u64,
-    stats: DecodeStats,
-    already_ingested: bool,
-    raw_copy: Option<String>,
-    /// Why the blob was not decoded: its earlier bytes changed since the case read it.
-    rewritten: Option<String>,
-}
-
-impl BlobResult {
-    /// A blob the case already holds with this hash: not decoded again.
-    fn already_ingested(sha256: String, size: u64) -> Self {
-        Self {
-            sha256,
-            size,
-            stats: DecodeStats::default(),
-            already_ingested: true,
-            raw_copy: None,
-            rewritten: None,
-        }
-    }
 }
 
 /// What a run tells as it goes; the caller decides how to show it (nothing here prints).
@@ -366,9 +347,11 @@ pub fn ingest_observed(
         started,
     )?;
     // Still under the lock: the call index is derived from the case as this run left it.
-    observer(IngestEvent::Deriving);
-    let case = Case::open(case_root)?;
-    summary.call_index = Some(crate::query::call_index::ensure_blocking(&case));
+    if let Some(derive) = options.derive {
+        observer(IngestEvent::Deriving);
+        let case = Case::open(case_root)?;
+        summary.call_index = Some(derive(&case));
+    }
     Ok(summary)
 }
 

@@ -44,8 +44,8 @@ use sha2::{Digest, Sha256};
 
 use super::reads::{CaseTable, DayWindow, OpenedFiles};
 use super::{QueryEngine, QueryError};
+use crate::case::files::hash_file;
 use crate::case::verify::IndexVerification;
-use crate::case::writer::hash_file;
 use crate::case::{Case, CaseError};
 
 /// Directory of derived data under the case root.
@@ -95,26 +95,7 @@ pub struct CallIndex {
     pub record: IndexRecord,
 }
 
-/// The call index after an ingest, as its summary reports it.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-#[serde(tag = "state", rename_all = "snake_case")]
-pub enum Derived {
-    /// The index is current: derived by this run (`seconds`) or already (`seconds` absent).
-    Current {
-        /// Its directory, relative to the case root.
-        dir: String,
-        /// Tool calls in it.
-        calls: u64,
-        /// How long deriving it took, when this run derived it.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        seconds: Option<f64>,
-    },
-    /// It could not be derived; sessions use the view.
-    Failed {
-        /// Why.
-        error: String,
-    },
-}
+pub use crate::case::derived::Derived;
 
 /// The fingerprint of what a call index of `case` depends on (hex).
 pub fn fingerprint(case: &Case) -> Result<String, CaseError> {

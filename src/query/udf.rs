@@ -173,15 +173,19 @@ pub fn customer_mentions(text: &str, keys: &[String]) -> Vec<String> {
                 continue;
             };
             let value = value.trim_start();
-            // Items of a closed array are complete; a bare value must end before the text does.
+            // Items of a closed array are complete, and so are those a comma follows. The last
+            // item of an array the cut ended, like a bare value, is complete when its closing
+            // quote survives (a text id) or something follows it (a number).
             let (items, closed): (Vec<&str>, bool) = match value.strip_prefix('[') {
                 Some(list) => match list.find(']') {
                     Some(end) => (list[..end].split(',').collect(), true),
-                    None => continue,
+                    None => (list.split(',').collect(), false),
                 },
                 None => (vec![value], false),
             };
-            for item in items {
+            let last = items.len().saturating_sub(1);
+            for (index, item) in items.into_iter().enumerate() {
+                let closed = closed || index < last;
                 let item = item.trim();
                 let id = if let Some(string) = item.strip_prefix('"') {
                     string.find('"').map(|end| &string[..end])
@@ -600,6 +604,11 @@ mod tests {
             vec!["C-9"]
         );
         assert!(customer_mentions(r#"{"customer_id":"C-"#, &keys).is_empty());
+        // An array the cut ended: its complete items are named, the cut one is not.
+        assert_eq!(
+            customer_mentions(r#"{"customerIds":["C-2", "C-3", 41, 5"#, &keys),
+            vec!["C-2", "C-3", "41"]
+        );
     }
 
     #[test]

@@ -8,7 +8,18 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Datelike, Timelike, Utc};
 
-use crate::error::{Error, Result};
+type Result<T> = std::result::Result<T, SampleError>;
+
+/// The generator could not write a blob: what it was doing, and why. The generator stands apart
+/// from the tool (it reads nothing the tool reads), so it has its own error.
+#[derive(Debug, thiserror::Error)]
+#[error("{context}: {source}")]
+pub struct SampleError {
+    /// What was being done (`writing <path>`).
+    pub context: String,
+    /// The underlying error.
+    pub source: std::io::Error,
+}
 
 /// How a Log Analytics export rule names its blobs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -196,7 +207,7 @@ fn nanos(t: DateTime<Utc>) -> i64 {
 }
 
 fn write_blob(path: &PathBuf, body: &[u8]) -> Result<()> {
-    let io = |source| Error::Io {
+    let io = |source| SampleError {
         context: format!("writing {}", path.display()),
         source,
     };

@@ -4,12 +4,33 @@
 
 use serde_json::{Map, Value, json};
 
+/// The diagnostic-settings container of each Entra table (sign-ins and audit logs): Microsoft
+/// Entra's diagnostic-settings categories (`SignInLogs`, `NonInteractiveUserSignInLogs`, …)
+/// archived as `insights-logs-<category in lower case>`. The generator's own list, written from
+/// Microsoft's documentation, not the tool's catalogue; a test compares the two.
+const CONTAINERS: &[(&str, &str)] = &[
+    ("SigninLogs", "insights-logs-signinlogs"),
+    (
+        "AADNonInteractiveUserSignInLogs",
+        "insights-logs-noninteractiveusersigninlogs",
+    ),
+    (
+        "AADServicePrincipalSignInLogs",
+        "insights-logs-serviceprincipalsigninlogs",
+    ),
+    (
+        "AADManagedIdentitySignInLogs",
+        "insights-logs-managedidentitysigninlogs",
+    ),
+    ("AuditLogs", "insights-logs-auditlogs"),
+];
+
 /// The diagnostic-settings container of an Entra table (sign-ins and audit logs), if it has one.
 pub fn container_of(table: &str) -> Option<String> {
-    use crate::catalog::Envelope;
-    crate::catalog::find(table)
-        .filter(|t| matches!(t.envelope, Envelope::EntraSignIn | Envelope::Audit))
-        .and_then(|t| crate::catalog::diagnostic_container(t.name))
+    CONTAINERS
+        .iter()
+        .find(|(name, _)| *name == table)
+        .map(|(_, container)| (*container).to_string())
 }
 
 /// Log Analytics columns that diagnostic settings write in the envelope, by envelope key.
@@ -100,5 +121,31 @@ fn lower_first(column: &str) -> String {
     match chars.next() {
         Some(first) => first.to_lowercase().chain(chars).collect(),
         None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The generator's containers are the ones the tool's catalogue reads, for every Entra table
+    /// the catalogue archives, and no other.
+    #[test]
+    fn containers_are_the_catalogues() {
+        use crate::catalog::{Envelope, TABLES, diagnostic_container};
+        let entra: Vec<_> = TABLES
+            .iter()
+            .filter(|t| matches!(t.envelope, Envelope::EntraSignIn | Envelope::Audit))
+            .collect();
+        assert_eq!(entra.len(), CONTAINERS.len());
+        for table in entra {
+            assert_eq!(
+                container_of(table.name),
+                diagnostic_container(table.name),
+                "{}",
+                table.name
+            );
+        }
+        assert_eq!(container_of("AppRequests"), None);
     }
 }

@@ -16,5 +16,7 @@ mod diagnostic;
 mod emitter;
 mod scenario;
 
+pub use blobs::SampleError;
 pub use emitter::Emitter;
+
 pub use scenario::{GroundTruth, Scenario, SignInLayout, Story};

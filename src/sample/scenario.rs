@@ -7,8 +7,7 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Timelike, Utc, W
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::blobs::{BlobSet, SlotLayout, workspace_prefix};
-use crate::error::Result;
+use super::blobs::{BlobSet, SampleError, SlotLayout, workspace_prefix};
 
 mod stories;
 
@@ -531,9 +530,7 @@ impl Scenario {
             seed: self.seed,
             start: self.start.to_string(),
             days: self.days,
-            attack_start: crate::time::format_utc(
-                self.day_start(self.attack_day) + Duration::minutes(185),
-            ),
+            attack_start: format_utc(self.day_start(self.attack_day) + Duration::minutes(185)),
             story: self.story,
             compromised_users: self.compromised_truth(hijack_posts_seen > 0),
             compromised_unseen_users: self.compromised_unseen_truth(hijack_posts_seen > 0),
@@ -559,16 +556,13 @@ impl Scenario {
                     note: "Key Vault reads".into(),
                 },
             ],
-            outage: (
-                crate::time::format_utc(outage_from),
-                crate::time::format_utc(outage_to),
-            ),
+            outage: (format_utc(outage_from), format_utc(outage_to)),
             enduser_form: self.enduser_form,
         }
     }
 
     /// Writes every blob below `root`, one day at a time.
-    pub fn write(&self, root: &Path) -> Result<WriteSummary> {
+    pub fn write(&self, root: &Path) -> Result<WriteSummary, SampleError> {
         let mut summary = WriteSummary::default();
         for day in 0..self.days {
             let mut ctx = self.generate_day(day);
@@ -740,12 +734,7 @@ impl DayContext<'_> {
             let bucket = t
                 - Duration::seconds(t.timestamp().rem_euclid(300))
                 - Duration::nanoseconds(i64::from(t.timestamp_subsec_nanos()));
-            let keys: Vec<String> = crate::query::udf::DEFAULT_CUSTOMER_KEYS
-                .iter()
-                .map(|k| (*k).to_string())
-                .collect();
-            self.cut_lines
-                .push((bucket, crate::query::udf::customer_mentions(&line, &keys)));
+            self.cut_lines.push((bucket, surviving_customers(&line)));
         } else if table == "AppTraces" && roll < 0.0015 {
             line = line.replacen(
                 "\"SeverityLevel\":1",
@@ -1482,5 +1471,66 @@ impl DayContext<'_> {
                 self.attack_at(t);
             }
         }
+    }
+}
+
+/// An instant as the truth writes it (RFC 3339, UTC, `Z`, fractional seconds only when present).
+fn format_utc(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+}
+
+/// The customers a cut record still names: every id this generator writes (`C-` and digits)
+/// that is complete in the surviving text, that is followed by its closing quote (escaped or
+/// not). The generator's own reading of its own records, apart from the tool's; a test compares
+/// it with the tool's lenient reading (`customer_mentions`).
+fn surviving_customers(line: &str) -> Vec<String> {
+    let mut found: Vec<String> = Vec::new();
+    let mut rest = line;
+    while let Some(at) = rest.find("C-") {
+        let tail = &rest[at + 2..];
+        let digits = tail
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(tail.len());
+        let id = &rest[at..at + 2 + digits];
+        let closed = tail[digits..].starts_with('"') || tail[digits..].starts_with("\\\"");
+        if digits > 0 && closed && !found.iter().any(|f| f == id) {
+            found.push(id.to_string());
+        }
+        rest = &tail[digits..];
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Cut anywhere, a record names the same customers to the generator's reading as to the
+    /// tool's lenient one.
+    #[test]
+    fn a_cut_record_names_the_customers_the_tool_reads() {
+        let properties = json!({
+            "gen_ai.tool.name": "search_customers",
+            "gen_ai.tool.call.arguments": json!({"customerIds": ["C-10010", "C-10023"], "since": "2026-01-01"}).to_string(),
+            "gen_ai.tool.call.result": json!({"matches": [{"customer_id": "C-10010"}, {"customer_id": "C-10077"}]}).to_string(),
+        });
+        let line = json!({"TimeGenerated": "2026-06-01T09:12:40.136Z", "Properties": properties})
+            .to_string();
+        let keys: Vec<String> = crate::query::udf::DEFAULT_CUSTOMER_KEYS
+            .iter()
+            .map(|k| (*k).to_string())
+            .collect();
+        let mut compared = 0;
+        for cut in (0..=line.len()).filter(|c| line.is_char_boundary(*c)) {
+            let text = &line[..cut];
+            let mut ours = surviving_customers(text);
+            let mut tools = crate::query::udf::customer_mentions(text, &keys);
+            ours.sort();
+            tools.sort();
+            assert_eq!(ours, tools, "cut at {cut}: {text}");
+            compared += usize::from(!ours.is_empty());
+        }
+        assert!(compared > 100, "{compared} cuts named a customer");
+        assert_eq!(surviving_customers(&line).len(), 3);
     }
 }

@@ -1,7 +1,15 @@
 //! What the evidence cannot show: sources absent or silent, per table and hour against the
 //! baseline's own hours, export outages of the App Insights family, and calls without an address.
 
-use super::*;
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Datelike, Duration, Timelike, Utc, Weekday};
+use serde::Deserialize;
+
+use super::findings::{Coverage, Gap, Sampling, TableCoverage};
+use crate::catalog::{self, Role};
+use crate::query::pack::PackParams;
+use crate::time::format_utc;
 
 #[derive(Debug, Deserialize)]
 pub(super) struct HourRow {

@@ -5,16 +5,14 @@
 //! volumes against the baseline. It returns a typed report and prints nothing: the report's
 //! formats are `crate::report::scope_report`'s.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use arrow::record_batch::RecordBatch;
-use chrono::{DateTime, Datelike, Duration, Timelike, Utc, Weekday};
-use serde::Deserialize;
+use chrono::{DateTime, Duration, Utc};
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
 use crate::case::Case;
-use crate::catalog::{self, Role};
 use crate::query::pack::{EMBEDDED, PackParams};
 use crate::query::{QueryEngine, QueryError};
 use crate::time::format_utc;
@@ -24,9 +22,12 @@ mod findings;
 mod reasons;
 pub mod window;
 
-use coverage::*;
+use coverage::{CallAddressRow, HourRow, address_statements, coverage, missing_sources};
 pub use findings::*;
-use reasons::*;
+use reasons::{
+    ProfileRow, SessionProfileRow, SprayRow, SuspectRow, server_statement, spray_summary, suspect,
+    verdict,
+};
 
 /// One query of a scope run (defined with the session that measures it).
 pub use crate::query::QueryTiming;

@@ -1,7 +1,13 @@
 //! Words for findings: each suspect's reasons from the evidence rows, relative to its own
 //! baseline, the verdict, the server finding, and spray sources.
 
-use super::*;
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Deserialize;
+
+use super::findings::{
+    AttackerCall, Coverage, ManagementAccess, ServerCompromise, Session, SpraySource, Suspect,
+};
 
 #[derive(Debug, Deserialize)]
 pub(super) struct SprayRow {

@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 
 use arrow::array::Array;
 use chrono::{DateTime, Duration, Timelike, Utc};
-use serde::{Deserialize, Serialize};
 
 use super::findings::ScopeReport;
+pub use super::findings::{WindowMove, WindowReport, WindowSpan};
 use crate::case::Case;
 use crate::query::{QueryEngine, QueryError};
 use crate::time::format_utc;
@@ -20,65 +20,6 @@ pub const MAX_GAP: Duration = Duration::days(3);
 
 /// How many times the window may move before the scope stops widening (and says so).
 pub const MAX_MOVES: u32 = 4;
-
-/// What happened to the window: asked for, scoped, and what moved it.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
-pub struct WindowReport {
-    /// The window as asked for (`--since auto` resolved to its starting point).
-    pub requested: WindowSpan,
-    /// The window the report covers.
-    pub scoped: WindowSpan,
-    /// `given` (a time or span), or `auto` (found from the evidence after a baseline of its
-    /// earliest days).
-    pub method: String,
-    /// The earlier evidence of what the window attributed to the attacker, each with its record.
-    pub moved_by: Vec<WindowMove>,
-    /// How many times the window moved.
-    pub iterations: u32,
-    /// Whether the widening stopped at its bound with earlier evidence still to follow.
-    pub bounded: bool,
-    /// The first time of the evidence in the case.
-    pub evidence_start: String,
-    /// Whether the breach's first evidence lies in the evidence's first day: it may have begun
-    /// before the oldest blob (retention limits what can be shown).
-    pub reaches_evidence_start: bool,
-}
-
-impl WindowReport {
-    /// The scoped window as the pack's parameters (`None` for a report without one).
-    pub fn scoped_params(&self) -> Option<crate::query::pack::PackParams> {
-        let at = crate::time::parse_timestamp;
-        Some(crate::query::pack::PackParams {
-            since: at(&self.scoped.since)?,
-            until: at(&self.scoped.until)?,
-            baseline_start: at(&self.scoped.baseline_start)?,
-        })
-    }
-}
-
-/// A window and its baseline.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
-pub struct WindowSpan {
-    /// Start.
-    pub since: String,
-    /// End (exclusive).
-    pub until: String,
-    /// Baseline start.
-    pub baseline_start: String,
-}
-
-/// One attacker artifact seen before the window.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct WindowMove {
-    /// The address, destination or host.
-    pub artifact: String,
-    /// What the scope held it for (`attacker address`, `spray source`, `destination`, `host`, …).
-    pub kind: String,
-    /// Its first occurrence in the run of evidence that reaches the window.
-    pub first_seen: String,
-    /// Where that occurrence is written (table and record).
-    pub record: String,
-}
 
 /// What a report attributes to the attacker, by what each is.
 pub fn artifacts(report: &ScopeReport) -> BTreeMap<String, String> {

@@ -15,7 +15,7 @@ use arrow::datatypes::{
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Map, Value, json};
 
-use super::TimelineError;
+use super::error::TimelineError;
 use super::store::StoreError;
 use crate::case::Case;
 use crate::query::QueryEngine;

@@ -4,8 +4,6 @@
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
-use super::state::{Focus, PromptKind};
-
 /// Where keys are going.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyContext {
@@ -175,6 +173,46 @@ fn normal(focus: Focus, code: KeyCode, ctrl: bool) -> Option<Action> {
         KeyCode::Char('b') => Action::ToggleBookmark,
         _ => return None,
     })
+}
+
+/// Which pane keys go to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    /// The event list.
+    Timeline,
+    /// The identity list.
+    Identities,
+}
+
+/// What a prompt line is asking for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PromptKind {
+    /// A filter to keep matching events.
+    Filter,
+    /// A filter to drop matching events.
+    FilterOut,
+    /// An expression to search for (highlight, `n`/`N`), leaving the list as it is.
+    Search,
+    /// A file to write the events in view to.
+    Export,
+    /// A time to jump to.
+    Jump,
+    /// A note for a new bookmark.
+    Note,
+}
+
+impl PromptKind {
+    /// The prompt's label.
+    pub fn label(self) -> &'static str {
+        match self {
+            PromptKind::Filter => "filter",
+            PromptKind::FilterOut => "filter out",
+            PromptKind::Search => "search (n/N next/previous match)",
+            PromptKind::Export => "export the events in view to (.csv or .jsonl; never overwrites)",
+            PromptKind::Jump => "jump to (RFC 3339, date, +2h/-30m from here, 72h before the end)",
+            PromptKind::Note => "bookmark note (Enter to save)",
+        }
+    }
 }
 
 #[cfg(test)]

@@ -110,8 +110,8 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, String> {
 }
 
 /// The runtime of the timeline's queries, its error typed.
-pub(crate) fn query_runtime() -> Result<tokio::runtime::Runtime, super::TimelineError> {
-    crate::runtime::multi_thread(Some(2)).map_err(super::TimelineError::Runtime)
+pub(crate) fn query_runtime() -> Result<tokio::runtime::Runtime, super::error::TimelineError> {
+    crate::runtime::multi_thread(Some(2)).map_err(super::error::TimelineError::Runtime)
 }
 
 /// Starts a worker thread with the stack query planning needs; when the thread cannot start,

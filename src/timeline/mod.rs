@@ -8,6 +8,7 @@
 //! The terminal is restored on exit, on Ctrl-C (raw mode delivers it as a key) and on panic
 //! (ratatui's hook).
 
+mod error;
 pub mod export;
 pub mod filter;
 pub mod keymap;
@@ -30,6 +31,7 @@ use crate::case::Case;
 use crate::case::bookmarks::Bookmarks;
 use crate::query::pack::PackParams;
 use crate::scope::Ioc;
+pub use error::TimelineError;
 use loader::{LoadPlan, Update};
 use state::{App, Context, Effect};
 
@@ -59,29 +61,6 @@ pub struct TimelineOptions {
 /// Default of `--events-mib`: at about 45 bytes an event, some 8 million events, while the
 /// whole process stays within 1 GiB (docs/performance.md).
 pub const DEFAULT_EVENTS_MIB: u64 = 384;
-
-/// Errors of the interactive timeline.
-#[derive(Debug, thiserror::Error)]
-pub enum TimelineError {
-    /// The terminal failed.
-    #[error("terminal: {0}")]
-    Terminal(#[from] std::io::Error),
-    /// The case could not be opened.
-    #[error(transparent)]
-    Case(#[from] crate::case::CaseError),
-    /// No query runtime could be started.
-    #[error("starting a query runtime: {0}")]
-    Runtime(std::io::Error),
-    /// The timeline query failed.
-    #[error("timeline query: {0}")]
-    Query(#[from] crate::query::QueryError),
-    /// The query's output was not what the timeline reads.
-    #[error(transparent)]
-    Store(#[from] store::StoreError),
-    /// Writing the exported timeline failed.
-    #[error("writing the timeline: {0}")]
-    Write(std::io::Error),
-}
 
 /// The state before any event arrives, from the case's manifest and bookmarks; and the case.
 pub fn initial_state(options: &TimelineOptions) -> Result<(App, Arc<Case>), TimelineError> {

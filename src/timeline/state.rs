@@ -8,6 +8,7 @@ use ratatui::layout::{Position, Rect};
 
 use super::filter::{Field, Filter};
 use super::keymap::{self, Action, KeyContext};
+pub use super::keymap::{Focus, PromptKind};
 use super::loader::{DetailRequest, Marks, Update};
 use super::store::{Event, EventKind, EventStore};
 use crate::case::bookmarks::{Bookmark, Bookmarks};
@@ -17,46 +18,6 @@ pub const HISTOGRAM_BUCKETS: usize = 1024;
 
 /// The label of events without an identity in the identity list.
 pub const NO_IDENTITY: &str = "(no identity)";
-
-/// Which pane keys go to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Focus {
-    /// The event list.
-    Timeline,
-    /// The identity list.
-    Identities,
-}
-
-/// What a prompt line is asking for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PromptKind {
-    /// A filter to keep matching events.
-    Filter,
-    /// A filter to drop matching events.
-    FilterOut,
-    /// An expression to search for (highlight, `n`/`N`), leaving the list as it is.
-    Search,
-    /// A file to write the events in view to.
-    Export,
-    /// A time to jump to.
-    Jump,
-    /// A note for a new bookmark.
-    Note,
-}
-
-impl PromptKind {
-    /// The prompt's label.
-    pub fn label(self) -> &'static str {
-        match self {
-            PromptKind::Filter => "filter",
-            PromptKind::FilterOut => "filter out",
-            PromptKind::Search => "search (n/N next/previous match)",
-            PromptKind::Export => "export the events in view to (.csv or .jsonl; never overwrites)",
-            PromptKind::Jump => "jump to (RFC 3339, date, +2h/-30m from here, 72h before the end)",
-            PromptKind::Note => "bookmark note (Enter to save)",
-        }
-    }
-}
 
 /// Input mode.
 #[derive(Debug, Clone, PartialEq, Eq)]

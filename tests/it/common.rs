@@ -109,6 +109,7 @@ pub fn ingest_dir(source: &Path, case: &Path) -> IngestSummary {
         IngestOptions {
             threads: 2,
             warn_limit: 0,
+            derive: Some(mcpforensics::query::call_index::ensure_blocking),
             ..IngestOptions::default()
         },
     )
@@ -129,6 +130,7 @@ pub fn ingest_window(
             until,
             threads: 2,
             warn_limit: 0,
+            derive: Some(mcpforensics::query::call_index::ensure_blocking),
             ..IngestOptions::default()
         },
     )

@@ -577,7 +577,7 @@ fn manifest_summary_agrees_with_the_manifest() {
         .max();
     assert_eq!(summary.last_time, last);
     let (_, sha256) =
-        mcpforensics::case::writer::hash_file(&sample_case().join("manifest.json")).expect("hash");
+        mcpforensics::case::files::hash_file(&sample_case().join("manifest.json")).expect("hash");
     assert_eq!(summary.sha256, sha256);
 }
 
@@ -736,7 +736,7 @@ fn the_call_index_is_derived_at_ingest_and_read_only_while_current() {
     assert_eq!(current.record.calls, all);
     for file in &current.record.files {
         let (size, sha256) =
-            mcpforensics::case::writer::hash_file(&case.path().join(&dir).join(&file.path))
+            mcpforensics::case::files::hash_file(&case.path().join(&dir).join(&file.path))
                 .expect("hash");
         assert_eq!((size, sha256.as_str()), (file.size, file.sha256.as_str()));
     }
