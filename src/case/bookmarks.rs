@@ -112,7 +112,10 @@ impl Bookmarks {
 
 #[cfg(test)]
 pub(crate) mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(
+        clippy::unwrap_used,
+        reason = "a test fails loudly where a value is missing"
+    )]
     use super::*;
 
     /// A bookmark on the sample's attacker call.

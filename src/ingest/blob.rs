@@ -274,7 +274,10 @@ impl BlobResult {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(
+        clippy::unwrap_used,
+        reason = "a test fails loudly where a value is missing"
+    )]
     use super::*;
 
     #[test]

@@ -47,7 +47,10 @@ pub fn to_jsonl(items: &[Bookmark], manifest_sha256: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(
+        clippy::unwrap_used,
+        reason = "a test fails loudly where a value is missing"
+    )]
     use super::*;
     use crate::case::bookmarks::tests::bookmark;
 

@@ -666,7 +666,10 @@ pub fn summarise(r: &ScopeReport, zone: Option<Zone>) -> Summary {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(
+        clippy::unwrap_used,
+        reason = "a test fails loudly where a value is missing"
+    )]
     use super::*;
 
     #[test]

@@ -141,8 +141,3 @@ fn cut(text: &str) -> String {
     short.push('…');
     short
 }
-
-/// Number of rows in the batches.
-pub fn row_count(batches: &[RecordBatch]) -> usize {
-    batches.iter().map(|b| b.num_rows()).sum()
-}

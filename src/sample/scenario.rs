@@ -877,7 +877,10 @@ impl DayContext<'_> {
         }
     }
 
-    #[allow(clippy::too_many_lines)]
+    #[allow(
+        clippy::too_many_lines,
+        reason = "one call's rows in every emitter's layout, written in the order Azure writes them"
+    )]
     fn tool_call(
         &mut self,
         user: &User,
@@ -1043,7 +1046,10 @@ impl DayContext<'_> {
         self.implant_copy(t, call);
     }
 
-    #[allow(clippy::too_many_arguments)]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "each argument is a column of the AppDependencies row"
+    )]
     fn dependency(
         &mut self,
         t: DateTime<Utc>,
@@ -1078,7 +1084,10 @@ impl DayContext<'_> {
     }
 
     /// One NSG flow: a begin tuple and an end tuple with the byte counts, in a one-minute record.
-    #[allow(clippy::too_many_arguments)]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "each argument is a field of the flow tuple"
+    )]
     fn flow(
         &mut self,
         mac: &str,

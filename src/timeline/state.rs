@@ -1071,7 +1071,10 @@ impl App {
 
 #[cfg(test)]
 pub(crate) mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(
+        clippy::unwrap_used,
+        reason = "a test fails loudly where a value is missing"
+    )]
     use super::*;
     use crate::timeline::store::tests::chunk;
     use ratatui::crossterm::event::{KeyCode, KeyModifiers};

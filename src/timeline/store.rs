@@ -643,7 +643,10 @@ impl EventStore {
 
 #[cfg(test)]
 pub(crate) mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(
+        clippy::unwrap_used,
+        reason = "a test fails loudly where a value is missing"
+    )]
     use super::*;
     use arrow::array::{Int64Array, TimestampNanosecondArray, UInt64Array};
     use arrow::datatypes::{Field, Schema};

@@ -2,6 +2,7 @@
 
 #![allow(clippy::panic, clippy::unwrap_used)]
 
+mod architecture;
 mod azure;
 mod bad_input;
 mod cli;
