@@ -3,9 +3,16 @@
 -- params: since, until
 -- depends: none
 -- output: table_name, rows, events, max_item_count
-SELECT 'AppRequests' AS table_name, count(*) AS rows, coalesce(sum(coalesce("ItemCount", 1)), 0) AS events, coalesce(max(coalesce("ItemCount", 1)), 0) AS max_item_count FROM "AppRequests" WHERE "TimeGenerated" >= $since AND "TimeGenerated" < $until
-UNION ALL SELECT 'AppDependencies', count(*), coalesce(sum(coalesce("ItemCount", 1)), 0), coalesce(max(coalesce("ItemCount", 1)), 0) FROM "AppDependencies" WHERE "TimeGenerated" >= $since AND "TimeGenerated" < $until
-UNION ALL SELECT 'AppTraces', count(*), coalesce(sum(coalesce("ItemCount", 1)), 0), coalesce(max(coalesce("ItemCount", 1)), 0) FROM "AppTraces" WHERE "TimeGenerated" >= $since AND "TimeGenerated" < $until
-UNION ALL SELECT 'AppEvents', count(*), coalesce(sum(coalesce("ItemCount", 1)), 0), coalesce(max(coalesce("ItemCount", 1)), 0) FROM "AppEvents" WHERE "TimeGenerated" >= $since AND "TimeGenerated" < $until
-UNION ALL SELECT 'AppExceptions', count(*), coalesce(sum(coalesce("ItemCount", 1)), 0), coalesce(max(coalesce("ItemCount", 1)), 0) FROM "AppExceptions" WHERE "TimeGenerated" >= $since AND "TimeGenerated" < $until
+-- app_insights_records and evidence_roles are generated from the catalogue: every Application
+-- Insights table, each listed even when it has no row in the window.
+SELECT table_name, sum(rows) AS rows, sum(events) AS events, max(max_item_count) AS max_item_count
+FROM (
+    SELECT table_name, count(*) AS rows, coalesce(sum(coalesce(item_count, 1)), 0) AS events, coalesce(max(coalesce(item_count, 1)), 0) AS max_item_count
+    FROM app_insights_records
+    WHERE time >= $since AND time < $until
+    GROUP BY 1
+    UNION ALL
+    SELECT table_name, 0, 0, 0 FROM evidence_roles WHERE role = 'app_insights'
+) per_table
+GROUP BY 1
 ORDER BY 1

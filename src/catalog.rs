@@ -56,6 +56,19 @@ pub enum Role {
     HttpAccess,
 }
 
+impl Role {
+    /// The role as `evidence_roles` names it.
+    pub fn sql_name(self) -> &'static str {
+        match self {
+            Role::Coverage => "coverage",
+            Role::AppInsights => "app_insights",
+            Role::TimelineDetail => "timeline_detail",
+            Role::IdentitySource => "identity_source",
+            Role::HttpAccess => "http_access",
+        }
+    }
+}
+
 /// One table of a case.
 #[derive(Debug)]
 pub struct EvidenceTable {
@@ -74,6 +87,14 @@ pub struct EvidenceTable {
 }
 
 impl EvidenceTable {
+    /// The column that holds a record's time, quoted for SQL (`time` for flows).
+    pub fn time_column(&self) -> &'static str {
+        match self.decoder {
+            Decoder::Flows => "time",
+            Decoder::Declared | Decoder::Generic => "\"TimeGenerated\"",
+        }
+    }
+
     /// Whether the table has `role`.
     pub fn has(&self, role: Role) -> bool {
         self.roles.contains(&role)
@@ -307,6 +328,58 @@ pub fn find_category(category: &str) -> Option<(&'static str, &'static EvidenceT
 /// Names of the tables with `role`, in catalogue order.
 pub fn with_role(role: Role) -> impl Iterator<Item = &'static str> {
     TABLES.iter().filter(move |t| t.has(role)).map(|t| t.name)
+}
+
+/// The view of every record of the `Coverage` tables, by table and time (`coverage_records`:
+/// `table_name`, `time`), generated from the catalogue: the coverage queries read it, so a table
+/// given this role is counted without any other edit.
+pub fn coverage_records_view() -> String {
+    role_view(Role::Coverage, "coverage_records", "")
+}
+
+/// The view of every record of the `AppInsights` tables with its item count
+/// (`app_insights_records`: `table_name`, `time`, `item_count`), generated from the catalogue.
+pub fn app_insights_records_view() -> String {
+    role_view(
+        Role::AppInsights,
+        "app_insights_records",
+        ", \"ItemCount\" AS item_count",
+    )
+}
+
+/// The view of every table's roles (`evidence_roles`: `table_name`, `role`), one row per table and
+/// role, generated from the catalogue: queries that must list a table even when it holds nothing
+/// read their tables from it.
+pub fn evidence_roles_view() -> String {
+    let rows: Vec<String> = TABLES
+        .iter()
+        .flat_map(|t| {
+            t.roles
+                .iter()
+                .map(move |r| format!("('{}', '{}')", t.name, r.sql_name()))
+        })
+        .collect();
+    format!(
+        "CREATE VIEW evidence_roles AS SELECT column1 AS table_name, column2 AS role FROM (VALUES {})",
+        rows.join(", ")
+    )
+}
+
+/// `CREATE VIEW <name>` over every table with `role`: its name as `table_name`, its time as
+/// `time`, then `extra` columns.
+fn role_view(role: Role, name: &str, extra: &str) -> String {
+    let selects: Vec<String> = TABLES
+        .iter()
+        .filter(|t| t.has(role))
+        .map(|t| {
+            format!(
+                "SELECT '{table}' AS table_name, {time} AS time{extra} FROM \"{table}\"",
+                table = t.name,
+                time = t.time_column(),
+            )
+        })
+        .collect();
+    format!("CREATE VIEW {name} AS {}", selects.join(" UNION ALL "))
 }
 
 /// Every container an account's evidence may sit in: each export container, then each

@@ -429,7 +429,12 @@ impl QueryEngine {
         let has_access_logs = tables.iter().any(|t| {
             t.kind == "table" && catalog::find(&t.name).is_some_and(|c| c.has(Role::HttpAccess))
         });
-        let mut statements = split_statements(VIEWS_SQL);
+        let mut statements = vec![
+            catalog::evidence_roles_view(),
+            catalog::coverage_records_view(),
+            catalog::app_insights_records_view(),
+        ];
+        statements.extend(split_statements(VIEWS_SQL));
         if has_access_logs {
             for statement in &mut statements {
                 if statement.contains("CREATE VIEW tool_calls AS") {

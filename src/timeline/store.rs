@@ -31,11 +31,13 @@ pub enum EventKind {
     Event,
     /// A network flow tuple.
     Flow,
+    /// A request through API Management (its gateway log), other than an MCP tool call.
+    Gateway,
 }
 
 impl EventKind {
     /// Every kind, in display order.
-    pub const ALL: [EventKind; 9] = [
+    pub const ALL: [EventKind; 10] = [
         EventKind::SignIn,
         EventKind::Audit,
         EventKind::Tool,
@@ -45,6 +47,7 @@ impl EventKind {
         EventKind::Exception,
         EventKind::Event,
         EventKind::Flow,
+        EventKind::Gateway,
     ];
 
     /// The name used in the timeline SQL and in filters.
@@ -59,6 +62,7 @@ impl EventKind {
             EventKind::Exception => "exception",
             EventKind::Event => "event",
             EventKind::Flow => "flow",
+            EventKind::Gateway => "gateway",
         }
     }
 

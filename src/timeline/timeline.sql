@@ -57,6 +57,27 @@ FROM (
            'AppDependencies', _blob, _line, "OperationId"
     FROM "AppDependencies" WHERE date >= '{from_day}' AND date <= '{to_day}'
     UNION ALL
+    SELECT "TimeGenerated", 'gateway', nullif("UserId", ''), "CallerIpAddress", target_host("BackendUrl"), NULL, NULL,
+           concat(coalesce("Method", '?'), ' ', coalesce("Url", '?'), ' → ', coalesce(CAST("ResponseCode" AS VARCHAR), '?'),
+                  CASE WHEN "ApimSubscriptionId" IS NULL OR "ApimSubscriptionId" = '' THEN '' ELSE concat(' (subscription ', "ApimSubscriptionId", ')') END,
+                  CASE WHEN "LastErrorReason" IS NULL OR "LastErrorReason" = '' THEN '' ELSE concat(' ', "LastErrorReason") END),
+           NULL,
+           CASE WHEN "IsRequestSuccess" = false OR "ResponseCode" >= 500 THEN 2 WHEN "ResponseCode" >= 400 THEN 1 ELSE 0 END,
+           'ApiManagementGatewayLogs', _blob, _line,
+           trace_id(coalesce(json_get_str("BackendRequestHeaders", 'traceparent'), json_get_str("BackendRequestHeaders", 'Traceparent'), "CorrelationId"))
+    FROM "ApiManagementGatewayLogs" WHERE (mcp_method IS NULL OR mcp_method <> 'tools/call') AND date >= '{from_day}' AND date <= '{to_day}'
+    UNION ALL
+    SELECT "TimeGenerated", 'gateway', NULL, NULL, "ServerName", "SessionId", "ToolName",
+           concat('MCP ', coalesce("Method", '?'),
+                  CASE WHEN "ToolCount" IS NULL THEN '' ELSE concat(' (', CAST("ToolCount" AS VARCHAR), ' tools)') END,
+                  ' from ', coalesce("ClientName", '?'), ' ', coalesce("ClientVersion", ''),
+                  ' auth ', coalesce("AuthenticationMethod", '?'),
+                  CASE WHEN "Error" IS NULL OR "Error" = '' THEN '' ELSE concat(' → ', "Error") END),
+           NULL,
+           CASE WHEN "Error" IS NULL OR "Error" = '' THEN 0 ELSE 2 END,
+           'ApiManagementGatewayMCPLog', _blob, _line, trace_id("CorrelationId")
+    FROM "ApiManagementGatewayMCPLog" WHERE ("Method" IS NULL OR "Method" <> 'tools/call') AND date >= '{from_day}' AND date <= '{to_day}'
+    UNION ALL
     SELECT "TimeGenerated", 'trace', enduser_id, client_address, NULL, session_id, tool_name,
            coalesce("Message", ''),
            NULL,

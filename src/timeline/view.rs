@@ -101,6 +101,7 @@ fn kind_style(kind: EventKind) -> Style {
         EventKind::Exception => Color::Red,
         EventKind::Event => Color::White,
         EventKind::Flow => Color::Yellow,
+        EventKind::Gateway => Color::LightCyan,
     };
     Style::default().fg(color)
 }

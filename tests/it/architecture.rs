@@ -297,3 +297,46 @@ fn a_planted_cycle_is_found() {
     assert!(edges["a/mod.rs"].contains("a/b.rs"), "{edges:?}");
     assert!(edges["a/b.rs"].contains("a/mod.rs"), "{edges:?}");
 }
+
+/// Where a role's tables are still written out by hand (their columns differ per table), every
+/// table the catalogue gives that role is named: forgetting one would make the analysis call a
+/// table with data absent. Coverage and Application Insights are read from views generated from
+/// the catalogue (`coverage_records`, `app_insights_records`, `evidence_roles`).
+#[test]
+fn every_role_table_appears_where_the_role_is_used() {
+    use mcpforensics::catalog::{Role, with_role};
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let read = |path: &str| std::fs::read_to_string(root.join(path)).expect(path);
+    let uses: &[(Role, &[&str])] = &[
+        (
+            Role::IdentitySource,
+            &["queries/window_signins.sql", "src/query/identity_index.sql"],
+        ),
+        (Role::TimelineDetail, &["src/timeline/timeline.sql"]),
+    ];
+    for (role, files) in uses {
+        for file in *files {
+            let text = read(file);
+            for table in with_role(*role) {
+                let quoted = format!("\"{table}\"");
+                assert!(
+                    text.contains(&quoted) || text.contains(&format!(" {table} ")),
+                    "{file} does not name {table}, which the catalogue gives the role {role:?}"
+                );
+            }
+        }
+    }
+    for (file, view) in [
+        ("queries/hourly_volume.sql", "coverage_records"),
+        ("queries/sampling.sql", "app_insights_records"),
+    ] {
+        assert!(read(file).contains(view), "{file} reads {view}");
+    }
+    let coverage = mcpforensics::catalog::coverage_records_view();
+    for table in with_role(Role::Coverage) {
+        assert!(
+            coverage.contains(&format!("FROM \"{table}\"")),
+            "{coverage}"
+        );
+    }
+}
