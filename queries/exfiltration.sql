@@ -1,5 +1,5 @@
 -- name: exfiltration
--- description: Where the data went, per destination and path: (1) responses to attacker client addresses (server-to-client bytes of inbound flows, else the response sizes the server logged; separately, the response sizes API Management logged for calls through it); (2) outbound flows from the MCP hosts to destinations never seen in the baseline, when an attacker call's HTTP dependency names them or they start within ten minutes after an attacker call (unless the server's dependencies for other callers name them too); (3) attacker-call HTTP dependencies to new hosts with no flow record; (4) what the server copies out by itself (server_compromise); (5) outbound flows from the MCP hosts to an address given with --ioc-ip, even one seen in the baseline. Destinations seen in the baseline (backups, Key Vault) never appear.
+-- description: Where the data went, per destination and path: (1) responses to attacker client addresses (server-to-client bytes of inbound flows, else the response sizes the server logged; separately, the response sizes API Management logged for calls through it); (2) outbound flows from the MCP hosts to destinations new in the window (not reached in the baseline within three days before their first flow of the window), when an attacker call's HTTP dependency names them or they start within ten minutes after an attacker call (unless the server's dependencies for other callers name them too); (3) attacker-call HTTP dependencies to new hosts with no flow record; (4) what the server copies out by itself (server_compromise); (5) outbound flows from the MCP hosts to an address given with --ioc-ip, even one seen in the baseline. Destinations in use up to the window (backups, Key Vault) never appear.
 -- params: since, until, baseline_start
 -- depends: attacker_calls, attacker_flows, window_outbound, server_compromise, mcp_hosts, window_calls
 -- output: destination_ip, destination_host, bytes, first, last, path, records
@@ -43,9 +43,19 @@ new_outbound AS (SELECT dst_ip, time, bytes, named_hosts FROM window_outbound),
 destination_hosts AS (
     SELECT DISTINCT dst_ip, unnest(named_hosts) AS host FROM window_outbound WHERE named_hosts IS NOT NULL
 ),
+-- A host of the baseline is known while its use goes on: reached within three days before its first
+-- dependency of the window (as destinations are in window_outbound).
+window_targets AS (
+    SELECT target_host("Target") AS target, min("TimeGenerated") AS first_seen FROM "AppDependencies"
+    WHERE "TimeGenerated" >= $since AND "TimeGenerated" < $until AND "Target" IS NOT NULL
+    GROUP BY 1
+),
 baseline_targets AS (
-    SELECT DISTINCT target_host("Target") AS target FROM "AppDependencies"
-    WHERE "TimeGenerated" >= $baseline_start AND "TimeGenerated" < $since AND "Target" IS NOT NULL
+    SELECT w.target FROM window_targets w
+    JOIN "AppDependencies" d ON target_host(d."Target") = w.target
+    WHERE d."TimeGenerated" >= $baseline_start AND d."TimeGenerated" < $since AND d."Target" IS NOT NULL
+      AND d."TimeGenerated" >= w.first_seen - INTERVAL '3 days'
+    GROUP BY w.target
 ),
 -- A destination the server reaches for other callers too (a new service it started using) is
 -- not the attacker's, however close in time to an attacker call.

@@ -1,5 +1,5 @@
 -- name: ip_profiles
--- description: Every (identity, client address) that made tool calls in the window, measured against the baseline before it: is the address new for the identity and for the whole organisation, how many calls fall outside the hours the identity (or, for a new identity, the organisation) is active, how many tools are new to it, is the sign-in country new, is the address a spray source. `attacker` marks pairs where an address new to everyone comes with another sign of someone else at the keyboard; with an empty baseline no pair is marked.
+-- description: Every (identity, client address) that made tool calls in the window, measured against the baseline before it: is the address new for the identity (never used by it in the baseline) and for the whole organisation (nobody used it within three days before its first call of the window: an address quiet for longer may have changed hands), how many calls fall outside the hours the identity (or, for a new identity, the organisation) is active, how many tools are new to it, is the sign-in country new, is the address a spray source. `attacker` marks pairs where an address new to everyone comes with another sign of someone else at the keyboard; with an empty baseline no pair is marked.
 -- params: since
 -- depends: spray_sources, call_groups, window_calls, window_signins
 -- output: user, user_id, client_address, calls, weighted_calls, first_call, last_call, sessions, offhours_calls, new_tools, new_for_user, new_for_org, country, new_country, spray_source, own_login, own_device_login, attacker
@@ -12,7 +12,26 @@ known_user_ips AS (
     UNION
     SELECT "user", ip FROM signins WHERE time < $since AND result = '0'
 ),
-known_org_ips AS (SELECT DISTINCT ip FROM known_user_ips),
+-- What others did from an address is known only while it goes on: its last baseline sighting lies
+-- within three days before the address's first call of the window. After a longer quiet spell (the
+-- window's own limit, docs/scope-report.md) a shared cloud or residential address may have changed
+-- hands, and someone's use of it weeks before says nothing about who uses it now.
+org_last_seen AS (
+    SELECT ip, max(time) AS last_seen FROM (
+        SELECT client_address AS ip, last_call AS time FROM base WHERE client_address IS NOT NULL
+        UNION ALL
+        SELECT ip, time FROM signins WHERE time < $since AND result = '0'
+    ) sightings
+    GROUP BY ip
+),
+window_first AS (
+    SELECT client_address AS ip, min(first_call) AS first_seen FROM call_groups
+    WHERE in_window AND client_address IS NOT NULL GROUP BY client_address
+),
+known_org_ips AS (
+    SELECT o.ip FROM org_last_seen o JOIN window_first w ON o.ip = w.ip
+    WHERE o.last_seen >= w.first_seen - INTERVAL '3 days'
+),
 shifts AS (SELECT -1 AS shift UNION ALL SELECT 0 UNION ALL SELECT 1),
 user_hours AS (SELECT DISTINCT b."user", (b.hour + s.shift + 24) % 24 AS hour FROM base b CROSS JOIN shifts s),
 org_hours AS (SELECT hour FROM base GROUP BY hour HAVING count(DISTINCT "user") >= 3),

@@ -1,5 +1,5 @@
 -- name: session_signs
--- description: Every session of the window measured against the same identity's sessions in the baseline (the organisation's where the identity has none), with three independent signs of someone else steering it. reach: far more customers than the identity ever reads in a session (at least three times its baseline maximum and ten more), or a request for everything (wildcard search, limit of 1000 or more) the identity never made in the baseline. egress: arguments naming an outside host the identity never named in the baseline (not one of the organisation's own domains), or an HTTP dependency of its calls to a destination new in the window that no other identity's calls reach. access: the client address is new to the whole organisation and nobody ever completed an interactive sign-in from it (a replayed token refreshes non-interactively; a traveller signs in at the hotel). by_signs: two of the three. Computed once for session_profiles, which reads it twice.
+-- description: Every session of the window measured against the same identity's sessions in the baseline (the organisation's where the identity has none), with three independent signs of someone else steering it. reach: far more customers than the identity ever reads in a session (at least three times its baseline maximum and ten more), or a request for everything (wildcard search, limit of 1000 or more) the identity never made in the baseline. egress: arguments naming an outside host the identity never named in the baseline (not one of the organisation's own domains), or an HTTP dependency of its calls to a destination new in the window that no other identity's calls reach. access: the client address is new (the identity never used it in the baseline, nobody else within three days before its first call of the window) and nobody completed an interactive sign-in from it (in the window, or in that stretch of the baseline) (a replayed token refreshes non-interactively; a traveller signs in at the hotel). by_signs: two of the three. Computed once for session_profiles, which reads it twice.
 -- params: since
 -- depends: call_sessions, session_destinations, window_signins
 -- output: user, session, derived, client_address, first_call, last_call, calls, wide_calls, customers, baseline_max_customers, new_hosts, new_destinations, new_address, wide_is_new, reach, egress, access, by_signs
@@ -39,7 +39,16 @@ new_hosts AS (
     GROUP BY h."user", h.session
 ),
 dependencies AS (SELECT * FROM session_destinations),
-baseline_destinations AS (SELECT DISTINCT destination FROM dependencies WHERE NOT in_window),
+-- A destination of the baseline is known while its use goes on (last reached within three days
+-- before its first use in the window), as addresses are.
+baseline_destinations AS (
+    SELECT b.destination FROM (
+        SELECT destination, max(time) AS last_seen FROM dependencies WHERE NOT in_window GROUP BY destination
+    ) b
+    JOIN (SELECT destination, min(time) AS first_seen FROM dependencies WHERE in_window GROUP BY destination) w
+      ON b.destination = w.destination
+    WHERE b.last_seen >= w.first_seen - INTERVAL '3 days'
+),
 single_identity AS (
     SELECT destination FROM dependencies WHERE in_window GROUP BY destination HAVING count(DISTINCT "user") = 1
 ),
@@ -51,13 +60,36 @@ new_destinations AS (
     WHERE d.in_window AND b.destination IS NULL
     GROUP BY d."user", d.session
 ),
-known_addresses AS (
-    SELECT DISTINCT client_address AS ip FROM calls WHERE NOT in_window AND client_address IS NOT NULL
+-- An address is known for a session when its identity used it in the baseline, or anyone did
+-- within three days before the address's first call of the window (after a longer quiet spell a
+-- shared cloud or residential address may have changed hands: the window's own limit).
+own_addresses AS (
+    SELECT DISTINCT "user", client_address AS ip FROM calls WHERE NOT in_window AND client_address IS NOT NULL
     UNION
-    SELECT DISTINCT ip FROM window_signins WHERE time < $since AND result = '0'
+    SELECT DISTINCT "user", ip FROM window_signins WHERE time < $since AND result = '0'
 ),
+window_first AS (
+    SELECT client_address AS ip, min(time) AS first_seen FROM calls
+    WHERE in_window AND client_address IS NOT NULL GROUP BY client_address
+),
+org_last_seen AS (
+    SELECT ip, max(time) AS last_seen FROM (
+        SELECT client_address AS ip, time FROM calls WHERE NOT in_window AND client_address IS NOT NULL
+        UNION ALL
+        SELECT ip, time FROM window_signins WHERE time < $since AND result = '0'
+    ) sightings
+    GROUP BY ip
+),
+known_addresses AS (
+    SELECT o.ip FROM org_last_seen o JOIN window_first w ON o.ip = w.ip
+    WHERE o.last_seen >= w.first_seen - INTERVAL '3 days'
+),
+-- Interactive sign-ins from the address in the window, or in the baseline while its use went on.
 interactive_addresses AS (
-    SELECT DISTINCT ip FROM window_signins WHERE interactive AND result = '0'
+    SELECT DISTINCT ip FROM window_signins WHERE interactive AND result = '0' AND time >= $since
+    UNION
+    SELECT DISTINCT s.ip FROM window_signins s JOIN window_first w ON s.ip = w.ip
+    WHERE s.interactive AND s.result = '0' AND s.time < $since AND s.time >= w.first_seen - INTERVAL '3 days'
 ),
 window_sessions AS (
     SELECT "user", session, bool_and(derived) AS derived, max(client_address) AS client_address,
@@ -72,7 +104,7 @@ measured AS (
            CASE WHEN bu."user" IS NOT NULL THEN coalesce(br.max_customers, 0) ELSE (SELECT max_customers FROM org_reach) END AS baseline_max_customers,
            nh.hosts AS new_hosts,
            nd.destinations AS new_destinations,
-           w.client_address IS NOT NULL AND ka.ip IS NULL AND ia.ip IS NULL AS new_address,
+           w.client_address IS NOT NULL AND oa.ip IS NULL AND ka.ip IS NULL AND ia.ip IS NULL AS new_address,
            bu."user" IS NOT NULL AND bw."user" IS NULL AS wide_is_new
     FROM window_sessions w
     LEFT JOIN session_customers sc ON w."user" = sc."user" AND w.session = sc.session AND sc.in_window
@@ -81,6 +113,7 @@ measured AS (
     LEFT JOIN baseline_wide bw ON w."user" = bw."user"
     LEFT JOIN new_hosts nh ON w."user" = nh."user" AND w.session = nh.session
     LEFT JOIN new_destinations nd ON w."user" = nd."user" AND w.session = nd.session
+    LEFT JOIN own_addresses oa ON w."user" = oa."user" AND w.client_address = oa.ip
     LEFT JOIN known_addresses ka ON w.client_address = ka.ip
     LEFT JOIN interactive_addresses ia ON w.client_address = ia.ip
 ),

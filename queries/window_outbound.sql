@@ -1,23 +1,39 @@
 -- name: window_outbound
--- description: The window's allowed outbound flows from the MCP hosts to destinations never seen in the baseline (no host's outbound flow reached them between the baseline start and the window), each with its evidence row and the host names the server's own HTTP dependencies give that address. Flow logs hold addresses, dependencies host names (Target) and rarely an address: a destination is named by a dependency when a dependency row carries its address (network.peer.address), or when at least half of its connections start within two seconds of a dependency to one host, at least a fifth of whose dependencies start with its connections, and whose dependencies are sparse enough (their ±2 s cover at most a tenth of the window) that so many coincidences are not chance; a sampled dependency row counts for its ItemCount. exfiltration and server_compromise both read them, so the flows are read once.
+-- description: The window's allowed outbound flows from the MCP hosts to destinations new in the window (no host's outbound flow reached them in the baseline within three days before their first flow of the window: after a longer quiet spell a cloud address may have changed hands), each with its evidence row and the host names the server's own HTTP dependencies give that address. Flow logs hold addresses, dependencies host names (Target) and rarely an address: a destination is named by a dependency when a dependency row carries its address (network.peer.address), or when at least half of its connections start within two seconds of a dependency to one host, at least a fifth of whose dependencies start with its connections, and whose dependencies are sparse enough (their ±2 s cover at most a tenth of the window) that so many coincidences are not chance; a sampled dependency row counts for its ItemCount. exfiltration and server_compromise both read them, so the flows are read once.
 -- params: since, until, baseline_start
 -- depends: mcp_hosts
 -- output: host, dst_ip, dst_port, src_port, time, bytes, named_by_dependency, named_hosts, named_basis, _blob, _line
-WITH baseline_destinations AS (
-    SELECT DISTINCT dst_ip FROM flows WHERE direction = 'O' AND time >= $baseline_start AND time < $since
-),
-addressed_destinations AS (
-    SELECT peer_address AS ip, array_agg(DISTINCT target_host("Target")) AS hosts
-    FROM "AppDependencies"
-    WHERE "TimeGenerated" >= $baseline_start AND "TimeGenerated" < $until AND peer_address IS NOT NULL
-    GROUP BY peer_address
-),
-new_flows AS (
+WITH host_flows AS (
     SELECT f.src_ip AS host, f.dst_ip, f.dst_port, f.src_port, f.time, coalesce(f.bytes_src_to_dst, 0) AS bytes, f._blob, f._line
     FROM flows f
     JOIN mcp_hosts h ON f.src_ip = h.ip
-    LEFT JOIN baseline_destinations b ON f.dst_ip = b.dst_ip
-    WHERE f.direction = 'O' AND f.decision = 'A' AND f.time >= $since AND f.time < $until AND b.dst_ip IS NULL
+    WHERE f.direction = 'O' AND f.decision = 'A' AND f.time >= $since AND f.time < $until
+),
+window_first AS (SELECT dst_ip, min(time) AS first_seen FROM host_flows GROUP BY dst_ip),
+-- A destination of the baseline is known while its use goes on: some host's outbound flow reached
+-- it within three days before its first flow of the window. After a longer quiet spell (the
+-- window's own limit) a cloud address may have changed hands: a partner's API weeks before says
+-- nothing about who listens there now.
+known_destinations AS (
+    SELECT w.dst_ip FROM window_first w
+    JOIN flows f ON f.dst_ip = w.dst_ip
+    WHERE f.direction = 'O' AND f.time >= $baseline_start AND f.time < $since AND f.time >= w.first_seen - INTERVAL '3 days'
+    GROUP BY w.dst_ip
+),
+-- Addresses dependency rows carry, from three days before the destination's first flow of the
+-- window on (an address tied to a host weeks before may have changed hands since).
+addressed_destinations AS (
+    SELECT d.peer_address AS ip, array_agg(DISTINCT target_host(d."Target")) AS hosts
+    FROM "AppDependencies" d
+    JOIN window_first w ON d.peer_address = w.dst_ip
+    WHERE d."TimeGenerated" >= $baseline_start AND d."TimeGenerated" < $until AND d.peer_address IS NOT NULL
+      AND d."TimeGenerated" >= w.first_seen - INTERVAL '3 days'
+    GROUP BY d.peer_address
+),
+new_flows AS (
+    SELECT f.* FROM host_flows f
+    LEFT JOIN known_destinations k ON f.dst_ip = k.dst_ip
+    WHERE k.dst_ip IS NULL
 ),
 -- A connection is one (host, destination, ports); it starts at its first tuple (B in v2 and VNet
 -- logs; the first tuple seen where the begin tuple is missing or the log is v1).

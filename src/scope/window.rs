@@ -80,8 +80,9 @@ struct Sighting {
     record: String,
 }
 
-/// The first evidence before `since` of each artifact, in the run of sightings that reaches the
-/// window without a quiet spell longer than [`MAX_GAP`]; the earliest first.
+/// The first evidence before `since` of each artifact, in the run of sightings that reaches its
+/// first sighting in the window (or the window's start) without a quiet spell longer than
+/// [`MAX_GAP`]; the earliest first.
 pub async fn earlier_evidence(
     case: &Case,
     found: &BTreeMap<String, String>,
@@ -103,9 +104,11 @@ pub async fn earlier_evidence(
     };
     let hosts = list(&mut found.keys().filter(|v| !looks_like_address(v)));
     let addresses = list(&mut found.keys().filter(|v| looks_like_address(v)));
-    let before = format!("TIMESTAMP '{}'", since.format("%Y-%m-%d %H:%M:%S"));
+    let at = format!("TIMESTAMP '{}'", since.format("%Y-%m-%d %H:%M:%S"));
+    // The sightings on one side of `since`: `when` is the time condition.
     let record = "table_name || ' ' || _blob || ':' || CAST(_line AS VARCHAR)";
-    let signins = [
+    let union = |when: &str| -> String {
+        let signins = [
         "SigninLogs",
         "AADNonInteractiveUserSignInLogs",
         "AADServicePrincipalSignInLogs",
@@ -115,32 +118,64 @@ pub async fn earlier_evidence(
     .filter(|t| engine.tables().iter().any(|i| i.name == **t))
     .map(|t| {
         format!(
-            "SELECT \"IPAddress\" AS artifact, \"TimeGenerated\" AS time, '{t}' AS table_name, _blob, _line FROM \"{t}\" WHERE \"IPAddress\" IN ({addresses}) AND \"TimeGenerated\" < {before}"
+            "SELECT \"IPAddress\" AS artifact, \"TimeGenerated\" AS time, '{t}' AS table_name, _blob, _line FROM \"{t}\" WHERE \"IPAddress\" IN ({addresses}) AND \"TimeGenerated\" {when}"
         )
     })
     .collect::<Vec<_>>();
-    let mut parts = vec![
-        format!(
-            "SELECT client_address AS artifact, time, 'tool call' AS table_name, _blob, _line FROM tool_calls WHERE client_address IN ({addresses}) AND time < {before}"
-        ),
-        format!(
-            "SELECT src_ip, time, 'flow from', _blob, _line FROM flows WHERE src_ip IN ({addresses}) AND time < {before}"
-        ),
-        format!(
-            "SELECT dst_ip, time, 'flow to', _blob, _line FROM flows WHERE dst_ip IN ({addresses}) AND direction = 'O' AND decision = 'A' AND time < {before}"
-        ),
-        format!(
-            "SELECT \"CallerIpAddress\", \"TimeGenerated\", 'API Management caller', _blob, _line FROM \"ApiManagementGatewayLogs\" WHERE \"CallerIpAddress\" IN ({addresses}) AND \"TimeGenerated\" < {before}"
-        ),
-        format!(
-            "SELECT target_host(\"Target\"), \"TimeGenerated\", 'dependency', _blob, _line FROM \"AppDependencies\" WHERE target_host(\"Target\") IN ({hosts}) AND \"TimeGenerated\" < {before}"
-        ),
-    ];
-    parts.extend(signins);
+        let mut parts = vec![
+            format!(
+                "SELECT client_address AS artifact, time, 'tool call' AS table_name, _blob, _line FROM tool_calls WHERE client_address IN ({addresses}) AND time {when}"
+            ),
+            format!(
+                "SELECT src_ip, time, 'flow from', _blob, _line FROM flows WHERE src_ip IN ({addresses}) AND time {when}"
+            ),
+            format!(
+                "SELECT dst_ip, time, 'flow to', _blob, _line FROM flows WHERE dst_ip IN ({addresses}) AND direction = 'O' AND decision = 'A' AND time {when}"
+            ),
+            format!(
+                "SELECT \"CallerIpAddress\", \"TimeGenerated\", 'API Management caller', _blob, _line FROM \"ApiManagementGatewayLogs\" WHERE \"CallerIpAddress\" IN ({addresses}) AND \"TimeGenerated\" {when}"
+            ),
+            format!(
+                "SELECT target_host(\"Target\"), \"TimeGenerated\", 'dependency', _blob, _line FROM \"AppDependencies\" WHERE target_host(\"Target\") IN ({hosts}) AND \"TimeGenerated\" {when}"
+            ),
+        ];
+        parts.extend(signins);
+        parts.join(" UNION ALL ")
+    };
     let sql = format!(
         "SELECT artifact, CAST(to_unixtime(time) * 1000 AS BIGINT) AS millis, {record} AS record FROM ({}) sightings WHERE time IS NOT NULL ORDER BY artifact, time DESC",
-        parts.join(" UNION ALL ")
+        union(&format!("< {at}"))
     );
+    // Each artifact's first sighting from `since` on: its run back is measured from there (an
+    // artifact first seen a week into the window does not reach back from the window's start).
+    let first_sql = format!(
+        "SELECT artifact, CAST(to_unixtime(min(time)) * 1000 AS BIGINT) AS millis FROM ({}) sightings WHERE time IS NOT NULL GROUP BY artifact",
+        union(&format!(">= {at}"))
+    );
+    let mut first_in_window: BTreeMap<String, DateTime<Utc>> = BTreeMap::new();
+    let (_, first_batches) = engine.sql(&first_sql).await?;
+    for batch in &first_batches {
+        let artifacts = arrow::compute::cast(batch.column(0), &arrow::datatypes::DataType::Utf8)
+            .map_err(|e| QueryError::Pack(format!("reading earlier evidence: {e}")))?;
+        let millis = arrow::compute::cast(batch.column(1), &arrow::datatypes::DataType::Int64)
+            .map_err(|e| QueryError::Pack(format!("reading earlier evidence: {e}")))?;
+        let (Some(artifacts), Some(millis)) = (
+            artifacts
+                .as_any()
+                .downcast_ref::<arrow::array::StringArray>(),
+            millis.as_any().downcast_ref::<arrow::array::Int64Array>(),
+        ) else {
+            continue;
+        };
+        for row in 0..batch.num_rows() {
+            if artifacts.is_null(row) || millis.is_null(row) {
+                continue;
+            }
+            if let Some(time) = DateTime::from_timestamp_millis(millis.value(row)) {
+                first_in_window.insert(artifacts.value(row).to_string(), time);
+            }
+        }
+    }
     let (_, batches) = engine.sql(&sql).await?;
     let mut sightings: BTreeMap<String, Vec<Sighting>> = BTreeMap::new();
     for batch in &batches {
@@ -182,7 +217,8 @@ pub async fn earlier_evidence(
     }
     let mut moves = Vec::new();
     for (artifact, mut seen) in sightings {
-        if let Some(first) = first_in_run(&mut seen, since) {
+        let reach = first_in_window.get(&artifact).copied().unwrap_or(since);
+        if let Some(first) = first_in_run(&mut seen, reach) {
             moves.push(WindowMove {
                 kind: found.get(&artifact).cloned().unwrap_or_default(),
                 artifact,
@@ -199,8 +235,8 @@ pub async fn earlier_evidence(
     Ok(moves)
 }
 
-/// The earliest of `seen` in the run of sightings that reaches `since` back in time without a
-/// quiet spell longer than [`MAX_GAP`].
+/// The earliest of `seen` in the run of sightings that reaches `since` (the artifact's first
+/// sighting in the window) back in time without a quiet spell longer than [`MAX_GAP`].
 fn first_in_run(seen: &mut [Sighting], since: DateTime<Utc>) -> Option<&Sighting> {
     seen.sort_by(|a, b| b.time.cmp(&a.time).then_with(|| a.record.cmp(&b.record)));
     let mut reach = since;

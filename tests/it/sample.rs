@@ -108,4 +108,42 @@ fn the_story_is_in_the_sample() {
         ) > 0,
         "flows continue through the outage"
     );
+    // The widening window's traps, more than its three-day quiet spell before the attack: a
+    // colleague signs in from a cloud address (a replayed token's in the token scenario), and the
+    // server syncs with a partner on the address an implant copies to in the implant scenario.
+    let attack = truth["attack_start"].as_str().expect("attack");
+    let before = format!("TIMESTAMP '{attack}' - INTERVAL '8 days'");
+    assert_eq!(
+        scalar(
+            &case,
+            &format!(
+                "SELECT count(DISTINCT \"UserId\") FROM \"SigninLogs\" WHERE \"IPAddress\" = '51.145.122.7' AND \"ResultType\" = '0' AND \"TimeGenerated\" < {before}"
+            )
+        ),
+        1
+    );
+    assert_eq!(
+        scalar(
+            &case,
+            "SELECT count(DISTINCT \"Id\") FROM \"SigninLogs\" WHERE \"IPAddress\" = '51.145.122.7'"
+        ),
+        1,
+        "the cloud desktop only that day"
+    );
+    assert_eq!(
+        scalar(
+            &case,
+            &format!(
+                "SELECT count(DISTINCT date) FROM flows WHERE dst_ip = '185.243.115.84' AND direction = 'O' AND time < {before}"
+            )
+        ),
+        3
+    );
+    assert_eq!(
+        scalar(
+            &case,
+            "SELECT count(DISTINCT \"Id\") FROM \"AppDependencies\" WHERE \"Target\" = 'sync.partner-ledger.example'"
+        ),
+        30
+    );
 }

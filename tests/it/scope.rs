@@ -253,7 +253,7 @@ fn scope_on_the_sample_finds_what_happened() {
             .any(|s| s.starts_with("7 records were rejected at ingest")),
         "the report says what was left out"
     );
-    assert_eq!(report.evidence.blobs, 6825);
+    assert_eq!(report.evidence.blobs, 6855);
     assert_eq!(
         report.evidence.queries.len(),
         mcpforensics::query::pack::EMBEDDED.len()

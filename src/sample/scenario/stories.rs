@@ -12,8 +12,10 @@
 //!
 //! Traps in every story: colleagues mistyping passwords at the office over weeks, a traveller
 //! who signs in interactively from a hotel and works as usual, an analyst's quarter-end export
-//! from the office, staff and the agent fetching the knowledge base, and a new geocoding service
-//! the server starts calling (with its own dependency records) inside the window.
+//! from the office, staff and the agent fetching the knowledge base, a new geocoding service
+//! the server starts calling (with its own dependency records) inside the window, and, days
+//! before the breach, a colleague on the address a token is later replayed from and a partner
+//! service on the address an implant later copies to.
 //! These draw from `story_rng`, so the password story's own draws are not shifted.
 
 use chrono::{DateTime, Duration, Utc};
@@ -72,6 +74,14 @@ const GEO_IP: &str = "198.18.7.25";
 /// The implant: who logged in over SSH, and where results are copied.
 const SSH_IP: &str = "103.75.190.12";
 const IMPLANT_IP: &str = "185.243.115.84";
+/// Traps for the widening window, nine to eleven days before the attack (a quiet spell longer
+/// than the window's three days from the breach): a colleague works a day from a cloud desktop
+/// whose address the token is later replayed from (a shared cloud range, reassigned), and the
+/// server syncs with a partner's API on the address the implant later copies to (a cloud address
+/// that changed hands). Neither is the breach; both are in some guesses' baselines.
+const CLOUD_DESKTOP_DAYS_BEFORE: u32 = 9;
+const PARTNER_DAYS_BEFORE: [u32; 3] = [11, 10, 9];
+const PARTNER_HOST: &str = "sync.partner-ledger.example";
 
 impl Scenario {
     fn agent_id(&self) -> String {
@@ -91,6 +101,16 @@ impl Scenario {
             .filter(|(i, _)| i % 4 == 2)
             .flat_map(|(_, u)| u.customers.clone())
             .collect()
+    }
+
+    /// The colleague who works a day from a cloud desktop (see [`CLOUD_DESKTOP_DAYS_BEFORE`]),
+    /// when the attack begins late enough for the trap to lie before it.
+    pub(super) fn cloud_desktop_user(&self) -> Option<usize> {
+        if self.attack_day < 12 {
+            return None;
+        }
+        (ANALYST + 1..self.users.len().saturating_sub(1))
+            .find(|i| self.users[*i].pattern == Pattern::Office && !self.victims.contains(i))
     }
 
     /// The abused identities the evidence can show (`hijack_seen`: a hijacked session kept both
@@ -184,6 +204,12 @@ impl Scenario {
                     )
                 }),
         );
+        if let Some(index) = self.cloud_desktop_user() {
+            out.push(note(
+                &self.users[index],
+                "worked a day from a cloud desktop, days before the breach, on the address a replayed token later uses",
+            ));
+        }
         out
     }
 
@@ -267,6 +293,71 @@ impl DayContext<'_> {
         }
         if scenario.story.has(Story::Implant) {
             self.implant_day(day, midnight);
+        }
+        if day + CLOUD_DESKTOP_DAYS_BEFORE == scenario.attack_day {
+            self.cloud_desktop_day(midnight);
+        }
+        if scenario.attack_day >= 12
+            && PARTNER_DAYS_BEFORE
+                .iter()
+                .any(|before| day + before == scenario.attack_day)
+        {
+            self.partner_sync(midnight);
+        }
+    }
+
+    /// A colleague signs in interactively from a cloud desktop on the address the token will be
+    /// replayed from, and works on their own customers as usual.
+    fn cloud_desktop_day(&mut self, midnight: DateTime<Utc>) {
+        let Some(index) = self.scenario.cloud_desktop_user() else {
+            return;
+        };
+        let user = self.scenario.users[index].clone();
+        let address = TOKEN_IPS[1];
+        let start = midnight + Duration::hours(9 - user.utc_offset) + Duration::minutes(12);
+        self.sign_in(&user, start, address, "0", true);
+        let session = self.story_rng.uuid();
+        let mut t = start + Duration::minutes(3);
+        for _ in 0..self.story_rng.range(4, 8) {
+            t += Duration::seconds(self.story_rng.range(300, 2_400));
+            let call = self.legit_story_call(&user);
+            self.story_call(&user, address, &session, t, &call, false);
+        }
+    }
+
+    /// The server syncs with a partner's API every working hour, with dependency records, on the
+    /// address the implant later copies to.
+    fn partner_sync(&mut self, midnight: DateTime<Utc>) {
+        for hour in 8..18 {
+            let at = midnight
+                + Duration::hours(hour)
+                + Duration::seconds(self.story_rng.range(0, 3_000));
+            let trace = self.story_rng.hex(32);
+            let span = self.story_rng.hex(16);
+            std::mem::swap(&mut self.rng, &mut self.story_rng);
+            self.dependency(
+                at,
+                &trace,
+                &span,
+                "HTTP",
+                PARTNER_HOST,
+                "POST /v1/ledger/sync",
+                &format!("https://{PARTNER_HOST}/v1/ledger/sync"),
+                Some(IMPLANT_IP),
+                6_000,
+            );
+            self.flow(
+                MCP_MAC,
+                at,
+                MCP_HOST_IP,
+                IMPLANT_IP,
+                (40_000, 60_000),
+                443,
+                'O',
+                6_000,
+                1_800,
+            );
+            std::mem::swap(&mut self.rng, &mut self.story_rng);
         }
     }
 
