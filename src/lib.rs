@@ -29,6 +29,7 @@ pub mod runtime;
 pub mod sample;
 pub mod schema_doc;
 pub mod scope;
+pub mod sigma;
 pub mod sources;
 pub mod time;
 pub mod timeline;

@@ -6,6 +6,7 @@ mod repl;
 mod results;
 mod sample;
 mod scope;
+mod sigma;
 mod sql;
 mod timeline;
 
@@ -35,6 +36,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Sql(args) => sql::run_sql(&args),
         Command::Tables(args) => sql::run_tables(&args),
         Command::Scope(args) => scope::run_scope(&args),
+        Command::Sigma(args) => sigma::run_sigma(&args),
         Command::Timeline(args) => timeline::run_timeline(&args),
         Command::Export(crate::cli::ExportCommand::Bookmarks(args)) => {
             timeline::run_export_bookmarks(&args)

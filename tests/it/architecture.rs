@@ -21,6 +21,7 @@ const FLOORS: &[(&str, u32)] = &[
     ("ingest", 5),
     ("query", 5),
     ("scope", 6),
+    ("sigma", 6),
     ("cluster", 6),
     ("report", 7),
     ("timeline", 7),

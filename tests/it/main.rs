@@ -15,5 +15,6 @@ mod ingest;
 mod real_samples;
 mod sample;
 mod scope;
+mod sigma;
 mod telemetry;
 mod timeline;

@@ -1,0 +1,554 @@
+//! `mcpforensics sigma`: every modifier on records that must and must not match, hostile rules
+//! refused by name while the rest run, and the MCP pack on the bundled sample.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::common::*;
+
+/// Four sign-ins, one per person, each written to exercise some modifiers.
+const SIGN_INS: &str = r#"{"TimeGenerated":"2026-10-01T02:05:10Z","Id":"r1","UserPrincipalName":"alice@contoso.com","IPAddress":"10.1.2.3","ResultType":"50126","ResultDescription":"Invalid username or password","AppDisplayName":"Azure Portal","ResourceDisplayName":"Windows Azure Service Management API","UserAgent":"python-requests/2.31","Status":{"errorCode":50126,"failureReason":"Invalid password"},"Type":"SigninLogs"}
+{"TimeGenerated":"2026-10-01T02:06:10Z","Id":"r2","UserPrincipalName":"bob@contoso.com","IPAddress":"185.220.101.47","ResultType":"0","AppDisplayName":"Microsoft Graph","ResourceDisplayName":"Microsoft Graph","UserAgent":"Mozilla/5.0 (Windows NT 10.0)","Status":{"errorCode":0},"Type":"SigninLogs"}
+{"TimeGenerated":"2026-10-01T02:07:10Z","Id":"r3","UserPrincipalName":"carol@contoso.com","IPAddress":"2001:db8::5","ResultType":"50074","ResultDescription":"Strong Auth required","AppDisplayName":"Office 365","ResourceDisplayName":"Office 365 Exchange Online","UserAgent":"tool /enc abc","Status":{"errorCode":50074},"Type":"SigninLogs"}
+{"TimeGenerated":"2026-10-01T02:08:10Z","Id":"r4","UserPrincipalName":"dave@contoso.com","IPAddress":"10.9.9.9","ResultType":"500121","ResultDescription":"Authentication failed during strong authentication request","AppDisplayName":"azure portal","ResourceDisplayName":"Azure Portal","UserAgent":"x aHR0cDovL2V2aWwuZXhhbXBsZQ== y","Status":{"errorCode":500121},"Type":"SigninLogs"}
+"#;
+
+/// A rule file on the sign-ins with this detection.
+fn rule(title: &str, detection: &str) -> String {
+    format!(
+        "title: {title}\nid: 00000000-0000-4000-8000-{:012}\nstatus: test\nlevel: medium\nlogsource:\n    product: azure\n    service: signinlogs\ndetection:\n{detection}\n",
+        title.len()
+    )
+}
+
+/// Each rule and the people whose sign-in it must match (everyone else's it must not).
+fn cases() -> Vec<(&'static str, String, Vec<&'static str>)> {
+    let plain = |field: &str, value: &str| {
+        format!("    selection:\n        {field}: {value}\n    condition: selection")
+    };
+    vec![
+        ("equal without case", plain("AppDisplayName", "'AZURE PORTAL'"), vec!["alice", "dave"]),
+        ("cased", plain("AppDisplayName|cased", "'Azure Portal'"), vec!["alice"]),
+        ("contains", plain("ResultDescription|contains", "'strong auth'"), vec!["carol", "dave"]),
+        ("startswith", plain("UserPrincipalName|startswith", "'b'"), vec!["bob"]),
+        ("endswith", plain("UserPrincipalName|endswith", "'@CONTOSO.com'"), vec!["alice", "bob", "carol", "dave"]),
+        ("all", plain("ResultDescription|contains|all", "['strong', 'failed']"), vec!["dave"]),
+        ("any of a list", plain("ResultType", "['50126', '0']"), vec!["alice", "bob"]),
+        ("wildcards", plain("UserAgent", "'python*'"), vec!["alice"]),
+        ("single wildcard", plain("ResultType", "'5007?'"), vec!["carol"]),
+        ("a wildcard kept literal", plain("UserAgent", "'python\\*'"), vec![]),
+        ("integer against text", plain("ResultType", "50074"), vec!["carol"]),
+        ("re", plain("UserAgent|re", "'^Mozilla/\\d'"), vec!["bob"]),
+        ("re is cased", plain("UserAgent|re", "'^mozilla'"), vec![]),
+        ("re with i", plain("UserAgent|re|i", "'^mozilla'"), vec!["bob"]),
+        ("cidr v4", plain("IPAddress|cidr", "'10.0.0.0/8'"), vec!["alice", "dave"]),
+        ("cidr v6", plain("IPAddress|cidr", "'2001:db8::/32'"), vec!["carol"]),
+        ("base64", plain("UserAgent|base64|contains", "'http://evil.example'"), vec!["dave"]),
+        ("base64offset", plain("UserAgent|base64offset|contains", "'http://'"), vec!["dave"]),
+        ("windash", plain("UserAgent|windash|contains", "' -enc '"), vec!["carol"]),
+        ("exists", plain("ResultDescription|exists", "true"), vec!["alice", "carol", "dave"]),
+        ("exists false", plain("ResultDescription|exists", "false"), vec!["bob"]),
+        ("absent field exists false", plain("NoSuchField|exists", "false"), vec!["alice", "bob", "carol", "dave"]),
+        ("a null value", plain("ResultDescription", "null"), vec!["bob"]),
+        ("gte into JSON", plain("Status.errorCode|gte", "50100"), vec!["alice", "dave"]),
+        ("lt", plain("Status.errorCode|lt", "1"), vec!["bob"]),
+        ("JSON path contains", plain("Status.failureReason|contains", "'password'"), vec!["alice"]),
+        ("fieldref", plain("AppDisplayName|fieldref", "ResourceDisplayName"), vec!["bob", "dave"]),
+        (
+            "one of, not",
+            "    selection_net:\n        IPAddress|cidr: '10.0.0.0/8'\n    selection_ok:\n        ResultType: '0'\n    filter:\n        UserPrincipalName|startswith: 'd'\n    condition: 1 of selection_* and not filter".into(),
+            vec!["alice", "bob"],
+        ),
+        (
+            "not on a missing field",
+            "    selection:\n        UserPrincipalName|endswith: '@contoso.com'\n    filter:\n        ResultDescription|contains: 'password'\n    condition: selection and not filter".into(),
+            vec!["bob", "carol", "dave"],
+        ),
+        (
+            "all of",
+            "    selection_domain:\n        UserPrincipalName|endswith: '@contoso.com'\n    selection_ok:\n        ResultType: '0'\n    condition: all of selection_*".into(),
+            vec!["bob"],
+        ),
+        (
+            "list of maps",
+            "    selection:\n        - ResultType: '50126'\n        - AppDisplayName: 'Office 365'\n    condition: selection".into(),
+            vec!["alice", "carol"],
+        ),
+        ("keywords", "    keywords:\n        - 'PYTHON-requests'\n    condition: keywords".into(), vec!["alice"]),
+    ]
+}
+
+/// The sign-ins ingested into a case of their own.
+fn sign_in_case() -> (Account, tempfile::TempDir) {
+    let account = Account::new();
+    account.put(&la_blob("SigninLogs", "PT05M.json"), SIGN_INS.as_bytes());
+    let case = tempfile::tempdir().expect("case");
+    ingest_dir(account.path(), case.path());
+    (account, case)
+}
+
+fn sigma_json(case: &Path, rules: &Path) -> (i32, Value, String) {
+    let (code, stdout, stderr) = run(bin()
+        .arg("sigma")
+        .arg(rules)
+        .arg("--case")
+        .arg(case)
+        .args(["--format", "json"]));
+    let json = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}\n{stderr}"));
+    (code, json, stderr)
+}
+
+fn people(report: &Value, title: &str) -> BTreeSet<String> {
+    report["hits"]
+        .as_array()
+        .expect("hits")
+        .iter()
+        .filter(|h| h["rule"] == title)
+        .map(|h| {
+            h["identity"]
+                .as_str()
+                .expect("identity")
+                .split('@')
+                .next()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn every_modifier_matches_what_it_must_and_nothing_else() {
+    let (_account, case) = sign_in_case();
+    let rules = tempfile::tempdir().expect("rules");
+    for (i, (title, detection, _)) in cases().iter().enumerate() {
+        std::fs::write(
+            rules.path().join(format!("{i:02}.yml")),
+            rule(title, detection),
+        )
+        .expect("rule");
+    }
+    let (code, report, stderr) = sigma_json(case.path(), rules.path());
+    assert_eq!(code, 0, "{stderr}\n{report:#}");
+    let outcomes: BTreeMap<String, String> = report["rules"]
+        .as_array()
+        .expect("rules")
+        .iter()
+        .map(|r| {
+            (
+                r["title"].as_str().expect("title").to_string(),
+                r["state"].as_str().expect("state").to_string(),
+            )
+        })
+        .collect();
+    for (title, _, expected) in cases() {
+        assert_eq!(
+            outcomes.get(title).map(String::as_str),
+            Some("ran"),
+            "{title}: {report:#}"
+        );
+        let expected: BTreeSet<String> = expected.iter().map(|s| s.to_string()).collect();
+        assert_eq!(people(&report, title), expected, "{title}");
+    }
+    // Every hit cites its evidence: the blob, its line and the blob's SHA-256 from the manifest.
+    let hit = &report["hits"][0];
+    assert!(
+        hit["blob"]
+            .as_str()
+            .expect("blob")
+            .starts_with("am-signinlogs/")
+    );
+    assert!(hit["line"].as_i64().expect("line") >= 1);
+    assert_eq!(hit["blob_sha256"].as_str().expect("sha").len(), 64);
+}
+
+#[test]
+fn hostile_and_unsupported_rules_are_refused_by_name_and_the_rest_run() {
+    let (_account, case) = sign_in_case();
+    let rules = tempfile::tempdir().expect("rules");
+    let write =
+        |name: &str, text: &str| std::fs::write(rules.path().join(name), text).expect("rule");
+    write(
+        "good.yml",
+        &rule(
+            "Good",
+            "    selection:\n        ResultType: '0'\n    condition: selection",
+        ),
+    );
+    write(
+        "field.yml",
+        &rule(
+            "Unknown field",
+            "    selection:\n        NoSuchField: 'x'\n    condition: selection",
+        ),
+    );
+    write(
+        "source.yml",
+        &rule(
+            "Activity",
+            "    selection:\n        OperationName: 'x'\n    condition: selection",
+        )
+        .replace("service: signinlogs", "service: activitylogs"),
+    );
+    write(
+        "aggregation.yml",
+        &rule(
+            "Aggregation",
+            "    selection:\n        ResultType: '50126'\n    condition: selection | count(UserPrincipalName) by IPAddress > 3\n    timeframe: 10m",
+        ),
+    );
+    write(
+        "badregex.yml",
+        &rule(
+            "Bad regex",
+            "    selection:\n        UserAgent|re: '(['\n    condition: selection",
+        ),
+    );
+    write(
+        "slowregex.yml",
+        &rule(
+            "Catastrophic regex",
+            "    selection:\n        UserAgent|re: '(a+)+$'\n    condition: selection",
+        ),
+    );
+    write(
+        "windash.yml",
+        &rule(
+            "Too many dashes",
+            "    selection:\n        UserAgent|windash: ' -a -b -c -d -e'\n    condition: selection",
+        ),
+    );
+    write("big.yml", &"# padding\n".repeat(120_000));
+    // Billion laughs: aliases that would expand to a billion strings.
+    let mut bomb = String::from(
+        "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
+    );
+    for (name, previous) in ["b", "c", "d", "e", "f", "g", "h", "i"]
+        .iter()
+        .zip(["a", "b", "c", "d", "e", "f", "g", "h"])
+    {
+        bomb.push_str(&format!("{name}: &{name} [*{previous},*{previous},*{previous},*{previous},*{previous},*{previous},*{previous},*{previous},*{previous}]\n"));
+    }
+    write("bomb.yml", &bomb);
+    write("notyaml.yml", "title: [unclosed\n");
+    let (code, report, stderr) = sigma_json(case.path(), rules.path());
+    assert_eq!(code, 3, "some rules could not run: {stderr}");
+    let by_file: BTreeMap<String, (String, String)> = report["rules"]
+        .as_array()
+        .expect("rules")
+        .iter()
+        .map(|r| {
+            (
+                Path::new(r["path"].as_str().expect("path"))
+                    .file_name()
+                    .expect("name")
+                    .to_string_lossy()
+                    .into_owned(),
+                (
+                    r["state"].as_str().expect("state").to_string(),
+                    r["reason"].as_str().unwrap_or_default().to_string(),
+                ),
+            )
+        })
+        .collect();
+    let refused = |file: &str, reason: &str| {
+        let (state, why) = by_file
+            .get(file)
+            .unwrap_or_else(|| panic!("{file} reported: {by_file:?}"));
+        assert_eq!(state, "refused", "{file}: {why}");
+        assert!(why.contains(reason), "{file}: {why}");
+    };
+    refused("field.yml", "NoSuchField");
+    refused("source.yml", "activitylogs");
+    refused("aggregation.yml", "");
+    refused("badregex.yml", "does not compile");
+    refused("windash.yml", "spellings");
+    refused("big.yml", "larger than a rule file");
+    refused("bomb.yml", "");
+    refused("notyaml.yml", "");
+    assert_eq!(by_file["good.yml"].0, "ran");
+    assert_eq!(people(&report, "Good"), BTreeSet::from(["bob".to_string()]));
+    // The regex engine is linear: a pattern that backtracks for ever elsewhere runs and matches nothing.
+    assert_eq!(by_file["slowregex.yml"].0, "ran");
+}
+
+#[test]
+fn the_mcp_pack_runs_on_the_sample_and_agrees_with_sql() {
+    let case = sample_case();
+    let (code, report, stderr) = sigma_json(&case, &root().join("rules/mcp"));
+    assert_eq!(code, 0, "{stderr}");
+    for rule in report["rules"].as_array().expect("rules") {
+        assert_eq!(rule["state"], "ran", "{rule}");
+        assert!(
+            rule["id"].is_string() && rule["level"].is_string(),
+            "{rule}"
+        );
+        assert!(
+            rule["tags"]
+                .as_array()
+                .expect("tags")
+                .iter()
+                .any(|t| t.as_str().is_some_and(|t| t.starts_with("attack.t"))),
+            "an ATT&CK technique: {rule}"
+        );
+    }
+    let count = |title: &str| {
+        report["hits"]
+            .as_array()
+            .expect("hits")
+            .iter()
+            .filter(|h| h["rule"] == title)
+            .count() as i64
+    };
+    assert_eq!(
+        count("MCP Tool Called Without an Identity"),
+        scalar(
+            &case,
+            "SELECT count(*) FROM tool_calls WHERE \"user\" = '(anonymous)'"
+        )
+    );
+    assert_eq!(
+        count("MCP Tool Answered With an Oversized Response"),
+        scalar(
+            &case,
+            "SELECT count(*) FROM tool_calls WHERE response_bytes >= 1000000"
+        )
+    );
+    // The attacker registering security info right after the spray: one record, Bob's.
+    let registered: Vec<&Value> = report["hits"]
+        .as_array()
+        .expect("hits")
+        .iter()
+        .filter(|h| h["rule"] == "Security Info Registered for an Account")
+        .collect();
+    assert_eq!(registered.len(), 1);
+    assert!(
+        registered[0]["time"]
+            .as_str()
+            .expect("time")
+            .starts_with("2026-09-30T03:")
+    );
+    // The spray: one correlation hit, on the attacker's address, with no single identity; the
+    // office's address, where eleven people mistyped over a month, is not a spray.
+    let sprays: Vec<&Value> = report["hits"]
+        .as_array()
+        .expect("hits")
+        .iter()
+        .filter(|h| h["rule"] == "Password Spray From One Address")
+        .collect();
+    assert_eq!(sprays.len(), 1, "{sprays:?}");
+    assert_eq!(sprays[0]["address"], "185.220.101.47");
+    assert!(sprays[0]["identity"].is_null());
+    assert!(sprays[0]["correlated"].as_array().expect("records").len() >= 10);
+    // The failures it reads are not listed on their own.
+    assert_eq!(count("Failed Password Sign-in"), 0);
+    // The hit's hash is the blob's: read back from the sample account.
+    let blob = registered[0]["blob"].as_str().expect("blob");
+    let bytes = std::fs::read(sample_account().join(blob)).expect("blob");
+    use sha2::Digest;
+    assert_eq!(
+        registered[0]["blob_sha256"].as_str().expect("sha"),
+        hex::encode(sha2::Sha256::digest(&bytes))
+    );
+    // --since narrows the records, and the CSV is the same hits.
+    let (code, csv, _) = run(bin()
+        .args([
+            "sigma",
+            "--since",
+            "2026-10-10",
+            "--format",
+            "csv",
+            "--case",
+        ])
+        .arg(&case)
+        .arg(root().join("rules/mcp")));
+    assert_eq!(code, 0);
+    assert!(
+        csv.lines()
+            .skip(1)
+            .all(|l| l.split(',').next().is_some_and(|t| t >= "2026-10-10")),
+        "{csv}"
+    );
+}
+
+/// Sign-ins for the correlations: a spray (six people failing from one address in three minutes,
+/// then one success from it), an office colleague who signed in and later mistyped twice, and a
+/// slow guesser whose five failures are twenty minutes apart.
+fn spray_sign_ins() -> String {
+    let mut lines = Vec::new();
+    let mut push = |time: &str, user: &str, address: &str, result: &str| {
+        lines.push(format!(
+            r#"{{"TimeGenerated":"{time}","Id":"{time}{user}","UserPrincipalName":"{user}@contoso.com","IPAddress":"{address}","ResultType":"{result}","AppDisplayName":"Azure Portal","Type":"SigninLogs"}}"#
+        ));
+    };
+    push("2026-10-01T02:00:00Z", "alice", "203.0.113.10", "0");
+    push("2026-10-01T02:30:00Z", "alice", "203.0.113.10", "50126");
+    push("2026-10-01T02:31:00Z", "alice", "203.0.113.10", "50126");
+    for (i, user) in ["u1", "u2", "u3", "u4", "u5", "u6"].iter().enumerate() {
+        push(
+            &format!("2026-10-01T03:0{}:{:02}Z", i / 2, (i % 2) * 30),
+            user,
+            "185.220.101.47",
+            "50126",
+        );
+    }
+    push("2026-10-01T03:05:00Z", "u3", "185.220.101.47", "0");
+    for i in 0..5 {
+        push(
+            &format!(
+                "2026-10-01T{:02}:{:02}:00Z",
+                4 + (i * 20) / 60,
+                (i * 20) % 60
+            ),
+            "carol",
+            "198.51.100.7",
+            "50126",
+        );
+    }
+    lines.join("\n") + "\n"
+}
+
+#[test]
+fn correlations_group_count_and_order_the_records_their_rules_matched() {
+    let account = Account::new();
+    account.put(
+        &la_blob("SigninLogs", "PT05M.json"),
+        spray_sign_ins().as_bytes(),
+    );
+    let case = tempfile::tempdir().expect("case");
+    ingest_dir(account.path(), case.path());
+    let rules = tempfile::tempdir().expect("rules");
+    let base = |title: &str, name: &str, result: &str| {
+        rule(
+            title,
+            &format!("    selection:\n        ResultType: '{result}'\n    condition: selection"),
+        )
+        .replace("status: test", &format!("name: {name}\nstatus: test"))
+    };
+    let correlation = |title: &str, body: &str| {
+        format!("title: {title}\nstatus: test\nlevel: high\ncorrelation:\n{body}\n")
+    };
+    let write =
+        |name: &str, text: &str| std::fs::write(rules.path().join(name), text).expect("rule");
+    write(
+        "failed.yml",
+        &base("Failed sign-in", "failed_signin", "50126"),
+    );
+    write("ok.yml", &base("Successful sign-in", "ok_signin", "0"));
+    write(
+        "count.yml",
+        &correlation(
+            "Burst of failures",
+            "    type: event_count\n    rules:\n        - failed_signin\n    group-by:\n        - IPAddress\n    timespan: 10m\n    condition:\n        gte: 5",
+        ),
+    );
+    write(
+        "distinct.yml",
+        &correlation(
+            "Many people from one address",
+            "    type: value_count\n    rules:\n        - failed_signin\n    group-by:\n        - IPAddress\n    timespan: 10m\n    condition:\n        gte: 4\n        field: UserPrincipalName",
+        ),
+    );
+    write(
+        "temporal.yml",
+        &correlation(
+            "Failure and success near each other",
+            "    type: temporal\n    rules:\n        - failed_signin\n        - ok_signin\n    group-by:\n        - IPAddress\n    timespan: 1h",
+        ),
+    );
+    write(
+        "ordered.yml",
+        &correlation(
+            "Failures then a success",
+            "    type: temporal_ordered\n    rules:\n        - failed_signin\n        - ok_signin\n    group-by:\n        - IPAddress\n    timespan: 1h",
+        ),
+    );
+    write(
+        "all.yml",
+        &correlation(
+            "All failures",
+            "    type: event_count\n    rules:\n        - failed_signin\n    timespan: 1d\n    condition:\n        gte: 13",
+        ),
+    );
+    write(
+        "sum.yml",
+        &correlation(
+            "Sum",
+            "    type: value_sum\n    rules:\n        - failed_signin\n    group-by:\n        - IPAddress\n    timespan: 1h\n    condition:\n        gte: 5\n        field: ResultType",
+        ),
+    );
+    write(
+        "missing.yml",
+        &correlation(
+            "Missing rule",
+            "    type: event_count\n    rules:\n        - no_such_rule\n    timespan: 1h\n    condition:\n        gte: 1",
+        ),
+    );
+    let (code, report, stderr) = sigma_json(case.path(), rules.path());
+    assert_eq!(code, 3, "two correlations are refused: {stderr}");
+    let groups = |title: &str| -> BTreeSet<String> {
+        report["hits"]
+            .as_array()
+            .expect("hits")
+            .iter()
+            .filter(|h| h["rule"] == title)
+            .map(|h| h["table"].as_str().expect("table").to_string())
+            .collect()
+    };
+    let spray = BTreeSet::from(["correlation IPAddress=185.220.101.47".to_string()]);
+    // The slow guesser's five failures never fall within ten minutes; the colleague's two are few.
+    assert_eq!(groups("Burst of failures"), spray, "{report:#}");
+    assert_eq!(groups("Many people from one address"), spray);
+    // Unordered, the colleague's success then mistakes count; in order, only the spray does.
+    assert_eq!(
+        groups("Failure and success near each other"),
+        BTreeSet::from([
+            "correlation IPAddress=185.220.101.47".to_string(),
+            "correlation IPAddress=203.0.113.10".to_string(),
+        ])
+    );
+    assert_eq!(groups("Failures then a success"), spray, "{report:#}");
+    // A correlation hit cites every record it correlated.
+    let burst = report["hits"]
+        .as_array()
+        .expect("hits")
+        .iter()
+        .find(|h| h["rule"] == "Burst of failures")
+        .expect("burst");
+    let cited = burst["correlated"].as_array().expect("correlated");
+    assert!(cited.len() >= 5, "{burst}");
+    assert!(
+        cited
+            .iter()
+            .all(|c| c.as_str().is_some_and(|c| c.contains("am-signinlogs/"))),
+        "{burst}"
+    );
+    let state = |title: &str| {
+        report["rules"]
+            .as_array()
+            .expect("rules")
+            .iter()
+            .find(|r| r["title"] == title)
+            .map(|r| {
+                (
+                    r["state"].as_str().unwrap_or_default().to_string(),
+                    r["reason"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .unwrap_or_else(|| panic!("{title}: {report:#}"))
+    };
+    // The rules correlations read are not listed on their own (`generate: false`, the default).
+    let (failed, why) = state("Failed sign-in");
+    assert_eq!(failed, "ran");
+    assert!(why.contains("generate"), "{why}");
+    assert!(groups("Failed sign-in").is_empty());
+    // Without group-by, a correlation counts every record: thirteen failures in all.
+    assert_eq!(groups("All failures").len(), 1, "{report:#}");
+    let (sum, why) = state("Sum");
+    assert_eq!(sum, "refused");
+    assert!(why.contains("value_sum"), "{why}");
+    let (missing, why) = state("Missing rule");
+    assert_eq!(missing, "refused");
+    assert!(why.contains("no_such_rule"), "{why}");
+}
