@@ -415,6 +415,10 @@ pub struct ScopeArgs {
     /// +02:00. Tables and the JSON stay in UTC.
     #[arg(long, value_name = "ZONE", value_parser = crate::time::Zone::parse)]
     pub tz: Option<crate::time::Zone>,
+    /// Also run these Sigma rules (files or folders, repeatable) on the scoped window and add
+    /// their hits, with their evidence, as a section of the report (docs/sigma.md).
+    #[arg(long, value_name = "RULES")]
+    pub sigma: Vec<PathBuf>,
 }
 
 /// `export` subcommands.

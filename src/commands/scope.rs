@@ -12,7 +12,14 @@ use crate::report::scope_report::{RenderOptions, ReportFormat, colourise, custom
 use crate::scope::{ScopeReport, ScopeRequest, scope_with_timings};
 
 pub(super) fn run_scope(args: &ScopeArgs) -> Result<u8> {
-    let (report, code, case_dir) = build_report(&args.inputs)?;
+    let (mut report, mut code, case_dir) = build_report(&args.inputs)?;
+    if !args.sigma.is_empty() {
+        let findings = sigma_on_window(&args.sigma, &case_dir, &args.inputs, &report)?;
+        if !findings.refused.is_empty() && code == exit::OK {
+            code = exit::PARTIAL;
+        }
+        report.sigma = Some(findings);
+    }
     let options = RenderOptions {
         case: Some(case_dir.display().to_string()),
         generated: Some(generation_time()?),
@@ -28,6 +35,29 @@ pub(super) fn run_scope(args: &ScopeArgs) -> Result<u8> {
         write_output(args.out.as_deref(), &text)?;
     }
     Ok(code)
+}
+
+/// The Sigma rules run on the window the report scoped (after any widening).
+fn sigma_on_window(
+    rules: &[PathBuf],
+    case_dir: &Path,
+    inputs: &ScopeInputs,
+    report: &ScopeReport,
+) -> Result<crate::scope::SigmaFindings> {
+    let (loaded, map) = super::sigma::load_rules(rules, None)?;
+    let case = super::open_case_to_read(case_dir, &inputs.evidence.azure.credentials())?;
+    let instant = |text: &str| {
+        chrono::DateTime::parse_from_rfc3339(text)
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .map_err(|e| Error::Usage(format!("the report's window {text:?}: {e}")))
+    };
+    let request = crate::sigma::SigmaRequest {
+        since: Some(instant(&report.since)?),
+        until: Some(instant(&report.until)?),
+        min_level: None,
+    };
+    let outcome = runtime()?.block_on(crate::sigma::run(&case, loaded, &map, &request))?;
+    Ok(super::sigma::scope_findings(rules, outcome))
 }
 
 /// When the report is made: now, or `SOURCE_DATE_EPOCH` (seconds) to reproduce an earlier

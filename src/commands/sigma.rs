@@ -17,31 +17,7 @@ use crate::sigma::{RuleState, SigmaReport, SigmaRequest};
 use crate::sources::azure::AzureCredentials;
 
 pub(super) fn run_sigma(args: &SigmaArgs) -> Result<u8> {
-    let map = match &args.logsources {
-        Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
-                context: format!("reading the log-source map {}", path.display()),
-                source,
-            })?;
-            LogSourceMap::parse(&text)
-                .map_err(|e| Error::Usage(format!("the log-source map {}: {e}", path.display())))?
-        }
-        None => LogSourceMap::built_in().map_err(Error::Usage)?,
-    };
-    let loaded = crate::sigma::rules::load(&args.rules).map_err(|source| Error::Io {
-        context: "reading the rules".into(),
-        source,
-    })?;
-    if loaded.is_empty() {
-        return Err(Error::Usage(format!(
-            "no Sigma rule file (.yml, .yaml) in {}",
-            args.rules
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )));
-    }
+    let (loaded, map) = load_rules(&args.rules, args.logsources.as_deref())?;
     let case_dir = resolve_case(&args.case)?;
     let case = open_case_to_read(&case_dir, &AzureCredentials::default())?;
     let spec = args.window.spec();
@@ -91,6 +67,83 @@ pub(super) fn run_sigma(args: &SigmaArgs) -> Result<u8> {
         tell_summary(&report);
     }
     Ok(exit_code(&report))
+}
+
+/// The rules under `rules`, and the log-source map (`logsources`, else the built-in one).
+pub(super) fn load_rules(
+    rules: &[std::path::PathBuf],
+    logsources: Option<&std::path::Path>,
+) -> Result<(Vec<crate::sigma::rules::Loaded>, LogSourceMap)> {
+    let map = match logsources {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+                context: format!("reading the log-source map {}", path.display()),
+                source,
+            })?;
+            LogSourceMap::parse(&text)
+                .map_err(|e| Error::Usage(format!("the log-source map {}: {e}", path.display())))?
+        }
+        None => LogSourceMap::built_in().map_err(Error::Usage)?,
+    };
+    let loaded = crate::sigma::rules::load(rules).map_err(|source| Error::Io {
+        context: "reading the rules".into(),
+        source,
+    })?;
+    if loaded.is_empty() {
+        return Err(Error::Usage(format!(
+            "no Sigma rule file (.yml, .yaml) in {}",
+            rules
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    Ok((loaded, map))
+}
+
+/// The rules' outcome as the scope report's Sigma section.
+pub(super) fn scope_findings(
+    rules: &[std::path::PathBuf],
+    report: SigmaReport,
+) -> crate::scope::SigmaFindings {
+    crate::scope::SigmaFindings {
+        rules: rules.iter().map(|p| p.display().to_string()).collect(),
+        ran: report
+            .rules
+            .iter()
+            .filter(|r| r.state == RuleState::Ran)
+            .count() as u64,
+        without_evidence: report.without_evidence() as u64,
+        refused: report
+            .rules
+            .iter()
+            .filter(|r| r.state == RuleState::Refused)
+            .map(|r| crate::scope::RefusedRule {
+                rule: r.title.clone(),
+                path: r.path.clone(),
+                reason: r.reason.clone().unwrap_or_default(),
+            })
+            .collect(),
+        hits: report
+            .hits
+            .into_iter()
+            .map(|h| crate::scope::RuleHit {
+                time: h.time,
+                rule: h.rule,
+                rule_id: h.rule_id,
+                level: h.level,
+                tags: h.tags,
+                table: h.table,
+                identity: h.identity,
+                address: h.address,
+                blob: h.blob,
+                line: h.line,
+                blob_sha256: h.blob_sha256,
+                correlated: h.correlated,
+            })
+            .collect(),
+    }
 }
 
 fn level_name(level: SigmaLevel) -> String {

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 
 use super::summary::{Summary, human_bytes, short_blob, shorten_paths, summarise};
 use crate::escape::{csv_field, terminal_safe};
-use crate::scope::ScopeReport;
+use crate::scope::{RuleHit, ScopeReport, SigmaFindings};
 use crate::time::Zone;
 
 /// Report formats.
@@ -384,6 +384,9 @@ fn text(r: &ScopeReport, options: &RenderOptions) -> String {
             );
         }
     }
+    if let Some(sigma) = &r.sigma {
+        out += &sigma_text(sigma, &mut cited);
+    }
     if !cited.is_empty() {
         let _ = writeln!(
             out,
@@ -626,6 +629,9 @@ fn markdown(r: &ScopeReport, options: &RenderOptions) -> String {
             x.calls
         );
     }
+    if let Some(sigma) = &r.sigma {
+        out += &sigma_markdown(sigma, &mut cited);
+    }
     let _ = writeln!(
         out,
         "\n## Coverage\n\n| table | baseline records | window records | status |\n|---|---|---|---|"
@@ -653,6 +659,139 @@ fn markdown(r: &ScopeReport, options: &RenderOptions) -> String {
         for (short, full) in &cited {
             let _ = writeln!(out, "| {} | {} |", md_cell(short), md_cell(full));
         }
+    }
+    out
+}
+
+/// The Sigma section's heading: hits, and how many rules ran, lacked evidence or were refused.
+fn sigma_heading(sigma: &SigmaFindings) -> String {
+    format!(
+        "{} hits in the window; {} rules ran, {} on tables without records in the window, {} not run",
+        sigma.hits.len(),
+        sigma.ran,
+        sigma.without_evidence,
+        sigma.refused.len()
+    )
+}
+
+/// Where a hit's evidence is: its record, or how many records a correlation read.
+fn sigma_evidence(hit: &RuleHit, cited: &mut BTreeMap<String, String>) -> String {
+    match (&hit.blob, hit.line) {
+        (Some(blob), Some(line)) => format!("{}:{line}", shorten_paths(blob, cited)),
+        _ => format!("{} records correlated", hit.correlated.len()),
+    }
+}
+
+fn sigma_text(sigma: &SigmaFindings, cited: &mut BTreeMap<String, String>) -> String {
+    let s = |t: &str| terminal_safe(t);
+    let mut out = String::new();
+    let _ = writeln!(out, "\nSIGMA RULES ({})", sigma_heading(sigma));
+    for hit in sigma.hits.iter().take(20) {
+        let mut place = vec![s(&hit.table)];
+        place.extend(hit.identity.as_deref().map(&s));
+        place.extend(hit.address.as_deref().map(|a| format!("from {}", s(a))));
+        let _ = writeln!(
+            out,
+            "  {}  [{}] {} — {}  {}",
+            hit.time.as_deref().unwrap_or("?"),
+            s(hit.level.as_deref().unwrap_or("?")),
+            s(&hit.rule),
+            place.join(" "),
+            s(&sigma_evidence(hit, cited))
+        );
+    }
+    if sigma.hits.len() > 20 {
+        let _ = writeln!(
+            out,
+            "  … and {} more (scope --format json or html lists them all)",
+            sigma.hits.len() - 20
+        );
+    }
+    for refused in &sigma.refused {
+        let _ = writeln!(
+            out,
+            "  not run: {} ({}): {}",
+            s(&refused.rule),
+            s(&refused.path),
+            s(&refused.reason)
+        );
+    }
+    out
+}
+
+fn sigma_markdown(sigma: &SigmaFindings, cited: &mut BTreeMap<String, String>) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "\n## Sigma rules\n\n{}.\n\n| time | rule | level | table | identity | address | evidence |\n|---|---|---|---|---|---|---|",
+        sigma_heading(sigma)
+    );
+    for hit in &sigma.hits {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            hit.time.as_deref().unwrap_or(""),
+            md_cell(&hit.rule),
+            md_cell(hit.level.as_deref().unwrap_or("")),
+            md_cell(&hit.table),
+            md_cell(hit.identity.as_deref().unwrap_or("")),
+            md_cell(hit.address.as_deref().unwrap_or("")),
+            md_cell(&sigma_evidence(hit, cited))
+        );
+    }
+    if !sigma.refused.is_empty() {
+        let _ = writeln!(out, "\nNot run:\n");
+        for refused in &sigma.refused {
+            let _ = writeln!(
+                out,
+                "- {} (`{}`): {}",
+                md_cell(&refused.rule),
+                md_cell(&refused.path),
+                md_cell(&refused.reason)
+            );
+        }
+    }
+    out
+}
+
+fn sigma_html(sigma: &SigmaFindings, cited: &mut BTreeMap<String, String>) -> String {
+    let e = html_escape;
+    let mut out = format!(
+        "<h2 id=\"sigma\">Sigma rules</h2><p>{}.</p>{}",
+        e(&sigma_heading(sigma)),
+        table_head(&[
+            "time", "rule", "level", "table", "identity", "address", "evidence"
+        ])
+    );
+    for hit in &sigma.hits {
+        let evidence = match (&hit.blob, hit.line) {
+            (Some(blob), Some(line)) => evidence_span(blob, line.max(0) as u64, cited),
+            _ => e(&sigma_evidence(hit, cited)),
+        };
+        let _ = write!(
+            out,
+            "<tr>{}<td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{evidence}</td></tr>",
+            time_cell(hit.time.as_deref().unwrap_or("")),
+            e(&hit.rule),
+            e(hit.level.as_deref().unwrap_or("")),
+            e(&hit.table),
+            e(hit.identity.as_deref().unwrap_or("")),
+            e(hit.address.as_deref().unwrap_or(""))
+        );
+    }
+    out.push_str("</tbody></table>");
+    if !sigma.refused.is_empty() {
+        out.push_str("<p>Not run:</p><ul>");
+        for refused in &sigma.refused {
+            let _ = write!(
+                out,
+                "<li>{} (<code>{}</code>): {}</li>",
+                e(&refused.rule),
+                e(&refused.path),
+                e(&refused.reason)
+            );
+        }
+        out.push_str("</ul>");
     }
     out
 }
@@ -1005,9 +1144,13 @@ fn html(r: &ScopeReport, options: &RenderOptions) -> String {
             x.calls
         );
     }
+    out.push_str("</tbody></table>");
+    if let Some(sigma) = &r.sigma {
+        out += &sigma_html(sigma, &mut cited);
+    }
     let _ = write!(
         out,
-        "</tbody></table><h2 id=\"coverage\">Coverage</h2>{}",
+        "<h2 id=\"coverage\">Coverage</h2>{}",
         table_head(&["table", "baseline records", "window records", "status"])
     );
     for t in &r.coverage.tables {

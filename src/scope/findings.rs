@@ -59,6 +59,65 @@ pub struct ScopeReport {
     pub window: WindowReport,
     /// What the evidence covers and cannot show.
     pub coverage: Coverage,
+    /// Sigma rules run on the scoped window (`scope --sigma`); absent when none were given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sigma: Option<SigmaFindings>,
+}
+
+/// What Sigma rules found in the scoped window.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct SigmaFindings {
+    /// The rule files and folders given.
+    pub rules: Vec<String>,
+    /// Rules that ran.
+    pub ran: u64,
+    /// Rules whose tables hold no record in the window.
+    pub without_evidence: u64,
+    /// Rules that could not be run, with the reason.
+    pub refused: Vec<RefusedRule>,
+    /// Every hit in the window, in time order.
+    pub hits: Vec<RuleHit>,
+}
+
+/// A rule that could not be run.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RefusedRule {
+    /// The rule's title (its file's name when it could not be parsed).
+    pub rule: String,
+    /// Its file.
+    pub path: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// One record (or, for a correlation, one group of records) a Sigma rule matched.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RuleHit {
+    /// When.
+    pub time: Option<String>,
+    /// The rule's title.
+    pub rule: String,
+    /// The rule's id.
+    pub rule_id: Option<String>,
+    /// Its level.
+    pub level: Option<String>,
+    /// Its ATT&CK and other tags, comma-separated.
+    pub tags: String,
+    /// The record's table (`correlation` and the group for a correlation).
+    pub table: String,
+    /// Who, where the table says.
+    pub identity: Option<String>,
+    /// From where, where the table says.
+    pub address: Option<String>,
+    /// The record's blob.
+    pub blob: Option<String>,
+    /// Its line.
+    pub line: Option<i64>,
+    /// The blob's SHA-256.
+    pub blob_sha256: Option<String>,
+    /// For a correlation: the records it correlated (`table blob:line`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub correlated: Vec<String>,
 }
 
 /// Where an indicator address occurs in the window: one place (tool calls, flows either side,

@@ -348,6 +348,7 @@ async fn scope_once(
         ioc_sightings,
         window: window::WindowReport::default(),
         coverage,
+        sigma: None,
     };
     Ok((report, engine.timings()))
 }

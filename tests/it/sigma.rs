@@ -684,3 +684,80 @@ fn pysigma_agrees_rule_by_rule_on_sigmahq_azure_rules_our_pack_and_every_modifie
         compared.keys()
     );
 }
+
+#[test]
+fn scope_with_sigma_adds_the_hits_of_the_scoped_window_and_nothing_without_it() {
+    let case = sample_case();
+    let scope = |extra: &[&str]| {
+        let mut command = bin();
+        command
+            .args([
+                "scope",
+                "--since",
+                "2026-09-30",
+                "--format",
+                "json",
+                "--case",
+            ])
+            .arg(&case)
+            .args(extra);
+        run(&mut command)
+    };
+    let (code, plain, stderr) = scope(&[]);
+    assert_eq!(code, 0, "{stderr}");
+    let plain: Value = serde_json::from_str(&plain).expect("json");
+    assert!(plain.get("sigma").is_none(), "no section without --sigma");
+    let pack = root().join("rules/mcp");
+    let (code, with, stderr) = scope(&["--sigma", pack.to_str().expect("path")]);
+    assert_eq!(code, 0, "{stderr}");
+    let mut with: Value = serde_json::from_str(&with).expect("json");
+    let sigma = with["sigma"].take();
+    // Everything else is the report without --sigma.
+    with.as_object_mut().expect("report").remove("sigma");
+    assert_eq!(with, plain);
+    let hits = sigma["hits"].as_array().expect("hits");
+    let (since, until) = (
+        plain["since"].as_str().expect("since"),
+        plain["until"].as_str().expect("until"),
+    );
+    assert!(
+        hits.iter().all(|h| {
+            let t = h["time"].as_str().expect("time");
+            t >= since && t < until
+        }),
+        "every hit falls in the scoped window"
+    );
+    let rules: BTreeSet<&str> = hits.iter().filter_map(|h| h["rule"].as_str()).collect();
+    for expected in [
+        "Password Spray From One Address",
+        "Security Info Registered for an Account",
+        "MCP Tool Told to Send Data to a URL",
+    ] {
+        assert!(rules.contains(expected), "{expected}: {rules:?}");
+    }
+    assert!(sigma["refused"].as_array().expect("refused").is_empty());
+    // The text report has the section, each hit with its evidence.
+    let (code, text, _) = run(bin()
+        .args(["scope", "--since", "2026-09-30", "--case"])
+        .arg(&case)
+        .arg("--sigma")
+        .arg(&pack));
+    assert_eq!(code, 0);
+    assert!(text.contains("SIGMA RULES ("), "{text}");
+    assert!(
+        text.lines().any(|l| l.contains("Security Info Registered")
+            && l.contains("bob.keller@contoso.com")
+            && l.contains(".json:")),
+        "{text}"
+    );
+    // A rule that cannot run makes the exit code 3 and is named in the report.
+    let bad = tempfile::tempdir().expect("rules");
+    std::fs::write(bad.path().join("bad.yml"), "title: [unclosed\n").expect("rule");
+    let (code, json, _) = scope(&["--sigma", bad.path().to_str().expect("path")]);
+    assert_eq!(code, 3);
+    let json: Value = serde_json::from_str(&json).expect("json");
+    assert_eq!(
+        json["sigma"]["refused"][0]["path"],
+        bad.path().join("bad.yml").display().to_string()
+    );
+}
