@@ -501,6 +501,10 @@ pub struct TimelineArgs {
     /// Indicators of compromise for the suspect marks.
     #[command(flatten)]
     pub iocs: IocArgs,
+    /// Also mark the records these Sigma rules hit in the window shown (files or folders,
+    /// repeatable): red like scope's marks, and `s` stops at them.
+    #[arg(long, value_name = "RULES")]
+    pub sigma: Vec<PathBuf>,
     /// The zone `z` switches times to: an IANA name (Europe/Berlin; each time gets the offset of
     /// its own date, daylight saving included), `local`, `UTC` or an offset such as +02:00.
     #[arg(long, value_name = "ZONE", default_value = "local")]

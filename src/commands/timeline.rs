@@ -59,6 +59,7 @@ pub(super) fn run_timeline(args: &TimelineArgs) -> Result<u8> {
         to,
         scope,
         iocs,
+        sigma: args.sigma.clone(),
         user: args.user.clone(),
         zone,
         zone_label,

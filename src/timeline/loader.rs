@@ -33,6 +33,8 @@ pub struct Marks {
     pub attacker_ips: HashSet<String>,
     /// Exfiltration destinations.
     pub exfil_destinations: HashSet<String>,
+    /// Records Sigma rules hit: the lines of each blob, with the rules' titles.
+    pub rule_rows: HashMap<String, HashMap<u64, String>>,
     /// One line describing the scope run the marks came from.
     pub basis: String,
 }
@@ -101,6 +103,8 @@ pub struct LoadPlan {
     pub scope: Option<PackParams>,
     /// Indicators for scope.
     pub iocs: Vec<Ioc>,
+    /// Sigma rule files and folders whose hits are marked (`--sigma`).
+    pub sigma: Vec<std::path::PathBuf>,
     /// Bytes the loaded events may hold ([`Chunk::memory_size`]); loading stops past it.
     pub events_budget: usize,
 }
@@ -223,7 +227,7 @@ pub fn start(plan: LoadPlan, updates: Sender<Update>) {
 }
 
 fn start_marks(plan: &LoadPlan, updates: &Sender<Update>) {
-    if plan.scope.is_none() {
+    if plan.scope.is_none() && plan.sigma.is_empty() {
         return;
     }
     let (plan, updates) = (plan.clone(), updates.clone());
@@ -299,9 +303,80 @@ pub(crate) fn timeline_sql(from: DateTime<Utc>, to: DateTime<Utc>) -> String {
 }
 
 fn load_marks(plan: &LoadPlan) -> Result<Marks, String> {
-    let Some(params) = plan.scope else {
-        return Ok(Marks::default());
+    let mut marks = match plan.scope {
+        Some(params) => scope_marks(plan, params)?,
+        None => Marks::default(),
     };
+    if !plan.sigma.is_empty() {
+        let (rows, hits, refused) = sigma_marks(&plan.case, &plan.sigma, plan.from, plan.to)?;
+        marks.rule_rows = rows;
+        let sigma = format!(
+            "Sigma: {hits} hits{}",
+            if refused > 0 {
+                format!(", {refused} rules not run (mcpforensics sigma says why)")
+            } else {
+                String::new()
+            }
+        );
+        marks.basis = if marks.basis.is_empty() {
+            sigma
+        } else {
+            format!("{}; {sigma}", marks.basis)
+        };
+    }
+    Ok(marks)
+}
+
+/// The records Sigma rules hit in the window (a correlation's every record), by blob and line
+/// with the rules' titles; the number of hits; and how many rules could not run.
+pub fn sigma_marks(
+    case: &Case,
+    rules: &[std::path::PathBuf],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<(HashMap<String, HashMap<u64, String>>, usize, usize), String> {
+    let loaded = crate::sigma::rules::load(rules).map_err(|e| format!("Sigma rules: {e}"))?;
+    let map = crate::sigma::logsource::LogSourceMap::built_in()?;
+    let request = crate::sigma::SigmaRequest {
+        since: Some(from),
+        until: Some(to),
+        min_level: None,
+    };
+    let report = runtime()?
+        .block_on(crate::sigma::run(case, loaded, &map, &request))
+        .map_err(|e| e.to_string())?;
+    let mut rows: HashMap<String, HashMap<u64, String>> = HashMap::new();
+    let mut mark = |blob: &str, line: u64, rule: &str| {
+        let titles = rows
+            .entry(blob.to_string())
+            .or_default()
+            .entry(line)
+            .or_default();
+        if !titles.split("; ").any(|t| t == rule) {
+            if !titles.is_empty() {
+                titles.push_str("; ");
+            }
+            titles.push_str(rule);
+        }
+    };
+    for hit in &report.hits {
+        if let (Some(blob), Some(line)) = (&hit.blob, hit.line) {
+            mark(blob, line.max(0) as u64, &hit.rule);
+        }
+        // A correlated record reads `table blob:line`.
+        for record in &hit.correlated {
+            let place = record.split_once(' ').map_or(record.as_str(), |(_, p)| p);
+            if let Some((blob, line)) = place.rsplit_once(':')
+                && let Ok(line) = line.parse::<u64>()
+            {
+                mark(blob, line, &hit.rule);
+            }
+        }
+    }
+    Ok((rows, report.hits.len(), report.refused()))
+}
+
+fn scope_marks(plan: &LoadPlan, params: PackParams) -> Result<Marks, String> {
     let case = &plan.case;
     let request = ScopeRequest {
         params,

@@ -48,6 +48,8 @@ pub struct TimelineOptions {
     pub scope: Option<PackParams>,
     /// Indicators for scope.
     pub iocs: Vec<Ioc>,
+    /// Sigma rule files and folders whose hits are marked.
+    pub sigma: Vec<PathBuf>,
     /// Identity to start with.
     pub user: Option<String>,
     /// The zone `z` switches to.
@@ -101,6 +103,7 @@ fn start_workers(options: &TimelineOptions, case: &Arc<Case>) -> Workers {
             to: options.to,
             scope: options.scope,
             iocs: options.iocs.clone(),
+            sigma: options.sigma.clone(),
             events_budget: options.events_budget,
         },
         update_tx.clone(),

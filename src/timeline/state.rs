@@ -374,6 +374,10 @@ impl App {
             .attacker_rows
             .get(event.blob.as_ref())
             .is_some_and(|lines| lines.contains(&event.line))
+            || marks
+                .rule_rows
+                .get(event.blob.as_ref())
+                .is_some_and(|lines| lines.contains_key(&event.line))
         {
             return true;
         }
@@ -1545,6 +1549,36 @@ pub(crate) mod tests {
             "the spray-address sign-in is flagged"
         );
         assert!(app.identities[1].suspect);
+    }
+
+    #[test]
+    fn sigma_hits_are_suspicious_events() {
+        let mut app = app();
+        let flagged = |app: &mut App| {
+            press(app, "g");
+            let mut times = Vec::new();
+            for _ in 0..10 {
+                press(app, "s");
+                if app.status.contains("no later suspicious event") {
+                    break;
+                }
+                times.push(selected_time(app));
+            }
+            times
+        };
+        assert!(!flagged(&mut app).contains(&1_790_000_300));
+        let mut marks = Marks::default();
+        marks.rule_rows.insert(
+            "am-x/497222.json".into(),
+            [(3, "MCP Tool Told to Send Data to a URL".to_string())]
+                .into_iter()
+                .collect(),
+        );
+        app.on_update(Update::Marks(marks));
+        assert!(
+            flagged(&mut app).contains(&1_790_000_300),
+            "the rule's record is flagged"
+        );
     }
 
     #[test]

@@ -571,6 +571,7 @@ fn every_query_command_says_when_the_case_is_not_as_its_manifest_lists() {
             to: totals.last().expect("last") + chrono::Duration::seconds(1),
             scope: None,
             iocs: Vec::new(),
+            sigma: Vec::new(),
             events_budget: usize::MAX,
         },
         tx,

@@ -761,3 +761,33 @@ fn scope_with_sigma_adds_the_hits_of_the_scoped_window_and_nothing_without_it() 
         bad.path().join("bad.yml").display().to_string()
     );
 }
+
+#[test]
+fn the_timeline_marks_every_record_a_rule_hit() {
+    let case_dir = sample_case();
+    let case = mcpforensics::case::Case::open(&case_dir).expect("case");
+    let (from, to) = case.evidence_span().expect("span");
+    let (rows, hits, refused) =
+        mcpforensics::timeline::loader::sigma_marks(&case, &[root().join("rules/mcp")], from, to)
+            .expect("marks");
+    assert_eq!(refused, 0);
+    let (_, report, _) = sigma_json(&case_dir, &root().join("rules/mcp"));
+    assert_eq!(hits, report["hits"].as_array().expect("hits").len());
+    // Each record hit is marked with its rule.
+    for hit in report["hits"].as_array().expect("hits") {
+        if let (Some(blob), Some(line)) = (hit["blob"].as_str(), hit["line"].as_u64()) {
+            let titles = rows
+                .get(blob)
+                .and_then(|lines| lines.get(&line))
+                .unwrap_or_else(|| panic!("{blob}:{line} is not marked"));
+            assert!(titles.contains(hit["rule"].as_str().expect("rule")));
+        }
+    }
+    // The spray correlation marks each sign-in it read.
+    let sprayed = rows
+        .values()
+        .flat_map(|lines| lines.values())
+        .filter(|titles| titles.contains("Password Spray From One Address"))
+        .count();
+    assert!(sprayed >= 10, "{sprayed} sign-ins marked as the spray");
+}

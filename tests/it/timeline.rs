@@ -229,6 +229,7 @@ fn loading_stops_at_the_events_budget_and_says_where() {
                 to,
                 scope: None,
                 iocs: Vec::new(),
+                sigma: Vec::new(),
                 events_budget: budget,
             },
             tx,
