@@ -22,6 +22,20 @@ const TIMELINE_SQL: &str = include_str!("timeline.sql");
 /// and what the allocator kept of it between chunks, was 0.4 GiB of the timeline's peak at 5 GB.
 pub const CHUNK_TARGET_EVENTS: u64 = 60_000;
 
+/// Records Sigma rules hit: the lines of each blob, with the rules' titles (`; `-separated).
+pub type RuleRows = HashMap<String, HashMap<u64, String>>;
+
+/// What Sigma rules marked in the window.
+#[derive(Debug, Clone, Default)]
+pub struct SigmaMarks {
+    /// The records hit (a correlation's every record).
+    pub rows: RuleRows,
+    /// Hits.
+    pub hits: usize,
+    /// Rules that could not run.
+    pub refused: usize,
+}
+
 /// What the scope run marks as suspicious.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Marks {
@@ -34,7 +48,7 @@ pub struct Marks {
     /// Exfiltration destinations.
     pub exfil_destinations: HashSet<String>,
     /// Records Sigma rules hit: the lines of each blob, with the rules' titles.
-    pub rule_rows: HashMap<String, HashMap<u64, String>>,
+    pub rule_rows: RuleRows,
     /// One line describing the scope run the marks came from.
     pub basis: String,
 }
@@ -61,7 +75,7 @@ pub enum Update {
     /// Every chunk is loaded (or loading stopped).
     Loaded,
     /// The scope run finished.
-    Marks(Marks),
+    Marks(Box<Marks>),
     /// The full record of an event.
     Detail {
         /// Global event index it was asked for.
@@ -234,7 +248,7 @@ fn start_marks(plan: &LoadPlan, updates: &Sender<Update>) {
     let failed = updates.clone();
     spawn_query_thread(&failed, move || match load_marks(&plan) {
         Ok(marks) => {
-            let _ = updates.send(Update::Marks(marks));
+            let _ = updates.send(Update::Marks(Box::new(marks)));
         }
         Err(message) => {
             let _ = updates.send(Update::Failed(format!(
@@ -308,7 +322,11 @@ fn load_marks(plan: &LoadPlan) -> Result<Marks, String> {
         None => Marks::default(),
     };
     if !plan.sigma.is_empty() {
-        let (rows, hits, refused) = sigma_marks(&plan.case, &plan.sigma, plan.from, plan.to)?;
+        let SigmaMarks {
+            rows,
+            hits,
+            refused,
+        } = sigma_marks(&plan.case, &plan.sigma, plan.from, plan.to)?;
         marks.rule_rows = rows;
         let sigma = format!(
             "Sigma: {hits} hits{}",
@@ -334,7 +352,7 @@ pub fn sigma_marks(
     rules: &[std::path::PathBuf],
     from: DateTime<Utc>,
     to: DateTime<Utc>,
-) -> Result<(HashMap<String, HashMap<u64, String>>, usize, usize), String> {
+) -> Result<SigmaMarks, String> {
     let loaded = crate::sigma::rules::load(rules).map_err(|e| format!("Sigma rules: {e}"))?;
     let map = crate::sigma::logsource::LogSourceMap::built_in()?;
     let request = crate::sigma::SigmaRequest {
@@ -345,7 +363,7 @@ pub fn sigma_marks(
     let report = runtime()?
         .block_on(crate::sigma::run(case, loaded, &map, &request))
         .map_err(|e| e.to_string())?;
-    let mut rows: HashMap<String, HashMap<u64, String>> = HashMap::new();
+    let mut rows = RuleRows::new();
     let mut mark = |blob: &str, line: u64, rule: &str| {
         let titles = rows
             .entry(blob.to_string())
@@ -373,7 +391,11 @@ pub fn sigma_marks(
             }
         }
     }
-    Ok((rows, report.hits.len(), report.refused()))
+    Ok(SigmaMarks {
+        rows,
+        hits: report.hits.len(),
+        refused: report.refused(),
+    })
 }
 
 fn scope_marks(plan: &LoadPlan, params: PackParams) -> Result<Marks, String> {

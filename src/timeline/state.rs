@@ -543,7 +543,7 @@ impl App {
             }
             Update::Marks(marks) => {
                 self.status = marks.basis.clone();
-                self.marks = Some(marks);
+                self.marks = Some(*marks);
                 self.rebuild_identities();
                 // The histogram's and lanes' marks follow scope's.
                 self.rebuild_visible();
@@ -1457,7 +1457,7 @@ pub(crate) mod tests {
         marks
             .attacker_rows
             .insert("am-x/497222.json".into(), [3].into_iter().collect());
-        app.on_update(Update::Marks(marks));
+        app.on_update(Update::Marks(Box::new(marks)));
         assert_eq!(
             app.flagged_histogram.iter().sum::<u32>(),
             3,
@@ -1535,7 +1535,7 @@ pub(crate) mod tests {
         marks
             .attacker_rows
             .insert("am-x/497222.json".into(), [3].into_iter().collect());
-        app.on_update(Update::Marks(marks));
+        app.on_update(Update::Marks(Box::new(marks)));
         press(&mut app, "S");
         assert_eq!(
             selected_time(&app),
@@ -1574,7 +1574,7 @@ pub(crate) mod tests {
                 .into_iter()
                 .collect(),
         );
-        app.on_update(Update::Marks(marks));
+        app.on_update(Update::Marks(Box::new(marks)));
         assert!(
             flagged(&mut app).contains(&1_790_000_300),
             "the rule's record is flagged"

@@ -769,7 +769,7 @@ mod tests {
         marks.suspects.insert("bob@contoso.example".into());
         marks.attacker_ips.insert("185.220.101.47".into());
         marks.basis = "scope since 2026-09-21T00:00:00Z: 1 suspect".into();
-        app.on_update(Update::Marks(marks));
+        app.on_update(Update::Marks(Box::new(marks)));
         app
     }
 

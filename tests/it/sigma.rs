@@ -767,9 +767,12 @@ fn the_timeline_marks_every_record_a_rule_hit() {
     let case_dir = sample_case();
     let case = mcpforensics::case::Case::open(&case_dir).expect("case");
     let (from, to) = case.evidence_span().expect("span");
-    let (rows, hits, refused) =
-        mcpforensics::timeline::loader::sigma_marks(&case, &[root().join("rules/mcp")], from, to)
-            .expect("marks");
+    let mcpforensics::timeline::loader::SigmaMarks {
+        rows,
+        hits,
+        refused,
+    } = mcpforensics::timeline::loader::sigma_marks(&case, &[root().join("rules/mcp")], from, to)
+        .expect("marks");
     assert_eq!(refused, 0);
     let (_, report, _) = sigma_json(&case_dir, &root().join("rules/mcp"));
     assert_eq!(hits, report["hits"].as_array().expect("hits").len());
