@@ -1620,3 +1620,8 @@ fn window_sweep_token_parent_user_id() {
 fn window_sweep_mixed_sessionless() {
     window_sweep(Story::Mixed, Emitter::NoSession, 137);
 }
+
+#[test]
+fn window_sweep_agent_parent_child() {
+    window_sweep(Story::Agent, Emitter::ParentChild, 139);
+}
