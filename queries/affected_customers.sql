@@ -1,5 +1,5 @@
 -- name: affected_customers
--- description: Customers (data subjects) named in the arguments or results of attacker calls, under the case's customer keys (customer_id, customerId, customer_ids, customerIds, customer, account_id, accountId by default), and those the server answered for while it copied data out by itself, each with a confidence tier: `exfiltrated` (an attacker call naming them has response bytes to the attacker in the flows or the API Management log, or its session uploaded to an exfiltration destination), `accessed` (an attacker call named them, with no exfiltration path seen), `exposed` (a call the compromised host answered, by the flows from the call's client to it, while the implant ran, from ten minutes before its first copy), `cannot_exclude` (named only in a record rejected as unreadable whose blob covers the attack's span, from its first to its last attacker call or the implant's run: it may have been an attacker call). With first and last access, identities, tools, calls and the evidence rows.
+-- description: Customers (data subjects) named in the arguments or results of attacker calls, under the case's customer keys (customer_id, customerId, customer_ids, customerIds, customer, account_id, accountId by default), and those the server answered for while it copied data out by itself, each with a confidence tier: `exfiltrated` (an attacker call naming them has response bytes to the attacker in the flows or the API Management log, or its session uploaded to an exfiltration destination), `accessed` (an attacker call named them, with no exfiltration path seen), `exposed` (a call the compromised host answered, by the flows from the call's client to it, while the implant ran, from ten minutes before its first copy; the evidence cites its first twenty such calls), `cannot_exclude` (named only in a record rejected as unreadable whose blob covers the attack's span, from its first to its last attacker call or the implant's run: it may have been an attacker call). With first and last access, identities, tools, calls and the evidence rows.
 -- params: since, until
 -- depends: attacker_calls, attacker_flows, exfiltration, server_compromise, window_calls
 -- output: customer_id, tier, first_access, last_access, users, answered_to, tools, calls, exfiltration_confirmed, evidence
@@ -103,13 +103,21 @@ placed AS (
     JOIN client_minutes m ON m.src_ip = c.client_address AND m.minute = c.minute
     WHERE m.time >= c.time - INTERVAL '2 minutes' AND m.time <= c.time + INTERVAL '5 minutes'
 ),
-answered AS (
+answered_calls AS (
     SELECT unnest(c.customers) AS customer_id, c.time, c."user", c.tool, c.origin, c.operation_id, c._blob, c._line
     FROM implant_calls c
     LEFT JOIN placed p ON c.call_key = p.call_key
     LEFT JOIN implant_hosts h ON c.backend_address = h.host
     WHERE CASE WHEN c.backend_address IS NOT NULL THEN h.host IS NOT NULL
                ELSE c.client_address IS NULL OR p.call_key IS NOT NULL END
+),
+-- An implant answers every caller: a customer can be exposed by thousands of calls. The evidence
+-- cites the first twenty (`calls` counts them all), so that no row grows with the window. The
+-- mentions are numbered in one sort and aggregated per customer before anything is joined to
+-- them: every join below is on one row per customer.
+answered AS (
+    SELECT a.*, row_number() OVER (PARTITION BY a.customer_id ORDER BY a.time, a._blob, a._line) AS nth
+    FROM answered_calls a
 ),
 exposed AS (
     SELECT a.customer_id, 'exposed' AS tier, min(a.time) AS first_access, max(a.time) AS last_access,
@@ -120,10 +128,8 @@ exposed AS (
            array_sort(array_agg(DISTINCT coalesce(a.tool, '(no tool name)'))) AS tools,
            count(*) AS calls,
            false AS exfiltration_confirmed,
-           array_agg(a.origin || ' ' || coalesce(a.operation_id, '') || ' ' || a._blob || ':' || CAST(a._line AS VARCHAR) ORDER BY a.time, a._blob, a._line) AS evidence
+           array_agg(a.origin || ' ' || coalesce(a.operation_id, '') || ' ' || a._blob || ':' || CAST(a._line AS VARCHAR) ORDER BY a.time, a._blob, a._line) FILTER (WHERE a.nth <= 20) AS evidence
     FROM answered a
-    LEFT JOIN attacked t ON a.customer_id = t.customer_id
-    WHERE t.customer_id IS NULL
     GROUP BY a.customer_id
 ),
 -- The attack's span: its first to its last attacker call, and the implant's run to the window's end.
@@ -165,14 +171,22 @@ cannot_exclude AS (
            false AS exfiltration_confirmed,
            array_agg(u.cited || u.blob || ':' || CAST(u.line AS VARCHAR) ORDER BY u.bucket, u.blob, u.line) AS evidence
     FROM unreadable u
-    LEFT JOIN attacked t ON u.customer_id = t.customer_id
-    LEFT JOIN exposed e ON u.customer_id = e.customer_id
-    WHERE t.customer_id IS NULL AND e.customer_id IS NULL
     GROUP BY u.customer_id
+),
+-- A customer is in the strongest tier that names them: attacked over exposed over cannot_exclude.
+-- Each tier is aggregated on its own and the tiers are ranked per customer, so no tier is joined
+-- row by row against another (an implant's tier can hold hundreds of thousands of mentions).
+tiers AS (
+    SELECT *, 1 AS strength FROM attacked
+    UNION ALL
+    SELECT *, 2 AS strength FROM exposed
+    UNION ALL
+    SELECT *, 3 AS strength FROM cannot_exclude
+),
+ranked AS (
+    SELECT *, row_number() OVER (PARTITION BY customer_id ORDER BY strength) AS pick FROM tiers
 )
-SELECT * FROM attacked
-UNION ALL
-SELECT * FROM exposed
-UNION ALL
-SELECT * FROM cannot_exclude
+SELECT customer_id, tier, first_access, last_access, users, answered_to, tools, calls, exfiltration_confirmed, evidence
+FROM ranked
+WHERE pick = 1
 ORDER BY first_access, customer_id

@@ -53,7 +53,9 @@ pub async fn scope_with_timings(
     let baseline = requested.since - requested.baseline_start;
     let (evidence_start, _) = case.evidence_span()?;
     let mut params = requested;
-    let (mut report, mut timings) = scope_once(case, request, params).await?;
+    let (mut report, mut timings) = scope_once(case, request, params, Pass::Full).await?;
+    // Whether `report` holds the affected customers of its window (a probe's report does not).
+    let mut report_is_full = true;
     let mut moved_by: Vec<window::WindowMove> = Vec::new();
     // The scope from the evidence's first days (what --since auto runs), when the start asked
     // for is later: what it attributes to the attacker is looked up before the window too, so a
@@ -71,7 +73,7 @@ pub async fn scope_with_timings(
             until: requested.until,
             baseline_start: auto - baseline,
         };
-        let (found, more) = scope_once(case, request, earlier).await?;
+        let (found, more) = scope_once(case, request, earlier, Pass::Probe).await?;
         timings.extend(more);
         probe_artifacts = window::artifacts(&found);
         let first = first_activity(&found);
@@ -86,6 +88,7 @@ pub async fn scope_with_timings(
             });
             params = earlier;
             report = found;
+            report_is_full = false;
         }
     }
     let mut iterations = 0;
@@ -119,10 +122,16 @@ pub async fn scope_with_timings(
             until: params.until,
             baseline_start: since - baseline,
         };
-        let (next, more) = scope_once(case, request, params).await?;
+        let (next, more) = scope_once(case, request, params, Pass::Probe).await?;
         timings.extend(more);
         report = next;
+        report_is_full = false;
         iterations += 1;
+    }
+    if !report_is_full {
+        let (full, more) = scope_once(case, request, params, Pass::Full).await?;
+        timings.extend(more);
+        report = full;
     }
     let span = |p: PackParams| window::WindowSpan {
         since: format_utc(p.since),
@@ -188,11 +197,23 @@ fn first_activity(report: &ScopeReport) -> Option<DateTime<Utc>> {
         .min()
 }
 
+/// What a run of the pack is for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Pass {
+    /// The report's own run: every finding.
+    Full,
+    /// A run that only looks for what the attacker used and when it began, to move the window:
+    /// the affected customers (the costliest query when a server is compromised, and read by no
+    /// widening rule) are left out.
+    Probe,
+}
+
 /// One run of the pack over one window.
 async fn scope_once(
     case: &Case,
     request: &ScopeRequest,
     params: PackParams,
+    pass: Pass,
 ) -> Result<(ScopeReport, Vec<QueryTiming>), QueryError> {
     let ioc_pairs: Vec<(String, String)> = request
         .iocs
@@ -233,8 +254,10 @@ async fn scope_once(
     let sessions: Vec<Session> = rows("sessions", &run("sessions").await?)?;
     let persistence: Vec<Persistence> = rows("persistence", &run("persistence").await?)?;
     let exfiltration: Vec<Exfiltration> = rows("exfiltration", &run("exfiltration").await?)?;
-    let affected_customers: Vec<AffectedCustomer> =
-        rows("affected_customers", &run("affected_customers").await?)?;
+    let affected_customers: Vec<AffectedCustomer> = match pass {
+        Pass::Full => rows("affected_customers", &run("affected_customers").await?)?,
+        Pass::Probe => Vec::new(),
+    };
     let resources: Vec<Resource> = rows("resources_touched", &run("resources_touched").await?)?;
     let hourly: Vec<HourRow> = rows("hourly_volume", &run("hourly_volume").await?)?;
     let sampling: Vec<Sampling> = rows("sampling", &run("sampling").await?)?;
