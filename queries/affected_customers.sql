@@ -70,17 +70,16 @@ implant_hosts AS (SELECT DISTINCT host FROM server_compromise),
 -- another server did not pass through it), or the gateway forwarded it to that host (BackendUrl:
 -- behind a gateway the host's flows come from the gateway, not the client, so a gateway call is
 -- placed by its backend alone); a call without a client address or backend cannot be placed and
--- counts. The clients' minutes are gathered once and joined, so the cost does not grow with the
--- calls times the flows.
+-- counts. Each client's flows to the host are gathered once per minute, with the minute's first
+-- and last flow: a call's seven minutes span eight minute buckets, none holds both ends of the
+-- span, so a flow lies in the span exactly when some bucket's last flow is at or after its start
+-- and that bucket's first flow at or before its end. The join is then on the client and the
+-- minute (both equalities) with one row a side: it does not grow with an office address's flows.
 client_minutes AS (
-    SELECT DISTINCT f.src_ip, f.time, date_bin(INTERVAL '1 minute', f.time) AS minute
+    SELECT f.src_ip, date_bin(INTERVAL '1 minute', f.time) AS minute, min(f.time) AS first, max(f.time) AS last
     FROM flows f JOIN implant_hosts h ON f.dst_ip = h.host
     WHERE f.direction = 'I' AND f.time >= $since - INTERVAL '5 minutes' AND f.time < $until + INTERVAL '5 minutes'
-),
-call_offsets AS (
-    SELECT INTERVAL '-5 minutes' AS k UNION ALL SELECT INTERVAL '-4 minutes' UNION ALL SELECT INTERVAL '-3 minutes'
-    UNION ALL SELECT INTERVAL '-2 minutes' UNION ALL SELECT INTERVAL '-1 minutes' UNION ALL SELECT INTERVAL '0 minutes'
-    UNION ALL SELECT INTERVAL '1 minutes' UNION ALL SELECT INTERVAL '2 minutes'
+    GROUP BY f.src_ip, date_bin(INTERVAL '1 minute', f.time)
 ),
 implant_calls AS (
     SELECT w.customers, w.time, w."user", w.tool, w.origin, w.operation_id, w.client_address, w.backend_address, w._blob, w._line, w.call_key
@@ -88,20 +87,24 @@ implant_calls AS (
     JOIN implant_start s ON w.time >= s.start
     WHERE w.time >= $since AND w.time < $until
 ),
--- Each call's minutes around it as a column of their own, so that the join below is on the
--- client and the minute (an equality on both), not on the client alone with a filter on time:
--- an office address has thousands of flows.
-call_minutes_around AS (
-    SELECT c.call_key, c.client_address, c.time, date_bin(INTERVAL '1 minute', c.time) - k.k AS minute
+-- Each call's minute buckets as rows of their own (an unnest per call, not a cross join: a cross
+-- join with the calls as its collected side emits one batch per call and offset).
+call_offsets AS (
+    SELECT c.call_key, c.client_address, c.time,
+           unnest(make_array(INTERVAL '-5 minutes', INTERVAL '-4 minutes', INTERVAL '-3 minutes', INTERVAL '-2 minutes',
+                             INTERVAL '-1 minutes', INTERVAL '0 minutes', INTERVAL '1 minutes', INTERVAL '2 minutes')) AS k
     FROM implant_calls c
-    CROSS JOIN call_offsets k
     WHERE c.client_address IS NOT NULL
+),
+call_minutes_around AS (
+    SELECT o.call_key, o.client_address, o.time, date_bin(INTERVAL '1 minute', o.time) - o.k AS minute
+    FROM call_offsets o
 ),
 placed AS (
     SELECT DISTINCT c.call_key
     FROM call_minutes_around c
     JOIN client_minutes m ON m.src_ip = c.client_address AND m.minute = c.minute
-    WHERE m.time >= c.time - INTERVAL '2 minutes' AND m.time <= c.time + INTERVAL '5 minutes'
+    WHERE m.last >= c.time - INTERVAL '2 minutes' AND m.first <= c.time + INTERVAL '5 minutes'
 ),
 answered_calls AS (
     SELECT unnest(c.customers) AS customer_id, c.time, c."user", c.tool, c.origin, c.operation_id, c._blob, c._line

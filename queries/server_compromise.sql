@@ -15,14 +15,16 @@ call_minutes AS (
 attacker_hours AS (
     SELECT DISTINCT date_bin(INTERVAL '1 hour', time) AS hour FROM attacker_calls
 ),
-offsets AS (
-    SELECT INTERVAL '0 minutes' AS k UNION ALL SELECT INTERVAL '1 minutes' UNION ALL SELECT INTERVAL '2 minutes' UNION ALL SELECT INTERVAL '3 minutes' UNION ALL SELECT INTERVAL '4 minutes' UNION ALL SELECT INTERVAL '5 minutes' UNION ALL SELECT INTERVAL '6 minutes' UNION ALL SELECT INTERVAL '7 minutes' UNION ALL SELECT INTERVAL '8 minutes' UNION ALL SELECT INTERVAL '9 minutes' UNION ALL SELECT INTERVAL '10 minutes'
-),
 following AS (
     SELECT DISTINCT o._blob, o._line, o.time, o.src_port, o.dst_ip, o.bytes
-    FROM new_outbound o
-    CROSS JOIN offsets k
-    JOIN call_minutes m ON m.minute = date_bin(INTERVAL '1 minute', o.time) - k.k
+    -- each flow's eleven minutes back as rows of their own (an unnest, not a cross join, which
+    -- with the flows as its collected side emits one batch per flow and offset)
+    FROM (SELECT n._blob, n._line, n.time, n.src_port, n.dst_ip, n.bytes,
+                 unnest(make_array(INTERVAL '0 minutes', INTERVAL '1 minutes', INTERVAL '2 minutes', INTERVAL '3 minutes',
+                                   INTERVAL '4 minutes', INTERVAL '5 minutes', INTERVAL '6 minutes', INTERVAL '7 minutes',
+                                   INTERVAL '8 minutes', INTERVAL '9 minutes', INTERVAL '10 minutes')) AS k
+          FROM new_outbound n) o
+    JOIN call_minutes m ON m.minute = date_bin(INTERVAL '1 minute', o.time) - o.k
 ),
 following_bytes AS (SELECT dst_ip, sum(bytes) AS bytes FROM following GROUP BY dst_ip),
 quiet_hours AS (

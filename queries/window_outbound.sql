@@ -42,11 +42,14 @@ connections AS (
     FROM new_flows
     GROUP BY host, dst_ip, dst_port, src_port
 ),
+-- Each connection's seconds as rows of their own (an unnest per connection, not a cross join: a
+-- cross join with the connections as its collected side emits one batch per connection and offset).
 connection_seconds AS (
-    SELECT c.dst_ip, c.host, c.src_port, c.dst_port, c.start, c.start + k.k AS second
-    FROM connections c
-    CROSS JOIN (SELECT INTERVAL '-2 seconds' AS k UNION ALL SELECT INTERVAL '-1 seconds' UNION ALL SELECT INTERVAL '0 seconds'
-                UNION ALL SELECT INTERVAL '1 seconds' UNION ALL SELECT INTERVAL '2 seconds') k
+    SELECT o.dst_ip, o.host, o.src_port, o.dst_port, o.start, o.start + o.k AS second
+    FROM (SELECT c.dst_ip, c.host, c.src_port, c.dst_port, c.start,
+                 unnest(make_array(INTERVAL '-2 seconds', INTERVAL '-1 seconds', INTERVAL '0 seconds',
+                                   INTERVAL '1 seconds', INTERVAL '2 seconds')) AS k
+          FROM connections c) o
 ),
 -- Outgoing calls the server logged, by host name and second (in-process spans reach nothing).
 -- A sampled row stands for ItemCount dependencies, of which only it was kept: it counts for that
