@@ -122,7 +122,7 @@ answered AS (
     SELECT a.*, row_number() OVER (PARTITION BY a.customer_id ORDER BY a.time, a._blob, a._line) AS nth
     FROM answered_calls a
 ),
-exposed AS (
+exposed_all AS (
     SELECT a.customer_id, 'exposed' AS tier, min(a.time) AS first_access, max(a.time) AS last_access,
            -- Exposed customers were read by their ordinary callers, not by a suspect: the callers
            -- are listed apart, as whom the copied answers went to.
@@ -134,6 +134,12 @@ exposed AS (
            array_agg(a.origin || ' ' || coalesce(a.operation_id, '') || ' ' || a._blob || ':' || CAST(a._line AS VARCHAR) ORDER BY a.time, a._blob, a._line) FILTER (WHERE a.nth <= 20) AS evidence
     FROM answered a
     GROUP BY a.customer_id
+),
+-- Customers an attacker call named are in the stronger tier: the exclusion joins one row per customer.
+exposed AS (
+    SELECT e.* FROM exposed_all e
+    LEFT JOIN attacked t ON e.customer_id = t.customer_id
+    WHERE t.customer_id IS NULL
 ),
 -- The attack's span: its first to its last attacker call, and the implant's run to the window's end.
 attack_span AS (
@@ -174,22 +180,14 @@ cannot_exclude AS (
            false AS exfiltration_confirmed,
            array_agg(u.cited || u.blob || ':' || CAST(u.line AS VARCHAR) ORDER BY u.bucket, u.blob, u.line) AS evidence
     FROM unreadable u
+    LEFT JOIN attacked t ON u.customer_id = t.customer_id
+    LEFT JOIN exposed e ON u.customer_id = e.customer_id
+    WHERE t.customer_id IS NULL AND e.customer_id IS NULL
     GROUP BY u.customer_id
-),
--- A customer is in the strongest tier that names them: attacked over exposed over cannot_exclude.
--- Each tier is aggregated on its own and the tiers are ranked per customer, so no tier is joined
--- row by row against another (an implant's tier can hold hundreds of thousands of mentions).
-tiers AS (
-    SELECT *, 1 AS strength FROM attacked
-    UNION ALL
-    SELECT *, 2 AS strength FROM exposed
-    UNION ALL
-    SELECT *, 3 AS strength FROM cannot_exclude
-),
-ranked AS (
-    SELECT *, row_number() OVER (PARTITION BY customer_id ORDER BY strength) AS pick FROM tiers
 )
-SELECT customer_id, tier, first_access, last_access, users, answered_to, tools, calls, exfiltration_confirmed, evidence
-FROM ranked
-WHERE pick = 1
+SELECT * FROM attacked
+UNION ALL
+SELECT * FROM exposed
+UNION ALL
+SELECT * FROM cannot_exclude
 ORDER BY first_access, customer_id
