@@ -181,7 +181,9 @@ cannot_exclude AS (
            array_agg(u.cited || u.blob || ':' || CAST(u.line AS VARCHAR) ORDER BY u.bucket, u.blob, u.line) AS evidence
     FROM unreadable u
     LEFT JOIN attacked t ON u.customer_id = t.customer_id
-    LEFT JOIN exposed e ON u.customer_id = e.customer_id
+    -- the exposed tier's customers are the answered ones an attacker call did not name: excluded by
+    -- the answered mentions themselves, so that the exposed tier is not computed a second time
+    LEFT JOIN (SELECT DISTINCT customer_id FROM answered_calls) e ON u.customer_id = e.customer_id
     WHERE t.customer_id IS NULL AND e.customer_id IS NULL
     GROUP BY u.customer_id
 )
