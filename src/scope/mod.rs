@@ -100,7 +100,7 @@ pub async fn scope_with_timings(
                 .entry(artifact.clone())
                 .or_insert_with(|| kind.clone());
         }
-        let earlier = window::earlier_evidence(case, &found, params.since).await?;
+        let earlier = window::earlier_evidence(case, &found, params.since, params.until).await?;
         let Some(first) = earlier
             .iter()
             .filter_map(|m| crate::time::parse_timestamp(&m.first_seen))

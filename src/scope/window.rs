@@ -87,11 +87,13 @@ pub async fn earlier_evidence(
     case: &Case,
     found: &BTreeMap<String, String>,
     since: DateTime<Utc>,
+    until: DateTime<Utc>,
 ) -> Result<Vec<WindowMove>, QueryError> {
     if found.is_empty() {
         return Ok(Vec::new());
     }
     let engine = QueryEngine::open_windowed(case, &[], None).await?;
+    let fingerprints = sign_in_fingerprints(&engine, found, since, until).await?;
     let list = |values: &mut dyn Iterator<Item = &String>| -> String {
         let quoted: Vec<String> = values
             .map(|v| format!("'{}'", v.replace('\'', "''")))
@@ -103,8 +105,10 @@ pub async fn earlier_evidence(
         }
     };
     let hosts = list(&mut found.keys().filter(|v| !looks_like_address(v)));
+    let agents = list(&mut fingerprints.keys());
+    let accounts = list(&mut fingerprints.values().flatten());
     let addresses = list(&mut found.keys().filter(|v| looks_like_address(v)));
-    let at = format!("TIMESTAMP '{}'", since.format("%Y-%m-%d %H:%M:%S"));
+    let at = sql_time(since);
     // The sightings on one side of `since`: `when` is the time condition.
     let record = "table_name || ' ' || _blob || ':' || CAST(_line AS VARCHAR)";
     let union = |when: &str| -> String {
@@ -140,6 +144,16 @@ pub async fn earlier_evidence(
             ),
         ];
         parts.extend(signins);
+        if !fingerprints.is_empty() {
+            parts.extend(
+                USER_AGENT_TABLES
+                    .iter()
+                    .filter(|t| engine.tables().iter().any(|i| i.name == **t))
+                    .map(|t| format!(
+                        "SELECT \"UserAgent\", \"TimeGenerated\", '{t} (user agent)', _blob, _line FROM \"{t}\" WHERE \"UserAgent\" IN ({agents}) AND lower(\"UserPrincipalName\") IN ({accounts}) AND \"TimeGenerated\" {when}"
+                    )),
+            );
+        }
         parts.join(" UNION ALL ")
     };
     let sql = format!(
@@ -219,8 +233,18 @@ pub async fn earlier_evidence(
     for (artifact, mut seen) in sightings {
         let reach = first_in_window.get(&artifact).copied().unwrap_or(since);
         if let Some(first) = first_in_run(&mut seen, reach) {
+            let kind = match found.get(&artifact) {
+                Some(kind) => kind.clone(),
+                None => format!(
+                    "session fingerprint: the user agent of the attacker's sign-ins to {}",
+                    fingerprints
+                        .get(&artifact)
+                        .map(|a| a.join(", "))
+                        .unwrap_or_default()
+                ),
+            };
             moves.push(WindowMove {
-                kind: found.get(&artifact).cloned().unwrap_or_default(),
+                kind,
                 artifact,
                 first_seen: format_utc(first.time),
                 record: first.record.clone(),
@@ -233,6 +257,80 @@ pub async fn earlier_evidence(
             .then_with(|| a.artifact.cmp(&b.artifact))
     });
     Ok(moves)
+}
+
+/// The user-agent tables of Entra's user sign-ins (the service-principal tables have none).
+const USER_AGENT_TABLES: [&str; 2] = ["SigninLogs", "AADNonInteractiveUserSignInLogs"];
+
+/// Session fingerprints of the window: each user agent of user sign-ins in the window that came
+/// only from the attacker's addresses (`found`'s attacker addresses and spray sources), with the
+/// accounts (lower-case) it signed in to. A user agent anyone else used in the window is nobody's
+/// fingerprint; its earlier use is looked up for those accounts only.
+async fn sign_in_fingerprints(
+    engine: &QueryEngine,
+    found: &BTreeMap<String, String>,
+    since: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<BTreeMap<String, Vec<String>>, QueryError> {
+    let attacker: Vec<String> = found
+        .iter()
+        .filter(|(value, kind)| {
+            looks_like_address(value)
+                && matches!(kind.as_str(), "attacker address" | "spray source")
+        })
+        .map(|(value, _)| format!("'{}'", value.replace('\'', "''")))
+        .collect();
+    let tables: Vec<String> = USER_AGENT_TABLES
+        .iter()
+        .filter(|t| engine.tables().iter().any(|i| i.name == **t))
+        .map(|t| {
+            format!(
+                "SELECT \"UserAgent\" AS agent, lower(\"UserPrincipalName\") AS account, \"IPAddress\" AS address FROM \"{t}\" WHERE \"TimeGenerated\" >= {} AND \"TimeGenerated\" < {}",
+                sql_time(since),
+                sql_time(until)
+            )
+        })
+        .collect();
+    let mut fingerprints = BTreeMap::new();
+    if attacker.is_empty() || tables.is_empty() {
+        return Ok(fingerprints);
+    }
+    let sql = format!(
+        "SELECT agent, account FROM ({}) signins WHERE agent IS NOT NULL AND agent <> '' AND account IS NOT NULL \
+         AND agent IN (SELECT agent FROM ({}) s GROUP BY agent HAVING bool_and(coalesce(address IN ({}), false))) \
+         GROUP BY agent, account ORDER BY agent, account",
+        tables.join(" UNION ALL "),
+        tables.join(" UNION ALL "),
+        attacker.join(", ")
+    );
+    let (_, batches) = engine.sql(&sql).await?;
+    for batch in &batches {
+        let cast = |i: usize| {
+            arrow::compute::cast(batch.column(i), &arrow::datatypes::DataType::Utf8)
+                .map_err(|e| QueryError::Pack(format!("reading sign-in fingerprints: {e}")))
+        };
+        let (agents, accounts) = (cast(0)?, cast(1)?);
+        let (Some(agents), Some(accounts)) = (
+            agents.as_any().downcast_ref::<arrow::array::StringArray>(),
+            accounts
+                .as_any()
+                .downcast_ref::<arrow::array::StringArray>(),
+        ) else {
+            continue;
+        };
+        for row in 0..batch.num_rows() {
+            fingerprints
+                .entry(agents.value(row).to_string())
+                .or_insert_with(Vec::new)
+                .push(accounts.value(row).to_string());
+        }
+    }
+    Ok(fingerprints)
+}
+
+/// A timestamp literal of `time` (whole seconds).
+fn sql_time(time: DateTime<Utc>) -> String {
+    format!("TIMESTAMP '{}'", time.format("%Y-%m-%d %H:%M:%S"))
 }
 
 /// The earliest of `seen` in the run of sightings that reaches `since` (the artifact's first

@@ -8,6 +8,7 @@ use mcpforensics::case::Case;
 use mcpforensics::query::QueryEngine;
 use mcpforensics::query::pack::PackParams;
 use mcpforensics::sample::{Emitter, Scenario, SignInLayout, Story};
+use mcpforensics::scope::window::{self, WindowMove};
 use mcpforensics::scope::{Ioc, ScopeReport, ScopeRequest, scope};
 use serde_json::Value;
 
@@ -1522,8 +1523,8 @@ fn matrix_mixed_with_peer_addresses() {
     judged(&scenario);
 }
 
-/// A responder's guess of `--since`: a week early, a day early, an hour late, two days late, and
-/// no guess (`auto`). Every one gives the answer of the exact window, and a window that moved says
+/// A responder's guess of `--since`: a week early, a day early, an hour, six hours, two days and
+/// six days late, and no guess (`auto`). Every one gives the answer of the exact window, and a window that moved says
 /// what moved it.
 fn window_sweep(story: Story, emitter: Emitter, seed: u64) {
     let scenario = tenant(seed, 0.3, (2026, 9, 1), 30)
@@ -1553,7 +1554,9 @@ fn window_sweep(story: Story, emitter: Emitter, seed: u64) {
         ("a week early", Some(chrono::Duration::days(-7))),
         ("a day early", Some(chrono::Duration::days(-1))),
         ("an hour late", Some(chrono::Duration::hours(1))),
+        ("six hours late", Some(chrono::Duration::hours(6))),
         ("two days late", Some(chrono::Duration::days(2))),
+        ("six days late", Some(chrono::Duration::days(6))),
         ("auto", None),
     ];
     for (guess, offset) in guesses {
@@ -1624,4 +1627,158 @@ fn window_sweep_mixed_sessionless() {
 #[test]
 fn window_sweep_agent_parent_child() {
     window_sweep(Story::Agent, Emitter::ParentChild, 139);
+}
+
+/// Every file under `dir`.
+fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("read dir") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            found.extend(files_under(&path));
+        } else {
+            found.push(path);
+        }
+    }
+    found
+}
+
+/// The day of month and hour of a blob's path (`…/d=16/h=03/…`).
+fn blob_day_hour(path: &Path) -> Option<(u32, u32)> {
+    let text = path.to_string_lossy();
+    let day = text.find("/d=")?;
+    let hour = text.find("/h=")?;
+    Some((
+        text.get(day + 3..day + 5)?.parse().ok()?,
+        text.get(hour + 3..hour + 5)?.parse().ok()?,
+    ))
+}
+
+/// The breach's first days as a responder may find them: the evidence begins two days before the
+/// breach (retention) and in the breach's first two days the attacker sprayed and pulled from other
+/// addresses and uploaded to another drop host and address than later. With `innocent_agent`, an
+/// innocent's sign-in in the window carries the attacker's user agent. The truth gains the first
+/// days' destinations.
+fn rotated_password_breach(innocent_agent: bool) -> (Account, Value) {
+    let scenario = tenant(131, 0.3, (2026, 9, 1), 30).with_story(Story::Password);
+    let account = Account::new();
+    scenario.write(account.path()).expect("generate");
+    let mut truth = serde_json::to_value(scenario.truth()).expect("truth");
+    let renames = [
+        ("45.86.202.14", "45.86.202.99"),
+        ("45.86.202.77", "45.86.202.98"),
+        ("185.220.101.47", "185.220.101.99"),
+        ("91.215.85.30", "91.215.85.99"),
+        ("files-drop.example.net", "files-store.example.org"),
+    ];
+    let mut shared = !innocent_agent;
+    for path in files_under(account.path()) {
+        match blob_day_hour(&path) {
+            Some((day, _)) if day <= 13 => std::fs::remove_file(&path).expect("remove"),
+            Some((16 | 17, _)) => {
+                let text = std::fs::read_to_string(&path).expect("read");
+                let renamed = renames
+                    .iter()
+                    .fold(text.clone(), |t, (from, to)| t.replace(from, to));
+                if renamed != text {
+                    std::fs::write(&path, renamed).expect("write");
+                }
+            }
+            Some((20, _)) if !shared && path.to_string_lossy().contains("am-signinlogs/") => {
+                let text = std::fs::read_to_string(&path).expect("read");
+                let edge = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Edg/131.0";
+                if text.contains(edge) {
+                    std::fs::write(&path, text.replacen(edge, "python-requests/2.32.3", 1))
+                        .expect("write");
+                    shared = true;
+                }
+            }
+            _ => {}
+        }
+    }
+    assert!(
+        shared,
+        "an innocent sign-in in the window was given the agent"
+    );
+    let destinations = truth["exfiltration"].as_array_mut().expect("list");
+    for ip in ["45.86.202.99", "45.86.202.98", "91.215.85.99"] {
+        destinations.push(serde_json::json!({ "ip": ip }));
+    }
+    (account, truth)
+}
+
+/// The earlier evidence of the attacker's later addresses, as the window looks them up from two
+/// days and nine hours into the breach of [`rotated_password_breach`].
+fn earlier_evidence_of_the_later_address(innocent_agent: bool) -> (Vec<WindowMove>, Value) {
+    let (account, truth) = rotated_password_breach(innocent_agent);
+    let case_dir = tempfile::tempdir().expect("case");
+    ingest_dir(account.path(), case_dir.path());
+    let case = Case::open(case_dir.path()).expect("case");
+    let attack =
+        mcpforensics::time::parse_timestamp(truth["attack_start"].as_str().expect("start"))
+            .expect("start");
+    let since = attack + chrono::Duration::hours(57);
+    let until = mcpforensics::time::parse_timestamp("2026-10-01T00:00:00Z").expect("end");
+    let found = std::collections::BTreeMap::from([
+        ("45.86.202.14".to_string(), "attacker address".to_string()),
+        ("45.86.202.77".to_string(), "attacker address".to_string()),
+    ]);
+    let moves = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(window::earlier_evidence(&case, &found, since, until))
+        .expect("looked up");
+    (moves, truth)
+}
+
+/// The user agent of the attacker's sign-ins is a session fingerprint: looked up before the window
+/// for the accounts it signed in to, it reaches the breach's first sign-ins from addresses the
+/// attacker no longer used, where the later address's own run stops.
+#[test]
+fn window_looks_up_the_user_agent_of_the_attackers_sign_ins() {
+    let (moves, truth) = earlier_evidence_of_the_later_address(false);
+    let address = moves
+        .iter()
+        .find(|m| m.artifact == "45.86.202.14")
+        .expect("the address");
+    // The address's run stops at its first use, the night of the breach's third day.
+    assert!(
+        address.first_seen.starts_with("2026-09-18T0"),
+        "{address:?}"
+    );
+    let fingerprint = moves
+        .iter()
+        .find(|m| m.kind.starts_with("session fingerprint"))
+        .expect("the user agent is looked up");
+    assert_eq!(fingerprint.artifact, "python-requests/2.32.3");
+    assert!(fingerprint.kind.contains("bob.keller@contoso.com"));
+    // The spray's first failed sign-in to bob's account, from an address renamed away, minutes
+    // after the breach began.
+    let attack = truth["attack_start"].as_str().expect("start");
+    assert!(
+        fingerprint.first_seen.as_str() >= attack
+            && fingerprint.first_seen.starts_with("2026-09-16T03:"),
+        "{fingerprint:?} (breach from {attack})"
+    );
+    assert!(
+        fingerprint
+            .record
+            .starts_with("SigninLogs (user agent) am-signinlogs/"),
+        "{}",
+        fingerprint.record
+    );
+}
+
+/// A user agent anyone else signed in with in the window is nobody's fingerprint.
+#[test]
+fn a_user_agent_an_innocent_shares_is_no_fingerprint() {
+    let (moves, _) = earlier_evidence_of_the_later_address(true);
+    assert!(moves.iter().any(|m| m.artifact == "45.86.202.14"));
+    assert!(
+        !moves
+            .iter()
+            .any(|m| m.kind.starts_with("session fingerprint")),
+        "{moves:?}"
+    );
 }
