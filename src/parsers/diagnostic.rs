@@ -325,6 +325,71 @@ fn parse_properties_text(text: &str) -> Option<(Map<String, Value>, bool)> {
     }
 }
 
+/// The categories whose records Azure writes with `properties` as a single-quoted object in place
+/// (`"properties": {'appName':'…','levelId':2}`): not JSON, so the whole record fails to parse.
+const SINGLE_QUOTED_IN_PLACE: [&str; 1] = ["FunctionAppLogs"];
+
+/// A record of a category in [`SINGLE_QUOTED_IN_PLACE`] whose `properties` object is written in
+/// single quotes, rewritten as JSON: the record with that object as a JSON object, and the
+/// object's original text. `None` for any other category, or when nothing can be read: then the
+/// record stays rejected as written.
+pub fn repair_in_place_properties(category: &Category, record: &[u8]) -> Option<(Vec<u8>, String)> {
+    if !SINGLE_QUOTED_IN_PLACE.contains(&category.table) {
+        return None;
+    }
+    let text = std::str::from_utf8(record).ok()?;
+    let key = text.find("\"properties\"")?;
+    let after_key = key + "\"properties\"".len();
+    let colon = after_key + text[after_key..].find(|c: char| !c.is_whitespace())?;
+    if !text[colon..].starts_with(':') {
+        return None;
+    }
+    let open = colon + 1 + text[colon + 1..].find(|c: char| !c.is_whitespace())?;
+    if !text[open..].starts_with('{') {
+        return None;
+    }
+    // The object's end: its closing brace outside any quoted text (single or double quotes).
+    let mut depth = 0usize;
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    let mut close = None;
+    for (i, c) in text[open..].char_indices() {
+        if let Some(q) = quote {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        match c {
+            '\'' | '"' => quote = Some(c),
+            '{' => depth += 1,
+            '}' => {
+                depth -= 1;
+                if depth == 0 {
+                    close = Some(open + i + 1);
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    let original = &text[open..close?];
+    let (properties, repaired) = parse_properties_text(original)?;
+    if !repaired {
+        return None;
+    }
+    let json = serde_json::to_string(&Value::Object(properties)).ok()?;
+    let mut rewritten = String::with_capacity(text.len() + 16);
+    rewritten.push_str(&text[..open]);
+    rewritten.push_str(&json);
+    rewritten.push_str(&text[open + original.len()..]);
+    Some((rewritten.into_bytes(), original.to_string()))
+}
+
 fn capitalised(key: &str) -> String {
     let mut chars = key.chars();
     match chars.next() {
@@ -401,6 +466,34 @@ mod tests {
             unreadable["properties"], "not {json",
             "kept as written when it cannot be read"
         );
+    }
+
+    #[test]
+    fn single_quoted_properties_in_place_are_rewritten_as_json() {
+        let category = find_category("FunctionAppLogs").expect("declared");
+        let record = br#"{ "time": "2026-10-01T02:00:00Z", "resourceId": "/SUBSCRIPTIONS/S/PROVIDERS/MICROSOFT.WEB/SITES/FUNC-MCP", "category": "FunctionAppLogs", "operationName": "Microsoft.Web/sites/functions/log", "level": "Informational", "location": "West Europe", "properties": {'appName':'func-mcp','roleInstance':'54108609-638446440','message':'Executed \'Functions.tools\' (Succeeded, Id=1b2c, Duration=12ms) {"k": 1}','category':'Function.tools','hostVersion':'4.1040.300.1','functionInvocationId':'1b2c','functionName':'Functions.tools','hostInstanceId':'a3e1','level':'Information','levelId':2,'processId':7612,'eventId':2,'eventName':'FunctionCompleted'}}"#;
+        let (rewritten, original) =
+            repair_in_place_properties(&category, record).expect("repaired");
+        assert!(
+            original.starts_with("{'appName':'func-mcp'")
+                && original.ends_with("'FunctionCompleted'}")
+        );
+        let value: Value = serde_json::from_slice(&rewritten).expect("JSON now");
+        assert_eq!(value["properties"]["levelId"], 2);
+        assert_eq!(value["properties"]["processId"], 7612);
+        assert_eq!(
+            value["properties"]["message"],
+            "Executed 'Functions.tools' (Succeeded, Id=1b2c, Duration=12ms) {\"k\": 1}"
+        );
+        assert_eq!(
+            value["location"], "West Europe",
+            "the rest of the record as written"
+        );
+        // Other categories, valid JSON and unreadable text are left alone.
+        let sign_in = find_category("SignInLogs").expect("declared");
+        assert!(repair_in_place_properties(&sign_in, record).is_none());
+        assert!(repair_in_place_properties(&category, br#"{"properties": {"a": 1}}"#).is_none());
+        assert!(repair_in_place_properties(&category, b"{\"properties\": {'a': }").is_none());
     }
 
     #[test]

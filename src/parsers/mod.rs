@@ -316,7 +316,25 @@ fn decode_general(
     stats: &mut DecodeStats,
     emit: &mut dyn FnMut(DecodeEvent),
 ) {
-    let record: Map<String, Value> = match strict_json::parse(bytes) {
+    // A category known to write its `properties` in single quotes in place is read with them as
+    // JSON; the object's original text is kept beside the row (docs/ingest.md).
+    let mut repaired = None;
+    let parsed = match (strict_json::parse(bytes), &decoder) {
+        (Err(error), Decoder::Diagnostic(category)) => {
+            match diagnostic::repair_in_place_properties(category, bytes) {
+                Some((rewritten, original)) => match strict_json::parse(&rewritten) {
+                    Ok(parsed) => {
+                        repaired = Some(original);
+                        Ok(parsed)
+                    }
+                    Err(_) => Err(error),
+                },
+                None => Err(error),
+            }
+        }
+        (parsed, _) => parsed,
+    };
+    let record: Map<String, Value> = match parsed {
         Ok((Value::Object(_), duplicates))
             if !duplicates.is_empty() && matches!(decoder, Decoder::Flows) =>
         {
@@ -343,6 +361,13 @@ fn decode_general(
                     strict_json::DUPLICATE_KEYS.into(),
                     strict_json::duplicates_object(duplicates),
                 );
+            }
+            if let Some(original) = repaired {
+                map.insert(
+                    "_repaired".into(),
+                    Value::String("properties: single-quoted object in place read as JSON".into()),
+                );
+                map.insert("_original_properties".into(), Value::String(original));
             }
             map
         }

@@ -379,3 +379,52 @@ fn memory_of_a_blob_is_bounded_by_its_records_not_its_size() {
         three_records >> 20
     );
 }
+
+/// Azure Functions writes `properties` of its `FunctionAppLogs` records as a single-quoted object
+/// in place (not JSON). Each such record is read, its properties as columns, the object's
+/// original text kept beside the row and the repair marked; a record no reading makes sense of is
+/// still rejected with its line.
+#[test]
+fn function_app_records_with_single_quoted_properties_in_place_are_read() {
+    let account = Account::new();
+    let record = |minute: u32, message: &str| {
+        format!(
+            "{{ \"time\": \"2026-10-01T02:{minute:02}:00.0000000Z\", \"resourceId\": \"/SUBSCRIPTIONS/S/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.WEB/SITES/FUNC-MCP\", \"category\": \"FunctionAppLogs\", \"operationName\": \"Microsoft.Web/sites/functions/log\", \"level\": \"Informational\", \"location\": \"West Europe\", \"properties\": {{'appName':'func-mcp','roleInstance':'54108609-638446440','message':'{message}','category':'Function.tools','hostVersion':'4.1040.300.1','functionInvocationId':'1b2c','functionName':'Functions.tools','hostInstanceId':'a3e1','level':'Information','levelId':2,'processId':7612,'eventId':2,'eventName':'FunctionCompleted'}}}}"
+        )
+    };
+    let body = [
+        record(1, "Executed \\'Functions.tools\\' (Succeeded, Id=1b2c, Duration=12ms)"),
+        record(2, "Executing \\'Functions.tools\\' (Reason=\"This function was programmatically called\")"),
+        "{ \"time\": \"2026-10-01T02:03:00Z\", \"category\": \"FunctionAppLogs\", \"properties\": {'appName': }".to_string(),
+    ]
+    .join("\n");
+    account.put(
+        "insights-logs-functionapplogs/resourceId=/SUBSCRIPTIONS/S/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.WEB/SITES/FUNC-MCP/y=2026/m=10/d=01/h=02/m=00/PT1H.json",
+        body.as_bytes(),
+    );
+    let case = tempfile::tempdir().unwrap();
+    let summary = ingest_dir(account.path(), case.path());
+    assert_eq!(
+        summary.rejected, 1,
+        "only the record no reading makes sense of"
+    );
+    let rows = query(
+        case.path(),
+        "SELECT json_get_str(_extra, 'message'), json_get_str(_extra, '_original_properties'), json_get_str(_extra, '_repaired') FROM \"FunctionAppLogs\" ORDER BY 1",
+    );
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(
+        rows[0][0],
+        "Executed 'Functions.tools' (Succeeded, Id=1b2c, Duration=12ms)"
+    );
+    assert_eq!(
+        rows[1][0],
+        "Executing 'Functions.tools' (Reason=\"This function was programmatically called\")"
+    );
+    assert!(rows[0][1].starts_with("{'appName':'func-mcp'"), "{rows:?}");
+    assert!(rows[0][1].contains(r"'message':'Executed \'Functions.tools\'"));
+    assert!(rows[0][2].contains("single-quoted"));
+    let rejects = query(case.path(), "SELECT line, reason FROM rejects");
+    assert_eq!(rejects.len(), 1);
+    assert_eq!(rejects[0][0], "3");
+}
