@@ -172,6 +172,14 @@ pub static TABLES: &[EvidenceTable] = &[
         &[IdentitySource]
     ),
     table!(
+        "MicrosoftServicePrincipalSignInLogs",
+        "Entra ID sign-ins of Microsoft's first-party service principals (service principal sign-in columns)",
+        Declared,
+        ["microsoftserviceprincipalsigninlogs"],
+        EntraSignIn,
+        &[]
+    ),
+    table!(
         "AuditLogs",
         "Entra ID directory changes; the actor is lifted out of InitiatedBy",
         Declared,
@@ -280,6 +288,62 @@ pub static TABLES: &[EvidenceTable] = &[
         "Entra ID Protection: risk detections",
         Generic,
         ["userriskevents"],
+        Generic,
+        &[]
+    ),
+    table!(
+        "AADProvisioningLogs",
+        "Entra ID provisioning of users and groups to and from applications",
+        Generic,
+        ["provisioninglogs"],
+        Generic,
+        &[]
+    ),
+    table!(
+        "ADFSSignInLogs",
+        "AD FS sign-ins reported through Entra Connect Health",
+        Generic,
+        ["adfssigninlogs"],
+        EntraSignIn,
+        &[]
+    ),
+    table!(
+        "AADRiskyServicePrincipals",
+        "Entra ID Protection: service principals at risk",
+        Generic,
+        ["riskyserviceprincipals"],
+        Generic,
+        &[]
+    ),
+    table!(
+        "AADServicePrincipalRiskEvents",
+        "Entra ID Protection: service principal risk detections",
+        Generic,
+        ["serviceprincipalriskevents"],
+        Generic,
+        &[]
+    ),
+    table!(
+        "NetworkAccessTraffic",
+        "Global Secure Access traffic logs",
+        Generic,
+        ["networkaccesstrafficlogs"],
+        Generic,
+        &[]
+    ),
+    table!(
+        "EnrichedMicrosoft365AuditLogs",
+        "Global Secure Access enriched Microsoft 365 audit logs",
+        Generic,
+        ["enrichedoffice365auditlogs"],
+        Generic,
+        &[]
+    ),
+    table!(
+        "RemoteNetworkHealthLogs",
+        "Global Secure Access remote network health",
+        Generic,
+        ["remotenetworkhealthlogs"],
         Generic,
         &[]
     ),

@@ -411,6 +411,91 @@ mod tests {
         }
     }
 
+    /// Every Entra diagnostic-settings category Microsoft lists lands in its Log Analytics table,
+    /// except the three whose table is not documented (they keep a table of their own name).
+    #[test]
+    fn every_entra_category_has_its_table() {
+        let tables = [
+            ("AuditLogs", "AuditLogs"),
+            ("SignInLogs", "SigninLogs"),
+            (
+                "NonInteractiveUserSignInLogs",
+                "AADNonInteractiveUserSignInLogs",
+            ),
+            (
+                "ServicePrincipalSignInLogs",
+                "AADServicePrincipalSignInLogs",
+            ),
+            ("ManagedIdentitySignInLogs", "AADManagedIdentitySignInLogs"),
+            (
+                "MicrosoftServicePrincipalSignInLogs",
+                "MicrosoftServicePrincipalSignInLogs",
+            ),
+            ("ProvisioningLogs", "AADProvisioningLogs"),
+            ("ADFSSignInLogs", "ADFSSignInLogs"),
+            ("RiskyUsers", "AADRiskyUsers"),
+            ("UserRiskEvents", "AADUserRiskEvents"),
+            ("RiskyServicePrincipals", "AADRiskyServicePrincipals"),
+            (
+                "ServicePrincipalRiskEvents",
+                "AADServicePrincipalRiskEvents",
+            ),
+            ("MicrosoftGraphActivityLogs", "MicrosoftGraphActivityLogs"),
+            ("NetworkAccessTrafficLogs", "NetworkAccessTraffic"),
+            (
+                "EnrichedOffice365AuditLogs",
+                "EnrichedMicrosoft365AuditLogs",
+            ),
+            ("RemoteNetworkHealthLogs", "RemoteNetworkHealthLogs"),
+        ];
+        for (category, table) in tables {
+            assert_eq!(
+                find_category(category).map(|c| c.table),
+                Some(table),
+                "{category}"
+            );
+        }
+        for undocumented in [
+            "RiskyAgents",
+            "AgentRiskEvents",
+            "CustomSecurityAttributeAuditLogs",
+        ] {
+            assert!(find_category(undocumented).is_none(), "{undocumented}");
+        }
+    }
+
+    /// Microsoft's first-party service principals sign in with the service-principal columns.
+    #[test]
+    fn a_microsoft_service_principal_sign_in_is_typed() {
+        let category = find_category("MicrosoftServicePrincipalSignInLogs").expect("declared");
+        let row = to_log_analytics(
+            &category,
+            map(
+                json!({"time": "2026-10-01T02:00:00Z", "category": "MicrosoftServicePrincipalSignInLogs",
+                "resultType": "0", "callerIpAddress": "20.190.1.1",
+                "properties": {"servicePrincipalId": "sp-1", "servicePrincipalName": "Office 365 Exchange Online",
+                    "appId": "00000002-0000-0ff1-ce00-000000000000", "resourceDisplayName": "Microsoft Graph"}}),
+            ),
+        );
+        let spec = spec_of(&category);
+        assert_eq!(spec.name, "MicrosoftServicePrincipalSignInLogs");
+        for column in [
+            "ServicePrincipalId",
+            "ServicePrincipalName",
+            "AppId",
+            "ResourceDisplayName",
+            "IPAddress",
+            "ResultType",
+        ] {
+            assert!(
+                spec.columns.iter().any(|c| c.name == column),
+                "{column} declared"
+            );
+            assert!(row.contains_key(column), "{column} filled: {row:?}");
+        }
+        assert_eq!(row["ServicePrincipalName"], "Office 365 Exchange Online");
+    }
+
     #[test]
     fn a_sign_in_record_becomes_a_signinlogs_row() {
         let category = find_category("SignInLogs").expect("declared");

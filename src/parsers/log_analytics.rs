@@ -422,6 +422,13 @@ pub static DECLARED: &[TableSpec] = &[
         derive_reads: &[],
     },
     TableSpec {
+        name: "MicrosoftServicePrincipalSignInLogs",
+        columns: SERVICE_SIGNIN_COLUMNS,
+        derived: &[],
+        derive: no_derived,
+        derive_reads: &[],
+    },
+    TableSpec {
         name: "AuditLogs",
         columns: AUDIT_COLUMNS,
         derived: AUDIT_DERIVED,
