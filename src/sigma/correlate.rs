@@ -1,5 +1,6 @@
 //! Sigma correlation rules over the records their rules matched: `event_count`, `value_count`,
-//! `temporal` and `temporal_ordered`, per group and within a timespan (docs/sigma.md).
+//! `value_sum`, `value_avg`, `value_percentile`, `value_median`, `temporal` and
+//! `temporal_ordered`, per group and within a timespan (docs/sigma.md).
 //!
 //! Each group's records are taken in time order; a window opens at each record and reaches
 //! `timespan` after it. Where the window satisfies the condition, it is one correlated hit naming
@@ -15,7 +16,7 @@ pub struct Event {
     pub rule: usize,
     /// Its values of the group-by fields (empty text where the record has none).
     pub group: Vec<String>,
-    /// Its value of the counted field (`value_count`).
+    /// Its value of the correlation's field (`value_count`, `value_sum`, …).
     pub value: Option<String>,
     /// Where the record is (an index into the caller's records).
     pub record: usize,
@@ -28,6 +29,12 @@ pub enum Measure {
     Count,
     /// Distinct values of the field in the window.
     DistinctValues,
+    /// The sum of the field's numeric values in the window.
+    Sum,
+    /// Their mean.
+    Average,
+    /// Their percentile (0–100), interpolated between the closest ranks; the median is the 50th.
+    Percentile(u64),
     /// Distinct rules that matched in the window.
     Rules,
     /// All rules, in the order listed.
@@ -52,7 +59,8 @@ pub enum Compare {
 }
 
 impl Compare {
-    fn holds(self, measured: u64, wanted: u64) -> bool {
+    fn holds(self, measured: f64, wanted: u64) -> bool {
+        let wanted = wanted as f64;
         match self {
             Compare::Lt => measured < wanted,
             Compare::Lte => measured <= wanted,
@@ -100,13 +108,9 @@ pub fn evaluate(
             let window = &members[start..end];
             let hit = match measure {
                 Measure::RulesInOrder => in_order(events, window, rules),
-                _ => {
-                    let measured = measured(events, window, measure);
-                    predicates
-                        .iter()
-                        .all(|(op, n)| op.holds(measured, *n))
-                        .then(|| window.to_vec())
-                }
+                _ => measured(events, window, measure)
+                    .filter(|measured| predicates.iter().all(|(op, n)| op.holds(*measured, *n)))
+                    .map(|_| window.to_vec()),
             };
             match hit {
                 Some(records) => {
@@ -123,20 +127,57 @@ pub fn evaluate(
     found
 }
 
-fn measured(events: &[Event], window: &[usize], measure: Measure) -> u64 {
-    match measure {
-        Measure::Count => window.len() as u64,
-        Measure::DistinctValues => window
+/// The window's measure; `None` for a numeric measure when no record of the window has a number
+/// in the field (values that are not numbers are left out of sums, means and percentiles).
+fn measured(events: &[Event], window: &[usize], measure: Measure) -> Option<f64> {
+    let numbers = || -> Vec<f64> {
+        window
             .iter()
             .filter_map(|&i| events[i].value.as_deref())
-            .collect::<std::collections::BTreeSet<_>>()
-            .len() as u64,
-        Measure::Rules | Measure::RulesInOrder => window
-            .iter()
-            .map(|&i| events[i].rule)
-            .collect::<std::collections::BTreeSet<_>>()
-            .len() as u64,
+            .filter_map(|v| v.trim().parse::<f64>().ok())
+            .filter(|v| v.is_finite())
+            .collect()
+    };
+    match measure {
+        Measure::Count => Some(window.len() as f64),
+        Measure::DistinctValues => Some(
+            window
+                .iter()
+                .filter_map(|&i| events[i].value.as_deref())
+                .collect::<std::collections::BTreeSet<_>>()
+                .len() as f64,
+        ),
+        Measure::Rules | Measure::RulesInOrder => Some(
+            window
+                .iter()
+                .map(|&i| events[i].rule)
+                .collect::<std::collections::BTreeSet<_>>()
+                .len() as f64,
+        ),
+        Measure::Sum => {
+            let values = numbers();
+            (!values.is_empty()).then(|| values.iter().sum())
+        }
+        Measure::Average => {
+            let values = numbers();
+            (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
+        }
+        Measure::Percentile(rank) => percentile(numbers(), rank),
     }
+}
+
+/// The `rank`th percentile (0–100) of `values`, interpolated linearly between the two closest
+/// ranks (as PostgreSQL's `percentile_cont`): the median of 1, 2, 3, 4 is 2.5.
+fn percentile(mut values: Vec<f64>, rank: u64) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_by(f64::total_cmp);
+    let position = (rank.min(100) as f64 / 100.0) * (values.len() - 1) as f64;
+    let below = position.floor() as usize;
+    let above = position.ceil() as usize;
+    let fraction = position - below as f64;
+    Some(values[below] + (values[above] - values[below]) * fraction)
 }
 
 /// The window's records when its first record is of the first rule and the others follow in the
@@ -227,6 +268,38 @@ mod tests {
             )
             .is_empty()
         );
+    }
+
+    #[test]
+    fn sums_means_and_percentiles_of_the_fields_numbers() {
+        // One identity's responses in bytes within ten minutes; a text value is left out.
+        let events = vec![
+            event(0, 0, "alice", "1000"),
+            event(1, 0, "alice", "3000"),
+            event(2, 0, "alice", "n/a"),
+            event(3, 0, "alice", "4000"),
+            event(4, 0, "alice", "2000"),
+        ];
+        let span = 10 * 60_000;
+        let fires = |measure, op, n| !evaluate(&events, measure, span, &[(op, n)], 1).is_empty();
+        assert!(fires(Measure::Sum, Compare::Gte, 10_000));
+        assert!(!fires(Measure::Sum, Compare::Gt, 10_000));
+        // Windows open at each record: the whole run's mean is 2500, the later windows' 3000.
+        assert!(fires(Measure::Average, Compare::Eq, 2_500));
+        assert!(fires(Measure::Average, Compare::Gte, 3_000));
+        assert!(!fires(Measure::Average, Compare::Gt, 3_000));
+        // The median of 1000, 2000, 3000, 4000 is 2500 and their 90th percentile 3700; the
+        // highest 90th percentile of any window is 3800 (2000, 3000, 4000).
+        assert!(fires(Measure::Percentile(50), Compare::Eq, 2_500));
+        assert!(fires(Measure::Percentile(90), Compare::Eq, 3_700));
+        assert!(fires(Measure::Percentile(90), Compare::Gte, 3_800));
+        assert!(!fires(Measure::Percentile(90), Compare::Gt, 3_800));
+        assert_eq!(percentile(vec![5.0], 90), Some(5.0));
+        assert_eq!(percentile(vec![1.0, 2.0, 3.0, 4.0], 50), Some(2.5));
+        assert_eq!(percentile(vec![4.0, 1.0, 3.0, 2.0], 100), Some(4.0));
+        // A window without a number satisfies no numeric condition, not even `lt`.
+        let words = vec![event(0, 0, "bob", "none"), event(1, 0, "bob", "")];
+        assert!(evaluate(&words, Measure::Sum, span, &[(Compare::Lt, 1)], 1).is_empty());
     }
 
     #[test]

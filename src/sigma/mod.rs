@@ -493,15 +493,35 @@ fn correlate_rule(
     let measure = match rule.correlation_type {
         CorrelationType::EventCount => Measure::Count,
         CorrelationType::ValueCount => Measure::DistinctValues,
+        CorrelationType::ValueSum => Measure::Sum,
+        CorrelationType::ValueAvg => Measure::Average,
+        CorrelationType::ValueMedian => Measure::Percentile(50),
+        CorrelationType::ValuePercentile => match &rule.condition {
+            CorrelationCondition::Threshold { percentile, .. } => {
+                Measure::Percentile(percentile.unwrap_or(50))
+            }
+            CorrelationCondition::Extended(_) => Measure::Percentile(50),
+        },
         CorrelationType::Temporal => Measure::Rules,
         CorrelationType::TemporalOrdered => Measure::RulesInOrder,
-        other => {
-            return refuse(
-                outcome,
-                format!("`{}` correlations are not compiled yet", other.as_str()),
-            );
-        }
     };
+    let needs_field = !matches!(
+        measure,
+        Measure::Count | Measure::Rules | Measure::RulesInOrder
+    );
+    let has_field = matches!(
+        &rule.condition,
+        CorrelationCondition::Threshold { field: Some(fields), .. } if !fields.is_empty()
+    );
+    if needs_field && !has_field {
+        return refuse(
+            outcome,
+            format!(
+                "a `{}` correlation names the field it measures (`condition: field:`)",
+                rule.correlation_type.as_str()
+            ),
+        );
+    }
     if rule.window != rsigma_parser::WindowMode::Sliding {
         return refuse(
             outcome,

@@ -409,6 +409,17 @@ fn spray_sign_ins() -> String {
     lines.join("\n") + "\n"
 }
 
+/// The groups a rule's hits name (`correlation <field>=<value>` for correlations).
+fn groups_of(report: &Value, title: &str) -> BTreeSet<String> {
+    report["hits"]
+        .as_array()
+        .expect("hits")
+        .iter()
+        .filter(|h| h["rule"] == title)
+        .map(|h| h["table"].as_str().expect("table").to_string())
+        .collect()
+}
+
 #[test]
 fn correlations_group_count_and_order_the_records_their_rules_matched() {
     let account = Account::new();
@@ -475,7 +486,21 @@ fn correlations_group_count_and_order_the_records_their_rules_matched() {
         "sum.yml",
         &correlation(
             "Sum",
-            "    type: value_sum\n    rules:\n        - failed_signin\n    group-by:\n        - IPAddress\n    timespan: 1h\n    condition:\n        gte: 5\n        field: ResultType",
+            "    type: value_sum\n    rules:\n        - failed_signin\n    group-by:\n        - IPAddress\n    timespan: 1h\n    condition:\n        gte: 250630\n        field: ResultType",
+        ),
+    );
+    write(
+        "median.yml",
+        &correlation(
+            "Median",
+            "    type: value_median\n    rules:\n        - failed_signin\n    group-by:\n        - IPAddress\n    timespan: 1h\n    condition:\n        gte: 1\n        field: ResultType",
+        ),
+    );
+    write(
+        "fieldless.yml",
+        &correlation(
+            "Average of nothing",
+            "    type: value_avg\n    rules:\n        - failed_signin\n    timespan: 1h\n    condition:\n        gte: 1",
         ),
     );
     write(
@@ -487,6 +512,12 @@ fn correlations_group_count_and_order_the_records_their_rules_matched() {
     );
     let (code, report, stderr) = sigma_json(case.path(), rules.path());
     assert_eq!(code, 3, "two correlations are refused: {stderr}");
+    // Five failures' codes (5 x 50126) within the hour: only the spray's six reach them; the
+    // colleague's two and the slow guesser's four an hour do not.
+    let spray_only = BTreeSet::from(["correlation IPAddress=185.220.101.47".to_string()]);
+    assert_eq!(groups_of(&report, "Sum"), spray_only, "{report:#}");
+    // Every failure's code is a number: each address with failures has a median.
+    assert_eq!(groups_of(&report, "Median").len(), 3, "{report:#}");
     let groups = |title: &str| -> BTreeSet<String> {
         report["hits"]
             .as_array()
@@ -545,9 +576,9 @@ fn correlations_group_count_and_order_the_records_their_rules_matched() {
     assert!(groups("Failed sign-in").is_empty());
     // Without group-by, a correlation counts every record: thirteen failures in all.
     assert_eq!(groups("All failures").len(), 1, "{report:#}");
-    let (sum, why) = state("Sum");
-    assert_eq!(sum, "refused");
-    assert!(why.contains("value_sum"), "{why}");
+    let (fieldless, why) = state("Average of nothing");
+    assert_eq!(fieldless, "refused");
+    assert!(why.contains("value_avg") && why.contains("field"), "{why}");
     let (missing, why) = state("Missing rule");
     assert_eq!(missing, "refused");
     assert!(why.contains("no_such_rule"), "{why}");
