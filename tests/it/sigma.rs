@@ -315,6 +315,33 @@ fn the_mcp_pack_runs_on_the_sample_and_agrees_with_sql() {
             "SELECT count(*) FROM tool_calls WHERE response_bytes >= 1000000"
         )
     );
+    // Read then sent out in one session: one hit per session in which a read precedes a
+    // sending call within the hour (SQL below), every one the attacker's at Bob's account; the
+    // colleagues who fetch web pages or export for the quarter do not read then send in a session.
+    let read_then_sent: Vec<&Value> = report["hits"]
+        .as_array()
+        .expect("hits")
+        .iter()
+        .filter(|h| h["rule"] == "MCP Records Read Then Sent Out in One Session")
+        .collect();
+    let sent = "e.tool ILIKE '%export%' OR e.tool ILIKE '%upload%' OR e.tool ILIKE '%share%' OR e.tool ILIKE '%send%' OR e.tool ILIKE '%push%' OR e.arguments ILIKE '%http://%' OR e.arguments ILIKE '%https://%'";
+    let read = "r.tool ILIKE 'search%' OR r.tool ILIKE 'list%' OR r.tool ILIKE 'get%' OR r.tool ILIKE 'query%' OR r.tool ILIKE 'read%' OR r.tool ILIKE 'find%'";
+    assert_eq!(
+        read_then_sent.len() as i64,
+        scalar(
+            &case,
+            &format!(
+                "SELECT count(DISTINCT e.\"user\" || '/' || coalesce(e.session_id, '')) FROM tool_calls e JOIN tool_calls r ON coalesce(r.session_id, '') = coalesce(e.session_id, '') AND r.\"user\" = e.\"user\" WHERE ({sent}) AND ({read}) AND r.time <= e.time AND e.time <= r.time + INTERVAL '1 hour'"
+            )
+        )
+    );
+    assert!(read_then_sent.len() >= 10, "{read_then_sent:?}");
+    assert!(
+        read_then_sent
+            .iter()
+            .all(|h| h["identity"] == "bob.keller@contoso.com"),
+        "{read_then_sent:?}"
+    );
     // The attacker registering security info right after the spray: one record, Bob's.
     let registered: Vec<&Value> = report["hits"]
         .as_array()
