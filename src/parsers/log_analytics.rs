@@ -210,7 +210,7 @@ pub const MCP_DERIVED: &[ColumnSpec] = &[
     derived(
         "mcp_method",
         Str,
-        "MCP method: Properties mcp.method.name, else gen_ai.operation.name when it is a method (APIM), else from the span name `tools/call <tool>`",
+        "MCP method: Properties mcp.method.name, else gen_ai.operation.name when it is a method (APIM), else rpc.method when it is an MCP method (RPC conventions), else from the span name `tools/call <tool>`",
     ),
     derived(
         "tool_name",
@@ -775,6 +775,11 @@ fn derive_mcp(row: &Map<String, Value>) -> Vec<Cell> {
     };
     let method = first_of(&props, &["mcp.method.name"])
         .or_else(|| first_of(&props, &["gen_ai.operation.name"]).filter(|m| m.contains('/')))
+        // Emitters that follow the RPC conventions name the JSON-RPC method in `rpc.method`.
+        .or_else(|| {
+            first_of(&props, &["rpc.method"])
+                .filter(|m| m.contains('/') || MCP_METHODS.contains(&m.as_str()))
+        })
         .or_else(|| name_method.clone())
         .or_else(|| {
             span_name
@@ -954,6 +959,39 @@ mod tests {
             derived_named(spec, &cells, "enduser_id"),
             Cell::Str("0f1e".into())
         );
+    }
+
+    /// An emitter following the RPC conventions: the method in `rpc.method`, the tool only in the
+    /// span name, the request id in `jsonrpc.request.id`; a non-MCP `rpc.method` is no method.
+    #[test]
+    fn rpc_method_names_the_mcp_method() {
+        let spec = find_table("AppRequests").expect("declared");
+        let props =
+            json!({"rpc.system": "jsonrpc", "rpc.method": "tools/call", "jsonrpc.request.id": "17",
+            "mcp.session.id": "s1"})
+            .to_string();
+        let r = row(
+            json!({"TimeGenerated": "2026-10-01T02:00:00Z", "Name": "tools/call get_customer", "Properties": props}),
+        );
+        let (cells, _, _) = row_cells(spec, r).expect("valid row");
+        assert_eq!(
+            derived_named(spec, &cells, "mcp_method"),
+            Cell::Str("tools/call".into())
+        );
+        assert_eq!(
+            derived_named(spec, &cells, "tool_name"),
+            Cell::Str("get_customer".into())
+        );
+        assert_eq!(
+            derived_named(spec, &cells, "jsonrpc_request_id"),
+            Cell::Str("17".into())
+        );
+        let grpc = json!({"rpc.system": "grpc", "rpc.method": "GetCustomer"}).to_string();
+        let r = row(
+            json!({"TimeGenerated": "2026-10-01T02:00:00Z", "Name": "GetCustomer", "Properties": grpc}),
+        );
+        let (cells, _, _) = row_cells(spec, r).expect("valid row");
+        assert_eq!(derived_named(spec, &cells, "mcp_method"), Cell::Null);
     }
 
     #[test]
