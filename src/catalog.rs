@@ -357,8 +357,8 @@ pub static TABLES: &[EvidenceTable] = &[
     ),
     table!(
         "FunctionAppLogs",
-        "Azure Functions logs",
-        Generic,
+        "Azure Functions host and function logs",
+        Declared,
         ["functionapplogs"],
         Generic,
         &[]

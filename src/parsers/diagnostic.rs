@@ -534,9 +534,9 @@ mod tests {
                 "properties": "{'appName':'func-mcp','message':'Executed \\'Functions.tools\\' said \"hi\"','levelId':2}"}),
             ),
         );
-        assert_eq!(row["appName"], "func-mcp");
-        assert_eq!(row["message"], "Executed 'Functions.tools' said \"hi\"");
-        assert_eq!(row["levelId"], 2);
+        assert_eq!(row["AppName"], "func-mcp");
+        assert_eq!(row["Message"], "Executed 'Functions.tools' said \"hi\"");
+        assert_eq!(row["LevelId"], 2);
         assert!(
             row["_repaired"]
                 .as_str()

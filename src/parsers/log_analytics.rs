@@ -359,6 +359,31 @@ const APP_SERVICE_HTTP_COLUMNS: &[ColumnSpec] = &[
     la("Type", Str),
 ];
 
+/// Azure Functions' host and function logs (the FunctionAppLogs table as Azure Monitor documents it).
+const FUNCTION_APP_COLUMNS: &[ColumnSpec] = &[
+    la("TimeGenerated", Time),
+    la("AppName", Str),
+    la("RoleInstance", Str),
+    la("HostInstanceId", Str),
+    la("HostVersion", Str),
+    la("FunctionName", Str),
+    la("FunctionInvocationId", Str),
+    la("ActivityId", Str),
+    la("Category", Str),
+    la("Level", Str),
+    la("LevelId", Int),
+    la("EventId", Int),
+    la("EventName", Str),
+    la("Message", Str),
+    la("ExceptionType", Str),
+    la("ExceptionMessage", Str),
+    la("ExceptionDetails", Str),
+    la("ProcessId", Int),
+    la("Location", Str),
+    la("_ResourceId", Str),
+    la("Type", Str),
+];
+
 const AGW_ACCESS_COLUMNS: &[ColumnSpec] = &[
     la("TimeGenerated", Time),
     la("ClientIp", Str),
@@ -480,6 +505,13 @@ pub static DECLARED: &[TableSpec] = &[
     TableSpec {
         name: "ApiManagementGatewayMCPLog",
         columns: APIM_MCP_COLUMNS,
+        derived: &[],
+        derive: no_derived,
+        derive_reads: &[],
+    },
+    TableSpec {
+        name: "FunctionAppLogs",
+        columns: FUNCTION_APP_COLUMNS,
         derived: &[],
         derive: no_derived,
         derive_reads: &[],

@@ -410,7 +410,7 @@ fn function_app_records_with_single_quoted_properties_in_place_are_read() {
     );
     let rows = query(
         case.path(),
-        "SELECT json_get_str(_extra, 'message'), json_get_str(_extra, '_original_properties'), json_get_str(_extra, '_repaired') FROM \"FunctionAppLogs\" ORDER BY 1",
+        "SELECT \"Message\", json_get_str(_extra, '_original_properties'), json_get_str(_extra, '_repaired'), \"AppName\", \"FunctionName\", \"LevelId\", \"ProcessId\", \"Category\" FROM \"FunctionAppLogs\" ORDER BY 1",
     );
     assert_eq!(rows.len(), 2, "{rows:?}");
     assert_eq!(
@@ -424,6 +424,11 @@ fn function_app_records_with_single_quoted_properties_in_place_are_read() {
     assert!(rows[0][1].starts_with("{'appName':'func-mcp'"), "{rows:?}");
     assert!(rows[0][1].contains(r"'message':'Executed \'Functions.tools\'"));
     assert!(rows[0][2].contains("single-quoted"));
+    // The properties in FunctionAppLogs' documented columns, typed.
+    assert_eq!(
+        rows[0][3..],
+        ["func-mcp", "Functions.tools", "2", "7612", "Function.tools"]
+    );
     let rejects = query(case.path(), "SELECT line, reason FROM rejects");
     assert_eq!(rejects.len(), 1);
     assert_eq!(rejects[0][0], "3");
