@@ -81,8 +81,22 @@ pub struct Correlated {
     pub events: Vec<usize>,
 }
 
+/// How a correlation's windows are cut (Sigma's `window`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Windows {
+    /// A window opens at each record and reaches `timespan` after it; after a hit, the next opens
+    /// after the hit's last record.
+    Sliding,
+    /// Fixed windows of `timespan`, aligned to the epoch (00:00:00 UTC for a day, the hour for
+    /// an hour).
+    Tumbling,
+    /// A window runs while each record follows the one before it within the gap (milliseconds),
+    /// and for at most `timespan` from its first record; a longer silence closes it.
+    Session(i64),
+}
+
 /// The windows of `events` that satisfy every one of `predicates` (`rules`: how many rules the
-/// correlation names, for the temporal measures).
+/// correlation names, for the temporal measures), sliding.
 pub fn evaluate(
     events: &[Event],
     measure: Measure,
@@ -90,37 +104,94 @@ pub fn evaluate(
     predicates: &[(Compare, u64)],
     rules: usize,
 ) -> Vec<Correlated> {
+    evaluate_windows(events, Windows::Sliding, span_millis, &|window| {
+        satisfied(events, window, measure, predicates, rules)
+    })
+}
+
+/// The records of `window` that make it a hit: all of them when its measure satisfies every one
+/// of `predicates` (for `temporal_ordered`, when the rules follow in order).
+pub fn satisfied(
+    events: &[Event],
+    window: &[usize],
+    measure: Measure,
+    predicates: &[(Compare, u64)],
+    rules: usize,
+) -> Option<Vec<usize>> {
+    match measure {
+        Measure::RulesInOrder => in_order(events, window, rules),
+        _ => measured(events, window, measure)
+            .filter(|measured| predicates.iter().all(|(op, n)| op.holds(*measured, *n)))
+            .map(|_| window.to_vec()),
+    }
+}
+
+/// The windows of each group of `events`, cut as `windows` says, for which `hit` gives records.
+pub fn evaluate_windows(
+    events: &[Event],
+    windows: Windows,
+    span_millis: i64,
+    hit: &dyn Fn(&[usize]) -> Option<Vec<usize>>,
+) -> Vec<Correlated> {
     let mut groups: std::collections::BTreeMap<&[String], Vec<usize>> =
         std::collections::BTreeMap::new();
     for (i, event) in events.iter().enumerate() {
         groups.entry(&event.group).or_default().push(i);
     }
+    let span = span_millis.max(1);
     let mut found = Vec::new();
     for (group, mut members) in groups {
         members.sort_by_key(|&i| (events[i].millis, events[i].record));
-        let mut start = 0;
-        while start < members.len() {
-            let opened = events[members[start]].millis;
-            let end = members[start..]
-                .iter()
-                .position(|&i| events[i].millis > opened.saturating_add(span_millis))
-                .map_or(members.len(), |p| start + p);
-            let window = &members[start..end];
-            let hit = match measure {
-                Measure::RulesInOrder => in_order(events, window, rules),
-                _ => measured(events, window, measure)
-                    .filter(|measured| predicates.iter().all(|(op, n)| op.holds(*measured, *n)))
-                    .map(|_| window.to_vec()),
-            };
-            match hit {
-                Some(records) => {
-                    found.push(Correlated {
-                        group: group.to_vec(),
-                        events: records,
-                    });
+        let mut push = |records: Vec<usize>| {
+            found.push(Correlated {
+                group: group.to_vec(),
+                events: records,
+            });
+        };
+        match windows {
+            Windows::Sliding => {
+                let mut start = 0;
+                while start < members.len() {
+                    let opened = events[members[start]].millis;
+                    let end = members[start..]
+                        .iter()
+                        .position(|&i| events[i].millis > opened.saturating_add(span_millis))
+                        .map_or(members.len(), |p| start + p);
+                    match hit(&members[start..end]) {
+                        Some(records) => {
+                            push(records);
+                            start = end;
+                        }
+                        None => start += 1,
+                    }
+                }
+            }
+            Windows::Tumbling | Windows::Session(_) => {
+                let mut start = 0;
+                while start < members.len() {
+                    let bucket = events[members[start]].millis.div_euclid(span);
+                    let mut end = start + 1;
+                    while end < members.len() {
+                        let (previous, next) =
+                            (events[members[end - 1]].millis, events[members[end]].millis);
+                        let opened = events[members[start]].millis;
+                        let same = match windows {
+                            Windows::Session(gap) => {
+                                next.saturating_sub(previous) <= gap
+                                    && next.saturating_sub(opened) <= span_millis
+                            }
+                            _ => next.div_euclid(span) == bucket,
+                        };
+                        if !same {
+                            break;
+                        }
+                        end += 1;
+                    }
+                    if let Some(records) = hit(&members[start..end]) {
+                        push(records);
+                    }
                     start = end;
                 }
-                None => start += 1,
             }
         }
     }
@@ -300,6 +371,42 @@ mod tests {
         // A window without a number satisfies no numeric condition, not even `lt`.
         let words = vec![event(0, 0, "bob", "none"), event(1, 0, "bob", "")];
         assert!(evaluate(&words, Measure::Sum, span, &[(Compare::Lt, 1)], 1).is_empty());
+    }
+
+    #[test]
+    fn tumbling_windows_are_fixed_and_session_windows_close_on_a_silence() {
+        // Failures at 00:50, 00:55, 01:05, 01:10: two in each clock hour, four within twenty
+        // minutes; then two more after a silence of three hours.
+        let events: Vec<Event> = [50, 55, 65, 70, 250, 255]
+            .iter()
+            .map(|&m| event(m, 0, "ip", ""))
+            .collect();
+        let hour = 60 * 60_000;
+        let count_within = |windows, span, n| {
+            evaluate_windows(&events, windows, span, &|w| {
+                satisfied(&events, w, Measure::Count, &[(Compare::Gte, n)], 1)
+            })
+        };
+        let count = |windows, n| count_within(windows, hour, n);
+        // Sliding: the four are within an hour.
+        assert_eq!(
+            evaluate(&events, Measure::Count, hour, &[(Compare::Gte, 4)], 1).len(),
+            1
+        );
+        // Tumbling: no clock hour holds more than two.
+        assert!(count(Windows::Tumbling, 3).is_empty());
+        assert_eq!(count(Windows::Tumbling, 2).len(), 3);
+        // Session (a silence of more than an hour closes it): the four, then the two.
+        let day = 24 * hour;
+        let sessions = count_within(Windows::Session(hour), day, 2);
+        assert_eq!(sessions.len(), 2);
+        assert_eq!(sessions[0].events, vec![0, 1, 2, 3]);
+        assert_eq!(sessions[1].events, vec![4, 5]);
+        assert_eq!(count_within(Windows::Session(hour), day, 3).len(), 1);
+        // A session lasts at most its timespan: fifteen minutes holds 00:50 to 01:05.
+        let capped = count_within(Windows::Session(hour), 15 * 60_000, 1);
+        let cut: Vec<Vec<usize>> = capped.into_iter().map(|c| c.events).collect();
+        assert_eq!(cut, vec![vec![0, 1, 2], vec![3], vec![4, 5]]);
     }
 
     #[test]

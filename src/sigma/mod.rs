@@ -349,6 +349,45 @@ fn correlation_needs(loaded: &[Loaded]) -> BTreeMap<String, Vec<String>> {
     needs
 }
 
+/// Checks that an extended condition names only rules the correlation lists, by name, without
+/// selectors (`1 of rule_*`).
+fn rules_named(expression: &rsigma_parser::ConditionExpr, rules: &[String]) -> Result<(), String> {
+    use rsigma_parser::ConditionExpr;
+    match expression {
+        ConditionExpr::And(parts) | ConditionExpr::Or(parts) => {
+            parts.iter().try_for_each(|p| rules_named(p, rules))
+        }
+        ConditionExpr::Not(inner) => rules_named(inner, rules),
+        ConditionExpr::Identifier(name) if rules.contains(name) => Ok(()),
+        ConditionExpr::Identifier(name) => Err(format!(
+            "its condition names `{name}`, which is not among the rules it correlates"
+        )),
+        ConditionExpr::Selector { .. } => {
+            Err("its condition selects rules by pattern (`1 of …`), which is not compiled".into())
+        }
+    }
+}
+
+/// Whether an extended condition holds for a window in which the rules at `present` (positions
+/// in `rules`) matched.
+fn rules_hold(
+    expression: &rsigma_parser::ConditionExpr,
+    rules: &[String],
+    present: &std::collections::BTreeSet<usize>,
+) -> bool {
+    use rsigma_parser::ConditionExpr;
+    match expression {
+        ConditionExpr::And(parts) => parts.iter().all(|p| rules_hold(p, rules, present)),
+        ConditionExpr::Or(parts) => parts.iter().any(|p| rules_hold(p, rules, present)),
+        ConditionExpr::Not(inner) => !rules_hold(inner, rules, present),
+        ConditionExpr::Identifier(name) => rules
+            .iter()
+            .position(|r| r == name)
+            .is_some_and(|p| present.contains(&p)),
+        ConditionExpr::Selector { .. } => false,
+    }
+}
+
 /// The fields a correlation reads of one of its rules' records: the group-by fields (through its
 /// aliases), then the counted field of `value_count`.
 fn correlation_fields(rule: &rsigma_parser::CorrelationRule, reference: &str) -> Vec<String> {
@@ -522,15 +561,36 @@ fn correlate_rule(
             ),
         );
     }
-    if rule.window != rsigma_parser::WindowMode::Sliding {
-        return refuse(
-            outcome,
-            format!(
-                "`{}` windows are not compiled yet (sliding windows are)",
-                rule.window.as_str()
-            ),
-        );
-    }
+    let windows = match rule.window {
+        rsigma_parser::WindowMode::Sliding => correlate::Windows::Sliding,
+        rsigma_parser::WindowMode::Tumbling => correlate::Windows::Tumbling,
+        // The parser refuses a session window without its gap.
+        rsigma_parser::WindowMode::Session => {
+            correlate::Windows::Session(rule.gap.as_ref().map_or(i64::MAX, |gap| {
+                i64::try_from(gap.seconds.saturating_mul(1000)).unwrap_or(i64::MAX)
+            }))
+        }
+    };
+    // An extended condition (`failed and not ok`) of a temporal correlation: which of its rules
+    // must and must not have matched in the window.
+    let expression = match &rule.condition {
+        CorrelationCondition::Extended(expression) => {
+            if measure != Measure::Rules {
+                return refuse(
+                    outcome,
+                    format!(
+                        "an extended condition applies to `temporal` correlations, not `{}`",
+                        rule.correlation_type.as_str()
+                    ),
+                );
+            }
+            if let Err(why) = rules_named(expression, &rule.rules) {
+                return refuse(outcome, why);
+            }
+            Some(expression.clone())
+        }
+        CorrelationCondition::Threshold { .. } => None,
+    };
     let predicates: Vec<(Compare, u64)> = match &rule.condition {
         CorrelationCondition::Threshold { predicates, .. } => predicates
             .iter()
@@ -546,12 +606,7 @@ fn correlate_rule(
                 (op, *n)
             })
             .collect(),
-        CorrelationCondition::Extended(_) => {
-            return refuse(
-                outcome,
-                "extended temporal conditions are not compiled yet".into(),
-            );
-        }
+        CorrelationCondition::Extended(_) => Vec::new(),
     };
     // Temporal correlations without a condition need every rule (Sigma's correlation
     // specification). The parser fills an absent condition in as `gte: 1`, which for a temporal
@@ -611,7 +666,14 @@ fn correlate_rule(
         }
     }
     let span = i64::try_from(rule.timespan.seconds.saturating_mul(1000)).unwrap_or(i64::MAX);
-    let found = correlate::evaluate(&events, measure, span, &predicates, rule.rules.len());
+    let found = correlate::evaluate_windows(&events, windows, span, &|window| match &expression {
+        Some(expression) => {
+            let present: std::collections::BTreeSet<usize> =
+                window.iter().map(|&i| events[i].rule).collect();
+            rules_hold(expression, &rule.rules, &present).then(|| window.to_vec())
+        }
+        None => correlate::satisfied(&events, window, measure, &predicates, rule.rules.len()),
+    });
     let mut hits = Vec::new();
     for correlated in found {
         let first = &records[events[correlated.events[0]].record];

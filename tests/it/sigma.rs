@@ -517,6 +517,34 @@ fn correlations_group_count_and_order_the_records_their_rules_matched() {
         ),
     );
     write(
+        "tumbling.yml",
+        &correlation(
+            "Failures in one clock hour",
+            "    type: event_count\n    rules:\n        - failed_signin\n    group-by:\n        - IPAddress\n    timespan: 1h\n    window: tumbling\n    condition:\n        gte: 4",
+        ),
+    );
+    write(
+        "sliding_hour.yml",
+        &correlation(
+            "Failures within an hour",
+            "    type: event_count\n    rules:\n        - failed_signin\n    group-by:\n        - IPAddress\n    timespan: 1h\n    condition:\n        gte: 4",
+        ),
+    );
+    write(
+        "session.yml",
+        &correlation(
+            "A session of failures",
+            "    type: event_count\n    rules:\n        - failed_signin\n    group-by:\n        - IPAddress\n    timespan: 1d\n    window: session\n    gap: 30m\n    condition:\n        gte: 5",
+        ),
+    );
+    write(
+        "extended.yml",
+        &correlation(
+            "Failures never followed by a success",
+            "    type: temporal\n    rules:\n        - failed_signin\n        - ok_signin\n    group-by:\n        - IPAddress\n    timespan: 10m\n    condition: failed_signin and not ok_signin",
+        ),
+    );
+    write(
         "median.yml",
         &correlation(
             "Median",
@@ -543,6 +571,31 @@ fn correlations_group_count_and_order_the_records_their_rules_matched() {
     // colleague's two and the slow guesser's four an hour do not.
     let spray_only = BTreeSet::from(["correlation IPAddress=185.220.101.47".to_string()]);
     assert_eq!(groups_of(&report, "Sum"), spray_only, "{report:#}");
+    // Window modes: the slow guesser's failures, twenty minutes apart, are four within an hour
+    // but never four in one clock hour; as a session (no silence over thirty minutes) all five.
+    let carol = "correlation IPAddress=198.51.100.7".to_string();
+    let alice = "correlation IPAddress=203.0.113.10".to_string();
+    assert_eq!(groups_of(&report, "Failures in one clock hour"), spray_only);
+    assert_eq!(
+        groups_of(&report, "Failures within an hour"),
+        BTreeSet::from([
+            spray_only.iter().next().expect("spray").clone(),
+            carol.clone()
+        ])
+    );
+    assert_eq!(
+        groups_of(&report, "A session of failures"),
+        BTreeSet::from([
+            spray_only.iter().next().expect("spray").clone(),
+            carol.clone()
+        ])
+    );
+    // An extended condition: failures with no success within ten minutes; the spray's success
+    // three minutes after its failures excludes it.
+    assert_eq!(
+        groups_of(&report, "Failures never followed by a success"),
+        BTreeSet::from([carol, alice])
+    );
     // Every failure's code is a number: each address with failures has a median.
     assert_eq!(groups_of(&report, "Median").len(), 3, "{report:#}");
     let groups = |title: &str| -> BTreeSet<String> {
