@@ -506,9 +506,10 @@ pub struct TimelineArgs {
     #[arg(long, value_name = "RULES")]
     pub sigma: Vec<PathBuf>,
     /// The zone `z` switches times to: an IANA name (Europe/Berlin; each time gets the offset of
-    /// its own date, daylight saving included), `local`, `UTC` or an offset such as +02:00.
-    #[arg(long, value_name = "ZONE", default_value = "local")]
-    pub tz: String,
+    /// its own date, daylight saving included), `local` (the default), `UTC` or an offset such
+    /// as +02:00. Not with --format: exported times are UTC.
+    #[arg(long, value_name = "ZONE", value_parser = crate::time::Zone::parse)]
+    pub tz: Option<crate::time::Zone>,
     /// Memory for the events the timeline holds, in MiB (about 45 bytes an event). Loading stops,
     /// saying where, when a window holds more; narrow it with --since/--until or raise this.
     #[arg(long, value_name = "MIB", default_value_t = crate::timeline::DEFAULT_EVENTS_MIB, value_parser = clap::value_parser!(u64).range(1..=1_048_576))]

@@ -12,17 +12,24 @@ use crate::query::pack::PackParams;
 use crate::time::WindowSpec;
 use crate::timeline::TimelineOptions;
 
-fn parse_zone(text: &str) -> Result<(crate::time::Zone, String)> {
-    let zone = crate::time::Zone::parse(text).map_err(|e| Error::Usage(format!("--tz {e}")))?;
+/// The zone the timeline starts in (`--tz`, else local) and how its header names it.
+fn zone_and_label(zone: Option<crate::time::Zone>) -> (crate::time::Zone, String) {
+    let zone = zone.unwrap_or(crate::time::Zone::Local);
     let label = match zone {
         crate::time::Zone::Local => format!("local ({})", Local::now().offset()),
         other => other.label(),
     };
-    Ok((zone, label))
+    (zone, label)
 }
 
 pub(super) fn run_timeline(args: &TimelineArgs) -> Result<u8> {
     if let Some(format) = args.format {
+        if args.tz.is_some() {
+            return Err(Error::Usage(
+                "--tz is for the interactive timeline: exported times are UTC (RFC 3339 with Z),                  so every tool reading the file reads the same instant; leave --tz out"
+                    .into(),
+            ));
+        }
         return export_timeline(args, format);
     }
     let interactive = std::io::stdout().is_terminal() && std::io::stdin().is_terminal();
@@ -52,7 +59,7 @@ pub(super) fn run_timeline(args: &TimelineArgs) -> Result<u8> {
         None => None,
     };
     let iocs = args.iocs.indicators();
-    let (zone, zone_label) = parse_zone(&args.tz)?;
+    let (zone, zone_label) = zone_and_label(args.tz);
     let options = TimelineOptions {
         case: case_dir,
         from,

@@ -417,3 +417,34 @@ fn the_timeline_exports_to_files_without_a_terminal() {
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("never overwritten"), "{stderr}");
 }
+
+/// `--tz` is checked on every use of the timeline: a zone that does not exist is refused before
+/// anything is read, and an export (UTC by design) refuses any zone with the reason.
+#[test]
+fn the_timeline_checks_its_zone_and_exports_refuse_one() {
+    let case = sample_case();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("t.csv");
+    let attempt = |zone: &str, export: bool| {
+        let mut command = bin();
+        command.args(["timeline", "--case"]).arg(&case).args([
+            "--since",
+            "2026-09-30",
+            "--tz",
+            zone,
+        ]);
+        if export {
+            command.args(["--format", "csv", "--out"]).arg(&out);
+        }
+        run(&mut command)
+    };
+    let (code, _, stderr) = attempt("Mars/Olympus", true);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("Mars/Olympus"), "{stderr}");
+    let (code, _, stderr) = attempt("Mars/Olympus", false);
+    assert_eq!(code, 2, "{stderr}");
+    let (code, _, stderr) = attempt("Europe/Berlin", true);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("exported times are UTC"), "{stderr}");
+    assert!(!out.exists(), "nothing written");
+}
