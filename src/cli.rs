@@ -410,6 +410,10 @@ pub struct ScopeArgs {
     /// Write the report to this file (atomically) instead of standard output.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Replace FILE if it exists (the new file is written beside it and renamed into place);
+    /// without it an existing file is refused.
+    #[arg(long)]
+    pub force: bool,
     /// Also give the summary's key times in this zone: an IANA name (Europe/Berlin: each time
     /// with the offset of its own date, daylight saving included), local, or an offset such as
     /// +02:00. Tables and the JSON stay in UTC.
@@ -439,9 +443,13 @@ pub struct ExportXlsxArgs {
     /// Evidence, window and indicators.
     #[command(flatten)]
     pub inputs: ScopeInputs,
-    /// The workbook to write (.xlsx); an existing file is never overwritten.
+    /// The workbook to write (.xlsx).
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
+    /// Replace FILE if it exists (the new file is written beside it and renamed into place);
+    /// without it an existing file is refused.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Arguments of `export bookmarks`.
@@ -456,6 +464,10 @@ pub struct ExportBookmarksArgs {
     /// Output file (written atomically); `-` for standard output.
     #[arg(long, value_name = "FILE", default_value = "-")]
     pub out: PathBuf,
+    /// Replace FILE if it exists (the new file is written beside it and renamed into place);
+    /// without it an existing file is refused.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Formats of `export bookmarks`.
@@ -523,6 +535,10 @@ pub struct TimelineArgs {
     /// The file --format writes; `-` for standard output.
     #[arg(long, value_name = "FILE", requires = "format")]
     pub out: Option<PathBuf>,
+    /// Replace FILE if it exists (the new file is written beside it and renamed into place);
+    /// without it an existing file is refused.
+    #[arg(long)]
+    pub force: bool,
     /// Measure first paint, loading and scrolling off-screen and print the figures as JSON (benchmarks).
     #[arg(long, hide = true)]
     pub bench: bool,
@@ -540,6 +556,10 @@ pub struct ExportCustomersArgs {
     /// The CSV file to write (UTF-8, RFC 4180, cells that a spreadsheet would run are neutralised). `-` for standard output.
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
+    /// Replace FILE if it exists (the new file is written beside it and renamed into place);
+    /// without it an existing file is refused.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Arguments of `verify`.
@@ -624,6 +644,10 @@ pub struct SigmaArgs {
     /// Write the hits to this file instead of standard output.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Replace FILE if it exists (the new file is written beside it and renamed into place);
+    /// without it an existing file is refused.
+    #[arg(long)]
+    pub force: bool,
     /// A log-source map replacing the built-in one (see src/sigma/logsources.yaml and docs/sigma.md).
     #[arg(long, value_name = "FILE")]
     pub logsources: Option<PathBuf>,

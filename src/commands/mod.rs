@@ -193,3 +193,15 @@ fn warn_file_check(files: &crate::case::verify::FileCheck, code: u8) -> u8 {
         None => code,
     }
 }
+
+/// Refuses an output file that exists unless `--force` was given; checked before any work is
+/// done. `-` (standard output) is never refused.
+pub(super) fn check_output(path: &std::path::Path, force: bool) -> Result<()> {
+    if path.as_os_str() != "-" && !force && path.exists() {
+        return Err(Error::Usage(format!(
+            "{} exists; --force replaces it",
+            path.display()
+        )));
+    }
+    Ok(())
+}

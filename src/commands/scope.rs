@@ -12,6 +12,9 @@ use crate::report::scope_report::{RenderOptions, ReportFormat, colourise, custom
 use crate::scope::{ScopeReport, ScopeRequest, scope_with_timings};
 
 pub(super) fn run_scope(args: &ScopeArgs) -> Result<u8> {
+    if let Some(out) = &args.out {
+        super::check_output(out, args.force)?;
+    }
     let (mut report, mut code, case_dir) = build_report(&args.inputs)?;
     if !args.sigma.is_empty() {
         let findings = sigma_on_window(&args.sigma, &case_dir, &args.inputs, &report)?;
@@ -79,6 +82,7 @@ fn generation_time() -> Result<chrono::DateTime<chrono::Utc>> {
 }
 
 pub(super) fn run_export_customers(args: &ExportCustomersArgs) -> Result<u8> {
+    super::check_output(&args.out, args.force)?;
     let (report, code, _) = build_report(&args.inputs)?;
     let csv = customers_csv(&report);
     let out = (args.out.as_os_str() != "-").then_some(args.out.as_path());
@@ -94,17 +98,13 @@ pub(super) fn run_export_customers(args: &ExportCustomersArgs) -> Result<u8> {
 }
 
 pub(super) fn run_export_xlsx(args: &crate::cli::ExportXlsxArgs) -> Result<u8> {
-    if args.out.exists() {
-        return Err(Error::Usage(format!(
-            "{} exists; an existing file is never overwritten",
-            args.out.display()
-        )));
-    }
+    super::check_output(&args.out, args.force)?;
     let (report, code, _) = build_report(&args.inputs)?;
-    crate::report::workbook::write(&report, &args.out).map_err(|e| Error::Io {
+    let workbook = crate::report::workbook::to_bytes(&report).map_err(|e| Error::Io {
         context: format!("writing {}", args.out.display()),
         source: std::io::Error::other(e.to_string()),
     })?;
+    crate::case::write_atomic(&args.out, &workbook)?;
     crate::tell!(
         "wrote {} affected customers, {} suspects, {} attacker calls and {} exfiltration paths to {}",
         report.affected_customers.len(),

@@ -17,6 +17,9 @@ use crate::sigma::{RuleState, SigmaReport, SigmaRequest};
 use crate::sources::azure::AzureCredentials;
 
 pub(super) fn run_sigma(args: &SigmaArgs) -> Result<u8> {
+    if let Some(out) = &args.out {
+        super::check_output(out, args.force)?;
+    }
     let (loaded, map) = load_rules(&args.rules, args.logsources.as_deref())?;
     let case_dir = resolve_case(&args.case)?;
     let case = open_case_to_read(&case_dir, &AzureCredentials::default())?;
@@ -45,10 +48,7 @@ pub(super) fn run_sigma(args: &SigmaArgs) -> Result<u8> {
         source,
     })?;
     match &args.out {
-        Some(path) => std::fs::write(path, &document).map_err(|source| Error::Io {
-            context: format!("writing {}", path.display()),
-            source,
-        })?,
+        Some(path) => crate::case::write_atomic(path, &document)?,
         None => {
             use std::io::IsTerminal;
             let written = if std::io::stdout().is_terminal() && args.format != SigmaFormat::Table {

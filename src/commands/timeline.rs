@@ -85,6 +85,7 @@ pub(super) fn run_timeline(args: &TimelineArgs) -> Result<u8> {
 }
 
 pub(super) fn run_export_bookmarks(args: &ExportBookmarksArgs) -> Result<u8> {
+    super::check_output(&args.out, args.force)?;
     let case_dir = resolve_case(&args.case)?;
     let case = Case::open(&case_dir)?;
     let marks = crate::case::bookmarks::Bookmarks::load(&case_dir)?;
@@ -118,6 +119,9 @@ fn export_timeline(
     args: &TimelineArgs,
     format: crate::timeline::export::ExportFormat,
 ) -> Result<u8> {
+    if let Some(out) = &args.out {
+        super::check_output(out, args.force)?;
+    }
     let case_dir = resolve_case(&args.case)?;
     let case = Case::open(&case_dir)?;
     let (start, end) = case.evidence_span()?;
@@ -128,15 +132,27 @@ fn export_timeline(
     let (from, to) = (exported.since, exported.until);
     let written = match args.out.as_deref().filter(|p| p.as_os_str() != "-") {
         Some(path) => {
-            let file = std::fs::File::create_new(path).map_err(|e| Error::Io {
-                context: format!(
-                    "creating {} (an existing file is never overwritten)",
-                    path.display()
-                ),
-                source: e,
-            })?;
-            let mut out = std::io::BufWriter::new(file);
-            let written = crate::timeline::export::export(&case, from, to, format, &mut out)?;
+            // Written beside the file and renamed into place: a failed export leaves no part.
+            let mut exported = None;
+            let file = crate::case::write_atomic_with(path, |out| {
+                match crate::timeline::export::export(&case, from, to, format, out) {
+                    Ok(written) => {
+                        exported = Some(Ok(written));
+                        Ok(())
+                    }
+                    Err(e) => {
+                        let message = e.to_string();
+                        exported = Some(Err(e));
+                        Err(std::io::Error::other(message))
+                    }
+                }
+            });
+            let written = match (exported, file) {
+                (Some(Err(e)), _) => return Err(e.into()),
+                (_, Err(e)) => return Err(e.into()),
+                (Some(Ok(written)), Ok(())) => written,
+                (None, Ok(())) => 0,
+            };
             crate::tell!(
                 "wrote {written} events ({} … {}) to {}",
                 crate::time::format_utc(from),

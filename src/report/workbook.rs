@@ -6,8 +6,6 @@
 //! `=HYPERLINK(…)` in a tool argument is shown, not run. Text is cut at Excel's 32,767
 //! characters per cell, and says so.
 
-use std::path::Path;
-
 use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
 
 use crate::scope::ScopeReport;
@@ -15,8 +13,8 @@ use crate::scope::ScopeReport;
 /// Excel's limit on the characters of one cell.
 const MAX_CELL_CHARS: usize = 32_767;
 
-/// Writes the workbook to `path`.
-pub fn write(report: &ScopeReport, path: &Path) -> Result<(), XlsxError> {
+/// The workbook's bytes (the command writes them atomically).
+pub fn to_bytes(report: &ScopeReport) -> Result<Vec<u8>, XlsxError> {
     let mut workbook = Workbook::new();
     let header = Format::new().set_bold();
 
@@ -196,7 +194,7 @@ pub fn write(report: &ScopeReport, path: &Path) -> Result<(), XlsxError> {
     for (i, statement) in report.coverage.statements.iter().enumerate() {
         text(sheet, row + u32::try_from(i).unwrap_or(0), 1, statement)?;
     }
-    workbook.save(path)
+    workbook.save_to_buffer()
 }
 
 fn row_of(index: usize) -> u32 {

@@ -759,7 +759,8 @@ impl App {
         );
     }
 
-    /// Writes the events in view (identity and filters applied) to a new file.
+    /// Writes the events in view (identity and filters applied) to a new file (an existing one
+    /// is refused: the prompt offers a fresh name).
     fn export_view(&mut self, path: &str) -> Result<(), String> {
         let path = std::path::Path::new(path.trim());
         let format = match path.extension().and_then(|e| e.to_str()) {
@@ -963,7 +964,7 @@ impl App {
             Action::ExportPrompt => {
                 self.mode = Mode::Prompt {
                     kind: PromptKind::Export,
-                    input: "timeline-view.csv".into(),
+                    input: fresh_export_name(std::path::Path::new(".")),
                 };
             }
             Action::HistogramHeight(1..) => self.histogram_rows = (self.histogram_rows + 1).min(12),
@@ -1071,6 +1072,21 @@ impl App {
         self.identity = Some(name.to_string());
         self.rebuild_visible();
     }
+}
+
+/// The name `e` offers in `dir`: `timeline-view.csv`, or the first of `timeline-view-2.csv`,
+/// `timeline-view-3.csv`, … that does not exist yet, so a second export never meets a refusal.
+fn fresh_export_name(dir: &std::path::Path) -> String {
+    (1..)
+        .map(|n| {
+            if n == 1 {
+                "timeline-view.csv".to_string()
+            } else {
+                format!("timeline-view-{n}.csv")
+            }
+        })
+        .find(|name| !dir.join(name).exists())
+        .unwrap_or_else(|| "timeline-view.csv".into())
 }
 
 #[cfg(test)]
@@ -1666,5 +1682,15 @@ pub(crate) mod tests {
         app.on_mouse(mouse(MouseEventKind::Down(MouseButton::Left), 3, 8));
         assert_eq!(app.identity.as_deref(), Some("carla@contoso.example"));
         assert_eq!(app.visible_len(), 1);
+    }
+
+    #[test]
+    fn the_export_prompt_offers_a_name_that_does_not_exist() {
+        let dir = tempfile::tempdir().expect("dir");
+        assert_eq!(fresh_export_name(dir.path()), "timeline-view.csv");
+        std::fs::write(dir.path().join("timeline-view.csv"), b"first").expect("write");
+        assert_eq!(fresh_export_name(dir.path()), "timeline-view-2.csv");
+        std::fs::write(dir.path().join("timeline-view-2.csv"), b"second").expect("write");
+        assert_eq!(fresh_export_name(dir.path()), "timeline-view-3.csv");
     }
 }

@@ -1137,3 +1137,66 @@ fn scope_timings_account_for_the_whole_run() {
         "{stderr}"
     );
 }
+
+/// Every command that writes a file refuses one that exists, before doing any work, unless
+/// `--force` is given; with it the file is replaced whole (written beside it and renamed) and no
+/// temporary file stays behind.
+#[test]
+fn every_file_output_refuses_an_existing_file_unless_forced() {
+    let case = sample_case();
+    let case = case.to_str().expect("path");
+    let dir = tempfile::tempdir().expect("dir");
+    let rules = root().join("rules/mcp");
+    let rules = rules.to_str().expect("path");
+    let window = ["--since", "2026-09-30T00:00:00Z"];
+    let outputs: Vec<(&str, Vec<&str>)> = vec![
+        (
+            "report.json",
+            [&["scope", "--case", case, "--format", "json"][..], &window].concat(),
+        ),
+        (
+            "customers.csv",
+            [&["export", "customers", "--case", case][..], &window].concat(),
+        ),
+        (
+            "scope.xlsx",
+            [&["export", "xlsx", "--case", case][..], &window].concat(),
+        ),
+        ("bookmarks.csv", vec!["export", "bookmarks", "--case", case]),
+        (
+            "timeline.jsonl",
+            [
+                &["timeline", "--case", case, "--format", "jsonl"][..],
+                &window,
+            ]
+            .concat(),
+        ),
+        (
+            "hits.json",
+            vec!["sigma", rules, "--case", case, "--format", "json"],
+        ),
+    ];
+    for (name, args) in outputs {
+        let path = dir.path().join(name);
+        std::fs::write(&path, b"the responder's own notes").expect("existing file");
+        let (code, _, stderr) = run(bin().args(&args).arg("--out").arg(&path));
+        assert_eq!(code, 2, "{name}: {stderr}");
+        assert!(stderr.contains("--force replaces it"), "{name}: {stderr}");
+        assert_eq!(
+            std::fs::read(&path).expect("kept"),
+            b"the responder's own notes",
+            "{name} untouched"
+        );
+        let (code, _, stderr) = run(bin().args(&args).arg("--out").arg(&path).arg("--force"));
+        assert!(code == 0 || code == 3, "{name}: {code} {stderr}");
+        let written = std::fs::read(&path).expect("written");
+        assert_ne!(written, b"the responder's own notes", "{name} replaced");
+        assert!(!written.is_empty(), "{name}");
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+            .expect("dir")
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+            .collect();
+        assert!(leftovers.is_empty(), "{name}: {leftovers:?}");
+    }
+}

@@ -1133,8 +1133,9 @@ fn hostile_strings_stay_data_in_every_report() {
         .args(window));
     assert_eq!(
         code, 2,
-        "an existing workbook is never overwritten: {stderr}"
+        "an existing workbook is not overwritten without --force: {stderr}"
     );
+    assert!(stderr.contains("--force"), "{stderr}");
 }
 
 /// One part of an .xlsx (a zip) as text.

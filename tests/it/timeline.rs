@@ -280,7 +280,7 @@ fn loading_stops_at_the_events_budget_and_says_where() {
 /// `timeline --format csv|jsonl|timesketch --out FILE` without a terminal: the same events in
 /// each format, in time order, each with its blob, line and the blob's SHA-256 from the manifest;
 /// the CSV as a spreadsheet reads it (BOM, CRLF, 16 columns); Timesketch's three required fields;
-/// an existing file is never overwritten.
+/// an existing file is not overwritten without --force.
 #[test]
 fn the_timeline_exports_to_files_without_a_terminal() {
     let case = sample_case();
@@ -408,14 +408,14 @@ fn the_timeline_exports_to_files_without_a_terminal() {
     );
     assert!(text.starts_with("datetime,timestamp_desc,message,"));
 
-    // An existing file is never overwritten.
+    // An existing file is not overwritten without --force.
     let (code, _, stderr) = run(bin()
         .args(["timeline", "--case"])
         .arg(&case)
         .args(["--format", "csv", "--out"])
         .arg(dir.path().join("timeline.csv")));
-    assert_eq!(code, 1, "{stderr}");
-    assert!(stderr.contains("never overwritten"), "{stderr}");
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("--force replaces it"), "{stderr}");
 }
 
 /// `--tz` is checked on every use of the timeline: a zone that does not exist is refused before
