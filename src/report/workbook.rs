@@ -6,7 +6,7 @@
 //! `=HYPERLINK(…)` in a tool argument is shown, not run. Text is cut at Excel's 32,767
 //! characters per cell, and says so.
 
-use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
+use rust_xlsxwriter::{DataValidation, Format, Workbook, Worksheet, XlsxError};
 
 use crate::scope::ScopeReport;
 
@@ -17,13 +17,15 @@ const MAX_CELL_CHARS: usize = 32_767;
 pub fn to_bytes(report: &ScopeReport) -> Result<Vec<u8>, XlsxError> {
     let mut workbook = Workbook::new();
     let header = Format::new().set_bold();
+    // Times are Excel date-times in UTC (the header says so), to the millisecond.
+    let when = Format::new().set_num_format("yyyy-mm-dd hh:mm:ss.000");
 
     let sheet = workbook.add_worksheet().set_name("Affected customers")?;
     let columns = [
         "customer_id",
         "tier",
-        "first_access",
-        "last_access",
+        "first_access (UTC)",
+        "last_access (UTC)",
         "identities",
         "answered_to (not suspects)",
         "tools",
@@ -36,8 +38,8 @@ pub fn to_bytes(report: &ScopeReport) -> Result<Vec<u8>, XlsxError> {
         let row = row_of(i);
         text(sheet, row, 0, &c.customer_id)?;
         text(sheet, row, 1, &c.tier)?;
-        text(sheet, row, 2, &c.first_access)?;
-        text(sheet, row, 3, &c.last_access)?;
+        time(sheet, row, 2, &c.first_access, &when)?;
+        time(sheet, row, 3, &c.last_access, &when)?;
         text(sheet, row, 4, &c.users.join("; "))?;
         text(sheet, row, 5, &c.answered_to.join("; "))?;
         text(sheet, row, 6, &c.tools.join("; "))?;
@@ -54,6 +56,17 @@ pub fn to_bytes(report: &ScopeReport) -> Result<Vec<u8>, XlsxError> {
         )?;
         text(sheet, row, 9, &c.evidence.join("\n"))?;
     }
+    finish(sheet, report.affected_customers.len(), columns.len())?;
+    if !report.affected_customers.is_empty() {
+        // The tier is one of four words: a list, so a reviewer's edit cannot invent a fifth.
+        let tiers = DataValidation::new().allow_list_strings(&[
+            "exfiltrated",
+            "accessed",
+            "exposed",
+            "cannot_exclude",
+        ])?;
+        sheet.add_data_validation(1, 1, row_of(report.affected_customers.len() - 1), 1, &tiers)?;
+    }
 
     let sheet = workbook.add_worksheet().set_name("Suspects")?;
     let columns = [
@@ -62,8 +75,8 @@ pub fn to_bytes(report: &ScopeReport) -> Result<Vec<u8>, XlsxError> {
         "attacker_sessions",
         "own_sessions",
         "tool_calls",
-        "first_seen",
-        "last_seen",
+        "first_seen (UTC)",
+        "last_seen (UTC)",
         "addresses",
         "reasons",
     ];
@@ -75,15 +88,16 @@ pub fn to_bytes(report: &ScopeReport) -> Result<Vec<u8>, XlsxError> {
         number(sheet, row, 2, s.attacker_sessions)?;
         number(sheet, row, 3, s.own_sessions)?;
         number(sheet, row, 4, s.tool_calls)?;
-        text(sheet, row, 5, s.first_seen.as_deref().unwrap_or(""))?;
-        text(sheet, row, 6, s.last_seen.as_deref().unwrap_or(""))?;
+        time(sheet, row, 5, s.first_seen.as_deref().unwrap_or(""), &when)?;
+        time(sheet, row, 6, s.last_seen.as_deref().unwrap_or(""), &when)?;
         text(sheet, row, 7, &s.ips.join("; "))?;
         text(sheet, row, 8, &s.reasons.join("\n"))?;
     }
+    finish(sheet, report.suspects.len(), columns.len())?;
 
     let sheet = workbook.add_worksheet().set_name("Attacker calls")?;
     let columns = [
-        "time",
+        "time (UTC)",
         "identity",
         "client_address",
         "tool",
@@ -99,7 +113,7 @@ pub fn to_bytes(report: &ScopeReport) -> Result<Vec<u8>, XlsxError> {
     head(sheet, &columns, &header)?;
     for (i, c) in report.attacker_calls.iter().enumerate() {
         let row = row_of(i);
-        text(sheet, row, 0, &c.time)?;
+        time(sheet, row, 0, &c.time, &when)?;
         text(sheet, row, 1, &c.user)?;
         text(sheet, row, 2, c.client_address.as_deref().unwrap_or(""))?;
         text(sheet, row, 3, c.tool.as_deref().unwrap_or(""))?;
@@ -120,14 +134,15 @@ pub fn to_bytes(report: &ScopeReport) -> Result<Vec<u8>, XlsxError> {
         text(sheet, row, 10, &c.blob)?;
         number(sheet, row, 11, c.line)?;
     }
+    finish(sheet, report.attacker_calls.len(), columns.len())?;
 
     let sheet = workbook.add_worksheet().set_name("Exfiltration")?;
     let columns = [
         "destination_ip",
         "destination_host",
         "bytes",
-        "first",
-        "last",
+        "first (UTC)",
+        "last (UTC)",
         "path",
         "records",
     ];
@@ -137,11 +152,12 @@ pub fn to_bytes(report: &ScopeReport) -> Result<Vec<u8>, XlsxError> {
         text(sheet, row, 0, &e.destination_ip)?;
         text(sheet, row, 1, e.destination_host.as_deref().unwrap_or(""))?;
         number(sheet, row, 2, e.bytes)?;
-        text(sheet, row, 3, e.first.as_deref().unwrap_or(""))?;
-        text(sheet, row, 4, e.last.as_deref().unwrap_or(""))?;
+        time(sheet, row, 3, e.first.as_deref().unwrap_or(""), &when)?;
+        time(sheet, row, 4, e.last.as_deref().unwrap_or(""), &when)?;
         text(sheet, row, 5, &e.path)?;
         number(sheet, row, 6, e.records)?;
     }
+    finish(sheet, report.exfiltration.len(), columns.len())?;
 
     let sheet = workbook.add_worksheet().set_name("Provenance")?;
     let facts = [
@@ -194,6 +210,7 @@ pub fn to_bytes(report: &ScopeReport) -> Result<Vec<u8>, XlsxError> {
     for (i, statement) in report.coverage.statements.iter().enumerate() {
         text(sheet, row + u32::try_from(i).unwrap_or(0), 1, statement)?;
     }
+    sheet.autofit();
     workbook.save_to_buffer()
 }
 
@@ -222,6 +239,34 @@ fn text(sheet: &mut Worksheet, row: u32, column: u16, value: &str) -> Result<(),
         sheet.write_string(row, column, kept + note)?;
     }
     Ok(())
+}
+
+/// A sheet's last touches: an autofilter over its header and rows, and column widths from the
+/// content.
+fn finish(sheet: &mut Worksheet, rows: usize, columns: usize) -> Result<(), XlsxError> {
+    let last_column = u16::try_from(columns.saturating_sub(1)).unwrap_or(u16::MAX);
+    sheet.autofilter(0, 0, u32::try_from(rows).unwrap_or(u32::MAX), last_column)?;
+    sheet.autofit();
+    Ok(())
+}
+
+/// A time as an Excel date-time (days since 1899-12-30, UTC); text as written when it is not a
+/// time, empty when there is none.
+fn time(
+    sheet: &mut Worksheet,
+    row: u32,
+    column: u16,
+    value: &str,
+    format: &Format,
+) -> Result<(), XlsxError> {
+    match crate::time::parse_timestamp(value) {
+        Some(instant) => {
+            let days = instant.timestamp_millis() as f64 / 86_400_000.0 + 25_569.0;
+            sheet.write_number_with_format(row, column, days, format)?;
+            Ok(())
+        }
+        None => text(sheet, row, column, value),
+    }
 }
 
 fn number(sheet: &mut Worksheet, row: u32, column: u16, value: u64) -> Result<(), XlsxError> {

@@ -1127,6 +1127,38 @@ fn hostile_strings_stay_data_in_every_report() {
         "{strings}"
     );
     assert!(strings.contains("mallory@contoso.com"));
+    // As Excel users expect: every table sheet with a frozen header and an autofilter, widths
+    // from the content, times as date-time numbers under a header that names the zone, the tier
+    // a list.
+    for (name, xml) in &sheets[..4] {
+        assert!(
+            xml.contains("<pane ") && xml.contains("ySplit=\"1\""),
+            "{name}"
+        );
+        assert!(xml.contains("<autoFilter "), "{name}");
+        assert!(xml.contains("<cols>"), "{name}: column widths");
+    }
+    assert!(strings.contains("first_access (UTC)") && strings.contains("time (UTC)"));
+    assert!(
+        !strings.contains("<t>2026-10-01T02:0"),
+        "no call's time is written as text: {strings}"
+    );
+    let customers = &sheets[0].1;
+    assert!(
+        customers.contains("<dataValidation ")
+            && customers.contains("exfiltrated,accessed,exposed,cannot_exclude"),
+        "{customers}"
+    );
+    // The first affected customer's first access: a number of days after 1899-12-30 that falls on
+    // 2026-10-01 (46296).
+    let first_access = customers
+        .split("<c r=\"C2\"")
+        .nth(1)
+        .and_then(|c| c.split("<v>").nth(1))
+        .and_then(|v| v.split("</v>").next())
+        .expect("C2 holds a value");
+    let days: f64 = first_access.parse().expect("a number");
+    assert_eq!(days.floor(), 46_296.0, "{first_access}");
     let (code, _, stderr) = run(bin()
         .args(["export", "xlsx", "--case", case_arg, "--out"])
         .arg(&xlsx)
