@@ -1,5 +1,5 @@
 -- name: affected_customers
--- description: Customers (data subjects) named in the arguments or results of attacker calls, under the case's customer keys (customer_id, customerId, customer_ids, customerIds, customer, account_id, accountId by default), and those the server answered for while it copied data out by itself, each with a confidence tier: `exfiltrated` (an attacker call naming them has response bytes to the attacker in the flows or the API Management log, or its session uploaded to an exfiltration destination), `accessed` (an attacker call named them, with no exfiltration path seen), `exposed` (a call the compromised host answered, by the flows from the call's client to it, while the implant ran, from ten minutes before its first copy; the evidence cites its first twenty such calls), `cannot_exclude` (named only in a record rejected as unreadable whose blob covers the attack's span, from its first to its last attacker call or the implant's run: it may have been an attacker call). With first and last access, identities, tools, calls and the evidence rows.
+-- description: Customers (data subjects) named in the arguments or results of attacker calls, under the case's customer keys (customer_id, customerId, customer_ids, customerIds, customer, account_id, accountId by default), and those the server answered for while it copied data out by itself, each with a confidence tier: `exfiltrated` (an attacker call naming them has response bytes to the attacker in the flows or the API Management log, or its session uploaded to an exfiltration destination), `accessed` (an attacker call named them, with no exfiltration path seen), `exposed` (a call the compromised host answered, by the flows from the call's client to it, while the implant ran, from ten minutes before its first copy; the evidence cites its first twenty such calls), `cannot_exclude` (named only in a record rejected as unreadable whose blob covers the attack's span, from its first to its last attacker call or the implant's run, or the window when nothing in it is the attacker's: it may have been an attacker call). With first and last access, identities, tools, calls and the evidence rows.
 -- params: since, until
 -- depends: attacker_calls, attacker_flows, exfiltration, server_compromise, window_calls
 -- output: customer_id, tier, first_access, last_access, users, answered_to, tools, calls, exfiltration_confirmed, evidence
@@ -141,9 +141,12 @@ exposed AS (
     LEFT JOIN attacked t ON e.customer_id = t.customer_id
     WHERE t.customer_id IS NULL
 ),
--- The attack's span: its first to its last attacker call, and the implant's run to the window's end.
+-- The attack's span: its first to its last attacker call, and the implant's run to the window's end;
+-- when nothing in the window is the attacker's, the window itself (what cannot be read there cannot
+-- be excluded).
 attack_span AS (
-    SELECT min(first) AS first, max(last) AS last FROM (
+    SELECT coalesce(min(first), CAST($since AS TIMESTAMP) AT TIME ZONE 'UTC') AS first,
+           coalesce(max(last), CAST($until AS TIMESTAMP) AT TIME ZONE 'UTC') AS last FROM (
         SELECT min(time) AS first, max(time) AS last FROM attacker_calls
         UNION ALL
         SELECT start AS first, CAST($until AS TIMESTAMP) AT TIME ZONE 'UTC' AS last FROM implant_start WHERE start IS NOT NULL

@@ -77,7 +77,9 @@ pub async fn scope_with_timings(
         timings.extend(more);
         probe_artifacts = window::artifacts(&found);
         let first = first_activity(&found);
-        if report.verdict == "nothing found"
+        // Nothing attributed in the window asked for (found nothing, or inconclusive).
+        if report.suspects.is_empty()
+            && report.server_compromise.is_empty()
             && let Some(first) = first.filter(|f| *f < requested.since)
         {
             moved_by.push(window::WindowMove {

@@ -112,10 +112,21 @@ pub(super) fn verdict(
     let everything: Vec<&str> = coverage.tables.iter().map(|t| t.table.as_str()).collect();
     let mut missing = Vec::new();
     if records(&calls, true) == 0 {
-        missing.push("there is no MCP tool-call telemetry (AppRequests, AppDependencies, ApiManagementGatewayMCPLog) in the window, so who called which tool cannot be told");
+        missing.push("there is no MCP tool-call telemetry (AppRequests, AppDependencies, ApiManagementGatewayMCPLog) in the window, so who called which tool cannot be told".into());
     }
     if records(&everything, false) == 0 {
-        missing.push("there is no evidence at all in the baseline, so nothing can be judged new or unusual (only sprays and indicators could name anyone)");
+        missing.push("there is no evidence at all in the baseline, so nothing can be judged new or unusual (only sprays and indicators could name anyone)".into());
+    }
+    // Sampled call telemetry: an attacker's calls may be among the operations not kept.
+    for sampled in coverage
+        .sampling
+        .iter()
+        .filter(|s| calls.contains(&s.table_name.as_str()) && s.events > s.rows)
+    {
+        missing.push(format!(
+            "{} is sampled ({} rows stand for {} events, up to {} each), so an attacker's calls may be among those not kept",
+            sampled.table_name, sampled.rows, sampled.events, sampled.max_item_count
+        ));
     }
     if missing.is_empty() {
         return "nothing found".into();
