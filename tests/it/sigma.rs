@@ -598,15 +598,7 @@ fn correlations_group_count_and_order_the_records_their_rules_matched() {
     );
     // Every failure's code is a number: each address with failures has a median.
     assert_eq!(groups_of(&report, "Median").len(), 3, "{report:#}");
-    let groups = |title: &str| -> BTreeSet<String> {
-        report["hits"]
-            .as_array()
-            .expect("hits")
-            .iter()
-            .filter(|h| h["rule"] == title)
-            .map(|h| h["table"].as_str().expect("table").to_string())
-            .collect()
-    };
+    let groups = |title: &str| groups_of(&report, title);
     let spray = BTreeSet::from(["correlation IPAddress=185.220.101.47".to_string()]);
     // The slow guesser's five failures never fall within ten minutes; the colleague's two are few.
     assert_eq!(groups("Burst of failures"), spray, "{report:#}");
