@@ -10,7 +10,8 @@ measures, N times each, with /usr/bin/time -v (wall time and peak RSS):
     second row DuckDB with union_by_name and zstd (its slowest way)
   - DuckDB on the whole account as before: every am-* container, and the NSG flow logs unnested
     down to their tuple strings
-  - mcpforensics scope on the case
+  - mcpforensics scope on the case (with --timings: the slowest pass of the queries that depend
+    on the findings; --scenario implant puts a server finding in the window)
   - mcpforensics timeline --bench on the case (off-screen 200x50: time to the first frame with
     events, to every event loaded, per-frame time paging through the whole timeline, a filter)
 and prints the medians, MB/s, rows/s and the ratio ours/DuckDB as a Markdown table.

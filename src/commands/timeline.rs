@@ -26,7 +26,8 @@ pub(super) fn run_timeline(args: &TimelineArgs) -> Result<u8> {
     if let Some(format) = args.format {
         if args.tz.is_some() {
             return Err(Error::Usage(
-                "--tz is for the interactive timeline: exported times are UTC (RFC 3339 with Z),                  so every tool reading the file reads the same instant; leave --tz out"
+                "--tz is for the interactive timeline: exported times are UTC (RFC 3339 with Z), so every \
+                 tool reading the file reads the same instant; leave --tz out"
                     .into(),
             ));
         }
@@ -133,26 +134,20 @@ fn export_timeline(
     let written = match args.out.as_deref().filter(|p| p.as_os_str() != "-") {
         Some(path) => {
             // Written beside the file and renamed into place: a failed export leaves no part.
-            let mut exported = None;
+            let (mut written, mut failed) = (0, None);
             let file = crate::case::write_atomic_with(path, |out| {
-                match crate::timeline::export::export(&case, from, to, format, out) {
-                    Ok(written) => {
-                        exported = Some(Ok(written));
-                        Ok(())
-                    }
-                    Err(e) => {
-                        let message = e.to_string();
-                        exported = Some(Err(e));
-                        Err(std::io::Error::other(message))
-                    }
-                }
+                crate::timeline::export::export(&case, from, to, format, out)
+                    .map(|n| written = n)
+                    .map_err(|e| {
+                        let io = std::io::Error::other(e.to_string());
+                        failed = Some(e);
+                        io
+                    })
             });
-            let written = match (exported, file) {
-                (Some(Err(e)), _) => return Err(e.into()),
-                (_, Err(e)) => return Err(e.into()),
-                (Some(Ok(written)), Ok(())) => written,
-                (None, Ok(())) => 0,
-            };
+            if let Some(e) = failed {
+                return Err(e.into());
+            }
+            file?;
             crate::tell!(
                 "wrote {written} events ({} … {}) to {}",
                 crate::time::format_utc(from),

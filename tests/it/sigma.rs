@@ -318,22 +318,10 @@ fn the_mcp_pack_runs_on_the_sample_and_agrees_with_sql() {
     // Read then sent out in one session: one hit per session in which a read precedes a
     // sending call within the hour (SQL below), every one the attacker's at Bob's account; the
     // colleagues who fetch web pages or export for the quarter do not read then send in a session.
-    let read_then_sent: Vec<&Value> = report["hits"]
-        .as_array()
-        .expect("hits")
-        .iter()
-        .filter(|h| h["rule"] == "MCP Records Read Then Sent Out in One Session")
-        .collect();
-    let sent = "e.tool ILIKE '%export%' OR e.tool ILIKE '%upload%' OR e.tool ILIKE '%share%' OR e.tool ILIKE '%send%' OR e.tool ILIKE '%push%' OR e.arguments ILIKE '%http://%' OR e.arguments ILIKE '%https://%'";
-    let read = "r.tool ILIKE 'search%' OR r.tool ILIKE 'list%' OR r.tool ILIKE 'get%' OR r.tool ILIKE 'query%' OR r.tool ILIKE 'read%' OR r.tool ILIKE 'find%'";
+    let read_then_sent = hits_of(&report, READ_THEN_SENT);
     assert_eq!(
         read_then_sent.len() as i64,
-        scalar(
-            &case,
-            &format!(
-                "SELECT count(DISTINCT e.\"user\" || '/' || coalesce(e.session_id, '')) FROM tool_calls e JOIN tool_calls r ON coalesce(r.session_id, '') = coalesce(e.session_id, '') AND r.\"user\" = e.\"user\" WHERE ({sent}) AND ({read}) AND r.time <= e.time AND e.time <= r.time + INTERVAL '1 hour'"
-            )
-        )
+        read_then_sent_sessions(&case, None)
     );
     assert!(read_then_sent.len() >= 10, "{read_then_sent:?}");
     assert!(
@@ -343,12 +331,7 @@ fn the_mcp_pack_runs_on_the_sample_and_agrees_with_sql() {
         "{read_then_sent:?}"
     );
     // The attacker registering security info right after the spray: one record, Bob's.
-    let registered: Vec<&Value> = report["hits"]
-        .as_array()
-        .expect("hits")
-        .iter()
-        .filter(|h| h["rule"] == "Security Info Registered for an Account")
-        .collect();
+    let registered: Vec<&Value> = hits_of(&report, "Security Info Registered for an Account");
     assert_eq!(registered.len(), 1);
     assert!(
         registered[0]["time"]
@@ -358,12 +341,7 @@ fn the_mcp_pack_runs_on_the_sample_and_agrees_with_sql() {
     );
     // The spray: one correlation hit, on the attacker's address, with no single identity; the
     // office's address, where eleven people mistyped over a month, is not a spray.
-    let sprays: Vec<&Value> = report["hits"]
-        .as_array()
-        .expect("hits")
-        .iter()
-        .filter(|h| h["rule"] == "Password Spray From One Address")
-        .collect();
+    let sprays: Vec<&Value> = hits_of(&report, "Password Spray From One Address");
     assert_eq!(sprays.len(), 1, "{sprays:?}");
     assert_eq!(sprays[0]["address"], "185.220.101.47");
     assert!(sprays[0]["identity"].is_null());
@@ -434,6 +412,83 @@ fn spray_sign_ins() -> String {
         );
     }
     lines.join("\n") + "\n"
+}
+
+/// The MCP pack's read-then-sent correlation.
+const READ_THEN_SENT: &str = "MCP Records Read Then Sent Out in One Session";
+
+/// A rule's hits in a `sigma --format json` report.
+fn hits_of<'r>(report: &'r Value, title: &str) -> Vec<&'r Value> {
+    report["hits"]
+        .as_array()
+        .expect("hits")
+        .iter()
+        .filter(|h| h["rule"] == title)
+        .collect()
+}
+
+/// The sessions (identity and session id) in which a read tool precedes, within the hour, a call
+/// that sends records out as `rules/mcp/mcp_read_then_export.yml` defines it, counted with SQL;
+/// of `user` only when given.
+fn read_then_sent_sessions(case: &Path, user: Option<&str>) -> i64 {
+    let sent = "e.tool ILIKE '%export%' OR e.tool ILIKE '%upload%' OR e.tool ILIKE '%share%' OR e.tool ILIKE '%send%' OR e.tool ILIKE '%push%' \
+        OR e.arguments ILIKE '%\"deliver_to\"%' OR e.arguments ILIKE '%\"webhook%' OR e.arguments ILIKE '%\"callback_url\"%' OR e.arguments ILIKE '%\"upload_url\"%' \
+        OR (e.arguments ILIKE '%\"method\"%' AND e.arguments ILIKE '%POST%' AND e.arguments ILIKE '%http%')";
+    let read = "r.tool ILIKE 'search%' OR r.tool ILIKE 'list%' OR r.tool ILIKE 'get%' OR r.tool ILIKE 'query%' OR r.tool ILIKE 'read%' OR r.tool ILIKE 'find%'";
+    let who = user.map_or(String::new(), |u| format!("AND e.\"user\" = '{u}'"));
+    scalar(
+        case,
+        &format!(
+            "SELECT count(DISTINCT e.\"user\" || '/' || coalesce(e.session_id, '')) FROM tool_calls e JOIN tool_calls r ON coalesce(r.session_id, '') = coalesce(e.session_id, '') AND r.\"user\" = e.\"user\" WHERE ({sent}) AND ({read}) AND r.time <= e.time AND e.time <= r.time + INTERVAL '1 hour' {who}"
+        ),
+    )
+}
+
+/// An AI agent's ordinary sessions read records and then fetch web pages (`fetch_url`, a GET):
+/// not sending. On a generated tenant where the agent is also hijacked into posting customers to a
+/// relay, read-then-sent names the attacker's sessions and the agent's hijacked ones only.
+#[test]
+fn read_then_sent_leaves_an_agents_ordinary_fetches_alone() {
+    let scenario = mcpforensics::sample::Scenario::new(
+        305,
+        0.3,
+        chrono::NaiveDate::from_ymd_opt(2026, 9, 1).expect("date"),
+        30,
+    )
+    .with_story(mcpforensics::sample::Story::Mixed);
+    let account = Account::new();
+    scenario.write(account.path()).expect("generate");
+    let case = tempfile::tempdir().expect("case");
+    ingest_dir(account.path(), case.path());
+    let (code, report, stderr) = sigma_json(case.path(), &root().join("rules/mcp"));
+    assert_eq!(code, 0, "{stderr}");
+    let hits = hits_of(&report, READ_THEN_SENT);
+    let agent = "crm-triage-agent";
+    let by_agent = hits.iter().filter(|h| h["identity"] == agent).count() as i64;
+    assert_eq!(by_agent, read_then_sent_sessions(case.path(), Some(agent)));
+    assert!(by_agent >= 1, "the hijacked posts are found: {hits:?}");
+    let fetched_after_reading = scalar(
+        case.path(),
+        &format!(
+            "SELECT count(DISTINCT coalesce(e.session_id, '') || CAST(date_trunc('hour', e.time) AS VARCHAR)) FROM tool_calls e JOIN tool_calls r ON coalesce(r.session_id, '') = coalesce(e.session_id, '') AND r.\"user\" = e.\"user\" \
+             WHERE e.\"user\" = '{agent}' AND e.tool = 'fetch_url' AND r.tool ILIKE 'get%' AND r.time <= e.time AND e.time <= r.time + INTERVAL '1 hour'"
+        ),
+    );
+    assert!(
+        fetched_after_reading > 3 * by_agent,
+        "the look-alike is common ({fetched_after_reading} reads then fetches) and not hit ({by_agent})"
+    );
+    let truth = serde_json::to_value(scenario.truth()).expect("truth");
+    let named: BTreeSet<&str> = ["compromised_users", "compromised_unseen_users"]
+        .iter()
+        .flat_map(|list| truth[*list].as_array().expect("list"))
+        .filter_map(|u| u["upn"].as_str())
+        .collect();
+    assert!(
+        hits.iter()
+            .all(|h| h["identity"].as_str().is_some_and(|i| named.contains(i))),
+        "only the attacker's and the hijacked agent's sessions: {hits:?}"
+    );
 }
 
 /// The groups a rule's hits name (`correlation <field>=<value>` for correlations).
