@@ -1815,3 +1815,48 @@ fn a_user_agent_an_innocent_shares_is_no_fingerprint() {
         "{moves:?}"
     );
 }
+
+/// An agent hijack whose every hijacked call was sampled away (one operation in four kept): the
+/// evidence cannot show that nothing happened. The scope says `inconclusive` and why (the call
+/// telemetry is sampled), and the customers named in records the export cut short within the
+/// window are `cannot_exclude`, as the truth has them (found by the CLI sweep of seeds 301–310).
+#[test]
+fn a_breach_sampled_away_is_inconclusive_and_its_unreadable_customers_are_listed() {
+    let scenario = tenant(303, 0.5, (2026, 9, 1), 30)
+        .with_story(Story::Agent)
+        .with_emitter(Emitter::NoSession)
+        .with_sampling(4);
+    let truth = serde_json::to_value(scenario.truth()).expect("truth");
+    assert!(
+        truth["attacker_calls_sampled_away"].as_u64().unwrap_or(0) > 0
+            && truth["compromised_users"]
+                .as_array()
+                .is_some_and(Vec::is_empty),
+        "the tenant this test is about: {truth:#}"
+    );
+    let (report, truth) = scoped(&scenario);
+    assert_eq!(report.verdict, "inconclusive");
+    assert!(
+        report.coverage.statements[0].starts_with("Inconclusive: no suspect was found, but")
+            && report.coverage.statements[0].contains("is sampled"),
+        "{:?}",
+        report.coverage.statements
+    );
+    assert!(report.suspects.is_empty());
+    assert!(
+        !report.affected_customers.is_empty()
+            && truth["affected_customers"]
+                .as_array()
+                .is_some_and(|a| !a.is_empty())
+    );
+    judge(&report, &truth);
+    assert!(
+        report
+            .affected_customers
+            .iter()
+            .all(|c| c.tier == "cannot_exclude"
+                && c.evidence.iter().all(|e| e.starts_with("rejected "))),
+        "{:?}",
+        report.affected_customers
+    );
+}
