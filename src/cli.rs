@@ -170,13 +170,27 @@ pub struct AzureArgs {
 }
 
 impl AzureArgs {
-    /// The credentials for the sources module.
+    /// The credentials for the sources module: those given, then the environment's.
     pub fn credentials(&self) -> crate::sources::azure::AzureCredentials {
         crate::sources::azure::AzureCredentials {
             connection_string: self.connection_string.clone(),
             account_key: self.account_key.clone(),
             sas_token: self.sas_token.clone(),
+            environment: credential_environment(),
         }
+    }
+}
+
+/// The storage credentials the process's environment carries (read here, at the edge).
+pub fn credential_environment() -> crate::sources::azure::CredentialEnvironment {
+    crate::sources::azure::CredentialEnvironment::read(|name| std::env::var(name).ok())
+}
+
+/// Credentials from the environment only (commands without credential flags).
+pub fn environment_credentials() -> crate::sources::azure::AzureCredentials {
+    crate::sources::azure::AzureCredentials {
+        environment: credential_environment(),
+        ..Default::default()
     }
 }
 

@@ -30,6 +30,7 @@ use ballista_scheduler::scheduler_process::start_server;
 
 use crate::case::remote::CaseStores;
 use crate::query::codec::{CaseLogicalCodec, CasePhysicalCodec, MAX_MESSAGE_BYTES};
+use crate::sources::azure::AzureCredentials;
 
 /// Prints Ballista's log records on standard error, at the level `MCPFORENSICS_LOG` names
 /// (`error`, `warn`, `info`, `debug`, `trace`; `warn` when unset), DataFusion's and Ballista's only.
@@ -57,11 +58,7 @@ impl log::Log for StderrLog {
     fn flush(&self) {}
 }
 
-fn start_logging() {
-    let level = std::env::var("MCPFORENSICS_LOG")
-        .ok()
-        .and_then(|text| text.parse().ok())
-        .unwrap_or(log::LevelFilter::Warn);
+fn start_logging(level: log::LevelFilter) {
     let logger: &'static StderrLog = Box::leak(Box::new(StderrLog(level)));
     if log::set_logger(logger).is_ok() {
         log::set_max_level(level);
@@ -79,10 +76,24 @@ pub enum ClusterError {
     Runtime(#[from] std::io::Error),
 }
 
+/// How a cluster process logs and reads a case in Blob Storage, resolved by the command.
+#[derive(Debug, Clone)]
+pub struct ProcessSettings {
+    /// The level of Ballista's log on standard error (`MCPFORENSICS_LOG`; warnings by default).
+    pub log_level: log::LevelFilter,
+    /// The credentials of scans of a case in Blob Storage (the environment's).
+    pub credentials: AzureCredentials,
+}
+
 /// Runs a scheduler on `bind` until the process is stopped. `advertise` is the host name
 /// executors and clients reach it by (the bind address when not given).
-pub fn run_scheduler(bind: SocketAddr, advertise: Option<String>) -> Result<(), ClusterError> {
-    start_logging();
+pub fn run_scheduler(
+    bind: SocketAddr,
+    advertise: Option<String>,
+    process: ProcessSettings,
+) -> Result<(), ClusterError> {
+    start_logging(process.log_level);
+    let credentials = process.credentials;
     let config = SchedulerConfig {
         bind_host: bind.ip().to_string(),
         bind_port: bind.port(),
@@ -94,10 +105,12 @@ pub fn run_scheduler(bind: SocketAddr, advertise: Option<String>) -> Result<(), 
         grpc_server_max_encoding_message_size: MAX_MESSAGE_BYTES,
         grpc_client_max_message_size: MAX_MESSAGE_BYTES,
         // Plans it receives may scan a case in Blob Storage: its stores are built on first use.
-        override_session_builder: Some(Arc::new(|config| {
+        override_session_builder: Some(Arc::new(move |config| {
             let state = ballista_core::utils::default_session_builder(config)?;
             let runtime = RuntimeEnvBuilder::from_runtime_env(state.runtime_env())
-                .with_object_store_registry(Arc::new(CaseStores::from_environment()))
+                .with_object_store_registry(Arc::new(CaseStores::with_credentials(
+                    credentials.clone(),
+                )))
                 .build_arc()?;
             Ok(SessionStateBuilder::new_from_existing(state)
                 .with_runtime_env(runtime)
@@ -128,8 +141,12 @@ pub struct ExecutorSettings {
 }
 
 /// Runs an executor until the process is stopped.
-pub fn run_executor(settings: ExecutorSettings) -> Result<(), ClusterError> {
-    start_logging();
+pub fn run_executor(
+    settings: ExecutorSettings,
+    process: ProcessSettings,
+) -> Result<(), ClusterError> {
+    start_logging(process.log_level);
+    let credentials = process.credentials;
     let defaults = ExecutorProcessConfig::default();
     let scratch = settings.work_dir.clone();
     let config = ExecutorProcessConfig {
@@ -157,8 +174,9 @@ pub fn run_executor(settings: ExecutorSettings) -> Result<(), ClusterError> {
         // Tasks may scan a case in Blob Storage: its stores are built on first use, with this
         // process's credentials (the environment's; none travel in plans).
         override_runtime_producer: Some(Arc::new(move |_config| {
-            let mut runtime = RuntimeEnvBuilder::new()
-                .with_object_store_registry(Arc::new(CaseStores::from_environment()));
+            let mut runtime = RuntimeEnvBuilder::new().with_object_store_registry(Arc::new(
+                CaseStores::with_credentials(credentials.clone()),
+            ));
             if let Some(dir) = &scratch {
                 runtime = runtime.with_temp_file_path(dir.clone());
             }

@@ -55,21 +55,16 @@ pub fn print_document(text: &str) -> std::io::Result<()> {
     quiet_when_closed(written.and_then(|()| out.flush()))
 }
 
-/// Whether standard output takes colour: it is a terminal, `NO_COLOR` is unset or empty
-/// (no-color.org), and `TERM` is not `dumb`.
-pub fn colour_wanted() -> bool {
-    use std::io::IsTerminal;
-    std::io::stdout().is_terminal()
-        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
-}
-
-/// [`print_document`], with `decorate` (colour) applied to the terminal-safe text when standard
-/// output takes colour: the evidence's own escape sequences are already made inert by then, so
-/// only the decoration's reach the terminal.
-pub fn print_document_decorated(text: &str, decorate: fn(&str) -> String) -> std::io::Result<()> {
+/// [`print_document`], with `decorate` (colour) applied to the terminal-safe text when
+/// `colour` (the command decides whether standard output takes colour): the evidence's own
+/// escape sequences are already made inert by then, so only the decoration's reach the terminal.
+pub fn print_document_decorated(
+    text: &str,
+    decorate: fn(&str) -> String,
+    colour: bool,
+) -> std::io::Result<()> {
     use std::io::Write;
-    if !colour_wanted() {
+    if !colour {
         return print_document(text);
     }
     let mut out = std::io::stdout().lock();

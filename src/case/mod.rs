@@ -252,7 +252,8 @@ impl Case {
     ) -> Arc<dyn datafusion::execution::object_store::ObjectStoreRegistry> {
         match &self.remote {
             Some(remote) => remote.stores.clone(),
-            None => Arc::new(remote::CaseStores::from_environment()),
+            // A local case's files are read from disk: no credentials.
+            None => Arc::new(remote::CaseStores::default()),
         }
     }
 

@@ -185,12 +185,9 @@ pub struct CaseStores {
 }
 
 impl CaseStores {
-    /// Stores built with the environment's credentials (a cluster's scheduler and executors).
-    pub fn from_environment() -> Self {
-        Self::default()
-    }
-
-    fn with_credentials(credentials: AzureCredentials) -> Self {
+    /// Stores built, on first use, with `credentials` (a cluster process passes the
+    /// environment's: none travel in plans).
+    pub fn with_credentials(credentials: AzureCredentials) -> Self {
         Self {
             credentials,
             ..Self::default()

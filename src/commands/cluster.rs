@@ -6,11 +6,18 @@ use crate::error::Result;
 /// Runs a cluster process until it is stopped.
 #[cfg(feature = "cluster")]
 pub fn run(command: ClusterCommand) -> Result<u8> {
-    use crate::cluster::{ExecutorSettings, run_executor, run_scheduler};
+    use crate::cluster::{ExecutorSettings, ProcessSettings, run_executor, run_scheduler};
+    let process = ProcessSettings {
+        log_level: std::env::var("MCPFORENSICS_LOG")
+            .ok()
+            .and_then(|text| text.parse().ok())
+            .unwrap_or(log::LevelFilter::Warn),
+        credentials: crate::cli::environment_credentials(),
+    };
     match command {
         ClusterCommand::Scheduler(args) => {
             crate::tell!("scheduler listening on {}", args.bind);
-            run_scheduler(args.bind, args.advertise)?;
+            run_scheduler(args.bind, args.advertise, process)?;
         }
         ClusterCommand::Executor(args) => {
             crate::tell!(
@@ -19,13 +26,16 @@ pub fn run(command: ClusterCommand) -> Result<u8> {
                 args.scheduler.0,
                 args.scheduler.1
             );
-            run_executor(ExecutorSettings {
-                scheduler: args.scheduler,
-                bind: args.bind,
-                advertise: args.advertise,
-                slots: args.slots.map(usize::from),
-                work_dir: args.work_dir.map(|d| d.to_string_lossy().into_owned()),
-            })?;
+            run_executor(
+                ExecutorSettings {
+                    scheduler: args.scheduler,
+                    bind: args.bind,
+                    advertise: args.advertise,
+                    slots: args.slots.map(usize::from),
+                    work_dir: args.work_dir.map(|d| d.to_string_lossy().into_owned()),
+                },
+                process,
+            )?;
         }
     }
     Ok(crate::error::exit::OK)

@@ -18,36 +18,27 @@ use crate::error::{Error, Result, exit};
 
 /// Runs a parsed command line; returns the exit code on success (0, or 3 when records were rejected).
 pub fn run(cli: Cli) -> Result<u8> {
-    if let Some(mib) = cli.command.query_memory_mib() {
-        let mib = usize::try_from(mib).unwrap_or(usize::MAX);
-        crate::query::set_memory_limit(mib.saturating_mul(1024 * 1024));
-    }
-    if let Some(url) = cli.command.query_cluster() {
-        if !cfg!(feature = "cluster") {
-            return Err(Error::Usage(
-                crate::query::QueryError::NoClusterSupport.to_string(),
-            ));
-        }
-        crate::query::set_cluster(url.to_string());
-    }
+    let settings = &query_settings(&cli.command)?;
     match cli.command {
         Command::Ingest(args) => ingest::run(&args),
         Command::Cluster(command) => cluster::run(command),
-        Command::Sql(args) => sql::run_sql(&args),
-        Command::Tables(args) => sql::run_tables(&args),
-        Command::Scope(args) => scope::run_scope(&args),
-        Command::Sigma(args) => sigma::run_sigma(&args),
-        Command::Timeline(args) => timeline::run_timeline(&args),
+        Command::Sql(args) => sql::run_sql(&args, settings),
+        Command::Tables(args) => sql::run_tables(&args, settings),
+        Command::Scope(args) => scope::run_scope(&args, settings),
+        Command::Sigma(args) => sigma::run_sigma(&args, settings),
+        Command::Timeline(args) => timeline::run_timeline(&args, settings),
         Command::Export(crate::cli::ExportCommand::Bookmarks(args)) => {
             timeline::run_export_bookmarks(&args)
         }
         Command::Verify(args) => run_verify(&args),
-        Command::Export(crate::cli::ExportCommand::Xlsx(args)) => scope::run_export_xlsx(&args),
+        Command::Export(crate::cli::ExportCommand::Xlsx(args)) => {
+            scope::run_export_xlsx(&args, settings)
+        }
         Command::Export(crate::cli::ExportCommand::Customers(args)) => {
-            scope::run_export_customers(&args)
+            scope::run_export_customers(&args, settings)
         }
         Command::Queries(QueriesCommand::List) => sql::run_queries_list(),
-        Command::Queries(QueriesCommand::Run(args)) => sql::run_queries_run(&args),
+        Command::Queries(QueriesCommand::Run(args)) => sql::run_queries_run(&args, settings),
         Command::SampleData(SampleDataCommand::Generate(args)) => {
             sample::run_generate(&args).map(|()| exit::OK)
         }
@@ -204,4 +195,31 @@ pub(super) fn check_output(path: &std::path::Path, force: bool) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+/// The command's query settings (`--memory-mib`, `--cluster`), resolved once here and passed
+/// down to every session it opens; the defaults for commands without them.
+fn query_settings(command: &Command) -> Result<crate::query::QuerySettings> {
+    let mut settings = crate::query::QuerySettings::default();
+    if let Some(mib) = command.query_memory_mib() {
+        let mib = usize::try_from(mib).unwrap_or(usize::MAX);
+        settings.memory_bytes = mib.saturating_mul(1024 * 1024);
+    }
+    if let Some(url) = command.query_cluster() {
+        if !cfg!(feature = "cluster") {
+            return Err(Error::Usage(
+                crate::query::QueryError::NoClusterSupport.to_string(),
+            ));
+        }
+        settings.cluster = Some(url.to_string());
+    }
+    Ok(settings)
+}
+
+/// Whether standard output takes colour: it is a terminal, `NO_COLOR` is unset or empty
+/// (no-color.org), and `TERM` is not `dumb`.
+fn colour_wanted() -> bool {
+    std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
 }

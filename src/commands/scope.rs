@@ -7,17 +7,18 @@ use super::{resolve_window, runtime, warn_file_check};
 use crate::cli::{EvidenceArgs, ExportCustomersArgs, ScopeArgs, ScopeInputs};
 use crate::error::{Error, Result, exit};
 use crate::ingest::{IngestOptions, ingest_observed};
+use crate::query::QuerySettings;
 use crate::report::runs::IngestProgress;
 use crate::report::scope_report::{RenderOptions, ReportFormat, colourise, customers_csv, render};
 use crate::scope::{ScopeReport, ScopeRequest, scope_with_timings};
 
-pub(super) fn run_scope(args: &ScopeArgs) -> Result<u8> {
+pub(super) fn run_scope(args: &ScopeArgs, settings: &QuerySettings) -> Result<u8> {
     if let Some(out) = &args.out {
         super::check_output(out, args.force)?;
     }
-    let (mut report, mut code, case_dir) = build_report(&args.inputs)?;
+    let (mut report, mut code, case_dir) = build_report(&args.inputs, settings)?;
     if !args.sigma.is_empty() {
-        let findings = sigma_on_window(&args.sigma, &case_dir, &args.inputs, &report)?;
+        let findings = sigma_on_window(&args.sigma, &case_dir, &args.inputs, &report, settings)?;
         if !findings.refused.is_empty() && code == exit::OK {
             code = exit::PARTIAL;
         }
@@ -30,10 +31,11 @@ pub(super) fn run_scope(args: &ScopeArgs) -> Result<u8> {
     };
     let text = render(&report, args.format, &options);
     if args.out.is_none() && args.format == ReportFormat::Text {
-        crate::console::print_document_decorated(&text, colourise).map_err(|source| Error::Io {
-            context: "writing the report".into(),
-            source,
-        })?;
+        crate::console::print_document_decorated(&text, colourise, super::colour_wanted())
+            .map_err(|source| Error::Io {
+                context: "writing the report".into(),
+                source,
+            })?;
     } else {
         write_output(args.out.as_deref(), &text)?;
     }
@@ -46,6 +48,7 @@ fn sigma_on_window(
     case_dir: &Path,
     inputs: &ScopeInputs,
     report: &ScopeReport,
+    settings: &QuerySettings,
 ) -> Result<crate::scope::SigmaFindings> {
     let (loaded, map) = super::sigma::load_rules(rules, None)?;
     let case = super::open_case_to_read(case_dir, &inputs.evidence.azure.credentials())?;
@@ -58,6 +61,7 @@ fn sigma_on_window(
         since: Some(instant(&report.since)?),
         until: Some(instant(&report.until)?),
         min_level: None,
+        settings: settings.clone(),
     };
     let outcome = runtime()?.block_on(crate::sigma::run(&case, loaded, &map, &request))?;
     Ok(super::sigma::scope_findings(rules, outcome))
@@ -81,9 +85,12 @@ fn generation_time() -> Result<chrono::DateTime<chrono::Utc>> {
     }
 }
 
-pub(super) fn run_export_customers(args: &ExportCustomersArgs) -> Result<u8> {
+pub(super) fn run_export_customers(
+    args: &ExportCustomersArgs,
+    settings: &QuerySettings,
+) -> Result<u8> {
     super::check_output(&args.out, args.force)?;
-    let (report, code, _) = build_report(&args.inputs)?;
+    let (report, code, _) = build_report(&args.inputs, settings)?;
     let csv = customers_csv(&report);
     let out = (args.out.as_os_str() != "-").then_some(args.out.as_path());
     write_output(out, &csv)?;
@@ -97,9 +104,12 @@ pub(super) fn run_export_customers(args: &ExportCustomersArgs) -> Result<u8> {
     Ok(code)
 }
 
-pub(super) fn run_export_xlsx(args: &crate::cli::ExportXlsxArgs) -> Result<u8> {
+pub(super) fn run_export_xlsx(
+    args: &crate::cli::ExportXlsxArgs,
+    settings: &QuerySettings,
+) -> Result<u8> {
     super::check_output(&args.out, args.force)?;
-    let (report, code, _) = build_report(&args.inputs)?;
+    let (report, code, _) = build_report(&args.inputs, settings)?;
     let workbook = crate::report::workbook::to_bytes(&report).map_err(|e| Error::Io {
         context: format!("writing {}", args.out.display()),
         source: std::io::Error::other(e.to_string()),
@@ -117,7 +127,10 @@ pub(super) fn run_export_xlsx(args: &crate::cli::ExportXlsxArgs) -> Result<u8> {
 }
 
 /// The report, its exit code, and the case it was made from.
-fn build_report(inputs: &ScopeInputs) -> Result<(ScopeReport, u8, PathBuf)> {
+fn build_report(
+    inputs: &ScopeInputs,
+    settings: &QuerySettings,
+) -> Result<(ScopeReport, u8, PathBuf)> {
     let (evidence, window, iocs) = (&inputs.evidence, &inputs.window, &inputs.iocs);
     let (case_dir, code) = evidence_case(evidence)?;
     let started = std::time::Instant::now();
@@ -130,6 +143,7 @@ fn build_report(inputs: &ScopeInputs) -> Result<(ScopeReport, u8, PathBuf)> {
         iocs: indicators,
         all_days: inputs.all_days,
         method: super::window_method(window).into(),
+        settings: settings.clone(),
     };
     // The manifest's SHA-256 (hundreds of MB at scale), hashed beside the queries; the report
     // takes it from the case once done (or hashes it itself, should the queries finish first).
@@ -169,7 +183,7 @@ fn build_report(inputs: &ScopeInputs) -> Result<(ScopeReport, u8, PathBuf)> {
         interrupted_commit: crate::case::journal::pending(case.root()),
     };
     let code = warn_file_check(&files, code);
-    let code = if report.verdict == "inconclusive" && code == exit::OK {
+    let code = if report.verdict == crate::scope::Verdict::Inconclusive && code == exit::OK {
         crate::tell!(
             "warning: the scope is inconclusive: {}",
             report

@@ -14,15 +14,14 @@ use crate::error::{Error, Result, exit};
 use crate::report::table::{self, TableFormat};
 use crate::sigma::logsource::LogSourceMap;
 use crate::sigma::{RuleState, SigmaReport, SigmaRequest};
-use crate::sources::azure::AzureCredentials;
 
-pub(super) fn run_sigma(args: &SigmaArgs) -> Result<u8> {
+pub(super) fn run_sigma(args: &SigmaArgs, settings: &crate::query::QuerySettings) -> Result<u8> {
     if let Some(out) = &args.out {
         super::check_output(out, args.force)?;
     }
     let (loaded, map) = load_rules(&args.rules, args.logsources.as_deref())?;
     let case_dir = resolve_case(&args.case)?;
-    let case = open_case_to_read(&case_dir, &AzureCredentials::default())?;
+    let case = open_case_to_read(&case_dir, &crate::cli::environment_credentials())?;
     let spec = args.window.spec();
     let (since, until) = if spec.since.is_some() || spec.until.is_some() {
         let (start, end) = case.evidence_span()?;
@@ -35,6 +34,7 @@ pub(super) fn run_sigma(args: &SigmaArgs) -> Result<u8> {
         since,
         until,
         min_level: args.min_level.map(level_name),
+        settings: settings.clone(),
     };
     crate::tell!(
         "sigma: {} rule document(s) on {}",

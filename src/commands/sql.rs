@@ -10,16 +10,15 @@ use super::results::{emit, query_error};
 use super::{open_case_to_read, resolve_case, runtime, warn_file_check};
 use crate::cli::{SqlArgs, TablesArgs};
 use crate::error::{Error, Result, exit};
-use crate::query::QueryEngine;
 use crate::query::pack::PackParams;
-use crate::sources::azure::AzureCredentials;
+use crate::query::{QueryEngine, QuerySettings};
 
-pub(super) fn run_sql(args: &SqlArgs) -> Result<u8> {
+pub(super) fn run_sql(args: &SqlArgs, settings: &QuerySettings) -> Result<u8> {
     use std::io::IsTerminal;
     let case_dir = resolve_case(&args.case)?;
-    let case = open_case_to_read(&case_dir, &AzureCredentials::default())?;
+    let case = open_case_to_read(&case_dir, &crate::cli::environment_credentials())?;
     let runtime = runtime()?;
-    let engine = runtime.block_on(QueryEngine::open(&case))?;
+    let engine = runtime.block_on(QueryEngine::open(&case, settings))?;
     let code = warn_file_check(engine.file_check(), exit::OK);
     let Some(query) = &args.query else {
         let ran = if std::io::stdin().is_terminal() {
@@ -37,11 +36,11 @@ pub(super) fn run_sql(args: &SqlArgs) -> Result<u8> {
     Ok(code)
 }
 
-pub(super) fn run_tables(args: &TablesArgs) -> Result<u8> {
+pub(super) fn run_tables(args: &TablesArgs, settings: &QuerySettings) -> Result<u8> {
     let case_dir = resolve_case(&args.case)?;
-    let case = open_case_to_read(&case_dir, &AzureCredentials::default())?;
+    let case = open_case_to_read(&case_dir, &crate::cli::environment_credentials())?;
     runtime()?.block_on(async {
-        let engine = QueryEngine::open(&case).await?;
+        let engine = QueryEngine::open(&case, settings).await?;
         let code = warn_file_check(engine.file_check(), exit::OK);
         // With --columns, one row per column: a list that is never cut, whatever its length.
         let (mut names, mut kinds, mut rows, mut columns, mut types) =
@@ -112,15 +111,19 @@ pub(super) fn run_queries_list() -> Result<u8> {
     Ok(exit::OK)
 }
 
-pub(super) fn run_queries_run(args: &crate::cli::QueriesRunArgs) -> Result<u8> {
+pub(super) fn run_queries_run(
+    args: &crate::cli::QueriesRunArgs,
+    settings: &QuerySettings,
+) -> Result<u8> {
     let case_dir = resolve_case(&args.case)?;
-    let case = open_case_to_read(&case_dir, &AzureCredentials::default())?;
+    let case = open_case_to_read(&case_dir, &crate::cli::environment_credentials())?;
     let mut params = super::resolve_window(&case, &args.window)?;
     runtime()?.block_on(async {
         if !args.as_given {
-            params = scoped_window(&case, &args.window, params).await?;
+            params = scoped_window(&case, &args.window, params, settings).await?;
         }
-        let engine = QueryEngine::open_windowed(&case, &[], Some(params.day_window())).await?;
+        let engine =
+            QueryEngine::open_windowed(&case, &[], Some(params.day_window()), settings).await?;
         let code = warn_file_check(engine.file_check(), exit::OK);
         let (schema, batches) = if args.explain {
             engine
@@ -140,12 +143,14 @@ async fn scoped_window(
     case: &crate::case::Case,
     window: &crate::cli::WindowArgs,
     params: PackParams,
+    settings: &QuerySettings,
 ) -> Result<PackParams> {
     let request = crate::scope::ScopeRequest {
         params,
         iocs: Vec::new(),
         all_days: false,
         method: super::window_method(window).into(),
+        settings: settings.clone(),
     };
     let report = crate::scope::scope(case, &request).await?;
     let scoped = report.window.scoped_params().unwrap_or(params);

@@ -22,7 +22,10 @@ fn zone_and_label(zone: Option<crate::time::Zone>) -> (crate::time::Zone, String
     (zone, label)
 }
 
-pub(super) fn run_timeline(args: &TimelineArgs) -> Result<u8> {
+pub(super) fn run_timeline(
+    args: &TimelineArgs,
+    settings: &crate::query::QuerySettings,
+) -> Result<u8> {
     if let Some(format) = args.format {
         if args.tz.is_some() {
             return Err(Error::Usage(
@@ -31,7 +34,7 @@ pub(super) fn run_timeline(args: &TimelineArgs) -> Result<u8> {
                     .into(),
             ));
         }
-        return export_timeline(args, format);
+        return export_timeline(args, format, settings);
     }
     let interactive = std::io::stdout().is_terminal() && std::io::stdin().is_terminal();
     if !args.bench && !interactive {
@@ -72,6 +75,7 @@ pub(super) fn run_timeline(args: &TimelineArgs) -> Result<u8> {
         zone,
         zone_label,
         events_budget: usize::try_from(args.events_mib << 20).unwrap_or(usize::MAX),
+        settings: settings.clone(),
     };
     if args.bench {
         let figures = crate::timeline::bench(&options, 200, 50)?;
@@ -119,6 +123,7 @@ pub(super) fn run_export_bookmarks(args: &ExportBookmarksArgs) -> Result<u8> {
 fn export_timeline(
     args: &TimelineArgs,
     format: crate::timeline::export::ExportFormat,
+    settings: &crate::query::QuerySettings,
 ) -> Result<u8> {
     if let Some(out) = &args.out {
         super::check_output(out, args.force)?;
@@ -136,7 +141,7 @@ fn export_timeline(
             // Written beside the file and renamed into place: a failed export leaves no part.
             let (mut written, mut failed) = (0, None);
             let file = crate::case::write_atomic_with(path, |out| {
-                crate::timeline::export::export(&case, from, to, format, out)
+                crate::timeline::export::export(&case, from, to, format, out, settings)
                     .map(|n| written = n)
                     .map_err(|e| {
                         let io = std::io::Error::other(e.to_string());
@@ -161,8 +166,14 @@ fn export_timeline(
             if stdout.is_terminal() {
                 // Made terminal-safe like every document written to a terminal.
                 let mut buffer = Vec::new();
-                let written =
-                    crate::timeline::export::export(&case, from, to, format, &mut buffer)?;
+                let written = crate::timeline::export::export(
+                    &case,
+                    from,
+                    to,
+                    format,
+                    &mut buffer,
+                    settings,
+                )?;
                 crate::console::print_document(&String::from_utf8_lossy(&buffer)).map_err(|e| {
                     Error::Io {
                         context: "writing the timeline".into(),
@@ -172,7 +183,7 @@ fn export_timeline(
                 written
             } else {
                 let mut out = std::io::BufWriter::new(stdout.lock());
-                match crate::timeline::export::export(&case, from, to, format, &mut out) {
+                match crate::timeline::export::export(&case, from, to, format, &mut out, settings) {
                     Ok(written) => written,
                     // A reader that went away (| head) ends the export quietly.
                     Err(crate::timeline::TimelineError::Write(e))

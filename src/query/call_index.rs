@@ -43,7 +43,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::reads::{CaseTable, DayWindow, OpenedFiles};
-use super::{QueryEngine, QueryError};
+use super::{QueryEngine, QueryError, QuerySettings};
 use crate::case::files::hash_file;
 use crate::case::verify::IndexVerification;
 use crate::case::{Case, CaseError};
@@ -207,7 +207,8 @@ pub(super) async fn register(
 
 /// Makes the case's call index current, deriving it when it is not; on a thread of its own
 /// (queries need a deep stack and their own runtime), whatever thread calls it. Never fails the
-/// caller: an index that cannot be derived is reported, and sessions use the view.
+/// caller: an index that cannot be derived is reported, and sessions use the view. It is derived
+/// in this process within the default memory limit (`ingest` has no query options).
 pub fn ensure_blocking(case: &Case) -> Derived {
     let outcome = std::thread::scope(|scope| {
         std::thread::Builder::new()
@@ -216,7 +217,7 @@ pub fn ensure_blocking(case: &Case) -> Derived {
             .spawn_scoped(scope, || -> Result<Derived, QueryError> {
                 let runtime = crate::runtime::multi_thread(None)
                     .map_err(|e| CaseError::io("starting", case.root())(e))?;
-                runtime.block_on(ensure(case))
+                runtime.block_on(ensure(case, &QuerySettings::default()))
             })
             .map(|thread| thread.join())
     });
@@ -235,7 +236,7 @@ pub fn ensure_blocking(case: &Case) -> Derived {
 }
 
 /// Makes the case's call index current (see [`ensure_blocking`]).
-pub async fn ensure(case: &Case) -> Result<Derived, QueryError> {
+pub async fn ensure(case: &Case, settings: &QuerySettings) -> Result<Derived, QueryError> {
     if let Some(index) = current(case)? {
         return Ok(Derived::Current {
             dir: index.dir,
@@ -250,7 +251,7 @@ pub async fn ensure(case: &Case) -> Result<Derived, QueryError> {
     let name = format!("{PREFIX}{fingerprint}");
     let tmp = derived.join(format!(".{name}.tmp"));
     remove_dir(&tmp)?;
-    let written = write_index(case, &tmp, &fingerprint).await;
+    let written = write_index(case, &tmp, &fingerprint, settings).await;
     let record = match written {
         Ok(record) => record,
         Err(error) => {
@@ -312,6 +313,7 @@ async fn write_index(
     case: &Case,
     dir: &Path,
     fingerprint: &str,
+    settings: &QuerySettings,
 ) -> Result<IndexRecord, QueryError> {
     fs::create_dir_all(dir).map_err(CaseError::io("creating", dir))?;
     let mut files = Vec::new();
@@ -321,7 +323,7 @@ async fn write_index(
             first: first - margin,
             last: last + margin,
         };
-        let engine = QueryEngine::open_without_index(case, Some(window)).await?;
+        let engine = QueryEngine::open_without_index(case, Some(window), settings).await?;
         let frame = engine
             .context()
             .sql(&format!(

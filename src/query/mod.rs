@@ -90,47 +90,43 @@ pub struct TableInfo {
 }
 
 /// Memory the query operators of one session may hold (sorts, joins, aggregations) before
-/// they spill to temporary files, unless [`set_memory_limit`] chose another.
+/// they spill to temporary files, unless the command's settings give another.
 pub const DEFAULT_MEMORY_LIMIT: usize = (DEFAULT_MEMORY_MIB as usize) << 20;
 
 /// [`DEFAULT_MEMORY_LIMIT`] in MiB, the default of `--memory-mib`.
 pub const DEFAULT_MEMORY_MIB: u64 = 2048;
 
-static MEMORY_LIMIT: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-
-/// Sets the memory limit of every later session of this process (the `--memory-mib` option).
-pub fn set_memory_limit(bytes: usize) {
-    let _ = MEMORY_LIMIT.set(bytes);
+/// How a command's query sessions run: resolved once by the command from its options and
+/// passed down to every session it opens (nothing here is a process global).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuerySettings {
+    /// Memory the operators of one session may hold before they spill (`--memory-mib`).
+    pub memory_bytes: usize,
+    /// The Ballista scheduler the sessions run on (`df://HOST:PORT`, `--cluster`); `None` runs
+    /// them in this process.
+    pub cluster: Option<String>,
 }
 
-/// The memory limit sessions run under.
-pub fn memory_limit() -> usize {
-    MEMORY_LIMIT.get().copied().unwrap_or(DEFAULT_MEMORY_LIMIT)
-}
-
-static CLUSTER: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-
-/// Runs every later session of this process on the Ballista scheduler at `url`
-/// (`df://HOST:PORT`, the `--cluster` option) instead of in this process.
-pub fn set_cluster(url: String) {
-    let _ = CLUSTER.set(url);
-}
-
-/// The scheduler sessions run on, if not in this process.
-pub fn cluster() -> Option<&'static str> {
-    CLUSTER.get().map(String::as_str)
+impl Default for QuerySettings {
+    fn default() -> Self {
+        Self {
+            memory_bytes: DEFAULT_MEMORY_LIMIT,
+            cluster: None,
+        }
+    }
 }
 
 /// One query of a run: name, seconds, rows (none when registered as a view), bytes its result
 /// holds.
 pub type QueryTiming = (String, f64, Option<usize>, usize);
 
-/// A session in this process, or (with [`set_cluster`]) one whose queries the cluster runs.
+/// A session in this process, or (with a `cluster`) one whose queries the cluster runs.
 async fn session(
     config: SessionConfig,
     runtime: Arc<datafusion::execution::runtime_env::RuntimeEnv>,
+    cluster: Option<&str>,
 ) -> Result<SessionContext, QueryError> {
-    match cluster() {
+    match cluster {
         None => Ok(SessionContext::new_with_config_rt(config, runtime)),
         #[cfg(feature = "cluster")]
         Some(url) => {
@@ -205,20 +201,23 @@ pub struct QueryEngine {
     file_check: crate::case::verify::FileCheck,
     /// The call index `tool_calls` reads (its directory in the case), when it reads one.
     call_index: Option<String>,
+    /// Whether the session's queries run on a Ballista cluster.
+    on_cluster: bool,
 }
 
 impl QueryEngine {
     /// Builds the session over a case, with no indicators of compromise.
-    pub async fn open(case: &Case) -> Result<Self, QueryError> {
-        Self::open_with_iocs(case, &[]).await
+    pub async fn open(case: &Case, settings: &QuerySettings) -> Result<Self, QueryError> {
+        Self::open_with_iocs(case, &[], settings).await
     }
 
     /// Builds the session over a case; `iocs` (kind `ip` or `user`, value) become the `iocs` table.
     pub async fn open_with_iocs(
         case: &Case,
         iocs: &[(String, String)],
+        settings: &QuerySettings,
     ) -> Result<Self, QueryError> {
-        Self::open_windowed(case, iocs, None).await
+        Self::open_windowed(case, iocs, None, settings).await
     }
 
     /// Builds the session over the days of `window` only (every day when `None`): scans of the
@@ -230,8 +229,9 @@ impl QueryEngine {
         case: &Case,
         iocs: &[(String, String)],
         window: Option<DayWindow>,
+        settings: &QuerySettings,
     ) -> Result<Self, QueryError> {
-        Self::open_session(case, iocs, window, true, memory_limit()).await
+        Self::open_session(case, iocs, window, true, settings).await
     }
 
     /// A session over the days of `window` (every day when `None`) whose `tool_calls` is the
@@ -239,10 +239,15 @@ impl QueryEngine {
     pub(crate) async fn open_without_index(
         case: &Case,
         window: Option<DayWindow>,
+        settings: &QuerySettings,
     ) -> Result<Self, QueryError> {
         // A week of calls is sorted once with every column: spilled past a quarter of the limit
         // rather than held (it held about 1 GB at 5 GB, most of the ingest's peak).
-        Self::open_session(case, &[], window, false, memory_limit() / 4).await
+        let settings = QuerySettings {
+            memory_bytes: settings.memory_bytes / 4,
+            cluster: settings.cluster.clone(),
+        };
+        Self::open_session(case, &[], window, false, &settings).await
     }
 
     /// [`Self::open_windowed`]; `tool_calls` reads the case's call index when `use_index` and
@@ -252,34 +257,15 @@ impl QueryEngine {
         iocs: &[(String, String)],
         window: Option<DayWindow>,
         use_index: bool,
-        memory_bytes: usize,
+        settings: &QuerySettings,
     ) -> Result<Self, QueryError> {
-        let mut config = SessionConfig::new()
-            .with_information_schema(true)
-            .with_target_partitions(std::thread::available_parallelism().map_or(2, usize::from));
-        let options = config.options_mut();
-        options.sql_parser.enable_ident_normalization = false;
-        options.execution.listing_table_factory_infer_partitions = false;
-        options.execution.parquet.pushdown_filters = true;
-        // Text as plain `Utf8`, not views into the decoded pages: a view array filtered or joined
-        // keeps (and every batch of it counts) whole pages, so sorts and join build sides of a
-        // large case asked the memory pool for gigabytes they did not use.
-        options.execution.parquet.schema_force_view_types = false;
-        // And `VARCHAR` in the pack's SQL (`CAST(NULL AS VARCHAR)`) as `Utf8` too: one view column
-        // in a union makes the whole column a view, and a view array taken or filtered keeps every
-        // data buffer of its source (a 5 GB case's session results reported hundreds of GB).
-        options.sql_parser.map_string_types_to_utf8view = false;
-        // A join whose smaller side is a few MiB (the pack's sets of ids, addresses and hosts)
-        // builds it once and probes every partition of the larger side where it is, rather than
-        // re-partitioning both sides by the key: that moved every column of the calls.
-        options.optimizer.hash_join_single_partition_threshold = 16 << 20;
-        // Each sorting partition keeps this much back for merging its spill files.
-        options.execution.sort_spill_reservation_bytes = (memory_bytes / 16).min(10 << 20);
+        let memory_bytes = settings.memory_bytes;
+        let config = session_config(memory_bytes);
         let runtime = RuntimeEnvBuilder::new()
             .with_memory_pool(memory::pool(memory_bytes))
             .with_object_store_registry(case.object_stores())
             .build_arc()?;
-        let mut ctx = session(config, runtime).await?;
+        let mut ctx = session(config, runtime, settings.cluster.as_deref()).await?;
         let all_days = Arc::new(MemorySchemaProvider::new());
         if let Some(catalog) = ctx.catalog("datafusion") {
             catalog.register_schema(ALL_DAYS_SCHEMA, all_days.clone())?;
@@ -288,47 +274,9 @@ impl QueryEngine {
         let mut files_in_case = 0;
         // The tables read whatever Parquet files the case's directories hold.
         let file_check = crate::case::verify::check_files(case)?;
-        datafusion_functions_json::register_all(&mut ctx)?;
-        let customer_keys = case.config()?.customer_keys;
-        ctx.register_udf(udf::customer_mentions_udf(customer_keys.clone()));
-        ctx.register_udf(udf::customer_ids_udf(customer_keys));
-        ctx.register_udf(udf::outside_hosts_udf());
-        ctx.register_udf(udf::wide_request_udf());
-        ctx.register_udf(udf::call_key_udf());
-        ctx.register_udf(udf::trace_id_udf());
-        ctx.register_udf(udf::target_host_udf());
-        for function in sessions::session_functions() {
-            ctx.register_udwf(function.as_ref().clone());
-        }
+        register_functions(&mut ctx, case)?;
         let mut tables = Vec::new();
-        let ioc_schema = Arc::new(arrow::datatypes::Schema::new(vec![
-            arrow::datatypes::Field::new("kind", DataType::Utf8, false),
-            arrow::datatypes::Field::new("value", DataType::Utf8, false),
-        ]));
-        let ioc_batch = RecordBatch::try_new(
-            ioc_schema.clone(),
-            vec![
-                Arc::new(arrow::array::StringArray::from_iter_values(
-                    iocs.iter().map(|(k, _)| k.as_str()),
-                )),
-                Arc::new(arrow::array::StringArray::from_iter_values(
-                    iocs.iter().map(|(_, v)| v.as_str()),
-                )),
-            ],
-        )
-        .map_err(DataFusionError::from)?;
-        ctx.register_table(
-            "iocs",
-            Arc::new(MemTable::try_new(
-                ioc_schema.clone(),
-                vec![vec![ioc_batch]],
-            )?),
-        )?;
-        tables.push(TableInfo {
-            name: "iocs".into(),
-            kind: "table",
-            schema: ioc_schema,
-        });
+        tables.push(register_iocs(&ctx, iocs)?);
 
         let present = case.table_names()?;
         let mut declared: Vec<(String, SchemaRef)> = catalog::TABLES
@@ -344,58 +292,14 @@ impl QueryEngine {
             }
         }
         for (name, schema) in declared {
-            let dir = format!("tables/{name}");
-            let files = case.files_under(&dir)?.len();
-            files_in_case += files;
-            let partitioned = ListingOptions::new(Arc::new(ParquetFormat::default()))
-                .with_file_extension(".parquet")
-                .with_table_partition_cols(vec![("date".to_string(), DataType::Utf8)]);
-            let kind = if files > 0 {
-                let config =
-                    ListingTableConfig::new(ListingTableUrl::parse(case.address_of(&dir, true))?)
-                        .with_listing_options(partitioned)
-                        .with_schema(schema.clone());
-                let listing: Arc<dyn TableProvider> = Arc::new(ListingTable::try_new(config)?);
-                ctx.register_table(
-                    TableReference::bare(name.clone()),
-                    Arc::new(reads::CaseTable::new(
-                        listing.clone(),
-                        window,
-                        opened.clone(),
-                    )),
-                )?;
-                if catalog::find(name.as_str()).is_some_and(|t| t.has(Role::IdentitySource)) {
-                    all_days.register_table(
-                        name.clone(),
-                        Arc::new(reads::CaseTable::new(listing, None, opened.clone())),
-                    )?;
-                }
-                "table"
-            } else {
-                // The same columns as a listing table, partition column included.
-                let mut fields: Vec<_> = schema.fields().iter().cloned().collect();
-                fields.push(Arc::new(arrow::datatypes::Field::new(
-                    "date",
-                    DataType::Utf8,
-                    true,
-                )));
-                let with_date = Arc::new(arrow::datatypes::Schema::new(fields));
-                let empty = Arc::new(MemTable::try_new(with_date, vec![vec![]])?);
-                ctx.register_table(TableReference::bare(name.clone()), empty.clone())?;
-                if catalog::find(name.as_str()).is_some_and(|t| t.has(Role::IdentitySource)) {
-                    all_days.register_table(name.clone(), empty)?;
-                }
-                "empty"
+            let table = CaseTableSpec {
+                window,
+                opened: &opened,
+                all_days: &all_days,
             };
-            let registered = ctx
-                .table_provider(TableReference::bare(name.clone()))
-                .await?
-                .schema();
-            tables.push(TableInfo {
-                name,
-                kind,
-                schema: registered,
-            });
+            let (info, files) = table.register(&ctx, case, name, schema).await?;
+            files_in_case += files;
+            tables.push(info);
         }
         let rejects_schema = crate::case::writer::rejects_schema();
         if case.files_under("rejects")?.is_empty() {
@@ -429,42 +333,7 @@ impl QueryEngine {
         let has_access_logs = tables.iter().any(|t| {
             t.kind == "table" && catalog::find(&t.name).is_some_and(|c| c.has(Role::HttpAccess))
         });
-        let mut statements = vec![
-            catalog::evidence_roles_view(),
-            catalog::coverage_records_view(),
-            catalog::app_insights_records_view(),
-        ];
-        statements.extend(split_statements(VIEWS_SQL));
-        if has_access_logs {
-            for statement in &mut statements {
-                if statement.contains("CREATE VIEW tool_calls AS") {
-                    *statement = statement.replace(
-                        "CREATE VIEW tool_calls AS",
-                        "CREATE VIEW tool_calls_served AS",
-                    );
-                }
-            }
-            statements.extend(split_statements(HTTP_ACCESS_SQL));
-        }
-        for statement in statements {
-            ctx.sql(&statement).await?;
-            // Computed once per session rather than by every query and join that reads it: on
-            // its first use; on a cluster (which cannot carry a view computed on demand), now,
-            // by the cluster, and then carried as rows.
-            if statement.contains("CREATE VIEW identities") {
-                let frame = ctx.table("identities").await?;
-                ctx.deregister_table("identities")?;
-                let rows: Arc<dyn TableProvider> = if cluster().is_none() {
-                    Arc::new(once::OnceView::new(frame.into_unoptimized_plan()))
-                } else {
-                    let schema = Arc::new(frame.schema().as_arrow().clone());
-                    let batches = collect(&ctx, frame).await?;
-                    let schema = batches.first().map_or(schema, RecordBatch::schema);
-                    Arc::new(MemTable::try_new(schema, vec![batches])?)
-                };
-                ctx.register_table("identities", rows)?;
-            }
-        }
+        register_views(&ctx, has_access_logs, settings.cluster.is_some()).await?;
         let mut index_read = None;
         // Only over the files the manifest lists: the index was derived from exactly those.
         if use_index
@@ -500,6 +369,7 @@ impl QueryEngine {
             window,
             file_check,
             call_index: index_read,
+            on_cluster: settings.cluster.is_some(),
         })
     }
 
@@ -555,7 +425,7 @@ impl QueryEngine {
         &self,
         frame: datafusion::dataframe::DataFrame,
     ) -> Result<Vec<RecordBatch>, QueryError> {
-        collect(&self.ctx, frame).await
+        collect(&self.ctx, frame, self.on_cluster).await
     }
 
     /// Rows in a table or view.
@@ -579,14 +449,214 @@ impl QueryEngine {
     }
 }
 
+/// The views over the case's tables: the catalogue's role views, `views.sql`, and, when the
+/// case holds an HTTP access log, `http_access.sql` (`tool_calls` then adds its callers).
+async fn register_views(
+    ctx: &SessionContext,
+    has_access_logs: bool,
+    on_cluster: bool,
+) -> Result<(), QueryError> {
+    let mut statements = vec![
+        catalog::evidence_roles_view(),
+        catalog::coverage_records_view(),
+        catalog::app_insights_records_view(),
+    ];
+    statements.extend(split_statements(VIEWS_SQL));
+    if has_access_logs {
+        for statement in &mut statements {
+            if statement.contains("CREATE VIEW tool_calls AS") {
+                *statement = statement.replace(
+                    "CREATE VIEW tool_calls AS",
+                    "CREATE VIEW tool_calls_served AS",
+                );
+            }
+        }
+        statements.extend(split_statements(HTTP_ACCESS_SQL));
+    }
+    for statement in statements {
+        ctx.sql(&statement).await?;
+        // Computed once per session rather than by every query and join that reads it: on
+        // its first use; on a cluster (which cannot carry a view computed on demand), now,
+        // by the cluster, and then carried as rows.
+        if statement.contains("CREATE VIEW identities") {
+            let frame = ctx.table("identities").await?;
+            ctx.deregister_table("identities")?;
+            let rows: Arc<dyn TableProvider> = if !on_cluster {
+                Arc::new(once::OnceView::new(frame.into_unoptimized_plan()))
+            } else {
+                let schema = Arc::new(frame.schema().as_arrow().clone());
+                let batches = collect(ctx, frame, true).await?;
+                let schema = batches.first().map_or(schema, RecordBatch::schema);
+                Arc::new(MemTable::try_new(schema, vec![batches])?)
+            };
+            ctx.register_table("identities", rows)?;
+        }
+    }
+    Ok(())
+}
+
+/// The session's configuration: Log Analytics names as written, text as plain `Utf8`, and
+/// sort spilling sized to `memory_bytes`.
+fn session_config(memory_bytes: usize) -> SessionConfig {
+    let mut config = SessionConfig::new()
+        .with_information_schema(true)
+        .with_target_partitions(std::thread::available_parallelism().map_or(2, usize::from));
+    let options = config.options_mut();
+    options.sql_parser.enable_ident_normalization = false;
+    options.execution.listing_table_factory_infer_partitions = false;
+    options.execution.parquet.pushdown_filters = true;
+    // Text as plain `Utf8`, not views into the decoded pages: a view array filtered or joined
+    // keeps (and every batch of it counts) whole pages, so sorts and join build sides of a
+    // large case asked the memory pool for gigabytes they did not use.
+    options.execution.parquet.schema_force_view_types = false;
+    // And `VARCHAR` in the pack's SQL (`CAST(NULL AS VARCHAR)`) as `Utf8` too: one view column
+    // in a union makes the whole column a view, and a view array taken or filtered keeps every
+    // data buffer of its source (a 5 GB case's session results reported hundreds of GB).
+    options.sql_parser.map_string_types_to_utf8view = false;
+    // A join whose smaller side is a few MiB (the pack's sets of ids, addresses and hosts)
+    // builds it once and probes every partition of the larger side where it is, rather than
+    // re-partitioning both sides by the key: that moved every column of the calls.
+    options.optimizer.hash_join_single_partition_threshold = 16 << 20;
+    // Each sorting partition keeps this much back for merging its spill files.
+    options.execution.sort_spill_reservation_bytes = (memory_bytes / 16).min(10 << 20);
+    config
+}
+
+/// The functions the pack and the views use: JSON, customer ids, hosts, keys, trace ids and
+/// session marks (the customer keys are the case's).
+fn register_functions(ctx: &mut SessionContext, case: &Case) -> Result<(), QueryError> {
+    datafusion_functions_json::register_all(ctx)?;
+    let customer_keys = case.config()?.customer_keys;
+    ctx.register_udf(udf::customer_mentions_udf(customer_keys.clone()));
+    ctx.register_udf(udf::customer_ids_udf(customer_keys));
+    ctx.register_udf(udf::outside_hosts_udf());
+    ctx.register_udf(udf::wide_request_udf());
+    ctx.register_udf(udf::call_key_udf());
+    ctx.register_udf(udf::trace_id_udf());
+    ctx.register_udf(udf::target_host_udf());
+    for function in sessions::session_functions() {
+        ctx.register_udwf(function.as_ref().clone());
+    }
+    Ok(())
+}
+
+/// The `iocs` table: the indicators given (kind `ip` or `user`, value).
+fn register_iocs(ctx: &SessionContext, iocs: &[(String, String)]) -> Result<TableInfo, QueryError> {
+    let ioc_schema = Arc::new(arrow::datatypes::Schema::new(vec![
+        arrow::datatypes::Field::new("kind", DataType::Utf8, false),
+        arrow::datatypes::Field::new("value", DataType::Utf8, false),
+    ]));
+    let ioc_batch = RecordBatch::try_new(
+        ioc_schema.clone(),
+        vec![
+            Arc::new(arrow::array::StringArray::from_iter_values(
+                iocs.iter().map(|(k, _)| k.as_str()),
+            )),
+            Arc::new(arrow::array::StringArray::from_iter_values(
+                iocs.iter().map(|(_, v)| v.as_str()),
+            )),
+        ],
+    )
+    .map_err(DataFusionError::from)?;
+    ctx.register_table(
+        "iocs",
+        Arc::new(MemTable::try_new(
+            ioc_schema.clone(),
+            vec![vec![ioc_batch]],
+        )?),
+    )?;
+    Ok(TableInfo {
+        name: "iocs".into(),
+        kind: "table",
+        schema: ioc_schema,
+    })
+}
+
+/// How a case table is registered in a session: limited to a window of days, its opened files
+/// recorded, and an identity source also under the `all_days` schema.
+struct CaseTableSpec<'a> {
+    window: Option<DayWindow>,
+    opened: &'a Arc<reads::OpenedFiles>,
+    all_days: &'a Arc<MemorySchemaProvider>,
+}
+
+impl CaseTableSpec<'_> {
+    /// Registers table `name` of `case` with its declared `schema`: a listing of its Parquet
+    /// files, or an empty table with the same columns when it has none; returns it and its
+    /// number of files.
+    async fn register(
+        &self,
+        ctx: &SessionContext,
+        case: &Case,
+        name: String,
+        schema: SchemaRef,
+    ) -> Result<(TableInfo, usize), QueryError> {
+        let dir = format!("tables/{name}");
+        let files = case.files_under(&dir)?.len();
+        let partitioned = ListingOptions::new(Arc::new(ParquetFormat::default()))
+            .with_file_extension(".parquet")
+            .with_table_partition_cols(vec![("date".to_string(), DataType::Utf8)]);
+        let kind = if files > 0 {
+            let config =
+                ListingTableConfig::new(ListingTableUrl::parse(case.address_of(&dir, true))?)
+                    .with_listing_options(partitioned)
+                    .with_schema(schema.clone());
+            let listing: Arc<dyn TableProvider> = Arc::new(ListingTable::try_new(config)?);
+            ctx.register_table(
+                TableReference::bare(name.clone()),
+                Arc::new(reads::CaseTable::new(
+                    listing.clone(),
+                    self.window,
+                    self.opened.clone(),
+                )),
+            )?;
+            if catalog::find(name.as_str()).is_some_and(|t| t.has(Role::IdentitySource)) {
+                self.all_days.register_table(
+                    name.clone(),
+                    Arc::new(reads::CaseTable::new(listing, None, self.opened.clone())),
+                )?;
+            }
+            "table"
+        } else {
+            // The same columns as a listing table, partition column included.
+            let mut fields: Vec<_> = schema.fields().iter().cloned().collect();
+            fields.push(Arc::new(arrow::datatypes::Field::new(
+                "date",
+                DataType::Utf8,
+                true,
+            )));
+            let with_date = Arc::new(arrow::datatypes::Schema::new(fields));
+            let empty = Arc::new(MemTable::try_new(with_date, vec![vec![]])?);
+            ctx.register_table(TableReference::bare(name.clone()), empty.clone())?;
+            if catalog::find(name.as_str()).is_some_and(|t| t.has(Role::IdentitySource)) {
+                self.all_days.register_table(name.clone(), empty)?;
+            }
+            "empty"
+        };
+        let registered = ctx
+            .table_provider(TableReference::bare(name.clone()))
+            .await?
+            .schema();
+        Ok((
+            TableInfo {
+                name,
+                kind,
+                schema: registered,
+            },
+            files,
+        ))
+    }
+}
+
 /// Runs a frame's plan. On a cluster, the scheduler plans its scans, so this session first plans
 /// the scans of the case's tables itself to record the files they open (the same files: the
 /// scheduler plans them from the same filters).
 async fn collect(
     ctx: &SessionContext,
     frame: datafusion::dataframe::DataFrame,
+    on_cluster: bool,
 ) -> Result<Vec<RecordBatch>, QueryError> {
-    if cluster().is_some() {
+    if on_cluster {
         use datafusion::common::tree_node::TreeNodeRecursion;
         use datafusion::logical_expr::LogicalPlan;
         let plan = frame.clone().into_optimized_plan()?;

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 
 use super::summary::{Summary, human_bytes, short_blob, shorten_paths, summarise};
 use crate::escape::{csv_field, terminal_safe};
-use crate::scope::{RuleHit, ScopeReport, SigmaFindings};
+use crate::scope::{RuleHit, ScopeReport, SigmaFindings, Verdict};
 use crate::time::Zone;
 
 /// Report formats.
@@ -198,6 +198,7 @@ fn text_summary(summary: &Summary, cited: &mut BTreeMap<String, String>) -> Stri
     out
 }
 
+// Long: the report's sections in order; the renderers are to share one report model (issue 37).
 fn text(r: &ScopeReport, options: &RenderOptions) -> String {
     let s = |t: &str| terminal_safe(t);
     let case = options.case.as_deref();
@@ -226,7 +227,7 @@ fn text(r: &ScopeReport, options: &RenderOptions) -> String {
         let _ = writeln!(
             out,
             "  {}",
-            if r.verdict == "inconclusive" {
+            if r.verdict == Verdict::Inconclusive {
                 "none found, and the evidence cannot show there were none: see COVERAGE"
             } else {
                 "none found"
@@ -426,6 +427,7 @@ fn md_cell(text: &str) -> String {
 /// Attacker calls shown in the Markdown and HTML tables; the JSON holds them all.
 const CALLS_SHOWN: usize = 500;
 
+// Long: the report's sections in order; the renderers are to share one report model (issue 37).
 fn markdown(r: &ScopeReport, options: &RenderOptions) -> String {
     let summary = summarise(r, options.zone);
     let mut cited = BTreeMap::new();
@@ -435,7 +437,7 @@ fn markdown(r: &ScopeReport, options: &RenderOptions) -> String {
     let _ = writeln!(
         out,
         "## Summary\n\n**Verdict: {}.** {}\n\n| | |\n|---|---|",
-        md_cell(&r.verdict),
+        md_cell(r.verdict.as_str()),
         md_cell(&summary.headline)
     );
     for (label, value) in &summary.totals {
@@ -797,7 +799,7 @@ fn sigma_html(sigma: &SigmaFindings, cited: &mut BTreeMap<String, String>) -> St
 }
 
 /// At most `max` characters, ending in `…` when cut.
-fn cut(text: &str, max: usize) -> String {
+pub(super) fn cut(text: &str, max: usize) -> String {
     if text.chars().nth(max).is_none() {
         return text.to_string();
     }
@@ -825,7 +827,7 @@ pub fn html_escape(text: &str) -> String {
 
 /// The style of the HTML report: readable on screen, clean on A4 paper (headers repeat on each
 /// page, rows never split, the details start on a new page, times never wrap).
-const HTML_STYLE: &str = "body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1200px;padding:0 1em;color:#222}\
+pub(super) const HTML_STYLE: &str = "body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1200px;padding:0 1em;color:#222}\
 h1{font-size:1.6em;margin-bottom:.2em}h2{margin-top:1.6em;border-bottom:1px solid #ddd}\
 .meta{color:#555;margin-top:0}nav{margin:1em 0;color:#555}nav a{margin-right:.8em}\
 table{border-collapse:collapse;margin:.5em 0 1.5em;width:100%}td,th{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top;overflow-wrap:break-word}td code,td.reasons,table.calls td{overflow-wrap:anywhere}\
@@ -896,7 +898,7 @@ fn html_summary(
 ) -> String {
     let e = html_escape;
     let mut out = String::new();
-    let verdict_class = if r.verdict == "nothing found" {
+    let verdict_class = if r.verdict == Verdict::NothingFound {
         "ok"
     } else {
         "bad"
@@ -904,7 +906,7 @@ fn html_summary(
     let _ = write!(
         out,
         "<section id=\"summary\"><h2>Summary</h2><p class=\"headline\"><span class=\"{verdict_class}\">Verdict: {}.</span> {}</p><table class=\"totals\"><tbody>",
-        e(&r.verdict),
+        e(r.verdict.as_str()),
         e(&summary.headline)
     );
     for (label, value) in &summary.totals {
@@ -949,6 +951,7 @@ fn html_summary(
     out
 }
 
+// Long: the report's sections in order; the renderers are to share one report model (issue 37).
 fn html(r: &ScopeReport, options: &RenderOptions) -> String {
     let e = html_escape;
     let summary = summarise(r, options.zone);

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
-use crate::scope::ScopeReport;
+use crate::scope::{ScopeReport, Verdict};
 use crate::time::{Zone, parse_timestamp};
 
 /// A stage of the attack, in the order an attack runs.
@@ -331,7 +331,7 @@ fn headline(
             "The MCP server itself sent data to a destination new in the window{span}; no \
              identity was misused. {data}{gone}."
         )
-    } else if r.verdict == "inconclusive" {
+    } else if r.verdict == Verdict::Inconclusive {
         "Nothing was found, but the evidence cannot show there was nothing to find. The \
          statements under \"What cannot be excluded\" say what is missing."
             .to_string()

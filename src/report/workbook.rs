@@ -14,6 +14,7 @@ use crate::scope::ScopeReport;
 const MAX_CELL_CHARS: usize = 32_767;
 
 /// The workbook's bytes (the command writes them atomically).
+// Long: one sheet after another in the workbook's order, each a few lines of headers and rows.
 pub fn to_bytes(report: &ScopeReport) -> Result<Vec<u8>, XlsxError> {
     let mut workbook = Workbook::new();
     let header = Format::new().set_bold();
@@ -161,7 +162,7 @@ pub fn to_bytes(report: &ScopeReport) -> Result<Vec<u8>, XlsxError> {
 
     let sheet = workbook.add_worksheet().set_name("Provenance")?;
     let facts = [
-        ("verdict", report.verdict.clone()),
+        ("verdict", report.verdict.to_string()),
         (
             "window",
             format!("{} … {} (UTC)", report.since, report.until),

@@ -56,6 +56,7 @@ pub(super) fn missing_sources(tables: &[TableCoverage], unread: &[&str]) -> Vec<
 
 /// Finds hours in the window with no records where every baseline day of the same kind (weekday
 /// or weekend) had records at that hour.
+// Long: one statement per kind of gap, in the order the report lists them.
 pub(super) fn coverage(
     hourly: &[HourRow],
     sampling: Vec<Sampling>,

@@ -15,10 +15,8 @@ pub const REPORT_VERSION: u32 = 2;
 pub struct ScopeReport {
     /// Layout version.
     pub report_version: u32,
-    /// The answer in a word: `suspects found`, `server compromise found`, `nothing found`, or
-    /// `inconclusive` (nothing found, and the evidence cannot show it: no tool-call telemetry in
-    /// the window, or no baseline to compare with; the coverage statements say what is missing).
-    pub verdict: String,
+    /// The answer in a word.
+    pub verdict: Verdict,
     /// Window start.
     pub since: String,
     /// Window end (exclusive).
@@ -62,6 +60,43 @@ pub struct ScopeReport {
     /// Sigma rules run on the scoped window (`scope --sigma`); absent when none were given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sigma: Option<SigmaFindings>,
+}
+
+/// The answer in a word, written as its text (`suspects found`, …) in every format.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub enum Verdict {
+    /// Identities with evidence of abuse.
+    #[serde(rename = "suspects found")]
+    SuspectsFound,
+    /// No identity, but the server itself copied data out.
+    #[serde(rename = "server compromise found")]
+    ServerCompromiseFound,
+    /// Nothing attributed, and the evidence could have shown it.
+    #[serde(rename = "nothing found")]
+    NothingFound,
+    /// Nothing attributed, and the evidence cannot show it: no tool-call telemetry in the
+    /// window, no baseline to compare with, or sampled call telemetry (the coverage statements
+    /// say what is missing).
+    #[serde(rename = "inconclusive")]
+    Inconclusive,
+}
+
+impl Verdict {
+    /// Its text, as every format writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::SuspectsFound => "suspects found",
+            Verdict::ServerCompromiseFound => "server compromise found",
+            Verdict::NothingFound => "nothing found",
+            Verdict::Inconclusive => "inconclusive",
+        }
+    }
+}
+
+impl std::fmt::Display for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// What Sigma rules found in the scoped window.
@@ -501,6 +536,8 @@ pub struct ScopeRequest {
     /// How the start was chosen: `given`, or `auto` (after a baseline of the evidence's earliest
     /// days). Either way the window widens to the breach's first evidence ([`super::window`]).
     pub method: String,
+    /// How its query sessions run (memory, cluster).
+    pub settings: crate::query::QuerySettings,
 }
 
 /// What happened to the window: asked for, scoped, and what moved it.

@@ -102,7 +102,13 @@ pub async fn scope_with_timings(
                 .entry(artifact.clone())
                 .or_insert_with(|| kind.clone());
         }
-        let earlier = window::earlier_evidence(case, &found, params.since, params.until).await?;
+        let earlier = window::earlier_evidence(
+            case,
+            &found,
+            (params.since, params.until),
+            &request.settings,
+        )
+        .await?;
         let Some(first) = earlier
             .iter()
             .filter_map(|m| crate::time::parse_timestamp(&m.first_seen))
@@ -211,6 +217,8 @@ enum Pass {
 }
 
 /// One run of the pack over one window.
+// Long: the pack's steps in the order their results feed each other, from the window's calls
+// to the typed report.
 async fn scope_once(
     case: &Case,
     request: &ScopeRequest,
@@ -223,7 +231,7 @@ async fn scope_once(
         .map(|i| (i.kind.clone(), i.value.clone()))
         .collect();
     let window = (!request.all_days).then(|| params.day_window());
-    let engine = QueryEngine::open_windowed(case, &ioc_pairs, window).await?;
+    let engine = QueryEngine::open_windowed(case, &ioc_pairs, window, &request.settings).await?;
     let params = &params;
     let run = |name: &'static str| {
         let engine = &engine;

@@ -7,6 +7,7 @@ use serde::Deserialize;
 
 use super::findings::{
     AttackerCall, Coverage, ManagementAccess, ServerCompromise, Session, SpraySource, Suspect,
+    Verdict,
 };
 
 #[derive(Debug, Deserialize)]
@@ -83,12 +84,12 @@ pub(super) fn verdict(
     suspects: &[Suspect],
     server: &[ServerCompromise],
     coverage: &mut Coverage,
-) -> String {
+) -> Verdict {
     if !suspects.is_empty() {
-        return "suspects found".into();
+        return Verdict::SuspectsFound;
     }
     if !server.is_empty() {
-        return "server compromise found".into();
+        return Verdict::ServerCompromiseFound;
     }
     let records = |tables: &[&str], window: bool| -> u64 {
         coverage
@@ -129,7 +130,7 @@ pub(super) fn verdict(
         ));
     }
     if missing.is_empty() {
-        return "nothing found".into();
+        return Verdict::NothingFound;
     }
     coverage.statements.insert(
         0,
@@ -138,7 +139,7 @@ pub(super) fn verdict(
             missing.join("; and ")
         ),
     );
-    "inconclusive".into()
+    Verdict::Inconclusive
 }
 
 /// What the report says when the server itself copied data out.

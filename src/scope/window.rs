@@ -10,7 +10,7 @@ use chrono::{DateTime, Duration, Timelike, Utc};
 use super::findings::ScopeReport;
 pub use super::findings::{WindowMove, WindowReport, WindowSpan};
 use crate::case::Case;
-use crate::query::{QueryEngine, QueryError};
+use crate::query::{QueryEngine, QueryError, QuerySettings};
 use crate::time::format_utc;
 
 /// The longest quiet spell allowed within an attacker's run of evidence: an earlier sighting
@@ -82,17 +82,19 @@ struct Sighting {
 
 /// The first evidence before `since` of each artifact, in the run of sightings that reaches its
 /// first sighting in the window (or the window's start) without a quiet spell longer than
-/// [`MAX_GAP`]; the earliest first.
+/// [`MAX_GAP`]; the earliest first. `(since, until)` is the window.
+// Long: one lookup per kind of artifact (addresses, destinations, hosts, fingerprints), each
+// its SQL and its run of sightings.
 pub async fn earlier_evidence(
     case: &Case,
     found: &BTreeMap<String, String>,
-    since: DateTime<Utc>,
-    until: DateTime<Utc>,
+    (since, until): (DateTime<Utc>, DateTime<Utc>),
+    settings: &QuerySettings,
 ) -> Result<Vec<WindowMove>, QueryError> {
     if found.is_empty() {
         return Ok(Vec::new());
     }
-    let engine = QueryEngine::open_windowed(case, &[], None).await?;
+    let engine = QueryEngine::open_windowed(case, &[], None, settings).await?;
     let fingerprints = sign_in_fingerprints(&engine, found, since, until).await?;
     let list = |values: &mut dyn Iterator<Item = &String>| -> String {
         let quoted: Vec<String> = values

@@ -374,6 +374,7 @@ fn item_sql(item: &DetectionItem, table: &TableColumns<'_>) -> Compiled {
 }
 
 /// One value of an item against its column; never NULL (a missing field does not match).
+// Long: one arm per Sigma modifier, as the specification lists them.
 fn value_sql(
     item: &DetectionItem,
     column: &Column,

@@ -146,6 +146,8 @@ pub struct SigmaRequest {
     pub until: Option<DateTime<Utc>>,
     /// Rules below this level are not run.
     pub min_level: Option<String>,
+    /// How its query session runs (memory).
+    pub settings: crate::query::QuerySettings,
 }
 
 fn level_rank(level: Option<&str>) -> usize {
@@ -196,7 +198,7 @@ pub async fn run(
     map: &LogSourceMap,
     request: &SigmaRequest,
 ) -> Result<SigmaReport, QueryError> {
-    let engine = QueryEngine::open(case).await?;
+    let engine = QueryEngine::open(case, &request.settings).await?;
     engine.context().register_udf(cidr::udf());
     let hashes = case.blob_hashes().ok();
     // The fields each detection rule's records must carry for the correlations that read it.
@@ -514,6 +516,7 @@ fn plan_rule<'m>(
 }
 
 /// Evaluates one correlation rule over the records its rules matched, and adds its hits.
+// Long: one arm per correlation type, each its grouping and its condition.
 fn correlate_rule(
     index: usize,
     rule: &rsigma_parser::CorrelationRule,

@@ -76,10 +76,11 @@ pub fn export(
     to: DateTime<Utc>,
     format: ExportFormat,
     out: &mut dyn Write,
+    settings: &crate::query::QuerySettings,
 ) -> Result<u64, TimelineError> {
     let hashes = case.held_blob_hashes()?;
     let runtime = super::loader::query_runtime()?;
-    let engine = runtime.block_on(QueryEngine::open(case))?;
+    let engine = runtime.block_on(QueryEngine::open(case, settings))?;
     if let Some(statement) = engine.file_check().statement() {
         crate::tell!("warning: {}", crate::escape::terminal_safe(&statement));
     }

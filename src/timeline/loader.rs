@@ -121,6 +121,8 @@ pub struct LoadPlan {
     pub sigma: Vec<std::path::PathBuf>,
     /// Bytes the loaded events may hold ([`Chunk::memory_size`]); loading stops past it.
     pub events_budget: usize,
+    /// How its query sessions run (memory).
+    pub settings: crate::query::QuerySettings,
 }
 
 pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, String> {
@@ -263,7 +265,7 @@ fn load_timeline(plan: &LoadPlan, updates: &Sender<Update>) -> Result<(), String
     let chunks = plan_chunks(case, plan.from, plan.to);
     let runtime = runtime()?;
     let engine = runtime
-        .block_on(QueryEngine::open(case))
+        .block_on(QueryEngine::open(case, &plan.settings))
         .map_err(|e| e.to_string())?;
     if let Some(statement) = engine.file_check().statement() {
         let _ = updates.send(Update::CaseFiles(statement));
@@ -326,7 +328,12 @@ fn load_marks(plan: &LoadPlan) -> Result<Marks, String> {
             rows,
             hits,
             refused,
-        } = sigma_marks(&plan.case, &plan.sigma, plan.from, plan.to)?;
+        } = sigma_marks(
+            &plan.case,
+            &plan.sigma,
+            (plan.from, plan.to),
+            &plan.settings,
+        )?;
         marks.rule_rows = rows;
         let sigma = format!(
             "Sigma: {hits} hits{}",
@@ -350,8 +357,8 @@ fn load_marks(plan: &LoadPlan) -> Result<Marks, String> {
 pub fn sigma_marks(
     case: &Case,
     rules: &[std::path::PathBuf],
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
+    (from, to): (DateTime<Utc>, DateTime<Utc>),
+    settings: &crate::query::QuerySettings,
 ) -> Result<SigmaMarks, String> {
     let loaded = crate::sigma::rules::load(rules).map_err(|e| format!("Sigma rules: {e}"))?;
     let map = crate::sigma::logsource::LogSourceMap::built_in()?;
@@ -359,6 +366,7 @@ pub fn sigma_marks(
         since: Some(from),
         until: Some(to),
         min_level: None,
+        settings: settings.clone(),
     };
     let report = runtime()?
         .block_on(crate::sigma::run(case, loaded, &map, &request))
@@ -405,6 +413,7 @@ fn scope_marks(plan: &LoadPlan, params: PackParams) -> Result<Marks, String> {
         iocs: plan.iocs.clone(),
         all_days: false,
         method: "given".into(),
+        settings: plan.settings.clone(),
     };
     let report = runtime()?
         .block_on(crate::scope::scope(case, &request))
@@ -451,6 +460,7 @@ fn scope_marks(plan: &LoadPlan, params: PackParams) -> Result<Marks, String> {
 /// session is built on the first request, so it does not compete with the first screen.
 pub fn start_detail_worker(
     case: Arc<Case>,
+    settings: crate::query::QuerySettings,
     requests: Receiver<DetailRequest>,
     updates: Sender<Update>,
 ) {
@@ -462,7 +472,7 @@ pub fn start_detail_worker(
         let setup = || -> Result<(tokio::runtime::Runtime, QueryEngine), String> {
             let runtime = runtime()?;
             let engine = runtime
-                .block_on(QueryEngine::open(&case))
+                .block_on(QueryEngine::open(&case, &settings))
                 .map_err(|e| e.to_string())?;
             Ok((runtime, engine))
         };

@@ -58,6 +58,8 @@ pub struct TimelineOptions {
     pub zone_label: String,
     /// Bytes the loaded events may hold; loading stops past it.
     pub events_budget: usize,
+    /// How its query sessions run (memory).
+    pub settings: crate::query::QuerySettings,
 }
 
 /// Default of `--events-mib`: at about 45 bytes an event, some 8 million events, while the
@@ -105,10 +107,16 @@ fn start_workers(options: &TimelineOptions, case: &Arc<Case>) -> Workers {
             iocs: options.iocs.clone(),
             sigma: options.sigma.clone(),
             events_budget: options.events_budget,
+            settings: options.settings.clone(),
         },
         update_tx.clone(),
     );
-    loader::start_detail_worker(Arc::clone(case), detail_rx, update_tx);
+    loader::start_detail_worker(
+        Arc::clone(case),
+        options.settings.clone(),
+        detail_rx,
+        update_tx,
+    );
     Workers { updates, details }
 }
 

@@ -38,7 +38,10 @@ const APART: &[&str] = &["sample"];
 struct SourceFile {
     module: Vec<String>,
     is_dir_module: bool,
+    /// Its code (no tests, no comments).
     text: String,
+    /// The file as written.
+    source: String,
 }
 
 fn source_files() -> BTreeMap<String, SourceFile> {
@@ -79,6 +82,7 @@ fn source_files() -> BTreeMap<String, SourceFile> {
                     module,
                     is_dir_module,
                     text: code_of(&text),
+                    source: text,
                 },
             );
         }
@@ -89,17 +93,22 @@ fn source_files() -> BTreeMap<String, SourceFile> {
 /// A file's code: without its test module (`#[cfg(test)]` on a `mod`, to the end of the file,
 /// where this project keeps it) and without comment lines.
 fn code_of(text: &str) -> String {
+    without_tests(text)
+        .lines()
+        .filter(|line| !line.trim_start().starts_with("//"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A file without its test module (`#[cfg(test)]` on a `mod`, to the end of the file).
+fn without_tests(text: &str) -> &str {
     let test_module = text.match_indices("#[cfg(test)]").find(|(at, marker)| {
         text[at + marker.len()..]
             .lines()
             .find(|l| !l.trim().is_empty())
             .is_some_and(|l| l.contains("mod "))
     });
-    let code = test_module.map_or(text, |(at, _)| &text[..at]);
-    code.lines()
-        .filter(|line| !line.trim_start().starts_with("//"))
-        .collect::<Vec<_>>()
-        .join("\n")
+    test_module.map_or(text, |(at, _)| &text[..at])
 }
 
 /// Every path a file names from `crate`, `super` or `self` (groups `{a, b}` expanded one level),
@@ -291,6 +300,7 @@ fn a_planted_cycle_is_found() {
                 module: module.into_iter().map(str::to_string).collect(),
                 is_dir_module: name.ends_with("mod.rs"),
                 text: code_of(text),
+                source: text.to_string(),
             },
         );
     }
@@ -340,4 +350,113 @@ fn every_role_table_appears_where_the_role_is_used() {
             "{coverage}"
         );
     }
+}
+
+/// Files that may read the process's environment: the edge, where settings are resolved once
+/// and passed down (`commands`, `cli`, `bundled`'s sample and cache directories), and the crash
+/// tests' fault injection in the commit journal, which no user sets.
+const READS_ENVIRONMENT: &[&str] = &["cli.rs", "bundled.rs", "case/journal.rs"];
+
+#[test]
+fn nothing_below_the_commands_reads_the_environment() {
+    let files = source_files();
+    let mut readers = Vec::new();
+    for (relative, file) in &files {
+        let code = &file.text;
+        let reads = ["env::var(", "env::var_os(", "env::vars("]
+            .iter()
+            .any(|call| code.contains(call));
+        if reads
+            && !relative.starts_with("commands/")
+            && !READS_ENVIRONMENT.contains(&relative.as_str())
+        {
+            readers.push(relative.clone());
+        }
+    }
+    assert!(
+        readers.is_empty(),
+        "these files read the environment below the commands (resolve it at the edge and pass it down): {readers:?}"
+    );
+    assert!(files.len() > 50, "{} source files read", files.len());
+}
+
+/// The longest a function may be without a reason written above it.
+const LONGEST_FUNCTION: usize = 150;
+
+/// Functions of `text` longer than [`LONGEST_FUNCTION`] lines with no reason in the lines above
+/// them (a `// Long:` comment, or clippy's `too_many_lines` allowed with its reason): (name,
+/// first line, length).
+fn long_functions(text: &str) -> Vec<(String, usize, usize)> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut long = Vec::new();
+    for (at, line) in lines.iter().enumerate() {
+        let trimmed = line.trim_start();
+        let indent = line.len() - trimmed.len();
+        let signature = trimmed
+            .trim_start_matches("pub ")
+            .trim_start_matches("pub(crate) ")
+            .trim_start_matches("pub(super) ")
+            .trim_start_matches("async ")
+            .trim_start_matches("const ");
+        let Some(rest) = signature.strip_prefix("fn ") else {
+            continue;
+        };
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        // The body's end: the first line after the signature closing at the same indent.
+        let Some(open) = (at..lines.len()).find(|i| {
+            let l = lines[*i].trim_end();
+            l.ends_with('{') || l.ends_with(';')
+        }) else {
+            continue;
+        };
+        if lines[open].trim_end().ends_with(';') {
+            continue;
+        }
+        let Some(close) = (open + 1..lines.len()).find(|i| {
+            let l = lines[*i];
+            l.len() - l.trim_start().len() == indent && l.trim_start().starts_with('}')
+        }) else {
+            continue;
+        };
+        let length = close - at + 1;
+        let reasoned = lines[at.saturating_sub(12)..at].iter().any(|l| {
+            l.trim_start().starts_with("// Long:") || l.contains("clippy::too_many_lines")
+        });
+        if length > LONGEST_FUNCTION && !reasoned {
+            long.push((name, at + 1, length));
+        }
+    }
+    long
+}
+
+#[test]
+fn no_function_is_long_without_a_reason() {
+    let mut long = Vec::new();
+    for (relative, file) in source_files() {
+        for (name, line, length) in long_functions(without_tests(&file.source)) {
+            long.push(format!("src/{relative}:{line} {name} ({length} lines)"));
+        }
+    }
+    assert!(
+        long.is_empty(),
+        "functions over {LONGEST_FUNCTION} lines without a `// Long:` reason above them:\n{}",
+        long.join("\n")
+    );
+}
+
+#[test]
+fn a_long_function_is_found_and_a_reason_lets_it_be() {
+    let body = "    let x = 1;\n".repeat(LONGEST_FUNCTION);
+    let long = format!("fn planted() {{\n{body}}}\n");
+    assert_eq!(
+        long_functions(&long),
+        vec![("planted".to_string(), 1, LONGEST_FUNCTION + 2)]
+    );
+    let reasoned = format!("// Long: one table of cases, read top to bottom.\n{long}");
+    assert!(long_functions(&reasoned).is_empty());
+    let short = format!("fn short() {{\n{}}}\n", "    let x = 1;\n".repeat(10));
+    assert!(long_functions(&short).is_empty());
 }

@@ -573,6 +573,7 @@ fn every_query_command_says_when_the_case_is_not_as_its_manifest_lists() {
             iocs: Vec::new(),
             sigma: Vec::new(),
             events_budget: usize::MAX,
+            settings: Default::default(),
         },
         tx,
     );

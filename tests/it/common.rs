@@ -148,7 +148,9 @@ pub fn query(case: &Path, sql: &str) -> Vec<Vec<String>> {
         .expect("runtime");
     runtime.block_on(async {
         let case = Case::open(case).expect("case opens");
-        let engine = QueryEngine::open(&case).await.expect("engine");
+        let engine = QueryEngine::open(&case, &Default::default())
+            .await
+            .expect("engine");
         let (_, batches) = engine
             .sql(sql)
             .await

@@ -46,6 +46,7 @@ fn run_scope_days(case: &Path, params: PackParams, iocs: Vec<Ioc>, all_days: boo
                 iocs,
                 all_days,
                 method: "given".into(),
+                settings: Default::default(),
             },
         ))
         .expect("scope runs")
@@ -197,7 +198,7 @@ fn scope_on_the_sample_finds_what_happened() {
         vec!["185.220.101.47", "45.86.202.14", "45.86.202.77"]
     );
     assert!(bob.reasons[0].contains("after a password spray from that address"));
-    assert_eq!(report.verdict, "suspects found");
+    assert_eq!(report.verdict, mcpforensics::scope::Verdict::SuspectsFound);
     assert!(
         report.persistence.iter().any(|p| {
             p.activity.as_deref() == Some("User registered security info")
@@ -622,7 +623,7 @@ fn scope_reads_only_the_days_of_its_window_and_finds_the_same() {
         last: (since + chrono::Duration::days(7)).date_naive(),
     };
     let opened = runtime.block_on(async {
-        let engine = QueryEngine::open_windowed(&case, &[], Some(days))
+        let engine = QueryEngine::open_windowed(&case, &[], Some(days), &Default::default())
             .await
             .expect("engine");
         engine
@@ -713,7 +714,9 @@ fn every_pack_query_gives_its_expected_result_on_the_sample() {
     let case = Case::open(&case_dir).expect("case");
     let p = params("2026-09-30T00:00:00Z", "2026-10-15T00:00:00Z");
     runtime.block_on(async {
-        let engine = QueryEngine::open(&case).await.expect("engine");
+        let engine = QueryEngine::open(&case, &Default::default())
+            .await
+            .expect("engine");
         let run = |name: &'static str| {
             let engine = &engine;
             async move {
@@ -1606,6 +1609,7 @@ fn window_sweep(story: Story, emitter: Emitter, seed: u64) {
             iocs: Vec::new(),
             all_days: false,
             method: if offset.is_some() { "given" } else { "auto" }.into(),
+            settings: Default::default(),
         };
         let report = runtime
             .block_on(scope(&case, &request))
@@ -1760,7 +1764,12 @@ fn earlier_evidence_of_the_later_address(innocent_agent: bool) -> (Vec<WindowMov
         .enable_all()
         .build()
         .expect("runtime")
-        .block_on(window::earlier_evidence(&case, &found, since, until))
+        .block_on(window::earlier_evidence(
+            &case,
+            &found,
+            (since, until),
+            &Default::default(),
+        ))
         .expect("looked up");
     (moves, truth)
 }
@@ -1835,7 +1844,7 @@ fn a_breach_sampled_away_is_inconclusive_and_its_unreadable_customers_are_listed
         "the tenant this test is about: {truth:#}"
     );
     let (report, truth) = scoped(&scenario);
-    assert_eq!(report.verdict, "inconclusive");
+    assert_eq!(report.verdict, mcpforensics::scope::Verdict::Inconclusive);
     assert!(
         report.coverage.statements[0].starts_with("Inconclusive: no suspect was found, but")
             && report.coverage.statements[0].contains("is sampled"),

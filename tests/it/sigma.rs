@@ -929,8 +929,13 @@ fn the_timeline_marks_every_record_a_rule_hit() {
         rows,
         hits,
         refused,
-    } = mcpforensics::timeline::loader::sigma_marks(&case, &[root().join("rules/mcp")], from, to)
-        .expect("marks");
+    } = mcpforensics::timeline::loader::sigma_marks(
+        &case,
+        &[root().join("rules/mcp")],
+        (from, to),
+        &Default::default(),
+    )
+    .expect("marks");
     assert_eq!(refused, 0);
     let (_, report, _) = sigma_json(&case_dir, &root().join("rules/mcp"));
     assert_eq!(hits, report["hits"].as_array().expect("hits").len());

@@ -254,6 +254,7 @@ fn sampled_attacker_calls_are_estimated() {
         }],
         all_days: false,
         method: "given".into(),
+        settings: Default::default(),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

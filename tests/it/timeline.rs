@@ -231,6 +231,7 @@ fn loading_stops_at_the_events_budget_and_says_where() {
                 iocs: Vec::new(),
                 sigma: Vec::new(),
                 events_budget: budget,
+                settings: Default::default(),
             },
             tx,
         );

@@ -12,8 +12,9 @@ use crate::sources::SourceError;
 use crate::sources::blob_rest::Credential;
 use crate::sources::redact::scrub;
 
-/// Credentials given on the command line (they take precedence over the environment).
-#[derive(Debug, Clone, Default)]
+/// Credentials given on the command line (they take precedence over the environment), and the
+/// environment's, read once by the command (nothing below the commands reads the environment).
+#[derive(Clone, Default)]
 pub struct AzureCredentials {
     /// A storage connection string.
     pub connection_string: Option<String>,
@@ -21,6 +22,74 @@ pub struct AzureCredentials {
     pub account_key: Option<String>,
     /// A SAS token (with or without the leading `?`).
     pub sas_token: Option<String>,
+    /// What the environment says, used after what was given.
+    pub environment: CredentialEnvironment,
+}
+
+/// The variables of the environment that carry storage credentials, non-empty ones only.
+#[derive(Clone, Default)]
+pub struct CredentialEnvironment {
+    /// `AZURE_STORAGE_CONNECTION_STRING`.
+    pub connection_string: Option<String>,
+    /// `AZURE_STORAGE_KEY`, else `AZURE_STORAGE_ACCOUNT_KEY`.
+    pub account_key: Option<String>,
+    /// `AZURE_STORAGE_SAS_TOKEN`.
+    pub sas_token: Option<String>,
+    /// `AZURE_CLIENT_ID`.
+    pub client_id: Option<String>,
+    /// `AZURE_TENANT_ID`.
+    pub tenant_id: Option<String>,
+    /// `AZURE_CLIENT_SECRET`.
+    pub client_secret: Option<String>,
+    /// `AZURE_FEDERATED_TOKEN_FILE`.
+    pub federated_token_file: Option<String>,
+    /// `MCPFORENSICS_USE_AZURE_CLI=1`: a token from the Azure CLI's login.
+    pub use_azure_cli: bool,
+}
+
+impl CredentialEnvironment {
+    /// Reads the variables through `var` (the command passes the process's environment).
+    pub fn read(var: impl Fn(&str) -> Option<String>) -> Self {
+        let env = |name: &str| var(name).filter(|v| !v.trim().is_empty());
+        Self {
+            connection_string: env("AZURE_STORAGE_CONNECTION_STRING"),
+            account_key: env("AZURE_STORAGE_KEY").or_else(|| env("AZURE_STORAGE_ACCOUNT_KEY")),
+            sas_token: env("AZURE_STORAGE_SAS_TOKEN"),
+            client_id: env("AZURE_CLIENT_ID"),
+            tenant_id: env("AZURE_TENANT_ID"),
+            client_secret: env("AZURE_CLIENT_SECRET"),
+            federated_token_file: env("AZURE_FEDERATED_TOKEN_FILE"),
+            use_azure_cli: env("MCPFORENSICS_USE_AZURE_CLI").is_some_and(|v| v == "1"),
+        }
+    }
+}
+
+/// Which credentials are present, never their values.
+impl std::fmt::Debug for AzureCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AzureCredentials")
+            .field("connection_string", &self.connection_string.is_some())
+            .field("account_key", &self.account_key.is_some())
+            .field("sas_token", &self.sas_token.is_some())
+            .field("environment", &self.environment)
+            .finish()
+    }
+}
+
+/// Which variables are set, never their values.
+impl std::fmt::Debug for CredentialEnvironment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CredentialEnvironment")
+            .field("connection_string", &self.connection_string.is_some())
+            .field("account_key", &self.account_key.is_some())
+            .field("sas_token", &self.sas_token.is_some())
+            .field("client_id", &self.client_id.is_some())
+            .field("tenant_id", &self.tenant_id.is_some())
+            .field("client_secret", &self.client_secret.is_some())
+            .field("federated_token_file", &self.federated_token_file.is_some())
+            .field("use_azure_cli", &self.use_azure_cli)
+            .finish()
+    }
 }
 
 /// Fields of a storage connection string.
@@ -64,11 +133,11 @@ pub(super) fn resolve(
     location: &str,
     credentials: &AzureCredentials,
 ) -> Result<Credential, SourceError> {
-    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    let env = &credentials.environment;
     let connection = credentials
         .connection_string
         .clone()
-        .or_else(|| env("AZURE_STORAGE_CONNECTION_STRING"))
+        .or_else(|| env.connection_string.clone())
         .map(|c| parse_connection_string(&c));
     // A connection string for this account (or naming none) supplies the endpoint too.
     if let Some(conn) = connection
@@ -94,13 +163,13 @@ pub(super) fn resolve(
             (Some(key), _) => Credential::Key(key.clone()),
             (None, sas) => Credential::Sas(sas_pairs(sas.as_deref().unwrap_or_default())),
         }
-    } else if let Some(key) = env("AZURE_STORAGE_KEY").or_else(|| env("AZURE_STORAGE_ACCOUNT_KEY"))
-    {
+    } else if let Some(key) = env.account_key.clone() {
         Credential::Key(key)
-    } else if let Some(sas) = env("AZURE_STORAGE_SAS_TOKEN") {
-        Credential::Sas(sas_pairs(&sas))
+    } else if let Some(sas) = &env.sas_token {
+        Credential::Sas(sas_pairs(sas))
     } else {
         let store = ambient(
+            env,
             MicrosoftAzureBuilder::new()
                 .with_account(parsed.account.clone())
                 .with_container_name("$root")
@@ -122,22 +191,23 @@ fn sas_pairs(sas: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-fn ambient(builder: MicrosoftAzureBuilder) -> MicrosoftAzureBuilder {
-    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+/// A builder for the ambient credential: a service principal or workload identity the
+/// environment names, the Azure CLI's login when asked for, else a managed identity.
+fn ambient(env: &CredentialEnvironment, builder: MicrosoftAzureBuilder) -> MicrosoftAzureBuilder {
     let mut builder = builder;
-    if let Some(id) = env("AZURE_CLIENT_ID") {
+    if let Some(id) = &env.client_id {
         builder = builder.with_client_id(id);
     }
-    if let Some(tenant) = env("AZURE_TENANT_ID") {
+    if let Some(tenant) = &env.tenant_id {
         builder = builder.with_tenant_id(tenant);
     }
-    if let Some(secret) = env("AZURE_CLIENT_SECRET") {
+    if let Some(secret) = &env.client_secret {
         builder = builder.with_client_secret(secret);
     }
-    if let Some(file) = env("AZURE_FEDERATED_TOKEN_FILE") {
+    if let Some(file) = &env.federated_token_file {
         builder = builder.with_federated_token_file(file);
     }
-    if env("MCPFORENSICS_USE_AZURE_CLI").is_some_and(|v| v == "1") {
+    if env.use_azure_cli {
         builder = builder.with_use_azure_cli(true);
     }
     builder

@@ -18,7 +18,9 @@ mod credentials;
 mod location;
 mod store;
 
-pub use credentials::{AzureCredentials, ConnectionString, parse_connection_string};
+pub use credentials::{
+    AzureCredentials, ConnectionString, CredentialEnvironment, parse_connection_string,
+};
 pub use location::{BlobLocation, is_blob_url, parse_location};
 pub use store::{container_store, location_of_address, plan_address};
 
