@@ -97,6 +97,7 @@ impl Command {
             Command::Export(ExportCommand::Xlsx(args)) => &args.inputs.memory,
             Command::Queries(QueriesCommand::Run(args)) => &args.memory,
             Command::Sigma(args) => &args.memory,
+            Command::Overview(args) => &args.memory,
             _ => return None,
         };
         Some(memory.memory_mib)
@@ -116,6 +117,10 @@ pub enum Command {
     Scope(ScopeArgs),
     /// Run Sigma detection rules (files or folders of YAML) on a case: every hit with its evidence.
     Sigma(SigmaArgs),
+    /// The overview of a window against its baseline: tool usage, hours, data access, sign-in
+    /// failures, what cannot be attributed, and the network view, as one HTML page with a CSV
+    /// per panel (or JSON).
+    Overview(OverviewArgs),
     /// Open the interactive timeline of a case: identities, every event, filters, pivots, bookmarks.
     Timeline(TimelineArgs),
     /// Export results for others: the affected-customer CSV, the timeline's bookmarks.
@@ -620,6 +625,51 @@ pub struct WindowArgs {
     /// Days before --since that form the baseline of normal behaviour.
     #[arg(long, value_name = "N", default_value_t = 14, value_parser = clap::value_parser!(u32).range(0..=3650))]
     pub baseline_days: u32,
+}
+
+/// Output formats of `overview`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OverviewFormat {
+    /// One self-contained page (no script) with a CSV per panel beside it.
+    Html,
+    /// Every panel's rows as one JSON document.
+    Json,
+}
+
+/// Arguments of `overview`.
+#[derive(Debug, Args)]
+#[command(
+    long_about = "The overview of a window against its baseline, before deciding what is suspicious: \
+tool usage per tool (calls a day, window against baseline), tool calls per tool and hour of day (a heat \
+map: an hour the baseline never saw a tool used in is outlined), customers named per identity per day \
+against each identity's own baseline band, failed sign-ins per day and result code, calls no identity \
+or address can be given to, and the network view (top talkers, new outbound destinations of the MCP \
+hosts, east-west connections between private addresses with management and database ports flagged, \
+denied flows). Each panel is a query of the pack (`queries run overview_tool_usage`, …). The window is \
+the one given, not widened. Times are UTC.",
+    after_help = "Examples:\n  mcpforensics overview --since 2026-09-30 --out overview.html\n  \
+mcpforensics overview --case ./case --since 7d --format json --out overview.json"
+)]
+pub struct OverviewArgs {
+    /// The case.
+    #[command(flatten)]
+    pub case: CaseArgs,
+    /// The window.
+    #[command(flatten)]
+    pub window: WindowArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OverviewFormat::Html)]
+    pub format: OverviewFormat,
+    /// Where to write it (HTML: each panel's CSV beside it, named after it). Default: standard
+    /// output (the page only).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Replace existing files.
+    #[arg(long)]
+    pub force: bool,
+    /// Query memory.
+    #[command(flatten)]
+    pub memory: QueryMemoryArgs,
 }
 
 /// Arguments of `sigma`.

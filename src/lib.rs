@@ -22,6 +22,7 @@ pub mod error;
 pub mod escape;
 pub mod ingest;
 pub mod interrupt;
+pub mod overview;
 pub mod parsers;
 pub mod query;
 pub mod report;

@@ -2,6 +2,7 @@
 
 mod cluster;
 mod ingest;
+mod overview;
 mod repl;
 mod results;
 mod sample;
@@ -26,6 +27,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Tables(args) => sql::run_tables(&args, settings),
         Command::Scope(args) => scope::run_scope(&args, settings),
         Command::Sigma(args) => sigma::run_sigma(&args, settings),
+        Command::Overview(args) => overview::run_overview(&args, settings),
         Command::Timeline(args) => timeline::run_timeline(&args, settings),
         Command::Export(crate::cli::ExportCommand::Bookmarks(args)) => {
             timeline::run_export_bookmarks(&args)

@@ -124,6 +124,42 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         "sampled_calls.sql",
         include_str!("../../queries/sampled_calls.sql"),
     ),
+    (
+        "overview_tool_usage.sql",
+        include_str!("../../queries/overview_tool_usage.sql"),
+    ),
+    (
+        "overview_tool_hours.sql",
+        include_str!("../../queries/overview_tool_hours.sql"),
+    ),
+    (
+        "overview_auth_failures.sql",
+        include_str!("../../queries/overview_auth_failures.sql"),
+    ),
+    (
+        "overview_data_access.sql",
+        include_str!("../../queries/overview_data_access.sql"),
+    ),
+    (
+        "overview_unattributed.sql",
+        include_str!("../../queries/overview_unattributed.sql"),
+    ),
+    (
+        "network_top_talkers.sql",
+        include_str!("../../queries/network_top_talkers.sql"),
+    ),
+    (
+        "network_new_destinations.sql",
+        include_str!("../../queries/network_new_destinations.sql"),
+    ),
+    (
+        "network_east_west.sql",
+        include_str!("../../queries/network_east_west.sql"),
+    ),
+    (
+        "network_denied.sql",
+        include_str!("../../queries/network_denied.sql"),
+    ),
 ];
 
 /// One query of the pack.

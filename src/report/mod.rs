@@ -6,6 +6,7 @@
 //! `ingest` and `case`.
 
 pub mod bookmarks;
+pub mod overview;
 pub mod runs;
 pub mod scope_report;
 pub mod summary;

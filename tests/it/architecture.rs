@@ -22,6 +22,7 @@ const FLOORS: &[(&str, u32)] = &[
     ("query", 5),
     ("scope", 6),
     ("sigma", 6),
+    ("overview", 6),
     ("cluster", 6),
     ("report", 7),
     ("timeline", 7),

@@ -12,6 +12,7 @@ mod common;
 mod faults;
 mod fuzz_regressions;
 mod ingest;
+mod overview;
 mod real_samples;
 mod sample;
 mod scope;

@@ -1,0 +1,251 @@
+//! `mcpforensics overview`: the page, its CSVs and JSON, checked against counts made here with
+//! plain SQL on the same case.
+
+use crate::common::{bin, run, sample_case, scalar};
+
+const SINCE: &str = "2026-10-01T00:00:00Z";
+const UNTIL: &str = "2026-10-08T00:00:00Z";
+/// The default baseline: 14 days before the window.
+const BASELINE_START: &str = "2026-09-17T00:00:00Z";
+
+/// The sum of a CSV column (the file as the command wrote it: BOM, CRLF, a header).
+fn csv_sum(path: &std::path::Path, column: &str) -> (f64, usize) {
+    let text = std::fs::read_to_string(path).expect("csv");
+    let text = text
+        .strip_prefix('\u{feff}')
+        .expect("a byte-order mark for Excel");
+    let mut lines = text.split("\r\n").filter(|l| !l.is_empty());
+    let header: Vec<&str> = lines.next().expect("header").split(',').collect();
+    let at = header
+        .iter()
+        .position(|h| *h == column)
+        .unwrap_or_else(|| panic!("{column} in {header:?}"));
+    let mut sum = 0.0;
+    let mut rows = 0;
+    for line in lines {
+        let cell = line.split(',').nth(at).expect("cell");
+        sum += cell.parse::<f64>().unwrap_or(0.0);
+        rows += 1;
+    }
+    (sum, rows)
+}
+
+#[test]
+fn the_page_draws_every_panel_and_its_numbers_are_the_cases() {
+    let case = sample_case();
+    let out = tempfile::tempdir().expect("dir");
+    let page = out.path().join("overview.html");
+    let (code, _, stderr) = run(bin().args([
+        "overview",
+        "--case",
+        case.to_str().expect("utf-8"),
+        "--since",
+        SINCE,
+        "--until",
+        UNTIL,
+        "--out",
+        page.to_str().expect("utf-8"),
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let html = std::fs::read_to_string(&page).expect("page");
+    assert!(
+        html.contains("Content-Security-Policy"),
+        "the scope report's policy"
+    );
+    assert!(!html.contains("<script"), "no script");
+    for (name, _) in mcpforensics::overview::PANELS {
+        assert!(html.contains(&format!("<section id=\"{name}\">")), "{name}");
+        let csv = out.path().join(format!("overview-{name}.csv"));
+        assert!(csv.is_file(), "{} beside the page", csv.display());
+        assert!(
+            html.contains(&format!("overview-{name}.csv")),
+            "{name} names its CSV"
+        );
+    }
+    assert!(html.matches("<svg").count() >= 5, "charts drawn");
+
+    // Tool usage: every tool call of the window and of the baseline, counted here from tool_calls.
+    let window_calls = scalar(
+        &case,
+        &format!("SELECT count(*) FROM tool_calls WHERE time >= '{SINCE}' AND time < '{UNTIL}'"),
+    );
+    let baseline_calls = scalar(
+        &case,
+        &format!(
+            "SELECT count(*) FROM tool_calls WHERE time >= '{BASELINE_START}' AND time < '{SINCE}'"
+        ),
+    );
+    assert!(
+        window_calls > 0 && baseline_calls > 0,
+        "the sample has calls"
+    );
+    let usage = out.path().join("overview-overview_tool_usage.csv");
+    assert_eq!(csv_sum(&usage, "window_calls").0, window_calls as f64);
+    assert_eq!(csv_sum(&usage, "baseline_calls").0, baseline_calls as f64);
+    // The heat map's cells add up to the same calls.
+    let hours = out.path().join("overview-overview_tool_hours.csv");
+    assert_eq!(csv_sum(&hours, "window_calls").0, window_calls as f64);
+
+    // Authentication failures: every sign-in table's records with a result other than 0.
+    let failures: i64 = [
+        "SigninLogs",
+        "AADNonInteractiveUserSignInLogs",
+        "AADServicePrincipalSignInLogs",
+        "AADManagedIdentitySignInLogs",
+    ]
+    .iter()
+    .map(|table| {
+        scalar(
+            &case,
+            &format!(
+                "SELECT count(*) FROM \"{table}\" WHERE \"TimeGenerated\" >= '{BASELINE_START}' AND \"TimeGenerated\" < '{UNTIL}' AND \"ResultType\" <> '0'"
+            ),
+        )
+    })
+    .sum();
+    assert!(failures > 0, "the sample's spray fails sign-ins");
+    let auth = out.path().join("overview-overview_auth_failures.csv");
+    assert_eq!(csv_sum(&auth, "failures").0, failures as f64);
+
+    // Anonymous calls per day add up to the calls no identity was resolved for.
+    let anonymous = scalar(
+        &case,
+        &format!(
+            "SELECT count(*) FROM tool_calls WHERE time >= '{BASELINE_START}' AND time < '{UNTIL}' AND \"user\" = '(anonymous)'"
+        ),
+    );
+    let unattributed = out.path().join("overview-overview_unattributed.csv");
+    assert_eq!(
+        csv_sum(&unattributed, "anonymous_calls").0,
+        anonymous as f64
+    );
+
+    // An existing page is not replaced without --force.
+    let (again, _, said) = run(bin().args([
+        "overview",
+        "--case",
+        case.to_str().expect("utf-8"),
+        "--since",
+        SINCE,
+        "--out",
+        page.to_str().expect("utf-8"),
+    ]));
+    assert_eq!(again, 2, "{said}");
+    assert!(said.contains("--force"), "{said}");
+}
+
+#[test]
+fn the_json_holds_every_panel_with_the_window() {
+    let case = sample_case();
+    let (code, stdout, stderr) = run(bin().args([
+        "overview",
+        "--case",
+        case.to_str().expect("utf-8"),
+        "--since",
+        SINCE,
+        "--until",
+        UNTIL,
+        "--format",
+        "json",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let document: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
+    assert_eq!(document["since"], SINCE);
+    assert_eq!(document["baseline_start"], BASELINE_START);
+    let panels = document["panels"].as_object().expect("panels");
+    assert_eq!(panels.len(), mcpforensics::overview::PANELS.len());
+    let usage = panels["overview_tool_usage"].as_array().expect("rows");
+    assert!(!usage.is_empty());
+    assert!(usage.iter().all(|row| row["tool"].is_string()));
+}
+
+/// An NSG v2 blob whose tuples are these.
+fn nsg_v2(tuples: &[&str]) -> Vec<u8> {
+    serde_json::json!({"records": [{
+        "time": "2026-10-01T14:00:00.0000000Z",
+        "systemId": "5f4d8b5e-0000-0000-0000-000000000001",
+        "macAddress": "000D3A000001",
+        "category": "NetworkSecurityGroupFlowEvent",
+        "resourceId": "/SUBSCRIPTIONS/S/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/NSG",
+        "operationName": "NetworkSecurityGroupFlowEvents",
+        "properties": {"Version": 2, "flows": [{"rule": "DefaultRule_AllowVnetOutBound", "flows": [
+            {"mac": "000D3A000001", "flowTuples": tuples}
+        ]}]}
+    }]})
+    .to_string()
+    .into_bytes()
+}
+
+/// East-west: a new connection on a management port between private hosts comes first and is
+/// flagged; a pair the baseline already had is not new; a public destination is not east-west;
+/// a denied probe from outside is in the denied flows.
+#[test]
+fn the_network_view_flags_new_east_west_connections_and_denied_probes() {
+    let account = crate::common::Account::new();
+    // 02:00 is the baseline, 13:00 and 14:00 the window.
+    account.put(
+        &crate::common::nsg_blob(14),
+        &nsg_v2(&[
+            "1790820000,10.0.1.4,10.0.2.9,44000,5432,T,O,A,B,3,300,3,900",
+            "1790859600,10.0.1.4,10.0.2.9,44001,5432,T,O,A,B,3,300,3,900",
+            "1790863200,10.0.1.4,10.0.2.5,44321,3389,T,O,A,B,10,1000,12,40000",
+            "1790863200,10.0.1.4,52.1.2.3,44322,443,T,O,A,B,10,1000,12,40000",
+            "1790863200,203.0.113.7,10.0.1.4,55000,22,T,I,D,B,,,,",
+            "1790863260,203.0.113.7,10.0.1.5,55001,22,T,I,D,B,,,,",
+        ]),
+    );
+    let case = tempfile::tempdir().expect("case");
+    crate::common::ingest_dir(account.path(), case.path());
+    let run_query = |name: &str| -> Vec<serde_json::Value> {
+        let (code, stdout, stderr) = run(bin().args([
+            "queries",
+            "run",
+            name,
+            "--case",
+            case.path().to_str().expect("utf-8"),
+            "--since",
+            "2026-10-01T12:00:00Z",
+            "--until",
+            "2026-10-02T00:00:00Z",
+            "--baseline-days",
+            "1",
+            "--as-given",
+            "--format",
+            "json",
+        ]));
+        assert_eq!(code, 0, "{stderr}");
+        serde_json::from_str(&stdout).expect("JSON rows")
+    };
+    let east_west = run_query("network_east_west");
+    assert_eq!(
+        east_west.len(),
+        2,
+        "two private pairs in the window: {east_west:?}"
+    );
+    assert_eq!(east_west[0]["dst_ip"], "10.0.2.5");
+    assert_eq!(east_west[0]["dst_port"], 3389);
+    assert_eq!(east_west[0]["new_in_window"], true);
+    assert_eq!(east_west[0]["management_or_database_port"], true);
+    assert_eq!(east_west[1]["dst_ip"], "10.0.2.9");
+    assert_eq!(
+        east_west[1]["new_in_window"], false,
+        "the baseline had this pair"
+    );
+    assert_eq!(
+        east_west[1]["flows"], 1,
+        "only the window's flows are counted"
+    );
+    let denied = run_query("network_denied");
+    assert_eq!(denied.len(), 1, "{denied:?}");
+    assert_eq!(denied[0]["src_ip"], "203.0.113.7");
+    assert_eq!(denied[0]["denied_flows"], 2);
+    assert_eq!(denied[0]["destinations"], 2);
+    assert_eq!(denied[0]["from_outside"], true);
+    let talkers = run_query("network_top_talkers");
+    assert!(
+        talkers
+            .iter()
+            .any(|t| t["dst_ip"] == "52.1.2.3" && t["bytes_in"] == 40000),
+        "{talkers:?}"
+    );
+}
