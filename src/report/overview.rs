@@ -203,6 +203,16 @@ fn day_of(cell: &str) -> String {
     cell.chars().take(10).collect()
 }
 
+/// A row's label, right-aligned before the plot at `label_width`, cut to 38 characters.
+fn row_label(svg: &mut String, label_width: f64, y: f64, label: &str) {
+    let _ = write!(
+        svg,
+        "<text x=\"{}\" y=\"{y}\" text-anchor=\"end\">{}</text>",
+        label_width - 6.0,
+        e(&cut(label, 38))
+    );
+}
+
 /// Horizontal bars: for each label, one bar per series, with the value at its end.
 fn bars(labels: &[String], series: &[(&str, &str, Vec<f64>)], unit: &str) -> String {
     let label_width = 230.0;
@@ -236,13 +246,7 @@ fn bars(labels: &[String], series: &[(&str, &str, Vec<f64>)], unit: &str) -> Str
     );
     for (row, label) in labels.iter().enumerate() {
         let y = 34.0 + row_height * row as f64;
-        let _ = write!(
-            svg,
-            "<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>",
-            label_width - 6.0,
-            y + row_height / 2.0 + 3.0,
-            e(&cut(label, 38))
-        );
+        row_label(&mut svg, label_width, y + row_height / 2.0 + 3.0, label);
         for (i, (_, colour, values)) in series.iter().enumerate() {
             let value = values.get(row).copied().unwrap_or(0.0);
             let w = (value / max * area).max(if value > 0.0 { 1.0 } else { 0.0 });
@@ -346,13 +350,7 @@ fn hour_heat_map(cells: &Cells) -> String {
     }
     for (row, (tool, (window, baseline))) in tools.iter().enumerate() {
         let y = 38.0 + 18.0 * row as f64;
-        let _ = write!(
-            svg,
-            "<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>",
-            label_width - 6.0,
-            y + 12.0,
-            e(&cut(tool, 38))
-        );
+        row_label(&mut svg, label_width, y + 12.0, tool);
         for hour in 0..24 {
             let x = label_width + cell * hour as f64;
             let shade = if window[hour] > 0.0 {
@@ -431,13 +429,7 @@ fn data_access_chart(cells: &Cells, overview: &Overview) -> String {
     let scale = |v: f64| label_width + v / max * area;
     for (row, (user, (baseline, window))) in users.iter().enumerate() {
         let y = 36.0 + 18.0 * row as f64;
-        let _ = write!(
-            svg,
-            "<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>",
-            label_width - 6.0,
-            y + 12.0,
-            e(&cut(user, 38))
-        );
+        row_label(&mut svg, label_width, y + 12.0, user);
         let top = peak(baseline);
         if !baseline.is_empty() {
             let low = baseline.iter().copied().fold(f64::MAX, f64::min);

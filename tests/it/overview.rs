@@ -8,6 +8,17 @@ const UNTIL: &str = "2026-10-08T00:00:00Z";
 /// The default baseline: 14 days before the window.
 const BASELINE_START: &str = "2026-09-17T00:00:00Z";
 
+fn path(p: &std::path::Path) -> &str {
+    p.to_str().expect("utf-8")
+}
+
+/// `overview --case CASE --since SINCE` with `more`.
+fn overview(case: &std::path::Path, more: &[&str]) -> (i32, String, String) {
+    run(bin()
+        .args(["overview", "--case", path(case), "--since", SINCE])
+        .args(more))
+}
+
 /// The sum of a CSV column (the file as the command wrote it: BOM, CRLF, a header).
 fn csv_sum(path: &std::path::Path, column: &str) -> (f64, usize) {
     let text = std::fs::read_to_string(path).expect("csv");
@@ -35,17 +46,7 @@ fn the_page_draws_every_panel_and_its_numbers_are_the_cases() {
     let case = sample_case();
     let out = tempfile::tempdir().expect("dir");
     let page = out.path().join("overview.html");
-    let (code, _, stderr) = run(bin().args([
-        "overview",
-        "--case",
-        case.to_str().expect("utf-8"),
-        "--since",
-        SINCE,
-        "--until",
-        UNTIL,
-        "--out",
-        page.to_str().expect("utf-8"),
-    ]));
+    let (code, _, stderr) = overview(&case, &["--until", UNTIL, "--out", path(&page)]);
     assert_eq!(code, 0, "{stderr}");
     let html = std::fs::read_to_string(&page).expect("page");
     assert!(
@@ -121,15 +122,7 @@ fn the_page_draws_every_panel_and_its_numbers_are_the_cases() {
     );
 
     // An existing page is not replaced without --force.
-    let (again, _, said) = run(bin().args([
-        "overview",
-        "--case",
-        case.to_str().expect("utf-8"),
-        "--since",
-        SINCE,
-        "--out",
-        page.to_str().expect("utf-8"),
-    ]));
+    let (again, _, said) = overview(&case, &["--out", path(&page)]);
     assert_eq!(again, 2, "{said}");
     assert!(said.contains("--force"), "{said}");
 }
@@ -137,17 +130,7 @@ fn the_page_draws_every_panel_and_its_numbers_are_the_cases() {
 #[test]
 fn the_json_holds_every_panel_with_the_window() {
     let case = sample_case();
-    let (code, stdout, stderr) = run(bin().args([
-        "overview",
-        "--case",
-        case.to_str().expect("utf-8"),
-        "--since",
-        SINCE,
-        "--until",
-        UNTIL,
-        "--format",
-        "json",
-    ]));
+    let (code, stdout, stderr) = overview(&case, &["--until", UNTIL, "--format", "json"]);
     assert_eq!(code, 0, "{stderr}");
     let document: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
     assert_eq!(document["since"], SINCE);
