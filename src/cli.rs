@@ -186,6 +186,34 @@ impl AzureArgs {
     }
 }
 
+/// The flags that take a time.
+const TIME_FLAGS: [&str; 3] = ["--since", "--until", "--scope-since"];
+
+/// The times of a command line (`args` without the program) written without a zone, each as
+/// `--flag text`: read as UTC, which the command says once ([`crate::time::written_without_zone`]).
+pub fn times_without_zone(args: impl IntoIterator<Item = String>) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        if arg == "--" {
+            break;
+        }
+        let (flag, value) = match arg.split_once('=') {
+            Some((flag, value)) => (flag.to_string(), Some(value.to_string())),
+            None => (arg, None),
+        };
+        if !TIME_FLAGS.contains(&flag.as_str()) {
+            continue;
+        }
+        if let Some(value) = value.or_else(|| args.next())
+            && crate::time::written_without_zone(&value)
+        {
+            found.push(format!("{flag} {value}"));
+        }
+    }
+    found
+}
+
 /// The storage credentials the process's environment carries (read here, at the edge).
 pub fn credential_environment() -> crate::sources::azure::CredentialEnvironment {
     crate::sources::azure::CredentialEnvironment::read(|name| std::env::var(name).ok())
@@ -908,6 +936,20 @@ pub struct GenerateArgs {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn times_without_a_zone_are_found_in_every_flag_form() {
+        let args = |line: &str| line.split(' ').map(String::from).collect::<Vec<_>>();
+        assert_eq!(
+            times_without_zone(args(
+                "scope --since 2026-10-01 --until=2026-10-05T12:00 --scope-since 2026-10-02T00:00:00Z"
+            )),
+            ["--since 2026-10-01", "--until 2026-10-05T12:00"]
+        );
+        assert!(times_without_zone(args("timeline --since 72h --until auto")).is_empty());
+        assert!(times_without_zone(args("sql -- --since 2026-10-01")).is_empty());
+    }
+
     use super::*;
     use clap::CommandFactory;
 

@@ -6,6 +6,17 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = mcpforensics::cli::Cli::parse();
+    let zoneless = mcpforensics::cli::times_without_zone(
+        std::env::args_os()
+            .skip(1)
+            .map(|a| a.to_string_lossy().into_owned()),
+    );
+    if !zoneless.is_empty() {
+        mcpforensics::tell!(
+            "note: read as UTC (no zone given): {}",
+            mcpforensics::escape::terminal_safe(&zoneless.join(", "))
+        );
+    }
     mcpforensics::interrupt::install();
     match mcpforensics::commands::run(cli) {
         Ok(code) => ExitCode::from(code),

@@ -287,6 +287,32 @@ impl WindowSpec {
     }
 }
 
+/// Whether a time as written on the command line names an instant only by reading it as UTC: a
+/// date, or a time without `Z` or an offset. Spans, `auto` and epoch seconds name their instant.
+pub fn written_without_zone(text: &str) -> bool {
+    let text = text.trim();
+    match parse_time_spec(text) {
+        Ok(TimeSpec::At(_)) => {
+            let normalised = text.replacen(' ', "T", 1);
+            let zoned = text.bytes().all(|b| b.is_ascii_digit())
+                || DateTime::parse_from_rfc3339(&normalised).is_ok()
+                || text.ends_with(['Z', 'z'])
+                || has_trailing_offset(text);
+            !zoned
+        }
+        _ => false,
+    }
+}
+
+/// Whether `text` ends with an offset such as `+02:00` or `-0500`.
+fn has_trailing_offset(text: &str) -> bool {
+    let tail: Vec<u8> = text.bytes().rev().take(6).collect();
+    let digits = |bytes: &[u8]| bytes.iter().all(u8::is_ascii_digit);
+    // `+02:00` reversed is `00:20+`; `+0200` reversed is `0020+`.
+    matches!(tail.as_slice(), [a, b, b':', c, d, b'+' | b'-'] if digits(&[*a, *b, *c, *d]))
+        || matches!(tail.get(..5), Some([a, b, c, d, b'+' | b'-']) if digits(&[*a, *b, *c, *d]))
+}
+
 /// The longest span `--since 30d` accepts, in days (a century).
 pub const MAX_SPAN_DAYS: i64 = 36_525;
 
@@ -340,6 +366,30 @@ pub fn parse_time_spec(text: &str) -> Result<TimeSpec, String> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn only_dates_and_times_without_a_zone_are_read_as_utc() {
+        for text in [
+            "2026-10-01",
+            "2026-10-01T08:00:00",
+            "2026-10-01 08:00",
+            "10/01/2026 08:00:00",
+        ] {
+            assert!(written_without_zone(text), "{text}");
+        }
+        for text in [
+            "2026-10-01T08:00:00Z",
+            "2026-10-01T08:00:00+02:00",
+            "2026-10-01 08:00:00-0500",
+            "72h",
+            "auto",
+            "1790000000",
+            "nonsense",
+        ] {
+            assert!(!written_without_zone(text), "{text}");
+        }
+    }
+
     #[test]
     fn windows_resolve_against_the_end_of_the_evidence_and_are_never_empty() {
         use super::*;

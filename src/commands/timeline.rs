@@ -129,19 +129,21 @@ fn export_timeline(
         super::check_output(out, args.force)?;
     }
     let case_dir = resolve_case(&args.case)?;
-    let case = Case::open(&case_dir)?;
+    let case = std::sync::Arc::new(Case::open(&case_dir)?);
     let (start, end) = case.evidence_span()?;
     // The end of the evidence is its last event: included.
     let exported = args
         .window()
         .resolve_open_end(start, end, end + Duration::nanoseconds(1))?;
     let (from, to) = (exported.since, exported.until);
+    let marks = export_marks(args, &case, (from, to), settings)?;
+    let marks = marks.as_ref();
     let written = match args.out.as_deref().filter(|p| p.as_os_str() != "-") {
         Some(path) => {
             // Written beside the file and renamed into place: a failed export leaves no part.
             let (mut written, mut failed) = (0, None);
             let file = crate::case::write_atomic_with(path, |out| {
-                crate::timeline::export::export(&case, from, to, format, out, settings)
+                crate::timeline::export::export(&case, (from, to), marks, format, out, settings)
                     .map(|n| written = n)
                     .map_err(|e| {
                         let io = std::io::Error::other(e.to_string());
@@ -168,8 +170,8 @@ fn export_timeline(
                 let mut buffer = Vec::new();
                 let written = crate::timeline::export::export(
                     &case,
-                    from,
-                    to,
+                    (from, to),
+                    marks,
                     format,
                     &mut buffer,
                     settings,
@@ -183,7 +185,14 @@ fn export_timeline(
                 written
             } else {
                 let mut out = std::io::BufWriter::new(stdout.lock());
-                match crate::timeline::export::export(&case, from, to, format, &mut out, settings) {
+                match crate::timeline::export::export(
+                    &case,
+                    (from, to),
+                    marks,
+                    format,
+                    &mut out,
+                    settings,
+                ) {
                     Ok(written) => written,
                     // A reader that went away (| head) ends the export quietly.
                     Err(crate::timeline::TimelineError::Write(e))
@@ -200,4 +209,51 @@ fn export_timeline(
         crate::tell!("warning: the case holds no events in this window");
     }
     Ok(exit::OK)
+}
+
+/// What the export tags: scope's attacker marks when `--scope-since` is given, the Sigma rules'
+/// hits when `--sigma` is; nothing (and no scope run) otherwise.
+fn export_marks(
+    args: &TimelineArgs,
+    case: &std::sync::Arc<Case>,
+    (from, to): (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>),
+    settings: &crate::query::QuerySettings,
+) -> Result<Option<crate::timeline::loader::Marks>> {
+    if args.scope_since.is_none() && args.sigma.is_empty() {
+        return Ok(None);
+    }
+    let (start, end) = case.evidence_span()?;
+    let scope = match args.scope_since {
+        Some(since) => Some(PackParams::new(
+            WindowSpec {
+                since: Some(since),
+                until: None,
+            }
+            .resolve(start, end)?,
+            args.baseline_days,
+        )),
+        None => None,
+    };
+    let plan = crate::timeline::loader::LoadPlan {
+        case: case.clone(),
+        from,
+        to,
+        scope,
+        iocs: args.iocs.indicators(),
+        sigma: args.sigma.clone(),
+        events_budget: 0,
+        settings: settings.clone(),
+    };
+    crate::tell!(
+        "marking the export: {}",
+        if scope.is_some() {
+            "running scope for the attacker marks"
+        } else {
+            "running the Sigma rules"
+        }
+    );
+    let marks = crate::timeline::loader::load_marks(&plan)
+        .map_err(crate::timeline::TimelineError::Marks)?;
+    crate::tell!("{}", marks.basis);
+    Ok(Some(marks))
 }

@@ -179,7 +179,11 @@ fn table(out: &mut String, cells: &Cells) {
             } else {
                 ""
             };
-            let _ = write!(out, "<td{class}>{}</td>", e(cell));
+            let _ = write!(
+                out,
+                "<td{class}>{}</td>",
+                crate::report::scope_report::html_text(cell)
+            );
         }
         out.push_str("</tr>");
     }

@@ -757,7 +757,7 @@ fn sigma_markdown(sigma: &SigmaFindings, cited: &mut BTreeMap<String, String>) -
 }
 
 fn sigma_html(sigma: &SigmaFindings, cited: &mut BTreeMap<String, String>) -> String {
-    let e = html_escape;
+    let e = html_text;
     let mut out = format!(
         "<h2 id=\"sigma\">Sigma rules</h2><p>{}.</p>{}",
         e(&sigma_heading(sigma)),
@@ -812,15 +812,64 @@ pub(super) fn cut(text: &str, max: usize) -> String {
 pub fn html_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c if c.is_control() && c != '\n' => out.push_str(&format!("&#x{:x};", c as u32)),
-            c => out.push(c),
+        push_escaped(&mut out, c);
+    }
+    out
+}
+
+fn push_escaped(out: &mut String, c: char) {
+    match c {
+        '&' => out.push_str("&amp;"),
+        '<' => out.push_str("&lt;"),
+        '>' => out.push_str("&gt;"),
+        '"' => out.push_str("&quot;"),
+        '\'' => out.push_str("&#39;"),
+        c if c.is_control() && c != '\n' => out.push_str(&format!("&#x{:x};", c as u32)),
+        c => out.push(c),
+    }
+}
+
+/// Tokens up to this many characters (addresses, UPNs, tool names) never wrap.
+const TOKEN_KEPT: usize = 24;
+
+/// Where a longer token (a blob path, a resource id, a session id, JSON arguments) may wrap: after
+/// one of its own separators.
+const TOKEN_SEPARATORS: &[char] = &['.', '@', '/', ':', '_', '|', '=', '&', '?', ',', ';', '-'];
+
+/// Escapes text for a table cell or prose so that no token breaks inside itself: a token (the
+/// text between spaces) of up to [`TOKEN_KEPT`] characters is kept on one line (a browser would
+/// otherwise break `bob-keller@…` at its hyphen), a longer one may wrap only after its own
+/// separators (`<wbr>`); a long run without any (a SHA-256) stays whole and the table widens.
+/// Not for attribute values: use [`html_escape`].
+pub fn html_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    for token in text.split_inclusive(char::is_whitespace) {
+        let word = token.trim_end();
+        let space = &token[word.len()..];
+        let length = word.chars().count();
+        if length <= TOKEN_KEPT {
+            // Browsers break after these when a letter follows (not in `2026-09-21`).
+            let breakable = word
+                .as_bytes()
+                .windows(2)
+                .any(|w| matches!(w[0], b'-' | b'/' | b'?') && !w[1].is_ascii_digit());
+            if breakable {
+                out.push_str("<span class=\"tok\">");
+            }
+            word.chars().for_each(|c| push_escaped(&mut out, c));
+            if breakable {
+                out.push_str("</span>");
+            }
+        } else {
+            let mut chars = word.chars().peekable();
+            while let Some(c) = chars.next() {
+                push_escaped(&mut out, c);
+                if TOKEN_SEPARATORS.contains(&c) && chars.peek().is_some() {
+                    out.push_str("<wbr>");
+                }
+            }
         }
+        space.chars().for_each(|c| push_escaped(&mut out, c));
     }
     out
 }
@@ -830,7 +879,7 @@ pub fn html_escape(text: &str) -> String {
 pub(super) const HTML_STYLE: &str = "body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1200px;padding:0 1em;color:#222}\
 h1{font-size:1.6em;margin-bottom:.2em}h2{margin-top:1.6em;border-bottom:1px solid #ddd}\
 .meta{color:#555;margin-top:0}nav{margin:1em 0;color:#555}nav a{margin-right:.8em}\
-table{border-collapse:collapse;margin:.5em 0 1.5em;width:100%}td,th{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top;overflow-wrap:break-word}td code,td.reasons,table.calls td{overflow-wrap:anywhere}\
+table{border-collapse:collapse;margin:.5em 0 1.5em;width:100%}td,th{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top;overflow-wrap:normal;word-break:normal}.tok{white-space:nowrap}\
 th{background:#f3f3f3}td.t,th.t{white-space:nowrap;overflow-wrap:normal}td.n{text-align:right;white-space:nowrap}\
 td.reasons{background:#fafafa}.bad{color:#b00020;font-weight:600}.ok{color:#1b5e20;font-weight:600}\
 .headline{font-size:1.1em}table.totals{width:auto}table.totals th{width:14em}\
@@ -896,7 +945,7 @@ fn html_summary(
     summary: &Summary,
     cited: &mut BTreeMap<String, String>,
 ) -> String {
-    let e = html_escape;
+    let e = html_text;
     let mut out = String::new();
     let verdict_class = if r.verdict == Verdict::NothingFound {
         "ok"
@@ -953,7 +1002,7 @@ fn html_summary(
 
 // Long: the report's sections in order; the renderers are to share one report model (issue 37).
 fn html(r: &ScopeReport, options: &RenderOptions) -> String {
-    let e = html_escape;
+    let e = html_text;
     let summary = summarise(r, options.zone);
     let mut cited = BTreeMap::new();
     let mut out = String::new();
@@ -1063,7 +1112,7 @@ fn html(r: &ScopeReport, options: &RenderOptions) -> String {
             e(&c.user),
             e(c.client_address.as_deref().unwrap_or("")),
             e(c.tool.as_deref().unwrap_or("")),
-            e(arguments),
+            html_escape(arguments),
             e(&cut(arguments, 160)),
             e(c.session.as_deref().unwrap_or("")),
             e(&c.rule),
@@ -1100,7 +1149,7 @@ fn html(r: &ScopeReport, options: &RenderOptions) -> String {
             out,
             "<tr><td>{}</td><td class=\"tier-{}\">{}</td>{}{}<td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
             e(&c.customer_id),
-            e(&c.tier),
+            html_escape(&c.tier),
             e(&c.tier),
             time_cell(&c.first_access),
             time_cell(&c.last_access),
@@ -1306,6 +1355,30 @@ pub fn customers_csv(report: &ScopeReport) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn html_text_breaks_long_tokens_only_after_their_separators() {
+        assert_eq!(html_text("45.86.202.14"), "45.86.202.14");
+        assert_eq!(
+            html_text("Generated 2026-09-21 14:13:20"),
+            "Generated 2026-09-21 14:13:20"
+        );
+        assert_eq!(
+            html_text("anne-marie@contoso.com <b>"),
+            "<span class=\"tok\">anne-marie@contoso.com</span> &lt;b&gt;"
+        );
+        assert_eq!(
+            html_text("resourceId=/SUBSCRIPTIONS/ab"),
+            "resourceId=<wbr>/<wbr>SUBSCRIPTIONS/<wbr>ab"
+        );
+        let hash = "ab".repeat(32);
+        assert_eq!(
+            html_text(&hash),
+            hash,
+            "a run without separators stays whole"
+        );
+    }
+
     use super::*;
 
     #[test]

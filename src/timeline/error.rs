@@ -18,6 +18,9 @@ pub enum TimelineError {
     /// The query's output was not what the timeline reads.
     #[error(transparent)]
     Store(#[from] super::store::StoreError),
+    /// Scope or the Sigma rules could not mark the timeline.
+    #[error("marking the timeline: {0}")]
+    Marks(String),
     /// Writing the exported timeline failed.
     #[error("writing the timeline: {0}")]
     Write(std::io::Error),

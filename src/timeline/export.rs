@@ -16,6 +16,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::{Map, Value, json};
 
 use super::error::TimelineError;
+use super::loader::Marks;
 use super::store::StoreError;
 use crate::case::Case;
 use crate::query::QueryEngine;
@@ -33,7 +34,7 @@ pub enum ExportFormat {
 }
 
 /// Columns of the CSV and keys of the JSON, in order.
-const FIELDS: [&str; 16] = [
+const FIELDS: [&str; 17] = [
     "datetime",
     "timestamp_desc",
     "message",
@@ -50,6 +51,7 @@ const FIELDS: [&str; 16] = [
     "line",
     "blob_sha256",
     "operation_id",
+    "tag",
 ];
 
 /// What `timestamp_desc` says for each kind of event.
@@ -69,11 +71,12 @@ fn description(kind: &str) -> &str {
     }
 }
 
-/// Writes every event of `[from, to)` to `out`; returns the number written.
+/// Writes every event of `[from, to)` to `out`, each tagged with what `marks` say of it (scope's
+/// attacker mark, the Sigma rules it hit); returns the number written.
 pub fn export(
     case: &Case,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
+    (from, to): (DateTime<Utc>, DateTime<Utc>),
+    marks: Option<&Marks>,
     format: ExportFormat,
     out: &mut dyn Write,
     settings: &crate::query::QuerySettings,
@@ -91,7 +94,7 @@ pub fn export(
         let sql = super::loader::timeline_sql(chunk_from, chunk_to);
         let (_, batches) = runtime.block_on(engine.sql(&sql))?;
         for batch in &batches {
-            for row in rows(batch, &hashes)? {
+            for row in rows(batch, &hashes, marks)? {
                 write_row(&row, format, out).map_err(io)?;
                 written += 1;
             }
@@ -114,7 +117,7 @@ pub fn write_header(format: ExportFormat, out: &mut dyn Write) -> std::io::Resul
 /// Writes one loaded event (the interactive timeline's `e`), with its blob's SHA-256.
 pub fn write_event(
     event: &super::store::Event<'_>,
-    blob_sha256: Option<String>,
+    (blob_sha256, tags): (Option<String>, Vec<String>),
     format: ExportFormat,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
@@ -140,6 +143,7 @@ pub fn write_event(
     row.insert("line".into(), json!(event.line));
     row.insert("blob_sha256".into(), text(blob_sha256.as_deref()));
     row.insert("operation_id".into(), text(event.operation));
+    row.insert("tag".into(), json!(tags));
     row.insert("timestamp".into(), json!(event.time / 1_000));
     write_row(&row, format, out)
 }
@@ -148,6 +152,7 @@ pub fn write_event(
 fn rows(
     batch: &RecordBatch,
     hashes: &std::collections::BTreeMap<String, String>,
+    marks: Option<&Marks>,
 ) -> Result<Vec<Map<String, Value>>, StoreError> {
     let column = |name: &'static str| batch.column_by_name(name).ok_or(StoreError::Column(name));
     let text = |name: &'static str, row: usize| -> Result<Value, StoreError> {
@@ -196,6 +201,17 @@ fn rows(
         event.insert("line".into(), text("line", row)?);
         event.insert("blob_sha256".into(), sha256);
         event.insert("operation_id".into(), text("operation", row)?);
+        let tags = marks.map_or_else(Vec::new, |marks| {
+            let line = event["line"].as_u64().unwrap_or_default();
+            let (kind, ip, peer) = (&event["kind"], &event["ip"], &event["peer"]);
+            marks.tags(
+                (event["blob"].as_str().unwrap_or_default(), line),
+                kind.as_str().unwrap_or_default(),
+                ip.as_str(),
+                peer.as_str(),
+            )
+        });
+        event.insert("tag".into(), json!(tags));
         event.insert("timestamp".into(), json!(nanos / 1_000));
         out.push(event);
     }
@@ -214,6 +230,14 @@ fn write_row(
                 .map(|name| match event.get(*name) {
                     None | Some(Value::Null) => String::new(),
                     Some(Value::String(s)) => crate::escape::csv_field(s),
+                    // Tags: one cell, `; `-separated.
+                    Some(Value::Array(items)) => crate::escape::csv_field(
+                        &items
+                            .iter()
+                            .filter_map(Value::as_str)
+                            .collect::<Vec<_>>()
+                            .join("; "),
+                    ),
                     // Numbers stay numbers: only text is neutralised.
                     Some(other) => other.to_string(),
                 })
@@ -230,10 +254,12 @@ fn write_row(
             out.write_all(b"\n")
         }
         ExportFormat::Timesketch => {
-            // Timesketch needs message, datetime and timestamp_desc; nulls are left out.
+            // Timesketch needs message, datetime and timestamp_desc; nulls and an empty `tag`
+            // are left out.
             let mut ordered = Map::new();
             for name in FIELDS.iter().copied().chain(["timestamp"]) {
-                if let Some(value) = event.get(name).filter(|v| !v.is_null()) {
+                let empty = |v: &&Value| v.is_null() || v.as_array().is_some_and(Vec::is_empty);
+                if let Some(value) = event.get(name).filter(|v| !empty(v)) {
                     ordered.insert(name.into(), value.clone());
                 }
             }

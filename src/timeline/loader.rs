@@ -53,6 +53,64 @@ pub struct Marks {
     pub basis: String,
 }
 
+impl Marks {
+    /// Whether scope attributes the record to the attacker: one of its attacker calls, a sign-in
+    /// from an attacker address, or a flow or dependency to an exfiltration destination. `kind`
+    /// is the event kind's label.
+    pub fn is_attacker(
+        &self,
+        (blob, line): (&str, u64),
+        kind: &str,
+        ip: Option<&str>,
+        peer: Option<&str>,
+    ) -> bool {
+        if self
+            .attacker_rows
+            .get(blob)
+            .is_some_and(|lines| lines.contains(&line))
+        {
+            return true;
+        }
+        match kind {
+            "signin" => ip.is_some_and(|ip| self.attacker_ips.contains(ip)),
+            "flow" | "dependency" => {
+                peer.is_some_and(|peer| self.exfil_destinations.contains(peer))
+            }
+            _ => false,
+        }
+    }
+
+    /// The titles of the Sigma rules that hit the record.
+    pub fn rules(&self, blob: &str, line: u64) -> impl Iterator<Item = &str> {
+        self.rule_rows
+            .get(blob)
+            .and_then(|lines| lines.get(&line))
+            .into_iter()
+            .flat_map(|titles| titles.split("; "))
+    }
+
+    /// The record's tags as exports write them (Timesketch's `tag`): `mcpforensics:attacker`
+    /// when scope attributes it to the attacker, and `rule:<title>` for each Sigma rule it hit.
+    pub fn tags(
+        &self,
+        place: (&str, u64),
+        kind: &str,
+        ip: Option<&str>,
+        peer: Option<&str>,
+    ) -> Vec<String> {
+        let attacker = self
+            .is_attacker(place, kind, ip, peer)
+            .then(|| ATTACKER_TAG.to_string());
+        attacker
+            .into_iter()
+            .chain(self.rules(place.0, place.1).map(|t| format!("rule:{t}")))
+            .collect()
+    }
+}
+
+/// The tag of a record scope attributes to the attacker.
+pub const ATTACKER_TAG: &str = "mcpforensics:attacker";
+
 /// A message from a worker to the UI.
 #[derive(Debug)]
 pub enum Update {
@@ -318,7 +376,8 @@ pub(crate) fn timeline_sql(from: DateTime<Utc>, to: DateTime<Utc>) -> String {
         .replace("{to}", &sql_time(to))
 }
 
-fn load_marks(plan: &LoadPlan) -> Result<Marks, String> {
+/// What scope (when the plan asks for it) and the Sigma rules mark in the plan's window.
+pub fn load_marks(plan: &LoadPlan) -> Result<Marks, String> {
     let mut marks = match plan.scope {
         Some(params) => scope_marks(plan, params)?,
         None => Marks::default(),

@@ -10,7 +10,7 @@ use super::filter::{Field, Filter};
 use super::keymap::{self, Action, KeyContext};
 pub use super::keymap::{Focus, PromptKind};
 use super::loader::{DetailRequest, Marks, Update};
-use super::store::{Event, EventKind, EventStore};
+use super::store::{Event, EventStore};
 use crate::case::bookmarks::{Bookmark, Bookmarks};
 
 /// Buckets of the activity histogram (drawn at any width by summing neighbours).
@@ -370,24 +370,15 @@ impl App {
         let Some(marks) = &self.marks else {
             return false;
         };
-        if marks
-            .attacker_rows
-            .get(event.blob.as_ref())
-            .is_some_and(|lines| lines.contains(&event.line))
-            || marks
-                .rule_rows
-                .get(event.blob.as_ref())
-                .is_some_and(|lines| lines.contains_key(&event.line))
-        {
-            return true;
-        }
-        match event.kind {
-            EventKind::SignIn => event.ip.is_some_and(|ip| marks.attacker_ips.contains(ip)),
-            EventKind::Flow | EventKind::Dependency => event
-                .peer
-                .is_some_and(|peer| marks.exfil_destinations.contains(peer)),
-            _ => false,
-        }
+        marks.is_attacker(
+            (event.blob.as_ref(), event.line),
+            event.kind.label(),
+            event.ip,
+            event.peer,
+        ) || marks
+            .rules(event.blob.as_ref(), event.line)
+            .next()
+            .is_some()
     }
 
     fn bucket(&self, ns: i64) -> usize {
@@ -782,7 +773,15 @@ impl App {
         self.store.scan(0..self.store.len(), |_, event| {
             if result.is_ok() && self.passes(event) {
                 let sha = self.context.blob_sha256.get(&event.blob);
-                result = super::export::write_event(event, sha, format, &mut out);
+                let tags = self.marks.as_ref().map_or_else(Vec::new, |marks| {
+                    marks.tags(
+                        (event.blob.as_ref(), event.line),
+                        event.kind.label(),
+                        event.ip,
+                        event.peer,
+                    )
+                });
+                result = super::export::write_event(event, (sha, tags), format, &mut out);
                 written += 1;
             }
         });
@@ -1096,6 +1095,7 @@ pub(crate) mod tests {
         reason = "a test fails loudly where a value is missing"
     )]
     use super::*;
+    use crate::timeline::store::EventKind;
     use crate::timeline::store::tests::chunk;
     use ratatui::crossterm::event::{KeyCode, KeyModifiers};
 

@@ -280,7 +280,7 @@ fn loading_stops_at_the_events_budget_and_says_where() {
 
 /// `timeline --format csv|jsonl|timesketch --out FILE` without a terminal: the same events in
 /// each format, in time order, each with its blob, line and the blob's SHA-256 from the manifest;
-/// the CSV as a spreadsheet reads it (BOM, CRLF, 16 columns); Timesketch's three required fields;
+/// the CSV as a spreadsheet reads it (BOM, CRLF, 17 columns); Timesketch's three required fields;
 /// an existing file is not overwritten without --force.
 #[test]
 fn the_timeline_exports_to_files_without_a_terminal() {
@@ -387,7 +387,7 @@ fn the_timeline_exports_to_files_without_a_terminal() {
     let text = String::from_utf8(csv[3..].to_vec()).unwrap();
     assert!(text.ends_with("\r\n"));
     let schema = std::sync::Arc::new(arrow::datatypes::Schema::new(
-        (0..16)
+        (0..17)
             .map(|i| {
                 arrow::datatypes::Field::new(
                     format!("c{i}"),
@@ -405,9 +405,12 @@ fn the_timeline_exports_to_files_without_a_terminal() {
     assert_eq!(
         parsed,
         rows.len(),
-        "every event one CSV record of 16 fields"
+        "every event one CSV record of 17 fields"
     );
     assert!(text.starts_with("datetime,timestamp_desc,message,"));
+    // Without --scope-since or --sigma nothing is tagged (and no scope ran).
+    assert!(rows.iter().all(|r| r["tag"] == serde_json::json!([])));
+    assert!(sketch.iter().all(|r| r.get("tag").is_none()));
 
     // An existing file is not overwritten without --force.
     let (code, _, stderr) = run(bin()
@@ -451,4 +454,129 @@ fn the_timeline_checks_its_zone_and_exports_refuse_one() {
         "{stderr}"
     );
     assert!(!out.exists(), "nothing written");
+}
+
+/// `timeline --format timesketch --scope-since T` carries scope's verdict into Timesketch: every
+/// attacker call scope lists in the exported window, and nothing else of its kind, is tagged
+/// `mcpforensics:attacker`; sign-ins from the attacker's addresses are tagged too; the CSV carries
+/// the same tags in one cell.
+#[test]
+fn the_timesketch_export_tags_what_scope_attributes_to_the_attacker() {
+    let case = sample_case();
+    let window = ["--since", "2026-10-01", "--until", "2026-10-04"];
+    let (code, scope, stderr) = run(bin().args(["scope", "--case"]).arg(&case).args([
+        "--since",
+        "2026-10-01",
+        "--format",
+        "json",
+    ]));
+    assert!(code == 0 || code == 3, "{stderr}");
+    let scope: serde_json::Value = serde_json::from_str(&scope).unwrap();
+    let start = mcpforensics::time::parse_timestamp("2026-10-01T00:00:00Z").unwrap();
+    let end = mcpforensics::time::parse_timestamp("2026-10-04T00:00:00Z").unwrap();
+    let attacker_calls: std::collections::BTreeSet<(String, u64)> = scope["attacker_calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| {
+            let time = mcpforensics::time::parse_timestamp(c["time"].as_str().unwrap()).unwrap();
+            start <= time && time < end
+        })
+        .map(|c| {
+            (
+                c["_blob"].as_str().unwrap().to_string(),
+                c["_line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert!(
+        !attacker_calls.is_empty(),
+        "the sample's attacker calls in the window"
+    );
+    let attacker_ips: std::collections::BTreeSet<&str> = scope["suspects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| {
+            s["ips"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|ip| ip.as_str())
+        })
+        .collect();
+
+    let dir = tempfile::tempdir().unwrap();
+    let export = |format: &str| {
+        let path = dir.path().join(format!("marked.{format}"));
+        let (code, stdout, stderr) = run(bin()
+            .args(["timeline", "--case"])
+            .arg(&case)
+            .args(window)
+            .args(["--scope-since", "2026-10-01", "--format", format, "--out"])
+            .arg(&path));
+        assert_eq!(code, 0, "{stdout}{stderr}");
+        assert!(
+            stderr.contains("running scope for the attacker marks"),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains(
+                "note: read as UTC (no zone given): --since 2026-10-01, --until 2026-10-04, \
+                 --scope-since 2026-10-01"
+            ),
+            "{stderr}"
+        );
+        std::fs::read_to_string(&path).unwrap()
+    };
+    let sketch: Vec<serde_json::Value> = export("timesketch")
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let attacker = |r: &serde_json::Value| {
+        r["tag"]
+            .as_array()
+            .is_some_and(|t| t.iter().any(|t| t == "mcpforensics:attacker"))
+    };
+    let tagged_tools: std::collections::BTreeSet<(String, u64)> = sketch
+        .iter()
+        .filter(|r| r["kind"] == "tool" && attacker(r))
+        .map(|r| {
+            (
+                r["blob"].as_str().unwrap().to_string(),
+                r["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        tagged_tools, attacker_calls,
+        "tagged tool calls are scope's attacker calls"
+    );
+    let tagged_signins: Vec<&serde_json::Value> = sketch
+        .iter()
+        .filter(|r| r["kind"] == "signin" && attacker(r))
+        .collect();
+    assert!(
+        tagged_signins
+            .iter()
+            .all(|r| attacker_ips.contains(r["ip"].as_str().unwrap_or_default())),
+        "a tagged sign-in comes from an attacker address"
+    );
+    assert!(
+        sketch
+            .iter()
+            .filter(|r| r["kind"] == "signin" && !attacker(r))
+            .all(|r| !attacker_ips.contains(r["ip"].as_str().unwrap_or_default())),
+        "every sign-in from an attacker address is tagged"
+    );
+    let csv = export("csv");
+    let tagged_csv = csv
+        .lines()
+        .filter(|l| l.ends_with(",mcpforensics:attacker"))
+        .count();
+    assert_eq!(
+        tagged_csv,
+        sketch.iter().filter(|r| attacker(r)).count(),
+        "the CSV's last cell carries the same tags"
+    );
 }
