@@ -1,14 +1,21 @@
 //! The timeline's filter expressions.
 //!
-//! A filter is terms separated by spaces, all of which must hold:
-//! - `field=value` (equal, ignoring case), `field!=value`, `field~text` (contains), `field!~text`;
+//! A filter is terms combined with `AND` (also written as a space), `OR`, `NOT` (also `-term`) and
+//! parentheses; `AND` binds tighter than `OR` (`kind=tool AND (ip=1.2.3.4 OR NOT user~svc)`).
+//! Keywords are case-insensitive; a quoted word is never a keyword. Terms:
+//! - `field=value` (equal, ignoring case), `field!=value`;
+//! - `field~regex` (a regular expression, ignoring case, anywhere in the value: plain text finds
+//!   itself), `field!~regex`;
+//! - `ip in 45.86.202.0/24`, `peer in 2001:db8::/32` (CIDR; an address with a port is read without
+//!   it);
 //! - `time>=T`, `time>T`, `time<T`, `time<=T` with T an RFC 3339 time or a date (UTC);
 //!   `time=2026-10-01` is that UTC day;
 //! - a bare word: any text field contains it;
-//! - `-term` negates a term; values with spaces go in double quotes (`summary~"export all"`).
+//! - values with spaces or parentheses go in double quotes (`summary~"export all"`).
 //!
 //! Fields: kind, user, ip, peer, session, tool, customer (one of the event's customers), summary,
 //! table, blob, severity (0–2, also with `>=`), time, operation (the App Insights operation id).
+//! A filter that cannot be read says why and where; it never quietly matches nothing.
 
 use super::store::Event;
 
@@ -94,46 +101,141 @@ enum Op {
     Lt,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 enum Test {
     /// Any text field contains the (lower-cased) text.
     Any(String),
-    /// A text field compared with a (lower-cased) value.
-    Text(Field, Op, String),
+    /// A text field equal to a (lower-cased) value.
+    Equals(Field, String),
+    /// A text field matched by a regular expression (case-insensitive).
+    Regex(Field, regex::Regex),
+    /// An address field inside a network.
+    Network(Field, Network),
     /// Time within [from, to) in nanoseconds.
     Time(i64, i64),
     /// Severity compared with a number.
     Severity(Op, u8),
 }
 
-#[derive(Debug, Clone, PartialEq)]
-struct Term {
-    negated: bool,
-    test: Test,
+/// A CIDR network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Network {
+    address: std::net::IpAddr,
+    prefix: u8,
 }
 
-/// A parsed filter: every term must hold.
-#[derive(Debug, Clone, PartialEq)]
+impl Network {
+    fn parse(text: &str) -> Result<Self, String> {
+        let (address, prefix) = text.split_once('/').unwrap_or((text, ""));
+        let address: std::net::IpAddr = address
+            .parse()
+            .map_err(|_| format!("{text:?} is not a network (CIDR such as 45.86.202.0/24)"))?;
+        let most = if address.is_ipv4() { 32 } else { 128 };
+        let prefix = if prefix.is_empty() {
+            most
+        } else {
+            prefix
+                .parse::<u8>()
+                .ok()
+                .filter(|p| *p <= most)
+                .ok_or_else(|| format!("{text:?}: the prefix length is 0 to {most}"))?
+        };
+        Ok(Self { address, prefix })
+    }
+
+    fn contains(self, value: &str) -> bool {
+        let Some(address) = address_of(value) else {
+            return false;
+        };
+        let bits = |a: std::net::IpAddr| match a {
+            std::net::IpAddr::V4(v4) => (u128::from(u32::from(v4)), 32u32),
+            std::net::IpAddr::V6(v6) => (u128::from(v6), 128u32),
+        };
+        // An IPv4-mapped IPv6 address is the IPv4 address.
+        let canonical = |a: std::net::IpAddr| match a {
+            std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(a, std::net::IpAddr::V4),
+            v4 => v4,
+        };
+        let (net, width) = bits(canonical(self.address));
+        let (value, value_width) = bits(canonical(address));
+        if width != value_width {
+            return false;
+        }
+        let shift = width - u32::from(self.prefix);
+        shift >= width || (net >> shift) == (value >> shift)
+    }
+}
+
+/// The address in a field's value: `1.2.3.4`, `1.2.3.4:443`, `[2001:db8::1]:443` or `2001:db8::1`.
+fn address_of(value: &str) -> Option<std::net::IpAddr> {
+    let value = value.trim();
+    if let Ok(address) = value.parse() {
+        return Some(address);
+    }
+    if let Ok(socket) = value.parse::<std::net::SocketAddr>() {
+        return Some(socket.ip());
+    }
+    value
+        .rsplit_once(':')
+        .and_then(|(host, _)| host.parse().ok())
+}
+
+/// A filter expression.
+#[derive(Debug, Clone)]
+enum Expr {
+    Term { negated: bool, test: Test },
+    Not(Box<Expr>),
+    All(Vec<Expr>),
+    Any(Vec<Expr>),
+}
+
+/// A parsed filter.
+#[derive(Debug, Clone)]
 pub struct Filter {
-    terms: Vec<Term>,
+    expr: Expr,
     text: String,
 }
 
-fn tokens(text: &str) -> Result<Vec<String>, String> {
-    let mut out = Vec::new();
+/// Two filters are the same when they read the same (a pivot's and the one typed for it too).
+impl PartialEq for Filter {
+    fn eq(&self, other: &Self) -> bool {
+        self.text == other.text
+    }
+}
+
+/// A token of the expression: a word and whether it was quoted (a quoted word is never a
+/// keyword or a parenthesis).
+#[derive(Debug, Clone, PartialEq)]
+struct Token {
+    text: String,
+    quoted: bool,
+}
+
+impl Token {
+    fn is(&self, keyword: &str) -> bool {
+        !self.quoted && self.text.eq_ignore_ascii_case(keyword)
+    }
+}
+
+fn tokens(text: &str) -> Result<Vec<Token>, String> {
+    let mut words = Vec::new();
     let mut current = String::new();
-    let mut quoted = false;
-    let mut started = false;
+    let (mut quoted, mut started, mut had_quote) = (false, false, false);
     for c in text.chars() {
         match c {
             '"' => {
+                // A word that opens with a quote is a literal word; a quote later in a word
+                // only groups its value (`summary~"export all"`).
+                if !started {
+                    had_quote = true;
+                }
                 quoted = !quoted;
                 started = true;
             }
             c if c.is_whitespace() && !quoted => {
                 if started {
-                    out.push(std::mem::take(&mut current));
-                    started = false;
+                    words.push((std::mem::take(&mut current), had_quote));
+                    (started, had_quote) = (false, false);
                 }
             }
             c => {
@@ -146,9 +248,161 @@ fn tokens(text: &str) -> Result<Vec<String>, String> {
         return Err("unclosed double quote".into());
     }
     if started {
-        out.push(current);
+        words.push((current, had_quote));
+    }
+    // Parentheses open a word or close it (more `)` than `(` in it); elsewhere they are the
+    // value's own (`tool~(get|list)_customer`).
+    let mut out = Vec::new();
+    for (word, had_quote) in words {
+        if had_quote {
+            out.push(Token {
+                text: word,
+                quoted: true,
+            });
+            continue;
+        }
+        let body = word.trim_start_matches('(');
+        for _ in 0..word.len() - body.len() {
+            out.push(Token {
+                text: "(".into(),
+                quoted: false,
+            });
+        }
+        let mut body = body.to_string();
+        let mut closing = 0;
+        while body.ends_with(')') && body.matches(')').count() > body.matches('(').count() {
+            body.pop();
+            closing += 1;
+        }
+        if !body.is_empty() {
+            out.push(Token {
+                text: body,
+                quoted: false,
+            });
+        }
+        for _ in 0..closing {
+            out.push(Token {
+                text: ")".into(),
+                quoted: false,
+            });
+        }
     }
     Ok(out)
+}
+
+/// The recursive-descent reader of a token list.
+struct Reader<'t> {
+    tokens: &'t [Token],
+    at: usize,
+}
+
+impl Reader<'_> {
+    fn peek(&self) -> Option<&Token> {
+        self.tokens.get(self.at)
+    }
+
+    fn next(&mut self) -> Option<&Token> {
+        let token = self.tokens.get(self.at);
+        self.at += 1;
+        token
+    }
+
+    /// `or := and (OR and)*`
+    fn or(&mut self) -> Result<Expr, String> {
+        let mut any = vec![self.and()?];
+        while self.peek().is_some_and(|t| t.is("or")) {
+            self.at += 1;
+            if self.peek().is_none_or(|t| t.is(")")) {
+                return Err("OR needs a term after it".into());
+            }
+            any.push(self.and()?);
+        }
+        Ok(if any.len() == 1 {
+            any.remove(0)
+        } else {
+            Expr::Any(any)
+        })
+    }
+
+    /// `and := unary ((AND)? unary)*`
+    fn and(&mut self) -> Result<Expr, String> {
+        let mut all = vec![self.unary()?];
+        loop {
+            match self.peek() {
+                None => break,
+                Some(t) if t.is(")") || t.is("or") => break,
+                Some(t) if t.is("and") => {
+                    self.at += 1;
+                    if self.peek().is_none_or(|t| t.is(")") || t.is("or")) {
+                        return Err("AND needs a term after it".into());
+                    }
+                }
+                Some(_) => {}
+            }
+            all.push(self.unary()?);
+        }
+        Ok(if all.len() == 1 {
+            all.remove(0)
+        } else {
+            Expr::All(all)
+        })
+    }
+
+    /// `unary := NOT unary | ( or ) | term`
+    fn unary(&mut self) -> Result<Expr, String> {
+        let Some(token) = self.next().cloned() else {
+            return Err("the filter ends where a term was expected".into());
+        };
+        if token.is("not") {
+            if self.peek().is_none_or(|t| t.is(")")) {
+                return Err("NOT needs a term after it".into());
+            }
+            return Ok(Expr::Not(Box::new(self.unary()?)));
+        }
+        if token.is("(") {
+            let inner = self.or()?;
+            return match self.next() {
+                Some(t) if t.is(")") => Ok(inner),
+                _ => Err("a parenthesis is not closed".into()),
+            };
+        }
+        if token.is(")") {
+            return Err("a closing parenthesis without its opening one".into());
+        }
+        if token.is("and") || token.is("or") {
+            return Err(format!(
+                "{} needs a term before it",
+                token.text.to_uppercase()
+            ));
+        }
+        // `field in CIDR`
+        if !token.quoted
+            && self.peek().is_some_and(|t| t.is("in"))
+            && let Some(field) = Field::parse(&token.text)
+        {
+            self.at += 1;
+            let Some(network) = self.next() else {
+                return Err(format!("{} in needs a network (CIDR)", field.name()));
+            };
+            if !matches!(field, Field::Ip | Field::Peer) {
+                return Err(format!(
+                    "`in` takes an address field (ip, peer), not {}",
+                    field.name()
+                ));
+            }
+            return Ok(Expr::Term {
+                negated: false,
+                test: Test::Network(field, Network::parse(&network.text)?),
+            });
+        }
+        if token.quoted {
+            return Ok(Expr::Term {
+                negated: false,
+                test: Test::Any(token.text.to_lowercase()),
+            });
+        }
+        parse_term(&token.text)
+    }
 }
 
 fn parse_time_bound(text: &str) -> Result<(i64, i64), String> {
@@ -165,7 +419,7 @@ fn parse_time_bound(text: &str) -> Result<(i64, i64), String> {
     Ok((t, t))
 }
 
-fn parse_term(token: &str) -> Result<Term, String> {
+fn parse_term(token: &str) -> Result<Expr, String> {
     let (negated, body) = match token.strip_prefix('-') {
         Some(rest) if !rest.is_empty() => (true, rest),
         _ => (false, token),
@@ -190,7 +444,7 @@ fn parse_term(token: &str) -> Result<Term, String> {
         if body.is_empty() {
             return Err("empty term".into());
         }
-        return Ok(Term {
+        return Ok(Expr::Term {
             negated,
             test: Test::Any(body.to_lowercase()),
         });
@@ -229,14 +483,26 @@ fn parse_term(token: &str) -> Result<Term, String> {
             }
             Test::Severity(op, level)
         }
-        _ => {
-            if !matches!(op, Op::Eq | Op::Contains) {
-                return Err(format!("{} takes =, !=, ~ or !~", field.name()));
-            }
-            Test::Text(field, op, value.to_lowercase())
-        }
+        _ => match op {
+            Op::Eq => Test::Equals(field, value.to_lowercase()),
+            Op::Contains => Test::Regex(
+                field,
+                regex::RegexBuilder::new(value)
+                    .case_insensitive(true)
+                    .size_limit(1 << 20)
+                    .build()
+                    .map_err(|e| {
+                        format!(
+                            "{}~{value}: not a regular expression ({}); quote plain text or escape it with \\",
+                            field.name(),
+                            e.to_string().lines().last().unwrap_or_default().trim()
+                        )
+                    })?,
+            ),
+            _ => return Err(format!("{} takes =, !=, ~, !~ or in", field.name())),
+        },
     };
-    Ok(Term { negated, test })
+    Ok(Expr::Term { negated, test })
 }
 
 fn field_text<'e>(event: &'e Event<'_>, field: Field) -> Option<&'e str> {
@@ -278,9 +544,20 @@ fn compare(op: Op, left: u8, right: u8) -> bool {
     }
 }
 
-impl Term {
+impl Expr {
     fn matches(&self, event: &Event<'_>) -> bool {
-        let hit = match &self.test {
+        match self {
+            Expr::Term { negated, test } => test.matches(event) != *negated,
+            Expr::Not(inner) => !inner.matches(event),
+            Expr::All(all) => all.iter().all(|e| e.matches(event)),
+            Expr::Any(any) => any.iter().any(|e| e.matches(event)),
+        }
+    }
+}
+
+impl Test {
+    fn matches(&self, event: &Event<'_>) -> bool {
+        match self {
             Test::Any(text) => [
                 Field::Summary,
                 Field::User,
@@ -294,34 +571,45 @@ impl Term {
             .into_iter()
             .filter_map(|f| field_text(event, f))
             .any(|value| contains_ignoring_case(value, text)),
-            Test::Text(Field::Customer, Op::Eq, value) => event
+            Test::Equals(Field::Customer, value) => event
                 .customers
                 .is_some_and(|c| c.split(',').any(|one| one.eq_ignore_ascii_case(value))),
-            Test::Text(field, Op::Eq, value) => {
+            Test::Equals(field, value) => {
                 field_text(event, *field).is_some_and(|v| v.eq_ignore_ascii_case(value))
             }
-            Test::Text(field, _, value) => {
-                field_text(event, *field).is_some_and(|v| contains_ignoring_case(v, value))
+            Test::Regex(field, regex) => {
+                field_text(event, *field).is_some_and(|v| regex.is_match(v))
+            }
+            Test::Network(field, network) => {
+                field_text(event, *field).is_some_and(|v| network.contains(v))
             }
             Test::Time(from, to) => event.time >= *from && event.time < *to,
             Test::Severity(op, level) => compare(*op, event.severity, *level),
-        };
-        hit != self.negated
+        }
     }
 }
 
 impl Filter {
-    /// Parses a filter expression.
+    /// Parses a filter expression; a mistake is explained.
     pub fn parse(text: &str) -> Result<Self, String> {
-        let terms = tokens(text)?
-            .iter()
-            .map(|t| parse_term(t))
-            .collect::<Result<Vec<_>, _>>()?;
-        if terms.is_empty() {
+        let tokens = tokens(text)?;
+        if tokens.is_empty() {
             return Err("empty filter".into());
         }
+        let mut reader = Reader {
+            tokens: &tokens,
+            at: 0,
+        };
+        let expr = reader.or()?;
+        if let Some(extra) = reader.peek() {
+            return Err(if extra.is(")") {
+                "a closing parenthesis without its opening one".into()
+            } else {
+                format!("unexpected {:?}", extra.text)
+            });
+        }
         Ok(Self {
-            terms,
+            expr,
             text: text.trim().to_string(),
         })
     }
@@ -334,17 +622,17 @@ impl Filter {
             value.to_string()
         };
         Self {
-            terms: vec![Term {
+            expr: Expr::Term {
                 negated: false,
-                test: Test::Text(field, Op::Eq, value.to_lowercase()),
-            }],
+                test: Test::Equals(field, value.to_lowercase()),
+            },
             text: format!("{}={quoted}", field.name()),
         }
     }
 
-    /// Whether every term holds for the event.
+    /// Whether the event passes the filter.
     pub fn matches(&self, event: &Event<'_>) -> bool {
-        self.terms.iter().all(|t| t.matches(event))
+        self.expr.matches(event)
     }
 
     /// The expression as typed.
@@ -421,6 +709,45 @@ mod tests {
     }
 
     #[test]
+    fn boolean_operators_parentheses_regex_and_networks() {
+        assert_eq!(hits("kind=signin OR kind=flow"), vec![0, 3]);
+        assert_eq!(hits("kind=tool AND user~bob"), vec![1]);
+        assert_eq!(hits("kind=tool user~bob"), vec![1], "a space is AND");
+        assert_eq!(hits("NOT kind=tool"), vec![0, 3]);
+        assert_eq!(hits("not (kind=tool or kind=flow)"), vec![0]);
+        // AND binds tighter than OR.
+        assert_eq!(hits("kind=flow OR kind=tool AND user~carla"), vec![2, 3]);
+        assert_eq!(hits("(kind=flow OR kind=tool) AND ip~^10\\."), vec![2, 3]);
+        assert_eq!(hits("tool~^(get|list)_"), vec![1, 2]);
+        assert_eq!(
+            hits("summary~(failed)"),
+            vec![2],
+            "a value's own parentheses"
+        );
+        assert_eq!(hits("user!~^bob"), vec![2, 3], "no user is not bob");
+        assert_eq!(hits("ip in 45.86.202.0/24"), vec![1]);
+        assert_eq!(hits("ip in 10.0.0.0/8 AND NOT kind=flow"), vec![0, 2]);
+        assert_eq!(hits("ip in 10.0.0.5"), vec![0], "an address is its own /32");
+        assert_eq!(
+            hits("\"or\""),
+            vec![2],
+            "a quoted keyword is a word (list_orders)"
+        );
+    }
+
+    #[test]
+    fn networks_read_ports_and_both_families() {
+        let net = Network::parse("45.86.202.0/24").unwrap();
+        assert!(net.contains("45.86.202.14") && net.contains("45.86.202.14:443"));
+        assert!(!net.contains("45.86.203.1") && !net.contains("not an address"));
+        let v6 = Network::parse("2001:db8::/32").unwrap();
+        assert!(v6.contains("2001:db8::1") && v6.contains("[2001:db8::1]:443"));
+        assert!(!v6.contains("45.86.202.14"));
+        assert!(Network::parse("::ffff:45.86.202.0/120").is_ok());
+        assert!(Network::parse("0.0.0.0/0").unwrap().contains("8.8.8.8"));
+    }
+
+    #[test]
     fn time_terms() {
         // 1_790_000_000 is 2026-09-21T14:13:20Z.
         assert_eq!(hits("time=2026-09-21"), vec![0, 1]);
@@ -459,6 +786,21 @@ mod tests {
                 .unwrap_err()
                 .contains("quote")
         );
+    }
+
+    #[test]
+    fn mistakes_in_the_expression_are_explained() {
+        let error = |text: &str| Filter::parse(text).unwrap_err();
+        assert!(error("(kind=tool").contains("not closed"));
+        assert!(error("kind=tool)").contains("without its opening"));
+        assert!(error("kind=tool OR").contains("OR needs a term after"));
+        assert!(error("AND kind=tool").contains("AND needs a term before"));
+        assert!(error("NOT").contains("NOT needs a term"));
+        assert!(error("ip in 45.86.202.0/33").contains("prefix length"));
+        assert!(error("ip in nowhere").contains("not a network"));
+        assert!(error("user in 10.0.0.0/8").contains("address field"));
+        assert!(error("tool~get_customer(").contains("not a regular expression"));
+        assert!(error("user>bob").contains("user takes"));
     }
 
     #[test]

@@ -1427,7 +1427,7 @@ pub(crate) mod tests {
         let lines: Vec<&str> = body.split("\r\n").filter(|l| !l.is_empty()).collect();
         assert_eq!(lines.len(), 5, "header and the four events in view");
         assert!(lines[0].starts_with("datetime,timestamp_desc,message,kind,user"));
-        assert!(lines[0].ends_with(",blob_sha256,operation_id"));
+        assert!(lines[0].ends_with(",blob_sha256,operation_id,tag"));
         assert!(lines[1..].iter().all(|l| l.contains("bob@contoso.example")));
         assert!(
             lines[3].contains(&"ab".repeat(32)) && lines[3].contains("op-1790000"),

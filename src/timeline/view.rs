@@ -67,7 +67,11 @@ pub const HELP: &[(&str, &str)] = &[
     ("", ""),
     (
         "expressions",
-        "field=value  field!=value  field~text  field!~text  -term  bare words",
+        "field=value  field!=value  field~regex  field!~regex  ip in 10.0.0.0/8  word",
+    ),
+    (
+        "",
+        "a AND b (or a space)  a OR b  NOT a (or -a)  ( … )  \"quoted words\"",
     ),
     (
         "",
@@ -128,7 +132,8 @@ pub fn draw(frame: &mut Frame<'_>, app: &mut App) {
     };
     let [header, histogram, middle, detail, status] = Layout::vertical([
         Constraint::Length(1),
-        Constraint::Length(activity_rows + 1),
+        // The top border and the time axis.
+        Constraint::Length(activity_rows + 2),
         Constraint::Min(3),
         Constraint::Length(detail_height),
         Constraint::Length(1),
@@ -220,11 +225,51 @@ fn columns_of(buckets: &[u32], width: usize) -> Vec<u32> {
         .collect()
 }
 
+/// Splits the activity area into its bars and the time axis below them (when there is room).
+fn with_axis(inner: Rect) -> (Rect, Option<Rect>) {
+    if inner.height < 2 {
+        return (inner, None);
+    }
+    let [bars, axis] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(inner);
+    (bars, Some(axis))
+}
+
+/// The time axis of `width` columns over the window, starting `indent` columns in: a tick and
+/// `MM-DD HH:MM` (in the zone the times are shown in) about every 18 columns, the first at the
+/// window's start.
+fn time_axis(app: &App, indent: usize, width: usize) -> Line<'static> {
+    const LABEL: usize = 11;
+    const EVERY: usize = 18;
+    let mut text = " ".repeat(indent);
+    if width < LABEL + 1 {
+        return Line::from(text);
+    }
+    let span = i128::from((app.context.to - app.context.from).max(1));
+    let labels = (width / EVERY).max(1);
+    let mut column = 0;
+    for i in 0..labels {
+        let x = i * (width - LABEL - 1) / labels.max(2).saturating_sub(1).max(1);
+        let x = if labels == 1 { 0 } else { x };
+        if x < column {
+            continue;
+        }
+        text.push_str(&" ".repeat(x - column));
+        let ns = app.context.from + ((span * x as i128) / width as i128) as i64;
+        let full = app.format_time(ns);
+        // `YYYY-MM-DD HH:MM…` → `MM-DD HH:MM`.
+        let label = full.get(5..16).unwrap_or(&full);
+        text.push('╵');
+        text.push_str(label);
+        column = x + 1 + label.chars().count();
+    }
+    Line::from(Span::styled(text, Style::default().fg(Color::DarkGray)))
+}
+
 fn draw_lanes(frame: &mut Frame<'_>, app: &App, area: Rect) {
     let block = Block::default()
         .borders(Borders::TOP)
         .title(" lanes: events per identity over the window (red: suspicious; L hides) ");
-    let inner = block.inner(area);
+    let (inner, axis) = with_axis(block.inner(area));
     frame.render_widget(block, area);
     let Some(lanes) = &app.lanes else {
         return;
@@ -233,6 +278,9 @@ fn draw_lanes(frame: &mut Frame<'_>, app: &App, area: Rect) {
     let width = usize::from(inner.width).saturating_sub(label_width + 1);
     if width == 0 || inner.height == 0 {
         return;
+    }
+    if let Some(axis) = axis {
+        frame.render_widget(Paragraph::new(time_axis(app, label_width + 1, width)), axis);
     }
     const SHADES: [char; 5] = [' ', '░', '▒', '▓', '█'];
     let suspects = app.marks.as_ref().map(|m| &m.suspects);
@@ -278,11 +326,14 @@ fn draw_histogram(frame: &mut Frame<'_>, app: &App, area: Rect) {
     let block = Block::default()
         .borders(Borders::TOP)
         .title(" activity (visible range highlighted, suspicious in red; + - L) ");
-    let inner = block.inner(area);
+    let (inner, axis) = with_axis(block.inner(area));
     frame.render_widget(block, area);
     let width = usize::from(inner.width);
     if width == 0 || inner.height == 0 {
         return;
+    }
+    if let Some(axis) = axis {
+        frame.render_widget(Paragraph::new(time_axis(app, 0, width)), axis);
     }
     let columns = columns_of(&app.histogram, width);
     let flagged = columns_of(&app.flagged_histogram, width);
@@ -814,6 +865,29 @@ mod tests {
         let mut app = app();
         press(&mut app, "fkind=tool\n");
         insta::assert_snapshot!(screen(&mut app));
+    }
+
+    #[test]
+    fn filtered_with_or_not_and_a_network() {
+        let mut app = app();
+        press(
+            &mut app,
+            "f(kind=signin OR kind=flow) AND NOT ip in 10.0.0.0/24\n",
+        );
+        let text = screen(&mut app);
+        assert_eq!(app.visible_len(), 2, "{text}");
+        insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn a_filter_that_cannot_be_read_says_why_and_keeps_the_view() {
+        let mut app = app();
+        let before = app.visible_len();
+        press(&mut app, "f(kind=tool OR\n");
+        let text = screen(&mut app);
+        assert_eq!(app.visible_len(), before, "the view is kept");
+        assert!(text.contains("OR needs a term after it"), "{text}");
+        insta::assert_snapshot!(text);
     }
 
     #[test]
