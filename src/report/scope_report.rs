@@ -318,6 +318,18 @@ fn text(r: &ScopeReport, options: &RenderOptions) -> String {
                 m.last
             );
         }
+        for l in &r.lateral_movement {
+            let _ = writeln!(
+                out,
+                "  lateral movement: {} ({}) -> {} port {} ({} flows), from {}",
+                s(&l.source_ip),
+                l.source,
+                s(&l.destination_ip),
+                l.port,
+                l.flows,
+                l.first
+            );
+        }
     }
     let _ = writeln!(
         out,

@@ -16,6 +16,8 @@ pub enum Phase {
     InitialAccess,
     /// How access was kept or widened.
     Persistence,
+    /// Reaching other internal hosts.
+    LateralMovement,
     /// Reading data.
     Collection,
     /// Data leaving.
@@ -28,6 +30,7 @@ impl Phase {
         match self {
             Phase::InitialAccess => "initial access",
             Phase::Persistence => "persistence",
+            Phase::LateralMovement => "lateral movement",
             Phase::Collection => "collection",
             Phase::Exfiltration => "exfiltration",
         }
@@ -382,6 +385,23 @@ fn unmatched_iocs(r: &ScopeReport) -> Vec<String> {
         .collect()
 }
 
+/// What a management or database port is.
+fn port_name(port: u64) -> Option<&'static str> {
+    Some(match port {
+        22 => "SSH",
+        445 => "SMB",
+        1433 => "SQL Server",
+        3306 => "MySQL",
+        3389 => "RDP",
+        5432 => "PostgreSQL",
+        5985 | 5986 => "WinRM",
+        6379 => "Redis",
+        9200 => "Elasticsearch",
+        27017 => "MongoDB",
+        _ => return None,
+    })
+}
+
 fn chain(r: &ScopeReport) -> Vec<Step> {
     let mut steps = Vec::new();
     for spray in r.spray_sources.iter().filter(|s| !s.compromised.is_empty()) {
@@ -440,6 +460,24 @@ fn chain(r: &ScopeReport) -> Vec<Step> {
                 p.initiated_by_ip.as_deref().unwrap_or("?")
             ),
             evidence: Some(format!("{}:{}", p.blob, p.line)),
+        });
+    }
+    for l in &r.lateral_movement {
+        steps.push(Step {
+            phase: Phase::LateralMovement,
+            time: l.first.clone(),
+            what: format!(
+                "{} ({}) reached {} on port {}{}, new in the window ({})",
+                l.source_ip,
+                l.source,
+                l.destination_ip,
+                l.port,
+                port_name(l.port)
+                    .map(|n| format!(" ({n})"))
+                    .unwrap_or_default(),
+                plural(l.flows as usize, "flow", "flows")
+            ),
+            evidence: None,
         });
     }
     // Collection: each identity's attacker calls, with its tools by use.

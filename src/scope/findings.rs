@@ -48,6 +48,10 @@ pub struct ScopeReport {
     pub server_compromise: Vec<ServerCompromise>,
     /// New inbound connections to an MCP host's management ports (how an implant may have come).
     pub management_access: Vec<ManagementAccess>,
+    /// New east-west connections on management or database ports from a compromised MCP host
+    /// or an attacker address (lateral movement).
+    #[serde(default)]
+    pub lateral_movement: Vec<LateralMovement>,
     /// Where each `--ioc-ip` occurs in the window's evidence (an indicator without a row occurs
     /// nowhere).
     #[serde(default)]
@@ -452,6 +456,37 @@ pub struct ManagementAccess {
     pub first: String,
     /// Last.
     pub last: String,
+}
+
+/// A row of the pack's `network_east_west`.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct EastWestRow {
+    pub src_ip: String,
+    pub dst_ip: String,
+    pub dst_port: u64,
+    pub flows: u64,
+    pub first_flow: String,
+    pub new_in_window: bool,
+    pub management_or_database_port: bool,
+    pub from_mcp_host: bool,
+}
+
+/// A connection between two internal hosts, new in the window, on a management or database port,
+/// from a host the report says is compromised or from an attacker address.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct LateralMovement {
+    /// Where it came from.
+    pub source_ip: String,
+    /// Why that source: `compromised MCP host` or `attacker address`.
+    pub source: String,
+    /// The internal host reached.
+    pub destination_ip: String,
+    /// Its port (22 SSH, 1433 SQL Server, …).
+    pub port: u64,
+    /// Flow records in the window.
+    pub flows: u64,
+    /// The first.
+    pub first: String,
 }
 
 /// Coverage of the evidence.

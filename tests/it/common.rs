@@ -311,3 +311,20 @@ impl Drop for Tmux {
         let _ = self.command().arg("kill-server").status();
     }
 }
+
+/// An NSG v2 blob whose tuples are these.
+pub fn nsg_v2(tuples: &[&str]) -> Vec<u8> {
+    serde_json::json!({"records": [{
+        "time": "2026-10-01T14:00:00.0000000Z",
+        "systemId": "5f4d8b5e-0000-0000-0000-000000000001",
+        "macAddress": "000D3A000001",
+        "category": "NetworkSecurityGroupFlowEvent",
+        "resourceId": "/SUBSCRIPTIONS/S/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/NSG",
+        "operationName": "NetworkSecurityGroupFlowEvents",
+        "properties": {"Version": 2, "flows": [{"rule": "DefaultRule_AllowVnetOutBound", "flows": [
+            {"mac": "000D3A000001", "flowTuples": tuples}
+        ]}]}
+    }]})
+    .to_string()
+    .into_bytes()
+}

@@ -142,23 +142,6 @@ fn the_json_holds_every_panel_with_the_window() {
     assert!(usage.iter().all(|row| row["tool"].is_string()));
 }
 
-/// An NSG v2 blob whose tuples are these.
-fn nsg_v2(tuples: &[&str]) -> Vec<u8> {
-    serde_json::json!({"records": [{
-        "time": "2026-10-01T14:00:00.0000000Z",
-        "systemId": "5f4d8b5e-0000-0000-0000-000000000001",
-        "macAddress": "000D3A000001",
-        "category": "NetworkSecurityGroupFlowEvent",
-        "resourceId": "/SUBSCRIPTIONS/S/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/NSG",
-        "operationName": "NetworkSecurityGroupFlowEvents",
-        "properties": {"Version": 2, "flows": [{"rule": "DefaultRule_AllowVnetOutBound", "flows": [
-            {"mac": "000D3A000001", "flowTuples": tuples}
-        ]}]}
-    }]})
-    .to_string()
-    .into_bytes()
-}
-
 /// East-west: a new connection on a management port between private hosts comes first and is
 /// flagged; a pair the baseline already had is not new; a public destination is not east-west;
 /// a denied probe from outside is in the denied flows.
@@ -168,7 +151,7 @@ fn the_network_view_flags_new_east_west_connections_and_denied_probes() {
     // 02:00 is the baseline, 13:00 and 14:00 the window.
     account.put(
         &crate::common::nsg_blob(14),
-        &nsg_v2(&[
+        &crate::common::nsg_v2(&[
             "1790820000,10.0.1.4,10.0.2.9,44000,5432,T,O,A,B,3,300,3,900",
             "1790859600,10.0.1.4,10.0.2.9,44001,5432,T,O,A,B,3,300,3,900",
             "1790863200,10.0.1.4,10.0.2.5,44321,3389,T,O,A,B,10,1000,12,40000",

@@ -1888,3 +1888,128 @@ fn a_breach_sampled_away_is_inconclusive_and_its_unreadable_customers_are_listed
         report.affected_customers
     );
 }
+
+/// An implant that reaches inward: new connections from the compromised MCP host to an internal
+/// database (1433) and to another host's SSH (22) are lateral movement in the attack chain; the
+/// host's everyday database connection (in the baseline too), its new connection on a port that
+/// is neither management nor database, and an administrator's new connection from another
+/// internal host are not.
+#[test]
+fn an_implant_reaching_inward_is_lateral_movement_in_the_chain() {
+    let scenario = tenant(131, 0.3, (2026, 9, 1), 30).with_story(Story::Implant);
+    let account = Account::new();
+    scenario.write(account.path()).expect("generate");
+    let truth = serde_json::to_value(scenario.truth()).expect("truth");
+    let attack =
+        mcpforensics::time::parse_timestamp(truth["attack_start"].as_str().expect("start"))
+            .expect("start");
+    let case_dir = tempfile::tempdir().expect("case");
+    ingest_dir(account.path(), case_dir.path());
+    let since = attack - chrono::Duration::days(1);
+    let params = PackParams {
+        since,
+        until: mcpforensics::time::parse_timestamp("2026-10-01T00:00:00Z").expect("end"),
+        baseline_start: since - chrono::Duration::days(14),
+    };
+    let before = run_scope(case_dir.path(), params, Vec::new());
+    let host = before
+        .server_compromise
+        .first()
+        .expect("the implant is found")
+        .host
+        .clone();
+    assert!(
+        before.lateral_movement.is_empty(),
+        "nothing inward yet: {:?}",
+        before.lateral_movement
+    );
+
+    let at = |offset: chrono::Duration| (attack + offset).timestamp();
+    let blob = |time: chrono::DateTime<chrono::Utc>| {
+        format!(
+            "insights-logs-networksecuritygroupflowevent/resourceId=/SUBSCRIPTIONS/S/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/NSG-INNER/y={}/m=00/macAddress=000D3A000009/PT1H.json",
+            time.format("%Y/m=%m/d=%d/h=%H")
+        )
+    };
+    let early = attack - chrono::Duration::days(5);
+    account.put(
+        &blob(early),
+        &nsg_v2(&[&format!(
+            "{},{host},10.9.9.20,40000,1433,T,O,A,B,3,300,3,900",
+            early.timestamp()
+        )]),
+    );
+    let tuples = [
+        format!(
+            "{},{host},10.9.9.20,40001,1433,T,O,A,B,3,300,3,900",
+            at(chrono::Duration::hours(2))
+        ),
+        format!(
+            "{},{host},10.9.9.9,40002,1433,T,O,A,B,9,900,40,80000",
+            at(chrono::Duration::hours(3))
+        ),
+        format!(
+            "{},{host},10.9.9.10,40003,22,T,O,A,B,20,3000,20,4000",
+            at(chrono::Duration::minutes(181))
+        ),
+        format!(
+            "{},{host},10.9.9.11,40004,8080,T,O,A,B,2,200,2,200",
+            at(chrono::Duration::minutes(182))
+        ),
+        format!(
+            "{},10.8.0.5,10.9.9.9,50000,1433,T,O,A,B,5,500,5,500",
+            at(chrono::Duration::hours(4))
+        ),
+    ];
+    let tuples: Vec<&str> = tuples.iter().map(String::as_str).collect();
+    account.put(&blob(attack + chrono::Duration::hours(2)), &nsg_v2(&tuples));
+    ingest_dir(account.path(), case_dir.path());
+
+    let after = run_scope(case_dir.path(), params, Vec::new());
+    let moves: BTreeSet<(String, String, u64, String)> = after
+        .lateral_movement
+        .iter()
+        .map(|l| {
+            (
+                l.source_ip.clone(),
+                l.destination_ip.clone(),
+                l.port,
+                l.source.clone(),
+            )
+        })
+        .collect();
+    let expected: BTreeSet<(String, String, u64, String)> = [("10.9.9.9", 1433), ("10.9.9.10", 22)]
+        .into_iter()
+        .map(|(dst, port)| {
+            (
+                host.clone(),
+                dst.to_string(),
+                port,
+                "compromised MCP host".to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(moves, expected);
+    assert_eq!(
+        after.affected_customers, before.affected_customers,
+        "customers unchanged"
+    );
+
+    let (code, text, stderr) = run(bin().args(["scope", "--case"]).arg(case_dir.path()).args([
+        "--since",
+        &mcpforensics::time::format_utc(since),
+        "--until",
+        "2026-10-01T00:00:00Z",
+    ]));
+    assert!(code == 0 || code == 3, "{stderr}");
+    let chain = &text[text.find("ATTACK CHAIN").expect("chain")..];
+    let chain = &chain[..chain.find("\n\n").unwrap_or(chain.len())];
+    assert!(
+        chain.contains("lateral movement")
+            && chain.contains(&format!(
+                "{host} (compromised MCP host) reached 10.9.9.9 on port 1433 (SQL Server)"
+            )),
+        "{chain}"
+    );
+    assert!(!chain.contains("10.8.0.5"), "{chain}");
+}
