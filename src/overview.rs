@@ -16,9 +16,14 @@ pub const PANELS: &[(&str, &str)] = &[
     ("overview_data_access", "Data access per identity"),
     ("overview_auth_failures", "Authentication failures"),
     (
+        "overview_errors",
+        "Tool call failures and server exceptions",
+    ),
+    (
         "overview_unattributed",
         "What the call telemetry cannot attribute",
     ),
+    ("overview_gaps", "Silences: what the evidence cannot show"),
     ("network_top_talkers", "Network: top talkers"),
     (
         "network_new_destinations",
@@ -26,6 +31,10 @@ pub const PANELS: &[(&str, &str)] = &[
     ),
     ("network_east_west", "Network: east-west connections"),
     ("network_denied", "Network: denied flows"),
+    (
+        "network_inbound_management",
+        "Network: management ports reached from outside",
+    ),
 ];
 
 /// One panel: the query's result.

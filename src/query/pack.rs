@@ -145,6 +145,18 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         include_str!("../../queries/overview_unattributed.sql"),
     ),
     (
+        "overview_errors.sql",
+        include_str!("../../queries/overview_errors.sql"),
+    ),
+    (
+        "overview_gaps.sql",
+        include_str!("../../queries/overview_gaps.sql"),
+    ),
+    (
+        "network_inbound_management.sql",
+        include_str!("../../queries/network_inbound_management.sql"),
+    ),
+    (
         "network_top_talkers.sql",
         include_str!("../../queries/network_top_talkers.sql"),
     ),

@@ -138,6 +138,7 @@ pub fn html(overview: &Overview, files: &BTreeMap<String, String>) -> String {
             "overview_data_access" => data_access_chart(&cells, overview),
             "overview_auth_failures" => auth_failure_chart(&cells, overview),
             "overview_unattributed" => unattributed_chart(&cells, overview),
+            "overview_errors" => errors_chart(&cells, overview),
             "network_new_destinations" => destinations_chart(&cells),
             _ => String::new(),
         };
@@ -586,6 +587,25 @@ fn unattributed_chart(cells: &Cells, overview: &Overview) -> String {
                 BASELINE,
                 column("calls_without_address"),
             ),
+        ],
+    )
+}
+
+/// Failed tool calls and server exceptions a day.
+fn errors_chart(cells: &Cells, overview: &Overview) -> String {
+    let days: Vec<String> = cells
+        .rows
+        .iter()
+        .map(|r| day_of(cells.text(r, "day")))
+        .collect();
+    let column =
+        |name: &str| -> Vec<f64> { cells.rows.iter().map(|r| cells.number(r, name)).collect() };
+    day_chart(
+        &days,
+        &day_of(&format_utc(overview.params.since)),
+        &[
+            ("failed tool calls", ALERT, column("failed_calls")),
+            ("server exceptions", BASELINE, column("exceptions")),
         ],
     )
 }

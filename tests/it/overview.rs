@@ -121,6 +121,67 @@ fn the_page_draws_every_panel_and_its_numbers_are_the_cases() {
         anonymous as f64
     );
 
+    // Errors: the calls and failed calls a day add up to tool_calls', the exceptions to
+    // AppExceptions'.
+    let errors = out.path().join("overview-overview_errors.csv");
+    let between = format!("time >= '{BASELINE_START}' AND time < '{UNTIL}'");
+    assert_eq!(
+        csv_sum(&errors, "calls").0,
+        scalar(
+            &case,
+            &format!("SELECT count(*) FROM tool_calls WHERE {between}")
+        ) as f64
+    );
+    assert_eq!(
+        csv_sum(&errors, "failed_calls").0,
+        scalar(
+            &case,
+            &format!("SELECT count(*) FROM tool_calls WHERE {between} AND success = false")
+        ) as f64
+    );
+    assert_eq!(
+        csv_sum(&errors, "exceptions").0,
+        scalar(
+            &case,
+            &format!(
+                "SELECT count(*) FROM \"AppExceptions\" WHERE \"TimeGenerated\" >= '{BASELINE_START}' AND \"TimeGenerated\" < '{UNTIL}'"
+            )
+        ) as f64
+    );
+
+    // Silences: the window's hours with a record, per table, counted here by the hour.
+    let gaps = std::fs::read_to_string(out.path().join("overview-overview_gaps.csv")).expect("csv");
+    let cell = |table: &str, column: &str| -> String {
+        let mut lines = gaps.trim_start_matches('\u{feff}').split("\r\n");
+        let header: Vec<&str> = lines.next().expect("header").split(',').collect();
+        let at = header.iter().position(|h| *h == column).expect("column");
+        lines
+            .find(|l| l.starts_with(&format!("{table},")))
+            .unwrap_or_else(|| panic!("{table} in {gaps}"))
+            .split(',')
+            .nth(at)
+            .expect("cell")
+            .to_string()
+    };
+    for table in ["SigninLogs", "AppRequests"] {
+        let hours = scalar(
+            &case,
+            &format!(
+                "SELECT count(DISTINCT date_trunc('hour', \"TimeGenerated\")) FROM \"{table}\" WHERE \"TimeGenerated\" >= '{SINCE}' AND \"TimeGenerated\" < '{UNTIL}'"
+            ),
+        );
+        assert_eq!(
+            cell(table, "window_hours_with_records"),
+            hours.to_string(),
+            "{table}"
+        );
+        let longest: i64 = cell(table, "longest_silence_hours").parse().expect("hours");
+        assert!(
+            (0..168 - hours).contains(&longest),
+            "{table}: a silence of {longest} h in a week with {hours} hours of records"
+        );
+    }
+
     // An existing page is not replaced without --force.
     let (again, _, said) = overview(&case, &["--out", path(&page)]);
     assert_eq!(again, 2, "{said}");
@@ -158,6 +219,10 @@ fn the_network_view_flags_new_east_west_connections_and_denied_probes() {
             "1790863200,10.0.1.4,52.1.2.3,44322,443,T,O,A,B,10,1000,12,40000",
             "1790863200,203.0.113.7,10.0.1.4,55000,22,T,I,D,B,,,,",
             "1790863260,203.0.113.7,10.0.1.5,55001,22,T,I,D,B,,,,",
+            "1790863300,198.51.100.20,10.0.1.4,55100,3389,T,I,A,B,5,500,5,500",
+            "1790820000,198.51.100.30,10.0.1.4,55200,22,T,I,A,B,5,500,5,500",
+            "1790863400,198.51.100.30,10.0.1.4,55201,22,T,I,A,B,5,500,5,500",
+            "1790863500,10.0.3.7,10.0.1.4,55300,22,T,I,A,B,5,500,5,500",
         ]),
     );
     let case = tempfile::tempdir().expect("case");
@@ -185,20 +250,25 @@ fn the_network_view_flags_new_east_west_connections_and_denied_probes() {
     let east_west = run_query("network_east_west");
     assert_eq!(
         east_west.len(),
-        2,
-        "two private pairs in the window: {east_west:?}"
+        3,
+        "three private pairs in the window: {east_west:?}"
     );
     assert_eq!(east_west[0]["dst_ip"], "10.0.2.5");
     assert_eq!(east_west[0]["dst_port"], 3389);
     assert_eq!(east_west[0]["new_in_window"], true);
     assert_eq!(east_west[0]["management_or_database_port"], true);
-    assert_eq!(east_west[1]["dst_ip"], "10.0.2.9");
     assert_eq!(
-        east_west[1]["new_in_window"], false,
+        east_west[1]["src_ip"], "10.0.3.7",
+        "the administrator's SSH"
+    );
+    assert_eq!(east_west[1]["new_in_window"], true);
+    assert_eq!(east_west[2]["dst_ip"], "10.0.2.9");
+    assert_eq!(
+        east_west[2]["new_in_window"], false,
         "the baseline had this pair"
     );
     assert_eq!(
-        east_west[1]["flows"], 1,
+        east_west[2]["flows"], 1,
         "only the window's flows are counted"
     );
     let denied = run_query("network_denied");
@@ -207,6 +277,19 @@ fn the_network_view_flags_new_east_west_connections_and_denied_probes() {
     assert_eq!(denied[0]["denied_flows"], 2);
     assert_eq!(denied[0]["destinations"], 2);
     assert_eq!(denied[0]["from_outside"], true);
+    // Management ports reached from outside: a new source first, one the baseline had after it;
+    // an internal administrator is east-west, not outside.
+    let inbound = run_query("network_inbound_management");
+    let sources: Vec<(&str, bool)> = inbound
+        .iter()
+        .map(|r| (r["src_ip"].as_str().unwrap_or(""), r["new_source"] == true))
+        .collect();
+    assert_eq!(
+        sources,
+        [("198.51.100.20", true), ("198.51.100.30", false)],
+        "{inbound:?}"
+    );
+    assert_eq!(inbound[0]["dst_port"], 3389);
     let talkers = run_query("network_top_talkers");
     assert!(
         talkers
