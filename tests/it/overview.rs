@@ -298,3 +298,59 @@ fn the_network_view_flags_new_east_west_connections_and_denied_probes() {
         "{talkers:?}"
     );
 }
+
+/// The network view on flow logs as Azure wrote them (a real NSG v1 blob of 24 records and
+/// Microsoft's VNet flow log v4 example): the overview runs every panel, and the top talkers'
+/// flows add up to the allowed flows of the case.
+#[test]
+fn the_network_view_reads_real_flow_logs() {
+    let account = crate::common::Account::new();
+    account.put(
+        &crate::common::nsg_blob(1),
+        &crate::common::real("nsg-flowlog-v1_real_24records.json"),
+    );
+    account.put(
+        &crate::common::vnet_blob(),
+        &crate::common::real("vnet-flowlog-v4_docs-example.json"),
+    );
+    let case = tempfile::tempdir().expect("case");
+    crate::common::ingest_dir(account.path(), case.path());
+    let allowed = scalar(
+        case.path(),
+        "SELECT count(*) FROM flows WHERE decision = 'A'",
+    );
+    let pairs = scalar(
+        case.path(),
+        "SELECT count(*) FROM (SELECT DISTINCT src_ip, dst_ip, dst_port, direction FROM flows WHERE decision = 'A')",
+    );
+    assert!(
+        allowed > 0 && pairs <= 50,
+        "{allowed} flows in {pairs} pairs"
+    );
+    let (code, stdout, stderr) = run(bin().args([
+        "overview",
+        "--case",
+        path(case.path()),
+        "--since",
+        "2018-01-01T00:00:00Z",
+        "--until",
+        "2030-01-01T00:00:00Z",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let document: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
+    let talkers = document["panels"]["network_top_talkers"]
+        .as_array()
+        .expect("rows");
+    assert_eq!(talkers.len() as i64, pairs);
+    let flows: i64 = talkers
+        .iter()
+        .map(|t| t["flows"].as_i64().expect("flows"))
+        .sum();
+    assert_eq!(flows, allowed, "every allowed flow is in a pair");
+    assert_eq!(
+        document["panels"].as_object().expect("panels").len(),
+        mcpforensics::overview::PANELS.len()
+    );
+}
