@@ -569,45 +569,45 @@ fn auth_failure_chart(cells: &Cells, overview: &Overview) -> String {
 
 /// Calls a day with the share no identity or no address can be given to.
 fn unattributed_chart(cells: &Cells, overview: &Overview) -> String {
-    let days: Vec<String> = cells
-        .rows
-        .iter()
-        .map(|r| day_of(cells.text(r, "day")))
-        .collect();
-    let column =
-        |name: &str| -> Vec<f64> { cells.rows.iter().map(|r| cells.number(r, name)).collect() };
-    day_chart(
-        &days,
-        &day_of(&format_utc(overview.params.since)),
+    daily_chart(
+        cells,
+        overview,
         &[
-            ("tool calls", WINDOW, column("calls")),
-            ("anonymous", ALERT, column("anonymous_calls")),
-            (
-                "without an address",
-                BASELINE,
-                column("calls_without_address"),
-            ),
+            ("tool calls", WINDOW, "calls"),
+            ("anonymous", ALERT, "anonymous_calls"),
+            ("without an address", BASELINE, "calls_without_address"),
         ],
     )
 }
 
 /// Failed tool calls and server exceptions a day.
 fn errors_chart(cells: &Cells, overview: &Overview) -> String {
+    daily_chart(
+        cells,
+        overview,
+        &[
+            ("failed tool calls", ALERT, "failed_calls"),
+            ("server exceptions", BASELINE, "exceptions"),
+        ],
+    )
+}
+
+/// A panel with a row a day (`day`) drawn as bars of the named columns: each series is its
+/// label, colour and column.
+fn daily_chart(cells: &Cells, overview: &Overview, series: &[(&str, &str, &str)]) -> String {
     let days: Vec<String> = cells
         .rows
         .iter()
         .map(|r| day_of(cells.text(r, "day")))
         .collect();
-    let column =
-        |name: &str| -> Vec<f64> { cells.rows.iter().map(|r| cells.number(r, name)).collect() };
-    day_chart(
-        &days,
-        &day_of(&format_utc(overview.params.since)),
-        &[
-            ("failed tool calls", ALERT, column("failed_calls")),
-            ("server exceptions", BASELINE, column("exceptions")),
-        ],
-    )
+    let series: Vec<(&str, &str, Vec<f64>)> = series
+        .iter()
+        .map(|(label, colour, column)| {
+            let values = cells.rows.iter().map(|r| cells.number(r, column)).collect();
+            (*label, *colour, values)
+        })
+        .collect();
+    day_chart(&days, &day_of(&format_utc(overview.params.since)), &series)
 }
 
 /// Bytes sent to each new destination (the most first).
