@@ -402,6 +402,26 @@ fn port_name(port: u64) -> Option<&'static str> {
     })
 }
 
+/// The chain's lateral movement: each new internal connection from an accused source.
+fn lateral_steps(r: &ScopeReport) -> impl Iterator<Item = Step> + '_ {
+    r.lateral_movement.iter().map(|l| Step {
+        phase: Phase::LateralMovement,
+        time: l.first.clone(),
+        what: format!(
+            "{} ({}) reached {} on port {}{}, new in the window ({})",
+            l.source_ip,
+            l.source,
+            l.destination_ip,
+            l.port,
+            port_name(l.port)
+                .map(|n| format!(" ({n})"))
+                .unwrap_or_default(),
+            plural(l.flows as usize, "flow", "flows")
+        ),
+        evidence: None,
+    })
+}
+
 fn chain(r: &ScopeReport) -> Vec<Step> {
     let mut steps = Vec::new();
     for spray in r.spray_sources.iter().filter(|s| !s.compromised.is_empty()) {
@@ -462,24 +482,7 @@ fn chain(r: &ScopeReport) -> Vec<Step> {
             evidence: Some(format!("{}:{}", p.blob, p.line)),
         });
     }
-    for l in &r.lateral_movement {
-        steps.push(Step {
-            phase: Phase::LateralMovement,
-            time: l.first.clone(),
-            what: format!(
-                "{} ({}) reached {} on port {}{}, new in the window ({})",
-                l.source_ip,
-                l.source,
-                l.destination_ip,
-                l.port,
-                port_name(l.port)
-                    .map(|n| format!(" ({n})"))
-                    .unwrap_or_default(),
-                plural(l.flows as usize, "flow", "flows")
-            ),
-            evidence: None,
-        });
-    }
+    steps.extend(lateral_steps(r));
     // Collection: each identity's attacker calls, with its tools by use.
     let mut by_user: BTreeMap<&str, Vec<&crate::scope::AttackerCall>> = BTreeMap::new();
     for call in &r.attacker_calls {
