@@ -180,7 +180,9 @@ struct Compiled {
 struct Matched {
     millis: i64,
     fields: Vec<Option<String>>,
-    record: String,
+    /// The evidence it stands for (`table blob:line`): one record, or every record a correlated
+    /// hit read when a correlation reads another's hits.
+    records: Vec<String>,
     identity: Option<String>,
     address: Option<String>,
 }
@@ -215,6 +217,17 @@ pub async fn run(
         match item {
             Loaded::Refused { path, reason } => summaries.push(refused_summary(&path, reason)),
             Loaded::Correlation { path, rule } => {
+                // A correlation can be read by another (Sigma's chained correlations): its hits
+                // are then that correlation's records, carrying its group-by values.
+                for name in rule.id.iter().chain(rule.name.iter()) {
+                    references.entry(name.clone()).or_insert(index);
+                    for field in needs.get(name).into_iter().flatten() {
+                        let fields = rule_fields.entry(index).or_default();
+                        if !fields.contains(field) {
+                            fields.push(field.clone());
+                        }
+                    }
+                }
                 let mut summary = refused_summary(&path, String::new());
                 summary.title = rule.title.clone();
                 summary.id = rule.id.clone();
@@ -275,13 +288,27 @@ pub async fn run(
     for (table, plan) in &plans {
         scan_table(&engine, table, plan, request, hashes.as_ref(), &mut outcome).await?;
     }
-    for (index, rule) in &correlations {
+    let (order, looped) = correlation_order(&correlations, &references);
+    for position in looped {
+        let summary = &mut outcome.summaries[correlations[position].0];
+        summary.state = RuleState::Refused;
+        summary.reason =
+            Some("it reads a correlation that reads it back (a loop of correlations)".into());
+    }
+    for position in order {
+        let (index, rule) = &correlations[position];
+        let feeds = rule
+            .id
+            .iter()
+            .chain(rule.name.iter())
+            .any(|name| needs.contains_key(name));
         correlate_rule(
             *index,
             rule,
             &references,
             &unreadable,
             &rule_fields,
+            feeds,
             &mut outcome,
         );
     }
@@ -329,6 +356,41 @@ pub async fn run(
         rules: summaries,
         hits,
     })
+}
+
+/// The order correlations are evaluated in (positions in `correlations`): each after every
+/// correlation it reads; and those in a loop of correlations reading each other, which cannot be.
+fn correlation_order(
+    correlations: &[(usize, Box<rsigma_parser::CorrelationRule>)],
+    references: &BTreeMap<String, usize>,
+) -> (Vec<usize>, Vec<usize>) {
+    let indices: std::collections::BTreeSet<usize> =
+        correlations.iter().map(|(index, _)| *index).collect();
+    let mut done: std::collections::BTreeSet<usize> = std::collections::BTreeSet::new();
+    let mut order = Vec::new();
+    loop {
+        let ready: Vec<usize> = (0..correlations.len())
+            .filter(|&p| !order.contains(&p))
+            .filter(|&p| {
+                correlations[p].1.rules.iter().all(|reference| {
+                    references
+                        .get(reference)
+                        .is_none_or(|target| !indices.contains(target) || done.contains(target))
+                })
+            })
+            .collect();
+        if ready.is_empty() {
+            break;
+        }
+        for p in ready {
+            done.insert(correlations[p].0);
+            order.push(p);
+        }
+    }
+    let looped = (0..correlations.len())
+        .filter(|p| !order.contains(p))
+        .collect();
+    (order, looped)
 }
 
 /// Per name a correlation references a rule by: every field the correlations read of its records
@@ -523,6 +585,7 @@ fn correlate_rule(
     references: &BTreeMap<String, usize>,
     unreadable: &BTreeMap<usize, String>,
     rule_fields: &BTreeMap<usize, Vec<String>>,
+    feeds: bool,
     outcome: &mut Outcome,
 ) {
     use correlate::{Compare, Measure};
@@ -678,8 +741,11 @@ fn correlate_rule(
         None => correlate::satisfied(&events, window, measure, &predicates, rule.rules.len()),
     });
     let mut hits = Vec::new();
+    // Each hit's group and time, for a correlation that reads this one's hits.
+    let mut chained: Vec<(Vec<String>, i64)> = Vec::new();
     for correlated in found {
         let first = &records[events[correlated.events[0]].record];
+        chained.push((correlated.group.clone(), first.millis));
         let group = rule
             .group_by
             .iter()
@@ -717,13 +783,38 @@ fn correlate_rule(
             correlated: correlated
                 .events
                 .iter()
-                .map(|&e| records[events[e].record].record.clone())
+                .flat_map(|&e| records[events[e].record].records.iter().cloned())
                 .collect(),
             rule_index: index,
         });
     }
     tables.sort();
     tables.dedup();
+    if feeds {
+        // Its hits are the records of a correlation that reads it: each carries this
+        // correlation's group-by values for the fields that one reads.
+        let carried = rule_fields.get(&index).map_or(&[][..], Vec::as_slice);
+        let matched = chained
+            .iter()
+            .zip(&hits)
+            .map(|((group, millis), hit)| Matched {
+                millis: *millis,
+                fields: carried
+                    .iter()
+                    .map(|field| {
+                        rule.group_by
+                            .iter()
+                            .position(|g| g == field)
+                            .and_then(|p| group.get(p).cloned())
+                    })
+                    .collect(),
+                records: hit.correlated.clone(),
+                identity: hit.identity.clone(),
+                address: hit.address.clone(),
+            })
+            .collect();
+        outcome.matched.insert(index, matched);
+    }
     let summary = &mut outcome.summaries[index];
     summary.state = RuleState::Ran;
     summary.reason = None;
@@ -1066,12 +1157,12 @@ fn collect(
                             .filter(|t| !t.is_null(row))
                             .map_or(0, |t| t.value(row)),
                         fields,
-                        record: format!(
+                        records: vec![format!(
                             "{} {}:{}",
                             table,
                             hit.blob.as_deref().unwrap_or("?"),
                             hit.line.unwrap_or(0)
-                        ),
+                        )],
                         identity: hit.identity.clone(),
                         address: hit.address.clone(),
                     });

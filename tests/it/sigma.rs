@@ -711,6 +711,135 @@ fn correlations_group_count_and_order_the_records_their_rules_matched() {
     assert!(why.contains("no_such_rule"), "{why}");
 }
 
+#[test]
+fn a_correlation_reads_another_correlations_hits() {
+    let account = Account::new();
+    account.put(
+        &la_blob("SigninLogs", "PT05M.json"),
+        spray_sign_ins().as_bytes(),
+    );
+    let case = tempfile::tempdir().expect("case");
+    ingest_dir(account.path(), case.path());
+    let rules = tempfile::tempdir().expect("rules");
+    let write =
+        |name: &str, text: &str| std::fs::write(rules.path().join(name), text).expect("rule");
+    let base = |title: &str, name: &str, result: &str| {
+        rule(
+            title,
+            &format!("    selection:\n        ResultType: '{result}'\n    condition: selection"),
+        )
+        .replace("status: test", &format!("name: {name}\nstatus: test"))
+    };
+    let correlation = |title: &str, name: &str, body: &str| {
+        format!("title: {title}\nname: {name}\nstatus: test\nlevel: high\ncorrelation:\n{body}\n")
+    };
+    write(
+        "failed.yml",
+        &base("Failed sign-in", "failed_signin", "50126"),
+    );
+    write("ok.yml", &base("Successful sign-in", "ok_signin", "0"));
+    // Three failures from one address within ten minutes: the spray's six (two and a half
+    // minutes); never the colleague's two, nor the slow guesser's, twenty minutes apart.
+    write(
+        "burst.yml",
+        &correlation(
+            "Burst of failures",
+            "failure_burst",
+            "    type: event_count\n    rules:\n        - failed_signin\n    group-by:\n        - IPAddress\n    timespan: 10m\n    condition:\n        gte: 3",
+        ),
+    );
+    // The burst's hits carry its group-by value, so a correlation of it groups by the address.
+    write(
+        "chained.yml",
+        &correlation(
+            "A burst then a success",
+            "burst_then_success",
+            "    type: temporal_ordered\n    rules:\n        - failure_burst\n        - ok_signin\n    group-by:\n        - IPAddress\n    timespan: 1h",
+        ),
+    );
+    write(
+        "one_burst.yml",
+        &correlation(
+            "One burst in the day",
+            "one_burst",
+            "    type: event_count\n    rules:\n        - failure_burst\n    timespan: 1d\n    condition:\n        gte: 1",
+        ),
+    );
+    write(
+        "two_bursts.yml",
+        &correlation(
+            "Two bursts in the day",
+            "two_bursts",
+            "    type: event_count\n    rules:\n        - failure_burst\n    timespan: 1d\n    condition:\n        gte: 2",
+        ),
+    );
+    write(
+        "loop.yml",
+        &format!(
+            "{}---\n{}",
+            correlation(
+                "Loop one",
+                "loop_one",
+                "    type: event_count\n    rules:\n        - loop_two\n    timespan: 1d\n    condition:\n        gte: 1",
+            ),
+            correlation(
+                "Loop two",
+                "loop_two",
+                "    type: event_count\n    rules:\n        - loop_one\n    timespan: 1d\n    condition:\n        gte: 1",
+            )
+        ),
+    );
+    let (code, report, stderr) = sigma_json(case.path(), rules.path());
+    assert_eq!(code, 3, "the loop is refused: {stderr}");
+    let spray = BTreeSet::from(["correlation IPAddress=185.220.101.47".to_string()]);
+    assert_eq!(
+        groups_of(&report, "A burst then a success"),
+        spray,
+        "{report:#}"
+    );
+    assert_eq!(
+        groups_of(&report, "One burst in the day").len(),
+        1,
+        "{report:#}"
+    );
+    assert!(
+        groups_of(&report, "Two bursts in the day").is_empty(),
+        "{report:#}"
+    );
+    // The burst feeds correlations without `generate`: not listed on its own.
+    assert!(
+        groups_of(&report, "Burst of failures").is_empty(),
+        "{report:#}"
+    );
+    // A chained hit cites the records under the hits it read: the six failures and the success.
+    let chained = hits_of(&report, "A burst then a success");
+    let cited = chained[0]["correlated"].as_array().expect("correlated");
+    assert_eq!(cited.len(), 7, "{:#}", chained[0]);
+    assert!(
+        cited
+            .iter()
+            .all(|c| c.as_str().is_some_and(|c| c.contains("am-signinlogs/"))),
+        "{:#}",
+        chained[0]
+    );
+    for title in ["Loop one", "Loop two"] {
+        let summary = report["rules"]
+            .as_array()
+            .expect("rules")
+            .iter()
+            .find(|r| r["title"] == title)
+            .expect("loop rule");
+        assert_eq!(summary["state"], "refused", "{summary}");
+        assert!(
+            summary["reason"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("loop"),
+            "{summary}"
+        );
+    }
+}
+
 /// Python with pySigma and its SQLite backend on its path (README's test command installs them
 /// into `target/pysigma`; `MCPFORENSICS_PYSIGMA` names another directory).
 fn pysigma() -> std::process::Command {
