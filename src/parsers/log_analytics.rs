@@ -861,16 +861,29 @@ fn derive_mcp(row: &Map<String, Value>) -> Vec<Cell> {
     ]
 }
 
-/// MCP methods recognised as a bare span name.
+/// MCP methods recognised as a bare span name (a span without a target is named by its method
+/// alone, OpenTelemetry's MCP conventions), the notifications among them.
 const MCP_METHODS: &[&str] = &[
     "initialize",
     "tools/list",
     "tools/call",
     "resources/read",
     "resources/list",
+    "resources/templates/list",
+    "resources/subscribe",
     "prompts/get",
     "prompts/list",
+    "completion/complete",
+    "logging/setLevel",
     "ping",
+    "notifications/initialized",
+    "notifications/cancelled",
+    "notifications/progress",
+    "notifications/message",
+    "notifications/tools/list_changed",
+    "notifications/resources/list_changed",
+    "notifications/resources/updated",
+    "notifications/prompts/list_changed",
 ];
 
 fn derive_apim_gateway(row: &Map<String, Value>) -> Vec<Cell> {

@@ -72,6 +72,8 @@ pub enum QueryError {
 
 /// Views created over every case, in order.
 pub const VIEWS_SQL: &str = include_str!("views.sql");
+/// Views over MCP messages and over `tool_calls` once it is settled (Sigma's `mcp` log sources).
+pub const MESSAGE_VIEWS_SQL: &str = include_str!("message_views.sql");
 
 /// `tool_calls` over the plain view renamed `tool_calls_served`, with caller addresses from HTTP
 /// access logs; registered only when the case holds a table the catalogue gives the role
@@ -350,7 +352,15 @@ impl QueryEngine {
                 schema,
             });
         }
-        for view in ["identities", "tool_calls"] {
+        for statement in split_statements(MESSAGE_VIEWS_SQL) {
+            ctx.sql(&statement).await?;
+        }
+        for view in [
+            "identities",
+            "tool_calls",
+            "mcp_messages",
+            "tool_call_hours",
+        ] {
             let schema = ctx.table_provider(view).await?.schema();
             tables.push(TableInfo {
                 name: view.into(),

@@ -315,6 +315,23 @@ fn the_mcp_pack_runs_on_the_sample_and_agrees_with_sql() {
             "SELECT count(*) FROM tool_calls WHERE response_bytes >= 1000000"
         )
     );
+    // Calls at an hour the identity never kept in the 28 days before: the attacker's first
+    // night at Bob's account, and no one else.
+    let outside = hits_of(&report, "MCP Tool Called Outside the Identity's Hours");
+    assert_eq!(
+        outside.len() as i64,
+        scalar(
+            &case,
+            "SELECT count(*) FROM tool_call_hours WHERE user_days_before >= 7 AND user_days_at_hour = 0"
+        )
+    );
+    assert!(!outside.is_empty());
+    assert!(
+        outside
+            .iter()
+            .all(|h| h["identity"] == "bob.keller@contoso.com"),
+        "{outside:?}"
+    );
     // Read then sent out in one session: one hit per session in which a read precedes a
     // sending call within the hour (SQL below), every one the attacker's at Bob's account; the
     // colleagues who fetch web pages or export for the quarter do not read then send in a session.
@@ -840,6 +857,129 @@ fn a_correlation_reads_another_correlations_hits() {
     }
 }
 
+/// Tool calls as one App Insights row each (`tools/call`, the caller in `enduser.id`).
+fn tool_call_row(time: &str, user: Option<&str>, tool: &str) -> String {
+    let mut properties = serde_json::json!({"mcp.method.name": "tools/call", "gen_ai.tool.name": tool,
+        "client.address": "10.0.3.4"});
+    if let Some(user) = user {
+        properties["enduser.id"] = user.into();
+    }
+    serde_json::json!({"TimeGenerated": time, "Id": format!("span-{time}-{}", user.unwrap_or("anon")),
+        "OperationId": format!("op-{time}-{}", user.unwrap_or("anon")), "Name": format!("tools/call {tool}"),
+        "ClientIP": "0.0.0.0", "AppRoleName": "mcp-crm", "Properties": properties})
+    .to_string()
+        + "\n"
+}
+
+#[test]
+fn the_pack_finds_calls_outside_an_identitys_hours_and_a_changed_tool_list() {
+    let account = Account::new();
+    let mut calls = String::new();
+    let day = |d: u32, hour: u32, minute: u32| format!("2026-10-{d:02}T{hour:02}:{minute:02}:00Z");
+    for d in 1..=14 {
+        // Bob and Carol work days, 09:00 to 17:00.
+        for hour in [9, 12, 16] {
+            calls += &tool_call_row(&day(d, hour, 15), Some("bob@contoso.com"), "get_customer");
+            calls += &tool_call_row(&day(d, hour, 20), Some("carol@contoso.com"), "get_customer");
+        }
+        calls += &tool_call_row(&day(d, 17, 5), Some("carol@contoso.com"), "get_customer");
+        // An agent calls around the clock.
+        for hour in (0..24).step_by(2) {
+            calls += &tool_call_row(
+                &day(d, hour, 40),
+                Some("agent-sync@contoso.com"),
+                "list_orders",
+            );
+        }
+    }
+    // Dave is new: three days of work days.
+    for d in 12..=14 {
+        calls += &tool_call_row(&day(d, 10, 0), Some("dave@contoso.com"), "get_customer");
+    }
+    // The 15th: Bob's account at three in the night (the one hit); Carol working late, an hour
+    // after her usual last hour; Dave at night, too new to judge; the agent at night, as ever;
+    // an anonymous call at night, without habits; Bob at his usual hour.
+    calls += &tool_call_row(&day(15, 3, 10), Some("bob@contoso.com"), "export_customers");
+    calls += &tool_call_row(&day(15, 18, 30), Some("carol@contoso.com"), "get_customer");
+    calls += &tool_call_row(&day(15, 3, 0), Some("dave@contoso.com"), "get_customer");
+    calls += &tool_call_row(
+        &day(15, 3, 40),
+        Some("agent-sync@contoso.com"),
+        "list_orders",
+    );
+    calls += &tool_call_row(&day(15, 3, 50), None, "get_customer");
+    calls += &tool_call_row(&day(15, 10, 15), Some("bob@contoso.com"), "get_customer");
+    account.put(&la_blob("AppRequests", "PT05M.json"), calls.as_bytes());
+    // The server's own span of a notification it sent, named by its method alone (no target).
+    account.put(
+        &la_blob("AppDependencies", "PT05M.json"),
+        (serde_json::json!({"TimeGenerated": "2026-10-09T11:00:00Z", "Id": "span-notify", "OperationId": "op-notify",
+            "Name": "notifications/tools/list_changed", "AppRoleName": "mcp-crm", "Type": "AppDependencies",
+            "DependencyType": "InProc", "Success": true})
+        .to_string()
+            + "\n")
+            .as_bytes(),
+    );
+    // tools/list through API Management: mcp-crm lists 12 tools in two sessions, then 13 in a
+    // third (a tool added unannounced); mcp-docs lists 5 in every session.
+    let listed = |time: &str, session: &str, server: &str, count: i64| {
+        serde_json::json!({"TimeGenerated": time, "CorrelationId": format!("c-{session}-{server}"), "SessionId": session,
+            "Method": "tools/list", "ToolCount": count, "ServerName": server, "Type": "ApiManagementGatewayMCPLog"})
+        .to_string()
+            + "\n"
+    };
+    account.put(
+        &la_blob("ApiManagementGatewayMCPLog", "PT05M.json"),
+        (listed("2026-10-02T09:00:00Z", "s-1", "mcp-crm", 12)
+            + &listed("2026-10-03T09:00:00Z", "s-2", "mcp-crm", 12)
+            + &listed("2026-10-05T09:00:00Z", "s-3", "mcp-crm", 13)
+            + &listed("2026-10-02T09:30:00Z", "s-4", "mcp-docs", 5)
+            + &listed("2026-10-04T09:30:00Z", "s-5", "mcp-docs", 5)
+            + &listed("2026-10-06T09:30:00Z", "s-6", "mcp-docs", 5))
+            .as_bytes(),
+    );
+    let case = tempfile::tempdir().expect("case");
+    ingest_dir(account.path(), case.path());
+    let (code, report, stderr) = sigma_json(case.path(), &root().join("rules/mcp"));
+    assert_eq!(code, 0, "{stderr}");
+    let outside = hits_of(&report, "MCP Tool Called Outside the Identity's Hours");
+    let found: Vec<(&str, &str)> = outside
+        .iter()
+        .map(|h| {
+            (
+                h["identity"].as_str().unwrap_or_default(),
+                h["time"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        vec![("bob@contoso.com", "2026-10-15T03:10:00Z")],
+        "{report:#}"
+    );
+    let announced = hits_of(&report, "MCP Server Announced a Changed Tool List");
+    assert_eq!(announced.len(), 1, "{report:#}");
+    assert!(
+        announced[0]["blob"]
+            .as_str()
+            .is_some_and(|b| b.contains("am-appdependencies/")),
+        "{:#}",
+        announced[0]
+    );
+    assert_eq!(
+        groups_of(&report, "MCP Tool List Changed Between Sessions"),
+        BTreeSet::from(["correlation Server=mcp-crm".to_string()]),
+        "{report:#}"
+    );
+    let changed = hits_of(&report, "MCP Tool List Changed Between Sessions");
+    assert_eq!(
+        changed[0]["correlated"].as_array().expect("records").len(),
+        3,
+        "{:#}",
+        changed[0]
+    );
+}
+
 /// Python with pySigma and its SQLite backend on its path (README's test command installs them
 /// into `target/pysigma`; `MCPFORENSICS_PYSIGMA` names another directory).
 fn pysigma() -> std::process::Command {
@@ -941,13 +1081,34 @@ fn pysigma_agrees_rule_by_rule_on_sigmahq_azure_rules_our_pack_and_every_modifie
     let pack = root().join("rules/mcp");
     let compared = against_pysigma(
         &case,
-        &["SigninLogs", "AuditLogs", "tool_calls", "flows"],
+        &[
+            "SigninLogs",
+            "AuditLogs",
+            "tool_call_hours",
+            "mcp_messages",
+            "flows",
+        ],
         &[&sigmahq, &pack],
     );
     for (title, (ours, theirs)) in &compared {
         assert_eq!(ours, theirs, "{title}: the tool and pySigma differ");
     }
+    // The habits of tool_call_hours and the messages' methods are compared too.
+    for title in [
+        "MCP Tool Called Outside the Identity's Hours",
+        "MCP Server Announced a Changed Tool List",
+    ] {
+        assert!(
+            compared.contains_key(title),
+            "{title}: {:?}",
+            compared.keys()
+        );
+    }
     let hits: usize = compared.values().map(|(ours, _)| ours.len()).sum();
+    eprintln!(
+        "compared with pySigma: {} rules, {hits} records",
+        compared.len()
+    );
     assert!(compared.len() >= 25, "{} rules compared", compared.len());
     assert!(hits >= 200, "{hits} records matched in all");
     // Every modifier's rule on the four handcrafted sign-ins.
