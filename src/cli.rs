@@ -740,7 +740,8 @@ pub struct SigmaArgs {
     /// without it an existing file is refused.
     #[arg(long)]
     pub force: bool,
-    /// A log-source map replacing the built-in one (see src/sigma/logsources.yaml and docs/sigma.md).
+    /// A log-source map for this run, replacing the case's own (CASE/sigma-logsources.yaml) and the
+    /// built-in one (see src/sigma/logsources.yaml and docs/sigma.md).
     #[arg(long, value_name = "FILE")]
     pub logsources: Option<PathBuf>,
     /// Query memory.

@@ -50,7 +50,7 @@ fn sigma_on_window(
     report: &ScopeReport,
     settings: &QuerySettings,
 ) -> Result<crate::scope::SigmaFindings> {
-    let (loaded, map) = super::sigma::load_rules(rules, None)?;
+    let (loaded, map) = super::sigma::load_rules(rules, None, case_dir)?;
     let case = super::open_case_to_read(case_dir, &inputs.evidence.azure.credentials())?;
     let instant = |text: &str| {
         chrono::DateTime::parse_from_rfc3339(text)

@@ -19,8 +19,8 @@ pub(super) fn run_sigma(args: &SigmaArgs, settings: &crate::query::QuerySettings
     if let Some(out) = &args.out {
         super::check_output(out, args.force)?;
     }
-    let (loaded, map) = load_rules(&args.rules, args.logsources.as_deref())?;
     let case_dir = resolve_case(&args.case)?;
+    let (loaded, map) = load_rules(&args.rules, args.logsources.as_deref(), &case_dir)?;
     let case = open_case_to_read(&case_dir, &crate::cli::environment_credentials())?;
     let spec = args.window.spec();
     let (since, until) = if spec.since.is_some() || spec.until.is_some() {
@@ -69,10 +69,12 @@ pub(super) fn run_sigma(args: &SigmaArgs, settings: &crate::query::QuerySettings
     Ok(exit_code(&report))
 }
 
-/// The rules under `rules`, and the log-source map (`logsources`, else the built-in one).
+/// The rules under `rules`, and the log-source map: `logsources`, else the case's own
+/// (`sigma-logsources.yaml` in the case folder), else the built-in one.
 pub(super) fn load_rules(
     rules: &[std::path::PathBuf],
     logsources: Option<&std::path::Path>,
+    case_dir: &std::path::Path,
 ) -> Result<(Vec<crate::sigma::rules::Loaded>, LogSourceMap)> {
     let map = match logsources {
         Some(path) => {
@@ -83,7 +85,13 @@ pub(super) fn load_rules(
             LogSourceMap::parse(&text)
                 .map_err(|e| Error::Usage(format!("the log-source map {}: {e}", path.display())))?
         }
-        None => LogSourceMap::built_in().map_err(Error::Usage)?,
+        None => {
+            let (map, path) = LogSourceMap::of_case(case_dir).map_err(Error::Usage)?;
+            if let Some(path) = path {
+                crate::tell!("sigma: log sources from {}", path.display());
+            }
+            map
+        }
     };
     let loaded = crate::sigma::rules::load(rules).map_err(|source| Error::Io {
         context: "reading the rules".into(),

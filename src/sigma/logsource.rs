@@ -6,6 +6,9 @@ use std::collections::BTreeMap;
 use rsigma_parser::LogSource;
 use serde::Deserialize;
 
+/// The file in a case folder that replaces the built-in map for that case.
+pub const CASE_FILE: &str = "sigma-logsources.yaml";
+
 /// The map shipped with the tool.
 pub const BUILT_IN: &str = include_str!("logsources.yaml");
 
@@ -74,6 +77,27 @@ impl LogSourceMap {
     /// The map shipped with the tool (a unit test holds it readable).
     pub fn built_in() -> Result<Self, String> {
         Self::parse(BUILT_IN).map_err(|e| format!("src/sigma/logsources.yaml: {e}"))
+    }
+
+    /// The map a case keeps for itself (`sigma-logsources.yaml` in the case folder, which a
+    /// responder adds to rename a tenant's fields for every run on that case), with its path; else
+    /// the built-in map and no path.
+    pub fn of_case(
+        case_root: &std::path::Path,
+    ) -> Result<(Self, Option<std::path::PathBuf>), String> {
+        let path = case_root.join(CASE_FILE);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Self::parse(&text)
+                .map(|map| (map, Some(path.clone())))
+                .map_err(|e| format!("the case's log-source map {}: {e}", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                Self::built_in().map(|map| (map, None))
+            }
+            Err(e) => Err(format!(
+                "reading the case's log-source map {}: {e}",
+                path.display()
+            )),
+        }
     }
 
     /// The entry a rule's log source reads: the first whose keys all equal the rule's (compared

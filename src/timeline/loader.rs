@@ -420,7 +420,7 @@ pub fn sigma_marks(
     settings: &crate::query::QuerySettings,
 ) -> Result<SigmaMarks, String> {
     let loaded = crate::sigma::rules::load(rules).map_err(|e| format!("Sigma rules: {e}"))?;
-    let map = crate::sigma::logsource::LogSourceMap::built_in()?;
+    let (map, _) = crate::sigma::logsource::LogSourceMap::of_case(case.root())?;
     let request = crate::sigma::SigmaRequest {
         since: Some(from),
         until: Some(to),

@@ -980,6 +980,66 @@ fn the_pack_finds_calls_outside_an_identitys_hours_and_a_changed_tool_list() {
     );
 }
 
+#[test]
+fn a_case_keeps_its_own_log_source_map_and_a_given_one_wins() {
+    let (account, case) = sign_in_case();
+    let rules = tempfile::tempdir().expect("rules");
+    // A tenant's own field name for the sign-in's user, which the built-in map does not know.
+    std::fs::write(
+        rules.path().join("who.yml"),
+        rule(
+            "Bob by the tenant's name",
+            "    selection:\n        Who|startswith: 'bob'\n    condition: selection",
+        ),
+    )
+    .expect("rule");
+    let (code, report, _) = sigma_json(case.path(), rules.path());
+    assert_eq!(code, 3, "{report:#}");
+    assert_eq!(report["rules"][0]["state"], "refused");
+    let map = |field: &str| {
+        format!(
+            "sources:\n  - logsource: {{product: azure, service: signinlogs}}\n    tables: [SigninLogs]\n    identity: UserPrincipalName\n    fields:\n      Who: {field}\n"
+        )
+    };
+    std::fs::write(
+        case.path().join("sigma-logsources.yaml"),
+        map("UserPrincipalName"),
+    )
+    .expect("map");
+    let (code, report, stderr) = sigma_json(case.path(), rules.path());
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("sigma-logsources.yaml"), "{stderr}");
+    assert_eq!(
+        people(&report, "Bob by the tenant's name"),
+        BTreeSet::from(["bob".to_string()])
+    );
+    // `--logsources` wins over the case's map.
+    let given = rules.path().join("given.yaml");
+    std::fs::write(&given, map("AppDisplayName")).expect("map");
+    let (code, stdout, stderr) = run(bin()
+        .arg("sigma")
+        .arg(rules.path().join("who.yml"))
+        .arg("--case")
+        .arg(case.path())
+        .arg("--logsources")
+        .arg(&given)
+        .args(["--format", "json"]));
+    assert_eq!(code, 0, "{stderr}");
+    let report: Value = serde_json::from_str(&stdout).expect("json");
+    assert_eq!(
+        report["hits"].as_array().expect("hits").len(),
+        0,
+        "{report:#}"
+    );
+    // The case still verifies: the map is the responder's, not evidence.
+    let (code, stdout, _) = run(bin()
+        .arg("verify")
+        .arg("--case")
+        .arg(case.path())
+        .args(["--source", account.path().to_str().expect("path")]));
+    assert_eq!(code, 0, "{stdout}");
+}
+
 /// Python with pySigma and its SQLite backend on its path (README's test command installs them
 /// into `target/pysigma`; `MCPFORENSICS_PYSIGMA` names another directory).
 fn pysigma() -> std::process::Command {
