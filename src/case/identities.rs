@@ -55,7 +55,80 @@ pub fn index_schema() -> SchemaRef {
         Field::new("first_sign_in", time.clone(), true),
         Field::new("last_sign_in", time, true),
         Field::new("sign_ins", DataType::Int64, false),
+        // What kind of identity it is, and for an AI agent (Entra Agent ID) what the sign-ins
+        // say of it; an index file written before these columns reads them as absent.
+        Field::new("kind", DataType::Utf8, true),
+        Field::new("agent_type", DataType::Utf8, true),
+        Field::new("agent_parent", DataType::Utf8, true),
+        Field::new("agent_app", DataType::Utf8, true),
+        Field::new("acting_agent", DataType::Utf8, true),
     ]))
+}
+
+/// Entra's `agentType` values that make the signing-in identity an AI agent (Microsoft Graph's
+/// `agentSignIn`: `agenticApp`, `agenticAppInstance`, `agentIdentityBlueprintPrincipal`,
+/// `agentIDuser`); `notAgentic` and anything else does not.
+pub const AGENTIC_TYPES: &[&str] = &[
+    "agenticapp",
+    "agenticappinstance",
+    "agentidentityblueprintprincipal",
+    "agentiduser",
+];
+
+/// Whether an `agentType` or `agentSubjectType` value names an agent (compared without case).
+pub fn is_agentic(value: &str) -> bool {
+    AGENTIC_TYPES.contains(&value.to_ascii_lowercase().as_str())
+}
+
+/// The kind of identity a sign-in table holds, before its Agent ID fields are read.
+pub fn table_kind(table: &str) -> &'static str {
+    match table {
+        "AADServicePrincipalSignInLogs" | "MicrosoftServicePrincipalSignInLogs" => {
+            "service principal"
+        }
+        "AADManagedIdentitySignInLogs" => "managed identity",
+        _ => "person",
+    }
+}
+
+/// What one sign-in's `Agent` object (Entra Agent ID) says: the identity is an agent (its type,
+/// parent and app), or an agent signed in for it (the agent's app), or neither.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct AgentSignIn {
+    /// `agentType`, when agentic: the identity signing in is an agent.
+    pub agent_type: Option<String>,
+    /// `agentSubjectParentId`, else `parentAppId`: the agent identity or blueprint it belongs to.
+    pub parent: Option<String>,
+    /// When an agent requested the token of an identity that is not one (`agentSubjectType`
+    /// agentic, `agentType` not): the agent's parent or app.
+    pub acting_for: Option<String>,
+}
+
+impl AgentSignIn {
+    /// Reads a sign-in's `Agent` column (JSON text).
+    pub fn read(agent: &str) -> Self {
+        let Ok(serde_json::Value::Object(fields)) = serde_json::from_str(agent) else {
+            return Self::default();
+        };
+        // Keys as Entra writes them (camelCase), as the SQL of identity_index.sql reads them.
+        let text = |key: &str| {
+            fields
+                .get(key)
+                .and_then(serde_json::Value::as_str)
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
+        };
+        let parent = text("agentSubjectParentId").or_else(|| text("parentAppId"));
+        let agent_type = text("agentType").filter(|t| is_agentic(t));
+        let subject_agentic = text("agentSubjectType").is_some_and(|t| is_agentic(&t));
+        AgentSignIn {
+            acting_for: (agent_type.is_none() && subject_agentic)
+                .then(|| parent.clone())
+                .flatten(),
+            parent: agent_type.as_ref().and(parent),
+            agent_type,
+        }
+    }
 }
 
 /// Path of an ingest run's index file, and the temporary it is written under.
@@ -101,9 +174,25 @@ type Latest = (Option<i64>, Option<String>, Option<String>);
 #[derive(Debug)]
 struct Identity {
     latest: Latest,
+    /// The kind its latest sign-in's table holds.
+    latest_kind: &'static str,
     first: Option<i64>,
     last: Option<i64>,
     sign_ins: i64,
+    /// Of its agentic sign-ins, the greatest of each field (the `identities` view takes the same).
+    agent_type: Option<String>,
+    agent_parent: Option<String>,
+    agent_app: Option<String>,
+    acting_agent: Option<String>,
+}
+
+/// Keeps the greater of a kept value and a new one.
+fn keep_greatest(kept: &mut Option<String>, new: Option<&str>) {
+    if let Some(new) = new
+        && kept.as_deref().is_none_or(|k| new > k)
+    {
+        *kept = Some(new.to_string());
+    }
 }
 
 /// One run's identities, built from the sign-in batches it writes.
@@ -128,6 +217,14 @@ impl IdentityIndex {
             .column_by_name("TimeGenerated")
             .and_then(|c| c.as_any().downcast_ref::<TimestampNanosecondArray>())
             .ok_or_else(|| ArrowError::SchemaError("sign-ins without TimeGenerated".into()))?;
+        // Optional: the Agent ID object and the app of each sign-in.
+        let optional = |name: &str| {
+            batch
+                .column_by_name(name)
+                .and_then(|c| c.as_any().downcast_ref::<StringArray>())
+        };
+        let (agents, apps) = (optional("Agent"), optional("AppId"));
+        let kind = table_kind(table);
         for i in 0..batch.num_rows() {
             let Some(id) = value(ids, i).filter(|id| !id.is_empty()) else {
                 continue;
@@ -135,29 +232,43 @@ impl IdentityIndex {
             let time = times.is_valid(i).then(|| times.value(i));
             let (name, display) = (value(names, i), value(displays, i));
             let row = || (time, name.map(str::to_string), display.map(str::to_string));
-            match self.by_user.get_mut(id) {
-                Some(identity) => {
-                    identity.sign_ins += 1;
-                    identity.first = min_time(identity.first, time);
-                    identity.last = identity.last.max(time);
-                    let latest = &identity.latest;
-                    if (time, name, display) > (latest.0, latest.1.as_deref(), latest.2.as_deref())
-                    {
-                        identity.latest = row();
-                    }
-                }
-                None => {
-                    self.by_user.insert(
-                        id.to_string(),
-                        Identity {
-                            latest: row(),
-                            first: time,
-                            last: time,
-                            sign_ins: 1,
-                        },
-                    );
+            let identity = self
+                .by_user
+                .entry(id.to_string())
+                .or_insert_with(|| Identity {
+                    latest: row(),
+                    latest_kind: kind,
+                    first: time,
+                    last: time,
+                    sign_ins: 0,
+                    agent_type: None,
+                    agent_parent: None,
+                    agent_app: None,
+                    acting_agent: None,
+                });
+            if identity.sign_ins > 0 {
+                identity.first = min_time(identity.first, time);
+                identity.last = identity.last.max(time);
+                let latest = &identity.latest;
+                if (time, name, display) > (latest.0, latest.1.as_deref(), latest.2.as_deref()) {
+                    identity.latest = row();
+                    identity.latest_kind = kind;
                 }
             }
+            identity.sign_ins += 1;
+            let Some(agent) = agents.and_then(|a| value(a, i)) else {
+                continue;
+            };
+            let agent = AgentSignIn::read(agent);
+            if agent.agent_type.is_some() {
+                keep_greatest(&mut identity.agent_type, agent.agent_type.as_deref());
+                keep_greatest(&mut identity.agent_parent, agent.parent.as_deref());
+                keep_greatest(
+                    &mut identity.agent_app,
+                    apps.and_then(|a| value(a, i)).filter(|app| !app.is_empty()),
+                );
+            }
+            keep_greatest(&mut identity.acting_agent, agent.acting_for.as_deref());
         }
         Ok(())
     }
@@ -192,6 +303,25 @@ impl IdentityIndex {
             times(|i| i.last),
             Arc::new(Int64Array::from_iter_values(
                 users.iter().map(|(_, i)| i.sign_ins),
+            )),
+            Arc::new(StringArray::from_iter(users.iter().map(|(_, i)| {
+                Some(if i.agent_type.is_some() {
+                    "agent"
+                } else {
+                    i.latest_kind
+                })
+            }))),
+            Arc::new(StringArray::from_iter(
+                users.iter().map(|(_, i)| i.agent_type.as_deref()),
+            )),
+            Arc::new(StringArray::from_iter(
+                users.iter().map(|(_, i)| i.agent_parent.as_deref()),
+            )),
+            Arc::new(StringArray::from_iter(
+                users.iter().map(|(_, i)| i.agent_app.as_deref()),
+            )),
+            Arc::new(StringArray::from_iter(
+                users.iter().map(|(_, i)| i.acting_agent.as_deref()),
             )),
         ];
         RecordBatch::try_new(index_schema(), columns)
@@ -301,6 +431,45 @@ mod tests {
             (Some(5), Some(5), Some(2))
         );
         assert_eq!(batch.schema(), index_schema());
+    }
+
+    #[test]
+    fn agent_id_fields_say_who_is_an_agent_and_who_an_agent_acted_for() {
+        let agent = AgentSignIn::read(
+            r#"{"agentType":"agenticAppInstance","agentSubjectType":"agenticAppInstance","agentSubjectParentId":"bp","parentAppId":"app"}"#,
+        );
+        assert_eq!(agent.agent_type.as_deref(), Some("agenticAppInstance"));
+        assert_eq!(agent.parent.as_deref(), Some("bp"));
+        assert_eq!(agent.acting_for, None);
+        // An agent user; the parent from parentAppId when no subject parent is written.
+        let user = AgentSignIn::read(r#"{"agentType":"agentIDuser","parentAppId":"app"}"#);
+        assert_eq!(user.agent_type.as_deref(), Some("agentIDuser"));
+        assert_eq!(user.parent.as_deref(), Some("app"));
+        // A person for whom an agent requested the token.
+        let acted = AgentSignIn::read(
+            r#"{"agentType":"notAgentic","agentSubjectType":"agenticAppInstance","agentSubjectParentId":"bp"}"#,
+        );
+        assert_eq!(acted.agent_type, None);
+        assert_eq!(acted.parent, None);
+        assert_eq!(acted.acting_for.as_deref(), Some("bp"));
+        // Not agentic, absent, or not an object: nothing.
+        for text in [
+            r#"{"agentType":"notAgentic","agentSubjectType":"notAgentic"}"#,
+            "{}",
+            "null",
+            "not json",
+        ] {
+            assert_eq!(AgentSignIn::read(text), AgentSignIn::default(), "{text}");
+        }
+        assert_eq!(
+            table_kind("AADManagedIdentitySignInLogs"),
+            "managed identity"
+        );
+        assert_eq!(
+            table_kind("AADServicePrincipalSignInLogs"),
+            "service principal"
+        );
+        assert_eq!(table_kind("SigninLogs"), "person");
     }
 
     #[test]

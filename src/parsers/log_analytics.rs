@@ -77,6 +77,9 @@ const SIGNIN_COLUMNS: &[ColumnSpec] = &[
     la("RiskState", Str),
     la("RiskDetail", Str),
     la("TokenIssuerType", Str),
+    // Entra Agent ID: Microsoft Graph's signIn.agent (agentType, agentSubjectType,
+    // agentSubjectParentId, parentAppId), `properties.agent` in diagnostic settings.
+    la("Agent", Dyn),
     la("HomeTenantId", Str),
     la("ResourceTenantId", Str),
     la("TenantId", Str),

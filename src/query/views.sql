@@ -1,7 +1,8 @@
 -- Views every case has, over its tables. Each statement ends with a semicolon on its own line end.
 
 -- identities: one row per Entra object id seen signing in, with its UPN and display name at its
--- latest sign-in. It merges `identity_index` (one row per identity per ingest run, written at
+-- latest sign-in, its kind (person, service principal, managed identity, agent) and, for an AI
+-- agent, its Agent ID type, parent and app; for anyone, the agent that signed in for them. It merges `identity_index` (one row per identity per ingest run, written at
 -- ingest from every sign-in, whatever days a session reads), ordering as the index does: the
 -- latest time, then the greater name.
 CREATE VIEW identities AS
@@ -10,7 +11,15 @@ SELECT user_id,
        last_value(display_name ORDER BY last_sign_in NULLS FIRST, user_principal_name NULLS FIRST, display_name NULLS FIRST) AS display_name,
        min(first_sign_in) AS first_sign_in,
        max(last_sign_in) AS last_sign_in,
-       sum(sign_ins) AS sign_ins
+       sum(sign_ins) AS sign_ins,
+       -- An agent when any run saw it sign in as one (Entra Agent ID); else the kind of its
+       -- latest sign-in's table (person, service principal, managed identity).
+       CASE WHEN bool_or(kind = 'agent') THEN 'agent'
+            ELSE last_value(kind ORDER BY last_sign_in NULLS FIRST, user_principal_name NULLS FIRST, display_name NULLS FIRST) END AS kind,
+       max(agent_type) AS agent_type,
+       max(agent_parent) AS agent_parent,
+       max(agent_app) AS agent_app,
+       max(acting_agent) AS acting_agent
 FROM identity_index
 GROUP BY user_id;
 

@@ -250,6 +250,9 @@ fn text(r: &ScopeReport, options: &RenderOptions) -> String {
             suspect.first_seen.as_deref().unwrap_or("?"),
             suspect.last_seen.as_deref().unwrap_or("?")
         );
+        if let Some(words) = suspect.agent_words() {
+            let _ = writeln!(out, "    identity: {}", s(&words));
+        }
         let _ = writeln!(out, "    addresses: {}", s(&suspect.ips.join(", ")));
         for reason in &suspect.reasons {
             let _ = writeln!(out, "    - {}", s(&shorten_paths(reason, &mut cited)));
@@ -525,6 +528,9 @@ fn markdown(r: &ScopeReport, options: &RenderOptions) -> String {
     }
     for s in &r.suspects {
         let _ = writeln!(out, "\n**{}**\n", md_cell(&s.user));
+        if let Some(words) = s.agent_words() {
+            let _ = writeln!(out, "*{}*\n", md_cell(&words));
+        }
         for reason in &s.reasons {
             let _ = writeln!(out, "- {}", md_cell(&shorten_paths(reason, &mut cited)));
         }
@@ -1051,11 +1057,15 @@ fn html(r: &ScopeReport, options: &RenderOptions) -> String {
         ])
     );
     for s in &r.suspects {
-        let reasons: String = s
-            .reasons
-            .iter()
-            .map(|x| format!("<li>{}</li>", e(&shorten_paths(x, &mut cited))))
-            .collect();
+        let mut reasons: String = s
+            .agent_words()
+            .map(|words| format!("<li><b>{}</b></li>", e(&words)))
+            .unwrap_or_default();
+        reasons.extend(
+            s.reasons
+                .iter()
+                .map(|x| format!("<li>{}</li>", e(&shorten_paths(x, &mut cited)))),
+        );
         let _ = write!(
             out,
             "<tr><td class=\"bad\">{}</td><td>{}</td><td class=\"n\">{}</td><td>{} / {}</td><td>{}</td>{}{}</tr><tr><td class=\"reasons\" colspan=\"7\">Reasons:<ul>{}</ul></td></tr>",

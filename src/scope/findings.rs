@@ -245,6 +245,53 @@ pub struct Suspect {
     /// Management subscriptions (keys) its attacker calls carried.
     #[serde(default)]
     pub credentials: Vec<String>,
+    /// What kind of identity its sign-ins show: `person`, `service principal`, `managed
+    /// identity` or `agent` (Entra Agent ID); absent when no sign-in names it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// For an AI agent: what its sign-ins' Agent ID fields say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<AgentIdentity>,
+    /// The AI agent that signed in for this identity (its Agent ID parent), when one did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acting_agent: Option<String>,
+}
+
+/// An AI agent's identity as Entra Agent ID writes it on its sign-ins.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AgentIdentity {
+    /// `agentType` (`agenticAppInstance`, `agentIDuser`, …).
+    pub agent_type: Option<String>,
+    /// `agentSubjectParentId`, else `parentAppId`: its agent identity blueprint.
+    pub parent: Option<String>,
+    /// The app id it signed in with.
+    pub app: Option<String>,
+}
+
+impl Suspect {
+    /// The identity in words when it is an AI agent or an agent acted for it; `None` for people,
+    /// service principals and managed identities no agent acted for.
+    pub fn agent_words(&self) -> Option<String> {
+        if let Some(agent) = &self.agent {
+            let mut parts = vec![format!(
+                "Entra Agent ID {}",
+                agent.agent_type.as_deref().unwrap_or("agent")
+            )];
+            if let Some(app) = &agent.app {
+                parts.push(format!("app {app}"));
+            }
+            if let Some(parent) = &agent.parent {
+                parts.push(format!("parent {parent}"));
+            }
+            return Some(format!("AI agent ({})", parts.join(", ")));
+        }
+        self.acting_agent.as_ref().map(|agent| {
+            format!(
+                "{}, for whom an AI agent signed in (Entra Agent ID, parent {agent})",
+                self.kind.as_deref().unwrap_or("identity")
+            )
+        })
+    }
 }
 
 /// A session of a suspect identity.

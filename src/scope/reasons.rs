@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Deserialize;
 
 use super::findings::{
-    AttackerCall, Coverage, ManagementAccess, ServerCompromise, Session, SpraySource, Suspect,
-    Verdict,
+    AgentIdentity, AttackerCall, Coverage, ManagementAccess, ServerCompromise, Session,
+    SpraySource, Suspect, Verdict,
 };
 
 #[derive(Debug, Deserialize)]
@@ -77,6 +77,16 @@ pub(super) struct SuspectRow {
     pub(super) spray_ips: Option<Vec<Option<String>>>,
     pub(super) attacker_days: u64,
     pub(super) baseline_calls_per_day: Option<f64>,
+    #[serde(default)]
+    pub(super) kind: Option<String>,
+    #[serde(default)]
+    pub(super) agent_type: Option<String>,
+    #[serde(default)]
+    pub(super) agent_parent: Option<String>,
+    #[serde(default)]
+    pub(super) agent_app: Option<String>,
+    #[serde(default)]
+    pub(super) acting_agent: Option<String>,
 }
 
 /// The verdict, adding to the coverage statements why an empty answer is inconclusive.
@@ -377,6 +387,13 @@ pub(super) fn suspect(
         attacker_sessions: mine.clone().filter(|s| s.attacker).count() as u64,
         own_sessions: mine.filter(|s| !s.attacker).count() as u64,
         credentials: credentials.into_iter().collect(),
+        kind: row.kind.clone(),
+        agent: (row.kind.as_deref() == Some("agent")).then(|| AgentIdentity {
+            agent_type: row.agent_type.clone(),
+            parent: row.agent_parent.clone(),
+            app: row.agent_app.clone(),
+        }),
+        acting_agent: row.acting_agent.clone(),
     }
 }
 

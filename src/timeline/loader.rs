@@ -143,6 +143,9 @@ pub enum Update {
     },
     /// The case's files are not those its manifest lists: what differs, in one sentence.
     CaseFiles(String),
+    /// The names (UPN or object id) of the identities that signed in as AI agents (Entra Agent
+    /// ID), for the identity list to mark.
+    Agents(std::collections::BTreeSet<String>),
     /// A worker failed.
     Failed(String),
 }
@@ -327,6 +330,30 @@ fn load_timeline(plan: &LoadPlan, updates: &Sender<Update>) -> Result<(), String
         .map_err(|e| e.to_string())?;
     if let Some(statement) = engine.file_check().statement() {
         let _ = updates.send(Update::CaseFiles(statement));
+    }
+    // Under the names events carry: the UPN where a sign-in gave one, and the object id.
+    let agents = runtime
+        .block_on(engine.sql(
+            "SELECT DISTINCT name FROM (SELECT user_principal_name AS name FROM identities WHERE kind = 'agent' \
+             UNION ALL SELECT user_id FROM identities WHERE kind = 'agent') WHERE name IS NOT NULL",
+        ))
+        .map_err(|e| e.to_string())?;
+    let names: std::collections::BTreeSet<String> = agents
+        .1
+        .iter()
+        .flat_map(|batch| {
+            let column = batch
+                .column(0)
+                .as_any()
+                .downcast_ref::<arrow::array::StringArray>()
+                .cloned();
+            column
+                .into_iter()
+                .flat_map(|c| c.iter().flatten().map(str::to_string).collect::<Vec<_>>())
+        })
+        .collect();
+    if !names.is_empty() {
+        let _ = updates.send(Update::Agents(names));
     }
     let total = chunks.len();
     if total == 0 {

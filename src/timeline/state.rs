@@ -101,6 +101,8 @@ pub struct IdentityRow {
     pub events: usize,
     /// Named by scope as a suspect.
     pub suspect: bool,
+    /// Signed in as an AI agent (Entra Agent ID).
+    pub agent: bool,
 }
 
 /// What the main loop must do after an input.
@@ -147,6 +149,8 @@ pub struct App {
     /// Global indices of the events that pass the identity and the filters, in time order.
     visible: Vec<u32>,
     identity_counts: HashMap<String, usize>,
+    /// Identities that signed in as AI agents.
+    agents: std::collections::BTreeSet<String>,
     /// Identity list as drawn.
     pub identities: Vec<IdentityRow>,
     /// Cursor in the identity list (0 is all identities).
@@ -288,10 +292,12 @@ impl App {
             store: EventStore::default(),
             visible: Vec::new(),
             identity_counts: HashMap::new(),
+            agents: std::collections::BTreeSet::new(),
             identities: vec![IdentityRow {
                 name: "(all identities)".into(),
                 events: 0,
                 suspect: false,
+                agent: false,
             }],
             identity_cursor: 0,
             identity: None,
@@ -430,6 +436,7 @@ impl App {
                 name: name.clone(),
                 events,
                 suspect: suspects.is_some_and(|s| s.contains(name)),
+                agent: self.agents.contains(name),
             })
             .collect();
         rows.sort_by(|a, b| {
@@ -446,6 +453,7 @@ impl App {
             name: "(all identities)".into(),
             events: self.store.len(),
             suspect: false,
+            agent: false,
         }];
         list.extend(rows);
         self.identity_cursor = chosen
@@ -538,6 +546,10 @@ impl App {
                 self.rebuild_identities();
                 // The histogram's and lanes' marks follow scope's.
                 self.rebuild_visible();
+            }
+            Update::Agents(names) => {
+                self.agents = names;
+                self.rebuild_identities();
             }
             Update::Detail { index, record } => {
                 self.details.insert(index, record);

@@ -407,7 +407,8 @@ fn draw_identities(frame: &mut Frame<'_>, app: &mut App, area: Rect) {
         });
     let inner = block.inner(area);
     app.areas.identity_rows = inner;
-    let name_width = usize::from(inner.width).saturating_sub(9);
+    let agent_column = app.identities.iter().any(|r| r.agent);
+    let name_width = usize::from(inner.width).saturating_sub(9 + usize::from(agent_column));
     let items: Vec<ListItem<'_>> = app
         .identities
         .iter()
@@ -417,15 +418,22 @@ fn draw_identities(frame: &mut Frame<'_>, app: &mut App, area: Rect) {
                 Some(name) => *name == row.name,
                 None => i == 0,
             };
-            let mark = if row.suspect {
+            // `!` a suspect, `•` the lane shown; then, when the case has AI agents (Entra Agent
+            // ID), `A` for each of them.
+            let mut mark = String::from(if row.suspect {
                 "!"
             } else if chosen {
                 "•"
             } else {
                 " "
-            };
+            });
+            if agent_column {
+                mark.push(if row.agent { 'A' } else { ' ' });
+            }
             let style = if row.suspect {
                 Style::default().fg(Color::Red).add_modifier(Modifier::BOLD)
+            } else if row.agent {
+                Style::default().fg(Color::Cyan)
             } else {
                 Style::default()
             };
@@ -813,9 +821,13 @@ mod tests {
         }
     }
 
-    /// The test state with scope's marks: bob a suspect, the spray address an attacker's.
+    /// The test state with scope's marks: bob a suspect, the spray address an attacker's; and
+    /// carla an identity that signed in as an AI agent.
     fn app_with_marks() -> App {
         let mut app = app();
+        app.on_update(Update::Agents(
+            ["carla@contoso.example".to_string()].into_iter().collect(),
+        ));
         let mut marks = Marks::default();
         marks.suspects.insert("bob@contoso.example".into());
         marks.attacker_ips.insert("185.220.101.47".into());

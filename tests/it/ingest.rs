@@ -309,6 +309,26 @@ fn identity_index_of_several_runs_equals_identities_from_the_sign_ins() {
         &format!("{day}/d=11/h=00/m=00/PT1H-renamed.json"),
         format!("{renamed}\n").as_bytes(),
     );
+    // An AI agent (Entra Agent ID on its service-principal sign-ins, as Microsoft Graph's
+    // agentSignIn names them) and a person an agent signed in for, in the second run.
+    account.put(
+        &la_blob("AADServicePrincipalSignInLogs", "PT05M.json"),
+        serde_json::json!({"TimeGenerated": "2026-10-01T02:05:00Z", "Id": "sp-sign-in-1", "ServicePrincipalId": "agent-sp-1",
+            "ServicePrincipalName": "crm-triage-agent", "AppId": "agent-app-1", "ResultType": "0", "IPAddress": "10.0.4.4",
+            "Agent": {"agentType": "agenticAppInstance", "agentSubjectType": "agenticAppInstance", "agentSubjectParentId": "blueprint-1"},
+            "Type": "AADServicePrincipalSignInLogs"})
+        .to_string()
+        .as_bytes(),
+    );
+    account.put(
+        &la_blob("AADNonInteractiveUserSignInLogs", "PT05M.json"),
+        serde_json::json!({"TimeGenerated": "2026-10-01T02:06:00Z", "Id": "obo-sign-in-1", "UserId": "person-obo-1",
+            "UserPrincipalName": "dana@contoso.example", "AppId": "agent-app-1", "ResultType": "0", "IPAddress": "10.0.4.4",
+            "Agent": {"agentType": "notAgentic", "agentSubjectType": "agenticAppInstance", "agentSubjectParentId": "blueprint-1"},
+            "Type": "AADNonInteractiveUserSignInLogs"})
+        .to_string()
+        .as_bytes(),
+    );
     let case = tempfile::tempdir().expect("case");
     let split = parse_time_spec("2026-03-06").expect("split");
     for (since, until) in [(None, Some(split)), (Some(split), None)] {
@@ -332,8 +352,39 @@ fn identity_index_of_several_runs_equals_identities_from_the_sign_ins() {
         .expect("verify");
     assert!(!report.has_differences(), "{report:?}");
 
-    let identities = "SELECT user_id, user_principal_name, display_name, first_sign_in, last_sign_in, sign_ins FROM identities ORDER BY user_id";
+    let identities = "SELECT user_id, user_principal_name, display_name, first_sign_in, last_sign_in, sign_ins, kind, agent_type, agent_parent, agent_app, acting_agent FROM identities ORDER BY user_id";
     let from_index = query(case.path(), identities);
+    let row_of = |id: &str| {
+        from_index
+            .iter()
+            .find(|row| row[0] == id)
+            .unwrap_or_else(|| panic!("{id}: {from_index:?}"))
+            .clone()
+    };
+    assert_eq!(
+        row_of("agent-sp-1")[6..],
+        [
+            "agent",
+            "agenticAppInstance",
+            "blueprint-1",
+            "agent-app-1",
+            ""
+        ]
+    );
+    assert_eq!(
+        row_of("person-obo-1")[6..],
+        ["person", "", "", "", "blueprint-1"]
+    );
+    assert!(
+        from_index
+            .iter()
+            .filter(|row| !row[0].starts_with("agent-sp"))
+            .all(|row| row[6] == "person"
+                || row[6] == "service principal"
+                || row[6] == "managed identity"),
+        "{from_index:?}"
+    );
+    assert!(from_index.iter().any(|row| row[6] == "person"));
     let users = from_index.len() as i64;
     let named: Vec<&Vec<String>> = from_index
         .iter()

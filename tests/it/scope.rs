@@ -356,6 +356,26 @@ fn hijacked_agent_sessions_are_the_attackers_and_its_other_work_is_not() {
         "the service principal, by name"
     );
     assert!(agent.own_sessions > 10 * agent.attacker_sessions);
+    // An AI agent by its sign-ins' Entra Agent ID fields, with its blueprint and app.
+    assert_eq!(agent.kind.as_deref(), Some("agent"));
+    let identity = agent.agent.as_ref().expect("Agent ID fields");
+    assert_eq!(identity.agent_type.as_deref(), Some("agenticAppInstance"));
+    assert_eq!(
+        identity.parent.as_deref(),
+        Some("c0ffee00-0000-4000-8000-00000000a9e7")
+    );
+    assert!(identity.app.is_some());
+    let words = agent.agent_words().expect("described");
+    assert!(
+        words.starts_with("AI agent (Entra Agent ID agenticAppInstance, app "),
+        "{words}"
+    );
+    let text = mcpforensics::report::scope_report::render(
+        &report,
+        mcpforensics::report::scope_report::ReportFormat::Text,
+        &Default::default(),
+    );
+    assert!(text.contains(&format!("    identity: {words}")), "{text}");
     assert!(
         agent
             .reasons

@@ -62,6 +62,8 @@ const ANALYST: usize = 6;
 /// The agent's service principal, its cloud address and its knowledge base.
 pub(super) const AGENT_NAME: &str = "crm-triage-agent";
 const AGENT_APP_ID: &str = "b7e2c0d4-1f3a-4c5e-9d8b-6a7f0e1d2c3b";
+/// The app id of the agent's blueprint (its parent application in Entra Agent ID).
+const AGENT_BLUEPRINT_APP_ID: &str = "5e1d9c3a-7b2f-4e60-8a41-d0c9b8a7f6e5";
 const AGENT_IP: &str = "20.61.15.9";
 const KB_HOST: &str = "kb.contoso.com";
 const KB_IP: &str = "203.0.113.80";
@@ -642,7 +644,10 @@ impl DayContext<'_> {
             "LocationDetails": {"city": agent.city, "state": "", "countryOrRegion": agent.country},
             "ResourceDisplayName": "mcp-crm-api", "ResourceIdentity": "7a1c9e55-2b4d-4c6e-8f10-2a3b4c5d6e7f",
             "ServicePrincipalCredentialKeyId": "", "ClientCredentialType": "federatedIdentityCredential",
-            "Agent": {"agentType": "AgentIdentity", "agentSubjectType": "Agent", "agentSubjectParentId": "c0ffee00-0000-4000-8000-00000000a9e7"},
+            // Microsoft Graph's agentSignIn values: an agent identity (an instance of its
+            // blueprint) requesting its own token.
+            "Agent": {"agentType": "agenticAppInstance", "agentSubjectType": "agenticAppInstance",
+                "agentSubjectParentId": "c0ffee00-0000-4000-8000-00000000a9e7", "parentAppId": AGENT_BLUEPRINT_APP_ID},
             "Type": "AADServicePrincipalSignInLogs",
         });
         self.emit("AADServicePrincipalSignInLogs", t, row);
