@@ -70,3 +70,27 @@ LEFT JOIN before b
 LEFT JOIN at_hour a
        ON a.who = c."user" AND a.day = CAST(floor(date_part('epoch', c.time) / 86400) AS BIGINT)
       AND a.hour = CAST(date_part('hour', c.time) AS BIGINT);
+
+-- llm_calls: the model calls (GenAI client spans) Application Insights holds: AppDependencies rows
+-- whose Properties name a requested model (gen_ai.request.model) or a model operation
+-- (gen_ai.operation.name chat, text_completion, generate_content, embeddings). The Azure Monitor
+-- exporters file such a span as a dependency whose DependencyType is its gen_ai.system (the
+-- Python exporter: `data.type = span.attributes[gen_ai.system]`, "openai", "az.ai.inference")
+-- and keep the gen_ai.* attributes in Properties; newer emitters write gen_ai.provider.name.
+-- The MCP tool spans' own gen_ai.* (execute_tool) are not model calls. `operation_id` is the
+-- trace, which an agent instrumented into the same resource shares with the MCP calls it makes.
+CREATE VIEW llm_calls AS
+SELECT d."TimeGenerated" AS time, d."AppRoleName" AS app, trace_id(d."OperationId") AS operation_id, d."Id" AS span_id,
+       coalesce(json_as_text(d."Properties", 'gen_ai.provider.name'), json_as_text(d."Properties", 'gen_ai.system'), d."DependencyType") AS system,
+       json_as_text(d."Properties", 'gen_ai.operation.name') AS operation,
+       json_as_text(d."Properties", 'gen_ai.request.model') AS model,
+       json_as_text(d."Properties", 'gen_ai.response.model') AS response_model,
+       TRY_CAST(json_as_text(d."Properties", 'gen_ai.usage.input_tokens') AS BIGINT) AS input_tokens,
+       TRY_CAST(json_as_text(d."Properties", 'gen_ai.usage.output_tokens') AS BIGINT) AS output_tokens,
+       coalesce(json_as_text(d."Properties", 'gen_ai.conversation.id'), d.session_id) AS conversation_id,
+       d."Target" AS target, d."Success" AS success, d."DurationMs" AS duration_ms, d._blob, d._line, d.date
+FROM "AppDependencies" d
+WHERE d."Properties" LIKE '%gen_ai.%'
+  AND d.mcp_method IS NULL
+  AND (json_as_text(d."Properties", 'gen_ai.request.model') IS NOT NULL
+       OR lower(json_as_text(d."Properties", 'gen_ai.operation.name')) IN ('chat', 'text_completion', 'generate_content', 'embeddings'));

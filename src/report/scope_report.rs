@@ -253,6 +253,9 @@ fn text(r: &ScopeReport, options: &RenderOptions) -> String {
         if let Some(words) = suspect.agent_words() {
             let _ = writeln!(out, "    identity: {}", s(&words));
         }
+        if let Some(using) = &suspect.model_use {
+            let _ = writeln!(out, "    model calls: {}", s(&using.words()));
+        }
         let _ = writeln!(out, "    addresses: {}", s(&suspect.ips.join(", ")));
         for reason in &suspect.reasons {
             let _ = writeln!(out, "    - {}", s(&shorten_paths(reason, &mut cited)));
@@ -530,6 +533,9 @@ fn markdown(r: &ScopeReport, options: &RenderOptions) -> String {
         let _ = writeln!(out, "\n**{}**\n", md_cell(&s.user));
         if let Some(words) = s.agent_words() {
             let _ = writeln!(out, "*{}*\n", md_cell(&words));
+        }
+        if let Some(using) = &s.model_use {
+            let _ = writeln!(out, "*Model calls: {}*\n", md_cell(&using.words()));
         }
         for reason in &s.reasons {
             let _ = writeln!(out, "- {}", md_cell(&shorten_paths(reason, &mut cited)));
@@ -1061,6 +1067,9 @@ fn html(r: &ScopeReport, options: &RenderOptions) -> String {
             .agent_words()
             .map(|words| format!("<li><b>{}</b></li>", e(&words)))
             .unwrap_or_default();
+        if let Some(using) = &s.model_use {
+            reasons.push_str(&format!("<li>Model calls: {}</li>", e(&using.words())));
+        }
         reasons.extend(
             s.reasons
                 .iter()

@@ -704,19 +704,49 @@ impl DayContext<'_> {
         table.starts_with("App") && t >= from && t < to
     }
 
-    fn emit(&mut self, table: &str, t: DateTime<Utc>, mut row: Value) {
+    /// Whether a row is written at all: not in an export outage, and in an operation sampling
+    /// keeps (a kept row then stands for `sampling` events).
+    fn kept(&self, table: &str, t: DateTime<Utc>, row: &mut Value) -> bool {
         if self.in_outage(table, t) {
-            return;
+            return false;
         }
-        // Sampling keeps or drops whole operations; a kept row stands for `sampling` events.
         if table.starts_with("App")
             && self.scenario.sampling > 1
             && let Some(operation) = row.get("OperationId").and_then(Value::as_str)
         {
             if !self.scenario.keeps_operation(operation) {
-                return;
+                return false;
             }
             row["ItemCount"] = json!(self.scenario.sampling);
+        }
+        true
+    }
+
+    /// Writes a row without drawing from the generator's random stream (no export faults), so
+    /// rows added to a story leave every other row of the scenario as it was.
+    fn emit_without_faults(&mut self, table: &str, t: DateTime<Utc>, mut row: Value) {
+        if !self.kept(table, t, &mut row) {
+            return;
+        }
+        if self.scenario.sign_in_layout == SignInLayout::Diag
+            && let Some(container) = super::diagnostic::container_of(table)
+        {
+            let record = super::diagnostic::record_of(table, &self.scenario.tenant_id, &row);
+            let prefix = format!("tenantId={}", self.scenario.tenant_id);
+            self.blobs
+                .diagnostic_row(&container, &prefix, t, record.to_string());
+            self.rows += 1;
+            return;
+        }
+        let ws = self.ws.clone();
+        self.blobs
+            .row(&ws, table, SlotLayout::FiveMinutes, t, row.to_string());
+        self.rows += 1;
+    }
+
+    fn emit(&mut self, table: &str, t: DateTime<Utc>, mut row: Value) {
+        if !self.kept(table, t, &mut row) {
+            return;
         }
         let layout = match table {
             "AppEvents" => SlotLayout::FiveMinutesShort,
@@ -940,6 +970,9 @@ impl DayContext<'_> {
         for (table, row) in super::emitter::rows(self.scenario.emitter, request) {
             self.emit(table, t, row);
         }
+        if user.upn == stories::AGENT_NAME {
+            self.model_call(t, &trace, attacker);
+        }
         let statement = match call.customers.as_slice() {
             [one] => format!(
                 "SELECT id, name, email, iban, address FROM crm.customers WHERE id = '{one}'"
@@ -1044,6 +1077,35 @@ impl DayContext<'_> {
             }
         }
         self.implant_copy(t, call);
+    }
+
+    /// The agent's model call before a tool call (its own GenAI span, in the same trace, as the
+    /// Azure Monitor exporter files it: a dependency typed by its gen_ai.system, the gen_ai.*
+    /// attributes in Properties as text). A steered session's prompts carry the injected page, so
+    /// they are several thousand tokens longer. Drawn from the trace id, not the random stream.
+    fn model_call(&mut self, t: DateTime<Utc>, trace: &str, steered: bool) {
+        let digits = |from: usize| i64::from_str_radix(&trace[from..from + 4], 16).unwrap_or(0);
+        let input = 900
+            + digits(0) % 1_500
+            + if steered {
+                6_000 + digits(4) % 3_000
+            } else {
+                0
+            };
+        let output = 40 + digits(8) % 260;
+        let time = t - Duration::milliseconds(400 + digits(12) % 1_500);
+        let row = json!({
+            "TenantId": self.scenario.workspace_id, "TimeGenerated": ts(time), "Id": &trace[16..32],
+            "Target": "crm-ai.openai.azure.com", "DependencyType": "az.ai.inference", "Name": "chat gpt-4o",
+            "Data": "", "Success": true, "ResultCode": "0", "DurationMs": (300 + digits(16) % 2_500) as f64,
+            "Properties": {"gen_ai.operation.name": "chat", "gen_ai.system": "az.ai.inference",
+                "gen_ai.request.model": "gpt-4o", "gen_ai.response.model": "gpt-4o-2024-11-20",
+                "gen_ai.usage.input_tokens": format!("{input}"), "gen_ai.usage.output_tokens": format!("{output}")},
+            "OperationName": "chat gpt-4o", "OperationId": trace, "ParentId": "",
+            "AppRoleName": stories::AGENT_NAME, "AppRoleInstance": "aca-agent-01", "ClientIP": "0.0.0.0", "ItemCount": 1,
+            "SDKVersion": "otelpy1.29.0", "Type": "AppDependencies",
+        });
+        self.emit_without_faults("AppDependencies", time, row);
     }
 
     #[allow(

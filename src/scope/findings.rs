@@ -255,6 +255,9 @@ pub struct Suspect {
     /// The AI agent that signed in for this identity (its Agent ID parent), when one did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub acting_agent: Option<String>,
+    /// Its model calls in attacker sessions against its own, when the evidence holds any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_use: Option<ModelUse>,
 }
 
 /// An AI agent's identity as Entra Agent ID writes it on its sign-ins.
@@ -316,6 +319,52 @@ pub struct Session {
     pub ips: Vec<String>,
     /// Tools called.
     pub tools: Vec<String>,
+    /// Model calls (GenAI spans) in the traces of its calls: what an agent asked its model.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub model_calls: u64,
+    /// Their input and output tokens.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub model_tokens: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// An identity's model calls in its attacker sessions against its own (a sign to state, not a
+/// rule: a steered agent's sessions often show unusual prompts or token volumes).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ModelUse {
+    /// Attacker sessions, and the model calls and tokens in them.
+    pub attacker_sessions: u64,
+    /// Model calls in them.
+    pub attacker_calls: u64,
+    /// Tokens in them.
+    pub attacker_tokens: u64,
+    /// Own sessions, and the model calls and tokens in them.
+    pub own_sessions: u64,
+    /// Model calls in them.
+    pub own_calls: u64,
+    /// Tokens in them.
+    pub own_tokens: u64,
+}
+
+impl ModelUse {
+    /// The statement in words: tokens per session, the attacker's against its own.
+    pub fn words(&self) -> String {
+        let per = |tokens: u64, sessions: u64| tokens.checked_div(sessions).unwrap_or(0);
+        format!(
+            "{} model calls ({} tokens, {} a session) in its {} attacker sessions; {} ({} tokens, {} a session) in its {} own",
+            self.attacker_calls,
+            self.attacker_tokens,
+            per(self.attacker_tokens, self.attacker_sessions),
+            self.attacker_sessions,
+            self.own_calls,
+            self.own_tokens,
+            per(self.own_tokens, self.own_sessions),
+            self.own_sessions
+        )
+    }
 }
 
 /// One attacker tool call.

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Deserialize;
 
 use super::findings::{
-    AgentIdentity, AttackerCall, Coverage, ManagementAccess, ServerCompromise, Session,
+    AgentIdentity, AttackerCall, Coverage, ManagementAccess, ModelUse, ServerCompromise, Session,
     SpraySource, Suspect, Verdict,
 };
 
@@ -394,7 +394,40 @@ pub(super) fn suspect(
             app: row.agent_app.clone(),
         }),
         acting_agent: row.acting_agent.clone(),
+        model_use: model_use(sessions.iter().filter(|s| s.user == row.user)),
     }
+}
+
+/// An identity's model calls in its attacker sessions against its own; `None` when none of its
+/// sessions holds one.
+fn model_use<'a>(sessions: impl Iterator<Item = &'a Session>) -> Option<ModelUse> {
+    let mut using = ModelUse {
+        attacker_sessions: 0,
+        attacker_calls: 0,
+        attacker_tokens: 0,
+        own_sessions: 0,
+        own_calls: 0,
+        own_tokens: 0,
+    };
+    for session in sessions {
+        let (count, calls, tokens) = if session.attacker {
+            (
+                &mut using.attacker_sessions,
+                &mut using.attacker_calls,
+                &mut using.attacker_tokens,
+            )
+        } else {
+            (
+                &mut using.own_sessions,
+                &mut using.own_calls,
+                &mut using.own_tokens,
+            )
+        };
+        *count += 1;
+        *calls += session.model_calls;
+        *tokens += session.model_tokens;
+    }
+    (using.attacker_calls + using.own_calls > 0).then_some(using)
 }
 
 pub(super) fn spray_summary(rows: &[SprayRow]) -> Vec<SpraySource> {

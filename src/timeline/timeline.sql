@@ -51,7 +51,13 @@ FROM (
     UNION ALL
     SELECT "TimeGenerated", 'dependency', enduser_id, "AppRoleName", coalesce(peer_address, "Target"), session_id, tool_name,
            concat(coalesce("DependencyType", '?'), ' ', coalesce("Target", '?'), ' ', coalesce("Name", ''), ' → ', coalesce("ResultCode", '?'),
-                  CASE WHEN response_bytes IS NULL THEN '' ELSE concat(' (', CAST(response_bytes AS VARCHAR), ' B)') END),
+                  CASE WHEN response_bytes IS NULL THEN '' ELSE concat(' (', CAST(response_bytes AS VARCHAR), ' B)') END,
+                  -- A model call (a GenAI span, as llm_calls reads it): the model and its tokens.
+                  CASE WHEN "Properties" LIKE '%gen_ai.request.model%' AND mcp_method IS NULL
+                       THEN concat(' model ', coalesce(json_as_text("Properties", 'gen_ai.request.model'), '?'), ' ',
+                                   coalesce(json_as_text("Properties", 'gen_ai.usage.input_tokens'), '?'), '→',
+                                   coalesce(json_as_text("Properties", 'gen_ai.usage.output_tokens'), '?'), ' tokens')
+                       ELSE '' END),
            NULL,
            CASE WHEN "Success" = false THEN 2 ELSE 0 END,
            'AppDependencies', _blob, _line, "OperationId"

@@ -376,6 +376,31 @@ fn hijacked_agent_sessions_are_the_attackers_and_its_other_work_is_not() {
         &Default::default(),
     );
     assert!(text.contains(&format!("    identity: {words}")), "{text}");
+    // Its model calls (GenAI spans in the traces of its tool calls): the steered sessions' prompts
+    // carry the injected page, several times longer than its own.
+    let using = agent
+        .model_use
+        .as_ref()
+        .expect("model calls in its sessions");
+    assert!(using.attacker_calls > 0 && using.own_calls > 0, "{using:?}");
+    let per_call = |tokens: u64, calls: u64| tokens / calls.max(1);
+    assert!(
+        per_call(using.attacker_tokens, using.attacker_calls)
+            > 3 * per_call(using.own_tokens, using.own_calls),
+        "{using:?}"
+    );
+    assert!(
+        text.contains(&format!("    model calls: {}", using.words())),
+        "{text}"
+    );
+    assert!(
+        report
+            .sessions
+            .iter()
+            .filter(|s| s.attacker)
+            .all(|s| s.model_calls > 0),
+        "every steered session shows its model calls"
+    );
     assert!(
         agent
             .reasons

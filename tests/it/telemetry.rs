@@ -285,3 +285,50 @@ fn sampled_attacker_calls_are_estimated() {
         report.coverage.statements
     );
 }
+
+/// Model calls as the Azure Monitor exporters file GenAI client spans: a dependency typed by its
+/// gen_ai.system with the gen_ai.* attributes in Properties (text, or numbers), or the newer
+/// gen_ai.provider.name; an MCP tool span's own gen_ai.* and a plain HTTP call are not model calls.
+#[test]
+fn model_calls_are_read_from_genai_dependencies_and_nothing_else() {
+    let account = Account::new();
+    let dependency = |id: &str, kind: &str, name: &str, properties: serde_json::Value| {
+        line(
+            json!({"TimeGenerated": "2026-10-01T02:06:00Z", "Id": id, "OperationId": format!("trace-{id}"),
+            "DependencyType": kind, "Name": name, "Target": "crm-ai.openai.azure.com", "AppRoleName": "crm-triage-agent",
+            "Success": true, "Properties": properties, "Type": "AppDependencies"}),
+        )
+    };
+    account.put(
+        &la_blob("AppDependencies", "PT05M.json"),
+        (dependency("a", "az.ai.inference", "chat gpt-4o", json!({"gen_ai.operation.name": "chat", "gen_ai.system": "az.ai.inference",
+            "gen_ai.request.model": "gpt-4o", "gen_ai.usage.input_tokens": "1200", "gen_ai.usage.output_tokens": "80"}))
+            + &dependency("b", "openai", "embeddings", json!({"gen_ai.operation.name": "embeddings", "gen_ai.provider.name": "openai",
+                "gen_ai.usage.input_tokens": 64}))
+            + &dependency("c", "InProc", "tools/call get_customer", json!({"mcp.method.name": "tools/call",
+                "gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "get_customer"}))
+            + &dependency("d", "HTTP", "POST /v1/sync", json!({})))
+            .as_bytes(),
+    );
+    let case = tempfile::tempdir().expect("case");
+    ingest_dir(account.path(), case.path());
+    let rows = query(
+        case.path(),
+        "SELECT span_id, system, operation, model, input_tokens, output_tokens, operation_id FROM llm_calls ORDER BY span_id",
+    );
+    assert_eq!(
+        rows,
+        vec![
+            vec![
+                "a",
+                "az.ai.inference",
+                "chat",
+                "gpt-4o",
+                "1200",
+                "80",
+                "trace-a"
+            ],
+            vec!["b", "openai", "embeddings", "", "64", "", "trace-b"],
+        ]
+    );
+}
