@@ -7,23 +7,10 @@ SELECT s.time, s.ip, s.country, s.result, s.interactive, coalesce(i.user_princip
             ELSE lower(concat(coalesce(s.os, '?'), ' / ', coalesce(regexp_replace(s.browser, '\s+[0-9][0-9.]*$', ''), '?'))) END AS client,
        s.service_principal, s.user_id, s.upn, s.id, s._blob, s._line
 FROM (
-    SELECT "TimeGenerated" AS time, "IPAddress" AS ip, "Location" AS country, "ResultType" AS result, true AS interactive, "UserPrincipalName" AS upn, "UserId" AS user_id,
-           nullif(json_get_str("DeviceDetail", 'operatingSystem'), '') AS os, nullif(json_get_str("DeviceDetail", 'browser'), '') AS browser,
-           false AS service_principal, "Id" AS id, _blob, _line
-    FROM "SigninLogs"
-    UNION ALL
-    SELECT "TimeGenerated", "IPAddress", "Location", "ResultType", false, "UserPrincipalName", "UserId",
-           nullif(json_get_str("DeviceDetail", 'operatingSystem'), ''), nullif(json_get_str("DeviceDetail", 'browser'), ''),
-           false, "Id", _blob, _line
-    FROM "AADNonInteractiveUserSignInLogs"
-    UNION ALL
-    SELECT "TimeGenerated", "IPAddress", "Location", "ResultType", false, "ServicePrincipalName", "ServicePrincipalId", CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR),
-           true, "Id", _blob, _line
-    FROM "AADServicePrincipalSignInLogs"
-    UNION ALL
-    SELECT "TimeGenerated", "IPAddress", "Location", "ResultType", false, "ServicePrincipalName", "ServicePrincipalId", CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR),
-           true, "Id", _blob, _line
-    FROM "AADManagedIdentitySignInLogs"
+    -- Every identity source of the catalogue (identity_sign_ins, generated from it).
+    SELECT time, ip, country, result, interactive, upn, user_id, os, browser,
+           kind <> 'person' AS service_principal, id, _blob, _line
+    FROM identity_sign_ins
 ) s
 LEFT JOIN identities i ON s.user_id = i.user_id
 WHERE s.time >= $baseline_start AND s.time < $until

@@ -394,6 +394,75 @@ pub fn with_role(role: Role) -> impl Iterator<Item = &'static str> {
     TABLES.iter().filter(move |t| t.has(role)).map(|t| t.name)
 }
 
+/// The columns holding an identity's object id, name and display name in a sign-in table
+/// (`Role::IdentitySource`): service principals' and managed identities' sign-ins name them by
+/// their service principal, people's by their user.
+pub fn identity_columns(table: &str) -> (&'static str, &'static str, &'static str) {
+    match identity_kind(table) {
+        "person" => ("UserId", "UserPrincipalName", "UserDisplayName"),
+        _ => (
+            "ServicePrincipalId",
+            "ServicePrincipalName",
+            "ServicePrincipalName",
+        ),
+    }
+}
+
+/// The kind of identity a sign-in table holds, before its Entra Agent ID fields are read:
+/// `person`, `service principal` or `managed identity`.
+pub fn identity_kind(table: &str) -> &'static str {
+    match table {
+        "AADServicePrincipalSignInLogs" | "MicrosoftServicePrincipalSignInLogs" => {
+            "service principal"
+        }
+        "AADManagedIdentitySignInLogs" => "managed identity",
+        _ => "person",
+    }
+}
+
+/// The view of every sign-in of the `IdentitySource` tables under `schema` (the session's own
+/// tables when `None`, else `all_days`), generated from the catalogue: `table_name`, `time`,
+/// `ip`, `country`, `result`, `interactive` (the interactive sign-ins' table), `user_id`, `upn`,
+/// `display` (people's display name; NULL for service principals, whose name is their display),
+/// `os` and `browser` (people's DeviceDetail), `kind` ([`identity_kind`]), `agent` (the Entra
+/// Agent ID object), `app`, `id`, `_blob`, `_line`. The queries that read sign-ins read it, so a
+/// table given the role is read without any other edit.
+pub fn sign_ins_view(name: &str, schema: Option<&str>) -> String {
+    let selects: Vec<String> = TABLES
+        .iter()
+        .filter(|t| t.has(Role::IdentitySource))
+        .map(|t| {
+            let (id, upn, display) = identity_columns(t.name);
+            let kind = identity_kind(t.name);
+            let person = kind == "person";
+            let device = |field: &str| {
+                if person {
+                    format!("nullif(json_get_str(\"DeviceDetail\", '{field}'), '')")
+                } else {
+                    "CAST(NULL AS VARCHAR)".to_string()
+                }
+            };
+            format!(
+                "SELECT '{table}' AS table_name, \"TimeGenerated\" AS time, \"IPAddress\" AS ip, \"Location\" AS country, \
+                 \"ResultType\" AS result, {interactive} AS interactive, \"{id}\" AS user_id, \"{upn}\" AS upn, {display} AS display, \
+                 {os} AS os, {browser} AS browser, '{kind}' AS kind, \"Agent\" AS agent, \"AppId\" AS app, \"Id\" AS id, _blob, _line \
+                 FROM {schema}\"{table}\"",
+                table = t.name,
+                interactive = t.name == "SigninLogs",
+                display = if person {
+                    format!("\"{display}\"")
+                } else {
+                    "CAST(NULL AS VARCHAR)".to_string()
+                },
+                os = device("operatingSystem"),
+                browser = device("browser"),
+                schema = schema.map(|s| format!("{s}.")).unwrap_or_default(),
+            )
+        })
+        .collect();
+    format!("CREATE VIEW {name} AS {}", selects.join(" UNION ALL "))
+}
+
 /// The view of every record of the `Coverage` tables, by table and time (`coverage_records`:
 /// `table_name`, `time`), generated from the catalogue: the coverage queries read it, so a table
 /// given this role is counted without any other edit.

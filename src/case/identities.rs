@@ -27,17 +27,7 @@ pub fn is_identity_source(table: &str) -> bool {
     crate::catalog::find(table).is_some_and(|t| t.has(crate::catalog::Role::IdentitySource))
 }
 
-/// The columns holding an identity's object id, name and display name in a sign-in table.
-pub fn identity_columns(table: &str) -> (&'static str, &'static str, &'static str) {
-    match table {
-        "AADServicePrincipalSignInLogs" | "AADManagedIdentitySignInLogs" => (
-            "ServicePrincipalId",
-            "ServicePrincipalName",
-            "ServicePrincipalName",
-        ),
-        _ => ("UserId", "UserPrincipalName", "UserDisplayName"),
-    }
-}
+pub use crate::catalog::identity_columns;
 
 /// `table` of an index file in the manifest.
 pub const INDEX_TABLE: &str = "identities";
@@ -80,16 +70,7 @@ pub fn is_agentic(value: &str) -> bool {
     AGENTIC_TYPES.contains(&value.to_ascii_lowercase().as_str())
 }
 
-/// The kind of identity a sign-in table holds, before its Agent ID fields are read.
-pub fn table_kind(table: &str) -> &'static str {
-    match table {
-        "AADServicePrincipalSignInLogs" | "MicrosoftServicePrincipalSignInLogs" => {
-            "service principal"
-        }
-        "AADManagedIdentitySignInLogs" => "managed identity",
-        _ => "person",
-    }
-}
+pub use crate::catalog::identity_kind as table_kind;
 
 /// What one sign-in's `Agent` object (Entra Agent ID) says: the identity is an agent (its type,
 /// parent and app), or an agent signed in for it (the agent's app), or neither.

@@ -1,17 +1,14 @@
 -- identity_index for a case without index files (written by an earlier version): the same rows,
--- one per Entra object id, computed from the sign-ins of every day (schema all_days), with the
+-- one per Entra object id, computed from the sign-ins of every day (all_days_sign_ins: the
+-- catalogue's identity sources under the all_days schema, catalog::sign_ins_view), with the
 -- same reading of each sign-in's Entra Agent ID object (`Agent`) as case::identities: an
 -- identity is an agent when an `agentType` of its sign-ins is agentic; an agent acted for it
 -- when `agentSubjectType` is agentic and `agentType` is not.
 CREATE VIEW identity_index AS
 WITH signed AS (
-    SELECT "UserId" AS id, "UserPrincipalName" AS upn, "UserDisplayName" AS display, "TimeGenerated" AS t, 'person' AS table_kind, "Agent" AS agent, "AppId" AS app FROM all_days."SigninLogs" WHERE "UserId" IS NOT NULL AND "UserId" <> ''
-    UNION ALL
-    SELECT "UserId" AS id, "UserPrincipalName" AS upn, "UserDisplayName" AS display, "TimeGenerated" AS t, 'person' AS table_kind, "Agent" AS agent, "AppId" AS app FROM all_days."AADNonInteractiveUserSignInLogs" WHERE "UserId" IS NOT NULL AND "UserId" <> ''
-    UNION ALL
-    SELECT "ServicePrincipalId" AS id, "ServicePrincipalName" AS upn, CAST(NULL AS VARCHAR) AS display, "TimeGenerated" AS t, 'service principal' AS table_kind, "Agent" AS agent, "AppId" AS app FROM all_days."AADServicePrincipalSignInLogs" WHERE "ServicePrincipalId" IS NOT NULL AND "ServicePrincipalId" <> ''
-    UNION ALL
-    SELECT "ServicePrincipalId" AS id, "ServicePrincipalName" AS upn, CAST(NULL AS VARCHAR) AS display, "TimeGenerated" AS t, 'managed identity' AS table_kind, "Agent" AS agent, "AppId" AS app FROM all_days."AADManagedIdentitySignInLogs" WHERE "ServicePrincipalId" IS NOT NULL AND "ServicePrincipalId" <> ''
+    SELECT user_id AS id, upn, display, time AS t, kind AS table_kind, agent, app
+    FROM all_days_sign_ins
+    WHERE user_id IS NOT NULL AND user_id <> ''
 ),
 -- A service principal's display name is its name (as case::identities reads it); written
 -- here rather than as the same column twice, which the optimizer cannot project.

@@ -470,6 +470,7 @@ async fn register_views(
         catalog::evidence_roles_view(),
         catalog::coverage_records_view(),
         catalog::app_insights_records_view(),
+        catalog::sign_ins_view("identity_sign_ins", None),
     ];
     statements.extend(split_statements(VIEWS_SQL));
     if has_access_logs {
@@ -721,6 +722,11 @@ async fn register_identity_index(
             ("table", files.len())
         }
         None => {
+            ctx.sql(&catalog::sign_ins_view(
+                "all_days_sign_ins",
+                Some(ALL_DAYS_SCHEMA),
+            ))
+            .await?;
             ctx.sql(IDENTITY_INDEX_FROM_SIGN_INS).await?;
             ("view", 0)
         }
