@@ -356,6 +356,14 @@ pub static TABLES: &[EvidenceTable] = &[
         &[]
     ),
     table!(
+        "AzureDiagnostics",
+        "Azure diagnostics mode: records of resources whose diagnostic setting writes to the shared table (suffixed columns); API Management's GatewayLogs are read as ApiManagementGatewayLogs",
+        Declared,
+        [],
+        Generic,
+        &[]
+    ),
+    table!(
         "FunctionAppLogs",
         "Azure Functions host and function logs",
         Declared,

@@ -295,6 +295,53 @@ const APIM_GATEWAY_COLUMNS: &[ColumnSpec] = &[
     la("Type", Str),
 ];
 
+/// `AzureDiagnostics`: the common columns, and those of API Management's `GatewayLogs`
+/// category as the Azure diagnostics schema names them (camelCase, suffixed `_s` text, `_d`
+/// number, `_b` boolean); every other member stays in `_extra` as written.
+const AZURE_DIAGNOSTICS_COLUMNS: &[ColumnSpec] = &[
+    la("TimeGenerated", Time),
+    la("Category", Str),
+    la("ResourceProvider", Str),
+    la("ResourceType", Str),
+    la("Resource", Str),
+    la("ResourceGroup", Str),
+    la("SubscriptionId", Str),
+    la("ResourceId", Str),
+    la("OperationName", Str),
+    la("CorrelationId", Str),
+    la("CallerIPAddress", Str),
+    la("DurationMs", Int),
+    la("ResultType", Str),
+    la("ResultSignature", Str),
+    la("ResultDescription", Str),
+    la("Level", Str),
+    la("method_s", Str),
+    la("url_s", Str),
+    la("responseCode_d", Real),
+    la("responseSize_d", Real),
+    la("requestSize_d", Real),
+    la("apiId_s", Str),
+    la("operationId_s", Str),
+    la("apimSubscriptionId_s", Str),
+    la("backendId_s", Str),
+    la("backendMethod_s", Str),
+    la("backendUrl_s", Str),
+    la("backendResponseCode_d", Real),
+    la("backendTime_d", Real),
+    la("clientTime_d", Real),
+    la("isRequestSuccess_b", Bool),
+    la("clientProtocol_s", Str),
+    la("clientTlsVersion_s", Str),
+    la("lastError_reason_s", Str),
+    la("lastError_message_s", Str),
+    la("lastError_source_s", Str),
+    la("lastError_section_s", Str),
+    la("errors_s", Str),
+    la("TenantId", Str),
+    la("_ResourceId", Str),
+    la("Type", Str),
+];
+
 const APIM_GATEWAY_DERIVED: &[ColumnSpec] = &[
     derived(
         "mcp_method",
@@ -421,6 +468,13 @@ fn no_derived(_: &Map<String, Value>) -> Vec<Cell> {
 
 /// The columns of every table the catalogue marks `Decoder::Declared`, under its name.
 pub static DECLARED: &[TableSpec] = &[
+    TableSpec {
+        name: "AzureDiagnostics",
+        columns: AZURE_DIAGNOSTICS_COLUMNS,
+        derived: &[],
+        derive: no_derived,
+        derive_reads: &[],
+    },
     TableSpec {
         name: "SigninLogs",
         columns: SIGNIN_COLUMNS,

@@ -26,6 +26,7 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 /// Stack for threads that plan queries (`crate::runtime`'s, for threads started elsewhere).
 pub const QUERY_STACK_BYTES: usize = crate::runtime::STACK_BYTES;
 
+pub mod azure_diagnostics;
 pub mod call_index;
 #[cfg(feature = "cluster")]
 pub mod codec;
@@ -303,6 +304,7 @@ impl QueryEngine {
             files_in_case += files;
             tables.push(info);
         }
+        azure_diagnostics::merge_gateway_logs(&ctx).await?;
         let rejects_schema = crate::case::writer::rejects_schema();
         if case.files_under("rejects")?.is_empty() {
             ctx.register_table(

@@ -332,3 +332,93 @@ fn model_calls_are_read_from_genai_dependencies_and_nothing_else() {
         ]
     );
 }
+
+/// API Management in Azure diagnostics mode: its GatewayLogs records arrive in `AzureDiagnostics`
+/// (camelCase columns suffixed `_s`, `_d`, `_b`, among other resources' records) and calls through
+/// the gateway are joined exactly as with the resource-specific table.
+#[test]
+fn gateway_logs_in_azure_diagnostics_join_like_the_resource_specific_table() {
+    let mcp_log = |correlation: &str, session: &str, tool: &str, second: u32| {
+        line(
+            json!({"TimeGenerated": format!("2026-10-01T02:06:{second:02}Z"), "CorrelationId": correlation,
+            "SessionId": session, "Method": "tools/call", "ToolName": tool, "ServerName": "mcp-crm"}),
+        )
+    };
+    let server = |operation: &str, session: &str, tool: &str, customer: &str, second: u32| {
+        line(
+            json!({"TimeGenerated": format!("2026-10-01T02:06:{second:02}Z"), "Id": format!("span-{operation}"),
+            "OperationId": operation, "Name": format!("tools/call {tool}"), "ClientIP": "0.0.0.0", "AppRoleName": "mcp-crm",
+            "Properties": {"mcp.method.name": "tools/call", "gen_ai.tool.name": tool, "mcp.session.id": session,
+                "enduser.id": "bob@contoso.com",
+                "gen_ai.tool.call.arguments": json!({"customer_id": customer}).to_string()}}),
+        )
+    };
+    let gateway_calls = [
+        ("trace-1", "45.86.202.14", 9000, true),
+        ("corr-3", "203.0.113.10", 100, false),
+    ];
+    let write = |account: &Account| {
+        account.put(
+            &la_blob("ApiManagementGatewayMCPLog", "PT05M.json"),
+            (mcp_log("trace-1", "s-1", "get_customer", 1)
+                + &mcp_log("corr-3", "s-3", "get_ticket", 3))
+                .as_bytes(),
+        );
+        account.put(
+            &la_blob("AppRequests", "PT05M.json"),
+            server("trace-1", "s-1", "get_customer", "C-1", 1).as_bytes(),
+        );
+    };
+    let resource_specific = Account::new();
+    write(&resource_specific);
+    resource_specific.put(
+        &la_blob("ApiManagementGatewayLogs", "PT05M.json"),
+        gateway_calls
+            .iter()
+            .map(|(correlation, caller, size, ok)| {
+                line(json!({"TimeGenerated": "2026-10-01T02:06:00Z", "CorrelationId": correlation,
+                    "CallerIpAddress": caller, "ResponseSize": size, "IsRequestSuccess": ok, "ResponseCode": 200,
+                    "ApimSubscriptionId": "helpdesk", "Method": "POST", "Url": "https://apim.contoso.com/mcp"}))
+            })
+            .collect::<String>()
+            .as_bytes(),
+    );
+    let diagnostics = Account::new();
+    write(&diagnostics);
+    diagnostics.put(
+        &la_blob("AzureDiagnostics", "PT05M.json"),
+        (gateway_calls
+            .iter()
+            .map(|(correlation, caller, size, ok)| {
+                line(json!({"TimeGenerated": "2026-10-01T02:06:00Z", "Category": "GatewayLogs",
+                    "ResourceProvider": "MICROSOFT.APIMANAGEMENT", "OperationName": "Microsoft.ApiManagement/GatewayLogs",
+                    "CorrelationId": correlation, "CallerIPAddress": caller, "DurationMs": 120, "responseSize_d": size,
+                    "isRequestSuccess_b": ok, "responseCode_d": 200, "apimSubscriptionId_s": "helpdesk",
+                    "method_s": "POST", "url_s": "https://apim.contoso.com/mcp", "Type": "AzureDiagnostics"}))
+            })
+            .collect::<String>()
+            // Another resource's record in the same table is not a gateway call.
+            + &line(json!({"TimeGenerated": "2026-10-01T02:06:30Z", "Category": "AuditEvent",
+                "ResourceProvider": "MICROSOFT.KEYVAULT", "OperationName": "SecretGet", "CorrelationId": "trace-1",
+                "CallerIPAddress": "10.9.9.9", "Type": "AzureDiagnostics"})))
+        .as_bytes(),
+    );
+    let calls = "SELECT origin, tool, client_address, client_address_source, arguments, response_bytes, joined_by, \"user\", apim_subscription_id FROM tool_calls ORDER BY time, tool";
+    let gateway = "SELECT \"CorrelationId\", \"CallerIpAddress\", \"ResponseSize\", \"IsRequestSuccess\", \"ResponseCode\", \"Method\", \"Url\" FROM \"ApiManagementGatewayLogs\" ORDER BY \"CorrelationId\"";
+    let mut answers = Vec::new();
+    for account in [&resource_specific, &diagnostics] {
+        let case = tempfile::tempdir().expect("case");
+        ingest_dir(account.path(), case.path());
+        answers.push((query(case.path(), calls), query(case.path(), gateway)));
+    }
+    assert_eq!(answers[0], answers[1]);
+    let (calls, gateway) = &answers[1];
+    assert_eq!(
+        gateway.len(),
+        2,
+        "the Key Vault record is no gateway call: {gateway:?}"
+    );
+    assert_eq!(calls[0][2], "45.86.202.14");
+    assert_eq!(calls[0][5], "9000");
+    assert_eq!(calls[0][6], "trace id");
+}
