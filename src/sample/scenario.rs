@@ -728,20 +728,29 @@ impl DayContext<'_> {
         if !self.kept(table, t, &mut row) {
             return;
         }
-        if self.scenario.sign_in_layout == SignInLayout::Diag
-            && let Some(container) = super::diagnostic::container_of(table)
-        {
-            let record = super::diagnostic::record_of(table, &self.scenario.tenant_id, &row);
-            let prefix = format!("tenantId={}", self.scenario.tenant_id);
+        if !self.wrote_diagnostic(table, t, &row) {
+            let ws = self.ws.clone();
             self.blobs
-                .diagnostic_row(&container, &prefix, t, record.to_string());
+                .row(&ws, table, SlotLayout::FiveMinutes, t, row.to_string());
             self.rows += 1;
-            return;
         }
-        let ws = self.ws.clone();
+    }
+
+    /// Writes `row` as a diagnostic-settings record when the scenario archives `table` that way;
+    /// whether it did.
+    fn wrote_diagnostic(&mut self, table: &str, t: DateTime<Utc>, row: &Value) -> bool {
+        if self.scenario.sign_in_layout != SignInLayout::Diag {
+            return false;
+        }
+        let Some(container) = super::diagnostic::container_of(table) else {
+            return false;
+        };
+        let record = super::diagnostic::record_of(table, &self.scenario.tenant_id, row);
+        let prefix = format!("tenantId={}", self.scenario.tenant_id);
         self.blobs
-            .row(&ws, table, SlotLayout::FiveMinutes, t, row.to_string());
+            .diagnostic_row(&container, &prefix, t, record.to_string());
         self.rows += 1;
+        true
     }
 
     fn emit(&mut self, table: &str, t: DateTime<Utc>, mut row: Value) {
@@ -773,14 +782,7 @@ impl DayContext<'_> {
             );
         }
         let duplicate = roll > 0.992;
-        if self.scenario.sign_in_layout == SignInLayout::Diag
-            && let Some(container) = super::diagnostic::container_of(table)
-        {
-            let record = super::diagnostic::record_of(table, &self.scenario.tenant_id, &row);
-            let prefix = format!("tenantId={}", self.scenario.tenant_id);
-            self.blobs
-                .diagnostic_row(&container, &prefix, t, record.to_string());
-            self.rows += 1;
+        if self.wrote_diagnostic(table, t, &row) {
             return;
         }
         let ws = self.ws.clone();

@@ -10,6 +10,37 @@ fn line(value: serde_json::Value) -> String {
     format!("{value}\n")
 }
 
+/// A row of the gateway's MCP log (ApiManagementGatewayMCPLog) for a tools/call.
+fn mcp_log(correlation: &str, session: &str, tool: &str, second: u32) -> String {
+    line(
+        json!({"TimeGenerated": format!("2026-10-01T02:06:{second:02}Z"), "CorrelationId": correlation,
+        "SessionId": session, "Method": "tools/call", "ToolName": tool, "ServerName": "mcp-crm"}),
+    )
+}
+
+/// The MCP server's own row of a tools/call (AppRequests), by `bob`, with its client address
+/// when given.
+fn server(
+    operation: &str,
+    session: &str,
+    tool: &str,
+    customer: &str,
+    second: u32,
+    client: Option<&str>,
+) -> String {
+    let mut properties = json!({"mcp.method.name": "tools/call", "gen_ai.tool.name": tool, "mcp.session.id": session,
+        "enduser.id": "bob@contoso.com",
+        "gen_ai.tool.call.arguments": json!({"customer_id": customer}).to_string()});
+    if let Some(client) = client {
+        properties["client.address"] = client.into();
+    }
+    line(
+        json!({"TimeGenerated": format!("2026-10-01T02:06:{second:02}Z"), "Id": format!("span-{operation}"),
+        "OperationId": operation, "Name": format!("tools/call {tool}"), "ClientIP": "0.0.0.0", "AppRoleName": "mcp-crm",
+        "Properties": properties}),
+    )
+}
+
 #[test]
 fn a_call_through_api_management_is_one_call_with_both_sides() {
     let account = Account::new();
@@ -19,20 +50,8 @@ fn a_call_through_api_management_is_one_call_with_both_sides() {
             "ResponseSize": size, "IsRequestSuccess": true, "ResponseCode": 200, "ApimSubscriptionId": "helpdesk"}),
         )
     };
-    let mcp_log = |correlation: &str, session: &str, tool: &str, second: u32| {
-        line(
-            json!({"TimeGenerated": format!("2026-10-01T02:06:{second:02}Z"), "CorrelationId": correlation,
-            "SessionId": session, "Method": "tools/call", "ToolName": tool, "ServerName": "mcp-crm"}),
-        )
-    };
     let server = |operation: &str, session: &str, tool: &str, customer: &str, second: u32| {
-        line(
-            json!({"TimeGenerated": format!("2026-10-01T02:06:{second:02}Z"), "Id": format!("span-{operation}"),
-            "OperationId": operation, "Name": format!("tools/call {tool}"), "ClientIP": "0.0.0.0", "AppRoleName": "mcp-crm",
-            "Properties": {"mcp.method.name": "tools/call", "gen_ai.tool.name": tool, "mcp.session.id": session,
-                "client.address": "10.0.3.4", "enduser.id": "bob@contoso.com",
-                "gen_ai.tool.call.arguments": json!({"customer_id": customer}).to_string()}}),
-        )
+        server(operation, session, tool, customer, second, Some("10.0.3.4"))
     };
     // 1: joined by trace id (the gateway's correlation id is the server's operation id);
     // 2: no shared id, joined by MCP session id and tool; 3: a gateway call with no server row;
@@ -338,21 +357,6 @@ fn model_calls_are_read_from_genai_dependencies_and_nothing_else() {
 /// the gateway are joined exactly as with the resource-specific table.
 #[test]
 fn gateway_logs_in_azure_diagnostics_join_like_the_resource_specific_table() {
-    let mcp_log = |correlation: &str, session: &str, tool: &str, second: u32| {
-        line(
-            json!({"TimeGenerated": format!("2026-10-01T02:06:{second:02}Z"), "CorrelationId": correlation,
-            "SessionId": session, "Method": "tools/call", "ToolName": tool, "ServerName": "mcp-crm"}),
-        )
-    };
-    let server = |operation: &str, session: &str, tool: &str, customer: &str, second: u32| {
-        line(
-            json!({"TimeGenerated": format!("2026-10-01T02:06:{second:02}Z"), "Id": format!("span-{operation}"),
-            "OperationId": operation, "Name": format!("tools/call {tool}"), "ClientIP": "0.0.0.0", "AppRoleName": "mcp-crm",
-            "Properties": {"mcp.method.name": "tools/call", "gen_ai.tool.name": tool, "mcp.session.id": session,
-                "enduser.id": "bob@contoso.com",
-                "gen_ai.tool.call.arguments": json!({"customer_id": customer}).to_string()}}),
-        )
-    };
     let gateway_calls = [
         ("trace-1", "45.86.202.14", 9000, true),
         ("corr-3", "203.0.113.10", 100, false),
@@ -366,7 +370,7 @@ fn gateway_logs_in_azure_diagnostics_join_like_the_resource_specific_table() {
         );
         account.put(
             &la_blob("AppRequests", "PT05M.json"),
-            server("trace-1", "s-1", "get_customer", "C-1", 1).as_bytes(),
+            server("trace-1", "s-1", "get_customer", "C-1", 1, None).as_bytes(),
         );
     };
     let resource_specific = Account::new();
