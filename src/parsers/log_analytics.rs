@@ -295,9 +295,10 @@ const APIM_GATEWAY_COLUMNS: &[ColumnSpec] = &[
     la("Type", Str),
 ];
 
-/// `AzureDiagnostics`: the common columns, and those of API Management's `GatewayLogs`
-/// category as the Azure diagnostics schema names them (camelCase, suffixed `_s` text, `_d`
-/// number, `_b` boolean); every other member stays in `_extra` as written.
+/// `AzureDiagnostics`: the common columns, and those of API Management's `GatewayLogs` and the
+/// access logs of Application Gateway and Front Door as the Azure diagnostics schemas name them
+/// (camelCase, suffixed `_s` text, `_d` number, `_b` boolean, `_g` GUID); every other member
+/// stays in `_extra` as written.
 const AZURE_DIAGNOSTICS_COLUMNS: &[ColumnSpec] = &[
     la("TimeGenerated", Time),
     la("Category", Str),
@@ -337,6 +338,22 @@ const AZURE_DIAGNOSTICS_COLUMNS: &[ColumnSpec] = &[
     la("lastError_source_s", Str),
     la("lastError_section_s", Str),
     la("errors_s", Str),
+    // Application Gateway's access log (ApplicationGatewayAccessLog) and Front Door's
+    // (FrontDoorAccessLog: clientIp_s and httpStatusCode_s on Standard and Premium, clientIP_s on
+    // classic).
+    la("clientIP_s", Str),
+    la("clientIp_s", Str),
+    la("httpMethod_s", Str),
+    la("requestUri_s", Str),
+    la("host_s", Str),
+    la("originalHost_s", Str),
+    la("hostName_s", Str),
+    la("httpStatus_d", Real),
+    la("httpStatusCode_s", Str),
+    la("httpStatusCode_d", Real),
+    la("transactionId_g", Str),
+    la("instanceId_s", Str),
+    la("trackingReference_s", Str),
     la("TenantId", Str),
     la("_ResourceId", Str),
     la("Type", Str),

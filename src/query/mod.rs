@@ -304,7 +304,7 @@ impl QueryEngine {
             files_in_case += files;
             tables.push(info);
         }
-        azure_diagnostics::merge_gateway_logs(&ctx).await?;
+        azure_diagnostics::merge(&ctx).await?;
         let rejects_schema = crate::case::writer::rejects_schema();
         if case.files_under("rejects")?.is_empty() {
             ctx.register_table(
@@ -334,8 +334,12 @@ impl QueryEngine {
             });
         }
         files_in_case += register_identity_index(&ctx, case, &opened, &mut tables).await?;
+        // An access log in its own table, or possibly among Azure diagnostics records (Front
+        // Door's always are: it has no resource-specific table).
         let has_access_logs = tables.iter().any(|t| {
-            t.kind == "table" && catalog::find(&t.name).is_some_and(|c| c.has(Role::HttpAccess))
+            t.kind == "table"
+                && (t.name == "AzureDiagnostics"
+                    || catalog::find(&t.name).is_some_and(|c| c.has(Role::HttpAccess)))
         });
         register_views(&ctx, has_access_logs, settings.cluster.is_some()).await?;
         let mut index_read = None;

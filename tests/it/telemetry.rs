@@ -241,6 +241,80 @@ fn a_call_without_an_address_takes_it_from_the_access_log_in_front() {
     );
 }
 
+/// Access logs in Azure diagnostics mode (Front Door always: it has no resource-specific table;
+/// Application Gateway when its setting says so): calls take their caller from them as from the
+/// typed tables.
+#[test]
+fn access_logs_in_azure_diagnostics_give_calls_their_caller() {
+    let account = Account::new();
+    let call = |operation: &str, minute: u32, customer: &str| {
+        line(
+            json!({"TimeGenerated": format!("2026-10-01T02:{minute:02}:00Z"), "Id": format!("span-{operation}"),
+            "OperationId": operation, "Name": "tools/call get_customer", "ClientIP": "0.0.0.0", "DurationMs": 500.0,
+            "AppRoleName": "mcp-crm", "Properties": {"mcp.method.name": "tools/call", "gen_ai.tool.name": "get_customer",
+                "gen_ai.tool.call.arguments": json!({"customer_id": customer}).to_string()}}),
+        )
+    };
+    account.put(
+        &la_blob("AppRequests", "PT05M.json"),
+        (call("op-1", 6, "C-1") + &call("op-2", 7, "C-2") + &call("op-3", 8, "C-3")).as_bytes(),
+    );
+    let record = |at: &str, category: &str, fields: serde_json::Value| {
+        let mut row = json!({"TimeGenerated": format!("2026-10-01T02:{at}Z"), "Category": category, "Type": "AzureDiagnostics"});
+        for (key, value) in fields.as_object().expect("fields") {
+            row[key] = value.clone();
+        }
+        line(row)
+    };
+    account.put(
+        &la_blob("AzureDiagnostics", "PT05M.json"),
+        // Front Door Standard (clientIp_s) for the first call, classic Front Door (clientIP_s)
+        // for the third; Application Gateway for the second, its GET and its own probe left out.
+        (record("06:00.300", "FrontDoorAccessLog", json!({"clientIp_s": "45.86.202.14", "httpMethod_s": "POST", "requestUri_s": "https://mcp.contoso.com/mcp", "httpStatusCode_s": "200"}))
+            + &record("07:00.100", "ApplicationGatewayAccessLog", json!({"clientIP_s": "198.51.100.7", "httpMethod_s": "POST", "requestUri_s": "/mcp", "httpStatus_d": 200}))
+            + &record("07:00.200", "ApplicationGatewayAccessLog", json!({"clientIP_s": "9.9.9.9", "httpMethod_s": "GET", "requestUri_s": "/", "httpStatus_d": 200}))
+            + &record("07:00.300", "ApplicationGatewayAccessLog", json!({"clientIP_s": "127.0.0.1", "httpMethod_s": "POST", "requestUri_s": "/mcp", "httpStatus_d": 200}))
+            + &record("08:00.300", "FrontDoorAccessLog", json!({"clientIP_s": "81.2.69.142", "httpMethod_s": "POST", "requestUri_s": "https://mcp.contoso.com/mcp", "httpStatusCode_d": 200}))
+            // Another resource's record: no access log.
+            + &record("06:00.400", "AuditEvent", json!({"CallerIPAddress": "10.9.9.9", "OperationName": "SecretGet"})))
+            .as_bytes(),
+    );
+    let case = tempfile::tempdir().expect("case");
+    let summary = ingest_dir(account.path(), case.path());
+    assert_eq!(summary.rejected, 0);
+    let rows = query(
+        case.path(),
+        "SELECT arguments, client_address, client_address_source FROM tool_calls ORDER BY time",
+    );
+    assert_eq!(
+        rows,
+        vec![
+            vec![
+                "{\"customer_id\":\"C-1\"}",
+                "45.86.202.14",
+                "Front Door access log (time)"
+            ],
+            vec![
+                "{\"customer_id\":\"C-2\"}",
+                "198.51.100.7",
+                "Application Gateway access log (time)"
+            ],
+            vec![
+                "{\"customer_id\":\"C-3\"}",
+                "81.2.69.142",
+                "Front Door access log (time)"
+            ],
+        ]
+    );
+    assert_eq!(
+        query(
+            case.path(),
+            "SELECT \"HttpStatus\" FROM \"AGWAccessLogs\" ORDER BY \"TimeGenerated\" LIMIT 1"
+        ),
+        vec![vec!["200"]]
+    );
+}
+
 /// Sampled telemetry (ItemCount above 1): the report estimates the attacker calls it cannot see,
 /// per identity and tool, and says the customers are a lower bound.
 #[test]
