@@ -156,13 +156,22 @@ pub async fn merge(ctx: &SessionContext) -> Result<(), QueryError> {
                 form.table
             )))
         })?;
+        // Both sides as explicit lists of the same columns: with `SELECT *` on one side,
+        // DataFusion's projection pruning misaligned the two inputs of the union.
+        let columns: Vec<String> = typed
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| format!("\"{}\"", f.name().replace('"', "\"\"")))
+            .collect();
         let own = format!("{}_resource_specific", form.table);
         ctx.deregister_table(TableReference::bare(form.table))?;
         ctx.register_table(TableReference::bare(own.as_str()), typed)?;
         ctx.sql(&format!(
-            "CREATE VIEW \"{table}\" AS SELECT * FROM \"{own}\" \
+            "CREATE VIEW \"{table}\" AS SELECT {columns} FROM \"{own}\" \
              UNION ALL SELECT {select} FROM \"AzureDiagnostics\" WHERE \"Category\" = '{category}'",
             table = form.table,
+            columns = columns.join(", "),
             select = select.join(", "),
             category = form.category,
         ))

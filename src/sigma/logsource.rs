@@ -166,7 +166,13 @@ mod tests {
             map.resolve(&logsource("mcp", None, Some("tool_call")))
                 .expect("mcp")
                 .tables,
-            vec!["tool_calls"]
+            vec!["tool_call_hours"]
+        );
+        assert_eq!(
+            map.resolve(&logsource("mcp", None, Some("mcp_message")))
+                .expect("mcp messages")
+                .tables,
+            vec!["mcp_messages"]
         );
         // A source the map does not hold is not guessed.
         assert!(

@@ -312,11 +312,33 @@ pub async fn run(
             &mut outcome,
         );
     }
-    // A correlated rule's own matches are shown only if a correlation reading it says
-    // `generate: true` (Sigma's correlation specification).
+    let (summaries, mut hits) = listed(outcome, &correlations, &references);
+    hits.sort_by(|a, b| {
+        a.time
+            .cmp(&b.time)
+            .then_with(|| a.rule.cmp(&b.rule))
+            .then_with(|| a.blob.cmp(&b.blob))
+            .then_with(|| a.line.cmp(&b.line))
+    });
+    Ok(SigmaReport {
+        since: request.since.map(format_utc),
+        until: request.until.map(format_utc),
+        rules: summaries,
+        hits,
+    })
+}
+
+/// The rules' summaries and the hits to list: a correlated rule's own matches are listed only if
+/// a correlation reading it says `generate: true` (Sigma's correlation specification), and its
+/// summary says why they are not.
+fn listed(
+    outcome: Outcome,
+    correlations: &[(usize, Box<rsigma_parser::CorrelationRule>)],
+    references: &BTreeMap<String, usize>,
+) -> (Vec<RuleSummary>, Vec<Hit>) {
     let mut generated = std::collections::BTreeSet::new();
     let mut hidden = std::collections::BTreeSet::new();
-    for (_, rule) in &correlations {
+    for (_, rule) in correlations {
         for reference in &rule.rules {
             if let Some(&target) = references.get(reference) {
                 if rule.generate {
@@ -343,19 +365,7 @@ pub async fn run(
             );
         }
     }
-    hits.sort_by(|a, b| {
-        a.time
-            .cmp(&b.time)
-            .then_with(|| a.rule.cmp(&b.rule))
-            .then_with(|| a.blob.cmp(&b.blob))
-            .then_with(|| a.line.cmp(&b.line))
-    });
-    Ok(SigmaReport {
-        since: request.since.map(format_utc),
-        until: request.until.map(format_utc),
-        rules: summaries,
-        hits,
-    })
+    (summaries, hits)
 }
 
 /// The order correlations are evaluated in (positions in `correlations`): each after every

@@ -365,6 +365,26 @@ fn the_mcp_pack_runs_on_the_sample_and_agrees_with_sql() {
     assert!(sprays[0]["correlated"].as_array().expect("records").len() >= 10);
     // The failures it reads are not listed on their own.
     assert_eq!(count("Failed Password Sign-in"), 0);
+    // The spray found a password: a burst (a correlation) then a success from its address within
+    // the hour, a correlation of a correlation, at the spray's success, citing the burst's
+    // failures and the success.
+    let found: Vec<&Value> = hits_of(
+        &report,
+        "Successful Sign-in After a Password Spray From the Same Address",
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["address"], "185.220.101.47");
+    assert!(
+        found[0]["time"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("2026-09-30T03:0"))
+    );
+    assert!(found[0]["correlated"].as_array().expect("records").len() >= 6);
+    assert_eq!(
+        count("Password Spray Burst (for the spray-then-success chain)"),
+        0,
+        "the burst it reads is not listed on its own"
+    );
     // The hit's hash is the blob's: read back from the sample account.
     let blob = registered[0]["blob"].as_str().expect("blob");
     let bytes = std::fs::read(sample_account().join(blob)).expect("blob");
