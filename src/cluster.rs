@@ -112,8 +112,17 @@ pub fn run_scheduler(
                     credentials.clone(),
                 )))
                 .build_arc()?;
+            // The scheduler optimizes the plans it is sent again: without the rules that misplan
+            // unions of views, as every session of ours.
+            let rules = state
+                .optimizers()
+                .iter()
+                .filter(|rule| !crate::query::REMOVED_OPTIMIZER_RULES.contains(&rule.name()))
+                .cloned()
+                .collect();
             Ok(SessionStateBuilder::new_from_existing(state)
                 .with_runtime_env(runtime)
+                .with_optimizer_rules(rules)
                 .build())
         })),
         ..SchedulerConfig::default()

@@ -71,6 +71,14 @@ pub enum QueryError {
     NoClusterSupport,
 }
 
+/// DataFusion optimizer rules every session (and a cluster's scheduler) runs without: the
+/// leaf-expression rules of DataFusion 55 move a function of a column (`json_get_str` of a JSON
+/// column) into the inputs of a UNION misaligned ("UNION field 0 have different type"), and
+/// project a column twice under two names as one field. Our JSON is text, so pushing those
+/// functions toward the scan saves no reading.
+pub const REMOVED_OPTIMIZER_RULES: &[&str] =
+    &["extract_leaf_expressions", "push_down_leaf_projections"];
+
 /// Views created over every case, in order.
 pub const VIEWS_SQL: &str = include_str!("views.sql");
 /// Views over MCP messages and over `tool_calls` once it is settled (Sigma's `mcp` log sources).
@@ -269,13 +277,10 @@ impl QueryEngine {
             .with_object_store_registry(case.object_stores())
             .build_arc()?;
         let mut ctx = session(config, runtime, settings.cluster.as_deref()).await?;
-        // DataFusion 55's leaf-expression rules move a function of a column (`json_get_str` of
-        // a JSON column) into the inputs of a UNION misaligned (a view stacking a table with its
-        // Azure diagnostics rows failed planning: "UNION field 0 have different type"), and
-        // project a column twice under two names as one field ("duplicate qualified field").
-        // Our JSON is text, so pushing those functions toward the scan saves no reading.
-        ctx.remove_optimizer_rule("extract_leaf_expressions");
-        ctx.remove_optimizer_rule("push_down_leaf_projections");
+        // Without the rules that misplan unions of views (REMOVED_OPTIMIZER_RULES).
+        for rule in REMOVED_OPTIMIZER_RULES {
+            ctx.remove_optimizer_rule(rule);
+        }
         let all_days = Arc::new(MemorySchemaProvider::new());
         if let Some(catalog) = ctx.catalog("datafusion") {
             catalog.register_schema(ALL_DAYS_SCHEMA, all_days.clone())?;
@@ -311,7 +316,14 @@ impl QueryEngine {
             files_in_case += files;
             tables.push(info);
         }
-        azure_diagnostics::merge(&ctx).await?;
+        // Only where the case holds Azure diagnostics records: every other session's tables stay
+        // tables.
+        if tables
+            .iter()
+            .any(|t| t.name == "AzureDiagnostics" && t.kind == "table")
+        {
+            azure_diagnostics::merge(&ctx).await?;
+        }
         let rejects_schema = crate::case::writer::rejects_schema();
         if case.files_under("rejects")?.is_empty() {
             ctx.register_table(
