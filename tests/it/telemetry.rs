@@ -167,9 +167,8 @@ fn the_caller_of_an_mcp_child_span_comes_from_its_http_parent() {
 /// A server that records no caller address behind Application Gateway and App Service: the
 /// caller is read from the outermost access log that saw one POST in the call's time span, and
 /// only when that log names exactly one address then.
-#[test]
-fn a_call_without_an_address_takes_it_from_the_access_log_in_front() {
-    let account = Account::new();
+/// Three tool calls (02:06, 02:07, 02:08) whose own row names no caller address.
+fn put_calls_without_address(account: &Account) {
     let call = |operation: &str, minute: u32, customer: &str| {
         line(
             json!({"TimeGenerated": format!("2026-10-01T02:{minute:02}:00Z"), "Id": format!("span-{operation}"),
@@ -182,6 +181,25 @@ fn a_call_without_an_address_takes_it_from_the_access_log_in_front() {
         &la_blob("AppRequests", "PT05M.json"),
         (call("op-1", 6, "C-1") + &call("op-2", 7, "C-2") + &call("op-3", 8, "C-3")).as_bytes(),
     );
+}
+
+/// The account ingested without a rejected record, and each call's arguments, caller address and
+/// where the address came from, by time.
+fn callers(account: &Account) -> (tempfile::TempDir, Vec<Vec<String>>) {
+    let case = tempfile::tempdir().expect("case");
+    let summary = ingest_dir(account.path(), case.path());
+    assert_eq!(summary.rejected, 0);
+    let rows = query(
+        case.path(),
+        "SELECT arguments, client_address, client_address_source FROM tool_calls ORDER BY time",
+    );
+    (case, rows)
+}
+
+#[test]
+fn a_call_without_an_address_takes_it_from_the_access_log_in_front() {
+    let account = Account::new();
+    put_calls_without_address(&account);
     // Application Gateway through diagnostic settings (v2: `timeStamp`, `clientIP`).
     let gateway = |at: &str, method: &str, client: &str| {
         line(
@@ -212,13 +230,7 @@ fn a_call_without_an_address_takes_it_from_the_access_log_in_front() {
         (app_service("06:00.400", "10.0.0.5") + &app_service("08:00.300", "81.2.69.142"))
             .as_bytes(),
     );
-    let case = tempfile::tempdir().expect("case");
-    let summary = ingest_dir(account.path(), case.path());
-    assert_eq!(summary.rejected, 0);
-    let rows = query(
-        case.path(),
-        "SELECT arguments, client_address, client_address_source FROM tool_calls ORDER BY time",
-    );
+    let (_case, rows) = callers(&account);
     assert_eq!(
         rows,
         vec![
@@ -247,18 +259,7 @@ fn a_call_without_an_address_takes_it_from_the_access_log_in_front() {
 #[test]
 fn access_logs_in_azure_diagnostics_give_calls_their_caller() {
     let account = Account::new();
-    let call = |operation: &str, minute: u32, customer: &str| {
-        line(
-            json!({"TimeGenerated": format!("2026-10-01T02:{minute:02}:00Z"), "Id": format!("span-{operation}"),
-            "OperationId": operation, "Name": "tools/call get_customer", "ClientIP": "0.0.0.0", "DurationMs": 500.0,
-            "AppRoleName": "mcp-crm", "Properties": {"mcp.method.name": "tools/call", "gen_ai.tool.name": "get_customer",
-                "gen_ai.tool.call.arguments": json!({"customer_id": customer}).to_string()}}),
-        )
-    };
-    account.put(
-        &la_blob("AppRequests", "PT05M.json"),
-        (call("op-1", 6, "C-1") + &call("op-2", 7, "C-2") + &call("op-3", 8, "C-3")).as_bytes(),
-    );
+    put_calls_without_address(&account);
     let record = |at: &str, category: &str, fields: serde_json::Value| {
         let mut row = json!({"TimeGenerated": format!("2026-10-01T02:{at}Z"), "Category": category, "Type": "AzureDiagnostics"});
         for (key, value) in fields.as_object().expect("fields") {
@@ -279,13 +280,7 @@ fn access_logs_in_azure_diagnostics_give_calls_their_caller() {
             + &record("06:00.400", "AuditEvent", json!({"CallerIPAddress": "10.9.9.9", "OperationName": "SecretGet"})))
             .as_bytes(),
     );
-    let case = tempfile::tempdir().expect("case");
-    let summary = ingest_dir(account.path(), case.path());
-    assert_eq!(summary.rejected, 0);
-    let rows = query(
-        case.path(),
-        "SELECT arguments, client_address, client_address_source FROM tool_calls ORDER BY time",
-    );
+    let (case, rows) = callers(&account);
     assert_eq!(
         rows,
         vec![
