@@ -923,6 +923,12 @@ pub struct GenerateArgs {
     /// Azure Monitor exporters write them.
     #[arg(long)]
     pub peer_addresses: bool,
+    /// Where API Management's gateway and MCP logs land (with --emitter via-apim or the helpdesk
+    /// key): resource-specific (ApiManagementGatewayLogs, ApiManagementGatewayMCPLog) or
+    /// azure-diagnostics (the shared AzureDiagnostics table, as a diagnostic setting in Azure
+    /// diagnostics mode writes them). The incident is the same either way.
+    #[arg(long, value_enum, default_value = "resource-specific")]
+    pub apim_logs: crate::sample::ApimLogs,
     /// Application Insights sampling: keep one operation in N (every row of a kept operation,
     /// each with ItemCount N), as fixed-rate sampling does. 1 keeps everything.
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]

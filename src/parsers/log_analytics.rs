@@ -36,6 +36,8 @@ const MCP_READS: &[&str] = &[
     "UserAuthenticatedId",
 ];
 const APIM_GATEWAY_READS: &[&str] = &["RequestBody", "ResponseBody"];
+/// A gateway record in Azure diagnostics mode: its category and its bodies.
+const AZURE_DIAGNOSTICS_READS: &[&str] = &["Category", "requestBody_s", "responseBody_s"];
 const AUDIT_READS: &[&str] = &["InitiatedBy"];
 
 use Kind::{Bool, Dyn, Int, Real, Str, Time};
@@ -338,6 +340,26 @@ const AZURE_DIAGNOSTICS_COLUMNS: &[ColumnSpec] = &[
     la("lastError_source_s", Str),
     la("lastError_section_s", Str),
     la("errors_s", Str),
+    // Members of GatewayLogs and GatewayMCPLogs whose Azure diagnostics names Microsoft does not
+    // list: named by the mode's documented rule (the member's name, a type suffix), the bodies
+    // and headers as the JSON text the mode writes for objects.
+    la("requestBody_s", Str),
+    la("responseBody_s", Str),
+    la("backendRequestHeaders_s", Dyn),
+    la("sessionId_s", Str),
+    la("toolName_s", Str),
+    la("toolCount_d", Real),
+    la("clientName_s", Str),
+    la("clientVersion_s", Str),
+    la("authenticationMethod_s", Str),
+    la("apiType_s", Str),
+    la("mcpServerEndpoint_s", Str),
+    la("serverName_s", Str),
+    la("serverVersion_s", Str),
+    la("protocolVersion_s", Str),
+    la("transportType_s", Str),
+    la("error_s", Str),
+    la("errorType_s", Str),
     // Application Gateway's access log (ApplicationGatewayAccessLog) and Front Door's
     // (FrontDoorAccessLog: clientIp_s and httpStatusCode_s on Standard and Premium, clientIP_s on
     // classic).
@@ -488,9 +510,9 @@ pub static DECLARED: &[TableSpec] = &[
     TableSpec {
         name: "AzureDiagnostics",
         columns: AZURE_DIAGNOSTICS_COLUMNS,
-        derived: &[],
-        derive: no_derived,
-        derive_reads: &[],
+        derived: APIM_GATEWAY_DERIVED,
+        derive: derive_azure_diagnostics,
+        derive_reads: AZURE_DIAGNOSTICS_READS,
     },
     TableSpec {
         name: "SigninLogs",
@@ -950,6 +972,10 @@ const MCP_METHODS: &[&str] = &[
     "completion/complete",
     "logging/setLevel",
     "ping",
+    // Requests the server sends its client.
+    "sampling/createMessage",
+    "elicitation/create",
+    "roots/list",
     "notifications/initialized",
     "notifications/cancelled",
     "notifications/progress",
@@ -958,12 +984,29 @@ const MCP_METHODS: &[&str] = &[
     "notifications/resources/list_changed",
     "notifications/resources/updated",
     "notifications/prompts/list_changed",
+    "notifications/roots/list_changed",
 ];
 
 fn derive_apim_gateway(row: &Map<String, Value>) -> Vec<Cell> {
-    let request = object(row.get("RequestBody")).unwrap_or_default();
+    gateway_body_cells(row.get("RequestBody"), row.get("ResponseBody"))
+}
+
+/// The gateway's MCP columns of an `AzureDiagnostics` record of `GatewayLogs`, read from its
+/// bodies as from the resource-specific table's; nothing for any other category.
+fn derive_azure_diagnostics(row: &Map<String, Value>) -> Vec<Cell> {
+    if text(row.get("Category")).as_deref() == Some("GatewayLogs") {
+        gateway_body_cells(row.get("requestBody_s"), row.get("responseBody_s"))
+    } else {
+        gateway_body_cells(None, None)
+    }
+}
+
+/// The JSON-RPC method, tool, request id, arguments and result of a logged request and
+/// response body.
+fn gateway_body_cells(request: Option<&Value>, response: Option<&Value>) -> Vec<Cell> {
+    let request = object(request).unwrap_or_default();
     let params = request.get("params").and_then(Value::as_object);
-    let response = object(row.get("ResponseBody")).unwrap_or_default();
+    let response = object(response).unwrap_or_default();
     vec![
         Cell::text(text(request.get("method"))),
         Cell::text(params.and_then(|p| text(p.get("name")))),

@@ -59,6 +59,34 @@ pub const FORMS: &[DiagnosticsForm] = &[
             ("ClientTlsVersion", "\"clientTlsVersion_s\""),
             ("LastErrorReason", "\"lastError_reason_s\""),
             ("LastErrorMessage", "\"lastError_message_s\""),
+            // Not in Microsoft's list of the mode's columns: named by its rule (docs/ingest.md).
+            ("RequestBody", "\"requestBody_s\""),
+            ("ResponseBody", "\"responseBody_s\""),
+            ("BackendRequestHeaders", "\"backendRequestHeaders_s\""),
+        ],
+    },
+    // API Management's MCP log: Microsoft lists no Azure diagnostics columns for it; each is the
+    // resource-specific column's name in camelCase with the mode's type suffix, the mode's
+    // documented rule (docs/ingest.md).
+    DiagnosticsForm {
+        table: "ApiManagementGatewayMCPLog",
+        category: "GatewayMCPLogs",
+        columns: &[
+            ("SessionId", "\"sessionId_s\""),
+            ("Method", "\"method_s\""),
+            ("ToolName", "\"toolName_s\""),
+            ("ToolCount", "\"toolCount_d\""),
+            ("ClientName", "\"clientName_s\""),
+            ("ClientVersion", "\"clientVersion_s\""),
+            ("AuthenticationMethod", "\"authenticationMethod_s\""),
+            ("ApiType", "\"apiType_s\""),
+            ("McpServerEndpoint", "\"mcpServerEndpoint_s\""),
+            ("ServerName", "\"serverName_s\""),
+            ("ServerVersion", "\"serverVersion_s\""),
+            ("ProtocolVersion", "\"protocolVersion_s\""),
+            ("TransportType", "\"transportType_s\""),
+            ("Error", "\"error_s\""),
+            ("ErrorType", "\"errorType_s\""),
         ],
     },
     DiagnosticsForm {

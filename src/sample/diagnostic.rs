@@ -116,6 +116,85 @@ pub fn record_of(table: &str, tenant_id: &str, row: &Value) -> Value {
     Value::Object(envelope)
 }
 
+/// API Management's tables in a workspace whose diagnostic setting uses Azure diagnostics mode,
+/// with their category there.
+const AZURE_DIAGNOSTICS_CATEGORIES: &[(&str, &str)] = &[
+    ("ApiManagementGatewayLogs", "GatewayLogs"),
+    ("ApiManagementGatewayMCPLog", "GatewayMCPLogs"),
+];
+
+/// Columns the mode writes under the shared table's common names.
+const AZURE_DIAGNOSTICS_COMMON: &[(&str, &str)] = &[
+    ("TimeGenerated", "TimeGenerated"),
+    ("CorrelationId", "CorrelationId"),
+    ("CallerIpAddress", "CallerIPAddress"),
+    ("TotalTime", "DurationMs"),
+    ("TenantId", "TenantId"),
+];
+
+/// Members whose mode column is not the rule's: `lastError` is an object flattened with `_`.
+const AZURE_DIAGNOSTICS_RENAMES: &[(&str, &str)] = &[
+    ("LastErrorReason", "lastError_reason"),
+    ("LastErrorMessage", "lastError_message"),
+    ("LastErrorSource", "lastError_source"),
+    ("LastErrorSection", "lastError_section"),
+];
+
+/// Rewrites a row of API Management's resource-specific tables as the `AzureDiagnostics` row
+/// the same record becomes in Azure diagnostics mode: the common columns by their shared names,
+/// every other member camelCase with the mode's type suffix (`_s` text and JSON, `_d` number,
+/// `_b` boolean), the resource id upper-cased. The generator's own reading of Microsoft's
+/// description of the mode, not the tool's mapping. `None` for any other table.
+pub fn azure_diagnostics_row(table: &str, row: &Value) -> Option<Value> {
+    let (_, category) = AZURE_DIAGNOSTICS_CATEGORIES
+        .iter()
+        .find(|(name, _)| *name == table)?;
+    let columns = row.as_object()?;
+    let mut out = Map::new();
+    for (column, value) in columns {
+        if let Some((_, common)) = AZURE_DIAGNOSTICS_COMMON.iter().find(|(c, _)| c == column) {
+            out.insert((*common).to_string(), value.clone());
+            continue;
+        }
+        if matches!(
+            column.as_str(),
+            "Type" | "Category" | "OperationName" | "Region"
+        ) {
+            continue;
+        }
+        if column == "_ResourceId" {
+            let id = value.as_str().unwrap_or_default().to_ascii_uppercase();
+            out.insert(
+                "Resource".into(),
+                json!(id.rsplit('/').next().unwrap_or("")),
+            );
+            out.insert("ResourceId".into(), json!(id));
+            continue;
+        }
+        let name = AZURE_DIAGNOSTICS_RENAMES
+            .iter()
+            .find(|(c, _)| c == column)
+            .map_or_else(|| lower_first(column), |(_, k)| (*k).to_string());
+        let (suffix, value) = match value {
+            Value::Null => continue,
+            Value::Number(_) => ("d", value.clone()),
+            Value::Bool(_) => ("b", value.clone()),
+            Value::String(_) => ("s", value.clone()),
+            other => ("s", json!(other.to_string())),
+        };
+        out.insert(format!("{name}_{suffix}"), value);
+    }
+    out.insert("Category".into(), json!(category));
+    out.insert(
+        "OperationName".into(),
+        json!(format!("Microsoft.ApiManagement/{category}")),
+    );
+    out.insert("ResourceProvider".into(), json!("MICROSOFT.APIMANAGEMENT"));
+    out.insert("ResourceType".into(), json!("SERVICE"));
+    out.insert("Type".into(), json!("AzureDiagnostics"));
+    Some(Value::Object(out))
+}
+
 fn lower_first(column: &str) -> String {
     let mut chars = column.chars();
     match chars.next() {

@@ -19,4 +19,4 @@ mod scenario;
 pub use blobs::SampleError;
 pub use emitter::Emitter;
 
-pub use scenario::{GroundTruth, Scenario, SignInLayout, Story};
+pub use scenario::{ApimLogs, GroundTruth, Scenario, SignInLayout, Story};

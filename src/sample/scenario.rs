@@ -256,6 +256,18 @@ pub struct Scenario {
     /// Whether outgoing HTTP dependency rows carry the peer's address (`network.peer.address`);
     /// the Azure Monitor exporters write the host (`Target`) and the URL (`Data`) only.
     peer_addresses: bool,
+    apim_logs: ApimLogs,
+}
+
+/// Where API Management's gateway and MCP logs land in the workspace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum ApimLogs {
+    /// Resource-specific tables (`ApiManagementGatewayLogs`, `ApiManagementGatewayMCPLog`).
+    ResourceSpecific,
+    /// The shared `AzureDiagnostics` table (Azure diagnostics mode: `Category` `GatewayLogs` and
+    /// `GatewayMCPLogs`, columns suffixed `_s`, `_d`, `_b`).
+    AzureDiagnostics,
 }
 
 /// How Entra sign-ins and audit logs reach the storage account.
@@ -399,6 +411,7 @@ impl Scenario {
             emitter: super::emitter::Emitter::OneRow,
             sampling: 1,
             peer_addresses: false,
+            apim_logs: ApimLogs::ResourceSpecific,
         }
     }
 
@@ -407,6 +420,13 @@ impl Scenario {
     #[must_use]
     pub fn with_peer_addresses(mut self, on: bool) -> Self {
         self.peer_addresses = on;
+        self
+    }
+
+    /// Where API Management's logs land: resource-specific tables or `AzureDiagnostics`.
+    #[must_use]
+    pub fn with_apim_logs(mut self, logs: ApimLogs) -> Self {
+        self.apim_logs = logs;
         self
     }
 
@@ -728,12 +748,24 @@ impl DayContext<'_> {
         if !self.kept(table, t, &mut row) {
             return;
         }
+        let (table, row) = self.workspace_form(table, row);
         if !self.wrote_diagnostic(table, t, &row) {
             let ws = self.ws.clone();
             self.blobs
                 .row(&ws, table, SlotLayout::FiveMinutes, t, row.to_string());
             self.rows += 1;
         }
+    }
+
+    /// The table and row a record lands as in the workspace: API Management's in
+    /// `AzureDiagnostics` when the scenario's diagnostic setting uses that mode.
+    fn workspace_form<'t>(&self, table: &'t str, row: Value) -> (&'t str, Value) {
+        if self.scenario.apim_logs == ApimLogs::AzureDiagnostics
+            && let Some(diagnostics) = super::diagnostic::azure_diagnostics_row(table, &row)
+        {
+            return ("AzureDiagnostics", diagnostics);
+        }
+        (table, row)
     }
 
     /// Writes `row` as a diagnostic-settings record when the scenario archives `table` that way;
@@ -757,6 +789,7 @@ impl DayContext<'_> {
         if !self.kept(table, t, &mut row) {
             return;
         }
+        let (table, row) = self.workspace_form(table, row);
         let layout = match table {
             "AppEvents" => SlotLayout::FiveMinutesShort,
             "AuditLogs" => SlotLayout::Hourly,

@@ -7,7 +7,7 @@ use std::path::Path;
 use mcpforensics::case::Case;
 use mcpforensics::query::QueryEngine;
 use mcpforensics::query::pack::PackParams;
-use mcpforensics::sample::{Emitter, Scenario, SignInLayout, Story};
+use mcpforensics::sample::{ApimLogs, Emitter, Scenario, SignInLayout, Story};
 use mcpforensics::scope::window::{self, WindowMove};
 use mcpforensics::scope::{Ioc, ScopeReport, ScopeRequest, scope};
 use serde_json::Value;
@@ -1563,6 +1563,59 @@ fn matrix_password_via_api_management() {
             .all(|s| s.credentials.is_empty()),
         "the ordinary client subscription a signed-in user calls through is not named"
     );
+    // The same tenant with API Management's diagnostic setting in Azure diagnostics mode: its
+    // gateway and MCP logs in the shared `AzureDiagnostics` table scope to the same answer; only
+    // where the cited lines are differs.
+    let in_azure_diagnostics = judged(
+        &tenant(101, 0.3, (2026, 9, 15), 24)
+            .with_story(Story::Password)
+            .with_emitter(Emitter::ViaApim)
+            .with_apim_logs(ApimLogs::AzureDiagnostics),
+    );
+    assert!(
+        in_azure_diagnostics
+            .attacker_calls
+            .iter()
+            .any(|c| c.origin.starts_with("APIM")),
+        "calls through the gateway are read from AzureDiagnostics"
+    );
+    assert_eq!(
+        without_citations(&in_azure_diagnostics),
+        without_citations(&report)
+    );
+}
+
+/// A report as JSON without what names the evidence's blobs and lines (and the case's hashes).
+fn without_citations(report: &ScopeReport) -> Value {
+    fn strip(value: &mut Value) {
+        match value {
+            Value::Object(map) => {
+                for key in [
+                    "_blob",
+                    "_line",
+                    "blob",
+                    "line",
+                    "evidence",
+                    "manifest_sha256",
+                ] {
+                    map.remove(key);
+                }
+                map.values_mut().for_each(strip);
+            }
+            Value::Array(items) => items.iter_mut().for_each(strip),
+            Value::String(text) => {
+                *text = text
+                    .split(' ')
+                    .map(|word| if word.contains("/y=") { "<blob>" } else { word })
+                    .collect::<Vec<_>>()
+                    .join(" ");
+            }
+            _ => {}
+        }
+    }
+    let mut value = serde_json::to_value(report).expect("report as JSON");
+    strip(&mut value);
+    value
 }
 
 #[test]

@@ -421,9 +421,10 @@ fn model_calls_are_read_from_genai_dependencies_and_nothing_else() {
     );
 }
 
-/// API Management in Azure diagnostics mode: its GatewayLogs records arrive in `AzureDiagnostics`
-/// (camelCase columns suffixed `_s`, `_d`, `_b`, among other resources' records) and calls through
-/// the gateway are joined exactly as with the resource-specific table.
+/// API Management in Azure diagnostics mode: its GatewayLogs and GatewayMCPLogs records arrive in
+/// `AzureDiagnostics` (camelCase columns suffixed `_s`, `_d`, `_b`, among other resources'
+/// records) and calls through the gateway are joined exactly as with the resource-specific
+/// tables.
 #[test]
 fn gateway_logs_in_azure_diagnostics_join_like_the_resource_specific_table() {
     let gateway_calls = [
@@ -432,18 +433,17 @@ fn gateway_logs_in_azure_diagnostics_join_like_the_resource_specific_table() {
     ];
     let write = |account: &Account| {
         account.put(
-            &la_blob("ApiManagementGatewayMCPLog", "PT05M.json"),
-            (mcp_log("trace-1", "s-1", "get_customer", 1)
-                + &mcp_log("corr-3", "s-3", "get_ticket", 3))
-                .as_bytes(),
-        );
-        account.put(
             &la_blob("AppRequests", "PT05M.json"),
             server("trace-1", "s-1", "get_customer", "C-1", 1, None).as_bytes(),
         );
     };
     let resource_specific = Account::new();
     write(&resource_specific);
+    resource_specific.put(
+        &la_blob("ApiManagementGatewayMCPLog", "PT05M.json"),
+        (mcp_log("trace-1", "s-1", "get_customer", 1) + &mcp_log("corr-3", "s-3", "get_ticket", 3))
+            .as_bytes(),
+    );
     resource_specific.put(
         &la_blob("ApiManagementGatewayLogs", "PT05M.json"),
         gateway_calls
@@ -470,6 +470,16 @@ fn gateway_logs_in_azure_diagnostics_join_like_the_resource_specific_table() {
                     "method_s": "POST", "url_s": "https://apim.contoso.com/mcp", "Type": "AzureDiagnostics"}))
             })
             .collect::<String>()
+            // The MCP log in the same mode: its members named by the mode's rule.
+            + &[("trace-1", "s-1", "get_customer", 1), ("corr-3", "s-3", "get_ticket", 3)]
+                .iter()
+                .map(|(correlation, session, tool, second)| {
+                    line(json!({"TimeGenerated": format!("2026-10-01T02:06:{second:02}Z"),
+                        "Category": "GatewayMCPLogs", "ResourceProvider": "MICROSOFT.APIMANAGEMENT",
+                        "CorrelationId": correlation, "sessionId_s": session, "method_s": "tools/call",
+                        "toolName_s": tool, "serverName_s": "mcp-crm", "Type": "AzureDiagnostics"}))
+                })
+                .collect::<String>()
             // Another resource's record in the same table is not a gateway call.
             + &line(json!({"TimeGenerated": "2026-10-01T02:06:30Z", "Category": "AuditEvent",
                 "ResourceProvider": "MICROSOFT.KEYVAULT", "OperationName": "SecretGet", "CorrelationId": "trace-1",
@@ -478,14 +488,20 @@ fn gateway_logs_in_azure_diagnostics_join_like_the_resource_specific_table() {
     );
     let calls = "SELECT origin, tool, client_address, client_address_source, arguments, response_bytes, joined_by, \"user\", apim_subscription_id FROM tool_calls ORDER BY time, tool";
     let gateway = "SELECT \"CorrelationId\", \"CallerIpAddress\", \"ResponseSize\", \"IsRequestSuccess\", \"ResponseCode\", \"Method\", \"Url\" FROM \"ApiManagementGatewayLogs\" ORDER BY \"CorrelationId\"";
+    let mcp = "SELECT \"CorrelationId\", \"SessionId\", \"Method\", \"ToolName\", \"ServerName\" FROM \"ApiManagementGatewayMCPLog\" ORDER BY \"CorrelationId\"";
     let mut answers = Vec::new();
     for account in [&resource_specific, &diagnostics] {
         let case = tempfile::tempdir().expect("case");
         ingest_dir(account.path(), case.path());
-        answers.push((query(case.path(), calls), query(case.path(), gateway)));
+        answers.push((
+            query(case.path(), calls),
+            query(case.path(), gateway),
+            query(case.path(), mcp),
+        ));
     }
     assert_eq!(answers[0], answers[1]);
-    let (calls, gateway) = &answers[1];
+    let (calls, gateway, mcp) = &answers[1];
+    assert_eq!(mcp.len(), 2, "{mcp:?}");
     assert_eq!(
         gateway.len(),
         2,
