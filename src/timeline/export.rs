@@ -67,6 +67,7 @@ fn description(kind: &str) -> &str {
         "exception" => "Server exception",
         "flow" => "Network flow",
         "gateway" => "API gateway request",
+        "ask" => "MCP server's request to its client",
         other => other,
     }
 }

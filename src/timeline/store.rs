@@ -33,11 +33,15 @@ pub enum EventKind {
     Flow,
     /// A request through API Management (its gateway log), other than an MCP tool call.
     Gateway,
+    /// A request the MCP server sent its client: `sampling/createMessage` (the client's model is
+    /// to generate text for the server), `elicitation/create` (the user is asked for input),
+    /// `roots/list`.
+    Ask,
 }
 
 impl EventKind {
     /// Every kind, in display order.
-    pub const ALL: [EventKind; 10] = [
+    pub const ALL: [EventKind; 11] = [
         EventKind::SignIn,
         EventKind::Audit,
         EventKind::Tool,
@@ -48,6 +52,7 @@ impl EventKind {
         EventKind::Event,
         EventKind::Flow,
         EventKind::Gateway,
+        EventKind::Ask,
     ];
 
     /// The name used in the timeline SQL and in filters.
@@ -63,6 +68,7 @@ impl EventKind {
             EventKind::Event => "event",
             EventKind::Flow => "flow",
             EventKind::Gateway => "gateway",
+            EventKind::Ask => "ask",
         }
     }
 

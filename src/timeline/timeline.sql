@@ -2,7 +2,9 @@
 -- (partition pruning) and the times [{from}, {to}). Columns: time, kind, user, ip (the caller or
 -- source address), peer (the destination), session, tool, summary, customers, severity
 -- (0 info, 1 warning, 2 error), source_table, blob, line, operation (the App Insights operation
--- id: a tool call, its dependencies and its traces share it).
+-- id: a tool call, its dependencies and its traces share it). Kind `ask`: a request the MCP server
+-- sent its client (sampling/createMessage, elicitation/create, roots/list), however recorded: the
+-- server's own span (AppDependencies), the client's (AppRequests), or the gateway's MCP log.
 SELECT time, kind, "user", ip, peer, session, tool, summary, customers, severity, source_table, blob, line, operation
 FROM (
     SELECT "TimeGenerated" AS time, 'signin' AS kind,
@@ -42,15 +44,22 @@ FROM (
            CASE WHEN origin LIKE 'APIM%' THEN 'ApiManagementGatewayMCPLog' WHEN origin = 'AppDependencies' THEN 'AppDependencies' ELSE 'AppRequests' END, _blob, _line, operation_id
     FROM tool_calls WHERE date >= '{from_day}' AND date <= '{to_day}'
     UNION ALL
-    SELECT "TimeGenerated", 'request', enduser_id, coalesce(client_address, "ClientIP"), "AppRoleName", session_id, tool_name,
+    SELECT "TimeGenerated", CASE WHEN mcp_method IN ('sampling/createMessage', 'elicitation/create', 'roots/list') THEN 'ask' ELSE 'request' END,
+           enduser_id, coalesce(client_address, "ClientIP"), "AppRoleName", session_id, tool_name,
            concat(coalesce(mcp_method, "Name", '?'), ' → ', coalesce("ResultCode", '?')),
            NULL,
            CASE WHEN "Success" = false THEN 2 ELSE 0 END,
            'AppRequests', _blob, _line, "OperationId"
     FROM "AppRequests" WHERE (mcp_method IS NULL OR mcp_method <> 'tools/call') AND date >= '{from_day}' AND date <= '{to_day}'
     UNION ALL
-    SELECT "TimeGenerated", 'dependency', enduser_id, "AppRoleName", coalesce(peer_address, "Target"), session_id, tool_name,
-           concat(coalesce("DependencyType", '?'), ' ', coalesce("Target", '?'), ' ', coalesce("Name", ''), ' → ', coalesce("ResultCode", '?'),
+    SELECT "TimeGenerated", CASE WHEN mcp_method IN ('sampling/createMessage', 'elicitation/create', 'roots/list') THEN 'ask' ELSE 'dependency' END,
+           enduser_id, "AppRoleName", coalesce(peer_address, "Target"), session_id, tool_name,
+           concat(CASE mcp_method
+                       WHEN 'sampling/createMessage' THEN 'the server asked the client''s model to generate: '
+                       WHEN 'elicitation/create' THEN 'the server asked the user for input: '
+                       WHEN 'roots/list' THEN 'the server asked for the client''s roots: '
+                       ELSE '' END,
+                  coalesce("DependencyType", '?'), ' ', coalesce("Target", '?'), ' ', coalesce("Name", ''), ' → ', coalesce("ResultCode", '?'),
                   CASE WHEN response_bytes IS NULL THEN '' ELSE concat(' (', CAST(response_bytes AS VARCHAR), ' B)') END,
                   -- A model call (a GenAI span, as llm_calls reads it): the model and its tokens.
                   CASE WHEN "Properties" LIKE '%gen_ai.request.model%' AND mcp_method IS NULL
@@ -73,7 +82,8 @@ FROM (
            trace_id(coalesce(json_get_str("BackendRequestHeaders", 'traceparent'), json_get_str("BackendRequestHeaders", 'Traceparent'), "CorrelationId"))
     FROM "ApiManagementGatewayLogs" WHERE (mcp_method IS NULL OR mcp_method <> 'tools/call') AND date >= '{from_day}' AND date <= '{to_day}'
     UNION ALL
-    SELECT "TimeGenerated", 'gateway', NULL, NULL, "ServerName", "SessionId", "ToolName",
+    SELECT "TimeGenerated", CASE WHEN "Method" IN ('sampling/createMessage', 'elicitation/create', 'roots/list') THEN 'ask' ELSE 'gateway' END,
+           NULL, NULL, "ServerName", "SessionId", "ToolName",
            concat('MCP ', coalesce("Method", '?'),
                   CASE WHEN "ToolCount" IS NULL THEN '' ELSE concat(' (', CAST("ToolCount" AS VARCHAR), ' tools)') END,
                   ' from ', coalesce("ClientName", '?'), ' ', coalesce("ClientVersion", ''),

@@ -106,6 +106,7 @@ fn kind_style(kind: EventKind) -> Style {
         EventKind::Event => Color::White,
         EventKind::Flow => Color::Yellow,
         EventKind::Gateway => Color::LightCyan,
+        EventKind::Ask => Color::LightMagenta,
     };
     Style::default().fg(color)
 }

@@ -580,3 +580,98 @@ fn the_timesketch_export_tags_what_scope_attributes_to_the_attacker() {
         "the CSV's last cell carries the same tags"
     );
 }
+
+/// Requests an MCP server sends its client are events of their own (`ask`), however they were
+/// recorded: the server's span of `sampling/createMessage` (attributes or only its span name),
+/// the client's span of `elicitation/create`, the gateway's MCP log of `roots/list`; the server's
+/// ordinary calls stay dependencies.
+#[test]
+fn the_servers_requests_to_its_client_are_events_of_their_own() {
+    use crate::common::{Account, ingest_dir, la_blob};
+    use serde_json::json;
+    let line = |value: serde_json::Value| format!("{value}\n");
+    let account = Account::new();
+    let span = |table: &str, id: &str, name: &str, properties: serde_json::Value| {
+        line(
+            json!({"TimeGenerated": format!("2026-10-01T02:06:0{id}Z"), "Id": id, "OperationId": "trace-1",
+            "DependencyType": "InProc", "Name": name, "Target": "mcp-client", "AppRoleName": "mcp-crm",
+            "Success": true, "ResultCode": "0", "Properties": properties, "Type": table}),
+        )
+    };
+    account.put(
+        &la_blob("AppDependencies", "PT05M.json"),
+        (span(
+            "AppDependencies",
+            "1",
+            "sampling/createMessage",
+            json!({"mcp.method.name": "sampling/createMessage"}),
+        ) + &span("AppDependencies", "2", "elicitation/create", json!({}))
+            + &span("AppDependencies", "3", "POST /v1/sync", json!({})))
+            .as_bytes(),
+    );
+    account.put(
+        &la_blob("AppRequests", "PT05M.json"),
+        span(
+            "AppRequests",
+            "4",
+            "elicitation/create",
+            json!({"mcp.method.name": "elicitation/create"}),
+        )
+        .as_bytes(),
+    );
+    account.put(
+        &la_blob("ApiManagementGatewayMCPLog", "PT05M.json"),
+        line(json!({"TimeGenerated": "2026-10-01T02:06:05Z", "CorrelationId": "c-5", "Method": "roots/list",
+            "ServerName": "mcp-crm", "ClientName": "vscode"}))
+        .as_bytes(),
+    );
+    let case = tempfile::tempdir().expect("case");
+    ingest_dir(account.path(), case.path());
+    let out = case.path().join("timeline.jsonl");
+    let (code, stdout, stderr) = run(bin()
+        .args(["timeline", "--case"])
+        .arg(case.path())
+        .args([
+            "--since",
+            "2026-10-01T02:00Z",
+            "--until",
+            "2026-10-01T03:00Z",
+            "--format",
+            "jsonl",
+            "--out",
+        ])
+        .arg(&out));
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let kinds: Vec<(String, String)> = std::fs::read_to_string(&out)
+        .expect("export")
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("JSON line"))
+        .map(|e| {
+            (
+                e["kind"].as_str().unwrap_or("").to_string(),
+                e["message"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    let kind_of = |needle: &str| {
+        kinds
+            .iter()
+            .filter(|(_, message)| message.contains(needle))
+            .map(|(kind, _)| kind.as_str())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(kind_of("sampling/createMessage"), vec!["ask"], "{kinds:?}");
+    assert_eq!(
+        kind_of("elicitation/create"),
+        vec!["ask", "ask"],
+        "{kinds:?}"
+    );
+    assert_eq!(kind_of("roots/list"), vec!["ask"], "{kinds:?}");
+    assert_eq!(kind_of("POST /v1/sync"), vec!["dependency"], "{kinds:?}");
+    assert!(
+        kinds
+            .iter()
+            .any(|(_, m)| m.contains("the server asked the client's model to generate")),
+        "{kinds:?}"
+    );
+}
