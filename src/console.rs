@@ -55,25 +55,6 @@ pub fn print_document(text: &str) -> std::io::Result<()> {
     quiet_when_closed(written.and_then(|()| out.flush()))
 }
 
-/// [`print_document`], with `decorate` (colour) applied to the terminal-safe text when
-/// `colour` (the command decides whether standard output takes colour): the evidence's own
-/// escape sequences are already made inert by then, so only the decoration's reach the terminal.
-pub fn print_document_decorated(
-    text: &str,
-    decorate: fn(&str) -> String,
-    colour: bool,
-) -> std::io::Result<()> {
-    use std::io::Write;
-    if !colour {
-        return print_document(text);
-    }
-    let mut out = std::io::stdout().lock();
-    quiet_when_closed(
-        out.write_all(decorate(&terminal_safe_document(text)).as_bytes())
-            .and_then(|()| out.flush()),
-    )
-}
-
 /// Writes bytes to standard output as they are (generated text: completions, the man page); a
 /// reader that went away ends the writing quietly, the one rule every writer here follows.
 pub fn write_stdout(bytes: &[u8]) -> std::io::Result<()> {

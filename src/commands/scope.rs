@@ -9,7 +9,7 @@ use crate::error::{Error, Result, exit};
 use crate::ingest::{IngestOptions, ingest_observed};
 use crate::query::QuerySettings;
 use crate::report::runs::IngestProgress;
-use crate::report::scope_report::{RenderOptions, ReportFormat, colourise, customers_csv, render};
+use crate::report::scope_report::{RenderOptions, ReportFormat, customers_csv, render};
 use crate::scope::{ScopeReport, ScopeRequest, scope_with_timings};
 
 pub(super) fn run_scope(args: &ScopeArgs, settings: &QuerySettings) -> Result<u8> {
@@ -24,18 +24,26 @@ pub(super) fn run_scope(args: &ScopeArgs, settings: &QuerySettings) -> Result<u8
         }
         report.sigma = Some(findings);
     }
+    let terminal = args.out.is_none() && args.format == ReportFormat::Text;
+    let colour = terminal && super::colour_wanted();
     let options = RenderOptions {
         case: Some(case_dir.display().to_string()),
         generated: Some(generation_time()?),
         zone: args.tz,
+        colour,
     };
     let text = render(&report, args.format, &options);
-    if args.out.is_none() && args.format == ReportFormat::Text {
-        crate::console::print_document_decorated(&text, colourise, super::colour_wanted())
-            .map_err(|source| Error::Io {
-                context: "writing the report".into(),
-                source,
-            })?;
+    if terminal {
+        // Coloured text is terminal-safe already: the renderer made every cell inert.
+        if colour {
+            crate::console::write_stdout(text.as_bytes())
+        } else {
+            crate::console::print_document(&text)
+        }
+        .map_err(|source| Error::Io {
+            context: "writing the report".into(),
+            source,
+        })?;
     } else {
         write_output(args.out.as_deref(), &text)?;
     }

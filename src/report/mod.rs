@@ -6,9 +6,14 @@
 //! `ingest` and `case`.
 
 pub mod bookmarks;
+pub mod document;
+pub mod html;
 pub mod overview;
 pub mod runs;
+pub mod scope_html;
+pub mod scope_markdown;
 pub mod scope_report;
+pub mod scope_text;
 pub mod summary;
 pub mod table;
 pub mod workbook;

@@ -7,7 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use crate::overview::{Overview, Panel};
-use crate::report::scope_report::{cut, html_escape as e};
+use crate::report::html::html_escape as e;
+use crate::report::summary::cut;
 use crate::report::table::{TableFormat, cells};
 use crate::time::format_utc;
 
@@ -108,7 +109,7 @@ pub fn html(overview: &Overview, files: &BTreeMap<String, String>) -> String {
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\"><title>Overview {} to {}</title><style>{}</style></head><body>",
         e(&format_utc(p.since)),
         e(&format_utc(p.until)),
-        crate::report::scope_report::HTML_STYLE
+        crate::report::html::HTML_STYLE
     );
     let _ = write!(
         out,
@@ -183,7 +184,7 @@ fn table(out: &mut String, cells: &Cells) {
             let _ = write!(
                 out,
                 "<td{class}>{}</td>",
-                crate::report::scope_report::html_text(cell)
+                crate::report::html::html_text(cell)
             );
         }
         out.push_str("</tr>");

@@ -46,8 +46,27 @@ pub struct Step {
     pub time: String,
     /// What happened, with figures.
     pub what: String,
-    /// The record behind it (blob and line), when one record is.
-    pub evidence: Option<String>,
+    /// The record behind it, when one record is.
+    pub evidence: Option<Pointer>,
+}
+
+/// A record of the evidence: its blob and line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pointer {
+    /// The blob's path.
+    pub blob: String,
+    /// The line in it.
+    pub line: u64,
+}
+
+impl Pointer {
+    /// The record at `line` of `blob`.
+    pub fn new(blob: &str, line: u64) -> Self {
+        Self {
+            blob: blob.to_string(),
+            line,
+        }
+    }
 }
 
 /// The first page of a report.
@@ -92,6 +111,16 @@ pub fn list_cut(items: &[String], shown: usize) -> String {
     if items.len() > shown {
         out += &format!(" … and {} more", items.len() - shown);
     }
+    out
+}
+
+/// At most `max` characters, ending in `…` when cut.
+pub fn cut(text: &str, max: usize) -> String {
+    if text.chars().nth(max).is_none() {
+        return text.to_string();
+    }
+    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
     out
 }
 
@@ -479,7 +508,7 @@ fn chain(r: &ScopeReport) -> Vec<Step> {
                 p.initiated_by.as_deref().unwrap_or("?"),
                 p.initiated_by_ip.as_deref().unwrap_or("?")
             ),
-            evidence: Some(format!("{}:{}", p.blob, p.line)),
+            evidence: Some(Pointer::new(&p.blob, p.line)),
         });
     }
     steps.extend(lateral_steps(r));
@@ -503,7 +532,7 @@ fn chain(r: &ScopeReport) -> Vec<Step> {
         let earliest = calls
             .iter()
             .find(|c| Some(c.time.as_str()) == first)
-            .map(|c| format!("{}:{}", c.blob, c.line));
+            .map(|c| Pointer::new(&c.blob, c.line));
         steps.push(Step {
             phase: Phase::Collection,
             time: first.unwrap_or("?").to_string(),

@@ -375,7 +375,7 @@ fn hijacked_agent_sessions_are_the_attackers_and_its_other_work_is_not() {
         mcpforensics::report::scope_report::ReportFormat::Text,
         &Default::default(),
     );
-    assert!(text.contains(&format!("    identity: {words}")), "{text}");
+    assert!(text.contains(&format!("    - identity: {words}")), "{text}");
     // Its model calls (GenAI spans in the traces of its tool calls): the steered sessions' prompts
     // carry the injected page, several times longer than its own.
     let using = agent
@@ -390,7 +390,7 @@ fn hijacked_agent_sessions_are_the_attackers_and_its_other_work_is_not() {
         "{using:?}"
     );
     assert!(
-        text.contains(&format!("    model calls: {}", using.words())),
+        text.contains(&format!("    - model calls: {}", using.words())),
         "{text}"
     );
     assert!(
