@@ -433,8 +433,10 @@ pub fn identity_kind(table: &str) -> &'static str {
 /// `ip`, `country`, `result`, `interactive` (the interactive sign-ins' table), `user_id`, `upn`,
 /// `display` (people's display name; NULL for service principals, whose name is their display),
 /// `os` and `browser` (people's DeviceDetail), `kind` ([`identity_kind`]), `agent` (the Entra
-/// Agent ID object), `app`, `id`, `_blob`, `_line`. The queries that read sign-ins read it, so a
-/// table given the role is read without any other edit.
+/// Agent ID object), `app`, `id`, `app_name` (the application a person signed in to, the resource
+/// a service principal or managed identity got a token for), `result_description`, `user_agent`
+/// and `session` (people's; NULL for the others), `_blob`, `_line`, `date`. The queries and the
+/// timeline read it, so a table given the role is read without any other edit.
 pub fn sign_ins_view(name: &str, schema: Option<&str>) -> String {
     let selects: Vec<String> = TABLES
         .iter()
@@ -453,7 +455,9 @@ pub fn sign_ins_view(name: &str, schema: Option<&str>) -> String {
             format!(
                 "SELECT '{table}' AS table_name, \"TimeGenerated\" AS time, \"IPAddress\" AS ip, \"Location\" AS country, \
                  \"ResultType\" AS result, {interactive} AS interactive, \"{id}\" AS user_id, \"{upn}\" AS upn, {display} AS display, \
-                 {os} AS os, {browser} AS browser, '{kind}' AS kind, \"Agent\" AS agent, \"AppId\" AS app, \"Id\" AS id, _blob, _line \
+                 {os} AS os, {browser} AS browser, '{kind}' AS kind, \"Agent\" AS agent, \"AppId\" AS app, \"Id\" AS id, \
+                 {app_name} AS app_name, \"ResultDescription\" AS result_description, {user_agent} AS user_agent, \
+                 {session} AS session, _blob, _line, date \
                  FROM {schema}\"{table}\"",
                 table = t.name,
                 interactive = t.name == "SigninLogs",
@@ -462,6 +466,9 @@ pub fn sign_ins_view(name: &str, schema: Option<&str>) -> String {
                 } else {
                     "CAST(NULL AS VARCHAR)".to_string()
                 },
+                app_name = if person { "\"AppDisplayName\"" } else { "\"ResourceDisplayName\"" },
+                user_agent = if person { "\"UserAgent\"" } else { "CAST(NULL AS VARCHAR)" },
+                session = if person { "\"SessionId\"" } else { "CAST(NULL AS VARCHAR)" },
                 os = device("operatingSystem"),
                 browser = device("browser"),
                 schema = schema.map(|s| format!("{s}.")).unwrap_or_default(),

@@ -7,27 +7,20 @@
 -- server's own span (AppDependencies), the client's (AppRequests), or the gateway's MCP log.
 SELECT time, kind, "user", ip, peer, session, tool, summary, customers, severity, source_table, blob, line, operation
 FROM (
-    SELECT "TimeGenerated" AS time, 'signin' AS kind,
-           coalesce(nullif("UserPrincipalName", ''), "UserId") AS "user",
-           "IPAddress" AS ip, CAST(NULL AS VARCHAR) AS peer, "SessionId" AS session, CAST(NULL AS VARCHAR) AS tool,
-           concat('sign-in to ', coalesce("AppDisplayName", '?'),
-                  CASE WHEN "ResultType" = '0' THEN ' succeeded' ELSE concat(' FAILED ', coalesce("ResultType", '?'), ' ', coalesce("ResultDescription", '')) END,
-                  ' from ', coalesce("IPAddress", '?'), ' ', coalesce("Location", ''), ' ', coalesce("UserAgent", '')) AS summary,
+    -- Every sign-in table the catalogue gives the identity-source role, through its view.
+    SELECT time, 'signin' AS kind, coalesce(nullif(upn, ''), user_id) AS "user",
+           ip, CAST(NULL AS VARCHAR) AS peer, session, CAST(NULL AS VARCHAR) AS tool,
+           concat(CASE WHEN interactive THEN 'sign-in to ' WHEN kind = 'person' THEN 'token for ' ELSE concat(kind, ' token for ') END,
+                  coalesce(app_name, '?'),
+                  CASE WHEN result = '0' THEN (CASE WHEN interactive THEN ' succeeded' WHEN kind = 'person' THEN ' (non-interactive)' ELSE '' END)
+                       ELSE concat(' FAILED ', coalesce(result, '?'),
+                                   CASE WHEN interactive THEN concat(' ', coalesce(result_description, '')) WHEN kind = 'person' THEN ' (non-interactive)' ELSE concat(' ', coalesce(result_description, '')) END) END,
+                  ' from ', coalesce(ip, '?'), ' ', coalesce(country, ''),
+                  CASE WHEN interactive THEN concat(' ', coalesce(user_agent, '')) ELSE '' END) AS summary,
            CAST(NULL AS VARCHAR) AS customers,
-           CASE WHEN "ResultType" = '0' THEN 0 ELSE 1 END AS severity,
-           'SigninLogs' AS source_table, _blob AS blob, _line AS line, CAST(NULL AS VARCHAR) AS operation
-    FROM "SigninLogs" WHERE date >= '{from_day}' AND date <= '{to_day}'
-    UNION ALL
-    SELECT "TimeGenerated", 'signin',
-           coalesce(nullif("UserPrincipalName", ''), "UserId"),
-           "IPAddress", NULL, "SessionId", NULL,
-           concat('token for ', coalesce("AppDisplayName", '?'),
-                  CASE WHEN "ResultType" = '0' THEN ' (non-interactive)' ELSE concat(' FAILED ', coalesce("ResultType", '?'), ' (non-interactive)') END,
-                  ' from ', coalesce("IPAddress", '?'), ' ', coalesce("Location", '')),
-           NULL,
-           CASE WHEN "ResultType" = '0' THEN 0 ELSE 1 END,
-           'AADNonInteractiveUserSignInLogs', _blob, _line, CAST(NULL AS VARCHAR)
-    FROM "AADNonInteractiveUserSignInLogs" WHERE date >= '{from_day}' AND date <= '{to_day}'
+           CASE WHEN result = '0' THEN 0 ELSE 1 END AS severity,
+           table_name AS source_table, _blob AS blob, _line AS line, CAST(NULL AS VARCHAR) AS operation
+    FROM identity_sign_ins WHERE date >= '{from_day}' AND date <= '{to_day}'
     UNION ALL
     SELECT "TimeGenerated", 'audit', coalesce(initiated_by_upn, initiated_by_app, initiated_by_user_id),
            initiated_by_ip, NULL, NULL, NULL,

@@ -675,3 +675,77 @@ fn the_servers_requests_to_its_client_are_events_of_their_own() {
         "{kinds:?}"
     );
 }
+
+/// Every sign-in table the catalogue reads identities from reaches the timeline through its
+/// view: a service principal's and a managed identity's sign-ins are events too, named by the
+/// resource they got a token for, a failure with its reason.
+#[test]
+fn service_principal_and_managed_identity_sign_ins_are_events() {
+    use crate::common::{Account, ingest_dir, la_blob};
+    use serde_json::json;
+    let account = Account::new();
+    let sign_in = |table: &str, name: &str, result: &str| {
+        format!(
+            "{}\n",
+            json!({"TimeGenerated": "2026-10-01T02:06:00Z", "Id": format!("{table}-1"), "ServicePrincipalId": "sp-1",
+                "ServicePrincipalName": name, "AppId": "app-1", "ResourceDisplayName": "Azure Key Vault",
+                "IPAddress": "10.0.1.4", "Location": "NL", "ResultType": result,
+                "ResultDescription": if result == "0" { "" } else { "Invalid client secret" }, "Type": table})
+        )
+    };
+    account.put(
+        &la_blob("AADServicePrincipalSignInLogs", "PT05M.json"),
+        sign_in("AADServicePrincipalSignInLogs", "crm-sync", "7000215").as_bytes(),
+    );
+    account.put(
+        &la_blob("AADManagedIdentitySignInLogs", "PT05M.json"),
+        sign_in("AADManagedIdentitySignInLogs", "mcp-crm-identity", "0").as_bytes(),
+    );
+    let case = tempfile::tempdir().expect("case");
+    ingest_dir(account.path(), case.path());
+    let out = case.path().join("timeline.jsonl");
+    let (code, stdout, stderr) = run(bin()
+        .args(["timeline", "--case"])
+        .arg(case.path())
+        .args([
+            "--since",
+            "2026-10-01T02:00Z",
+            "--until",
+            "2026-10-01T03:00Z",
+            "--format",
+            "jsonl",
+            "--out",
+        ])
+        .arg(&out));
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let events: Vec<serde_json::Value> = std::fs::read_to_string(&out)
+        .expect("export")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    let summary = |table: &str| {
+        events
+            .iter()
+            .find(|e| e["source_table"] == table)
+            .map(|e| {
+                (
+                    e["kind"].as_str().unwrap_or("").to_string(),
+                    e["message"].as_str().unwrap_or("").to_string(),
+                    e["user"].clone(),
+                )
+            })
+            .unwrap_or_else(|| panic!("no {table} event in {events:?}"))
+    };
+    let (kind, message, user) = summary("AADServicePrincipalSignInLogs");
+    assert_eq!(kind, "signin");
+    assert_eq!(user, "crm-sync");
+    assert_eq!(
+        message,
+        "service principal token for Azure Key Vault FAILED 7000215 Invalid client secret from 10.0.1.4 NL"
+    );
+    let (_, message, _) = summary("AADManagedIdentitySignInLogs");
+    assert_eq!(
+        message,
+        "managed identity token for Azure Key Vault from 10.0.1.4 NL"
+    );
+}
