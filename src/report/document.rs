@@ -453,7 +453,7 @@ fn suspects(r: &ScopeReport, cited: &mut BTreeMap<String, String>) -> Section {
     out.tally = Some(r.suspects.len().to_string());
     out.empty = Some(
         if r.verdict == Verdict::Inconclusive {
-            "None found, and the evidence cannot show there were none: see the coverage."
+            "None found, and the evidence cannot show there were none: see what cannot be excluded."
         } else {
             "None found."
         }

@@ -213,4 +213,26 @@ mod tests {
         );
         assert!(!html.contains("\u{1b}") && !markdown.contains("\u{1b}"));
     }
+
+    /// With no suspect, the report says whether the evidence could have shown one, in every format.
+    #[test]
+    fn no_suspect_says_whether_the_evidence_could_show_one() {
+        let mut report = report();
+        report.suspects.clear();
+        let options = RenderOptions::default();
+        report.verdict = crate::scope::Verdict::Inconclusive;
+        for format in [ReportFormat::Text, ReportFormat::Md, ReportFormat::Html] {
+            let text = render(&report, format, &options);
+            assert!(
+                text.contains("None found, and the evidence cannot show there were none"),
+                "{format:?}: {text}"
+            );
+        }
+        report.verdict = crate::scope::Verdict::NothingFound;
+        let text = render(&report, ReportFormat::Text, &options);
+        assert!(
+            text.contains("SUSPECT IDENTITIES (0)\n  None found.\n"),
+            "{text}"
+        );
+    }
 }

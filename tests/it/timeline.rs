@@ -581,13 +581,39 @@ fn the_timesketch_export_tags_what_scope_attributes_to_the_attacker() {
     );
 }
 
+/// Ingests `account` and exports the timeline of 2026-10-01 02:00–03:00 as JSON Lines: its events.
+fn exported_hour(account: &crate::common::Account) -> Vec<serde_json::Value> {
+    let case = tempfile::tempdir().expect("case");
+    crate::common::ingest_dir(account.path(), case.path());
+    let out = case.path().join("timeline.jsonl");
+    let (code, stdout, stderr) = run(bin()
+        .args(["timeline", "--case"])
+        .arg(case.path())
+        .args([
+            "--since",
+            "2026-10-01T02:00Z",
+            "--until",
+            "2026-10-01T03:00Z",
+            "--format",
+            "jsonl",
+            "--out",
+        ])
+        .arg(&out));
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    std::fs::read_to_string(&out)
+        .expect("export")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect()
+}
+
 /// Requests an MCP server sends its client are events of their own (`ask`), however they were
 /// recorded: the server's span of `sampling/createMessage` (attributes or only its span name),
 /// the client's span of `elicitation/create`, the gateway's MCP log of `roots/list`; the server's
 /// ordinary calls stay dependencies.
 #[test]
 fn the_servers_requests_to_its_client_are_events_of_their_own() {
-    use crate::common::{Account, ingest_dir, la_blob};
+    use crate::common::{Account, la_blob};
     use serde_json::json;
     let line = |value: serde_json::Value| format!("{value}\n");
     let account = Account::new();
@@ -625,27 +651,8 @@ fn the_servers_requests_to_its_client_are_events_of_their_own() {
             "ServerName": "mcp-crm", "ClientName": "vscode"}))
         .as_bytes(),
     );
-    let case = tempfile::tempdir().expect("case");
-    ingest_dir(account.path(), case.path());
-    let out = case.path().join("timeline.jsonl");
-    let (code, stdout, stderr) = run(bin()
-        .args(["timeline", "--case"])
-        .arg(case.path())
-        .args([
-            "--since",
-            "2026-10-01T02:00Z",
-            "--until",
-            "2026-10-01T03:00Z",
-            "--format",
-            "jsonl",
-            "--out",
-        ])
-        .arg(&out));
-    assert_eq!(code, 0, "{stdout}{stderr}");
-    let kinds: Vec<(String, String)> = std::fs::read_to_string(&out)
-        .expect("export")
-        .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("JSON line"))
+    let kinds: Vec<(String, String)> = exported_hour(&account)
+        .into_iter()
         .map(|e| {
             (
                 e["kind"].as_str().unwrap_or("").to_string(),
@@ -681,7 +688,7 @@ fn the_servers_requests_to_its_client_are_events_of_their_own() {
 /// resource they got a token for, a failure with its reason.
 #[test]
 fn service_principal_and_managed_identity_sign_ins_are_events() {
-    use crate::common::{Account, ingest_dir, la_blob};
+    use crate::common::{Account, la_blob};
     use serde_json::json;
     let account = Account::new();
     let sign_in = |table: &str, name: &str, result: &str| {
@@ -701,28 +708,7 @@ fn service_principal_and_managed_identity_sign_ins_are_events() {
         &la_blob("AADManagedIdentitySignInLogs", "PT05M.json"),
         sign_in("AADManagedIdentitySignInLogs", "mcp-crm-identity", "0").as_bytes(),
     );
-    let case = tempfile::tempdir().expect("case");
-    ingest_dir(account.path(), case.path());
-    let out = case.path().join("timeline.jsonl");
-    let (code, stdout, stderr) = run(bin()
-        .args(["timeline", "--case"])
-        .arg(case.path())
-        .args([
-            "--since",
-            "2026-10-01T02:00Z",
-            "--until",
-            "2026-10-01T03:00Z",
-            "--format",
-            "jsonl",
-            "--out",
-        ])
-        .arg(&out));
-    assert_eq!(code, 0, "{stdout}{stderr}");
-    let events: Vec<serde_json::Value> = std::fs::read_to_string(&out)
-        .expect("export")
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("JSON line"))
-        .collect();
+    let events = exported_hour(&account);
     let summary = |table: &str| {
         events
             .iter()
