@@ -142,6 +142,62 @@ def query_seconds(stderr):
     return seconds
 
 
+# The scenarios of the scope rows: the generator's options for each.
+SCOPE_SCENARIOS = {
+    "password": ["--scenario", "password"],
+    "token": ["--scenario", "token"],
+    "agent": ["--scenario", "agent"],
+    "implant": ["--scenario", "implant"],
+    "mixed": ["--scenario", "mixed"],
+    "sampled": ["--scenario", "password", "--sampled", "10"],
+    "sessionless": ["--scenario", "password", "--emitter", "no-session"],
+}
+
+
+def scope_scenarios(args):
+    """One row per scenario: the tree's size, its ingest, and the scope's median wall time and peak
+    RSS from the guess a responder makes (day --days/2), with what the scope found."""
+    start = datetime.date(2026, 6, 1)
+    since = (start + datetime.timedelta(days=args.days // 2)).isoformat()
+    rows = []
+    for name in args.scope_scenarios.split(","):
+        if name not in SCOPE_SCENARIOS:
+            sys.exit(f"unknown scenario {name!r}: one of {', '.join(SCOPE_SCENARIOS)}")
+        account = os.path.join(args.workdir, f"account-s{args.scale}-d{args.days}-scope-{name}")
+        if not os.path.isdir(account):
+            subprocess.run([args.binary, "sample-data", "generate", "--seed", "9", "--scale", str(args.scale),
+                            "--days", str(args.days), "--start", "2026-06-01", *SCOPE_SCENARIOS[name],
+                            "--out", account], check=True, stdout=subprocess.DEVNULL)
+        sizes = [os.path.getsize(os.path.join(d, f)) for d, _, files in os.walk(account) for f in files]
+        case = os.path.join(args.workdir, f"case-scope-{name}")
+        shutil.rmtree(case, ignore_errors=True)
+        ingest_seconds, ingest_rss, out, _ = timed([args.binary, "ingest", account, "--case", case, "--format", "json"])
+        records = json.loads(out)["records"]
+        runs, found = [], None
+        for _ in range(args.runs):
+            seconds, rss, out, err = timed([args.binary, "scope", "--case", case, "--since", since, "--format", "json", "--timings"])
+            report = json.loads(out)
+            slowest = sorted(query_seconds(err).items(), key=lambda kv: -kv[1])[:3]
+            runs.append((seconds, rss, slowest))
+            found = (len(report["suspects"]), len(report["server_compromise"]), len(report["affected_customers"]),
+                     report["window"]["scoped"]["since"])
+        seconds = statistics.median(r[0] for r in runs)
+        rss = statistics.median(r[1] for r in runs)
+        slowest = ", ".join(f"{q} {t:.1f}" for q, t in runs[len(runs) // 2][2])
+        rows.append((name, len(sizes), sum(sizes) / 1e6, records, ingest_seconds, ingest_rss, seconds, rss, found, slowest))
+        print(f"  {name}: scope {seconds:.2f} s, {rss:.0f} MiB", file=sys.stderr)
+        if args.discard:
+            shutil.rmtree(account, ignore_errors=True)
+            shutil.rmtree(case, ignore_errors=True)
+    print(f"scope --since {since} (day {args.days // 2} of {args.days}), scale {args.scale}, median of {args.runs} runs\n")
+    print("| scenario | blobs | MB | rows | ingest s | ingest peak RSS (MiB) | scope s | scope peak RSS (MiB) | suspects, server findings, affected customers, scoped from | slowest queries (s, slowest pass) |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for name, blobs, mb, records, i_s, i_rss, s, rss, found, slowest in rows:
+        suspects, server, customers, scoped = found
+        print(f"| {name} | {blobs:,} | {mb:,.0f} | {records:,} | {i_s:.1f} | {i_rss:.0f} | {s:.2f} | {rss:.0f} | "
+              f"{suspects}, {server}, {customers:,}, {scoped} | {slowest} |")
+
+
 def timed(command, limit=None):
     """Runs a command under /usr/bin/time -v; returns (seconds, peak RSS MiB, stdout, stderr), or
     None when it was still running after `limit` seconds (it is then stopped, with its children)."""
@@ -181,8 +237,18 @@ def main():
     parser.add_argument("--scenario", default="password",
                         help="the breach generated (sample-data generate --scenario): implant puts the server "
                              "finding in the window, the case where affected_customers used to cost the most")
+    parser.add_argument("--scope-scenarios", metavar="LIST", default=None,
+                        help="instead of the ingest comparison: one row per scenario (comma list of "
+                             f"{', '.join(SCOPE_SCENARIOS)}), each generated at --scale, ingested once and "
+                             "scoped --runs times from the guess a responder makes (day --days/2)")
+    parser.add_argument("--discard", action="store_true",
+                        help="with --scope-scenarios: delete each scenario's tree and case after its row "
+                             "(a 5 GB tree and its case take about 7 GB of disk)")
     parser.add_argument("--workdir", default=os.path.join(tempfile.gettempdir(), "mcpforensics-bench"))
     args = parser.parse_args()
+    if args.scope_scenarios:
+        scope_scenarios(args)
+        return
 
     suffix = "" if args.scenario == "password" else f"-{args.scenario}"
     account = os.path.join(args.workdir, f"account-s{args.scale}-d{args.days}{suffix}")

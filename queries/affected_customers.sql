@@ -135,10 +135,12 @@ exposed_all AS (
     FROM answered a
     GROUP BY a.customer_id
 ),
--- Customers an attacker call named are in the stronger tier: the exclusion joins one row per customer.
+-- Customers an attacker call named are in the stronger tier: the exclusion joins one row per
+-- customer, with the attacked customers as the side held in memory (the exposed rows, each with
+-- its evidence, are streamed past it: held, they took seconds to gather at 5 GB).
 exposed AS (
-    SELECT e.* FROM exposed_all e
-    LEFT JOIN attacked t ON e.customer_id = t.customer_id
+    SELECT e.* FROM attacked t
+    RIGHT JOIN exposed_all e ON e.customer_id = t.customer_id
     WHERE t.customer_id IS NULL
 ),
 -- The attack's span: its first to its last attacker call, and the implant's run to the window's end;

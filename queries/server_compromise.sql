@@ -15,22 +15,28 @@ call_minutes AS (
 attacker_hours AS (
     SELECT DISTINCT date_bin(INTERVAL '1 hour', time) AS hour FROM attacker_calls
 ),
+-- Each destination's bytes per minute: whether a flow follows calls depends on its minute only.
+flow_minutes AS (
+    SELECT dst_ip, date_bin(INTERVAL '1 minute', time) AS minute, sum(bytes) AS bytes
+    FROM new_outbound
+    GROUP BY dst_ip, date_bin(INTERVAL '1 minute', time)
+),
 following AS (
-    SELECT DISTINCT o._blob, o._line, o.time, o.src_port, o.dst_ip, o.bytes
-    -- each flow's eleven minutes back as rows of their own (an unnest, not a cross join, which
-    -- with the flows as its collected side emits one batch per flow and offset)
-    FROM (SELECT n._blob, n._line, n.time, n.src_port, n.dst_ip, n.bytes,
+    SELECT DISTINCT o.dst_ip, o.minute, o.bytes
+    -- each minute's eleven minutes back as rows of their own (an unnest, not a cross join, which
+    -- with the minutes as its collected side emits one batch per minute and offset)
+    FROM (SELECT fm.dst_ip, fm.minute, fm.bytes,
                  unnest(make_array(INTERVAL '0 minutes', INTERVAL '1 minutes', INTERVAL '2 minutes', INTERVAL '3 minutes',
                                    INTERVAL '4 minutes', INTERVAL '5 minutes', INTERVAL '6 minutes', INTERVAL '7 minutes',
                                    INTERVAL '8 minutes', INTERVAL '9 minutes', INTERVAL '10 minutes')) AS k
-          FROM new_outbound n) o
-    JOIN call_minutes m ON m.minute = date_bin(INTERVAL '1 minute', o.time) - o.k
+          FROM flow_minutes fm) o
+    JOIN call_minutes m ON m.minute = o.minute - o.k
 ),
 following_bytes AS (SELECT dst_ip, sum(bytes) AS bytes FROM following GROUP BY dst_ip),
 quiet_hours AS (
-    SELECT o.dst_ip, count(DISTINCT date_bin(INTERVAL '1 hour', o.time)) AS hours
-    FROM new_outbound o
-    LEFT JOIN attacker_hours a ON date_bin(INTERVAL '1 hour', o.time) = a.hour
+    SELECT o.dst_ip, count(DISTINCT date_bin(INTERVAL '1 hour', o.minute)) AS hours
+    FROM flow_minutes o
+    LEFT JOIN attacker_hours a ON date_bin(INTERVAL '1 hour', o.minute) = a.hour
     WHERE a.hour IS NULL
     GROUP BY o.dst_ip
 )

@@ -1,14 +1,9 @@
 -- name: window_outbound
--- description: The window's allowed outbound flows from the MCP hosts to destinations new in the window (no host's outbound flow reached them in the baseline within three days before their first flow of the window: after a longer quiet spell a cloud address may have changed hands), each with its evidence row and the host names the server's own HTTP dependencies give that address. Flow logs hold addresses, dependencies host names (Target) and rarely an address: a destination is named by a dependency when a dependency row carries its address (network.peer.address), or when at least half of its connections start within two seconds of a dependency to one host, at least a fifth of whose dependencies start with its connections, and whose dependencies are sparse enough (their ±2 s cover at most a tenth of the window) that so many coincidences are not chance; a sampled dependency row counts for its ItemCount. exfiltration and server_compromise both read them, so the flows are read once.
+-- description: The window's allowed outbound flows from the MCP hosts to destinations new in the window (no host's outbound flow reached them in the baseline within three days before their first flow of the window: after a longer quiet spell a cloud address may have changed hands), each with its evidence row and the host names the server's own HTTP dependencies give that address. Flow logs hold addresses, dependencies host names (Target) and rarely an address: a destination is named by a dependency when a dependency row carries its address (network.peer.address), or when at least half of its connections start within two seconds of a dependency to one host, at least a fifth of whose dependencies start with its connections, and whose dependencies are sparse enough (their ±2 s cover at most a tenth of the window) that so many coincidences are not chance; a sampled dependency row counts for its ItemCount. exfiltration and server_compromise both read them, so the flows are read once (host_outbound).
 -- params: since, until, baseline_start
--- depends: mcp_hosts
+-- depends: host_outbound
 -- output: host, dst_ip, dst_port, src_port, time, bytes, named_by_dependency, named_hosts, named_basis, _blob, _line
-WITH host_flows AS (
-    SELECT f.src_ip AS host, f.dst_ip, f.dst_port, f.src_port, f.time, coalesce(f.bytes_src_to_dst, 0) AS bytes, f._blob, f._line
-    FROM flows f
-    JOIN mcp_hosts h ON f.src_ip = h.ip
-    WHERE f.direction = 'O' AND f.decision = 'A' AND f.time >= $since AND f.time < $until
-),
+WITH host_flows AS (SELECT * FROM host_outbound),
 window_first AS (SELECT dst_ip, min(time) AS first_seen FROM host_flows GROUP BY dst_ip),
 -- A destination of the baseline is known while its use goes on: some host's outbound flow reached
 -- it within three days before its first flow of the window. After a longer quiet spell (the
@@ -30,10 +25,16 @@ addressed_destinations AS (
       AND d."TimeGenerated" >= w.first_seen - INTERVAL '3 days'
     GROUP BY d.peer_address
 ),
-new_flows AS (
-    SELECT f.* FROM host_flows f
-    LEFT JOIN known_destinations k ON f.dst_ip = k.dst_ip
+-- The destinations new in the window, one row each (a few), joined to the flows as the side held
+-- in memory: a left join keeping every flow would hold the flows themselves, and its output
+-- batches would each carry every flow's bytes (the sort after it then spilled them to disk).
+new_destinations AS (
+    SELECT w.dst_ip FROM window_first w
+    LEFT JOIN known_destinations k ON w.dst_ip = k.dst_ip
     WHERE k.dst_ip IS NULL
+),
+new_flows AS (
+    SELECT f.* FROM new_destinations n JOIN host_flows f ON f.dst_ip = n.dst_ip
 ),
 -- A connection is one (host, destination, ports); it starts at its first tuple (B in v2 and VNet
 -- logs; the first tuple seen where the begin tuple is missing or the log is v1).
@@ -92,13 +93,20 @@ timed_destinations AS (
     -- addresses still is each of them).
     WHERE c.connections * 2 >= t.connections AND c.connections * 5 >= h.dependencies AND h.cover <= 0.1
     GROUP BY c.dst_ip
+),
+-- What names each new destination, one row each.
+destination_names AS (
+    SELECT n.dst_ip,
+           a.ip IS NOT NULL OR t.ip IS NOT NULL AS named_by_dependency,
+           array_sort(coalesce(a.hosts, t.hosts)) AS named_hosts,
+           CASE WHEN a.ip IS NOT NULL THEN 'dependency address' WHEN t.ip IS NOT NULL THEN 'host by time ±2 s' END AS named_basis
+    FROM new_destinations n
+    LEFT JOIN addressed_destinations a ON n.dst_ip = a.ip
+    LEFT JOIN timed_destinations t ON n.dst_ip = t.ip
 )
 SELECT f.host, f.dst_ip, f.dst_port, f.src_port, f.time, f.bytes,
-       a.ip IS NOT NULL OR t.ip IS NOT NULL AS named_by_dependency,
-       array_sort(coalesce(a.hosts, t.hosts)) AS named_hosts,
-       CASE WHEN a.ip IS NOT NULL THEN 'dependency address' WHEN t.ip IS NOT NULL THEN 'host by time ±2 s' END AS named_basis,
+       d.named_by_dependency, d.named_hosts, d.named_basis,
        f._blob, f._line
-FROM new_flows f
-LEFT JOIN addressed_destinations a ON f.dst_ip = a.ip
-LEFT JOIN timed_destinations t ON f.dst_ip = t.ip
+FROM destination_names d
+JOIN host_flows f ON f.dst_ip = d.dst_ip
 ORDER BY f.time, f._blob, f._line

@@ -78,6 +78,10 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ),
     ("mcp_hosts.sql", include_str!("../../queries/mcp_hosts.sql")),
     (
+        "host_outbound.sql",
+        include_str!("../../queries/host_outbound.sql"),
+    ),
+    (
         "window_outbound.sql",
         include_str!("../../queries/window_outbound.sql"),
     ),
