@@ -28,8 +28,10 @@ import re
 import shutil
 import statistics
 import subprocess
+import socket
 import sys
 import tempfile
+import time
 
 # DuckDB as an analyst runs it: the default read_json of each am-* container, one COPY each, to
 # Parquet with DuckDB's default compression.
@@ -198,6 +200,85 @@ def scope_scenarios(args):
               f"{suspects}, {server}, {customers:,}, {scoped} | {slowest} |")
 
 
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_listening(port, process, what):
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if process.poll() is not None:
+            sys.exit(f"{what} exited before listening on {port}")
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    sys.exit(f"{what} is not listening on {port} after 60 s")
+
+
+def cluster_rows(args):
+    """The same scope three ways, side by side: in this process on one core (`taskset -c 0`), in
+    this process on every core, and on a loopback Ballista cluster of --executors executors with
+    one slot each (the binary must be built with `--features cluster`). Each median of --runs; the
+    cluster's JSON must equal the in-process one."""
+    case = args.cluster
+    if not os.path.isdir(case):
+        sys.exit(f"--cluster {case}: not a case directory (ingest one first)")
+    since = args.since
+    scope = [args.binary, "scope", "--case", case, "--since", since, "--format", "json", "--timings"]
+    logs = tempfile.mkdtemp(prefix="bench-cluster-")
+    processes = []
+    try:
+        sched_port = free_port()
+        scheduler = subprocess.Popen([args.binary, "cluster", "scheduler", "--bind", f"127.0.0.1:{sched_port}"],
+                                     stdout=subprocess.DEVNULL, stderr=open(os.path.join(logs, "scheduler.log"), "w"))
+        processes.append(scheduler)
+        wait_listening(sched_port, scheduler, "the scheduler")
+        for n in range(args.executors):
+            port, task_port = free_port(), free_port()
+            work = os.path.join(logs, f"executor-{n}")
+            os.makedirs(work)
+            executor = subprocess.Popen([args.binary, "cluster", "executor", "--scheduler", f"127.0.0.1:{sched_port}",
+                                         "--bind", f"127.0.0.1:{port}", "--task-port", str(task_port), "--slots", "1",
+                                         "--work-dir", work],
+                                        stdout=subprocess.DEVNULL, stderr=open(os.path.join(logs, f"executor-{n}.log"), "w"))
+            processes.append(executor)
+            wait_listening(port, executor, f"executor {n}")
+        ways = [
+            ("in-process, one core (taskset -c 0)", ["taskset", "-c", "0", *scope]),
+            (f"in-process, {os.cpu_count()} cores", scope),
+            (f"loopback cluster, {args.executors} executors x 1 slot, {args.cluster_partitions} partitions",
+             [*scope, "--cluster", f"df://127.0.0.1:{sched_port}", "--cluster-partitions", str(args.cluster_partitions)]),
+        ]
+        rows, answers = [], []
+        for name, command in ways:
+            runs = []
+            for _ in range(args.runs):
+                seconds, rss, out, _ = timed(command)
+                runs.append((seconds, rss))
+                answers.append((name, out))
+            rows.append((name, statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)))
+            print(f"  {name}: {rows[-1][1]:.2f} s", file=sys.stderr)
+        first = answers[0][1]
+        for name, out in answers:
+            if out != first:
+                sys.exit(f"{name}: the scope's JSON differs from the first in-process run")
+    finally:
+        for process in processes:
+            process.kill()
+            process.wait()
+        shutil.rmtree(logs, ignore_errors=True)
+    sizes = [os.path.getsize(os.path.join(d, f)) for d, _, files in os.walk(os.path.join(case, "tables")) for f in files]
+    print(f"scope --case {case} --since {since}: case tables {sum(sizes) / 1e9:.2f} GB in {len(sizes):,} files, "
+          f"median of {args.runs} runs, every answer equal byte for byte\n")
+    print("| how | scope s | client peak RSS (MiB) | speed-up over one core |")
+    print("|---|---|---|---|")
+    for name, seconds, rss in rows:
+        print(f"| {name} | {seconds:.2f} | {rss:.0f} | {rows[0][1] / seconds:.2f}x |")
+
+
 def timed(command, limit=None):
     """Runs a command under /usr/bin/time -v; returns (seconds, peak RSS MiB, stdout, stderr), or
     None when it was still running after `limit` seconds (it is then stopped, with its children)."""
@@ -244,10 +325,20 @@ def main():
     parser.add_argument("--discard", action="store_true",
                         help="with --scope-scenarios: delete each scenario's tree and case after its row "
                              "(a 5 GB tree and its case take about 7 GB of disk)")
+    parser.add_argument("--cluster", metavar="CASE", default=None,
+                        help="instead of the ingest comparison: scope CASE in-process on one core, on every core, "
+                             "and on a loopback cluster (--executors executors, one slot each); needs a binary "
+                             "built with --features cluster")
+    parser.add_argument("--since", default="2026-07-16", help="with --cluster: the scope's --since")
+    parser.add_argument("--executors", type=int, default=2, help="with --cluster: executors on loopback")
+    parser.add_argument("--cluster-partitions", type=int, default=2, help="with --cluster: partitions a stage")
     parser.add_argument("--workdir", default=os.path.join(tempfile.gettempdir(), "mcpforensics-bench"))
     args = parser.parse_args()
     if args.scope_scenarios:
         scope_scenarios(args)
+        return
+    if args.cluster:
+        cluster_rows(args)
         return
 
     suffix = "" if args.scenario == "password" else f"-{args.scenario}"

@@ -50,6 +50,18 @@ pub struct ClusterArgs {
     /// (docs/scale-out.md).
     #[arg(long, value_name = "df://HOST:PORT", env = "MCPFORENSICS_CLUSTER", value_parser = parse_cluster_url)]
     pub cluster: Option<String>,
+    /// Tasks each stage of a query is split into on the cluster: give the executors' slots
+    /// together (`--slots` of each `cluster executor`), or a small multiple of them. The answer
+    /// does not depend on it.
+    #[arg(
+        long,
+        value_name = "N",
+        env = "MCPFORENSICS_CLUSTER_PARTITIONS",
+        default_value_t = crate::query::DEFAULT_CLUSTER_PARTITIONS as u16,
+        value_parser = clap::value_parser!(u16).range(1..=4096),
+        requires = "cluster"
+    )]
+    pub cluster_partitions: u16,
 }
 
 /// A scheduler's address as `df://HOST:PORT` (the port defaults to Ballista's 50050).
@@ -74,7 +86,7 @@ pub fn parse_cluster_url(text: &str) -> Result<String, String> {
 
 impl Command {
     /// The cluster its queries run on (`--cluster`), for the commands that may use one.
-    pub fn query_cluster(&self) -> Option<&str> {
+    pub fn query_cluster(&self) -> Option<(&str, usize)> {
         let cluster = match self {
             Command::Sql(args) => &args.cluster,
             Command::Scope(args) => &args.inputs.cluster,
@@ -83,7 +95,8 @@ impl Command {
             Command::Queries(QueriesCommand::Run(args)) => &args.cluster,
             _ => return None,
         };
-        cluster.cluster.as_deref()
+        let partitions = usize::from(cluster.cluster_partitions);
+        cluster.cluster.as_deref().map(|url| (url, partitions))
     }
 
     /// The memory its queries may use (`--memory-mib`), for the commands that run queries.
@@ -840,6 +853,16 @@ pub struct SchedulerArgs {
     /// Host name executors and clients reach it by, when not the bind address.
     #[arg(long, value_name = "HOST")]
     pub advertise: Option<String>,
+    /// Seconds without a heartbeat after which an executor is taken as lost: its running tasks,
+    /// and the finished ones whose output only it held, run again on the others. Keep it above
+    /// twice the executors' `--heartbeat`.
+    #[arg(long, value_name = "SECONDS", default_value_t = 180, value_parser = clap::value_parser!(u64).range(2..))]
+    pub executor_timeout: u64,
+    /// How tasks reach executors: `push` (the scheduler launches each task as soon as its stage
+    /// can run: fastest) or `pull` (executors poll for work every 50 ms). Scheduler and
+    /// executors must agree.
+    #[arg(long, value_name = "HOW", default_value = "push", value_parser = ["push", "pull"])]
+    pub tasks: String,
 }
 
 /// Arguments of `cluster executor`.
@@ -851,12 +874,29 @@ pub struct ExecutorArgs {
     /// Address to serve results and shuffle data on (Arrow Flight). Loopback by default.
     #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:50051")]
     pub bind: std::net::SocketAddr,
+    /// Port, on the host of --bind, the scheduler launches tasks on (gRPC).
+    #[arg(long, value_name = "PORT", default_value_t = 50052)]
+    pub task_port: u16,
     /// Host name the scheduler and clients reach it by, when not the bind address.
     #[arg(long, value_name = "HOST")]
     pub advertise: Option<String>,
     /// Tasks it runs at once. Default: one per core.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub slots: Option<u16>,
+    /// Memory its tasks may hold together, in MiB, shared among its slots: past it sorts,
+    /// aggregations and joins spill to the work directory, and an operator that cannot spill
+    /// fails its query with the pool's message. Default: Ballista's share of the machine's (or
+    /// the container's) memory.
+    #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(32..=16_777_216))]
+    pub memory_mib: Option<u64>,
+    /// Seconds between heartbeats to the scheduler.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    pub heartbeat: u64,
+    /// How tasks reach executors: `push` (the scheduler launches each task as soon as its stage
+    /// can run: fastest) or `pull` (executors poll for work every 50 ms). Scheduler and
+    /// executors must agree.
+    #[arg(long, value_name = "HOW", default_value = "push", value_parser = ["push", "pull"])]
+    pub tasks: String,
     /// Directory for shuffle files. Default: a temporary directory.
     #[arg(long, value_name = "DIR")]
     pub work_dir: Option<PathBuf>,

@@ -2,17 +2,26 @@
 //! `mcpforensics cluster executor`, built on the Ballista crates with the case's codecs
 //! ([`crate::query::codec`]), so our tables and functions travel with every plan.
 //!
-//! Tasks are pulled: an executor asks the scheduler for work when it has free slots, so executors
-//! need no port of their own but the one they serve shuffle data and results on (Arrow Flight).
+//! Tasks are pushed: the scheduler launches each task on an executor with a free slot as soon as
+//! its stage can run (an executor's task port), and executors serve shuffle data and results on
+//! their Flight port.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use datafusion::common::JoinType;
+use datafusion::common::config::ConfigOptions;
+use datafusion::common::tree_node::{Transformed, TransformedResult, TreeNode};
 use datafusion::execution::TaskContext;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::execution::session_state::SessionStateBuilder;
-use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_optimizer::PhysicalOptimizerRule;
+use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
+use datafusion::physical_plan::joins::NestedLoopJoinExec;
 use datafusion::physical_plan::metrics::MetricsSet;
+use datafusion::physical_plan::{
+    ChildrenPropertiesMode, ExecutionPlan, ExecutionPlanProperties, ReplaceChildrenOptions,
+};
 use datafusion::prelude::SessionConfig;
 
 use ballista_core::JobId;
@@ -86,10 +95,13 @@ pub struct ProcessSettings {
 }
 
 /// Runs a scheduler on `bind` until the process is stopped. `advertise` is the host name
-/// executors and clients reach it by (the bind address when not given).
+/// executors and clients reach it by (the bind address when not given); an executor silent for
+/// `executor_timeout` seconds is lost, and its tasks run again on the others.
 pub fn run_scheduler(
     bind: SocketAddr,
     advertise: Option<String>,
+    executor_timeout: u64,
+    pushed: bool,
     process: ProcessSettings,
 ) -> Result<(), ClusterError> {
     start_logging(process.log_level);
@@ -98,12 +110,17 @@ pub fn run_scheduler(
         bind_host: bind.ip().to_string(),
         bind_port: bind.port(),
         external_host: advertise.unwrap_or_else(|| bind.ip().to_string()),
-        scheduling_policy: TaskSchedulingPolicy::PullStaged,
+        // Tasks are launched on executors as soon as a stage can run: executors that pull
+        // them poll every 50 ms, and each of a scope's thousands of tasks waited for a poll.
+        scheduling_policy: policy(pushed),
         override_logical_codec: Some(Arc::new(CaseLogicalCodec::default())),
         override_physical_codec: Some(Arc::new(CasePhysicalCodec::default())),
         grpc_server_max_decoding_message_size: MAX_MESSAGE_BYTES,
         grpc_server_max_encoding_message_size: MAX_MESSAGE_BYTES,
         grpc_client_max_message_size: MAX_MESSAGE_BYTES,
+        executor_timeout_seconds: executor_timeout,
+        // Looked for at a third of the timeout, so a lost executor is noticed within 4/3 of it.
+        expire_dead_executor_interval_seconds: (executor_timeout / 3).clamp(1, 15),
         // Plans it receives may scan a case in Blob Storage: its stores are built on first use.
         override_session_builder: Some(Arc::new(move |config| {
             let state = ballista_core::utils::default_session_builder(config)?;
@@ -123,6 +140,7 @@ pub fn run_scheduler(
             Ok(SessionStateBuilder::new_from_existing(state)
                 .with_runtime_env(runtime)
                 .with_optimizer_rules(rules)
+                .with_physical_optimizer_rule(Arc::new(ProbeInOneTask))
                 .build())
         })),
         ..SchedulerConfig::default()
@@ -134,6 +152,67 @@ pub fn run_scheduler(
     })
 }
 
+/// A physical optimizer rule of the scheduler: a nested-loop join that emits rows on behalf of
+/// its collected (left) side gets one probing task.
+///
+/// Such a join (left outer, full, left semi, anti or mark) keeps one record of which collected
+/// rows matched, shared by the partitions probing it; in one process they share it, but each
+/// task of a distributed stage has its own, so every task would emit the rows it did not see
+/// matched. Ballista's planner re-plans hash joins of these types as partitioned on their keys;
+/// a nested-loop join has no keys to partition on, so its probing (right) side is gathered into
+/// one partition, and its stage into one task. Joins whose rows are driven by the probing side
+/// (inner, right, right semi, anti and mark) keep every partition.
+#[derive(Debug, Default)]
+pub struct ProbeInOneTask;
+
+impl ProbeInOneTask {
+    /// Whether each probing row alone decides the rows a join of this type emits.
+    fn probe_driven(join_type: JoinType) -> bool {
+        matches!(
+            join_type,
+            JoinType::Inner
+                | JoinType::Right
+                | JoinType::RightSemi
+                | JoinType::RightAnti
+                | JoinType::RightMark
+        )
+    }
+}
+
+impl PhysicalOptimizerRule for ProbeInOneTask {
+    fn optimize(
+        &self,
+        plan: Arc<dyn ExecutionPlan>,
+        _config: &ConfigOptions,
+    ) -> datafusion::error::Result<Arc<dyn ExecutionPlan>> {
+        plan.transform_up(|node| {
+            let Some(join) = node.downcast_ref::<NestedLoopJoinExec>() else {
+                return Ok(Transformed::no(node));
+            };
+            let probing = join.right();
+            if Self::probe_driven(*join.join_type())
+                || probing.output_partitioning().partition_count() <= 1
+            {
+                return Ok(Transformed::no(node));
+            }
+            let gathered: Arc<dyn ExecutionPlan> =
+                Arc::new(CoalescePartitionsExec::new(Arc::clone(probing)));
+            let children = vec![Arc::clone(join.left()), gathered];
+            let options = ReplaceChildrenOptions::new(ChildrenPropertiesMode::Recompute);
+            Ok(Transformed::yes(node.replace_children(children, options)?))
+        })
+        .data()
+    }
+
+    fn name(&self) -> &str {
+        "probe_in_one_task"
+    }
+
+    fn schema_check(&self) -> bool {
+        true
+    }
+}
+
 /// What an executor needs to know.
 #[derive(Debug, Clone)]
 pub struct ExecutorSettings {
@@ -141,12 +220,29 @@ pub struct ExecutorSettings {
     pub scheduler: (String, u16),
     /// Where it serves shuffle data and results (Arrow Flight).
     pub bind: SocketAddr,
+    /// The port, on the host of `bind`, the scheduler launches tasks on (gRPC).
+    pub task_port: u16,
     /// The host name others reach it by (the bind address when not given).
     pub advertise: Option<String>,
     /// Tasks it runs at once (the cores when not given).
     pub slots: Option<usize>,
     /// Where it keeps shuffle files (a temporary directory when not given).
     pub work_dir: Option<String>,
+    /// Memory its tasks share (Ballista's share of the machine's when not given).
+    pub memory_bytes: Option<u64>,
+    /// Seconds between its heartbeats to the scheduler.
+    pub heartbeat_seconds: u64,
+    /// Whether the scheduler launches tasks on it (or it polls for them).
+    pub pushed: bool,
+}
+
+/// Ballista's scheduling policy: tasks pushed by the scheduler, or pulled by executors.
+fn policy(pushed: bool) -> TaskSchedulingPolicy {
+    if pushed {
+        TaskSchedulingPolicy::PushStaged
+    } else {
+        TaskSchedulingPolicy::PullStaged
+    }
 }
 
 /// Runs an executor until the process is stopped.
@@ -171,7 +267,10 @@ pub fn run_executor(
         // The scheduler may start after its executors (a container platform starts them at once).
         scheduler_connect_timeout_seconds: 30,
         vcores: settings.slots.unwrap_or(defaults.vcores),
-        task_scheduling_policy: TaskSchedulingPolicy::PullStaged,
+        memory_pool_size: settings.memory_bytes.or(defaults.memory_pool_size),
+        executor_heartbeat_interval_seconds: settings.heartbeat_seconds,
+        task_scheduling_policy: policy(settings.pushed),
+        grpc_port: settings.task_port,
         work_dir: settings.work_dir,
         print_thread_info: false,
         override_logical_codec: Some(Arc::new(CaseLogicalCodec::default())),
@@ -271,5 +370,109 @@ impl QueryStageExecutor for StageWithoutOperatorMetrics {
 
     fn collect_column_stats(&self) -> Vec<TaskColumnStats> {
         self.0.collect_column_stats()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::Int64Array;
+    use arrow::datatypes::{DataType, Field, Schema};
+    use arrow::record_batch::RecordBatch;
+    use datafusion::datasource::memory::MemorySourceConfig;
+    use datafusion::physical_plan::collect;
+    use datafusion::prelude::SessionContext;
+
+    /// A scan of `parts` partitions, each holding the one value of its slice.
+    fn scan(name: &str, parts: &[&[i64]]) -> Arc<dyn ExecutionPlan> {
+        let schema = Arc::new(Schema::new(vec![Field::new(name, DataType::Int64, false)]));
+        let partitions: Vec<Vec<RecordBatch>> = parts
+            .iter()
+            .map(|values| {
+                let column = Arc::new(Int64Array::from(values.to_vec()));
+                vec![RecordBatch::try_new(Arc::clone(&schema), vec![column]).expect("batch")]
+            })
+            .collect();
+        MemorySourceConfig::try_new_exec(&partitions, schema, None).expect("scan")
+    }
+
+    /// `l JOIN r ON l = r`, written as a nested-loop join: `l` is 1, 2, 3 collected, `r` is 1
+    /// and 2 in two partitions.
+    fn nested_loop(join_type: JoinType) -> Arc<dyn ExecutionPlan> {
+        use datafusion::common::JoinSide;
+        use datafusion::logical_expr::Operator;
+        use datafusion::physical_expr::expressions::{BinaryExpr, Column};
+        use datafusion::physical_plan::joins::utils::{ColumnIndex, JoinFilter};
+        let collected = Arc::new(CoalescePartitionsExec::new(scan("l", &[&[1, 2, 3]])));
+        let probing = scan("r", &[&[1], &[2]]);
+        let equal = Arc::new(BinaryExpr::new(
+            Arc::new(Column::new("l", 0)),
+            Operator::Eq,
+            Arc::new(Column::new("r", 1)),
+        ));
+        let sides = vec![
+            ColumnIndex {
+                index: 0,
+                side: JoinSide::Left,
+            },
+            ColumnIndex {
+                index: 0,
+                side: JoinSide::Right,
+            },
+        ];
+        let pair = Arc::new(Schema::new(vec![
+            Field::new("l", DataType::Int64, false),
+            Field::new("r", DataType::Int64, false),
+        ]));
+        let filter = JoinFilter::new(equal, sides, pair);
+        Arc::new(
+            NestedLoopJoinExec::try_new(collected, probing, Some(filter), &join_type, None)
+                .expect("join"),
+        )
+    }
+
+    /// Rows of each output partition run alone, as tasks of one stage in other processes.
+    async fn rows_by_task(plan: &Arc<dyn ExecutionPlan>) -> usize {
+        let context = SessionContext::new().task_ctx();
+        let mut rows = 0;
+        for partition in 0..plan.output_partitioning().partition_count() {
+            // A fresh copy per task: nothing is shared between them, as between executors.
+            let copy = Arc::clone(plan).reset_state().expect("copy");
+            let stream = copy.execute(partition, Arc::clone(&context)).expect("run");
+            let batches = datafusion::physical_plan::common::collect(stream)
+                .await
+                .expect("rows");
+            rows += batches.iter().map(RecordBatch::num_rows).sum::<usize>();
+        }
+        rows
+    }
+
+    #[tokio::test]
+    async fn a_left_nested_loop_join_probes_in_one_task_and_an_inner_one_keeps_its_partitions() {
+        let rule = ProbeInOneTask;
+        let options = ConfigOptions::default();
+        let left = nested_loop(JoinType::Left);
+        let expected = collect(Arc::clone(&left), SessionContext::new().task_ctx())
+            .await
+            .expect("in one process")
+            .iter()
+            .map(RecordBatch::num_rows)
+            .sum::<usize>();
+        assert_eq!(expected, 3, "1 and 2 matched, 3 unmatched");
+        // Each task of the unplanned join emits the left rows it did not see matched.
+        assert!(rows_by_task(&left).await > expected);
+        let planned = rule.optimize(left, &options).expect("rule");
+        assert_eq!(planned.output_partitioning().partition_count(), 1);
+        assert!(
+            planned.children()[1]
+                .downcast_ref::<CoalescePartitionsExec>()
+                .is_some()
+        );
+        assert_eq!(rows_by_task(&planned).await, expected);
+
+        let inner = nested_loop(JoinType::Inner);
+        let planned = rule.optimize(Arc::clone(&inner), &options).expect("rule");
+        assert_eq!(planned.output_partitioning().partition_count(), 2);
+        assert_eq!(rows_by_task(&planned).await, 2);
     }
 }

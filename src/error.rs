@@ -29,6 +29,15 @@ pub enum Error {
         /// What the user probably meant.
         hint: String,
     },
+    /// A query run on a cluster failed: the scheduler is named, since a lost scheduler or
+    /// executor shows only as a broken connection.
+    #[error("query failed on the cluster {cluster}: {source}")]
+    ClusterQuery {
+        /// The scheduler's address (`df://HOST:PORT`).
+        cluster: String,
+        /// The query's error.
+        source: QueryError,
+    },
     /// A cluster process stopped.
     #[cfg(feature = "cluster")]
     #[error("cluster: {0}")]

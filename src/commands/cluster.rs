@@ -17,12 +17,20 @@ pub fn run(command: ClusterCommand) -> Result<u8> {
     match command {
         ClusterCommand::Scheduler(args) => {
             crate::tell!("scheduler listening on {}", args.bind);
-            run_scheduler(args.bind, args.advertise, process)?;
+            let pushed = args.tasks == "push";
+            run_scheduler(
+                args.bind,
+                args.advertise,
+                args.executor_timeout,
+                pushed,
+                process,
+            )?;
         }
         ClusterCommand::Executor(args) => {
             crate::tell!(
-                "executor on {}, pulling tasks from {}:{}",
+                "executor on {} (tasks on port {}), registered with {}:{}",
                 args.bind,
+                args.task_port,
                 args.scheduler.0,
                 args.scheduler.1
             );
@@ -30,8 +38,12 @@ pub fn run(command: ClusterCommand) -> Result<u8> {
                 ExecutorSettings {
                     scheduler: args.scheduler,
                     bind: args.bind,
+                    task_port: args.task_port,
                     advertise: args.advertise,
                     slots: args.slots.map(usize::from),
+                    memory_bytes: args.memory_mib.map(|mib| mib.saturating_mul(1 << 20)),
+                    heartbeat_seconds: args.heartbeat,
+                    pushed: args.tasks == "push",
                     work_dir: args.work_dir.map(|d| d.to_string_lossy().into_owned()),
                 },
                 process,

@@ -20,7 +20,19 @@ use crate::error::{Error, Result, exit};
 /// Runs a parsed command line; returns the exit code on success (0, or 3 when records were rejected).
 pub fn run(cli: Cli) -> Result<u8> {
     let settings = &query_settings(&cli.command)?;
-    match cli.command {
+    let outcome = run_command(cli.command, settings);
+    match (outcome, &settings.cluster) {
+        (Err(Error::Query(source)), Some(cluster)) => Err(Error::ClusterQuery {
+            cluster: cluster.clone(),
+            source,
+        }),
+        (outcome, _) => outcome,
+    }
+}
+
+/// Runs one command with its query settings.
+fn run_command(command: Command, settings: &crate::query::QuerySettings) -> Result<u8> {
+    match command {
         Command::Ingest(args) => ingest::run(&args),
         Command::Cluster(command) => cluster::run(command),
         Command::Sql(args) => sql::run_sql(&args, settings),
@@ -207,13 +219,14 @@ fn query_settings(command: &Command) -> Result<crate::query::QuerySettings> {
         let mib = usize::try_from(mib).unwrap_or(usize::MAX);
         settings.memory_bytes = mib.saturating_mul(1024 * 1024);
     }
-    if let Some(url) = command.query_cluster() {
+    if let Some((url, partitions)) = command.query_cluster() {
         if !cfg!(feature = "cluster") {
             return Err(Error::Usage(
                 crate::query::QueryError::NoClusterSupport.to_string(),
             ));
         }
         settings.cluster = Some(url.to_string());
+        settings.cluster_partitions = partitions;
     }
     Ok(settings)
 }

@@ -116,13 +116,20 @@ pub struct QuerySettings {
     /// The Ballista scheduler the sessions run on (`df://HOST:PORT`, `--cluster`); `None` runs
     /// them in this process.
     pub cluster: Option<String>,
+    /// Partitions each stage of a query is split into on the cluster (`--cluster-partitions`):
+    /// the tasks the executors' slots share.
+    pub cluster_partitions: usize,
 }
+
+/// [`QuerySettings::cluster_partitions`] unless given: two executors of two slots each.
+pub const DEFAULT_CLUSTER_PARTITIONS: usize = 4;
 
 impl Default for QuerySettings {
     fn default() -> Self {
         Self {
             memory_bytes: DEFAULT_MEMORY_LIMIT,
             cluster: None,
+            cluster_partitions: DEFAULT_CLUSTER_PARTITIONS,
         }
     }
 }
@@ -135,9 +142,9 @@ pub type QueryTiming = (String, f64, Option<usize>, usize);
 async fn session(
     config: SessionConfig,
     runtime: Arc<datafusion::execution::runtime_env::RuntimeEnv>,
-    cluster: Option<&str>,
+    settings: &QuerySettings,
 ) -> Result<SessionContext, QueryError> {
-    match cluster {
+    match settings.cluster.as_deref() {
         None => Ok(SessionContext::new_with_config_rt(config, runtime)),
         #[cfg(feature = "cluster")]
         Some(url) => {
@@ -153,11 +160,19 @@ async fn session(
             optimizer.enable_join_dynamic_filter_pushdown = false;
             optimizer.enable_topk_dynamic_filter_pushdown = false;
             optimizer.enable_aggregate_dynamic_filter_pushdown = false;
-            // A join that collects one side whole keeps one record of which of its rows matched,
-            // shared by the tasks probing it: tasks in other processes cannot share it, and
-            // outer and mark joins then lose or repeat rows. One task per stage until Ballista
-            // plans such joins itself.
-            config.options_mut().execution.target_partitions = 1;
+            // Every equi-join is planned partitioned on its keys, with the distribution its
+            // parents need around it; Ballista then broadcasts the small side of the joins whose
+            // rows the probing side alone decides (`with_ballista_broadcast_join_*` below). Left
+            // to DataFusion, a small side is collected whatever the join type; Ballista's planner
+            // re-partitions those whose collected side keeps a shared record of matched rows
+            // (outer, semi, anti and mark joins) without gathering them again for a parent that
+            // reads one partition, and a sort over such a join read one partition of several.
+            optimizer.hash_join_single_partition_threshold = 0;
+            optimizer.hash_join_single_partition_threshold_rows = 0;
+            // Each stage is split into this many tasks (a nested-loop join with such a record
+            // is given one probing task by the scheduler's rule `cluster::ProbeInOneTask`;
+            // docs/scale-out.md, "Partitioned stages").
+            config.options_mut().execution.target_partitions = settings.cluster_partitions.max(1);
             let config = config
                 .with_ballista_logical_extension_codec(Arc::new(codec::CaseLogicalCodec::default()))
                 .with_ballista_physical_extension_codec(Arc::new(
@@ -167,7 +182,10 @@ async fn session(
                 // The adaptive planner re-plans the pack's many-join plans into hundreds of
                 // stages (and cannot yet cancel the ones it drops); the static plan is faster.
                 .with_ballista_adaptive_query_planner(false)
-                .with_ballista_broadcast_join_threshold_bytes(0)
+                // A join whose small side is under the in-process threshold sends that side whole
+                // to every task probing it (inner and probe-driven joins only; Ballista keeps
+                // the others partitioned), as in one process.
+                .with_ballista_broadcast_join_threshold_bytes(BROADCAST_BYTES)
                 .with_ballista_broadcast_join_threshold_rows(0);
             let state = datafusion::execution::SessionStateBuilder::new()
                 .with_config(config)
@@ -256,7 +274,7 @@ impl QueryEngine {
         // rather than held (it held about 1 GB at 5 GB, most of the ingest's peak).
         let settings = QuerySettings {
             memory_bytes: settings.memory_bytes / 4,
-            cluster: settings.cluster.clone(),
+            ..settings.clone()
         };
         Self::open_session(case, &[], window, false, &settings).await
     }
@@ -276,7 +294,7 @@ impl QueryEngine {
             .with_memory_pool(memory::pool(memory_bytes))
             .with_object_store_registry(case.object_stores())
             .build_arc()?;
-        let mut ctx = session(config, runtime, settings.cluster.as_deref()).await?;
+        let mut ctx = session(config, runtime, settings).await?;
         // Without the rules that misplan unions of views (REMOVED_OPTIMIZER_RULES).
         for rule in REMOVED_OPTIMIZER_RULES {
             ctx.remove_optimizer_rule(rule);
@@ -531,6 +549,9 @@ async fn register_views(
     Ok(())
 }
 
+/// Largest side of a join that is built once and probed by every partition of the other side.
+const BROADCAST_BYTES: usize = 16 << 20;
+
 /// The session's configuration: Log Analytics names as written, text as plain `Utf8`, and
 /// sort spilling sized to `memory_bytes`.
 fn session_config(memory_bytes: usize) -> SessionConfig {
@@ -552,7 +573,7 @@ fn session_config(memory_bytes: usize) -> SessionConfig {
     // A join whose smaller side is a few MiB (the pack's sets of ids, addresses and hosts)
     // builds it once and probes every partition of the larger side where it is, rather than
     // re-partitioning both sides by the key: that moved every column of the calls.
-    options.optimizer.hash_join_single_partition_threshold = 16 << 20;
+    options.optimizer.hash_join_single_partition_threshold = BROADCAST_BYTES;
     // Each sorting partition keeps this much back for merging its spill files.
     options.execution.sort_spill_reservation_bytes = (memory_bytes / 16).min(10 << 20);
     config

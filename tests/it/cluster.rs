@@ -3,7 +3,7 @@
 //! them give what the local run gives, byte for byte.
 
 use std::net::{TcpListener, TcpStream};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
@@ -74,24 +74,197 @@ fn free_port() -> u16 {
     listener.local_addr().expect("address").port()
 }
 
-/// Tasks the executors finished: the lines their logs (at level `info`) have for them. Their work
-/// directories are no measure: Ballista removes a job's directory some time after the job.
-fn tasks_run(logs: &[std::path::PathBuf]) -> usize {
-    logs.iter()
-        .map(|log| {
-            std::fs::read_to_string(log)
-                .unwrap_or_default()
-                .matches("Finished task")
-                .count()
-        })
-        .sum()
+/// A scheduler and its executors on loopback, each a child process of the real binary, their
+/// logs in a temporary directory.
+struct Cluster {
+    dir: tempfile::TempDir,
+    scheduler_port: u16,
+    scheduler: Option<Process>,
+    executors: Vec<Option<Process>>,
+    logs: Vec<PathBuf>,
 }
+
+/// Partitions each stage is split into in these tests: more than the executors' slots.
+const PARTITIONS: &str = "4";
+
+impl Cluster {
+    /// `executors` executors of two slots each; `scheduler_args` and `executor_args` are added to
+    /// their command lines, `env` to their environment.
+    fn start(
+        executors: usize,
+        env: &[(&str, &str)],
+        scheduler_args: &[&str],
+        executor_args: &[&str],
+    ) -> Self {
+        let dir = tempfile::tempdir().expect("dir");
+        let scheduler_port = free_port();
+        let bind = format!("127.0.0.1:{scheduler_port}");
+        let mut args = vec!["cluster", "scheduler", "--bind", &bind];
+        args.extend_from_slice(scheduler_args);
+        let mut scheduler =
+            Process::start("scheduler", &args, env, &dir.path().join("scheduler.log"));
+        scheduler.wait_listening(scheduler_port);
+        let mut cluster = Self {
+            dir,
+            scheduler_port,
+            scheduler: Some(scheduler),
+            executors: Vec::new(),
+            logs: Vec::new(),
+        };
+        for n in 0..executors {
+            let (port, task_port) = (free_port(), free_port());
+            let work_dir = cluster.dir.path().join(format!("executor-{n}"));
+            std::fs::create_dir_all(&work_dir).expect("work dir");
+            let log = cluster.dir.path().join(format!("executor-{n}.log"));
+            let mut executor_env = env.to_vec();
+            executor_env.push(("MCPFORENSICS_LOG", "info"));
+            let (scheduler, bind) = (
+                format!("127.0.0.1:{scheduler_port}"),
+                format!("127.0.0.1:{port}"),
+            );
+            let task_port = task_port.to_string();
+            let mut args = vec![
+                "cluster",
+                "executor",
+                "--scheduler",
+                &scheduler,
+                "--bind",
+                &bind,
+                "--task-port",
+                &task_port,
+                "--slots",
+                "2",
+                "--work-dir",
+                work_dir.to_str().expect("utf-8 path"),
+            ];
+            args.extend_from_slice(executor_args);
+            let mut executor = Process::start(&format!("executor {n}"), &args, &executor_env, &log);
+            executor.wait_listening(port);
+            cluster.executors.push(Some(executor));
+            cluster.logs.push(log);
+        }
+        cluster
+    }
+
+    /// The scheduler's address for `--cluster`.
+    fn url(&self) -> String {
+        format!("df://127.0.0.1:{}", self.scheduler_port)
+    }
+
+    fn scheduler_log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("scheduler.log")).unwrap_or_default()
+    }
+
+    /// Runs `args` on the cluster (`--cluster`, `--cluster-partitions 4`): exit code, standard
+    /// output and error.
+    fn run(&self, args: &[&str]) -> (i32, String, String) {
+        run(bin()
+            .args(args)
+            .args(["--cluster", &self.url(), "--cluster-partitions", PARTITIONS]))
+    }
+
+    /// Tasks each executor finished, as (job, stage) pairs: the lines its log (at level `info`)
+    /// has for them. Work directories are no measure: Ballista removes a job's directory some
+    /// time after the job.
+    fn finished_tasks(&self) -> Vec<Vec<(String, String)>> {
+        self.logs
+            .iter()
+            .map(|log| {
+                let text = std::fs::read_to_string(log).unwrap_or_default();
+                text.lines()
+                    .filter_map(|line| line.split("Finished task : [TID ").nth(1))
+                    .filter_map(|tid| {
+                        let (job, rest) = tid.split_once('/')?;
+                        let (stage, _) = rest.split_once('.')?;
+                        Some((job.to_string(), stage.to_string()))
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    fn tasks_run(&self) -> usize {
+        self.finished_tasks().iter().map(Vec::len).sum()
+    }
+
+    /// Whether some stage of some job ran tasks on every executor: its partitions were split
+    /// across them.
+    fn a_stage_ran_on_every_executor(&self) -> bool {
+        let tasks = self.finished_tasks();
+        let Some((first, others)) = tasks.split_first() else {
+            return false;
+        };
+        first
+            .iter()
+            .any(|stage| others.iter().all(|tasks| tasks.contains(stage)))
+    }
+}
+
+/// Runs `args` in this process and on `cluster`, three times there: each cluster run's output
+/// must equal the local one, byte for byte (a race shows as a difference between runs).
+fn same_three_times(cluster: &Cluster, args: &[&str], what: &str) -> String {
+    let local = run(bin().args(args));
+    assert_eq!(local.0, 0, "local {args:?}: {}", local.2);
+    for attempt in 1..=3 {
+        let remote = cluster.run(args);
+        assert_eq!(
+            remote.0,
+            0,
+            "cluster {args:?}: {}\nscheduler log:\n{}",
+            remote.2,
+            cluster.scheduler_log()
+        );
+        assert!(
+            remote.1 == local.1,
+            "{what} differs from the local run on the cluster's run {attempt}"
+        );
+    }
+    local.1
+}
+
+/// `export customers` of `case` to a file, in this process or on `cluster`: the CSV's bytes.
+fn customers(
+    dir: &Path,
+    file: &str,
+    case: &str,
+    since: &str,
+    cluster: Option<&Cluster>,
+) -> Vec<u8> {
+    let path = dir.join(file);
+    let mut command = bin();
+    command
+        .args([
+            "export",
+            "customers",
+            "--since",
+            since,
+            "--case",
+            case,
+            "--force",
+            "--out",
+        ])
+        .arg(&path)
+        .env_remove("AZURE_STORAGE_CONNECTION_STRING");
+    if let Some(cluster) = cluster {
+        command.args([
+            "--cluster",
+            &cluster.url(),
+            "--cluster-partitions",
+            PARTITIONS,
+        ]);
+    }
+    let (code, _, stderr) = run(&mut command);
+    assert_eq!(code, 0, "export customers --case {case}: {stderr}");
+    std::fs::read(path).expect("customer CSV")
+}
+
+const CALLS_BY_TOOL: &str = "SELECT tool, count(*) AS calls, min(time) AS first, max(time) AS last \
+     FROM tool_calls GROUP BY tool ORDER BY tool";
 
 #[test]
 fn scope_customers_and_sql_on_a_loopback_cluster_match_the_local_run_byte_for_byte() {
     let case_dir = sample_case();
     let case = case_dir.to_str().expect("utf-8 path");
-    let dir = tempfile::tempdir().expect("dir");
     // The same case in Blob Storage (Azurite); the cluster's processes have its credentials in
     // their environment, the client has a SAS in the URL: none travels in a plan.
     let azurite_data = tempfile::tempdir().expect("azurite data");
@@ -100,140 +273,264 @@ fn scope_customers_and_sql_on_a_loopback_cluster_match_the_local_run_byte_for_by
     azurite.upload(blobs.path());
     let connection = azurite.connection_string();
     let env = [("AZURE_STORAGE_CONNECTION_STRING", connection.as_str())];
-    let scheduler_port = free_port();
-    let mut scheduler = Process::start(
-        "scheduler",
-        &[
-            "cluster",
-            "scheduler",
-            "--bind",
-            &format!("127.0.0.1:{scheduler_port}"),
-        ],
-        &env,
-        &dir.path().join("scheduler.log"),
-    );
-    scheduler.wait_listening(scheduler_port);
-    let mut executors = Vec::new();
-    let mut logs = Vec::new();
-    for n in 0..2 {
-        let port = free_port();
-        let work_dir = dir.path().join(format!("executor-{n}"));
-        std::fs::create_dir_all(&work_dir).expect("work dir");
-        let log = dir.path().join(format!("executor-{n}.log"));
-        let executor_env = [env[0], ("MCPFORENSICS_LOG", "info")];
-        let mut executor = Process::start(
-            &format!("executor {n}"),
-            &[
-                "cluster",
-                "executor",
-                "--scheduler",
-                &format!("127.0.0.1:{scheduler_port}"),
-                "--bind",
-                &format!("127.0.0.1:{port}"),
-                "--slots",
-                "2",
-                "--work-dir",
-                work_dir.to_str().expect("utf-8 path"),
-            ],
-            &executor_env,
-            &log,
-        );
-        executor.wait_listening(port);
-        executors.push(executor);
-        logs.push(log);
-    }
-    let cluster = format!("df://127.0.0.1:{scheduler_port}");
-    let both = |args: &[&str]| {
-        let local = run(bin().args(args).args(["--case", case]));
-        let remote = run(bin()
-            .args(args)
-            .args(["--case", case, "--cluster", &cluster]));
-        assert_eq!(local.0, 0, "local {args:?}: {}", local.2);
-        assert_eq!(
-            remote.0,
-            0,
-            "cluster {args:?}: {}\nscheduler log:\n{}",
-            remote.2,
-            std::fs::read_to_string(dir.path().join("scheduler.log")).unwrap_or_default()
-        );
-        (local.1, remote.1)
-    };
+    let mut cluster = Cluster::start(2, &env, &[], &[]);
 
     // The whole scope: every query of the pack, results of earlier queries carried as rows,
-    // the customer keys in the functions, the indicators' semi-joins.
-    let (local, remote) = both(&["scope", "--since", "2026-09-30", "--format", "json"]);
+    // the customer keys in the functions, the indicators' semi-joins; stages split into four
+    // partitions over two executors.
+    let local = same_three_times(
+        &cluster,
+        &[
+            "scope",
+            "--case",
+            case,
+            "--since",
+            "2026-09-30",
+            "--format",
+            "json",
+        ],
+        "scope's JSON",
+    );
     assert!(local.contains("\"exfiltrated\""), "{local}");
-    assert!(local == remote, "scope's JSON differs");
-    let after_scope: usize = tasks_run(&logs);
+    let after_scope = cluster.tasks_run();
     assert!(
         after_scope > 0,
         "no executor ran a job: the queries did not go to the cluster"
+    );
+    assert!(
+        cluster.a_stage_ran_on_every_executor(),
+        "no stage had tasks on both executors: {:?}",
+        cluster.finished_tasks()
     );
 
     // The customer CSV, from the case in Blob Storage (Azurite) read by the executors through
     // object_store with their own credentials (the client's SAS never travels), against the
     // in-process export of the local case.
     let url = format!("{}/cases/sample?{}", azurite.endpoint(), azurite.sas());
-    let customers = |file: &str, case: &str, cluster: Option<&str>| {
-        let path = dir.path().join(file);
-        let mut command = bin();
-        command
-            .args([
-                "export",
-                "customers",
-                "--since",
-                "2026-09-30",
-                "--case",
-                case,
-                "--out",
-            ])
-            .arg(&path)
-            .env_remove("AZURE_STORAGE_CONNECTION_STRING");
-        if let Some(cluster) = cluster {
-            command.args(["--cluster", cluster]);
-        }
-        let (code, _, stderr) = run(&mut command);
-        assert_eq!(code, 0, "export customers --case {case}: {stderr}");
-        std::fs::read(path).expect("customer CSV")
-    };
-    let local = customers("local.csv", case, None);
-    let remote = customers("cluster.csv", &url, Some(&cluster));
+    let dir = tempfile::tempdir().expect("dir");
+    let local = customers(dir.path(), "local.csv", case, "2026-09-30", None);
+    let remote = customers(
+        dir.path(),
+        "cluster.csv",
+        &url,
+        "2026-09-30",
+        Some(&cluster),
+    );
     assert!(local.len() > 1000, "{}", String::from_utf8_lossy(&local));
     assert!(local == remote, "the customer CSV differs");
-    let after_pack = tasks_run(&logs);
+    let after_pack = cluster.tasks_run();
     assert!(
         after_pack > after_scope,
         "export customers of the case in Blob Storage ran on the cluster"
     );
 
-    let (local, remote) = both(&[
-        "sql",
-        "--format",
-        "csv",
-        "SELECT tool, count(*) AS calls, min(time) AS first, max(time) AS last FROM tool_calls \
-         GROUP BY tool ORDER BY tool",
-    ]);
+    let local = same_three_times(
+        &cluster,
+        &["sql", "--case", case, "--format", "csv", CALLS_BY_TOOL],
+        "ad-hoc SQL",
+    );
     assert!(local.lines().count() > 5);
-    assert!(local == remote, "ad-hoc SQL differs");
     assert!(
-        tasks_run(&logs) > after_pack,
+        cluster.tasks_run() > after_pack,
         "the ad-hoc query ran on the cluster too"
     );
 
     // A scheduler that is gone is an error naming it, never a quiet local run.
-    drop(executors);
-    drop(scheduler);
-    let (code, stdout, stderr) = run(bin().args([
+    cluster.executors.clear();
+    cluster.scheduler = None;
+    let (code, stdout, stderr) =
+        cluster.run(&["sql", "--case", case, "SELECT count(*) FROM tool_calls"]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(
+        stderr.contains(&cluster.scheduler_port.to_string()),
+        "{stderr}"
+    );
+}
+
+/// Every story of the generator, a small tenant each, scoped in this process and on a cluster
+/// whose stages run as four partitions over two executors: scope's JSON and an ad-hoc query equal
+/// three runs in a row, and the customer CSV.
+#[test]
+fn every_scenario_on_a_partitioned_cluster_matches_the_local_run_three_times() {
+    use mcpforensics::sample::{Scenario, Story};
+    let cluster = Cluster::start(2, &[], &[], &[]);
+    let dir = tempfile::tempdir().expect("dir");
+    let stories = [
+        ("password", Story::Password),
+        ("token", Story::Token),
+        ("agent", Story::Agent),
+        ("implant", Story::Implant),
+        ("mixed", Story::Mixed),
+    ];
+    for (n, (name, story)) in stories.into_iter().enumerate() {
+        let start = chrono::NaiveDate::from_ymd_opt(2026, 9, 1).expect("date");
+        let scenario = Scenario::new(300 + n as u64, 0.05, start, 12).with_story(story);
+        let account = crate::common::Account::new();
+        scenario.write(account.path()).expect("generate");
+        let case_dir = dir.path().join(name);
+        crate::common::ingest_dir(account.path(), &case_dir);
+        let case = case_dir.to_str().expect("utf-8 path");
+        let truth = serde_json::to_value(scenario.truth()).expect("truth");
+        let since = &truth["attack_start"].as_str().expect("attack start")[..10];
+        let scope = same_three_times(
+            &cluster,
+            &[
+                "scope", "--case", case, "--since", since, "--format", "json",
+            ],
+            &format!("{name}: scope's JSON"),
+        );
+        assert!(scope.contains("\"suspects\""), "{name}: {scope}");
+        let local = customers(dir.path(), "local.csv", case, since, None);
+        for attempt in 1..=3 {
+            let remote = customers(dir.path(), "cluster.csv", case, since, Some(&cluster));
+            assert!(
+                local == remote,
+                "{name}: the customer CSV differs on run {attempt}"
+            );
+        }
+        same_three_times(
+            &cluster,
+            &["sql", "--case", case, "--format", "csv", CALLS_BY_TOOL],
+            &format!("{name}: ad-hoc SQL"),
+        );
+    }
+    assert!(
+        cluster.a_stage_ran_on_every_executor(),
+        "no stage had tasks on both executors"
+    );
+}
+
+/// An executor killed mid-scope: the scheduler notices it is gone, runs its tasks (and the
+/// finished ones whose output only it held) again on the other, and the answer is unchanged.
+#[test]
+fn an_executor_killed_mid_scope_leaves_the_answer_unchanged() {
+    let case_dir = sample_case();
+    let case = case_dir.to_str().expect("utf-8 path");
+    // Tasks pulled: with tasks pushed, Ballista 55 never launched the lost executor's tasks again
+    // (docs/scale-out.md, "Losing an executor").
+    let mut cluster = Cluster::start(
+        2,
+        &[],
+        &["--executor-timeout", "6", "--tasks", "pull"],
+        &["--heartbeat", "2", "--tasks", "pull"],
+    );
+    let args = [
+        "scope",
+        "--case",
+        case,
+        "--since",
+        "2026-09-30",
+        "--format",
+        "json",
+    ];
+    let local = run(bin().args(args));
+    assert_eq!(local.0, 0, "{}", local.2);
+    let url = cluster.url();
+    let scope = bin()
+        .args(args)
+        .args(["--cluster", &url, "--cluster-partitions", PARTITIONS])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("scope starts");
+    // Killed once it has finished some tasks of the scope: it holds shuffle output and runs more.
+    let started = Instant::now();
+    while cluster.finished_tasks()[1].len() < 20 {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "executor 1 ran no tasks"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    cluster.executors[1] = None;
+    let output = scope.wait_with_output().expect("scope ends");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{stderr}\n{}",
+        cluster.scheduler_log()
+    );
+    assert!(
+        String::from_utf8_lossy(&output.stdout) == local.1,
+        "the answer changed when an executor was lost"
+    );
+}
+
+/// A scheduler gone mid-query: an error naming it within a bounded time, never a hang.
+#[test]
+fn a_scheduler_gone_mid_scope_is_an_error_naming_it() {
+    let case_dir = sample_case();
+    let case = case_dir.to_str().expect("utf-8 path");
+    let mut cluster = Cluster::start(1, &[], &[], &[]);
+    let url = cluster.url();
+    let scope = bin()
+        .args([
+            "scope",
+            "--case",
+            case,
+            "--since",
+            "2026-09-30",
+            "--format",
+            "json",
+        ])
+        .args(["--cluster", &url])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("scope starts");
+    let started = Instant::now();
+    while cluster.tasks_run() < 5 {
+        assert!(started.elapsed() < Duration::from_secs(120), "no task ran");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    cluster.scheduler = None;
+    let gone = Instant::now();
+    let output = scope.wait_with_output().expect("scope ends");
+    let waited = gone.elapsed();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&cluster.scheduler_port.to_string()),
+        "{stderr}"
+    );
+    assert!(
+        waited < Duration::from_secs(90),
+        "the error took {waited:?}"
+    );
+}
+
+/// An executor's memory limit: an operator that cannot spill fails its query with the pool's
+/// message, and the executor stays up for the next query.
+#[test]
+fn a_query_beyond_an_executors_memory_fails_with_the_pools_message() {
+    let case_dir = sample_case();
+    let case = case_dir.to_str().expect("utf-8 path");
+    let mut cluster = Cluster::start(1, &[], &[], &["--memory-mib", "32"]);
+    // Every call's blob name, fifty times over and twentyfold, gathered into one list: an
+    // aggregation without groups cannot spill it.
+    let (code, stdout, stderr) = cluster.run(&[
         "sql",
         "--case",
         case,
-        "--cluster",
-        &cluster,
-        "SELECT count(*) FROM tool_calls",
-    ]));
+        "SELECT length(array_to_string(array_agg(repeat(t._blob, 20)), ',')) AS n FROM tool_calls t \
+         CROSS JOIN (SELECT * FROM unnest(range(0, 50)) AS u(v)) u",
+    ]);
     assert_eq!(code, 1, "{stdout}{stderr}");
-    assert!(stdout.is_empty(), "{stdout}");
-    assert!(stderr.contains(&scheduler_port.to_string()), "{stderr}");
+    // The pool's own words: the task's share of the executor's 32 MiB over its two slots.
+    assert!(stderr.contains("Failed to allocate additional"), "{stderr}");
+    assert!(stderr.contains("fair(pool_size: 16.0 MB)"), "{stderr}");
+    assert!(stderr.contains(&cluster.url()), "{stderr}");
+    let executor = cluster.executors[0].as_mut().expect("executor");
+    assert!(
+        executor.child.try_wait().expect("status").is_none(),
+        "the executor exited"
+    );
+    let (code, stdout, stderr) =
+        cluster.run(&["sql", "--case", case, "SELECT count(*) FROM tool_calls"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("2026"), "{stdout}");
 }
 
 /// A table's rows and the case's customer keys travel through the codec unchanged.
