@@ -258,6 +258,19 @@ fn customers(
     std::fs::read(path).expect("customer CSV")
 }
 
+/// `scope` of the sample case from the day its breach is found, as JSON.
+fn sample_scope(case: &str) -> [&str; 7] {
+    [
+        "scope",
+        "--case",
+        case,
+        "--since",
+        "2026-09-30",
+        "--format",
+        "json",
+    ]
+}
+
 const CALLS_BY_TOOL: &str = "SELECT tool, count(*) AS calls, min(time) AS first, max(time) AS last \
      FROM tool_calls GROUP BY tool ORDER BY tool";
 
@@ -278,19 +291,7 @@ fn scope_customers_and_sql_on_a_loopback_cluster_match_the_local_run_byte_for_by
     // The whole scope: every query of the pack, results of earlier queries carried as rows,
     // the customer keys in the functions, the indicators' semi-joins; stages split into four
     // partitions over two executors.
-    let local = same_three_times(
-        &cluster,
-        &[
-            "scope",
-            "--case",
-            case,
-            "--since",
-            "2026-09-30",
-            "--format",
-            "json",
-        ],
-        "scope's JSON",
-    );
+    let local = same_three_times(&cluster, &sample_scope(case), "scope's JSON");
     assert!(local.contains("\"exfiltrated\""), "{local}");
     let after_scope = cluster.tasks_run();
     assert!(
@@ -409,15 +410,7 @@ fn a_scheduler_gone_mid_scope_is_an_error_naming_it() {
     let mut cluster = Cluster::start(1, &[], &[], &[]);
     let url = cluster.url();
     let scope = bin()
-        .args([
-            "scope",
-            "--case",
-            case,
-            "--since",
-            "2026-09-30",
-            "--format",
-            "json",
-        ])
+        .args(sample_scope(case))
         .args(["--cluster", &url])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
