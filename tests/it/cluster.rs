@@ -200,13 +200,23 @@ impl Cluster {
     }
 }
 
-/// Runs `args` in this process and on `cluster`, three times there: each cluster run's output
-/// must equal the local one, byte for byte (a race shows as a difference between runs).
+/// Runs `args` in this process and on `cluster`, three times there, all four at once: each
+/// cluster run's output must equal the local one, byte for byte (a race shows as a difference
+/// between runs, and three jobs at once share the executors' slots and shuffle directories).
 fn same_three_times(cluster: &Cluster, args: &[&str], what: &str) -> String {
-    let local = run(bin().args(args));
+    let (local, remotes) = std::thread::scope(|threads| {
+        let remotes: Vec<_> = (0..3)
+            .map(|_| threads.spawn(|| cluster.run(args)))
+            .collect();
+        let local = run(bin().args(args));
+        let remotes: Vec<_> = remotes
+            .into_iter()
+            .map(|remote| remote.join().expect("cluster run"))
+            .collect();
+        (local, remotes)
+    });
     assert_eq!(local.0, 0, "local {args:?}: {}", local.2);
-    for attempt in 1..=3 {
-        let remote = cluster.run(args);
+    for (attempt, remote) in remotes.into_iter().enumerate() {
         assert_eq!(
             remote.0,
             0,
@@ -216,7 +226,8 @@ fn same_three_times(cluster: &Cluster, args: &[&str], what: &str) -> String {
         );
         assert!(
             remote.1 == local.1,
-            "{what} differs from the local run on the cluster's run {attempt}"
+            "{what} differs from the local run on the cluster's run {}",
+            attempt + 1
         );
     }
     local.1
@@ -382,12 +393,34 @@ fn every_scenario_on_a_partitioned_cluster_matches_the_local_run_three_times() {
             &format!("{name}: scope's JSON"),
         );
         assert!(scope.contains("\"suspects\""), "{name}: {scope}");
-        let local = customers(dir.path(), "local.csv", case, since, None);
-        for attempt in 1..=3 {
-            let remote = customers(dir.path(), "cluster.csv", case, since, Some(&cluster));
+        // The local export and three on the cluster, at once.
+        let (local, remotes) = std::thread::scope(|threads| {
+            let remotes: Vec<_> = (1..=3)
+                .map(|attempt| {
+                    let (dir, cluster) = (dir.path(), &cluster);
+                    threads.spawn(move || {
+                        let file = format!("{name}-cluster-{attempt}.csv");
+                        customers(dir, &file, case, since, Some(cluster))
+                    })
+                })
+                .collect();
+            let local = customers(dir.path(), &format!("{name}-local.csv"), case, since, None);
+            let remotes: Vec<_> = remotes
+                .into_iter()
+                .map(|remote| remote.join().expect("cluster export"))
+                .collect();
+            (local, remotes)
+        });
+        assert!(
+            local.starts_with("\u{feff}customer_id,".as_bytes()),
+            "{name}: {}",
+            String::from_utf8_lossy(&local)
+        );
+        for (attempt, remote) in remotes.iter().enumerate() {
             assert!(
-                local == remote,
-                "{name}: the customer CSV differs on run {attempt}"
+                &local == remote,
+                "{name}: the customer CSV differs on run {}",
+                attempt + 1
             );
         }
         same_three_times(
@@ -399,6 +432,65 @@ fn every_scenario_on_a_partitioned_cluster_matches_the_local_run_three_times() {
     assert!(
         cluster.a_stage_ran_on_every_executor(),
         "no stage had tasks on both executors"
+    );
+}
+
+/// An executor killed mid-scope: the scheduler notices it is gone, runs its tasks (and the
+/// finished ones whose output only it held) again on the other, and the answer is unchanged. Before
+/// `cluster::read_each_map_output_once` and `cluster::FinalStageInOneTask`, a kill after about 80
+/// tasks gave sessions split differently: a stage run again published its map outputs twice.
+#[test]
+fn an_executor_killed_mid_scope_leaves_the_answer_unchanged() {
+    let case_dir = sample_case();
+    let case = case_dir.to_str().expect("utf-8 path");
+    // Tasks pulled: with tasks pushed, Ballista 55 never launched the lost executor's tasks again
+    // (docs/scale-out.md, "Losing an executor").
+    let mut cluster = Cluster::start(
+        2,
+        &[],
+        &["--executor-timeout", "6", "--tasks", "pull"],
+        &["--heartbeat", "2", "--tasks", "pull"],
+    );
+    let args = [
+        "scope",
+        "--case",
+        case,
+        "--since",
+        "2026-09-30",
+        "--format",
+        "json",
+    ];
+    let local = run(bin().args(args));
+    assert_eq!(local.0, 0, "{}", local.2);
+    let url = cluster.url();
+    let scope = bin()
+        .args(args)
+        .args(["--cluster", &url, "--cluster-partitions", PARTITIONS])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("scope starts");
+    // Killed once it has finished some tasks of the scope: it holds shuffle output and runs more.
+    let started = Instant::now();
+    while cluster.finished_tasks()[1].len() < 80 {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "executor 1 ran no tasks"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    cluster.executors[1] = None;
+    let output = scope.wait_with_output().expect("scope ends");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{stderr}\n{}",
+        cluster.scheduler_log()
+    );
+    assert!(
+        String::from_utf8_lossy(&output.stdout) == local.1,
+        "the answer changed when an executor was lost"
     );
 }
 
