@@ -216,11 +216,13 @@ impl PhysicalOptimizerRule for ProbeInOneTask {
 
 /// A physical optimizer rule of the scheduler, the last: a job's final stage runs as one task.
 ///
-/// Ballista 55 publishes a final stage's results task by task as they finish; when an executor
-/// holding its input is lost, the stage is run again whole and the tasks that had finished publish
-/// a second time, so the client would read their rows twice. A final stage of one task has nothing
-/// published before it is done. Most of the pack's queries end in a sort merged into one partition
-/// already; the others gain one gathering step.
+/// Ballista 55 hands the client a final stage's results task by task as they finish; when an
+/// executor holding the stage's input is lost, the stage is run again whole and the tasks that had
+/// finished hand theirs over a second time (`update_stage_output_links` extends the job's output
+/// locations), so the client would read those rows twice. A final stage of one task hands over
+/// nothing before it is done. Most of the pack's queries end in a sort merged into one partition
+/// already; the others gain one gathering step. (The same hazard between stages is Ballista's and
+/// not fixed here: `docs/scale-out.md`, "Losing an executor".)
 #[derive(Debug, Default)]
 pub struct FinalStageInOneTask;
 
@@ -355,7 +357,6 @@ impl ExecutionEngine for WithoutOperatorMetrics {
         work_dir: &str,
         config: &SessionConfig,
     ) -> datafusion::error::Result<Arc<dyn QueryStageExecutor>> {
-        let plan = read_each_map_output_once(plan)?;
         let stage = self.0.create_query_stage_exec(
             job_id,
             stage_id,
@@ -367,52 +368,6 @@ impl ExecutionEngine for WithoutOperatorMetrics {
         )?;
         Ok(Arc::new(StageWithoutOperatorMetrics(stage)))
     }
-}
-
-/// The stage's plan with each shuffle reader reading every map task's output once.
-///
-/// When an executor is lost, Ballista 55 rolls back a running stage that read its output and runs
-/// every task of that stage again; the next stage was already given the locations of the first
-/// attempt's finished tasks (locations are added as tasks finish, `StageOutput::add_partition`
-/// appends), and the second attempt adds them again. A reader would read those map outputs twice
-/// and the answer would hold their rows twice (seen as sessions split and merged differently after
-/// an executor was killed mid-scope). Both copies hold the same rows: the one published last (the
-/// re-run's) is kept.
-fn read_each_map_output_once(
-    plan: Arc<dyn ExecutionPlan>,
-) -> datafusion::error::Result<Arc<dyn ExecutionPlan>> {
-    use ballista_core::execution_plans::ShuffleReaderExec;
-    plan.transform_up(|node| {
-        let Some(reader) = node.downcast_ref::<ShuffleReaderExec>() else {
-            return Ok(Transformed::no(node));
-        };
-        let mut once = reader.clone();
-        let mut dropped = 0;
-        for locations in &mut once.partition {
-            let mut seen = std::collections::HashSet::new();
-            let before = locations.len();
-            // Last published first, so the re-run's copy is the one kept.
-            locations.reverse();
-            locations.retain(|location| {
-                seen.insert((
-                    location.partition_id.stage_id,
-                    location.partition_id.partition_id,
-                    location.map_partition_id,
-                ))
-            });
-            locations.reverse();
-            dropped += before - locations.len();
-        }
-        if dropped == 0 {
-            return Ok(Transformed::no(node));
-        }
-        log::warn!(
-            "stage {} is read with {dropped} map output(s) published twice (a stage run again after a lost executor): each is read once",
-            reader.stage_id
-        );
-        Ok(Transformed::yes(Arc::new(once) as Arc<dyn ExecutionPlan>))
-    })
-    .data()
 }
 
 /// A query stage that runs as Ballista's does and reports no operator metrics.
@@ -561,70 +516,6 @@ mod tests {
                 .expect("rule")
         };
         assert_eq!(rows_by_task(plan).await, 2);
-    }
-
-    /// Where stage 1's map output 0 for partition 0 was published twice (a stage run again after
-    /// a lost executor), the reader reads it once, from the location published last; the other
-    /// locations are untouched.
-    #[test]
-    fn a_map_output_published_twice_is_read_once() {
-        use ballista_core::execution_plans::ShuffleReaderExec;
-        use ballista_core::serde::scheduler::{
-            ExecutorMetadata, ExecutorOperatingSystemSpecification, ExecutorSpecification,
-            PartitionId, PartitionLocation, PartitionStats,
-        };
-        use datafusion::physical_plan::Partitioning;
-        let location =
-            |partition_id: usize, map_partition_id: usize, executor: &str| PartitionLocation {
-                map_partition_id,
-                partition_id: PartitionId {
-                    job_id: "job".into(),
-                    stage_id: 1,
-                    partition_id,
-                },
-                executor_meta: ExecutorMetadata {
-                    id: executor.to_string(),
-                    host: "127.0.0.1".to_string(),
-                    port: 1,
-                    grpc_port: 2,
-                    specification: ExecutorSpecification::default(),
-                    os_info: ExecutorOperatingSystemSpecification::default(),
-                },
-                partition_stats: PartitionStats::default(),
-                file_id: None,
-                is_sort_shuffle: false,
-            };
-        let schema = Arc::new(Schema::new(vec![Field::new("v", DataType::Int64, false)]));
-        let reader = ShuffleReaderExec::try_new(
-            1,
-            vec![
-                vec![
-                    location(0, 0, "a"),
-                    location(0, 1, "a"),
-                    location(0, 0, "b"),
-                ],
-                vec![location(1, 0, "a"), location(1, 1, "a")],
-            ],
-            schema,
-            Partitioning::UnknownPartitioning(2),
-        )
-        .expect("reader");
-        let once = read_each_map_output_once(Arc::new(reader)).expect("plan");
-        let once = once.downcast_ref::<ShuffleReaderExec>().expect("a reader");
-        let read: Vec<Vec<(usize, &str)>> = once
-            .partition
-            .iter()
-            .map(|locations| {
-                locations
-                    .iter()
-                    .map(|l| (l.map_partition_id, l.executor_meta.id.as_str()))
-                    .collect()
-            })
-            .collect();
-        assert_eq!(
-            read,
-            vec![vec![(1, "a"), (0, "b")], vec![(0, "a"), (1, "a")]]
-        );
     }
 
     /// A plan of two partitions gains one gathering step at its root; a plan of one is unchanged.

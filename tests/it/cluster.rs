@@ -435,65 +435,6 @@ fn every_scenario_on_a_partitioned_cluster_matches_the_local_run_three_times() {
     );
 }
 
-/// An executor killed mid-scope: the scheduler notices it is gone, runs its tasks (and the
-/// finished ones whose output only it held) again on the other, and the answer is unchanged. Before
-/// `cluster::read_each_map_output_once` and `cluster::FinalStageInOneTask`, a kill after about 80
-/// tasks gave sessions split differently: a stage run again published its map outputs twice.
-#[test]
-fn an_executor_killed_mid_scope_leaves_the_answer_unchanged() {
-    let case_dir = sample_case();
-    let case = case_dir.to_str().expect("utf-8 path");
-    // Tasks pulled: with tasks pushed, Ballista 55 never launched the lost executor's tasks again
-    // (docs/scale-out.md, "Losing an executor").
-    let mut cluster = Cluster::start(
-        2,
-        &[],
-        &["--executor-timeout", "6", "--tasks", "pull"],
-        &["--heartbeat", "2", "--tasks", "pull"],
-    );
-    let args = [
-        "scope",
-        "--case",
-        case,
-        "--since",
-        "2026-09-30",
-        "--format",
-        "json",
-    ];
-    let local = run(bin().args(args));
-    assert_eq!(local.0, 0, "{}", local.2);
-    let url = cluster.url();
-    let scope = bin()
-        .args(args)
-        .args(["--cluster", &url, "--cluster-partitions", PARTITIONS])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("scope starts");
-    // Killed once it has finished some tasks of the scope: it holds shuffle output and runs more.
-    let started = Instant::now();
-    while cluster.finished_tasks()[1].len() < 80 {
-        assert!(
-            started.elapsed() < Duration::from_secs(120),
-            "executor 1 ran no tasks"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    cluster.executors[1] = None;
-    let output = scope.wait_with_output().expect("scope ends");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{stderr}\n{}",
-        cluster.scheduler_log()
-    );
-    assert!(
-        String::from_utf8_lossy(&output.stdout) == local.1,
-        "the answer changed when an executor was lost"
-    );
-}
-
 /// A scheduler gone mid-query: an error naming it within a bounded time, never a hang.
 #[test]
 fn a_scheduler_gone_mid_scope_is_an_error_naming_it() {
