@@ -281,6 +281,17 @@ impl WindowArgs {
     }
 }
 
+/// How a cluster's tasks reach its executors (`cluster scheduler|executor --tasks`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TaskDelivery {
+    /// The scheduler launches each task as soon as its stage can run (fastest). After a lost
+    /// executor, Ballista 55 may never launch the rest: the job waits.
+    Push,
+    /// Executors poll for work every 50 ms. After a lost executor the job goes on, but a stage
+    /// run again can make the answer hold some rows twice.
+    Pull,
+}
+
 /// Summary formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum SummaryFormat {
@@ -858,11 +869,11 @@ pub struct SchedulerArgs {
     /// twice the executors' `--heartbeat`.
     #[arg(long, value_name = "SECONDS", default_value_t = 180, value_parser = clap::value_parser!(u64).range(2..))]
     pub executor_timeout: u64,
-    /// How tasks reach executors: `push` (the scheduler launches each task as soon as its stage
-    /// can run: fastest) or `pull` (executors poll for work every 50 ms). Scheduler and
-    /// executors must agree.
-    #[arg(long, value_name = "HOW", default_value = "push", value_parser = ["push", "pull"])]
-    pub tasks: String,
+    /// How tasks reach executors. Scheduler and executors must agree. Neither recovers a lost
+    /// executor correctly yet (docs/scale-out.md, "Losing an executor"): re-run a command during
+    /// which an executor was lost.
+    #[arg(long, value_name = "HOW", value_enum, default_value_t = TaskDelivery::Push)]
+    pub tasks: TaskDelivery,
 }
 
 /// Arguments of `cluster executor`.
@@ -892,11 +903,11 @@ pub struct ExecutorArgs {
     /// Seconds between heartbeats to the scheduler.
     #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
     pub heartbeat: u64,
-    /// How tasks reach executors: `push` (the scheduler launches each task as soon as its stage
-    /// can run: fastest) or `pull` (executors poll for work every 50 ms). Scheduler and
-    /// executors must agree.
-    #[arg(long, value_name = "HOW", default_value = "push", value_parser = ["push", "pull"])]
-    pub tasks: String,
+    /// How tasks reach executors. Scheduler and executors must agree. Neither recovers a lost
+    /// executor correctly yet (docs/scale-out.md, "Losing an executor"): re-run a command during
+    /// which an executor was lost.
+    #[arg(long, value_name = "HOW", value_enum, default_value_t = TaskDelivery::Push)]
+    pub tasks: TaskDelivery,
     /// Directory for shuffle files. Default: a temporary directory.
     #[arg(long, value_name = "DIR")]
     pub work_dir: Option<PathBuf>,

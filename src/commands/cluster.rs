@@ -17,7 +17,7 @@ pub fn run(command: ClusterCommand) -> Result<u8> {
     match command {
         ClusterCommand::Scheduler(args) => {
             crate::tell!("scheduler listening on {}", args.bind);
-            let pushed = args.tasks == "push";
+            let pushed = args.tasks == crate::cli::TaskDelivery::Push;
             run_scheduler(
                 args.bind,
                 args.advertise,
@@ -43,7 +43,7 @@ pub fn run(command: ClusterCommand) -> Result<u8> {
                     slots: args.slots.map(usize::from),
                     memory_bytes: args.memory_mib.map(|mib| mib.saturating_mul(1 << 20)),
                     heartbeat_seconds: args.heartbeat,
-                    pushed: args.tasks == "push",
+                    pushed: args.tasks == crate::cli::TaskDelivery::Push,
                     work_dir: args.work_dir.map(|d| d.to_string_lossy().into_owned()),
                 },
                 process,
