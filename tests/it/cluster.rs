@@ -200,21 +200,32 @@ impl Cluster {
     }
 }
 
-/// Runs `args` in this process and on `cluster`, three times there, all four at once: each
-/// cluster run's output must equal the local one, byte for byte (a race shows as a difference
-/// between runs, and three jobs at once share the executors' slots and shuffle directories).
-fn same_three_times(cluster: &Cluster, args: &[&str], what: &str) -> String {
-    let (local, remotes) = std::thread::scope(|threads| {
-        let remotes: Vec<_> = (0..3)
-            .map(|_| threads.spawn(|| cluster.run(args)))
+/// `local()` and three runs of `remote(attempt)` (1 to 3), all four at once: the local result and
+/// the cluster's. Three jobs at once share the executors' slots and shuffle directories; a race
+/// shows as a difference between runs.
+fn local_and_three_at_once<T: Send>(
+    local: impl FnOnce() -> T,
+    remote: impl Fn(usize) -> T + Sync,
+) -> (T, Vec<T>) {
+    std::thread::scope(|threads| {
+        let remote = &remote;
+        let remotes: Vec<_> = (1..=3)
+            .map(|attempt| threads.spawn(move || remote(attempt)))
             .collect();
-        let local = run(bin().args(args));
-        let remotes: Vec<_> = remotes
+        let local = local();
+        let remotes = remotes
             .into_iter()
-            .map(|remote| remote.join().expect("cluster run"))
+            .map(|run| run.join().expect("cluster run"))
             .collect();
         (local, remotes)
-    });
+    })
+}
+
+/// Runs `args` in this process and three times on `cluster`, at once
+/// ([`local_and_three_at_once`]): each cluster run's output must equal the local one, byte for
+/// byte.
+fn same_three_times(cluster: &Cluster, args: &[&str], what: &str) -> String {
+    let (local, remotes) = local_and_three_at_once(|| run(bin().args(args)), |_| cluster.run(args));
     assert_eq!(local.0, 0, "local {args:?}: {}", local.2);
     for (attempt, remote) in remotes.into_iter().enumerate() {
         assert_eq!(
@@ -393,24 +404,13 @@ fn every_scenario_on_a_partitioned_cluster_matches_the_local_run_three_times() {
             &format!("{name}: scope's JSON"),
         );
         assert!(scope.contains("\"suspects\""), "{name}: {scope}");
-        // The local export and three on the cluster, at once.
-        let (local, remotes) = std::thread::scope(|threads| {
-            let remotes: Vec<_> = (1..=3)
-                .map(|attempt| {
-                    let (dir, cluster) = (dir.path(), &cluster);
-                    threads.spawn(move || {
-                        let file = format!("{name}-cluster-{attempt}.csv");
-                        customers(dir, &file, case, since, Some(cluster))
-                    })
-                })
-                .collect();
-            let local = customers(dir.path(), &format!("{name}-local.csv"), case, since, None);
-            let remotes: Vec<_> = remotes
-                .into_iter()
-                .map(|remote| remote.join().expect("cluster export"))
-                .collect();
-            (local, remotes)
-        });
+        let (local, remotes) = local_and_three_at_once(
+            || customers(dir.path(), &format!("{name}-local.csv"), case, since, None),
+            |attempt| {
+                let file = format!("{name}-cluster-{attempt}.csv");
+                customers(dir.path(), &file, case, since, Some(&cluster))
+            },
+        );
         assert!(
             local.starts_with("\u{feff}customer_id,".as_bytes()),
             "{name}: {}",
