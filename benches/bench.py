@@ -4,8 +4,9 @@
 Generates the sample scenario at the given scale into a work directory (kept between runs), then
 measures, N times each, with /usr/bin/time -v (wall time and peak RSS):
   - mcpforensics ingest <account> --case <tmp>
-  - on the Log Analytics exports alone (the am-* containers, hard-linked into a second tree), the
-    headline: mcpforensics ingest against DuckDB (the Python package) as an analyst types it, the
+  - on the Log Analytics exports alone (the am-* containers, hard-linked into a second tree), for
+    each shape of --shapes (default: the generator's five-minute blobs with export faults; plain:
+    hourly blobs without faults, `sample-data generate --plain`), the headline: mcpforensics ingest against DuckDB (the Python package) as an analyst types it, the
     default read_json of each container written to Parquet (one COPY per container), and as a
     second row DuckDB with union_by_name and zstd (its slowest way)
   - DuckDB on the whole account as before: every am-* container, and the NSG flow logs unnested
@@ -300,6 +301,97 @@ def timed(command, limit=None):
     return seconds, rss, result.stdout, result.stderr
 
 
+# The shapes of evidence the headline is measured on (extra `sample-data generate` flags): the
+# generator's default (five-minute blobs, export faults: cut lines, a mistyped value, retry
+# duplicates) and a plain export (hourly blobs, no faults), where DuckDB's read_json is at its best.
+SHAPES = {"default": [], "plain": ["--plain"]}
+
+
+def generated_account(args, shape):
+    """The generated storage account of this shape (generated once, kept in the work directory)."""
+    suffix = "" if args.scenario == "password" else f"-{args.scenario}"
+    suffix += "" if shape == "default" else f"-{shape}"
+    account = os.path.join(args.workdir, f"account-s{args.scale}-d{args.days}{suffix}")
+    if not os.path.isdir(account):
+        subprocess.run([args.binary, "sample-data", "generate", "--seed", "9", "--scale", str(args.scale), "--days",
+                        str(args.days), "--start", "2026-06-01", "--scenario", args.scenario, *SHAPES[shape],
+                        "--out", account], check=True)
+    return account
+
+
+def headline(args, shape):
+    """The am-* containers alone, ours and DuckDB's two ways back to back, --runs times; prints the table."""
+    account = generated_account(args, shape)
+    # The Log Analytics exports alone, hard-linked (the same files, read as regular files).
+    am_only = account + "-am"
+    if not os.path.isdir(am_only):
+        for container in os.listdir(account):
+            if not container.startswith("am-"):
+                continue
+            for d, _, files in os.walk(os.path.join(account, container)):
+                target = os.path.join(am_only, os.path.relpath(d, account))
+                os.makedirs(target, exist_ok=True)
+                for f in files:
+                    os.link(os.path.join(d, f), os.path.join(target, f))
+    am_sizes = [os.path.getsize(os.path.join(d, f)) for d, _, files in os.walk(am_only) for f in files]
+    am_megabytes, am_blobs = sum(am_sizes) / 1e6, len(am_sizes)
+    am_ours, am_duck_default, am_duck_union = [], [], []
+    am_rows_ours = 0
+
+    for _ in range(args.runs):
+        am_case = os.path.join(args.workdir, "case-am")
+        shutil.rmtree(am_case, ignore_errors=True)
+        seconds, rss, out, _ = timed([args.binary, "ingest", am_only, "--case", am_case, "--format", "json"])
+        am_rows_ours = json.loads(out)["records"]
+        am_ours.append((seconds, rss))
+        shutil.rmtree(am_case, ignore_errors=True)
+        if not args.skip_duckdb:
+            forms = [(DUCKDB_DEFAULT_SCRIPT, am_duck_default, []), (DUCKDB_SCRIPT, am_duck_union, ["am-only"])]
+            for script, samples, extra in forms[:1] if args.skip_union_by_name else forms:
+                out_dir = os.path.join(args.workdir, "duckdb-am")
+                shutil.rmtree(out_dir, ignore_errors=True)
+                os.makedirs(out_dir)
+                limit = args.duckdb_cap * am_ours[-1][0] if args.duckdb_cap else None
+                measured = timed([sys.executable, "-c", script, am_only, out_dir, *extra], limit)
+                if measured is None:
+                    # Stopped: it took more than `limit`; its peak RSS and rows are unknown.
+                    samples.append((limit, float("nan"), None, "stopped"))
+                else:
+                    seconds, rss, out, _ = measured
+                    samples.append((seconds, rss, int(out.strip()), "finished"))
+                print(f"  DuckDB {'default' if script is DUCKDB_DEFAULT_SCRIPT else 'union_by_name'}: "
+                      f"{samples[-1][3]} at {samples[-1][0]:.1f} s (ours {am_ours[-1][0]:.1f} s)", file=sys.stderr)
+            shutil.rmtree(out_dir, ignore_errors=True)
+
+    def median(samples, i):
+        return statistics.median(s[i] for s in samples)
+
+    print(f"Log Analytics exports (am-*), {shape} shape: {am_blobs} blobs, {am_megabytes:.1f} MB, scale {args.scale}, {args.days} days, median of {args.runs} runs\n")
+    print("| step | seconds | MB/s | rows | peak RSS (MiB) |")
+    print("|---|---|---|---|---|")
+    s_ours = median(am_ours, 0)
+    print(f"| mcpforensics ingest | {s_ours:.2f} | {am_megabytes / s_ours:.1f} | {am_rows_ours:,} | {median(am_ours, 1):.0f} |")
+    def ratio(samples):
+        # A stopped run counts as its limit, so a median over stopped runs is a lower bound.
+        bound = "more than " if sum(1 for s in samples if s[3] == "stopped") * 2 > len(samples) else ""
+        return f"{bound}{median(samples, 0) / s_ours:.2f}x"
+
+    for name, samples in [("DuckDB default read_json → Parquet (the analyst's way)", am_duck_default), ("DuckDB read_json union_by_name, zstd", am_duck_union)]:
+        if samples:
+            s = median(samples, 0)
+            stopped = sum(1 for sample in samples if sample[3] == "stopped")
+            runs = ", ".join(f"{'>' if sample[3] == 'stopped' else ''}{sample[0]:.1f}" for sample in samples)
+            rows = next((f"{sample[2]:,}" for sample in samples if sample[2] is not None), "unknown")
+            rss = [sample[1] for sample in samples if sample[3] == "finished"]
+            rss = f"{statistics.median(rss):.0f}" if rss else "unknown"
+            shown = f"more than {s:.2f}" if stopped * 2 > len(samples) else f"{s:.2f}"
+            rate = f"{'less than ' if stopped * 2 > len(samples) else ''}{am_megabytes / s:.1f}"
+            print(f"| {name} | {shown} ({runs}; {stopped} stopped) | {rate} | {rows} | {rss} |")
+    if am_duck_default:
+        union = ratio(am_duck_union) if am_duck_union else "not run"
+        print(f"\nDuckDB default / mcpforensics time: {ratio(am_duck_default)} (union_by_name: {union})\n")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--binary", default="target/release/mcpforensics")
@@ -308,6 +400,9 @@ def main():
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--skip-timeline", action="store_true", help="leave out the timeline measurement")
     parser.add_argument("--skip-duckdb", action="store_true", help="leave out DuckDB (no `pip install duckdb`)")
+    parser.add_argument("--shapes", default="default,plain",
+                        help="the shapes the headline is measured on, in order (comma list of "
+                             f"{', '.join(SHAPES)}); the rest of the bench runs on the first")
     parser.add_argument("--headline-only", action="store_true", help="measure only the am-* headline (ingest against DuckDB's two ways)")
     parser.add_argument("--skip-union-by-name", action="store_true",
                         help="leave out the headline's second DuckDB row (union_by_name, zstd): on a large tree "
@@ -341,59 +436,23 @@ def main():
         cluster_rows(args)
         return
 
-    suffix = "" if args.scenario == "password" else f"-{args.scenario}"
-    account = os.path.join(args.workdir, f"account-s{args.scale}-d{args.days}{suffix}")
-    if not os.path.isdir(account):
-        subprocess.run([args.binary, "sample-data", "generate", "--seed", "9", "--scale", str(args.scale), "--days", str(args.days), "--start", "2026-06-01", "--scenario", args.scenario, "--out", account], check=True)
+    shapes = [shape.strip() for shape in args.shapes.split(",") if shape.strip()]
+    unknown = [shape for shape in shapes if shape not in SHAPES]
+    if unknown or not shapes:
+        sys.exit(f"--shapes: unknown {', '.join(unknown) or '(none given)'}; known: {', '.join(SHAPES)}")
+    for shape in shapes:
+        headline(args, shape)
+    if args.headline_only:
+        return
+    account = generated_account(args, shapes[0])
     sizes = [os.path.getsize(os.path.join(d, f)) for d, _, files in os.walk(account) for f in files]
     megabytes, blobs = sum(sizes) / 1e6, len(sizes)
-    # The Log Analytics exports alone, hard-linked (the same files, read as regular files).
-    am_only = account + "-am"
-    if not os.path.isdir(am_only):
-        for container in os.listdir(account):
-            if not container.startswith("am-"):
-                continue
-            for d, _, files in os.walk(os.path.join(account, container)):
-                target = os.path.join(am_only, os.path.relpath(d, account))
-                os.makedirs(target, exist_ok=True)
-                for f in files:
-                    os.link(os.path.join(d, f), os.path.join(target, f))
-    am_sizes = [os.path.getsize(os.path.join(d, f)) for d, _, files in os.walk(am_only) for f in files]
-    am_megabytes, am_blobs = sum(am_sizes) / 1e6, len(am_sizes)
-    am_ours, am_duck_default, am_duck_union = [], [], []
-    am_rows_ours = am_rows_default = am_rows_union = 0
 
     ours, again, duck, scope, scope_week, timeline, scope_findings = [], [], [], [], [], [], []
     pack_ours, pack_duck = {}, {}
     files_read = ""
     rows_ours = rows_duck = 0
     for _ in range(args.runs):
-        # The headline: the am-* containers alone, ours and DuckDB's two ways, back to back.
-        am_case = os.path.join(args.workdir, "case-am")
-        shutil.rmtree(am_case, ignore_errors=True)
-        seconds, rss, out, _ = timed([args.binary, "ingest", am_only, "--case", am_case, "--format", "json"])
-        am_rows_ours = json.loads(out)["records"]
-        am_ours.append((seconds, rss))
-        shutil.rmtree(am_case, ignore_errors=True)
-        if not args.skip_duckdb:
-            forms = [(DUCKDB_DEFAULT_SCRIPT, am_duck_default, []), (DUCKDB_SCRIPT, am_duck_union, ["am-only"])]
-            for script, samples, extra in forms[:1] if args.skip_union_by_name else forms:
-                out_dir = os.path.join(args.workdir, "duckdb-am")
-                shutil.rmtree(out_dir, ignore_errors=True)
-                os.makedirs(out_dir)
-                limit = args.duckdb_cap * am_ours[-1][0] if args.duckdb_cap else None
-                measured = timed([sys.executable, "-c", script, am_only, out_dir, *extra], limit)
-                if measured is None:
-                    # Stopped: it took more than `limit`; its peak RSS and rows are unknown.
-                    samples.append((limit, float("nan"), None, "stopped"))
-                else:
-                    seconds, rss, out, _ = measured
-                    samples.append((seconds, rss, int(out.strip()), "finished"))
-                print(f"  DuckDB {'default' if script is DUCKDB_DEFAULT_SCRIPT else 'union_by_name'}: "
-                      f"{samples[-1][3]} at {samples[-1][0]:.1f} s (ours {am_ours[-1][0]:.1f} s)", file=sys.stderr)
-            shutil.rmtree(out_dir, ignore_errors=True)
-        if args.headline_only:
-            continue
         case = os.path.join(args.workdir, "case")
         shutil.rmtree(case, ignore_errors=True)
         seconds, rss, out, _ = timed([args.binary, "ingest", account, "--case", case, "--format", "json"])
@@ -445,32 +504,6 @@ def main():
     def median(samples, i):
         return statistics.median(s[i] for s in samples)
 
-    print(f"Log Analytics exports (am-*): {am_blobs} blobs, {am_megabytes:.1f} MB, scale {args.scale}, {args.days} days, median of {args.runs} runs\n")
-    print("| step | seconds | MB/s | rows | peak RSS (MiB) |")
-    print("|---|---|---|---|---|")
-    s_ours = median(am_ours, 0)
-    print(f"| mcpforensics ingest | {s_ours:.2f} | {am_megabytes / s_ours:.1f} | {am_rows_ours:,} | {median(am_ours, 1):.0f} |")
-    def ratio(samples):
-        # A stopped run counts as its limit, so a median over stopped runs is a lower bound.
-        bound = "more than " if sum(1 for s in samples if s[3] == "stopped") * 2 > len(samples) else ""
-        return f"{bound}{median(samples, 0) / s_ours:.2f}x"
-
-    for name, samples in [("DuckDB default read_json → Parquet (the analyst's way)", am_duck_default), ("DuckDB read_json union_by_name, zstd", am_duck_union)]:
-        if samples:
-            s = median(samples, 0)
-            stopped = sum(1 for sample in samples if sample[3] == "stopped")
-            runs = ", ".join(f"{'>' if sample[3] == 'stopped' else ''}{sample[0]:.1f}" for sample in samples)
-            rows = next((f"{sample[2]:,}" for sample in samples if sample[2] is not None), "unknown")
-            rss = [sample[1] for sample in samples if sample[3] == "finished"]
-            rss = f"{statistics.median(rss):.0f}" if rss else "unknown"
-            shown = f"more than {s:.2f}" if stopped * 2 > len(samples) else f"{s:.2f}"
-            rate = f"{'less than ' if stopped * 2 > len(samples) else ''}{am_megabytes / s:.1f}"
-            print(f"| {name} | {shown} ({runs}; {stopped} stopped) | {rate} | {rows} | {rss} |")
-    if am_duck_default:
-        union = ratio(am_duck_union) if am_duck_union else "not run"
-        print(f"\nDuckDB default / mcpforensics time: {ratio(am_duck_default)} (union_by_name: {union})\n")
-    if args.headline_only:
-        return
     print(f"Whole account: {blobs} blobs, {megabytes:.1f} MB\n")
     print("| step | seconds | MB/s | rows/s | peak RSS (MiB) |")
     print("|---|---|---|---|---|")

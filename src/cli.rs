@@ -974,6 +974,13 @@ pub struct GenerateArgs {
     /// Azure Monitor exporters write them.
     #[arg(long)]
     pub peer_addresses: bool,
+    /// A plain export: every am-* table in hourly blobs (PT1H.json, as export rules created before
+    /// 2021-10-15 write them), one blob an hour (no _1 spills), and no export faults (cut lines,
+    /// mistyped values, retry duplicates).
+    /// The incident is the same; the ingest bench's second shape, where DuckDB's read_json is at
+    /// its best.
+    #[arg(long)]
+    pub plain: bool,
     /// Where API Management's gateway and MCP logs land (with --emitter via-apim or the helpdesk
     /// key): resource-specific (ApiManagementGatewayLogs, ApiManagementGatewayMCPLog) or
     /// azure-diagnostics (the shared AzureDiagnostics table, as a diagnostic setting in Azure

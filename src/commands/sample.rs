@@ -38,6 +38,7 @@ pub(super) fn run_generate(args: &GenerateArgs) -> Result<()> {
         .with_sign_in_layout(args.signins)
         .with_emitter(args.emitter)
         .with_peer_addresses(args.peer_addresses)
+        .with_plain_export(args.plain)
         .with_apim_logs(args.apim_logs)
         .with_sampling(args.sampled);
     let summary = scenario.write(&args.out)?;

@@ -257,6 +257,8 @@ pub struct Scenario {
     /// the Azure Monitor exporters write the host (`Target`) and the URL (`Data`) only.
     peer_addresses: bool,
     apim_logs: ApimLogs,
+    /// Every `am-*` table in hourly blobs and no export faults (see [`Scenario::with_plain_export`]).
+    plain_export: bool,
 }
 
 /// Where API Management's gateway and MCP logs land in the workspace.
@@ -412,7 +414,18 @@ impl Scenario {
             sampling: 1,
             peer_addresses: false,
             apim_logs: ApimLogs::ResourceSpecific,
+            plain_export: false,
         }
+    }
+
+    /// A plain export: every `am-*` table in hourly blobs (`m=00/PT1H.json`, as export rules
+    /// created before 2021-10-15 write them), one blob a slot (no `_1` spills), and no export
+    /// faults (no cut lines, no mistyped values, no retry duplicates). The incident is the same;
+    /// the blobs are fewer and larger.
+    #[must_use]
+    pub fn with_plain_export(mut self, on: bool) -> Self {
+        self.plain_export = on;
+        self
     }
 
     /// Outgoing HTTP dependency rows carry the peer's address, as some instrumentations add
@@ -584,10 +597,13 @@ impl Scenario {
     /// Writes every blob below `root`, one day at a time.
     pub fn write(&self, root: &Path) -> Result<WriteSummary, SampleError> {
         let mut summary = WriteSummary::default();
+        // Rows a slot's blob holds before the rest spill into `_1`, `_2` …: few, so every
+        // reader meets the spilled names; a plain export has one blob a slot.
+        let overflow_rows = if self.plain_export { usize::MAX } else { 8 };
         for day in 0..self.days {
             let mut ctx = self.generate_day(day);
             summary.rows += ctx.rows;
-            summary.blobs += ctx.blobs.flush(root, 8)?;
+            summary.blobs += ctx.blobs.flush(root, overflow_rows)?;
         }
         Ok(summary)
     }
@@ -791,6 +807,7 @@ impl DayContext<'_> {
         }
         let (table, row) = self.workspace_form(table, row);
         let layout = match table {
+            _ if self.scenario.plain_export => SlotLayout::Hourly,
             "AppEvents" => SlotLayout::FiveMinutesShort,
             "AuditLogs" => SlotLayout::Hourly,
             _ => SlotLayout::FiveMinutes,
@@ -798,7 +815,8 @@ impl DayContext<'_> {
         let mut line = row.to_string();
         // Export faults: a few lines cut short, one wrong type, and retry duplicates.
         let roll = self.rng.unit();
-        if table == "AppRequests" && roll < 0.002 {
+        let faults = !self.scenario.plain_export;
+        if faults && table == "AppRequests" && roll < 0.002 {
             line.truncate(line.len() * 3 / 5);
             if line.contains("gen_ai.tool.call.arguments") {
                 self.last_call_cut = true;
@@ -807,14 +825,14 @@ impl DayContext<'_> {
                 - Duration::seconds(t.timestamp().rem_euclid(300))
                 - Duration::nanoseconds(i64::from(t.timestamp_subsec_nanos()));
             self.cut_lines.push((bucket, surviving_customers(&line)));
-        } else if table == "AppTraces" && roll < 0.0015 {
+        } else if faults && table == "AppTraces" && roll < 0.0015 {
             line = line.replacen(
                 "\"SeverityLevel\":1",
                 "\"SeverityLevel\":\"Information\"",
                 1,
             );
         }
-        let duplicate = roll > 0.992;
+        let duplicate = faults && roll > 0.992;
         if self.wrote_diagnostic(table, t, &row) {
             return;
         }

@@ -147,3 +147,68 @@ fn the_story_is_in_the_sample() {
         30
     );
 }
+
+/// `--plain`: hourly `am-*` blobs, one a slot, every line whole JSON with its declared types,
+/// no line twice; and the same incident as the default shape.
+#[test]
+fn a_plain_export_is_hourly_whole_and_without_faults() {
+    let scenario = |plain: bool| {
+        mcpforensics::sample::Scenario::new(
+            11,
+            0.3,
+            chrono::NaiveDate::from_ymd_opt(2026, 5, 1).expect("date"),
+            12,
+        )
+        .with_plain_export(plain)
+    };
+    let dir = tempfile::tempdir().expect("dir");
+    let plain = scenario(true);
+    plain.write(dir.path()).expect("generate");
+    let mut am_blobs = 0;
+    let mut lines = 0;
+    for (path, _) in hash_tree(dir.path()) {
+        if !path.starts_with("am-") {
+            continue;
+        }
+        am_blobs += 1;
+        assert!(
+            path.ends_with("/m=00/PT1H.json"),
+            "not hourly or spilled: {path}"
+        );
+        let body = std::fs::read_to_string(dir.path().join(&path)).expect("read");
+        let mut seen = std::collections::HashSet::new();
+        for line in body.lines() {
+            lines += 1;
+            let row: serde_json::Value = serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("{path}: a line that is not whole JSON ({e})"));
+            if let Some(level) = row.get("SeverityLevel") {
+                assert!(level.is_number(), "{path}: SeverityLevel {level}");
+            }
+            assert!(seen.insert(line), "{path}: a line written twice");
+        }
+    }
+    let default_blobs = generate(11)
+        .iter()
+        .filter(|(path, _)| path.starts_with("am-"))
+        .count();
+    assert!(
+        am_blobs > 100 && lines > am_blobs && am_blobs < default_blobs,
+        "{am_blobs} blobs, {lines} lines; the default shape: {default_blobs} blobs"
+    );
+    // The same incident: who, which customers, where the data went.
+    let (plain, default) = (plain.truth(), scenario(false).truth());
+    assert_eq!(
+        plain.compromised_users.len(),
+        default.compromised_users.len()
+    );
+    for (a, b) in plain
+        .compromised_users
+        .iter()
+        .zip(&default.compromised_users)
+    {
+        assert_eq!(a.upn, b.upn);
+    }
+    assert_eq!(plain.affected_customers, default.affected_customers);
+    assert_eq!(plain.attacker_ips, default.attacker_ips);
+    assert_eq!(plain.attacker_tool_calls, default.attacker_tool_calls);
+}
