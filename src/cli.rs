@@ -975,8 +975,8 @@ pub struct GenerateArgs {
     #[arg(long)]
     pub peer_addresses: bool,
     /// A plain export: every am-* table in hourly blobs (PT1H.json, as export rules created before
-    /// 2021-10-15 write them), one blob an hour (no _1 spills), and no export faults (cut lines,
-    /// mistyped values, retry duplicates).
+    /// 2021-10-15 write them), one blob an hour (no _1 spills), and no faults in those exports (cut
+    /// lines, mistyped values, retry duplicates); flow logs are written as by default.
     /// The incident is the same; the ingest bench's second shape, where DuckDB's read_json is at
     /// its best.
     #[arg(long)]

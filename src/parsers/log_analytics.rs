@@ -726,13 +726,17 @@ impl PlainRows {
         let mut last = self.last_keys.borrow_mut();
         match last.get_mut(at) {
             Some((known, column)) if known == key => *column,
-            Some(slot) => {
-                *slot = (key.to_string(), self.column(key));
-                slot.1
+            Some((known, column)) => {
+                // Another key at this position: remember it in place (no new allocation).
+                known.clear();
+                known.push_str(key);
+                *column = self.column(key);
+                *column
             }
+            // Positions come in order, so a record longer than the last adds the next one.
             None => {
+                debug_assert_eq!(at, last.len(), "positions are asked for in order");
                 let column = self.column(key);
-                last.resize(at, (String::new(), None));
                 last.push((key.to_string(), column));
                 column
             }

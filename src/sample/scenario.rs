@@ -257,7 +257,7 @@ pub struct Scenario {
     /// the Azure Monitor exporters write the host (`Target`) and the URL (`Data`) only.
     peer_addresses: bool,
     apim_logs: ApimLogs,
-    /// Every `am-*` table in hourly blobs and no export faults (see [`Scenario::with_plain_export`]).
+    /// Every `am-*` table in hourly blobs without faults (see [`Scenario::with_plain_export`]).
     plain_export: bool,
 }
 
@@ -419,9 +419,9 @@ impl Scenario {
     }
 
     /// A plain export: every `am-*` table in hourly blobs (`m=00/PT1H.json`, as export rules
-    /// created before 2021-10-15 write them), one blob a slot (no `_1` spills), and no export
-    /// faults (no cut lines, no mistyped values, no retry duplicates). The incident is the same;
-    /// the blobs are fewer and larger.
+    /// created before 2021-10-15 write them), one blob a slot (no `_1` spills), and no faults in
+    /// those exports (no cut lines, no mistyped values, no retry duplicates); flow logs are
+    /// written as by default. The incident is the same; the blobs are fewer and larger.
     #[must_use]
     pub fn with_plain_export(mut self, on: bool) -> Self {
         self.plain_export = on;
