@@ -1,7 +1,7 @@
 -- name: affected_customers
 -- description: Customers (data subjects) named in the arguments or results of attacker calls, under the case's customer keys (customer_id, customerId, customer_ids, customerIds, customer, account_id, accountId by default), and those the server answered for while it copied data out by itself, each with a confidence tier: `exfiltrated` (an attacker call naming them has response bytes to the attacker in the flows or the API Management log, or its session uploaded to an exfiltration destination), `accessed` (an attacker call named them, with no exfiltration path seen), `exposed` (a call the compromised host answered, by the flows from the call's client to it, while the implant ran, from ten minutes before its first copy; the evidence cites its first twenty such calls), `cannot_exclude` (named only in a record rejected as unreadable whose blob covers the attack's span, from its first to its last attacker call or the implant's run, or the window when nothing in it is the attacker's: it may have been an attacker call). With first and last access, identities, tools, calls and the evidence rows.
 -- params: since, until
--- depends: attacker_calls, attacker_flows, exfiltration, server_compromise, window_calls
+-- depends: attacker_calls, attacker_flows, exfiltration, server_compromise, window_calls, window_dependencies
 -- output: customer_id, tier, first_access, last_access, users, answered_to, tools, calls, exfiltration_confirmed, evidence
 WITH named AS (
     SELECT unnest(customer_ids(arguments)) AS customer_id, _blob, _line FROM attacker_calls WHERE arguments IS NOT NULL
@@ -23,20 +23,19 @@ exfiltration_targets AS (
     UNION
     SELECT DISTINCT destination_host FROM exfiltration WHERE destination_host IS NOT NULL
 ),
-attacker_dependencies AS (
-    SELECT a._blob, a._line, a."user", a.session, d.peer_address,
-           target_host(d."Target") AS host
+call_dependencies AS (
+    SELECT a._blob, a._line, a."user", a.session, d.peer_address, d.host
     FROM attacker_calls a
-    JOIN "AppDependencies" d ON trace_id(d."OperationId") = a.operation_id
-    WHERE d."TimeGenerated" >= $since AND d."TimeGenerated" < $until
+    JOIN window_dependencies d ON d.operation_id = a.operation_id
+    WHERE d.time >= $since AND d.time < $until
 ),
 uploads AS (
     SELECT a._blob, a._line, a."user", a.session
-    FROM attacker_dependencies a
+    FROM call_dependencies a
     JOIN exfiltration_targets e ON a.host = e.target
     UNION
     SELECT a._blob, a._line, a."user", a.session
-    FROM attacker_dependencies a
+    FROM call_dependencies a
     JOIN exfiltration_targets e ON a.peer_address = e.target
 ),
 upload_sessions AS (SELECT DISTINCT "user", session FROM uploads WHERE session IS NOT NULL),

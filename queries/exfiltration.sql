@@ -1,7 +1,7 @@
 -- name: exfiltration
 -- description: Where the data went, per destination and path: (1) responses to attacker client addresses (server-to-client bytes of inbound flows, else the response sizes the server logged; separately, the response sizes API Management logged for calls through it); (2) outbound flows from the MCP hosts to destinations new in the window (not reached in the baseline within three days before their first flow of the window), when an attacker call's HTTP dependency names them or they start within ten minutes after an attacker call (unless the server's dependencies for other callers name them too); (3) attacker-call HTTP dependencies to new hosts with no flow record; (4) what the server copies out by itself (server_compromise); (5) outbound flows from the MCP hosts to an address given with --ioc-ip, even one seen in the baseline. Destinations in use up to the window (backups, Key Vault) never appear.
--- params: since, until, baseline_start
--- depends: attacker_calls, attacker_flows, window_outbound, server_compromise, mcp_hosts, window_calls
+-- params: since, until
+-- depends: attacker_calls, attacker_flows, window_outbound, server_compromise, mcp_hosts, window_calls, window_dependencies, attacker_dependencies
 -- output: destination_ip, destination_host, bytes, first, last, path, records
 WITH attacker_ips AS (SELECT DISTINCT client_address AS ip FROM attacker_calls WHERE attacker_address),
 response_flows AS (
@@ -37,25 +37,11 @@ responses AS (
     LEFT JOIN response_logged l ON a.ip = l.ip
     WHERE coalesce(f.bytes, 0) > 0 OR coalesce(l.bytes, 0) > 0
 ),
-new_outbound AS (SELECT dst_ip, time, bytes, named_hosts FROM window_outbound),
+new_outbound AS (SELECT dst_ip, minute, flows, bytes, first, last, named_hosts FROM window_outbound),
 -- The host names the new destinations answer to (window_outbound: a dependency's address, or
 -- connections starting with a host's dependencies).
 destination_hosts AS (
     SELECT DISTINCT dst_ip, unnest(named_hosts) AS host FROM window_outbound WHERE named_hosts IS NOT NULL
-),
--- A host of the baseline is known while its use goes on: reached within three days before its first
--- dependency of the window (as destinations are in window_outbound).
-window_targets AS (
-    SELECT target_host("Target") AS target, min("TimeGenerated") AS first_seen FROM "AppDependencies"
-    WHERE "TimeGenerated" >= $since AND "TimeGenerated" < $until AND "Target" IS NOT NULL
-    GROUP BY 1
-),
-baseline_targets AS (
-    SELECT w.target FROM window_targets w
-    JOIN "AppDependencies" d ON target_host(d."Target") = w.target
-    WHERE d."TimeGenerated" >= $baseline_start AND d."TimeGenerated" < $since AND d."Target" IS NOT NULL
-      AND d."TimeGenerated" >= w.first_seen - INTERVAL '3 days'
-    GROUP BY w.target
 ),
 -- A destination the server reaches for other callers too (a new service it started using) is
 -- not the attacker's, however close in time to an attacker call.
@@ -66,26 +52,16 @@ unnamed_operations AS (
     WHERE "user" = '(authenticated caller, not named)' AND time >= $since AND time < $until AND operation_id IS NOT NULL
 ),
 own_work_targets AS (
-    SELECT DISTINCT target_host(d."Target") AS target, d.peer_address
-    FROM "AppDependencies" d
-    LEFT JOIN (SELECT DISTINCT operation_id FROM attacker_calls) a ON trace_id(d."OperationId") = a.operation_id
-    LEFT JOIN unnamed_operations u ON trace_id(d."OperationId") = u.operation_id
-    WHERE d."TimeGenerated" >= $since AND d."TimeGenerated" < $until AND a.operation_id IS NULL AND u.operation_id IS NULL
-      AND d."Target" IS NOT NULL AND d."Target" <> ''
+    SELECT DISTINCT d.host AS target, d.peer_address
+    FROM window_dependencies d
+    LEFT JOIN (SELECT DISTINCT operation_id FROM attacker_calls) a ON d.operation_id = a.operation_id
+    LEFT JOIN unnamed_operations u ON d.operation_id = u.operation_id
+    WHERE d.time >= $since AND d.time < $until AND d.has_target AND a.operation_id IS NULL AND u.operation_id IS NULL
 ),
 own_work_destinations AS (
     SELECT DISTINCT peer_address AS ip FROM own_work_targets WHERE peer_address IS NOT NULL
     UNION
     SELECT DISTINCT h.dst_ip FROM destination_hosts h JOIN own_work_targets w ON h.host = w.target
-),
-attacker_dependencies AS (
-    SELECT target_host(d."Target") AS host, d.peer_address, d."TimeGenerated" AS time
-    FROM "AppDependencies" d
-    JOIN (SELECT DISTINCT operation_id FROM attacker_calls) a ON trace_id(d."OperationId") = a.operation_id
-    LEFT JOIN baseline_targets t ON target_host(d."Target") = t.target
-    LEFT JOIN (SELECT DISTINCT target FROM own_work_targets) w ON target_host(d."Target") = w.target
-    WHERE d."TimeGenerated" >= $since AND d."TimeGenerated" < $until AND t.target IS NULL AND w.target IS NULL
-      AND coalesce(d."DependencyType", '') NOT IN ('SQL', 'InProc') AND d."Target" IS NOT NULL AND d."Target" <> ''
 ),
 -- Addresses of the attacker's dependency hosts: the address a row carries, else the new
 -- destinations that answer to the host's name.
@@ -97,19 +73,31 @@ dependency_hosts AS (
     ) linked
     GROUP BY ip
 ),
+-- A flow within ten minutes after an attacker call: the call's eleven minutes as rows of their
+-- own (an equi-join on the minute, not a comparison of every flow with every call), and a minute
+-- of flows lies partly in the span exactly when its last flow is at or after the call and its
+-- first at or before the span's end (no minute holds both ends of a ten-minute span).
+attacker_minutes AS (
+    SELECT c.time, date_bin(INTERVAL '1 minute', c.time) + c.k AS minute
+    FROM (SELECT a.time,
+                 unnest(make_array(INTERVAL '0 minutes', INTERVAL '1 minutes', INTERVAL '2 minutes', INTERVAL '3 minutes',
+                                   INTERVAL '4 minutes', INTERVAL '5 minutes', INTERVAL '6 minutes', INTERVAL '7 minutes',
+                                   INTERVAL '8 minutes', INTERVAL '9 minutes', INTERVAL '10 minutes')) AS k
+          FROM (SELECT DISTINCT time FROM attacker_calls) a) c
+),
 near_attacker AS (
     SELECT DISTINCT o.dst_ip
-    FROM new_outbound o
-    JOIN attacker_calls a ON o.time >= a.time AND o.time <= a.time + INTERVAL '10 minutes'
+    FROM attacker_minutes a
+    JOIN new_outbound o ON o.minute = a.minute
     LEFT JOIN own_work_destinations w ON o.dst_ip = w.ip
-    WHERE w.ip IS NULL
+    WHERE o.last >= a.time AND o.first <= a.time + INTERVAL '10 minutes' AND w.ip IS NULL
 ),
 outbound AS (
-    SELECT o.dst_ip AS destination_ip, max(h.host) AS destination_host, sum(o.bytes) AS bytes, min(o.time) AS first, max(o.time) AS last,
+    SELECT o.dst_ip AS destination_ip, max(h.host) AS destination_host, sum(o.bytes) AS bytes, min(o.first) AS first, max(o.last) AS last,
            CASE WHEN max(h.host) IS NOT NULL
                 THEN 'upload by the server on attacker request (HTTP dependency of an attacker call to a new host, outbound flows)'
                 ELSE 'outbound flows from an MCP host to a destination new in the window, during attacker activity' END AS path,
-           count(*) AS records
+           sum(o.flows) AS records
     FROM new_outbound o
     LEFT JOIN dependency_hosts h ON o.dst_ip = h.ip
     LEFT JOIN near_attacker n ON o.dst_ip = n.dst_ip

@@ -3,10 +3,10 @@
 -- params: since, until
 -- depends: window_outbound
 -- output: dst_ip, first_flow, flows, bytes_out, hosts, named_by_dependency
-SELECT dst_ip, min(time) AS first_flow, count(*) AS flows, sum(bytes) AS bytes_out,
+SELECT dst_ip, min(first) AS first_flow, sum(flows) AS flows, sum(bytes) AS bytes_out,
        array_to_string(array_agg(DISTINCT host), ' ') AS hosts,
        bool_or(named_by_dependency) AS named_by_dependency
 FROM window_outbound
-WHERE time >= $since AND time < $until
+WHERE first >= $since AND first < $until
 GROUP BY dst_ip
 ORDER BY sum(bytes) DESC, dst_ip

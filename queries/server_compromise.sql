@@ -4,7 +4,7 @@
 -- depends: window_outbound, window_calls, attacker_calls
 -- output: host, destination_ip, destination_port, flows, bytes, following_bytes, first, last
 WITH new_outbound AS (
-    SELECT host, dst_ip, dst_port, time, bytes, _blob, _line, src_port
+    SELECT host, dst_ip, dst_port, minute, flows, bytes, first, last
     FROM window_outbound
     WHERE NOT named_by_dependency
 ),
@@ -17,9 +17,9 @@ attacker_hours AS (
 ),
 -- Each destination's bytes per minute: whether a flow follows calls depends on its minute only.
 flow_minutes AS (
-    SELECT dst_ip, date_bin(INTERVAL '1 minute', time) AS minute, sum(bytes) AS bytes
+    SELECT dst_ip, minute, sum(bytes) AS bytes
     FROM new_outbound
-    GROUP BY dst_ip, date_bin(INTERVAL '1 minute', time)
+    GROUP BY dst_ip, minute
 ),
 following AS (
     SELECT DISTINCT o.dst_ip, o.minute, o.bytes
@@ -40,12 +40,12 @@ quiet_hours AS (
     WHERE a.hour IS NULL
     GROUP BY o.dst_ip
 )
-SELECT o.host, o.dst_ip AS destination_ip, min(o.dst_port) AS destination_port, count(*) AS flows, sum(o.bytes) AS bytes,
-       coalesce(max(fb.bytes), 0) AS following_bytes, min(o.time) AS first, max(o.time) AS last
+SELECT o.host, o.dst_ip AS destination_ip, min(o.dst_port) AS destination_port, sum(o.flows) AS flows, sum(o.bytes) AS bytes,
+       coalesce(max(fb.bytes), 0) AS following_bytes, min(o.first) AS first, max(o.last) AS last
 FROM new_outbound o
 LEFT JOIN following_bytes fb ON o.dst_ip = fb.dst_ip
 LEFT JOIN quiet_hours q ON o.dst_ip = q.dst_ip
 GROUP BY o.host, o.dst_ip
-HAVING count(*) >= 3 AND coalesce(max(fb.bytes), 0) * 2 >= sum(o.bytes) AND sum(o.bytes) > 0
+HAVING sum(o.flows) >= 3 AND coalesce(max(fb.bytes), 0) * 2 >= sum(o.bytes) AND sum(o.bytes) > 0
    AND coalesce(max(q.hours), 0) >= 3
 ORDER BY first, destination_ip

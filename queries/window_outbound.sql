@@ -1,8 +1,8 @@
 -- name: window_outbound
--- description: The window's allowed outbound flows from the MCP hosts to destinations new in the window (no host's outbound flow reached them in the baseline within three days before their first flow of the window: after a longer quiet spell a cloud address may have changed hands), each with its evidence row and the host names the server's own HTTP dependencies give that address. Flow logs hold addresses, dependencies host names (Target) and rarely an address: a destination is named by a dependency when a dependency row carries its address (network.peer.address), or when at least half of its connections start within two seconds of a dependency to one host, at least a fifth of whose dependencies start with its connections, and whose dependencies are sparse enough (their ±2 s cover at most a tenth of the window) that so many coincidences are not chance; a sampled dependency row counts for its ItemCount. exfiltration and server_compromise both read them, so the flows are read once (host_outbound).
+-- description: The window's allowed outbound flows from the MCP hosts to destinations new in the window (no host's outbound flow reached them in the baseline within three days before their first flow of the window: after a longer quiet spell a cloud address may have changed hands), per host, destination, port and minute (the minute's flows, bytes sent, first and last flow: what every reader counts, sums or places in time, exactly, in a few rows rather than one per flow tuple), with the host names the server's own HTTP dependencies give that address. Flow logs hold addresses, dependencies host names (Target) and rarely an address: a destination is named by a dependency when a dependency row carries its address (network.peer.address), or when at least half of its connections start within two seconds of a dependency to one host, at least a fifth of whose dependencies start with its connections, and whose dependencies are sparse enough (their ±2 s cover at most a tenth of the window) that so many coincidences are not chance; a sampled dependency row counts for its ItemCount. exfiltration and server_compromise both read them, so the flows are read once (host_outbound).
 -- params: since, until, baseline_start
--- depends: host_outbound
--- output: host, dst_ip, dst_port, src_port, time, bytes, named_by_dependency, named_hosts, named_basis, _blob, _line
+-- depends: host_outbound, window_dependencies
+-- output: host, dst_ip, dst_port, minute, flows, bytes, first, last, named_by_dependency, named_hosts, named_basis
 WITH host_flows AS (SELECT * FROM host_outbound),
 window_first AS (SELECT dst_ip, min(time) AS first_seen FROM host_flows GROUP BY dst_ip),
 -- A destination of the baseline is known while its use goes on: some host's outbound flow reached
@@ -56,11 +56,9 @@ connection_seconds AS (
 -- A sampled row stands for ItemCount dependencies, of which only it was kept: it counts for that
 -- many, so that sampling does not make a service's own connections look unexplained.
 dependency_seconds AS (
-    SELECT target_host("Target") AS dependency_host,
-           date_trunc('second', "TimeGenerated") AS second, max(coalesce("ItemCount", 1)) AS weight
-    FROM "AppDependencies"
-    WHERE "TimeGenerated" >= $since - INTERVAL '2 seconds' AND "TimeGenerated" < $until + INTERVAL '2 seconds'
-      AND "Target" IS NOT NULL AND "Target" <> '' AND coalesce("DependencyType", '') <> 'InProc'
+    SELECT host AS dependency_host, date_trunc('second', time) AS second, max(weight) AS weight
+    FROM window_dependencies
+    WHERE has_target AND dependency_type <> 'InProc'
     GROUP BY 1, 2
 ),
 -- The share of the window a host's dependencies cover (each ±2 s): where it is large, a flow
@@ -103,10 +101,17 @@ destination_names AS (
     FROM new_destinations n
     LEFT JOIN addressed_destinations a ON n.dst_ip = a.ip
     LEFT JOIN timed_destinations t ON n.dst_ip = t.ip
+),
+-- The new destinations' flows per host, port and minute: a time test on a minute's first and last
+-- flow is exact for spans longer than a minute (exfiltration's ten minutes after a call).
+flow_minutes AS (
+    SELECT host, dst_ip, dst_port, date_bin(INTERVAL '1 minute', time) AS minute, count(*) AS flows, sum(bytes) AS bytes,
+           min(time) AS first, max(time) AS last
+    FROM new_flows
+    GROUP BY host, dst_ip, dst_port, date_bin(INTERVAL '1 minute', time)
 )
-SELECT f.host, f.dst_ip, f.dst_port, f.src_port, f.time, f.bytes,
-       d.named_by_dependency, d.named_hosts, d.named_basis,
-       f._blob, f._line
+SELECT m.host, m.dst_ip, m.dst_port, m.minute, m.flows, m.bytes, m.first, m.last,
+       d.named_by_dependency, d.named_hosts, d.named_basis
 FROM destination_names d
-JOIN host_flows f ON f.dst_ip = d.dst_ip
-ORDER BY f.time, f._blob, f._line
+JOIN flow_minutes m ON m.dst_ip = d.dst_ip
+ORDER BY m.minute, m.host, m.dst_ip, m.dst_port

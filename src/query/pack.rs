@@ -82,6 +82,14 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         include_str!("../../queries/host_outbound.sql"),
     ),
     (
+        "window_dependencies.sql",
+        include_str!("../../queries/window_dependencies.sql"),
+    ),
+    (
+        "attacker_dependencies.sql",
+        include_str!("../../queries/attacker_dependencies.sql"),
+    ),
+    (
         "window_outbound.sql",
         include_str!("../../queries/window_outbound.sql"),
     ),
