@@ -70,15 +70,35 @@ implant_hosts AS (SELECT DISTINCT host FROM server_compromise),
 -- behind a gateway the host's flows come from the gateway, not the client, so a gateway call is
 -- placed by its backend alone); a call without a client address or backend cannot be placed and
 -- counts. Each client's flows to the host are gathered once per minute, with the minute's first
--- and last flow: a call's seven minutes span eight minute buckets, none holds both ends of the
--- span, so a flow lies in the span exactly when some bucket's last flow is at or after its start
--- and that bucket's first flow at or before its end. The join is then on the client and the
--- minute (both equalities) with one row a side: it does not grow with an office address's flows.
+-- and last flow. A call at t in minute M spans t - 2 min to t + 5 min: every flow of the minutes
+-- M - 1 to M + 4 lies in that span whatever t's second, a flow of minute M - 2 when it is at or
+-- after t - 2 min (so when that minute's last flow is), a flow of minute M + 5 when it is at or
+-- before t + 5 min (so when that minute's first flow is), and no other flow does. So each client
+-- and call minute gets one row (whether the six inner minutes hold a flow, the last flow of the
+-- minute before them and the first of the minute after), and each call is placed by one equi-join
+-- on its client and minute with one row a side: exact to the flow, and it grows with neither an
+-- office address's flows nor a minute's calls.
 client_minutes AS (
     SELECT f.src_ip, date_bin(INTERVAL '1 minute', f.time) AS minute, min(f.time) AS first, max(f.time) AS last
     FROM flows f JOIN implant_hosts h ON f.dst_ip = h.host
     WHERE f.direction = 'I' AND f.time >= $since - INTERVAL '5 minutes' AND f.time < $until + INTERVAL '5 minutes'
     GROUP BY f.src_ip, date_bin(INTERVAL '1 minute', f.time)
+),
+-- Each flow minute as the eight call minutes it bears on (an unnest per minute, not a cross join:
+-- a cross join with the minutes as its collected side emits one batch per minute and offset).
+minute_offsets AS (
+    SELECT m.src_ip, m.minute, m.first, m.last,
+           unnest(make_array(INTERVAL '-2 minutes', INTERVAL '-1 minutes', INTERVAL '0 minutes', INTERVAL '1 minutes',
+                             INTERVAL '2 minutes', INTERVAL '3 minutes', INTERVAL '4 minutes', INTERVAL '5 minutes')) AS k
+    FROM client_minutes m
+),
+client_cover AS (
+    SELECT src_ip, minute - k AS call_minute,
+           bool_or(k > INTERVAL '-2 minutes' AND k < INTERVAL '5 minutes') AS inner_flow,
+           max(CASE WHEN k = INTERVAL '-2 minutes' THEN last END) AS before_last,
+           min(CASE WHEN k = INTERVAL '5 minutes' THEN first END) AS after_first
+    FROM minute_offsets
+    GROUP BY src_ip, minute - k
 ),
 implant_calls AS (
     SELECT w.customers, w.time, w."user", w.tool, w.origin, w.operation_id, w.client_address, w.backend_address, w._blob, w._line, w.call_key
@@ -86,32 +106,15 @@ implant_calls AS (
     JOIN implant_start s ON w.time >= s.start
     WHERE w.time >= $since AND w.time < $until
 ),
--- Each call's minute buckets as rows of their own (an unnest per call, not a cross join: a cross
--- join with the calls as its collected side emits one batch per call and offset).
-call_offsets AS (
-    SELECT c.call_key, c.client_address, c.time,
-           unnest(make_array(INTERVAL '-5 minutes', INTERVAL '-4 minutes', INTERVAL '-3 minutes', INTERVAL '-2 minutes',
-                             INTERVAL '-1 minutes', INTERVAL '0 minutes', INTERVAL '1 minutes', INTERVAL '2 minutes')) AS k
-    FROM implant_calls c
-    WHERE c.client_address IS NOT NULL
-),
-call_minutes_around AS (
-    SELECT o.call_key, o.client_address, o.time, date_bin(INTERVAL '1 minute', o.time) - o.k AS minute
-    FROM call_offsets o
-),
-placed AS (
-    SELECT DISTINCT c.call_key
-    FROM call_minutes_around c
-    JOIN client_minutes m ON m.src_ip = c.client_address AND m.minute = c.minute
-    WHERE m.last >= c.time - INTERVAL '2 minutes' AND m.first <= c.time + INTERVAL '5 minutes'
-),
 answered_calls AS (
     SELECT unnest(c.customers) AS customer_id, c.time, c."user", c.tool, c.origin, c.operation_id, c._blob, c._line
-    FROM implant_calls c
-    LEFT JOIN placed p ON c.call_key = p.call_key
+    FROM client_cover v
+    RIGHT JOIN implant_calls c ON v.src_ip = c.client_address AND v.call_minute = date_bin(INTERVAL '1 minute', c.time)
     LEFT JOIN implant_hosts h ON c.backend_address = h.host
     WHERE CASE WHEN c.backend_address IS NOT NULL THEN h.host IS NOT NULL
-               ELSE c.client_address IS NULL OR p.call_key IS NOT NULL END
+               ELSE c.client_address IS NULL
+                    OR coalesce(v.inner_flow OR v.before_last >= c.time - INTERVAL '2 minutes'
+                                OR v.after_first <= c.time + INTERVAL '5 minutes', false) END
 ),
 -- An implant answers every caller: a customer can be exposed by thousands of calls. The evidence
 -- cites the first twenty (`calls` counts them all), so that no row grows with the window. The

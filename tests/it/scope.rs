@@ -2111,3 +2111,103 @@ fn an_implant_reaching_inward_is_lateral_movement_in_the_chain() {
     );
     assert!(!chain.contains("10.8.0.5"), "{chain}");
 }
+
+/// Whether the implanted host answered a call is decided to the second, whichever minute the
+/// deciding flow falls in: a call counts when one of its client's flows to the host lies from two
+/// minutes before it to five minutes after. Calls from addresses seen nowhere else, each with one
+/// flow just inside or just outside an end of its span, name customers exposed exactly so.
+#[test]
+fn an_implants_answered_calls_are_placed_to_the_second() {
+    use chrono::DurationRound;
+    let scenario = tenant(131, 0.3, (2026, 9, 1), 30).with_story(Story::Implant);
+    let account = Account::new();
+    scenario.write(account.path()).expect("generate");
+    let truth = serde_json::to_value(scenario.truth()).expect("truth");
+    let attack =
+        mcpforensics::time::parse_timestamp(truth["attack_start"].as_str().expect("start"))
+            .expect("start");
+    let case_dir = tempfile::tempdir().expect("case");
+    ingest_dir(account.path(), case_dir.path());
+    let since = attack - chrono::Duration::days(1);
+    let params = PackParams {
+        since,
+        until: mcpforensics::time::parse_timestamp("2026-10-01T00:00:00Z").expect("end"),
+        baseline_start: since - chrono::Duration::days(14),
+    };
+    let host = run_scope(case_dir.path(), params, Vec::new())
+        .server_compromise
+        .first()
+        .expect("the implant is found")
+        .host
+        .clone();
+
+    // (the one flow's offset from the call in seconds, or none; whether the call is placed)
+    let cases: [(Option<i64>, bool); 7] = [
+        (Some(-121), false), // the minute two before the call's, before its span
+        (Some(-119), true),  // the same minute, within the span
+        (Some(-60), true),   // a minute wholly within
+        (Some(0), true),
+        (Some(299), true),  // the minute five after the call's, within the span
+        (Some(301), false), // the same minute, after the span
+        (None, false),
+    ];
+    // A named caller at noon, within the organisation's hours: an ordinary caller from addresses
+    // of its own (a new address is the attacker's only with a second sign, and an anonymous
+    // caller is one).
+    let base = (attack + chrono::Duration::days(1))
+        .duration_trunc(chrono::Duration::days(1))
+        .expect("day")
+        + chrono::Duration::hours(12)
+        + chrono::Duration::seconds(30);
+    let mut calls = Vec::new();
+    let mut tuples = Vec::new();
+    for (i, (offset, _)) in cases.iter().enumerate() {
+        let time = base + chrono::Duration::minutes(5 * i as i64);
+        let client = format!("10.77.0.{}", 10 + i);
+        calls.push(
+            serde_json::json!({"TimeGenerated": mcpforensics::time::format_utc(time),
+                "Name": "tools/call get_customer", "Id": format!("edge{i}"), "OperationId": format!("edgeop{i}"),
+                "UserAuthenticatedId": "edge.caller@contoso.example",
+                "Properties": {"mcp.method.name": "tools/call", "gen_ai.tool.name": "get_customer", "client.address": client,
+                    "gen_ai.tool.call.arguments": serde_json::json!({"customer_id": format!("EDGE-{i}")}).to_string()}})
+            .to_string(),
+        );
+        if let Some(offset) = offset {
+            tuples.push(format!(
+                "{},{client},{host},50000,443,T,I,A,B,3,300,3,900",
+                (time + chrono::Duration::seconds(*offset)).timestamp()
+            ));
+        }
+    }
+    account.put(
+        &format!(
+            "am-apprequests/WorkspaceResourceId=/subscriptions/s/resourcegroups/rg/providers/microsoft.operationalinsights/workspaces/ws/y={}/m=00/edge.json",
+            base.format("%Y/m=%m/d=%d/h=%H")
+        ),
+        (calls.join("\n") + "\n").as_bytes(),
+    );
+    let tuples: Vec<&str> = tuples.iter().map(String::as_str).collect();
+    account.put(
+        &format!(
+            "insights-logs-networksecuritygroupflowevent/resourceId=/SUBSCRIPTIONS/S/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/NSG-EDGE/y={}/m=00/macAddress=000D3A000077/PT1H.json",
+            base.format("%Y/m=%m/d=%d/h=%H")
+        ),
+        &nsg_v2(&tuples),
+    );
+    ingest_dir(account.path(), case_dir.path());
+
+    let report = run_scope(case_dir.path(), params, Vec::new());
+    for (i, (offset, placed)) in cases.iter().enumerate() {
+        let customer = format!("EDGE-{i}");
+        let tier = report
+            .affected_customers
+            .iter()
+            .find(|c| c.customer_id == customer)
+            .map(|c| c.tier.as_str());
+        assert_eq!(
+            tier,
+            placed.then_some("exposed"),
+            "a flow at {offset:?} s from the call"
+        );
+    }
+}
