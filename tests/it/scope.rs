@@ -1987,13 +1987,14 @@ fn a_breach_sampled_away_is_inconclusive_and_its_unreadable_customers_are_listed
     );
 }
 
-/// An implant that reaches inward: new connections from the compromised MCP host to an internal
-/// database (1433) and to another host's SSH (22) are lateral movement in the attack chain; the
-/// host's everyday database connection (in the baseline too), its new connection on a port that
-/// is neither management nor database, and an administrator's new connection from another
-/// internal host are not.
-#[test]
-fn an_implant_reaching_inward_is_lateral_movement_in_the_chain() {
+/// A small implant tenant, generated and ingested: its account (for blobs added later), its case,
+/// the attack's start, and the window from a day before it, with two weeks of baseline.
+fn ingested_implant_tenant() -> (
+    Account,
+    tempfile::TempDir,
+    chrono::DateTime<chrono::Utc>,
+    PackParams,
+) {
     let scenario = tenant(131, 0.3, (2026, 9, 1), 30).with_story(Story::Implant);
     let account = Account::new();
     scenario.write(account.path()).expect("generate");
@@ -2009,6 +2010,17 @@ fn an_implant_reaching_inward_is_lateral_movement_in_the_chain() {
         until: mcpforensics::time::parse_timestamp("2026-10-01T00:00:00Z").expect("end"),
         baseline_start: since - chrono::Duration::days(14),
     };
+    (account, case_dir, attack, params)
+}
+
+/// An implant that reaches inward: new connections from the compromised MCP host to an internal
+/// database (1433) and to another host's SSH (22) are lateral movement in the attack chain; the
+/// host's everyday database connection (in the baseline too), its new connection on a port that
+/// is neither management nor database, and an administrator's new connection from another
+/// internal host are not.
+#[test]
+fn an_implant_reaching_inward_is_lateral_movement_in_the_chain() {
+    let (account, case_dir, attack, params) = ingested_implant_tenant();
     let before = run_scope(case_dir.path(), params, Vec::new());
     let host = before
         .server_compromise
@@ -2095,7 +2107,7 @@ fn an_implant_reaching_inward_is_lateral_movement_in_the_chain() {
 
     let (code, text, stderr) = run(bin().args(["scope", "--case"]).arg(case_dir.path()).args([
         "--since",
-        &mcpforensics::time::format_utc(since),
+        &mcpforensics::time::format_utc(params.since),
         "--until",
         "2026-10-01T00:00:00Z",
     ]));
@@ -2119,21 +2131,7 @@ fn an_implant_reaching_inward_is_lateral_movement_in_the_chain() {
 #[test]
 fn an_implants_answered_calls_are_placed_to_the_second() {
     use chrono::DurationRound;
-    let scenario = tenant(131, 0.3, (2026, 9, 1), 30).with_story(Story::Implant);
-    let account = Account::new();
-    scenario.write(account.path()).expect("generate");
-    let truth = serde_json::to_value(scenario.truth()).expect("truth");
-    let attack =
-        mcpforensics::time::parse_timestamp(truth["attack_start"].as_str().expect("start"))
-            .expect("start");
-    let case_dir = tempfile::tempdir().expect("case");
-    ingest_dir(account.path(), case_dir.path());
-    let since = attack - chrono::Duration::days(1);
-    let params = PackParams {
-        since,
-        until: mcpforensics::time::parse_timestamp("2026-10-01T00:00:00Z").expect("end"),
-        baseline_start: since - chrono::Duration::days(14),
-    };
+    let (account, case_dir, attack, params) = ingested_implant_tenant();
     let host = run_scope(case_dir.path(), params, Vec::new())
         .server_compromise
         .first()
