@@ -68,11 +68,15 @@ host_cover AS (
     FROM dependency_seconds
     GROUP BY dependency_host
 ),
+-- Each connection with the hosts whose dependencies start within its ±2 s, by the heaviest such
+-- dependency. Joined to the dependency rows themselves, not to dependency_seconds: a CTE read twice
+-- is planned twice, and grouping every dependency by host and second was most of this query's time.
 coincident_connections AS (
-    SELECT c.dst_ip, d.dependency_host, c.host, c.src_port, c.dst_port, c.start, max(d.weight) AS weight
+    SELECT c.dst_ip, d.host AS dependency_host, c.host, c.src_port, c.dst_port, c.start, max(d.weight) AS weight
     FROM connection_seconds c
-    JOIN dependency_seconds d ON c.second = d.second
-    GROUP BY c.dst_ip, d.dependency_host, c.host, c.src_port, c.dst_port, c.start
+    JOIN window_dependencies d ON c.second = date_trunc('second', d.time)
+    WHERE d.has_target AND d.dependency_type <> 'InProc'
+    GROUP BY c.dst_ip, d.host, c.host, c.src_port, c.dst_port, c.start
 ),
 coincident AS (
     SELECT dst_ip, dependency_host, sum(weight) AS connections
