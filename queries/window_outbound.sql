@@ -1,40 +1,23 @@
 -- name: window_outbound
--- description: The window's allowed outbound flows from the MCP hosts to destinations new in the window (no host's outbound flow reached them in the baseline within three days before their first flow of the window: after a longer quiet spell a cloud address may have changed hands), per host, destination, port and minute (the minute's flows, bytes sent, first and last flow: what every reader counts, sums or places in time, exactly, in a few rows rather than one per flow tuple), with the host names the server's own HTTP dependencies give that address. Flow logs hold addresses, dependencies host names (Target) and rarely an address: a destination is named by a dependency when a dependency row carries its address (network.peer.address), or when at least half of its connections start within two seconds of a dependency to one host, at least a fifth of whose dependencies start with its connections, and whose dependencies are sparse enough (their ±2 s cover at most a tenth of the window) that so many coincidences are not chance; a sampled dependency row counts for its ItemCount. exfiltration and server_compromise both read them, so the flows are read once (host_outbound).
+-- description: The window's allowed outbound flows from the MCP hosts to destinations new in the window (no host's outbound flow reached them in the baseline within three days before their first flow of the window: after a longer quiet spell a cloud address may have changed hands), per host, destination, port and minute (the minute's flows, bytes sent, first and last flow: what every reader counts, sums or places in time, exactly, in a few rows rather than one per flow tuple), with the host names the server's own HTTP dependencies give that address (the new destinations are window_new_destinations). Flow logs hold addresses, dependencies host names (Target) and rarely an address: a destination is named by a dependency when a dependency row carries its address (network.peer.address), or when at least half of its connections start within two seconds of a dependency to one host, at least a fifth of whose dependencies start with its connections, and whose dependencies are sparse enough (their ±2 s cover at most a tenth of the window) that so many coincidences are not chance; a sampled dependency row counts for its ItemCount. exfiltration and server_compromise both read them, so the flows are read once (host_outbound).
 -- params: since, until, baseline_start
--- depends: host_outbound, window_dependencies
+-- depends: host_outbound, window_new_destinations, window_dependencies
 -- output: host, dst_ip, dst_port, minute, flows, bytes, first, last, named_by_dependency, named_hosts, named_basis
-WITH host_flows AS (SELECT * FROM host_outbound),
-window_first AS (SELECT dst_ip, min(time) AS first_seen FROM host_flows GROUP BY dst_ip),
--- A destination of the baseline is known while its use goes on: some host's outbound flow reached
--- it within three days before its first flow of the window. After a longer quiet spell (the
--- window's own limit) a cloud address may have changed hands: a partner's API weeks before says
--- nothing about who listens there now.
-known_destinations AS (
-    SELECT w.dst_ip FROM window_first w
-    JOIN flows f ON f.dst_ip = w.dst_ip
-    WHERE f.direction = 'O' AND f.time >= $baseline_start AND f.time < $since AND f.time >= w.first_seen - INTERVAL '3 days'
-    GROUP BY w.dst_ip
-),
 -- Addresses dependency rows carry, from three days before the destination's first flow of the
 -- window on (an address tied to a host weeks before may have changed hands since).
-addressed_destinations AS (
+WITH addressed_destinations AS (
     SELECT d.peer_address AS ip, array_agg(DISTINCT target_host(d."Target")) AS hosts
     FROM "AppDependencies" d
-    JOIN window_first w ON d.peer_address = w.dst_ip
+    JOIN window_new_destinations n ON d.peer_address = n.dst_ip
     WHERE d."TimeGenerated" >= $baseline_start AND d."TimeGenerated" < $until AND d.peer_address IS NOT NULL
-      AND d."TimeGenerated" >= w.first_seen - INTERVAL '3 days'
+      AND d."TimeGenerated" >= n.first_seen - INTERVAL '3 days'
     GROUP BY d.peer_address
 ),
--- The destinations new in the window, one row each (a few), joined to the flows as the side held
--- in memory: a left join keeping every flow would hold the flows themselves, and its output
--- batches would each carry every flow's bytes (the sort after it then spilled them to disk).
-new_destinations AS (
-    SELECT w.dst_ip FROM window_first w
-    LEFT JOIN known_destinations k ON w.dst_ip = k.dst_ip
-    WHERE k.dst_ip IS NULL
-),
+-- The destinations new in the window (window_new_destinations, a few rows) joined to the flows as
+-- the side held in memory: a left join keeping every flow would hold the flows themselves, and its
+-- output batches would each carry every flow's bytes (the sort after it then spilled them to disk).
 new_flows AS (
-    SELECT f.* FROM new_destinations n JOIN host_flows f ON f.dst_ip = n.dst_ip
+    SELECT f.* FROM window_new_destinations n JOIN host_outbound f ON f.dst_ip = n.dst_ip
 ),
 -- A connection is one (host, destination, ports); it starts at its first tuple (B in v2 and VNet
 -- logs; the first tuple seen where the begin tuple is missing or the log is v1).
@@ -102,7 +85,7 @@ destination_names AS (
            a.ip IS NOT NULL OR t.ip IS NOT NULL AS named_by_dependency,
            array_sort(coalesce(a.hosts, t.hosts)) AS named_hosts,
            CASE WHEN a.ip IS NOT NULL THEN 'dependency address' WHEN t.ip IS NOT NULL THEN 'host by time ±2 s' END AS named_basis
-    FROM new_destinations n
+    FROM window_new_destinations n
     LEFT JOIN addressed_destinations a ON n.dst_ip = a.ip
     LEFT JOIN timed_destinations t ON n.dst_ip = t.ip
 ),

@@ -90,6 +90,10 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         include_str!("../../queries/attacker_dependencies.sql"),
     ),
     (
+        "window_new_destinations.sql",
+        include_str!("../../queries/window_new_destinations.sql"),
+    ),
+    (
         "window_outbound.sql",
         include_str!("../../queries/window_outbound.sql"),
     ),
