@@ -124,7 +124,7 @@ answered AS (
     SELECT a.*, row_number() OVER (PARTITION BY a.customer_id ORDER BY a.time, a._blob, a._line) AS nth
     FROM answered_calls a
 ),
-exposed AS (
+exposed_all AS (
     SELECT a.customer_id, 'exposed' AS tier, min(a.time) AS first_access, max(a.time) AS last_access,
            -- Exposed customers were read by their ordinary callers, not by a suspect: the callers
            -- are listed apart, as whom the copied answers went to.
@@ -136,6 +136,14 @@ exposed AS (
            array_agg(a.origin || ' ' || coalesce(a.operation_id, '') || ' ' || a._blob || ':' || CAST(a._line AS VARCHAR) ORDER BY a.time, a._blob, a._line) FILTER (WHERE a.nth <= 20) AS evidence
     FROM answered a
     GROUP BY a.customer_id
+),
+-- Customers an attacker call named are in the stronger tier: the exclusion joins one row per
+-- customer, with the attacked customers as the side held in memory (the exposed rows, each with
+-- its evidence, are streamed past it: held, they took seconds to gather at 5 GB).
+exposed AS (
+    SELECT e.* FROM attacked t
+    RIGHT JOIN exposed_all e ON e.customer_id = t.customer_id
+    WHERE t.customer_id IS NULL
 ),
 -- The attack's span: its first to its last attacker call, and the implant's run to the window's end;
 -- when nothing in the window is the attacker's, the window itself (what cannot be read there cannot
@@ -179,24 +187,16 @@ cannot_exclude AS (
            false AS exfiltration_confirmed,
            array_agg(u.cited || u.blob || ':' || CAST(u.line AS VARCHAR) ORDER BY u.bucket, u.blob, u.line) AS evidence
     FROM unreadable u
+    LEFT JOIN attacked t ON u.customer_id = t.customer_id
+    -- the exposed tier's customers are the answered ones an attacker call did not name: excluded by
+    -- the answered mentions themselves, so that the exposed tier is not computed a second time
+    LEFT JOIN (SELECT DISTINCT customer_id FROM answered_calls) e ON u.customer_id = e.customer_id
+    WHERE t.customer_id IS NULL AND e.customer_id IS NULL
     GROUP BY u.customer_id
-),
--- Each customer in its strongest tier: an attacker call named them (attacked), else a call the
--- implant answered named them (exposed), else only unreadable evidence did (cannot_exclude). Each
--- tier holds one row per customer; they are ranked in one pass, so that no tier is computed twice
--- (a CTE read twice is planned twice: the exposed tier's placement of every answered call, and
--- the attacked tier, each ran twice when the weaker tiers excluded the stronger by joins).
-tiers AS (
-    SELECT *, 1 AS strength FROM attacked
-    UNION ALL
-    SELECT *, 2 AS strength FROM exposed
-    UNION ALL
-    SELECT *, 3 AS strength FROM cannot_exclude
-),
-ranked AS (
-    SELECT *, row_number() OVER (PARTITION BY customer_id ORDER BY strength) AS pick FROM tiers
 )
-SELECT customer_id, tier, first_access, last_access, users, answered_to, tools, calls, exfiltration_confirmed, evidence
-FROM ranked
-WHERE pick = 1
+SELECT * FROM attacked
+UNION ALL
+SELECT * FROM exposed
+UNION ALL
+SELECT * FROM cannot_exclude
 ORDER BY first_access, customer_id
