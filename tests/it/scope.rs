@@ -1,7 +1,7 @@
 //! Breach scoping judged against the generator's ground truth: the sample, unseen variants,
 //! every pack query's expected result, indicators, and the reports as users read them.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use mcpforensics::case::Case;
@@ -2011,6 +2011,129 @@ fn ingested_implant_tenant() -> (
         baseline_start: since - chrono::Duration::days(14),
     };
     (account, case_dir, attack, params)
+}
+
+/// A destination of the MCP hosts' outbound flows is new in the window unless some host's outbound
+/// flow reached it in the baseline within three days before its first flow of the window: the
+/// implant's destination is new and the server's everyday destinations are not; a destination
+/// another host reached the day before, or the MCP host two days before, is known; one reached a
+/// week before and not since is new again (a cloud address may have changed hands).
+#[test]
+fn new_destinations_are_those_no_host_reached_within_three_days_before() {
+    let (account, case_dir, attack, params) = ingested_implant_tenant();
+    let implant = run_scope(case_dir.path(), params, Vec::new())
+        .server_compromise
+        .first()
+        .expect("the implant is found")
+        .clone();
+    let rows = |name: &str| -> Vec<Value> {
+        let (code, stdout, stderr) = run(bin()
+            .args(["queries", "run", name, "--case"])
+            .arg(case_dir.path())
+            .args([
+                "--since",
+                &mcpforensics::time::format_utc(params.since),
+                "--until",
+                &mcpforensics::time::format_utc(params.until),
+                "--baseline-days",
+                "14",
+                "--as-given",
+                "--format",
+                "json",
+            ]));
+        assert_eq!(code, 0, "{name}: {stderr}");
+        serde_json::from_str(&stdout).expect("JSON rows")
+    };
+    let new_destinations = || -> BTreeMap<String, String> {
+        rows("window_new_destinations")
+            .iter()
+            .map(|r| {
+                (
+                    r["dst_ip"].as_str().expect("dst_ip").to_string(),
+                    r["first_seen"].as_str().expect("first_seen").to_string(),
+                )
+            })
+            .collect()
+    };
+    let window_destinations: BTreeSet<String> = rows("host_outbound")
+        .iter()
+        .filter(|r| r["host"] == implant.host.as_str())
+        .map(|r| r["dst_ip"].as_str().expect("dst_ip").to_string())
+        .collect();
+    let before = new_destinations();
+    assert!(
+        before.contains_key(&implant.destination_ip),
+        "{before:?} lacks {}",
+        implant.destination_ip
+    );
+    let everyday: Vec<&String> = window_destinations
+        .iter()
+        .filter(|d| !before.contains_key(*d))
+        .collect();
+    assert!(
+        !everyday.is_empty(),
+        "the server's everyday destinations are known from the baseline: {window_destinations:?}"
+    );
+
+    // Each destination reached once in the window, six hours after the attack began, and in the
+    // baseline (before the window) as given.
+    let reached = attack + chrono::Duration::hours(6);
+    let other_host = "10.8.0.5";
+    // (destination, its baseline flow: from which host and how long before, whether it is new)
+    type Fixture<'a> = (&'a str, Option<(&'a str, chrono::Duration)>, bool);
+    let fixtures: [Fixture; 4] = [
+        (
+            "203.0.113.50",
+            Some((implant.host.as_str(), chrono::Duration::days(2))),
+            false,
+        ),
+        (
+            "203.0.113.51",
+            Some((implant.host.as_str(), chrono::Duration::days(7))),
+            true,
+        ),
+        (
+            "203.0.113.52",
+            Some((other_host, chrono::Duration::hours(31))),
+            false,
+        ),
+        ("203.0.113.53", None, true),
+    ];
+    for (i, (destination, baseline, _)) in fixtures.iter().enumerate() {
+        let mut flows = vec![(reached, implant.host.as_str())];
+        if let Some((source, before)) = baseline {
+            assert!(
+                reached - *before < params.since,
+                "the baseline flow is before the window"
+            );
+            flows.push((reached - *before, source));
+        }
+        for (j, (time, source)) in flows.into_iter().enumerate() {
+            account.put(
+                &format!(
+                    "insights-logs-networksecuritygroupflowevent/resourceId=/SUBSCRIPTIONS/S/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/NSG-NEW/y={}/m=00/macAddress=000D3A0000{i}{j}/PT1H.json",
+                    time.format("%Y/m=%m/d=%d/h=%H")
+                ),
+                &nsg_v2(&[&format!(
+                    "{},{source},{destination},4100{i},443,T,O,A,E,5,600,5,900",
+                    time.timestamp()
+                )]),
+            );
+        }
+    }
+    ingest_dir(account.path(), case_dir.path());
+
+    let after = new_destinations();
+    let mut expected = before.clone();
+    for (destination, _, new) in fixtures {
+        if new {
+            expected.insert(
+                destination.to_string(),
+                mcpforensics::time::format_utc(reached),
+            );
+        }
+    }
+    assert_eq!(after, expected);
 }
 
 /// An implant that reaches inward: new connections from the compromised MCP host to an internal
