@@ -220,8 +220,9 @@ pub struct CaseReads {
 pub struct QueryEngine {
     ctx: SessionContext,
     tables: Vec<TableInfo>,
-    /// Pack queries already run in this session, with the parameters they ran with.
-    pack_results: std::sync::Mutex<Vec<(String, pack::PackParams)>>,
+    /// Pack queries already run in this session: name, the parameters they ran with, and the
+    /// rows they gave (none for a view over the call index).
+    pack_results: std::sync::Mutex<Vec<pack::PackResult>>,
     /// Each pack query run: name, seconds, rows.
     timings: std::sync::Mutex<Vec<QueryTiming>>,
     opened: Arc<reads::OpenedFiles>,

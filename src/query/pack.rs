@@ -262,6 +262,14 @@ pub fn queries() -> Vec<PackQuery> {
         .collect()
 }
 
+/// A pack query run in a session: its name, the parameters it ran with, and its rows (none for a
+/// view over the call index).
+pub(crate) struct PackResult {
+    pub(crate) name: String,
+    pub(crate) params: PackParams,
+    pub(crate) rows: Option<(SchemaRef, Vec<RecordBatch>)>,
+}
+
 /// The parameters every pack query may bind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PackParams {
@@ -323,14 +331,21 @@ impl QueryEngine {
         resolve(name, &all, &mut order, &mut visiting)?;
         let mut last = None;
         for query in order {
-            // A dependency already run with the same parameters is reused, not run again.
-            let already = self
-                .pack_results
-                .lock()
-                .map(|done| done.contains(&(query.name.clone(), *params)))
-                .unwrap_or(false);
-            if already && query.name != name {
-                continue;
+            // A query already run with the same parameters is reused, not run again: a
+            // dependency, and the query asked for when its rows are held (a view over the call
+            // index is collected when asked for by name).
+            let already = self.pack_results.lock().ok().and_then(|done| {
+                done.iter()
+                    .find(|r| r.name == query.name && r.params == *params)
+                    .map(|r| r.rows.clone())
+            });
+            match already {
+                Some(_) if query.name != name => continue,
+                Some(Some(rows)) => {
+                    last = Some(rows);
+                    continue;
+                }
+                _ => {}
             }
             let started = std::time::Instant::now();
             let named = |source: QueryError| QueryError::InPack {
@@ -344,14 +359,14 @@ impl QueryEngine {
                 .and_then(|frame| frame.with_param_values(params.values()))
                 .map_err(|e| named(e.into()))?;
             let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
-            let table: Arc<dyn TableProvider> = if query.view_over_index
+            let (table, rows): (Arc<dyn TableProvider>, _) = if query.view_over_index
                 && query.name != name
                 && self.call_index().is_some()
             {
                 if let Ok(mut timings) = self.timings.lock() {
                     timings.push((query.name.clone(), started.elapsed().as_secs_f64(), None, 0));
                 }
-                frame.into_view()
+                (frame.into_view(), None)
             } else {
                 let batches = self.collect(frame).await.map_err(named)?;
                 let batches = owned(batches, self.ctx.state().config().batch_size())
@@ -373,16 +388,22 @@ impl QueryEngine {
                 // the one its arrays carry (nullability), which MemTable refuses.
                 let schema = batches.first().map_or(schema, RecordBatch::schema);
                 let table = MemTable::try_new(schema.clone(), vec![batches.clone()])?;
-                last = Some((schema, batches));
-                Arc::new(table)
+                (Arc::new(table), Some((schema, batches)))
             };
+            if rows.is_some() {
+                last.clone_from(&rows);
+            }
             self.ctx
                 .deregister_table(TableReference::bare(query.name.clone()))?;
             self.ctx
                 .register_table(TableReference::bare(query.name.clone()), table)?;
             if let Ok(mut done) = self.pack_results.lock() {
-                done.retain(|(n, _)| n != &query.name);
-                done.push((query.name.clone(), *params));
+                done.retain(|r| r.name != query.name);
+                done.push(PackResult {
+                    name: query.name.clone(),
+                    params: *params,
+                    rows,
+                });
             }
         }
         last.ok_or_else(|| QueryError::Pack(format!("no query named {name}")))

@@ -73,7 +73,14 @@ pub async fn scope_with_timings(
             until: requested.until,
             baseline_start: auto - baseline,
         };
-        let (found, more) = scope_once(case, request, earlier, Pass::Probe).await?;
+        // The probe looks for a breach that began before the start asked for: it ends a day
+        // after that start (what began before it, and the sessions it was part of), not at the
+        // window's end, which the report's own run has just scoped.
+        let probe = PackParams {
+            until: (requested.since + Duration::days(1)).min(requested.until),
+            ..earlier
+        };
+        let (found, more) = scope_once(case, request, probe, Pass::Probe).await?;
         timings.extend(more);
         probe_artifacts = window::artifacts(&found);
         let first = first_activity(&found);
@@ -211,8 +218,8 @@ enum Pass {
     /// The report's own run: every finding.
     Full,
     /// A run that only looks for what the attacker used and when it began, to move the window:
-    /// the affected customers (the costliest query when a server is compromised, and read by no
-    /// widening rule) are left out.
+    /// what no widening rule reads is left out (the affected customers, the costliest query when
+    /// a server is compromised; the resources touched, the coverage's queries, lateral movement).
     Probe,
 }
 
@@ -268,12 +275,35 @@ async fn scope_once(
         Pass::Full => rows("affected_customers", &run("affected_customers").await?)?,
         Pass::Probe => Vec::new(),
     };
-    let resources: Vec<Resource> = rows("resources_touched", &run("resources_touched").await?)?;
-    let hourly: Vec<HourRow> = rows("hourly_volume", &run("hourly_volume").await?)?;
-    let sampling: Vec<Sampling> = rows("sampling", &run("sampling").await?)?;
-    let sampled_calls: Vec<SampledCalls> = rows("sampled_calls", &run("sampled_calls").await?)?;
-    let call_addresses: Vec<CallAddressRow> =
-        rows("call_addresses", &run("call_addresses").await?)?;
+    // What only the report's own run reads: the resources, the coverage (hours, sampling, caller
+    // addresses) and lateral movement. A probe's report is never shown, and only its attacker's
+    // artifacts and first activity are read.
+    let full = pass == Pass::Full;
+    let resources: Vec<Resource> = if full {
+        rows("resources_touched", &run("resources_touched").await?)?
+    } else {
+        Vec::new()
+    };
+    let hourly: Vec<HourRow> = if full {
+        rows("hourly_volume", &run("hourly_volume").await?)?
+    } else {
+        Vec::new()
+    };
+    let sampling: Vec<Sampling> = if full {
+        rows("sampling", &run("sampling").await?)?
+    } else {
+        Vec::new()
+    };
+    let sampled_calls: Vec<SampledCalls> = if full {
+        rows("sampled_calls", &run("sampled_calls").await?)?
+    } else {
+        Vec::new()
+    };
+    let call_addresses: Vec<CallAddressRow> = if full {
+        rows("call_addresses", &run("call_addresses").await?)?
+    } else {
+        Vec::new()
+    };
 
     let suspects = suspect_rows
         .iter()
@@ -359,8 +389,11 @@ async fn scope_once(
             w.last.format("%Y-%m-%d").to_string(),
         ]
     });
-    let lateral_movement =
-        lateral_movement(&engine, params, (&server_compromise, &suspects, &sprays)).await?;
+    let lateral_movement = if full {
+        lateral_movement(&engine, params, (&server_compromise, &suspects, &sprays)).await?
+    } else {
+        Vec::new()
+    };
     let verdict = verdict(&suspects, &server_compromise, &mut coverage);
     let report = ScopeReport {
         report_version: REPORT_VERSION,
