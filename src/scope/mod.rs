@@ -73,13 +73,7 @@ pub async fn scope_with_timings(
             until: requested.until,
             baseline_start: auto - baseline,
         };
-        // The probe looks for a breach that began before the start asked for: it ends a day
-        // after that start (what began before it, and the sessions it was part of), not at the
-        // window's end, which the report's own run has just scoped.
-        let probe = PackParams {
-            until: (requested.since + Duration::days(1)).min(requested.until),
-            ..earlier
-        };
+        let probe = probe_window(earlier, requested);
         let (found, more) = scope_once(case, request, probe, Pass::Probe).await?;
         timings.extend(more);
         probe_artifacts = window::artifacts(&found);
@@ -201,6 +195,16 @@ pub async fn scope_with_timings(
     Ok((report, timings))
 }
 
+/// The probe's window, from the evidence's first days (`earlier`): it looks for a breach that began
+/// before the start asked for, so it ends a day after that start (what began before it, and the
+/// sessions it was part of), not at the window's end, which the report's own run has just scoped.
+fn probe_window(earlier: PackParams, requested: PackParams) -> PackParams {
+    PackParams {
+        until: (requested.since + Duration::days(1)).min(requested.until),
+        ..earlier
+    }
+}
+
 /// The report's first attacker call or implant flow.
 fn first_activity(report: &ScopeReport) -> Option<DateTime<Utc>> {
     report
@@ -271,39 +275,38 @@ async fn scope_once(
     let sessions: Vec<Session> = rows("sessions", &run("sessions").await?)?;
     let persistence: Vec<Persistence> = rows("persistence", &run("persistence").await?)?;
     let exfiltration: Vec<Exfiltration> = rows("exfiltration", &run("exfiltration").await?)?;
-    let affected_customers: Vec<AffectedCustomer> = match pass {
-        Pass::Full => rows("affected_customers", &run("affected_customers").await?)?,
-        Pass::Probe => Vec::new(),
-    };
-    // What only the report's own run reads: the resources, the coverage (hours, sampling, caller
-    // addresses) and lateral movement. A probe's report is never shown, and only its attacker's
-    // artifacts and first activity are read.
+    // What only the report's own run reads: the affected customers (the costliest query when a
+    // server is compromised), the resources, the coverage (hours, sampling, caller addresses) and
+    // lateral movement. A probe's report is never shown; only its attacker's artifacts and first
+    // activity are read.
     let full = pass == Pass::Full;
-    let resources: Vec<Resource> = if full {
-        rows("resources_touched", &run("resources_touched").await?)?
-    } else {
-        Vec::new()
+    let report_only = |name: &'static str| {
+        let engine = &engine;
+        async move {
+            if full {
+                engine
+                    .run_pack(name, params)
+                    .await
+                    .map(|(_, batches)| batches)
+            } else {
+                Ok(Vec::new())
+            }
+        }
     };
-    let hourly: Vec<HourRow> = if full {
-        rows("hourly_volume", &run("hourly_volume").await?)?
-    } else {
-        Vec::new()
-    };
-    let sampling: Vec<Sampling> = if full {
-        rows("sampling", &run("sampling").await?)?
-    } else {
-        Vec::new()
-    };
-    let sampled_calls: Vec<SampledCalls> = if full {
-        rows("sampled_calls", &run("sampled_calls").await?)?
-    } else {
-        Vec::new()
-    };
-    let call_addresses: Vec<CallAddressRow> = if full {
-        rows("call_addresses", &run("call_addresses").await?)?
-    } else {
-        Vec::new()
-    };
+    let affected_customers: Vec<AffectedCustomer> = rows(
+        "affected_customers",
+        &report_only("affected_customers").await?,
+    )?;
+    let resources: Vec<Resource> = rows(
+        "resources_touched",
+        &report_only("resources_touched").await?,
+    )?;
+    let hourly: Vec<HourRow> = rows("hourly_volume", &report_only("hourly_volume").await?)?;
+    let sampling: Vec<Sampling> = rows("sampling", &report_only("sampling").await?)?;
+    let sampled_calls: Vec<SampledCalls> =
+        rows("sampled_calls", &report_only("sampled_calls").await?)?;
+    let call_addresses: Vec<CallAddressRow> =
+        rows("call_addresses", &report_only("call_addresses").await?)?;
 
     let suspects = suspect_rows
         .iter()

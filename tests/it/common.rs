@@ -189,6 +189,24 @@ pub fn run(command: &mut Command) -> (i32, String, String) {
     )
 }
 
+/// The rows of one pack query on a case (`queries run NAME --format json`), over the window given
+/// as it is (`--as-given`: not widened) with `baseline_days` of baseline.
+pub fn pack_rows(
+    case: &Path,
+    name: &str,
+    (since, until): (&str, &str),
+    baseline_days: u32,
+) -> Vec<serde_json::Value> {
+    let (code, stdout, stderr) = run(bin()
+        .args(["queries", "run", name, "--case"])
+        .arg(case)
+        .args(["--since", since, "--until", until, "--baseline-days"])
+        .arg(baseline_days.to_string())
+        .args(["--as-given", "--format", "json"]));
+    assert_eq!(code, 0, "{name}: {stderr}");
+    serde_json::from_str(&stdout).expect("JSON rows")
+}
+
 /// SHA-256 of every file under a directory, by relative path.
 pub fn hash_tree(dir: &Path) -> Vec<(String, String)> {
     use sha2::Digest;

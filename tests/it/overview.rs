@@ -227,25 +227,13 @@ fn the_network_view_flags_new_east_west_connections_and_denied_probes() {
     );
     let case = tempfile::tempdir().expect("case");
     crate::common::ingest_dir(account.path(), case.path());
-    let run_query = |name: &str| -> Vec<serde_json::Value> {
-        let (code, stdout, stderr) = run(bin().args([
-            "queries",
-            "run",
+    let run_query = |name: &str| {
+        crate::common::pack_rows(
+            case.path(),
             name,
-            "--case",
-            case.path().to_str().expect("utf-8"),
-            "--since",
-            "2026-10-01T12:00:00Z",
-            "--until",
-            "2026-10-02T00:00:00Z",
-            "--baseline-days",
-            "1",
-            "--as-given",
-            "--format",
-            "json",
-        ]));
-        assert_eq!(code, 0, "{stderr}");
-        serde_json::from_str(&stdout).expect("JSON rows")
+            ("2026-10-01T12:00:00Z", "2026-10-02T00:00:00Z"),
+            1,
+        )
     };
     let east_west = run_query("network_east_west");
     assert_eq!(

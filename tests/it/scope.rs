@@ -2013,6 +2013,15 @@ fn ingested_implant_tenant() -> (
     (account, case_dir, attack, params)
 }
 
+/// The server finding of a scope that must find the implant.
+fn implant_finding(case: &Path, params: PackParams) -> mcpforensics::scope::ServerCompromise {
+    run_scope(case, params, Vec::new())
+        .server_compromise
+        .into_iter()
+        .next()
+        .expect("the implant is found")
+}
+
 /// A destination of the MCP hosts' outbound flows is new in the window unless some host's outbound
 /// flow reached it in the baseline within three days before its first flow of the window: the
 /// implant's destination is new and the server's everyday destinations are not; a destination
@@ -2021,29 +2030,12 @@ fn ingested_implant_tenant() -> (
 #[test]
 fn new_destinations_are_those_no_host_reached_within_three_days_before() {
     let (account, case_dir, attack, params) = ingested_implant_tenant();
-    let implant = run_scope(case_dir.path(), params, Vec::new())
-        .server_compromise
-        .first()
-        .expect("the implant is found")
-        .clone();
-    let rows = |name: &str| -> Vec<Value> {
-        let (code, stdout, stderr) = run(bin()
-            .args(["queries", "run", name, "--case"])
-            .arg(case_dir.path())
-            .args([
-                "--since",
-                &mcpforensics::time::format_utc(params.since),
-                "--until",
-                &mcpforensics::time::format_utc(params.until),
-                "--baseline-days",
-                "14",
-                "--as-given",
-                "--format",
-                "json",
-            ]));
-        assert_eq!(code, 0, "{name}: {stderr}");
-        serde_json::from_str(&stdout).expect("JSON rows")
-    };
+    let implant = implant_finding(case_dir.path(), params);
+    let (since, until) = (
+        mcpforensics::time::format_utc(params.since),
+        mcpforensics::time::format_utc(params.until),
+    );
+    let rows = |name: &str| pack_rows(case_dir.path(), name, (&since, &until), 14);
     let new_destinations = || -> BTreeMap<String, String> {
         rows("window_new_destinations")
             .iter()
@@ -2255,12 +2247,7 @@ fn an_implant_reaching_inward_is_lateral_movement_in_the_chain() {
 fn an_implants_answered_calls_are_placed_to_the_second() {
     use chrono::DurationRound;
     let (account, case_dir, attack, params) = ingested_implant_tenant();
-    let host = run_scope(case_dir.path(), params, Vec::new())
-        .server_compromise
-        .first()
-        .expect("the implant is found")
-        .host
-        .clone();
+    let host = implant_finding(case_dir.path(), params).host;
 
     // (the one flow's offset from the call in seconds, or none; whether the call is placed)
     let cases: [(Option<i64>, bool); 7] = [
