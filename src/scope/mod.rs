@@ -281,13 +281,10 @@ async fn scope_once(
     // activity are read.
     let full = pass == Pass::Full;
     let report_only = |name: &'static str| {
-        let engine = &engine;
+        let run = &run;
         async move {
             if full {
-                engine
-                    .run_pack(name, params)
-                    .await
-                    .map(|(_, batches)| batches)
+                run(name).await
             } else {
                 Ok(Vec::new())
             }
