@@ -519,3 +519,37 @@ fn evidence(case: &Case) -> Result<Evidence, QueryError> {
         case_files_unlisted: Vec::new(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> DateTime<Utc> {
+        crate::time::parse_timestamp(text).expect("timestamp")
+    }
+
+    /// The probe runs from the evidence's first days to a day after the start asked for, never
+    /// past the window's end, with the baseline before its own start.
+    #[test]
+    fn the_probe_ends_a_day_after_the_start_asked_for() {
+        let earlier = PackParams {
+            since: at("2026-06-15T00:00:00Z"),
+            until: at("2026-08-30T00:00:00Z"),
+            baseline_start: at("2026-06-01T00:00:00Z"),
+        };
+        let requested = PackParams {
+            since: at("2026-07-16T00:00:00Z"),
+            until: at("2026-08-30T00:00:00Z"),
+            baseline_start: at("2026-07-02T00:00:00Z"),
+        };
+        let probe = probe_window(earlier, requested);
+        assert_eq!(probe.since, earlier.since);
+        assert_eq!(probe.baseline_start, earlier.baseline_start);
+        assert_eq!(probe.until, at("2026-07-17T00:00:00Z"));
+        let short = PackParams {
+            until: at("2026-07-16T12:00:00Z"),
+            ..requested
+        };
+        assert_eq!(probe_window(earlier, short).until, short.until);
+    }
+}
