@@ -247,11 +247,16 @@ def cluster_rows(args):
                                         stdout=subprocess.DEVNULL, stderr=open(os.path.join(logs, f"executor-{n}.log"), "w"))
             processes.append(executor)
             wait_listening(port, executor, f"executor {n}")
+        on_cluster = [*scope, "--cluster", f"df://127.0.0.1:{sched_port}",
+                      "--cluster-partitions", str(args.cluster_partitions)]
+        cluster_name = f"loopback cluster, {args.executors} executors x 1 slot, {args.cluster_partitions} partitions"
+        scratch = os.path.join(logs, "scratch")
         ways = [
             ("in-process, one core (taskset -c 0)", ["taskset", "-c", "0", *scope]),
             (f"in-process, {os.cpu_count()} cores", scope),
-            (f"loopback cluster, {args.executors} executors x 1 slot, {args.cluster_partitions} partitions",
-             [*scope, "--cluster", f"df://127.0.0.1:{sched_port}", "--cluster-partitions", str(args.cluster_partitions)]),
+            (f"{cluster_name}, pack results in the plans", on_cluster),
+            (f"{cluster_name}, large pack results as files (--cluster-scratch)",
+             [*on_cluster, "--cluster-scratch", scratch]),
         ]
         rows, answers = [], []
         for name, command in ways:

@@ -62,6 +62,18 @@ pub struct ClusterArgs {
         requires = "cluster"
     )]
     pub cluster_partitions: u16,
+    /// A directory the client and every executor see at the same path (a shared mount; any
+    /// local directory on a one-machine cluster): pack results larger than 256 KiB that later
+    /// queries read are written there as Parquet (in a directory of this run's, removed at its
+    /// end) instead of travelling inside every plan that reads them. Without it they travel as
+    /// rows, which works anywhere but makes large plans (docs/scale-out.md).
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "MCPFORENSICS_CLUSTER_SCRATCH",
+        requires = "cluster"
+    )]
+    pub cluster_scratch: Option<PathBuf>,
 }
 
 /// A scheduler's address as `df://HOST:PORT` (the port defaults to Ballista's 50050).
@@ -85,8 +97,9 @@ pub fn parse_cluster_url(text: &str) -> Result<String, String> {
 }
 
 impl Command {
-    /// The cluster its queries run on (`--cluster`), for the commands that may use one.
-    pub fn query_cluster(&self) -> Option<(&str, usize)> {
+    /// The cluster its queries run on (`--cluster`, with its options), for the commands that
+    /// may use one.
+    pub fn query_cluster(&self) -> Option<&ClusterArgs> {
         let cluster = match self {
             Command::Sql(args) => &args.cluster,
             Command::Scope(args) => &args.inputs.cluster,
@@ -95,8 +108,7 @@ impl Command {
             Command::Queries(QueriesCommand::Run(args)) => &args.cluster,
             _ => return None,
         };
-        let partitions = usize::from(cluster.cluster_partitions);
-        cluster.cluster.as_deref().map(|url| (url, partitions))
+        cluster.cluster.is_some().then_some(cluster)
     }
 
     /// The memory its queries may use (`--memory-mib`), for the commands that run queries.
@@ -494,6 +506,11 @@ pub struct ScopeArgs {
     /// their hits, with their evidence, as a section of the report (docs/sigma.md).
     #[arg(long, value_name = "RULES")]
     pub sigma: Vec<PathBuf>,
+    /// Also write the affected customers of this same run as CSV to FILE: the file `export
+    /// customers` writes, byte for byte, without running the query pack a second time. `--force`
+    /// applies to it too.
+    #[arg(long, value_name = "FILE")]
+    pub customers: Option<PathBuf>,
 }
 
 /// `export` subcommands.

@@ -219,14 +219,17 @@ fn query_settings(command: &Command) -> Result<crate::query::QuerySettings> {
         let mib = usize::try_from(mib).unwrap_or(usize::MAX);
         settings.memory_bytes = mib.saturating_mul(1024 * 1024);
     }
-    if let Some((url, partitions)) = command.query_cluster() {
+    if let Some(cluster) = command.query_cluster() {
         if !cfg!(feature = "cluster") {
             return Err(Error::Usage(
                 crate::query::QueryError::NoClusterSupport.to_string(),
             ));
         }
-        settings.cluster = Some(url.to_string());
-        settings.cluster_partitions = partitions;
+        settings.cluster.clone_from(&cluster.cluster);
+        settings.cluster_partitions = usize::from(cluster.cluster_partitions);
+        settings
+            .cluster_scratch
+            .clone_from(&cluster.cluster_scratch);
     }
     Ok(settings)
 }

@@ -16,6 +16,15 @@ pub(super) fn run_scope(args: &ScopeArgs, settings: &QuerySettings) -> Result<u8
     if let Some(out) = &args.out {
         super::check_output(out, args.force)?;
     }
+    if let Some(customers) = &args.customers {
+        super::check_output(customers, args.force)?;
+        if args.out.as_deref().unwrap_or(Path::new("-")) == customers.as_path() {
+            return Err(Error::Usage(format!(
+                "--customers and the report both go to {}: give --customers its own file",
+                customers.display()
+            )));
+        }
+    }
     let (mut report, mut code, case_dir) = build_report(&args.inputs, settings)?;
     if !args.sigma.is_empty() {
         let findings = sigma_on_window(&args.sigma, &case_dir, &args.inputs, &report, settings)?;
@@ -46,6 +55,9 @@ pub(super) fn run_scope(args: &ScopeArgs, settings: &QuerySettings) -> Result<u8
         })?;
     } else {
         write_output(args.out.as_deref(), &text)?;
+    }
+    if let Some(customers) = &args.customers {
+        write_customers(&report, customers)?;
     }
     Ok(code)
 }
@@ -99,17 +111,23 @@ pub(super) fn run_export_customers(
 ) -> Result<u8> {
     super::check_output(&args.out, args.force)?;
     let (report, code, _) = build_report(&args.inputs, settings)?;
-    let csv = customers_csv(&report);
-    let out = (args.out.as_os_str() != "-").then_some(args.out.as_path());
-    write_output(out, &csv)?;
-    if out.is_some() {
+    write_customers(&report, &args.out)?;
+    Ok(code)
+}
+
+/// The report's affected customers as CSV to `out` (`-`: standard output).
+fn write_customers(report: &ScopeReport, out: &Path) -> Result<()> {
+    let csv = customers_csv(report);
+    let file = (out.as_os_str() != "-").then_some(out);
+    write_output(file, &csv)?;
+    if file.is_some() {
         crate::tell!(
             "wrote {} affected customers to {}",
             report.affected_customers.len(),
-            args.out.display()
+            out.display()
         );
     }
-    Ok(code)
+    Ok(())
 }
 
 pub(super) fn run_export_xlsx(
@@ -161,18 +179,24 @@ fn build_report(
         runtime.block_on(scope_with_timings(&case, &request))
     })?;
     if inputs.timings {
-        for (name, seconds, rows, held) in &timings {
-            let mib = *held as f64 / f64::from(1u32 << 20);
-            match rows {
-                Some(rows) => {
-                    crate::tell!("{name:<20} {seconds:>8.3} s {rows:>9} rows {mib:>9.1} MiB held")
-                }
+        for timing in &timings {
+            let (name, seconds) = (&timing.name, timing.seconds);
+            let mib = timing.held as f64 / f64::from(1u32 << 20);
+            let kept = if timing.in_file {
+                ", a Parquet file the executors read"
+            } else {
+                ""
+            };
+            match timing.rows {
+                Some(rows) => crate::tell!(
+                    "{name:<20} {seconds:>8.3} s {rows:>9} rows {mib:>9.1} MiB held{kept}"
+                ),
                 None => crate::tell!(
                     "{name:<20} {seconds:>8.3} s a view over the call index: each query reads its columns, 0 MiB held"
                 ),
             }
         }
-        let total: f64 = timings.iter().map(|(_, seconds, _, _)| seconds).sum();
+        let total: f64 = timings.iter().map(|timing| timing.seconds).sum();
         crate::tell!("{:<20} {total:>8.3} s", "queries");
         let all = started.elapsed().as_secs_f64();
         crate::tell!("{:<20} {opened:>8.3} s", "opening the case");

@@ -34,6 +34,7 @@ pub mod memory;
 pub mod once;
 pub mod pack;
 pub mod reads;
+pub mod result_files;
 pub mod sessions;
 pub mod udf;
 
@@ -119,6 +120,9 @@ pub struct QuerySettings {
     /// Partitions each stage of a query is split into on the cluster (`--cluster-partitions`):
     /// the tasks the executors' slots share.
     pub cluster_partitions: usize,
+    /// A directory every executor sees at the same path (`--cluster-scratch`): pack results
+    /// later queries read are written there as Parquet rather than carried in their plans.
+    pub cluster_scratch: Option<std::path::PathBuf>,
 }
 
 /// [`QuerySettings::cluster_partitions`] unless given: two executors of two slots each.
@@ -130,13 +134,26 @@ impl Default for QuerySettings {
             memory_bytes: DEFAULT_MEMORY_LIMIT,
             cluster: None,
             cluster_partitions: DEFAULT_CLUSTER_PARTITIONS,
+            cluster_scratch: None,
         }
     }
 }
 
-/// One query of a run: name, seconds, rows (none when registered as a view), bytes its result
-/// holds.
-pub type QueryTiming = (String, f64, Option<usize>, usize);
+/// One query of a run, as `--timings` reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueryTiming {
+    /// The pack query's name.
+    pub name: String,
+    /// Seconds it took, writing its result included.
+    pub seconds: f64,
+    /// Rows of its result; none when it was registered as a view over the call index.
+    pub rows: Option<usize>,
+    /// Bytes its result holds in memory.
+    pub held: usize,
+    /// Whether its result went to a Parquet file the cluster's executors read
+    /// (`--cluster-scratch`) rather than travelling in plans.
+    pub in_file: bool,
+}
 
 /// A session in this process, or (with a `cluster`) one whose queries the cluster runs.
 async fn session(
@@ -233,6 +250,8 @@ pub struct QueryEngine {
     call_index: Option<String>,
     /// Whether the session's queries run on a Ballista cluster.
     on_cluster: bool,
+    /// Where large pack results go on a cluster with `--cluster-scratch`.
+    result_files: Option<result_files::ResultFiles>,
 }
 
 impl QueryEngine {
@@ -424,6 +443,10 @@ impl QueryEngine {
             file_check,
             call_index: index_read,
             on_cluster: settings.cluster.is_some(),
+            result_files: match (&settings.cluster, &settings.cluster_scratch) {
+                (Some(_), Some(scratch)) => Some(result_files::ResultFiles::create_in(scratch)?),
+                _ => None,
+            },
         })
     }
 

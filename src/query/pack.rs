@@ -28,7 +28,8 @@ use datafusion::common::{ParamValues, ScalarValue, TableReference};
 use datafusion::datasource::{MemTable, TableProvider};
 use datafusion::execution::context::SQLOptions;
 
-use super::{DayWindow, QueryEngine, QueryError};
+use super::result_files::ResultFiles;
+use super::{DayWindow, QueryEngine, QueryError, QueryTiming};
 
 /// The files of `queries/`, embedded at build time (a test checks the list is complete).
 pub const EMBEDDED: &[(&str, &str)] = &[
@@ -359,37 +360,47 @@ impl QueryEngine {
                 .and_then(|frame| frame.with_param_values(params.values()))
                 .map_err(|e| named(e.into()))?;
             let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
-            let (table, rows): (Arc<dyn TableProvider>, _) = if query.view_over_index
-                && query.name != name
-                && self.call_index().is_some()
-            {
-                if let Ok(mut timings) = self.timings.lock() {
-                    timings.push((query.name.clone(), started.elapsed().as_secs_f64(), None, 0));
-                }
-                (frame.into_view(), None)
-            } else {
-                let batches = self.collect(frame).await.map_err(named)?;
-                let batches = owned(batches, self.ctx.state().config().batch_size())
-                    .map_err(|e| named(datafusion::error::DataFusionError::from(e).into()))?;
-                if let Some(column) = &query.unique {
-                    distinct_in(&batches, column).map_err(named)?;
-                }
-                if let Ok(mut timings) = self.timings.lock() {
-                    let rows = batches.iter().map(RecordBatch::num_rows).sum();
+            let (table, rows): (Arc<dyn TableProvider>, _) =
+                if query.view_over_index && query.name != name && self.call_index().is_some() {
+                    self.record_timing(QueryTiming {
+                        name: query.name.clone(),
+                        seconds: started.elapsed().as_secs_f64(),
+                        rows: None,
+                        held: 0,
+                        in_file: false,
+                    });
+                    (frame.into_view(), None)
+                } else {
+                    let batches = self.collect(frame).await.map_err(named)?;
+                    let batches = owned(batches, self.ctx.state().config().batch_size())
+                        .map_err(|e| named(datafusion::error::DataFusionError::from(e).into()))?;
+                    if let Some(column) = &query.unique {
+                        distinct_in(&batches, column).map_err(named)?;
+                    }
+                    // The batches' own schema: a function's declared list field may differ from
+                    // the one its arrays carry (nullability), which MemTable refuses.
+                    let schema = batches.first().map_or(schema, RecordBatch::schema);
                     let held = batches.iter().map(RecordBatch::get_array_memory_size).sum();
-                    timings.push((
-                        query.name.clone(),
-                        started.elapsed().as_secs_f64(),
-                        Some(rows),
+                    let in_file = self
+                        .result_files
+                        .as_ref()
+                        .is_some_and(|_| ResultFiles::takes(held));
+                    let table: Arc<dyn TableProvider> = match &self.result_files {
+                        Some(files) if in_file => files
+                            .table(&query.name, schema.clone(), &batches)
+                            .await
+                            .map_err(|e| named(e.into()))?,
+                        _ => Arc::new(MemTable::try_new(schema.clone(), vec![batches.clone()])?),
+                    };
+                    self.record_timing(QueryTiming {
+                        name: query.name.clone(),
+                        seconds: started.elapsed().as_secs_f64(),
+                        rows: Some(batches.iter().map(RecordBatch::num_rows).sum()),
                         held,
-                    ));
-                }
-                // The batches' own schema: a function's declared list field may differ from
-                // the one its arrays carry (nullability), which MemTable refuses.
-                let schema = batches.first().map_or(schema, RecordBatch::schema);
-                let table = MemTable::try_new(schema.clone(), vec![batches.clone()])?;
-                (Arc::new(table), Some((schema, batches)))
-            };
+                        in_file,
+                    });
+                    (table, Some((schema, batches)))
+                };
             if rows.is_some() {
                 last.clone_from(&rows);
             }
@@ -411,6 +422,12 @@ impl QueryEngine {
 }
 
 impl QueryEngine {
+    fn record_timing(&self, timing: QueryTiming) {
+        if let Ok(mut timings) = self.timings.lock() {
+            timings.push(timing);
+        }
+    }
+
     /// Runs the queries `name` depends on, then explains `name`: its physical plan, or with
     /// `analyze` the plan as run, with each operator's rows, time and memory
     /// (`queries run --explain [--analyze]`).

@@ -155,12 +155,19 @@ impl Cluster {
         std::fs::read_to_string(self.dir.path().join("scheduler.log")).unwrap_or_default()
     }
 
-    /// Runs `args` on the cluster (`--cluster`, `--cluster-partitions 4`): exit code, standard
-    /// output and error.
+    /// The directory both executors see for pack results (`--cluster-scratch`).
+    fn scratch(&self) -> PathBuf {
+        self.dir.path().join("scratch")
+    }
+
+    /// Runs `args` on the cluster (`--cluster`, `--cluster-partitions 4`, large pack results
+    /// in [`Self::scratch`]): exit code, standard output and error.
     fn run(&self, args: &[&str]) -> (i32, String, String) {
         run(bin()
             .args(args)
-            .args(["--cluster", &self.url(), "--cluster-partitions", PARTITIONS]))
+            .args(["--cluster", &self.url(), "--cluster-partitions", PARTITIONS])
+            .arg("--cluster-scratch")
+            .arg(self.scratch()))
     }
 
     /// Tasks each executor finished, as (job, stage) pairs: the lines its log (at level `info`)
@@ -386,6 +393,7 @@ fn every_scenario_on_a_partitioned_cluster_matches_the_local_run_three_times() {
         ("implant", Story::Implant),
         ("mixed", Story::Mixed),
     ];
+    let mut results_in_files = false;
     for (n, (name, story)) in stories.into_iter().enumerate() {
         let start = chrono::NaiveDate::from_ymd_opt(2026, 9, 1).expect("date");
         let scenario = Scenario::new(300 + n as u64, 0.05, start, 12).with_story(story);
@@ -396,32 +404,73 @@ fn every_scenario_on_a_partitioned_cluster_matches_the_local_run_three_times() {
         let case = case_dir.to_str().expect("utf-8 path");
         let truth = serde_json::to_value(scenario.truth()).expect("truth");
         let since = &truth["attack_start"].as_str().expect("attack start")[..10];
-        let scope = same_three_times(
-            &cluster,
-            &[
-                "scope", "--case", case, "--since", since, "--format", "json",
-            ],
-            &format!("{name}: scope's JSON"),
-        );
-        assert!(scope.contains("\"suspects\""), "{name}: {scope}");
+        // One scope a run gives the JSON and the customer CSV (`--customers`, the bytes of
+        // `export customers`: tests/it/scope.rs), so the pack runs once a run, not twice.
+        // The first cluster run carries pack results inside its plans, the others write the
+        // large ones to the scratch directory (`--cluster-scratch`).
+        let scope_and_customers = |csv: PathBuf, cluster: Option<(&Cluster, bool)>| {
+            let args = [
+                "scope",
+                "--case",
+                case,
+                "--since",
+                since,
+                "--format",
+                "json",
+                "--customers",
+            ];
+            let mut command = bin();
+            command.args(args).arg(&csv);
+            if let Some((cluster, scratch)) = cluster {
+                command.args([
+                    "--cluster",
+                    &cluster.url(),
+                    "--cluster-partitions",
+                    PARTITIONS,
+                ]);
+                if scratch {
+                    command
+                        .arg("--cluster-scratch")
+                        .arg(cluster.scratch())
+                        .arg("--timings");
+                }
+            }
+            let (code, json, stderr) = run(&mut command);
+            let csv = std::fs::read(&csv).unwrap_or_default();
+            (code, json, csv, stderr)
+        };
         let (local, remotes) = local_and_three_at_once(
-            || customers(dir.path(), &format!("{name}-local.csv"), case, since, None),
+            || scope_and_customers(dir.path().join(format!("{name}-local.csv")), None),
             |attempt| {
-                let file = format!("{name}-cluster-{attempt}.csv");
-                customers(dir.path(), &file, case, since, Some(&cluster))
+                let csv = dir.path().join(format!("{name}-cluster-{attempt}.csv"));
+                scope_and_customers(csv, Some((&cluster, attempt > 1)))
             },
         );
+        assert_eq!(local.0, 0, "{name}: local scope: {}", local.3);
+        assert!(local.1.contains("\"suspects\""), "{name}: {}", local.1);
         assert!(
-            local.starts_with("\u{feff}customer_id,".as_bytes()),
+            local.2.starts_with("\u{feff}customer_id,".as_bytes()),
             "{name}: {}",
-            String::from_utf8_lossy(&local)
+            String::from_utf8_lossy(&local.2)
         );
         for (attempt, remote) in remotes.iter().enumerate() {
-            assert!(
-                &local == remote,
-                "{name}: the customer CSV differs on run {}",
-                attempt + 1
+            let attempt = attempt + 1;
+            assert_eq!(
+                remote.0,
+                0,
+                "{name}: cluster run {attempt}: {}\nscheduler log:\n{}",
+                remote.3,
+                cluster.scheduler_log()
             );
+            assert!(
+                remote.1 == local.1,
+                "{name}: scope's JSON differs on run {attempt}"
+            );
+            assert!(
+                remote.2 == local.2,
+                "{name}: the customer CSV differs on run {attempt}"
+            );
+            results_in_files |= remote.3.contains("a Parquet file the executors read");
         }
         same_three_times(
             &cluster,
@@ -432,6 +481,17 @@ fn every_scenario_on_a_partitioned_cluster_matches_the_local_run_three_times() {
     assert!(
         cluster.a_stage_ran_on_every_executor(),
         "no stage had tasks on both executors"
+    );
+    assert!(
+        results_in_files,
+        "no run kept a pack result in --cluster-scratch: the file path went untested"
+    );
+    let left: Vec<_> = std::fs::read_dir(cluster.scratch())
+        .expect("the runs made the scratch directory")
+        .collect();
+    assert!(
+        left.is_empty(),
+        "each run removes its result files: {left:?}"
     );
 }
 

@@ -1075,6 +1075,43 @@ fn reports_as_users_read_them() {
         first == csv && second == csv,
         "the CSV is byte-identical run after run"
     );
+    // `scope --customers` writes the same file from the report's own run.
+    let with_report = dir.path().join("with-report.csv");
+    let (code, json, stderr) = run(bin()
+        .args([
+            "scope",
+            "--since",
+            "2026-09-30",
+            "--format",
+            "json",
+            "--customers",
+        ])
+        .arg(&with_report));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&json).expect("the report on stdout"),
+        report,
+        "the report is unchanged by --customers"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&with_report).expect("scope's CSV"),
+        csv,
+        "scope --customers writes export customers' bytes"
+    );
+    assert!(stderr.contains("affected customers to"), "{stderr}");
+    for (args, refusal) in [
+        (&["--customers", "-"][..], "--customers and the report"),
+        (&["--customers"][..], "exists; --force replaces it"),
+    ] {
+        let mut command = bin();
+        command.args(["scope", "--since", "2026-09-30"]).args(args);
+        if args.len() == 1 {
+            command.arg(&with_report);
+        }
+        let (code, stdout, stderr) = run(&mut command);
+        assert_eq!(code, 2, "{args:?}: {stderr}");
+        assert!(stdout.is_empty() && stderr.contains(refusal), "{stderr}");
+    }
     let mut lines = csv.split("\r\n").filter(|l| !l.is_empty());
     assert_eq!(
         lines.next(),
