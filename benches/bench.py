@@ -262,11 +262,19 @@ def cluster_rows(args):
         for name, command in ways:
             runs = []
             for _ in range(args.runs):
-                seconds, rss, out, _ = timed(command)
+                try:
+                    seconds, rss, out, _ = timed(command)
+                except SystemExit as failure:
+                    # A way that fails (a plan past gRPC's limits, say) is a row of its own.
+                    error = [line for line in str(failure).splitlines() if line.startswith("error:")]
+                    rows.append((name, None, error[0] if error else str(failure)[-300:]))
+                    print(f"  {name}: failed: {rows[-1][2]}", file=sys.stderr)
+                    break
                 runs.append((seconds, rss))
                 answers.append((name, out))
-            rows.append((name, statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)))
-            print(f"  {name}: {rows[-1][1]:.2f} s", file=sys.stderr)
+            else:
+                rows.append((name, statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)))
+                print(f"  {name}: {rows[-1][1]:.2f} s", file=sys.stderr)
         first = answers[0][1]
         for name, out in answers:
             if out != first:
@@ -282,7 +290,10 @@ def cluster_rows(args):
     print("| how | scope s | client peak RSS (MiB) | speed-up over one core |")
     print("|---|---|---|---|")
     for name, seconds, rss in rows:
-        print(f"| {name} | {seconds:.2f} | {rss:.0f} | {rows[0][1] / seconds:.2f}x |")
+        if seconds is None:
+            print(f"| {name} | failed: {rss} | | |")
+        else:
+            print(f"| {name} | {seconds:.2f} | {rss:.0f} | {rows[0][1] / seconds:.2f}x |")
 
 
 def timed(command, limit=None):
