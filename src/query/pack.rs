@@ -381,23 +381,23 @@ impl QueryEngine {
                     // the one its arrays carry (nullability), which MemTable refuses.
                     let schema = batches.first().map_or(schema, RecordBatch::schema);
                     let held = batches.iter().map(RecordBatch::get_array_memory_size).sum();
-                    let in_file = self
+                    let file = self
                         .result_files
                         .as_ref()
-                        .is_some_and(|_| ResultFiles::takes(held));
-                    let table: Arc<dyn TableProvider> = match &self.result_files {
-                        Some(files) if in_file => files
+                        .filter(|_| ResultFiles::takes(held));
+                    let table: Arc<dyn TableProvider> = match file {
+                        Some(files) => files
                             .table(&query.name, schema.clone(), &batches)
                             .await
                             .map_err(|e| named(e.into()))?,
-                        _ => Arc::new(MemTable::try_new(schema.clone(), vec![batches.clone()])?),
+                        None => Arc::new(MemTable::try_new(schema.clone(), vec![batches.clone()])?),
                     };
                     self.record_timing(QueryTiming {
                         name: query.name.clone(),
                         seconds: started.elapsed().as_secs_f64(),
                         rows: Some(batches.iter().map(RecordBatch::num_rows).sum()),
                         held,
-                        in_file,
+                        in_file: file.is_some(),
                     });
                     (table, Some((schema, batches)))
                 };

@@ -4,7 +4,7 @@
 
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use std::sync::Arc;
@@ -160,14 +160,31 @@ impl Cluster {
         self.dir.path().join("scratch")
     }
 
-    /// Runs `args` on the cluster (`--cluster`, `--cluster-partitions 4`, large pack results
-    /// in [`Self::scratch`]): exit code, standard output and error.
+    /// Adds the options that run `command` on the cluster (`--cluster`, `--cluster-partitions
+    /// 4`) and, with `scratch`, keep its large pack results in [`Self::scratch`].
+    fn on<'a>(&self, command: &'a mut Command, scratch: bool) -> &'a mut Command {
+        command.args(["--cluster", &self.url(), "--cluster-partitions", PARTITIONS]);
+        if scratch {
+            command.arg("--cluster-scratch").arg(self.scratch());
+        }
+        command
+    }
+
+    /// Runs `args` on the cluster, large pack results in [`Self::scratch`]: exit code, standard
+    /// output and error.
     fn run(&self, args: &[&str]) -> (i32, String, String) {
-        run(bin()
-            .args(args)
-            .args(["--cluster", &self.url(), "--cluster-partitions", PARTITIONS])
-            .arg("--cluster-scratch")
-            .arg(self.scratch()))
+        run(self.on(bin().args(args), true))
+    }
+
+    /// Asserts that a cluster run (its exit code and standard error) succeeded, with the
+    /// scheduler's log when it did not.
+    fn assert_ran(&self, code: i32, stderr: &str, what: &str) {
+        assert_eq!(
+            code,
+            0,
+            "{what}: {stderr}\nscheduler log:\n{}",
+            self.scheduler_log()
+        );
     }
 
     /// Tasks each executor finished, as (job, stage) pairs: the lines its log (at level `info`)
@@ -235,13 +252,7 @@ fn same_three_times(cluster: &Cluster, args: &[&str], what: &str) -> String {
     let (local, remotes) = local_and_three_at_once(|| run(bin().args(args)), |_| cluster.run(args));
     assert_eq!(local.0, 0, "local {args:?}: {}", local.2);
     for (attempt, remote) in remotes.into_iter().enumerate() {
-        assert_eq!(
-            remote.0,
-            0,
-            "cluster {args:?}: {}\nscheduler log:\n{}",
-            remote.2,
-            cluster.scheduler_log()
-        );
+        cluster.assert_ran(remote.0, &remote.2, &format!("cluster {args:?}"));
         assert!(
             remote.1 == local.1,
             "{what} differs from the local run on the cluster's run {}",
@@ -275,12 +286,7 @@ fn customers(
         .arg(&path)
         .env_remove("AZURE_STORAGE_CONNECTION_STRING");
     if let Some(cluster) = cluster {
-        command.args([
-            "--cluster",
-            &cluster.url(),
-            "--cluster-partitions",
-            PARTITIONS,
-        ]);
+        cluster.on(&mut command, false);
     }
     let (code, _, stderr) = run(&mut command);
     assert_eq!(code, 0, "export customers --case {case}: {stderr}");
@@ -422,17 +428,9 @@ fn every_scenario_on_a_partitioned_cluster_matches_the_local_run_three_times() {
             let mut command = bin();
             command.args(args).arg(&csv);
             if let Some((cluster, scratch)) = cluster {
-                command.args([
-                    "--cluster",
-                    &cluster.url(),
-                    "--cluster-partitions",
-                    PARTITIONS,
-                ]);
+                cluster.on(&mut command, scratch);
                 if scratch {
-                    command
-                        .arg("--cluster-scratch")
-                        .arg(cluster.scratch())
-                        .arg("--timings");
+                    command.arg("--timings");
                 }
             }
             let (code, json, stderr) = run(&mut command);
@@ -455,12 +453,10 @@ fn every_scenario_on_a_partitioned_cluster_matches_the_local_run_three_times() {
         );
         for (attempt, remote) in remotes.iter().enumerate() {
             let attempt = attempt + 1;
-            assert_eq!(
+            cluster.assert_ran(
                 remote.0,
-                0,
-                "{name}: cluster run {attempt}: {}\nscheduler log:\n{}",
-                remote.3,
-                cluster.scheduler_log()
+                &remote.3,
+                &format!("{name}: cluster run {attempt}"),
             );
             assert!(
                 remote.1 == local.1,
