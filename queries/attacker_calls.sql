@@ -15,17 +15,36 @@ WITH marked AS (
            ON cs."user" = s."user" AND cs.session = s.session
     WHERE cs.time >= $since AND cs.time < $until AND (p.attacker OR s.attacker)
 ),
-chosen AS (
-    SELECT c.*, coalesce(m.by_address, false) AS by_address, coalesce(m.by_session, false) AS by_session,
-           coalesce(m.session_access, false) AS session_access
-    FROM window_calls c
-    LEFT JOIN marked m ON c.call_key = m.call_key
+-- The calls an indicator names, by address or identity. Each arm joins the few indicators to the
+-- call index's narrow columns, so the calls' wide rows are read once, for the keys chosen, and
+-- never exchanged between a cluster's tasks to be matched (four `IN (subquery)` tests over the
+-- wide rows did that, once per test). A call's key is unique (`call_sessions`' `-- unique:`).
+ioc_addresses AS (SELECT DISTINCT value FROM iocs WHERE kind = 'ip'),
+ioc_users AS (SELECT DISTINCT lower(value) AS value FROM iocs WHERE kind = 'user'),
+ioc_calls AS (
+    SELECT c.call_key FROM window_calls c JOIN ioc_addresses i ON c.client_address = i.value
     WHERE c.time >= $since AND c.time < $until
-      AND (m.call_key IS NOT NULL
-           OR c.client_address IN (SELECT value FROM iocs WHERE kind = 'ip')
-           OR lower(c."user") IN (SELECT lower(value) FROM iocs WHERE kind = 'user')
-           OR lower(c.user_id) IN (SELECT lower(value) FROM iocs WHERE kind = 'user')
-           OR lower(c.enduser_id) IN (SELECT lower(value) FROM iocs WHERE kind = 'user'))
+    UNION
+    SELECT c.call_key FROM window_calls c JOIN ioc_users i ON lower(c."user") = i.value
+    WHERE c.time >= $since AND c.time < $until
+    UNION
+    SELECT c.call_key FROM window_calls c JOIN ioc_users i ON lower(c.user_id) = i.value
+    WHERE c.time >= $since AND c.time < $until
+    UNION
+    SELECT c.call_key FROM window_calls c JOIN ioc_users i ON lower(c.enduser_id) = i.value
+    WHERE c.time >= $since AND c.time < $until
+),
+chosen_keys AS (
+    SELECT coalesce(m.call_key, i.call_key) AS call_key, coalesce(m.by_address, false) AS by_address,
+           coalesce(m.by_session, false) AS by_session, coalesce(m.session_access, false) AS session_access
+    FROM marked m
+    FULL JOIN ioc_calls i ON m.call_key = i.call_key
+),
+chosen AS (
+    SELECT c.*, k.by_address, k.by_session, k.session_access
+    FROM window_calls c
+    JOIN chosen_keys k ON c.call_key = k.call_key
+    WHERE c.time >= $since AND c.time < $until
 )
 SELECT c.time, c."user", c.user_id, c.enduser_id, c.client_address, c.origin, c.server, c.tool, c.arguments, c.result,
        c.session_id, cs.session, c.jsonrpc_request_id, c.operation_id, c.span_id, c.apim_subscription_id, c.response_bytes, c.item_count,

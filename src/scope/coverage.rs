@@ -174,9 +174,12 @@ pub(super) fn coverage(
             .collect(),
     );
     let mut statements = Vec::new();
+    // Records are counted per hour: the hour in which a window starting mid-hour begins may hold
+    // only records of the window (a window moved to the evidence's first record starts there), so
+    // the baseline's evidence is what lies in the hours wholly before the window.
     if per_table.values().all(|hours| {
         hours
-            .range(params.baseline_start..params.since)
+            .range(params.baseline_start..hour_floor(params.since))
             .next()
             .is_none()
     }) {

@@ -925,6 +925,50 @@ fn indicators_are_scoped_exactly_on_top_of_detection() {
     assert_eq!(report.iocs, vec![ioc]);
 }
 
+/// A user indicator is matched whatever its case, and every call of the identity it names is the
+/// attacker's (`ioc`). The night worker's address is in the evidence from its first hour, so the
+/// window moves back to the evidence's start and has no baseline, which the report says (the
+/// hour the window starts in holds only window records). An indicator naming nobody adds no call.
+#[test]
+fn user_indicators_take_every_call_of_the_identity_in_any_case() {
+    let case = sample_case();
+    let window = || params("2026-09-30T00:00:00Z", "2026-10-15T00:00:00Z");
+    let user = |value: &str| Ioc {
+        kind: "user".into(),
+        value: value.into(),
+    };
+    let plain = run_scope(&case, window(), vec![]);
+    let named = run_scope(&case, window(), vec![user("CARLA.Diaz@Contoso.com")]);
+    let nobody = run_scope(&case, window(), vec![user("nobody@contoso.com")]);
+    let carla: Vec<_> = named
+        .attacker_calls
+        .iter()
+        .filter(|c| c.user == "carla.diaz@contoso.com")
+        .collect();
+    assert!(
+        plain
+            .attacker_calls
+            .iter()
+            .all(|c| c.user != "carla.diaz@contoso.com"),
+        "the night worker is innocent by detection"
+    );
+    assert!(!carla.is_empty(), "the indicator names her calls");
+    assert!(carla.iter().all(|c| c.basis == "ioc" && c.rule == "ioc"));
+    assert!(
+        named.coverage.statements[0].starts_with("There is no evidence in the baseline"),
+        "{:?}",
+        named.coverage.statements
+    );
+    assert_eq!(nobody.attacker_calls.len(), plain.attacker_calls.len());
+    assert!(
+        !nobody
+            .coverage
+            .statements
+            .iter()
+            .any(|s| s.starts_with("There is no evidence in the baseline"))
+    );
+}
+
 /// An indicator address is looked for wherever an address is written, not only among callers:
 /// one that only the flows hold (the nightly backup's address, given as if it were an implant's
 /// destination) is seen there and its flows are a path of data out; one that occurs nowhere is
