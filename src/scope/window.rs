@@ -2,7 +2,7 @@
 //! looked up through all the evidence before the window, and the window widens to its first
 //! occurrence (docs/scope-report.md, "The window").
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use arrow::array::Array;
 use chrono::{DateTime, Duration, Timelike, Utc};
@@ -58,11 +58,24 @@ pub fn artifacts(report: &ScopeReport) -> BTreeMap<String, String> {
     for access in &report.management_access {
         add(&access.source_ip, "management access from");
     }
-    for path in report
-        .exfiltration
+    // An address only indicator-chosen calls came from is the indicator's too: the responses sent
+    // to it are a path out that the tool did not find by itself.
+    let attributed = |address: &str| {
+        report
+            .attacker_calls
+            .iter()
+            .any(|c| c.basis != "ioc" && c.client_address.as_deref() == Some(address))
+    };
+    let chosen_only: BTreeSet<&str> = report
+        .attacker_calls
         .iter()
-        .filter(|p| !p.path.contains("(--ioc-ip)"))
-    {
+        .filter(|c| c.basis == "ioc")
+        .filter_map(|c| c.client_address.as_deref())
+        .filter(|address| !attributed(address))
+        .collect();
+    for path in report.exfiltration.iter().filter(|p| {
+        !p.path.contains("(--ioc-ip)") && !chosen_only.contains(p.destination_ip.as_str())
+    }) {
         add(&path.destination_ip, "destination");
         if let Some(host) = &path.destination_host {
             add(host, "destination host");

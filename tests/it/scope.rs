@@ -925,10 +925,11 @@ fn indicators_are_scoped_exactly_on_top_of_detection() {
     assert_eq!(report.iocs, vec![ioc]);
 }
 
-/// A user indicator is matched whatever its case, and every call of the identity it names is the
-/// attacker's (`ioc`). The night worker's address is in the evidence from its first hour, so the
-/// window moves back to the evidence's start and has no baseline, which the report says (the
-/// hour the window starts in holds only window records). An indicator naming nobody adds no call.
+/// A user indicator is matched whatever its case, and every call of the identity it names in the
+/// window is the attacker's (`ioc`), beside the detected ones. The night worker's address is in the
+/// evidence from its first hour, but what only an indicator chose does not move the window (the
+/// responses to her address are not a path out the tool found), so the detection keeps its
+/// baseline. An indicator naming nobody adds no call.
 #[test]
 fn user_indicators_take_every_call_of_the_identity_in_any_case() {
     let case = sample_case();
@@ -940,33 +941,27 @@ fn user_indicators_take_every_call_of_the_identity_in_any_case() {
     let plain = run_scope(&case, window(), vec![]);
     let named = run_scope(&case, window(), vec![user("CARLA.Diaz@Contoso.com")]);
     let nobody = run_scope(&case, window(), vec![user("nobody@contoso.com")]);
-    let carla: Vec<_> = named
-        .attacker_calls
-        .iter()
-        .filter(|c| c.user == "carla.diaz@contoso.com")
-        .collect();
-    assert!(
-        plain
+    let carla = |report: &ScopeReport| -> Vec<String> {
+        report
             .attacker_calls
             .iter()
-            .all(|c| c.user != "carla.diaz@contoso.com"),
+            .filter(|c| c.user == "carla.diaz@contoso.com")
+            .map(|c| c.basis.clone() + " " + &c.rule)
+            .collect()
+    };
+    assert!(
+        carla(&plain).is_empty(),
         "the night worker is innocent by detection"
     );
-    assert!(!carla.is_empty(), "the indicator names her calls");
-    assert!(carla.iter().all(|c| c.basis == "ioc" && c.rule == "ioc"));
-    assert!(
-        named.coverage.statements[0].starts_with("There is no evidence in the baseline"),
-        "{:?}",
-        named.coverage.statements
+    assert!(!carla(&named).is_empty(), "the indicator names her calls");
+    assert!(carla(&named).iter().all(|c| c == "ioc ioc"));
+    assert_eq!(named.window.scoped.since, named.window.requested.since);
+    assert_eq!(
+        named.attacker_calls.len(),
+        plain.attacker_calls.len() + carla(&named).len(),
+        "the detected calls stay as they were"
     );
     assert_eq!(nobody.attacker_calls.len(), plain.attacker_calls.len());
-    assert!(
-        !nobody
-            .coverage
-            .statements
-            .iter()
-            .any(|s| s.starts_with("There is no evidence in the baseline"))
-    );
 }
 
 /// An indicator address is looked for wherever an address is written, not only among callers:
@@ -1345,6 +1340,31 @@ fn an_empty_baseline_names_only_what_needs_no_baseline() {
         "the spray success still names the victim; nobody else is judged new"
     );
     assert!(report.coverage.statements[0].starts_with("There is no evidence in the baseline"));
+    // A window starting at the evidence's first record, mid-hour: that hour's records are the
+    // window's, and the baseline is still empty.
+    let (first, _) = Case::open(&case)
+        .expect("case")
+        .evidence_span()
+        .expect("span");
+    assert_ne!(
+        first.timestamp() % 3600,
+        0,
+        "the sample's evidence starts mid-hour"
+    );
+    let report = run_scope(
+        &case,
+        PackParams {
+            since: first,
+            until: mcpforensics::time::parse_timestamp("2026-10-15T00:00:00Z").expect("until"),
+            baseline_start: first - chrono::Duration::days(14),
+        },
+        vec![],
+    );
+    assert!(
+        report.coverage.statements[0].starts_with("There is no evidence in the baseline"),
+        "{:?}",
+        report.coverage.statements
+    );
 }
 
 /// The report for people: the summary first (answer, totals, attack chain, what cannot be
