@@ -60,18 +60,17 @@ pub fn artifacts(report: &ScopeReport) -> BTreeMap<String, String> {
     }
     // An address only indicator-chosen calls came from is the indicator's too: the responses sent
     // to it are a path out that the tool did not find by itself.
-    let attributed = |address: &str| {
+    let addresses = |indicator: bool| -> BTreeSet<&str> {
         report
             .attacker_calls
             .iter()
-            .any(|c| c.basis != "ioc" && c.client_address.as_deref() == Some(address))
+            .filter(|c| (c.basis == "ioc") == indicator)
+            .filter_map(|c| c.client_address.as_deref())
+            .collect()
     };
-    let chosen_only: BTreeSet<&str> = report
-        .attacker_calls
-        .iter()
-        .filter(|c| c.basis == "ioc")
-        .filter_map(|c| c.client_address.as_deref())
-        .filter(|address| !attributed(address))
+    let chosen_only: BTreeSet<&str> = addresses(true)
+        .difference(&addresses(false))
+        .copied()
         .collect();
     for path in report.exfiltration.iter().filter(|p| {
         !p.path.contains("(--ioc-ip)") && !chosen_only.contains(p.destination_ip.as_str())
