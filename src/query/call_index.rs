@@ -26,16 +26,19 @@
 use std::collections::BTreeMap;
 use std::collections::btree_map::Entry;
 use std::fs::{self, File};
+use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arrow::array::{Array, AsArray, BooleanArray};
 use arrow::datatypes::{DataType, Schema, SchemaRef};
+use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
 };
 use datafusion::error::DataFusionError;
+use datafusion::logical_expr::LogicalPlan;
 use datafusion::prelude::SessionContext;
 use futures::StreamExt;
 use parquet::arrow::ArrowWriter;
@@ -210,6 +213,12 @@ pub(super) async fn register(
 /// caller: an index that cannot be derived is reported, and sessions use the view. It is derived
 /// in this process within the default memory limit (`ingest` has no query options).
 pub fn ensure_blocking(case: &Case) -> Derived {
+    ensure_blocking_in_spans(case, SPAN_BYTES)
+}
+
+/// As [`ensure_blocking`], relating spans of days whose files of the tables read hold at most
+/// `span_bytes` (a day alone may hold more): the answer is the same whatever the spans.
+pub fn ensure_blocking_in_spans(case: &Case, span_bytes: u64) -> Derived {
     let outcome = std::thread::scope(|scope| {
         std::thread::Builder::new()
             .name("call-index".into())
@@ -217,7 +226,7 @@ pub fn ensure_blocking(case: &Case) -> Derived {
             .spawn_scoped(scope, || -> Result<Derived, QueryError> {
                 let runtime = crate::runtime::multi_thread(None)
                     .map_err(|e| CaseError::io("starting", case.root())(e))?;
-                runtime.block_on(ensure(case, &QuerySettings::default()))
+                runtime.block_on(ensure(case, &QuerySettings::default(), span_bytes))
             })
             .map(|thread| thread.join())
     });
@@ -235,8 +244,12 @@ pub fn ensure_blocking(case: &Case) -> Derived {
     }
 }
 
-/// Makes the case's call index current (see [`ensure_blocking`]).
-pub async fn ensure(case: &Case, settings: &QuerySettings) -> Result<Derived, QueryError> {
+/// Makes the case's call index current (see [`ensure_blocking_in_spans`]).
+async fn ensure(
+    case: &Case,
+    settings: &QuerySettings,
+    span_bytes: u64,
+) -> Result<Derived, QueryError> {
     if let Some(index) = current(case)? {
         return Ok(Derived::Current {
             dir: index.dir,
@@ -251,7 +264,7 @@ pub async fn ensure(case: &Case, settings: &QuerySettings) -> Result<Derived, Qu
     let name = format!("{PREFIX}{fingerprint}");
     let tmp = derived.join(format!(".{name}.tmp"));
     remove_dir(&tmp)?;
-    let written = write_index(case, &tmp, &fingerprint, settings).await;
+    let written = write_index(case, &tmp, &fingerprint, settings, span_bytes).await;
     let record = match written {
         Ok(record) => record,
         Err(error) => {
@@ -299,31 +312,45 @@ struct DayFile {
     rows: u64,
 }
 
-/// Days derived per session: a session over a week (and a day either side) holds a week's rows
-/// of the view at once, not the case's.
-const CHUNK_DAYS: i64 = 7;
+/// Parquet bytes of the tables the view reads that one session relates at most (a day alone may
+/// hold more): memory is bounded by this, not by the case's size, and a small case is related in
+/// a few sessions, not a session a week (each session plans the view again: about 0.3 s).
+/// About what a week held at 5 GB (docs/performance.md), so memory there is as it was.
+pub const SPAN_BYTES: u64 = 48 << 20;
+
+/// Day → table → bytes of the case's files of that day (from the manifest).
+type DaySizes = BTreeMap<chrono::NaiveDate, BTreeMap<String, u64>>;
 
 /// Writes the whole case's `tool_calls` under `dir`, one file per day, and `index.json` last.
 ///
-/// A week at a time: each week's calls come from a session over that week and a day either side,
-/// so a trace or gateway pair crossing midnight at the week's edge is related as over the whole
-/// case (its rows are seconds apart), and memory is bounded by a week's rows whatever the case's
-/// size.
+/// In spans of days of at most `span_bytes` ([`SPAN_BYTES`]): each span's calls come from a session over those
+/// days and a day either side, so a trace or gateway pair crossing midnight at the span's edge is
+/// related as over the whole case (its rows are seconds apart). The first span counts the bytes
+/// of every table; the later ones only those of the tables the view reads, taken from the first
+/// session's plan.
 async fn write_index(
     case: &Case,
     dir: &Path,
     fingerprint: &str,
     settings: &QuerySettings,
+    span_bytes: u64,
 ) -> Result<IndexRecord, QueryError> {
     fs::create_dir_all(dir).map_err(CaseError::io("creating", dir))?;
     let mut files = Vec::new();
-    for (first, last) in weeks(&case_days(case)?) {
+    let sizes = day_sizes(case)?;
+    let mut read: Option<std::collections::BTreeSet<String>> = None;
+    let mut from = sizes.keys().next().copied();
+    while let Some(start) = from {
+        let (first, last) = span_from(&sizes, start, read.as_ref(), span_bytes);
         let margin = chrono::Duration::days(1);
         let window = DayWindow {
             first: first - margin,
             last: last + margin,
         };
         let engine = QueryEngine::open_without_index(case, Some(window), settings).await?;
+        if read.is_none() {
+            read = Some(tables_read(engine.context(), "tool_calls").await?);
+        }
         let frame = engine
             .context()
             .sql(&format!(
@@ -331,6 +358,10 @@ async fn write_index(
             ))
             .await?;
         write_days(frame.execute_stream().await?, dir, &mut files).await?;
+        from = sizes
+            .range((Bound::Excluded(last), Bound::Unbounded))
+            .next()
+            .map(|(day, _)| *day);
     }
     let record = IndexRecord {
         fingerprint: fingerprint.to_string(),
@@ -346,34 +377,78 @@ async fn write_index(
     Ok(record)
 }
 
-/// Every day some table of the case has a file for.
-fn case_days(case: &Case) -> Result<std::collections::BTreeSet<chrono::NaiveDate>, CaseError> {
-    let mut days = std::collections::BTreeSet::new();
-    for table in case.table_names()? {
-        for file in case.files_under(&format!("tables/{table}"))? {
-            let day = file
-                .split("/date=")
-                .nth(1)
-                .and_then(|rest| rest.get(..10))
-                .and_then(|text| chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok());
-            days.extend(day);
+/// The bytes of each day's case files, by table, as the manifest records them.
+fn day_sizes(case: &Case) -> Result<DaySizes, CaseError> {
+    let mut days = DaySizes::new();
+    for file in case.head()?.ingests.iter().flat_map(|i| &i.files) {
+        let day = file
+            .path
+            .strip_prefix("tables/")
+            .and_then(|rest| rest.split("/date=").nth(1))
+            .and_then(|rest| rest.get(..10))
+            .and_then(|text| chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok());
+        if let Some(day) = day {
+            *days
+                .entry(day)
+                .or_default()
+                .entry(file.table.clone())
+                .or_default() += file.size;
         }
     }
     Ok(days)
 }
 
-/// `days` in spans of at most [`CHUNK_DAYS`] calendar days: (first, last) of each.
-fn weeks(
-    days: &std::collections::BTreeSet<chrono::NaiveDate>,
-) -> Vec<(chrono::NaiveDate, chrono::NaiveDate)> {
-    let mut spans: Vec<(chrono::NaiveDate, chrono::NaiveDate)> = Vec::new();
-    for &day in days {
-        match spans.last_mut() {
-            Some((first, last)) if (day - *first).num_days() < CHUNK_DAYS => *last = day,
-            _ => spans.push((day, day)),
+/// The span of days from `start` whose files of the tables in `read` (every table when `None`)
+/// hold at most `budget` bytes, and at least the day `start`: (first, last).
+fn span_from(
+    sizes: &DaySizes,
+    start: chrono::NaiveDate,
+    read: Option<&std::collections::BTreeSet<String>>,
+    budget: u64,
+) -> (chrono::NaiveDate, chrono::NaiveDate) {
+    let bytes = |tables: &BTreeMap<String, u64>| -> u64 {
+        tables
+            .iter()
+            .filter(|(table, _)| read.is_none_or(|read| read.contains(*table)))
+            .map(|(_, size)| size)
+            .sum()
+    };
+    let (mut last, mut total) = (start, 0u64);
+    for (day, tables) in sizes.range(start..) {
+        total += bytes(tables);
+        if *day > start && total > budget {
+            break;
         }
+        last = *day;
     }
-    spans
+    (start, last)
+}
+
+/// The tables a query of `view` reads: the table scans of its plan, views expanded.
+pub async fn tables_read(
+    ctx: &SessionContext,
+    view: &str,
+) -> Result<std::collections::BTreeSet<String>, QueryError> {
+    fn scans(
+        plan: &LogicalPlan,
+        tables: &mut std::collections::BTreeSet<String>,
+    ) -> Result<(), DataFusionError> {
+        plan.apply_with_subqueries(|node| {
+            if let LogicalPlan::TableScan(scan) = node {
+                match scan.source.get_logical_plan() {
+                    Some(view) => scans(&view, tables)?,
+                    None => {
+                        tables.insert(scan.table_name.table().to_string());
+                    }
+                }
+            }
+            Ok(TreeNodeRecursion::Continue)
+        })
+        .map(|_| ())
+    }
+    let mut tables = std::collections::BTreeSet::new();
+    scans(ctx.table(view).await?.logical_plan(), &mut tables)?;
+    Ok(tables)
 }
 
 /// Writes the rows of `stream` (`tool_calls`) into one file per day under `dir`, and adds the
@@ -481,23 +556,39 @@ fn parquet_error(path: &Path, source: parquet::errors::ParquetError) -> QueryErr
 mod tests {
     use super::*;
 
-    /// Days are derived a calendar week at a time, a gap starting a new span.
+    fn day(d: u32) -> chrono::NaiveDate {
+        chrono::NaiveDate::from_ymd_opt(2026, 3, d).expect("day")
+    }
+
+    /// Spans grow while their files fit the budget, count only the tables read once known, and
+    /// always take their first day, however large.
     #[test]
-    fn days_are_derived_in_spans_of_a_week() {
-        let day = |d: u32| chrono::NaiveDate::from_ymd_opt(2026, 3, d).expect("day");
-        let days = [1, 2, 3, 4, 5, 6, 7, 8, 10, 20, 26, 27]
-            .into_iter()
-            .map(day)
-            .collect();
+    fn spans_hold_the_bytes_of_the_tables_read_within_the_budget() {
+        let mut sizes = DaySizes::new();
+        for (d, requests, flows) in [
+            (1, 10, 100),
+            (2, 10, 100),
+            (3, 30, 100),
+            (5, 5, 0),
+            (9, 70, 0),
+        ] {
+            let tables = sizes.entry(day(d)).or_default();
+            tables.insert("AppRequests".to_string(), requests);
+            if flows > 0 {
+                tables.insert("flows".to_string(), flows);
+            }
+        }
+        let read: std::collections::BTreeSet<String> = ["AppRequests".to_string()].into();
+        // Every table: the flows fill the budget on the first day.
+        assert_eq!(span_from(&sizes, day(1), None, 150), (day(1), day(1)));
+        // The tables read: 10 + 10 + 30 + 5 = 55 fit 60; day 9 would make 125.
+        assert_eq!(span_from(&sizes, day(1), Some(&read), 60), (day(1), day(5)));
+        assert_eq!(span_from(&sizes, day(1), Some(&read), 49), (day(1), day(2)));
+        // A day over the budget alone is a span of its own.
+        assert_eq!(span_from(&sizes, day(9), Some(&read), 10), (day(9), day(9)));
         assert_eq!(
-            weeks(&days),
-            vec![
-                (day(1), day(7)),
-                (day(8), day(10)),
-                (day(20), day(26)),
-                (day(27), day(27))
-            ]
+            span_from(&sizes, day(3), Some(&read), 1_000),
+            (day(3), day(9))
         );
-        assert!(weeks(&std::collections::BTreeSet::new()).is_empty());
     }
 }

@@ -801,6 +801,39 @@ fn the_call_index_is_derived_at_ingest_and_read_only_while_current() {
     assert!(!reads_index(without.path()));
     assert_eq!(every_call(without.path()), from_index);
 
+    // Related a day at a time (each span a day, with a day either side), the same rows; and the
+    // spans count the tables the view reads: requests, dependencies and the gateway's logs, not
+    // the traces, sign-ins (identities are read whole) or flows.
+    let daily = tempfile::tempdir().expect("copy");
+    copy_dir(without.path(), daily.path());
+    let daily_case = Case::open(daily.path()).expect("case");
+    assert!(
+        matches!(call_index::ensure_blocking_in_spans(&daily_case, 1), Derived::Current { calls, .. } if calls == all)
+    );
+    assert_eq!(every_call(daily.path()), from_index);
+    let read = tokio::runtime::Runtime::new()
+        .expect("runtime")
+        .block_on(async {
+            // A case without the index: `tool_calls` is the view.
+            let view_case = Case::open(without.path()).expect("case");
+            let engine = mcpforensics::query::QueryEngine::open(&view_case, &Default::default())
+                .await
+                .expect("engine");
+            call_index::tables_read(engine.context(), "tool_calls").await
+        })
+        .expect("plan");
+    for table in [
+        "AppRequests",
+        "AppDependencies",
+        "ApiManagementGatewayMCPLog",
+        "ApiManagementGatewayLogs",
+    ] {
+        assert!(read.contains(table), "{table} in {read:?}");
+    }
+    for table in ["SigninLogs", "AuditLogs", "AppTraces", "flows"] {
+        assert!(!read.contains(table), "{table} in {read:?}");
+    }
+
     // A run that adds nothing finds it current; in a copy without it, it derives it again.
     let third = ingest_dir(account.path(), case.path());
     assert!(third.unchanged);
