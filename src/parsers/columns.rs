@@ -4,6 +4,7 @@
 //! evidence. Values are converted per column kind with lossless coercions only (a number
 //! written as a string is still a number); anything else rejects the row with a reason.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use arrow::array::{
@@ -112,13 +113,14 @@ pub const TRAILING_COLUMNS: [ColumnSpec; 4] = [
     ),
 ];
 
-/// A checked value on its way into a column.
+/// A checked value on its way into a column. Text borrows the record it was read from where it
+/// can (a plain record's strings without escapes), so it is copied once, into the column.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Cell {
+pub enum Cell<'a> {
     /// No value.
     Null,
     /// Text.
-    Str(String),
+    Str(Cow<'a, str>),
     /// Integer.
     Int(i64),
     /// Float.
@@ -129,24 +131,23 @@ pub enum Cell {
     Time(i64),
 }
 
-impl Cell {
+impl Cell<'_> {
     /// Text or null.
-    pub fn text(value: Option<String>) -> Cell {
-        value.map_or(Cell::Null, Cell::Str)
+    pub fn text(value: Option<String>) -> Cell<'static> {
+        value.map_or(Cell::Null, |text| Cell::Str(Cow::Owned(text)))
     }
 }
 
 /// Converts an exported JSON value into a cell of `kind`, or says why it cannot.
-pub fn convert(value: &Value, kind: Kind) -> Result<Cell, String> {
+pub fn convert(value: &Value, kind: Kind) -> Result<Cell<'static>, String> {
     let wrong = |expected: &str| Err(format!("expected {expected}, found {}", describe(value)));
     Ok(match (kind, value) {
         (_, Value::Null) => Cell::Null,
-        (Kind::Str, Value::String(s)) => Cell::Str(s.clone()),
+        (Kind::Str | Kind::Dyn, Value::String(s)) => Cell::Str(Cow::Owned(s.clone())),
         (
             Kind::Str | Kind::Dyn,
             Value::Number(_) | Value::Bool(_) | Value::Object(_) | Value::Array(_),
-        ) => Cell::Str(value.to_string()),
-        (Kind::Dyn, Value::String(s)) => Cell::Str(s.clone()),
+        ) => Cell::Str(Cow::Owned(value.to_string())),
         (Kind::Int, Value::Number(n)) => match n.as_i64().or_else(|| {
             n.as_f64()
                 .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
@@ -250,9 +251,9 @@ impl ColumnBuilder {
         }
     }
 
-    fn append(&mut self, cell: Cell) {
+    fn append(&mut self, cell: Cell<'_>) {
         match (self, cell) {
-            (ColumnBuilder::Str(b), Cell::Str(s)) => b.append_value(s),
+            (ColumnBuilder::Str(b), Cell::Str(s)) => b.append_value(s.as_ref()),
             (ColumnBuilder::Int(b), Cell::Int(i)) => b.append_value(i),
             (ColumnBuilder::Real(b), Cell::Real(f)) => b.append_value(f),
             (ColumnBuilder::Real(b), Cell::Int(i)) => b.append_value(i as f64),
@@ -333,7 +334,7 @@ impl BatchBuilder {
     }
 
     /// Appends one row; `cells` must hold one cell per typed and derived column, in order.
-    pub fn push(&mut self, cells: Vec<Cell>, extra: Option<String>, origin: RowOrigin<'_>) {
+    pub fn push(&mut self, cells: Vec<Cell<'_>>, extra: Option<String>, origin: RowOrigin<'_>) {
         debug_assert_eq!(cells.len(), self.columns.len());
         for (builder, cell) in self.columns.iter_mut().zip(cells) {
             builder.append(cell);

@@ -98,7 +98,7 @@ pub enum FlowItem {
     /// A tuple turned into cells, with the text hashed for de-duplication.
     Row {
         /// Cells in [`FLOW_COLUMNS`] order.
-        cells: Vec<Cell>,
+        cells: Vec<Cell<'static>>,
         /// Identity of the tuple: resource, MAC, rule and the tuple text.
         identity: String,
     },
@@ -317,7 +317,7 @@ impl TupleContext {
         acl: Option<&str>,
         rule: Option<&str>,
         mac: Option<&str>,
-    ) -> Result<Vec<Cell>, String> {
+    ) -> Result<Vec<Cell<'static>>, String> {
         let fields: Vec<&str> = text.split(',').map(str::trim).collect();
         let expected = if self.log_type == "nsg" && self.version == 1 {
             8
@@ -400,13 +400,13 @@ impl TupleContext {
             Cell::text(acl.map(str::to_string)),
             Cell::text(rule.map(str::to_string)),
             Cell::text(mac.map(str::to_string)),
-            Cell::Str(fields[1].into()),
-            Cell::Str(fields[2].into()),
+            Cell::Str(fields[1].to_string().into()),
+            Cell::Str(fields[2].to_string().into()),
             port(fields[3])?,
             port(fields[4])?,
-            Cell::Str(protocol),
-            Cell::Str(fields[6].into()),
-            Cell::Str(decision.into()),
+            Cell::Str(protocol.into()),
+            Cell::Str(fields[6].to_string().into()),
+            Cell::Str(decision.to_string().into()),
             Cell::text(state.map(str::to_string)),
             Cell::text(encryption.map(str::to_string)),
         ];
@@ -450,7 +450,7 @@ mod tests {
     }
     use serde_json::json;
 
-    fn decode(record: Value) -> (Vec<Vec<Cell>>, Vec<String>) {
+    fn decode(record: Value) -> (Vec<Vec<Cell<'static>>>, Vec<String>) {
         let Value::Object(map) = record else {
             return (vec![], vec![]);
         };

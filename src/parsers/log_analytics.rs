@@ -22,7 +22,7 @@ pub struct TableSpec {
     /// Columns computed by mcpforensics.
     pub derived: &'static [ColumnSpec],
     /// Computes the derived columns from the members of the row named in `derive_reads`.
-    pub derive: fn(&Map<String, Value>) -> Vec<Cell>,
+    pub derive: fn(&Map<String, Value>) -> Vec<Cell<'static>>,
     /// The only members `derive` is given (both decoding paths hand it just these).
     pub derive_reads: &'static [&'static str],
 }
@@ -501,7 +501,7 @@ const FRONT_DOOR_ACCESS_COLUMNS: &[ColumnSpec] = &[
 
 const GENERIC_COLUMNS: &[ColumnSpec] = &[la("TimeGenerated", Time), la("Type", Str)];
 
-fn no_derived(_: &Map<String, Value>) -> Vec<Cell> {
+fn no_derived(_: &Map<String, Value>) -> Vec<Cell<'static>> {
     Vec::new()
 }
 
@@ -649,11 +649,15 @@ pub fn find_table(name: &str) -> Option<&'static TableSpec> {
     DECLARED.iter().find(|t| t.name.eq_ignore_ascii_case(name))
 }
 
-/// A checked row: its cells, the `_extra` JSON of untyped keys, and its time (ns).
-pub type RowCells = (Vec<Cell>, Option<String>, Option<i64>);
+/// A checked row: its cells (text borrowing the record where it can), the `_extra` JSON of
+/// untyped keys, and its time (ns).
+pub type RowCells<'a> = (Vec<Cell<'a>>, Option<String>, Option<i64>);
 
 /// Converts one parsed row into cells for `spec`, plus the `_extra` JSON of untyped keys.
-pub fn row_cells(spec: &TableSpec, mut row: Map<String, Value>) -> Result<RowCells, String> {
+pub fn row_cells(
+    spec: &TableSpec,
+    mut row: Map<String, Value>,
+) -> Result<RowCells<'static>, String> {
     let mut cells = Vec::with_capacity(spec.columns.len() + spec.derived.len());
     for column in spec.columns {
         let value = row.get(column.name).or_else(|| {
@@ -701,6 +705,9 @@ pub struct PlainRows {
     /// The last record's keys by position, with their columns: the records of a blob mostly
     /// repeat one key order, so a key is then matched by one comparison, not a search.
     last_keys: std::cell::RefCell<Vec<(String, Option<usize>)>>,
+    /// Whether the table's derived columns are the MCP columns, which read only some members of
+    /// `Properties` ([`MCP_PROPERTY_KEYS`]): those alone are parsed, not the whole object.
+    mcp_properties: bool,
 }
 
 impl PlainRows {
@@ -718,6 +725,7 @@ impl PlainRows {
             by_name,
             time_column: spec.columns.iter().position(|c| c.name == "TimeGenerated"),
             last_keys: std::cell::RefCell::default(),
+            mcp_properties: spec.derive_reads == MCP_READS,
         }
     }
 
@@ -754,19 +762,19 @@ impl PlainRows {
     /// member kept in `_extra` as its original bytes, in the order written. `None` when a
     /// value does not convert or the time is missing: the general path ([`row_cells`]) then
     /// rejects the record with the reason.
-    pub fn row_cells(&self, record: &str, members: &[Member]) -> Option<RowCells> {
+    pub fn row_cells<'r>(&self, record: &'r str, members: &[Member]) -> Option<RowCells<'r>> {
         self.cells_of(record, members.iter().map(|m| (m.key(record), m)), None)
     }
 
     /// As [`Self::row_cells`], for members renamed onto this table (a diagnostic-settings
     /// record, see [`super::diagnostic::plain_members`]): each member under its name. Without a
     /// member named `Type`, `Type` holds `table`, as the Log Analytics export fills it.
-    pub fn named_row_cells(
+    pub fn named_row_cells<'r>(
         &self,
-        record: &str,
+        record: &'r str,
         named: &[(std::borrow::Cow<'_, str>, Member)],
         table: &str,
-    ) -> Option<RowCells> {
+    ) -> Option<RowCells<'r>> {
         self.cells_of(
             record,
             named.iter().map(|(k, m)| (k.as_ref(), m)),
@@ -774,7 +782,12 @@ impl PlainRows {
         )
     }
 
-    fn cells_of<'k, I>(&self, record: &str, members: I, table: Option<&str>) -> Option<RowCells>
+    fn cells_of<'r, 'k, I>(
+        &self,
+        record: &'r str,
+        members: I,
+        table: Option<&str>,
+    ) -> Option<RowCells<'r>>
     where
         I: Iterator<Item = (&'k str, &'k Member)> + Clone,
     {
@@ -823,7 +836,7 @@ impl PlainRows {
         let quoted_table;
         if let Some(table) = table.filter(|_| !has_type) {
             match self.column("Type") {
-                Some(column) => cells[column] = Cell::Str(table.to_string()),
+                Some(column) => cells[column] = Cell::Str(table.to_string().into()),
                 None => {
                     quoted_table = format!("\"{table}\"");
                     push_extra("Type", &quoted_table);
@@ -837,10 +850,14 @@ impl PlainRows {
             let mut reads = Map::new();
             for (key, member) in members {
                 if self.spec.derive_reads.contains(&key) {
-                    reads.insert(
-                        key.to_string(),
-                        serde_json::from_str(member.raw(record)).ok()?,
-                    );
+                    let value = match (self.mcp_properties && key == "Properties")
+                        .then(|| mcp_properties(record, member))
+                        .flatten()
+                    {
+                        Some(properties) => properties,
+                        None => serde_json::from_str(member.raw(record)).ok()?,
+                    };
+                    reads.insert(key.to_string(), value);
                 }
             }
             cells.extend((self.spec.derive)(&reads));
@@ -851,18 +868,18 @@ impl PlainRows {
 
 /// A member's value as a cell of `kind`, by the same lossless rules as [`convert`]; `None`
 /// when it does not convert. Text columns keep non-string values as their original bytes.
-fn convert_member(record: &str, member: &Member, kind: Kind) -> Option<Cell> {
+fn convert_member<'r>(record: &'r str, member: &Member, kind: Kind) -> Option<Cell<'r>> {
     let raw = member.raw(record);
-    let string = || -> Option<String> {
+    let string = || -> Option<std::borrow::Cow<'r, str>> {
         match member.plain_str(record) {
-            Some(text) => Some(text.to_string()),
-            None => serde_json::from_str(raw).ok(),
+            Some(text) => Some(text.into()),
+            None => serde_json::from_str::<String>(raw).ok().map(Into::into),
         }
     };
     Some(match (kind, member.kind) {
         (_, ValueKind::Null) => Cell::Null,
         (Kind::Str | Kind::Dyn, ValueKind::String { .. }) => Cell::Str(string()?),
-        (Kind::Str | Kind::Dyn, _) => Cell::Str(raw.to_string()),
+        (Kind::Str | Kind::Dyn, _) => Cell::Str(raw.into()),
         (Kind::Int, ValueKind::Number { integer: true }) => Cell::Int(raw.parse().ok()?),
         (Kind::Int, ValueKind::Number { integer: false }) => {
             let f: f64 = raw.parse().ok()?;
@@ -883,7 +900,7 @@ fn convert_member(record: &str, member: &Member, kind: Kind) -> Option<Cell> {
         }
         (Kind::Int | Kind::Real | Kind::Bool | Kind::Time, ValueKind::String { .. }) => {
             // The same text rules as the general path.
-            match convert(&Value::String(string()?), kind) {
+            match convert(&Value::String(string()?.into_owned()), kind) {
                 Ok(cell) => cell,
                 Err(_) => return None,
             }
@@ -916,10 +933,62 @@ fn object(value: Option<&Value>) -> Option<std::borrow::Cow<'_, Map<String, Valu
 }
 
 fn first_of(props: &Map<String, Value>, keys: &[&str]) -> Option<String> {
+    debug_assert!(
+        keys.iter().all(|k| MCP_PROPERTY_KEYS.contains(k)),
+        "{keys:?}: a member of Properties the MCP columns read must be in MCP_PROPERTY_KEYS"
+    );
     keys.iter().find_map(|k| text(props.get(*k)))
 }
 
-fn derive_mcp(row: &Map<String, Value>) -> Vec<Cell> {
+/// The members of `Properties` the MCP columns read ([`derive_mcp`] reads no other: `first_of`
+/// asserts it in debug builds), besides the arguments under [`MCP_ARGUMENT_PREFIX`].
+const MCP_PROPERTY_KEYS: &[&str] = &[
+    "mcp.method.name",
+    "gen_ai.operation.name",
+    "rpc.method",
+    "gen_ai.tool.name",
+    "mcp.tool.name",
+    "ToolName",
+    "gen_ai.tool.call.arguments",
+    "ToolParameters",
+    "mcp.session.id",
+    "gen_ai.conversation.id",
+    "session.id",
+    "jsonrpc.request.id",
+    "mcp.request.id",
+    "mcp.resource.uri",
+    "client.address",
+    "gen_ai.tool.call.result",
+    "enduser.id",
+    "response.bytes",
+    "http.response.body.size",
+    "network.peer.address",
+    "server.address",
+];
+
+/// The prefix of the tool arguments an emitter writes one member each.
+const MCP_ARGUMENT_PREFIX: &str = "mcp.request.argument.";
+
+/// The members of a plain record's `Properties` object that the MCP columns read, in their
+/// order, as an object: the rest of `Properties` (often most of it) is not parsed. `None` when
+/// `Properties` is not an object (JSON text is parsed whole, as before).
+fn mcp_properties(record: &str, member: &Member) -> Option<Value> {
+    let (mut nested, mut keys) = (Vec::new(), Vec::new());
+    super::scan::nested_members(record, member, &mut nested, &mut keys)?;
+    let mut read = Map::new();
+    for nested in &nested {
+        let key = nested.key(record);
+        if MCP_PROPERTY_KEYS.contains(&key) || key.starts_with(MCP_ARGUMENT_PREFIX) {
+            read.insert(
+                key.to_string(),
+                serde_json::from_str(nested.raw(record)).ok()?,
+            );
+        }
+    }
+    Some(Value::Object(read))
+}
+
+fn derive_mcp(row: &Map<String, Value>) -> Vec<Cell<'static>> {
     let props = object(row.get("Properties")).unwrap_or_default();
     let span_name = text(row.get("Name")).or_else(|| text(row.get("OperationName")));
     let (name_method, name_target) = match span_name.as_deref().and_then(|n| n.split_once(' ')) {
@@ -948,7 +1017,7 @@ fn derive_mcp(row: &Map<String, Value>) -> Vec<Cell> {
         let gathered: Map<String, Value> = props
             .iter()
             .filter_map(|(k, v)| {
-                k.strip_prefix("mcp.request.argument.")
+                k.strip_prefix(MCP_ARGUMENT_PREFIX)
                     .map(|arg| (arg.to_string(), v.clone()))
             })
             .collect();
@@ -1014,13 +1083,13 @@ const MCP_METHODS: &[&str] = &[
     "notifications/roots/list_changed",
 ];
 
-fn derive_apim_gateway(row: &Map<String, Value>) -> Vec<Cell> {
+fn derive_apim_gateway(row: &Map<String, Value>) -> Vec<Cell<'static>> {
     gateway_body_cells(row.get("RequestBody"), row.get("ResponseBody"))
 }
 
 /// The gateway's MCP columns of an `AzureDiagnostics` record of `GatewayLogs`, read from its
 /// bodies as from the resource-specific table's; nothing for any other category.
-fn derive_azure_diagnostics(row: &Map<String, Value>) -> Vec<Cell> {
+fn derive_azure_diagnostics(row: &Map<String, Value>) -> Vec<Cell<'static>> {
     if text(row.get("Category")).as_deref() == Some("GatewayLogs") {
         gateway_body_cells(row.get("requestBody_s"), row.get("responseBody_s"))
     } else {
@@ -1030,7 +1099,7 @@ fn derive_azure_diagnostics(row: &Map<String, Value>) -> Vec<Cell> {
 
 /// The JSON-RPC method, tool, request id, arguments and result of a logged request and
 /// response body.
-fn gateway_body_cells(request: Option<&Value>, response: Option<&Value>) -> Vec<Cell> {
+fn gateway_body_cells(request: Option<&Value>, response: Option<&Value>) -> Vec<Cell<'static>> {
     let request = object(request).unwrap_or_default();
     let params = request.get("params").and_then(Value::as_object);
     let response = object(response).unwrap_or_default();
@@ -1047,7 +1116,7 @@ fn gateway_body_cells(request: Option<&Value>, response: Option<&Value>) -> Vec<
     ]
 }
 
-fn derive_audit(row: &Map<String, Value>) -> Vec<Cell> {
+fn derive_audit(row: &Map<String, Value>) -> Vec<Cell<'static>> {
     let initiated = object(row.get("InitiatedBy")).unwrap_or_default();
     let user = initiated.get("user").and_then(Value::as_object);
     let app = initiated.get("app").and_then(Value::as_object);
@@ -1071,7 +1140,7 @@ mod tests {
         }
     }
 
-    fn derived_named(spec: &TableSpec, cells: &[Cell], name: &str) -> Cell {
+    fn derived_named<'c>(spec: &TableSpec, cells: &[Cell<'c>], name: &str) -> Cell<'c> {
         let index = spec.columns.len()
             + spec
                 .derived
@@ -1247,7 +1316,7 @@ mod tests {
 /// (text of non-string values compared as JSON, since the plain path keeps the bytes written)
 /// and the same `_extra` members.
 #[cfg(test)]
-pub(crate) fn assert_rows_agree(record: &str, plain: &RowCells, general: &RowCells) {
+pub(crate) fn assert_rows_agree(record: &str, plain: &RowCells<'_>, general: &RowCells<'_>) {
     let json = |t: &str| serde_json::from_str::<Value>(t).unwrap_or(Value::String(t.into()));
     let ((cells, extra, time), (want_cells, want_extra, want_time)) = (plain, general);
     assert_eq!(time, want_time, "{record}");
@@ -1270,13 +1339,13 @@ mod plain_tests {
     use super::*;
     use crate::parsers::scan;
 
-    fn plain(spec: &'static TableSpec, record: &str) -> Option<RowCells> {
+    fn plain<'r>(spec: &'static TableSpec, record: &'r str) -> Option<RowCells<'r>> {
         let (mut members, mut keys) = (Vec::new(), Vec::new());
         let text = scan::top_level_members(record.as_bytes(), &mut members, &mut keys)?;
         PlainRows::new(spec).row_cells(text, &members)
     }
 
-    fn general(spec: &'static TableSpec, record: &str) -> Result<RowCells, String> {
+    fn general(spec: &'static TableSpec, record: &str) -> Result<RowCells<'static>, String> {
         let (value, duplicates) =
             crate::parsers::strict_json::parse(record.as_bytes()).map_err(|e| e.to_string())?;
         assert!(duplicates.is_empty());
@@ -1322,6 +1391,37 @@ mod plain_tests {
             let want = general(spec, record).expect("general row");
             assert_rows_agree(record, &row, &want);
         }
+    }
+
+    /// The MCP columns of a plain record come from the members of `Properties` they read, parsed
+    /// alone: the same cells as the general path, which parses the whole object, whatever else
+    /// `Properties` holds (nested values, numbers written in other forms, escapes, arguments one
+    /// member each in the order written).
+    #[test]
+    fn mcp_columns_from_the_members_of_properties_read_equal_the_whole_object() {
+        let spec = find_table("AppRequests").expect("AppRequests");
+        let records = [
+            r#"{"TimeGenerated":"2026-06-01T00:00:00Z","Name":"tools/call export","Properties":{"big":{"a":[1,2,{"b":"c"}]},"mcp.request.argument.customer_id":"C-7","other":1e3,"mcp.request.argument.limit":10.50,"mcp.session.id":"s\u00e9","response.bytes":"2048","client.address":"203.0.113.9"}}"#,
+            r#"{"TimeGenerated":"2026-06-01T00:00:01Z","Name":"tools/call","Properties":{"gen_ai.tool.name":"get","gen_ai.tool.call.arguments":{"id":[1, 2]},"enduser.id":"","x":null}}"#,
+            r#"{"TimeGenerated":"2026-06-01T00:00:02Z","Properties":"{\"mcp.method.name\":\"tools/list\"}"}"#,
+            r#"{"TimeGenerated":"2026-06-01T00:00:03Z","Properties":{}}"#,
+        ];
+        for record in records {
+            let row = plain(spec, record).expect("a plain record");
+            let want = general(spec, record).expect("general row");
+            assert_rows_agree(record, &row, &want);
+        }
+        let arguments = spec.columns.len()
+            + spec
+                .derived
+                .iter()
+                .position(|c| c.name == "tool_arguments")
+                .expect("column");
+        let (cells, _, _) = plain(spec, records[0]).expect("plain");
+        assert_eq!(
+            cells[arguments],
+            Cell::Str(r#"{"customer_id":"C-7","limit":10.5}"#.into())
+        );
     }
 
     /// Every record of the bundled sample's Log Analytics exports reads the same both ways, and
