@@ -100,7 +100,7 @@ pub struct CaseWriter {
     ingest_id: String,
     open: HashMap<(String, i64), OpenFile>,
     closed: Vec<(PathBuf, PathBuf, String, u64)>,
-    seen: HashMap<String, HashSet<u128>>,
+    seen: HashMap<String, RowHashes>,
     /// [`OPEN_FILES_BYTES`], smaller in tests.
     open_files_bytes: usize,
     sequence: u64,
@@ -488,13 +488,78 @@ pub(crate) fn writer_properties() -> WriterProperties {
         .build()
 }
 
+/// The `_row_hash`es of one table's rows, to drop exact duplicates.
+type RowHashes = HashSet<u128, RowHashState>;
+
+/// Hashes a `_row_hash` for [`RowHashes`]: the two halves of the 128-bit xxh3, each mixed with a
+/// key drawn per process, multiplied and folded (as foldhash does), in place of SipHash's rounds
+/// over 16 bytes. Keyed, so records written to collide in the table's buckets would need the key.
+#[derive(Clone, Copy)]
+struct RowHashState {
+    key: u64,
+}
+
+impl Default for RowHashState {
+    fn default() -> Self {
+        use std::hash::BuildHasher;
+        Self {
+            key: std::collections::hash_map::RandomState::new().hash_one(0x6d63_7066_u64),
+        }
+    }
+}
+
+impl std::hash::BuildHasher for RowHashState {
+    type Hasher = RowHasher;
+
+    fn build_hasher(&self) -> RowHasher {
+        RowHasher {
+            key: self.key,
+            hash: self.key,
+        }
+    }
+}
+
+/// See [`RowHashState`].
+struct RowHasher {
+    key: u64,
+    hash: u64,
+}
+
+impl RowHasher {
+    fn fold(&mut self, value: u128) {
+        let low = (value as u64) ^ self.key;
+        let high = ((value >> 64) as u64) ^ self.hash.rotate_left(32);
+        let product = u128::from(low) * u128::from(high);
+        self.hash = (product as u64) ^ ((product >> 64) as u64);
+    }
+}
+
+impl std::hash::Hasher for RowHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `u128`s are hashed here; any other input is folded 16 bytes at a time.
+        for chunk in bytes.chunks(16) {
+            let mut block = [0u8; 16];
+            block[..chunk.len()].copy_from_slice(chunk);
+            self.fold(u128::from_le_bytes(block));
+        }
+    }
+
+    fn write_u128(&mut self, value: u128) {
+        self.fold(value);
+    }
+
+    fn finish(&self) -> u64 {
+        self.hash
+    }
+}
+
 /// Every `_row_hash` already stored for a table, in the files the manifest records.
 fn load_hashes(
     case_root: &Path,
     table_dir: &Path,
     recorded: &HashSet<String>,
-) -> Result<HashSet<u128>, CaseError> {
-    let mut seen = HashSet::new();
+) -> Result<RowHashes, CaseError> {
+    let mut seen = RowHashes::default();
     for path in Case::parquet_files(table_dir)? {
         if !recorded.contains(&relative_to(case_root, &path)) {
             continue;
@@ -644,6 +709,26 @@ mod tests {
     use super::*;
     use arrow::array::{FixedSizeBinaryBuilder, StringArray};
     use arrow::datatypes::TimeUnit;
+
+    /// The de-duplication set keeps every distinct row hash and drops repeats, and its hasher
+    /// spreads hashes that differ in either half (sequential values, one half zero) over distinct
+    /// values, and differently in two sets (a key per set).
+    #[test]
+    fn row_hashes_keep_distinct_rows_and_spread_them() {
+        use std::hash::BuildHasher;
+        let values: Vec<u128> = (0..20_000u128)
+            .map(|i| if i % 2 == 0 { i << 64 } else { i })
+            .collect();
+        let mut set = RowHashes::default();
+        assert!(values.iter().all(|v| set.insert(*v)));
+        assert!(values.iter().all(|v| !set.insert(*v)));
+        assert_eq!(set.len(), values.len());
+        let state = RowHashState::default();
+        let spread: HashSet<u64> = values.iter().map(|v| state.hash_one(v)).collect();
+        assert!(spread.len() >= values.len() - 2, "{}", spread.len());
+        let (one, two) = (RowHashState { key: 1 }, RowHashState { key: 2 });
+        assert_ne!(one.hash_one(7u128), two.hash_one(7u128));
+    }
 
     fn batch(day: i64, first_row: u64, rows: u64) -> RecordBatch {
         let schema = Arc::new(Schema::new(vec![

@@ -216,7 +216,7 @@ pub fn plain_members<'t>(
     category: &Category,
     record: &'t str,
     top: &[Member],
-    scratch: (&mut Vec<Member>, &mut Vec<(u32, u32)>),
+    scratch: (&mut Vec<Member>, &mut Vec<super::scan::SeenKey>),
     named: &mut Vec<(Cow<'t, str>, Member)>,
 ) -> Option<()> {
     let spec = spec_of(category);

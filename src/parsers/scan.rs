@@ -63,6 +63,22 @@ impl Member {
     }
 }
 
+/// A key already read in an object being scanned: its byte range and a fingerprint of its bytes,
+/// so that looking for a repeat compares fingerprints and only equal ones byte by byte.
+#[derive(Debug, Clone, Copy)]
+pub struct SeenKey {
+    start: u32,
+    end: u32,
+    fingerprint: u32,
+}
+
+/// FNV-1a of a key's bytes (keys are short; a repeat needs an equal fingerprint and equal bytes).
+fn fingerprint(bytes: &[u8]) -> u32 {
+    bytes.iter().fold(0x811c_9dc5_u32, |hash, &byte| {
+        (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193)
+    })
+}
+
 /// Deepest nesting read here; deeper records take the general path (which allows 128).
 const MAX_DEPTH: usize = 64;
 /// Most members of one object checked for repeats by comparison; larger objects take the
@@ -78,7 +94,7 @@ const MAX_KEYS_PER_OBJECT: usize = 256;
 pub fn top_level_members<'a>(
     record: &'a [u8],
     members: &mut Vec<Member>,
-    keys: &mut Vec<(u32, u32)>,
+    keys: &mut Vec<SeenKey>,
 ) -> Option<&'a str> {
     members.clear();
     keys.clear();
@@ -105,7 +121,7 @@ pub fn nested_members(
     record: &str,
     member: &Member,
     members: &mut Vec<Member>,
-    keys: &mut Vec<(u32, u32)>,
+    keys: &mut Vec<SeenKey>,
 ) -> Option<()> {
     if member.kind != ValueKind::Object {
         return None;
@@ -126,7 +142,7 @@ pub fn nested_members(
 struct Scanner<'a, 'k> {
     bytes: &'a [u8],
     at: usize,
-    keys: &'k mut Vec<(u32, u32)>,
+    keys: &'k mut Vec<SeenKey>,
 }
 
 impl Scanner<'_, '_> {
@@ -164,15 +180,21 @@ impl Scanner<'_, '_> {
             }
             let key = (key_start as u32 + 1, self.at as u32 - 1);
             let key_bytes = &self.bytes[key.0 as usize..key.1 as usize];
+            let print = fingerprint(key_bytes);
             let seen = &self.keys[first_key..];
             if seen.len() >= MAX_KEYS_PER_OBJECT
-                || seen
-                    .iter()
-                    .any(|&(s, e)| &self.bytes[s as usize..e as usize] == key_bytes)
+                || seen.iter().any(|k| {
+                    k.fingerprint == print
+                        && &self.bytes[k.start as usize..k.end as usize] == key_bytes
+                })
             {
                 return None;
             }
-            self.keys.push(key);
+            self.keys.push(SeenKey {
+                start: key.0,
+                end: key.1,
+                fingerprint: print,
+            });
             self.skip_space();
             self.expect(b':')?;
             self.skip_space();
