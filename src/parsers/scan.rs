@@ -72,11 +72,42 @@ pub struct SeenKey {
     fingerprint: u32,
 }
 
-/// FNV-1a of a key's bytes (keys are short; a repeat needs an equal fingerprint and equal bytes).
+/// A key's length with its first and last bytes: a repeat needs an equal fingerprint and equal
+/// bytes. Taken in constant time (hashing every byte of every key cost more than the byte-by-byte
+/// comparisons it saved: docs/performance.md).
 fn fingerprint(bytes: &[u8]) -> u32 {
-    bytes.iter().fold(0x811c_9dc5_u32, |hash, &byte| {
-        (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193)
-    })
+    let (first, last) = (bytes.first(), bytes.last());
+    (bytes.len() as u32 & 0xffff)
+        | u32::from(first.copied().unwrap_or(0)) << 16
+        | u32::from(last.copied().unwrap_or(0)) << 24
+}
+
+/// The first byte of `rest` that ends a run of a string's plain bytes: a quote, a backslash or a
+/// control character. Eight bytes at a time (the bit tricks below flag the lowest such byte of a
+/// word exactly; a flag above it may be false, and is never looked at), the tail byte by byte.
+fn string_stop(rest: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let zero_byte = |word: u64| word.wrapping_sub(ONES) & !word & HIGHS;
+    let mut words = rest.chunks_exact(8);
+    let mut at = 0;
+    for chunk in words.by_ref() {
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(chunk);
+        let word = u64::from_le_bytes(bytes);
+        let flags = zero_byte(word ^ (ONES * u64::from(b'"')))
+            | zero_byte(word ^ (ONES * u64::from(b'\\')))
+            | (word.wrapping_sub(ONES * 0x20) & !word & HIGHS);
+        if flags != 0 {
+            return Some(at + flags.trailing_zeros() as usize / 8);
+        }
+        at += 8;
+    }
+    words
+        .remainder()
+        .iter()
+        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+        .map(|i| at + i)
 }
 
 /// Deepest nesting read here; deeper records take the general path (which allows 128).
@@ -288,11 +319,7 @@ impl Scanner<'_, '_> {
         let mut escaped = false;
         loop {
             // Plain bytes are skipped in one step; the input is known to be UTF-8.
-            let rest = self.bytes.get(self.at..)?;
-            let stop = rest
-                .iter()
-                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
-            self.at += stop;
+            self.at += string_stop(self.bytes.get(self.at..)?)?;
             match self.bytes[self.at] {
                 b'"' => {
                     self.at += 1;
@@ -401,6 +428,55 @@ mod tests {
         assert!(scan(&object(100)).is_some());
         assert!(scan(&object(MAX_KEYS_PER_OBJECT)).is_some());
         assert!(scan(&object(MAX_KEYS_PER_OBJECT + 1)).is_none());
+    }
+
+    /// Keys of one length with the same first and last bytes are compared byte by byte: different
+    /// ones are not a repeat, at the top and nested; the same key twice is.
+    #[test]
+    fn keys_alike_at_their_ends_are_told_apart() {
+        let (mut members, mut keys) = (Vec::new(), Vec::new());
+        let record = br#"{"abc":1,"axc":2,"o":{"ab":1,"aab":2,"a_b":3,"ab_":4}}"#;
+        assert!(top_level_members(record, &mut members, &mut keys).is_some());
+        assert_eq!(members.len(), 3);
+        for repeated in [
+            &br#"{"abc":1,"axc":2,"abc":3}"#[..],
+            br#"{"o":{"a_b":1,"ab":2,"a_b":3}}"#,
+        ] {
+            assert!(top_level_members(repeated, &mut members, &mut keys).is_none());
+        }
+    }
+
+    /// The word-at-a-time search stops where a byte-at-a-time one does: every byte value at every
+    /// position of runs of every length up to three words, over a background of plain bytes that
+    /// sit next to the stops in value (`!`, `#`, `[`, `]`, space, DEL, UTF-8 continuation bytes).
+    #[test]
+    fn the_string_stop_is_the_first_quote_backslash_or_control_byte() {
+        let naive = |rest: &[u8]| {
+            rest.iter()
+                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+        };
+        for background in [b'a', b'!', b'#', b'[', b']', b' ', 0x7f, 0x80, 0xbf, 0xff] {
+            for len in 0..=24 {
+                let plain = vec![background; len];
+                assert_eq!(string_stop(&plain), naive(&plain), "{background} {len}");
+                for at in 0..len {
+                    for byte in 0..=255u8 {
+                        let mut run = plain.clone();
+                        run[at] = byte;
+                        assert_eq!(
+                            string_stop(&run),
+                            naive(&run),
+                            "{background} {len} {at} {byte}"
+                        );
+                        // A second stop after the first never moves the answer.
+                        if at + 1 < len {
+                            run[len - 1] = 0;
+                            assert_eq!(string_stop(&run), naive(&run));
+                        }
+                    }
+                }
+            }
+        }
     }
 
     #[test]
