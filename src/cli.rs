@@ -366,9 +366,8 @@ pub struct SqlArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = TableFormat::Table)]
     pub format: TableFormat,
-    /// Print the query's plan instead of its result (the queries it depends on run first as
-    /// usual, so the plan sees their real sizes).
-    #[arg(long)]
+    /// Print the query's plan instead of its result (EXPLAIN).
+    #[arg(long, requires = "query")]
     pub explain: bool,
     /// With --explain: run the query and print the plan as run (EXPLAIN ANALYZE: each
     /// operator's rows, time and memory).

@@ -29,8 +29,13 @@ pub(super) fn run_sql(args: &SqlArgs, settings: &QuerySettings) -> Result<u8> {
         };
         return ran.map(|ok| ok.max(code));
     };
+    let query = match (args.explain, args.analyze) {
+        (false, _) => query.clone(),
+        (true, false) => format!("EXPLAIN {query}"),
+        (true, true) => format!("EXPLAIN ANALYZE {query}"),
+    };
     let (schema, batches) = runtime
-        .block_on(engine.sql(query))
+        .block_on(engine.sql(&query))
         .map_err(|source| query_error(&engine, source))?;
     emit(args.format, &schema, &batches)?;
     Ok(code)

@@ -945,6 +945,39 @@ fn an_unknown_table_names_the_one_meant() {
     assert!(stderr.contains("did you mean tool_calls?"), "{stderr}");
 }
 
+/// `sql --explain` prints the query's plan, not its rows (the flag was once accepted and
+/// ignored); `--analyze` the plan as run; `--explain` without a query is a usage error.
+#[test]
+fn sql_explain_prints_the_plan_and_analyze_the_plan_as_run() {
+    let case = sample_case();
+    let sql = |extra: &[&str]| {
+        let mut command = bin();
+        command
+            .args(["sql", "--format", "csv", "--case"])
+            .arg(&case);
+        command.args(extra);
+        command.arg("SELECT tool, count(*) AS calls FROM tool_calls GROUP BY tool");
+        let (code, stdout, stderr) = run(&mut command);
+        assert_eq!(code, 0, "{extra:?}: {stderr}");
+        stdout
+    };
+    let rows = sql(&[]);
+    assert!(rows.starts_with("\u{feff}tool,calls\r\n"), "{rows:?}");
+    let plan = sql(&["--explain"]);
+    assert!(
+        plan.contains("physical_plan") && plan.contains("AggregateExec"),
+        "{plan}"
+    );
+    assert!(!plan.contains("output_rows"), "{plan}");
+    let analyzed = sql(&["--explain", "--analyze"]);
+    assert!(analyzed.contains("output_rows="), "{analyzed}");
+    let (code, _, stderr) = run(bin()
+        .args(["sql", "--explain", "--case"])
+        .arg(&case)
+        .stdin(std::process::Stdio::null()));
+    assert_eq!(code, 2, "--explain without a query: {stderr}");
+}
+
 /// `sql` without a query: piped statements run in order, the first failure stops the run.
 #[test]
 fn sql_reads_statements_from_standard_input() {
