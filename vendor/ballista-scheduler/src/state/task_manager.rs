@@ -139,6 +139,12 @@ pub struct TaskManager<T: 'static + AsLogicalPlan, U: 'static + AsExecutionPlan>
     task_max_failures: usize,
     /// Maximum number of failure attempts for stage-level retry before the stage is considered failed.
     stage_max_failures: usize,
+    /// Vcores each pushed task took from its executor's budget, by (job, stage, stage attempt,
+    /// task), refunded from here when its status arrives. (Patched for mcpforensics: the refund
+    /// was read from the job's graph, which has no task infos for a stage rolled back after a
+    /// lost executor; the statuses of that stage's tasks then refunded nothing, the surviving
+    /// executors' budgets drained, and the job waited for ever with tasks pushed.)
+    pushed_vcores: Arc<DashMap<(String, usize, usize, usize), u32>>,
 }
 
 /// Contains the execution graph and cached data to improve performance
@@ -198,6 +204,7 @@ impl<T: 'static + AsLogicalPlan, U: 'static + AsExecutionPlan> TaskManager<T, U>
             launcher: Arc::new(DefaultTaskLauncher::new(scheduler_endpoint)),
             task_max_failures: config.task_max_failures,
             stage_max_failures: config.stage_max_failures,
+            pushed_vcores: Arc::new(DashMap::new()),
         }
     }
 
@@ -217,6 +224,7 @@ impl<T: 'static + AsLogicalPlan, U: 'static + AsExecutionPlan> TaskManager<T, U>
             launcher,
             task_max_failures: config.task_max_failures,
             stage_max_failures: config.stage_max_failures,
+            pushed_vcores: Arc::new(DashMap::new()),
         }
     }
 
@@ -527,6 +535,25 @@ impl<T: 'static + AsLogicalPlan, U: 'static + AsExecutionPlan> TaskManager<T, U>
         }
         let mut total_vcores: u32 = 0;
         for (job_id, job_statuses) in statuses_by_job {
+            let mut job_statuses = job_statuses;
+            job_statuses.retain(|status| {
+                let key = (
+                    job_id.clone(),
+                    status.stage_id as usize,
+                    status.stage_attempt_num as usize,
+                    status.task_id as usize,
+                );
+                match self.pushed_vcores.remove(&key) {
+                    Some((_, vcores)) => {
+                        total_vcores += vcores;
+                        false
+                    }
+                    None => true,
+                }
+            });
+            if job_statuses.is_empty() {
+                continue;
+            }
             let Some(graph_arc) = self.get_active_execution_graph(&job_id.into()) else {
                 continue;
             };
@@ -919,6 +946,15 @@ impl<T: 'static + AsLogicalPlan, U: 'static + AsExecutionPlan> TaskManager<T, U>
             let mut plan_buf: Vec<u8> = vec![];
             let plan_proto = PhysicalPlanNode::try_from_physical_plan(restricted, codec)?;
             plan_proto.try_encode(&mut plan_buf)?;
+            self.pushed_vcores.insert(
+                (
+                    job_id.to_string(),
+                    stage_id,
+                    stage_attempt_num,
+                    task.key.task_id,
+                ),
+                task.vcores_consumed,
+            );
             let task_ids = vec![TaskId {
                 task_id: task.key.task_id as u32,
                 task_attempt_num: task.task_attempt as u32,
@@ -968,7 +1004,13 @@ impl<T: 'static + AsLogicalPlan, U: 'static + AsExecutionPlan> TaskManager<T, U>
 
     /// Clean up a failed job in FailedJobs Keyspace by delayed clean_up_interval seconds
     pub(crate) fn clean_up_job_delayed(&self, job_id: JobId, clean_up_interval: u64) {
+        // Refunds of tasks whose status never came (a lost executor's), kept until late
+        // statuses of the job have arrived.
+        let pushed_vcores = self.pushed_vcores.clone();
+        let job = job_id.to_string();
+        let forget_pushed = move || pushed_vcores.retain(|key, _| key.0 != job);
         if clean_up_interval == 0 {
+            forget_pushed();
             info!(
                 "The interval is 0 and the clean up for the failed job state {job_id} will not triggered"
             );
@@ -978,6 +1020,7 @@ impl<T: 'static + AsLogicalPlan, U: 'static + AsExecutionPlan> TaskManager<T, U>
         let state = self.state.clone();
         tokio::spawn(async move {
             tokio::time::sleep(Duration::from_secs(clean_up_interval)).await;
+            forget_pushed();
             if let Err(err) = state.remove_job(&job_id).await {
                 error!("Failed to delete job {job_id}: {err:?}");
             }
