@@ -296,11 +296,9 @@ impl WindowArgs {
 /// How a cluster's tasks reach its executors (`cluster scheduler|executor --tasks`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum TaskDelivery {
-    /// The scheduler launches each task as soon as its stage can run (fastest). After a lost
-    /// executor, Ballista 55 may never launch the rest: the job waits.
+    /// The scheduler launches each task as soon as its stage can run (fastest).
     Push,
-    /// Executors poll for work every 50 ms. After a lost executor the job goes on, but a stage
-    /// run again can make the answer hold some rows twice.
+    /// Executors poll for work every 50 ms (slower; the scheduler never connects to them).
     Pull,
 }
 
@@ -885,9 +883,9 @@ pub struct SchedulerArgs {
     /// twice the executors' `--heartbeat`.
     #[arg(long, value_name = "SECONDS", default_value_t = 180, value_parser = clap::value_parser!(u64).range(2..))]
     pub executor_timeout: u64,
-    /// How tasks reach executors. Scheduler and executors must agree. Neither recovers a lost
-    /// executor correctly yet (docs/scale-out.md, "Losing an executor"): re-run a command during
-    /// which an executor was lost.
+    /// How tasks reach executors. Scheduler and executors must agree. Either way a lost
+    /// executor's work runs again on the others and the answer is unchanged (docs/scale-out.md,
+    /// "Losing an executor").
     #[arg(long, value_name = "HOW", value_enum, default_value_t = TaskDelivery::Push)]
     pub tasks: TaskDelivery,
 }
@@ -919,9 +917,9 @@ pub struct ExecutorArgs {
     /// Seconds between heartbeats to the scheduler.
     #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
     pub heartbeat: u64,
-    /// How tasks reach executors. Scheduler and executors must agree. Neither recovers a lost
-    /// executor correctly yet (docs/scale-out.md, "Losing an executor"): re-run a command during
-    /// which an executor was lost.
+    /// How tasks reach executors. Scheduler and executors must agree. Either way a lost
+    /// executor's work runs again on the others and the answer is unchanged (docs/scale-out.md,
+    /// "Losing an executor").
     #[arg(long, value_name = "HOW", value_enum, default_value_t = TaskDelivery::Push)]
     pub tasks: TaskDelivery,
     /// Directory for shuffle files. Default: a temporary directory.

@@ -534,8 +534,7 @@ impl<T: 'static + AsLogicalPlan, U: 'static + AsExecutionPlan> TaskManager<T, U>
                 .push(status);
         }
         let mut total_vcores: u32 = 0;
-        for (job_id, job_statuses) in statuses_by_job {
-            let mut job_statuses = job_statuses;
+        for (job_id, mut job_statuses) in statuses_by_job {
             job_statuses.retain(|status| {
                 let key = (
                     job_id.clone(),
