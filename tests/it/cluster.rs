@@ -74,6 +74,35 @@ fn free_port() -> u16 {
     listener.local_addr().expect("address").port()
 }
 
+/// The directory of a test's cluster (logs, the executors' shuffle files, the scratch directory):
+/// in memory (`/dev/shm`) where the machine has one with a GiB free, else the temporary directory.
+/// An executor makes and removes directories for every task, and on this machine's ext4 that was
+/// about a third of its CPU (docs/scale-out.md, "Where executors keep their shuffle files"); these
+/// tests check answers, and run the same on either.
+fn cluster_dir() -> tempfile::TempDir {
+    let shm = Path::new("/dev/shm");
+    let free_kib = Command::new("df")
+        .args(["-k", "--output=avail"])
+        .arg(shm)
+        .output()
+        .ok()
+        .and_then(|out| {
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .nth(1)
+                .and_then(|line| line.trim().parse::<u64>().ok())
+        })
+        .unwrap_or(0);
+    if free_kib >= 1 << 20
+        && let Ok(dir) = tempfile::Builder::new()
+            .prefix("mcpforensics-cluster-")
+            .tempdir_in(shm)
+    {
+        return dir;
+    }
+    tempfile::tempdir().expect("dir")
+}
+
 /// A scheduler and its executors on loopback, each a child process of the real binary, their
 /// logs in a temporary directory.
 struct Cluster {
@@ -96,7 +125,7 @@ impl Cluster {
         scheduler_args: &[&str],
         executor_args: &[&str],
     ) -> Self {
-        let dir = tempfile::tempdir().expect("dir");
+        let dir = cluster_dir();
         let scheduler_port = free_port();
         let bind = format!("127.0.0.1:{scheduler_port}");
         let mut args = vec!["cluster", "scheduler", "--bind", &bind];
