@@ -76,9 +76,9 @@ fn free_port() -> u16 {
 
 /// The directory of a test's cluster (logs, the executors' shuffle files, the scratch directory):
 /// in memory (`/dev/shm`) where the machine has one with a GiB free, else the temporary directory.
-/// An executor makes and removes directories for every task, and on this machine's ext4 that was
-/// about a third of its CPU (docs/scale-out.md, "Where executors keep their shuffle files"); these
-/// tests check answers, and run the same on either.
+/// An executor makes and removes directories for every task; on this machine's ext4 the executors
+/// used 1.4–2.1 times the CPU they used on tmpfs, more with each run (docs/scale-out.md, "Where
+/// executors keep their shuffle files"). These tests check answers, the same on either.
 fn cluster_dir() -> tempfile::TempDir {
     let shm = Path::new("/dev/shm");
     let free_kib = Command::new("df")
@@ -104,7 +104,7 @@ fn cluster_dir() -> tempfile::TempDir {
 }
 
 /// A scheduler and its executors on loopback, each a child process of the real binary, their
-/// logs in a temporary directory.
+/// logs and shuffle files in a [`cluster_dir`].
 struct Cluster {
     dir: tempfile::TempDir,
     scheduler_port: u16,
